@@ -1,0 +1,112 @@
+"""Enforcement: tasking, arrest, the detention gatekeeper, detention and removal (001 rec 3, 6-7;
+002 rec 13).
+
+A tasking referral waits for an arrest team (a limited resource, so referrals queue; people not
+yet out of contact may lose contact while they wait). With better tasking (``pre_arrest_check``)
+the referral is checked for barriers and bed space before anyone is sent, so fewer arrests end
+in a rejection by the detention gatekeeper. At the gatekeeper a person with a barrier, or one
+arriving when no bed is free, is rejected and released; otherwise they are detained. Detention
+holds a bed (a loss system: no queue for beds). Removals are planned and a share cancelled
+(FIGURES: 40%); a cancellation caused by a new barrier releases the person to casework, and too
+many failed attempts release them to reporting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, Person
+from sim.states import State
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+
+def setup(m: Model) -> None:
+    s = m.scenario
+    m.e_decide = m.streams.uniform("enforcement.decision")
+    m.e_visit = m.streams.sampler("enforcement.visit", s.enforcement.visit_days)
+    m.e_planning = m.streams.sampler("detention.removal_planning", s.detention.removal_planning_days)
+    m.e_removal = m.streams.uniform("detention.removal")
+
+
+def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
+    """A tasking referral for arrest. Always ends with a state change, or ``"again"`` for a person
+    already out of contact who was not found (their tracing process resumes)."""
+    e = m.scenario.enforcement
+    m.n.referrals += 1
+    if m.e_decide() < e.pre_arrest_check:
+        if p.barrier != NO_BARRIER:
+            _move_unless(m, p, State.CASEWORK, "barrier_found_at_tasking")
+            return None
+        if m.beds.full:
+            m.n.tasking_deferred += 1
+            _move_unless(m, p, State.REPORTING, "tasking_deferred_no_bed")
+            return "again" if p.state == State.REPORTING else None
+    if p.state == State.OUT_OF_CONTACT:
+        t0 = m.env.now
+        req = m.teams.request()
+        yield req
+        m.teams.granted(t0)
+    else:
+        req = yield from m.queue_or_abscond(m.teams, p, "absconded_awaiting_arrest")
+        if req is None:
+            return None
+    yield m.env.timeout(m.e_visit())
+    m.teams.release(req)
+    m.n.arrests += 1
+    if m.e_decide() >= e.arrest_success:
+        if p.state == State.OUT_OF_CONTACT:
+            return "again"
+        m.move(p, State.OUT_OF_CONTACT, "not_found_at_arrest")
+        return None
+    gatekeep(m, p, "arrested_" + cause)
+    return None
+
+
+def _move_unless(m: Model, p: Person, to: int, cause: str) -> None:
+    if p.state != to:
+        m.move(p, to, cause)
+
+
+def gatekeep(m: Model, p: Person, cause: str) -> bool:
+    """The detention gatekeeper (001 rec 3). True if the person was detained.
+
+    A barrier not known before (a further submission lodged at the point of detention, 002
+    §13.8) can emerge here. Rejected people with a barrier go to casework, others to reporting.
+    """
+    e = m.scenario.enforcement
+    if p.barrier == NO_BARRIER and m.e_decide() < e.hidden_barrier_probability:
+        p.barrier = FURTHER_SUBMISSION
+    if p.barrier != NO_BARRIER:
+        m.n.rejections_barrier += 1
+        _move_unless(m, p, State.CASEWORK, "rejected_for_detention_barrier")
+        return False
+    bed = m.beds.seize_if_free()
+    if bed is None:
+        m.n.rejections_no_bed += 1
+        _move_unless(m, p, State.REPORTING, "rejected_for_detention_no_bed")
+        return False
+    m.move(p, State.DETAINED, cause)
+    p.bed = bed
+    return True
+
+
+def detention(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
+    """DETAINED state: removal attempts until removal or release (the bed is freed on leaving)."""
+    d = m.scenario.detention
+    for attempt in range(1, d.max_removal_attempts + 1):
+        yield m.env.timeout(m.e_planning())
+        if m.e_removal() >= d.cancellation_probability:
+            m.n.removals += 1
+            m.move(p, State.REMOVED, "removed")
+            return None
+        if m.e_removal() < d.barrier_on_cancellation:
+            p.barrier = LEGAL
+            m.move(p, State.CASEWORK, "released_barrier_emerged")
+            return None
+    m.move(p, State.REPORTING, "released_removal_failed")
+    return None

@@ -1,0 +1,702 @@
+"""The scenario: every parameter of the model, typed, validated, immutable, with unit and provenance.
+
+This module is the only place where parameter values are written down in code. The values here
+are the *documented* ones (a seed paragraph, a row of ``shared/FIGURES.md``, or a stated
+assumption); ``scenarios/baseline.yaml`` adds the calibrated values and each policy file states only
+what it changes. Nothing else in ``sim/`` may carry a default for a parameter.
+
+Each leaf field carries ``unit`` and ``source`` in its JSON-schema extras; a nested model field
+carries a ``source`` that applies to all its leaves unless a leaf has its own. ``sim.describe``
+walks this tree to print the parameter table.
+
+Conventions: times in days (call and interview handling in minutes, converted once in the model),
+money in GBP (2012-14 prices unless stated), probabilities per event as named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.distributions import (
+    Beta,
+    Distribution,
+    Exponential,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Triangular,
+    Uniform,
+    UnitInterval,
+)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+SHARE_TOLERANCE = 1e-6
+
+
+def param(default: Any, unit: str, source: str, **constraints: Any) -> Any:
+    """A leaf parameter: its default (the documented value), unit and provenance."""
+    return Field(default, json_schema_extra={"unit": unit, "source": source}, **constraints)
+
+
+def group(default_factory: Any, source: str = "", unit: str = "") -> Any:
+    """A nested parameter group; ``source``/``unit`` apply to leaves that state none themselves."""
+    extra = {k: v for k, v in (("source", source), ("unit", unit)) if v}
+    return Field(default_factory=default_factory, json_schema_extra=extra or None)
+
+
+def prob(default: float, source: str, unit: str = "probability") -> Any:
+    """A probability in [0, 1]."""
+    return param(default, unit, source, ge=0.0, le=1.0)
+
+
+class Shares(BaseModel):
+    """Base for a mix whose shares must sum to 1 (each share in [0, 1])."""
+
+    model_config = _FROZEN
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Shares:
+        values = self.model_dump()
+        total = sum(values.values())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            listing = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            raise ValueError(f"shares must sum to 1, got {total:g} ({listing})")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return self.model_dump()
+
+
+class ByQuality(BaseModel):
+    """A probability for each quality of contact details (none / partial / good)."""
+
+    model_config = _FROZEN
+    none: float = Field(ge=0.0, le=1.0)
+    partial: float = Field(ge=0.0, le=1.0)
+    good: float = Field(ge=0.0, le=1.0)
+
+
+class ByChannel(BaseModel):
+    """A value for each reporting channel."""
+
+    model_config = _FROZEN
+    in_person: float = Field(ge=0.0)
+    telephone: float = Field(ge=0.0)
+    digital: float = Field(ge=0.0)
+
+
+class IntervalByChannel(BaseModel):
+    """Days between reports for each channel (strictly positive: a zero interval never advances)."""
+
+    model_config = _FROZEN
+    in_person: float = Field(gt=0.0)
+    telephone: float = Field(gt=0.0)
+    digital: float = Field(gt=0.0)
+
+
+class ProbByChannel(ByChannel):
+    """A probability for each reporting channel."""
+
+    in_person: float = Field(ge=0.0, le=1.0)
+    telephone: float = Field(ge=0.0, le=1.0)
+    digital: float = Field(ge=0.0, le=1.0)
+
+
+class ByCaseType(BaseModel):
+    """A probability for each case type."""
+
+    model_config = _FROZEN
+    failed_asylum: float = Field(ge=0.0, le=1.0)
+    overstayer: float = Field(ge=0.0, le=1.0)
+    foreign_offender: float = Field(ge=0.0, le=1.0)
+    family: float = Field(ge=0.0, le=1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# The cohort
+# ----------------------------------------------------------------------------------------------
+
+
+class CaseTypeMix(Shares):
+    failed_asylum: float = Field(0.25, ge=0, le=1)
+    overstayer: float = Field(0.62, ge=0, le=1)
+    foreign_offender: float = Field(0.03, ge=0, le=1)
+    family: float = Field(0.10, ge=0, le=1)
+
+
+class DetailsMix(Shares):
+    none: float = Field(0.40, ge=0, le=1)
+    partial: float = Field(0.40, ge=0, le=1)
+    good: float = Field(0.20, ge=0, le=1)
+
+
+class BarrierMix(Shares):
+    none: float = Field(0.70, ge=0, le=1)
+    further_submission: float = Field(0.12, ge=0, le=1)
+    no_travel_document: float = Field(0.12, ge=0, le=1)
+    legal: float = Field(0.06, ge=0, le=1)
+
+
+class Cohort(BaseModel):
+    """Who enters the contact process, when, and with what (partly hidden) circumstances."""
+
+    model_config = _FROZEN
+    initial_size: int = param(
+        120_545, "people", "seed 002 §4.2: 120,545 deemed suitable and put into the contact process", ge=0
+    )
+    entry_ramp_days: float = param(
+        365.0,
+        "days",
+        "assumption: the contractor loaded the pool over the contract's first year (002 §1.3-1.4: "
+        "pilots from Jan 2012, contract from late 2012); entry times uniform over the ramp",
+        ge=0,
+    )
+    inflow_per_week: float = param(
+        0.0, "people per week", "assumption: the 002 §4.2 figure is a fixed cohort, no new entrants", ge=0
+    )
+    case_type: CaseTypeMix = group(
+        CaseTypeMix,
+        "assumption: the Migration Refusal Pool is mostly refused visa/leave applicants (HAC HC 902, "
+        "FIGURES 'MRP stock'); families ~10% and FNOs few (they sit with criminal casework)",
+        "share of entrants",
+    )
+    details: DetailsMix = group(
+        DetailsMix,
+        "calibrated to seed 002 §4.2 (21% contacted); MRP data 'very poor, particularly for older "
+        "cases' (002 §2.3)",
+        "share of entrants",
+    )
+    already_departed_share: float = prob(
+        0.05,
+        "calibrated to seed 002 §4.2 (10% of contacted confirmed departed, 'many ... departed "
+        "prior to the contact')",
+        "share of entrants",
+    )
+    in_pool_in_error_share: float = prob(
+        0.01,
+        "assumption: people listed in the pool in error (leave granted, wrong person), "
+        "seed 002 §8.3-8.4 'contacted in error'; MRP data quality 002 §2.3",
+        "share of entrants",
+    )
+    barrier: BarrierMix = group(
+        BarrierMix,
+        "assumption: FOI 29969 service level caps barrier referrals at 39% of outcomes (FIGURES); "
+        "30% of the pool carry a barrier, split by further submissions (FIGURES PQ 2019), "
+        "documents, legal",
+        "share of entrants",
+    )
+    high_priority_share: float = prob(
+        0.05,
+        "assumption: few MRP cases are high-harm; foreign offenders are always high priority "
+        "(001 rec 5: pursue absconders in line with harm)",
+        "share of non-offender entrants",
+    )
+    compliance: UnitInterval = group(
+        lambda: Fixed(value=0.5),
+        "assumption: latent propensity to comply, mean 0.5; it scales agreement to depart and "
+        "missed reports around their cohort averages (a fixed value switches the effect off)",
+        "propensity in [0, 1]",
+    )
+
+    @field_validator("compliance")
+    @classmethod
+    def _compliance_in_unit_interval(cls, c: Fixed | Beta) -> Fixed | Beta:
+        if isinstance(c, Fixed) and not 0 < c.value < 1:
+            raise ValueError(f"a fixed compliance must lie strictly between 0 and 1, got {c.value:g}")
+        return c
+
+
+# ----------------------------------------------------------------------------------------------
+# Contact management (the contractor's call centre)
+# ----------------------------------------------------------------------------------------------
+
+
+class ChannelMix(Shares):
+    phone: float = Field(0.45, ge=0, le=1)
+    text: float = Field(0.30, ge=0, le=1)
+    letter: float = Field(0.15, ge=0, le=1)
+    email: float = Field(0.10, ge=0, le=1)
+
+
+class ChannelSuccess(BaseModel):
+    """Per-attempt chance of making contact, by channel and quality of details."""
+
+    model_config = _FROZEN
+    phone: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.05, good=0.20))
+    text: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.03, good=0.12))
+    letter: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.02, good=0.08))
+    email: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.02, good=0.08))
+
+
+class Enrichment(BaseModel):
+    """Data-enrichment checks on cases whose attempts are exhausted (seed 002 §4.3: Experian,
+    other government departments), which can refresh details and recycle the case."""
+
+    model_config = _FROZEN
+    check_probability: float = prob(
+        0.6, "assumption: most exhausted cases are re-checked (002 §4.3 'working across the Home Office')"
+    )
+    delay_days: Distribution = group(
+        lambda: Exponential(mean=60.0), "assumption: batch data-matching runs every few months", "days"
+    )
+    refresh_probability: float = prob(
+        0.25, "calibrated to seed 002 §4.2; 002 §4.3 (Experian checks find new contact details)"
+    )
+    departure_evidence_probability: float = prob(
+        0.10,
+        "assumption: data matching sometimes shows a person has left (002 §4.2 'departed prior to "
+        "the contact')",
+    )
+    max_rounds: int = param(3, "rounds", "assumption: a case is recycled at most a few times", ge=0)
+
+
+class Contact(BaseModel):
+    """Contact attempts by the contractor (seed 002 §4.2-4.3, §8.2)."""
+
+    model_config = _FROZEN
+    agents: int = param(
+        40,
+        "agents",
+        "assumption: call-centre agents on the contract; chosen so the call centre is busy but not "
+        "the bottleneck (002 §1.4 'larger volume lower cost activity utilising call centre technology')",
+        ge=0,
+    )
+    call_minutes: Distribution = group(
+        lambda: Exponential(mean=8.0), "assumption: outbound call incl. wrap-up", "minutes"
+    )
+    attempt_interval_days: Distribution = group(
+        lambda: Exponential(mean=14.0), "assumption: fortnightly attempts", "days"
+    )
+    max_attempts: int = param(
+        6,
+        "attempts per round",
+        "assumption: 39,100 texts over ~14 months to ~120k people "
+        "(FIGURES, press report of FOI) suggests a handful of attempts each",
+        ge=1,
+    )
+    channel_mix: ChannelMix = group(
+        ChannelMix,
+        "assumption: phone-led with texts (FIGURES: 39,100 texts sent), letters and email",
+        "share of attempts",
+    )
+    success: ChannelSuccess = group(
+        ChannelSuccess,
+        "calibrated to seed 002 §4.2 (21% contacted); relative channel values are assumptions",
+        "probability per attempt",
+    )
+    departed_reach_factor: float = param(
+        0.8,
+        "multiplier",
+        "assumption: a person who has left can still answer a mobile or e-mail (002 §4.2 "
+        "'provided evidence they had departed')",
+        ge=0,
+        le=1,
+    )
+    complaint_probability: float = prob(
+        0.2,
+        "calibrated to seed 002 §8.2 (210 complaints, 0.18% of entrants), given contact with a "
+        "person listed in error",
+    )
+    enrichment: Enrichment = group(Enrichment)
+
+
+# ----------------------------------------------------------------------------------------------
+# Correspondence
+# ----------------------------------------------------------------------------------------------
+
+
+class Correspondence(BaseModel):
+    """Notices (decisions, reporting/bail notices, support discontinuation), seed 000 scope."""
+
+    model_config = _FROZEN
+    delivery_days: Distribution = group(
+        lambda: Uniform(low=2.0, high=5.0), "assumption: second-class post and processing", "days"
+    )
+    not_received: ByQuality = group(
+        lambda: ByQuality(none=0.9, partial=0.4, good=0.05),
+        "assumption: notices to stale addresses go astray (000 scope 'measures to ensure it has "
+        "been received')",
+        "probability per notice",
+    )
+    clarity: float = prob(
+        0.75,
+        "assumption: share of received notices understood and acted on (000 scope 'clarity of "
+        "Home Office correspondence'); also scales written contact attempts",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Departure
+# ----------------------------------------------------------------------------------------------
+
+
+class Departure(BaseModel):
+    """Voluntary return offered on contact and at reporting (001 rec 1-2)."""
+
+    model_config = _FROZEN
+    agree_on_contact: ByCaseType = group(
+        lambda: ByCaseType(failed_asylum=0.05, overstayer=0.10, foreign_offender=0.03, family=0.08),
+        "calibrated to seed 002 §4.2 (10% of contacted departed); FIGURES: 20% left within 6 "
+        "months of contact in the 2012 pilot (upper bound)",
+        "probability",
+    )
+    delay_days: Distribution = group(
+        lambda: Gamma(mean=45.0, cv=0.8),
+        "assumption: arranging tickets/documents; 20% left within 6 months of contact (FIGURES, 2012 pilot)",
+        "days",
+    )
+    follow_through_probability: float = prob(0.8, "assumption: some who agree to leave do not")
+    assisted_share: float = prob(
+        0.3,
+        "assumption: share of voluntary departures using assisted return (FIGURES: 13,637 assisted "
+        "returns 2021-24)",
+    )
+    family_engagement_multiplier: float = param(
+        1.5,
+        "multiplier",
+        "assumption: family engagement managers raise agreement (001 rec 6 'promote a culture of "
+        "compliance')",
+        ge=0,
+    )
+    family_offer_interval_days: Distribution = group(
+        lambda: Exponential(mean=30.0),
+        "assumption: monthly family engagement meetings (001 §6.6 field officers' returns work)",
+        "days",
+    )
+    family_offers_before_enforcement: int = param(
+        2,
+        "offers",
+        "seed 001 §6.2: families arrested only as a last resort; number of refused offers "
+        "before an ensured return is an assumption",
+        ge=0,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Reporting conditions
+# ----------------------------------------------------------------------------------------------
+
+
+class ReportingCentre(BaseModel):
+    """In-person reporting capacity (FIGURES: 2-3 minutes per interview, ICIBI 2017)."""
+
+    model_config = _FROZEN
+    desks: int = param(30, "desks", "assumption: national desks open for reporting interviews", ge=0)
+    hours_per_day: float = param(7.0, "hours per day", "assumption: opening hours", gt=0, le=24)
+    interview_minutes: Distribution = group(
+        lambda: Uniform(low=2.0, high=3.0),
+        "FIGURES: 2-3 minutes per reporting interview (ICIBI 2017)",
+        "minutes",
+    )
+
+
+class ReportChannelMix(Shares):
+    in_person: float = Field(0.9, ge=0, le=1)
+    telephone: float = Field(0.1, ge=0, le=1)
+    digital: float = Field(0.0, ge=0, le=1)
+
+
+class Reporting(BaseModel):
+    """Reporting conditions (seed 000 scope: in person, telephone, digital; 001 rec 1)."""
+
+    model_config = _FROZEN
+    channel_mix: ReportChannelMix = group(
+        ReportChannelMix,
+        "assumption: in 2012-14 reporting was overwhelmingly in person; digital had not begun "
+        "(000 scope lists the channels)",
+        "share of new reportees",
+    )
+    interval_days: IntervalByChannel = group(
+        lambda: IntervalByChannel(in_person=14.0, telephone=7.0, digital=7.0),
+        "assumption: fortnightly in person, weekly remote",
+        "days between reports",
+    )
+    miss_probability: ProbByChannel = group(
+        lambda: ProbByChannel(in_person=0.06, telephone=0.08, digital=0.10),
+        "assumption: misses per report; declared absconders ~56,000 of ~80,000 reportees "
+        "(FIGURES, ICIBI 2017) indicate substantial loss of contact",
+        "probability per report",
+    )
+    misses_to_out_of_contact: int = param(
+        3, "consecutive misses", "assumption: three consecutive misses trigger absconder action", ge=1
+    )
+    promotion_agree: ProbByChannel = group(
+        lambda: ProbByChannel(in_person=0.004, telephone=0.002, digital=0.001),
+        "assumption: voluntary return promoted at reporting events (001 rec 1)",
+        "probability per attended report",
+    )
+    detention_on_reporting: float = prob(
+        0.002,
+        "assumption: detention on reporting per attended in-person report (002 §13.9 'Reporting "
+        "Centres will identify cases suitable for Detention on Reporting')",
+        "probability per attended report",
+    )
+    centre: ReportingCentre = group(ReportingCentre)
+
+
+# ----------------------------------------------------------------------------------------------
+# Absconding and tracing
+# ----------------------------------------------------------------------------------------------
+
+
+class Absconding(BaseModel):
+    """Losing contact outside reporting (seed 000 scope; 001 rec 5)."""
+
+    model_config = _FROZEN
+    hazard_per_day: float = param(
+        0.002,
+        "per day",
+        "assumption: ~5% a month lose contact while in contact or casework; 32% of withdrawn "
+        "asylum claimants out of contact (FIGURES, 2024) shows the scale",
+        ge=0,
+    )
+    adverse_notice_multiplier: float = param(
+        3.0,
+        "multiplier",
+        "assumption: an adverse notice (refusal, removal directions) multiplies the hazard and "
+        "missed-report probability",
+        ge=1,
+    )
+
+
+class Tracing(BaseModel):
+    """Re-establishing contact with people out of contact (001 rec 5; 001 introduction)."""
+
+    model_config = _FROZEN
+    team_size: int = param(
+        65, "tracers", "FIGURES: ~65 staff dedicated to tracing (PQ UIN 95752, c.2025)", ge=0
+    )
+    referral_probability_high: float = prob(
+        0.9, "assumption: high-harm absconders are almost always traced (001 rec 5)"
+    )
+    referral_probability_normal: float = prob(
+        0.3, "assumption: most other absconders are not actively traced (001 rec 5: capacity)"
+    )
+    action_days: Distribution = group(
+        lambda: Exponential(mean=1.0), "assumption: one tracing action occupies a tracer ~1 day", "days"
+    )
+    interval_days: Distribution = group(
+        lambda: Exponential(mean=30.0), "assumption: monthly follow-up actions", "days"
+    )
+    max_actions: int = param(4, "actions", "assumption", ge=0)
+    success_probability: float = prob(0.15, "assumption: per tracing action")
+    passive_rate_per_day: float = param(
+        0.0005,
+        "per day",
+        "assumption: re-found through data matching and checks by banks, landlords, DVLA, NHS "
+        "(001 introduction)",
+        ge=0,
+    )
+    arrest_on_trace_probability: float = prob(
+        0.5, "assumption: share of traced people referred for arrest rather than back to reporting"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Casework and barriers
+# ----------------------------------------------------------------------------------------------
+
+
+class Casework(BaseModel):
+    """Casework barriers to removal (001 rec 4; 002 §6.2)."""
+
+    model_config = _FROZEN
+    caseworkers: int = param(25, "caseworkers", "assumption: caseworkers on non-detained barrier cases", ge=0)
+    further_submission_days: Distribution = group(
+        lambda: Lognormal(mean=20.0, cv=1.0),
+        "assumption: caseworker time per further-submission decision; 001 §4.4 targets 5 days "
+        "for new submissions",
+        "days",
+    )
+    further_submission_grant: float = prob(
+        0.10, "assumption: share of further submissions that lead to leave"
+    )
+    travel_document_days: Distribution = group(
+        lambda: Gamma(mean=120.0, cv=0.8), "assumption: obtaining an emergency travel document", "days"
+    )
+    travel_document_success: float = prob(0.6, "assumption: documents obtained")
+    legal_days: Distribution = group(
+        lambda: Gamma(mean=180.0, cv=0.8), "assumption: legal/human-rights challenge duration", "days"
+    )
+    legal_grant: float = prob(0.15, "assumption: share of legal challenges that lead to leave")
+    decision_cost_hours: float = param(
+        4.0, "caseworker hours", "assumption: effort per decision (costed at the casework rate)", ge=0
+    )
+    enforcement_after_resolution: float = prob(
+        0.5,
+        "assumption: cleared cases go to enforcement or back to contact management (002 §6.2: "
+        "'closed, passed to core casework, or cleansed and recycled to contact management')",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Enforcement and detention
+# ----------------------------------------------------------------------------------------------
+
+
+class Enforcement(BaseModel):
+    """Tasking, arrest and the detention gatekeeper (001 rec 3; 002 rec 13)."""
+
+    model_config = _FROZEN
+    teams: int = param(10, "arrest teams", "assumption: ICE team capacity available to this cohort", ge=0)
+    visit_days: Distribution = group(
+        lambda: Exponential(mean=1.0), "assumption: one arrest visit occupies a team ~1 day", "days"
+    )
+    referral_on_refusal: ByCaseType = group(
+        lambda: ByCaseType(failed_asylum=0.1, overstayer=0.1, foreign_offender=0.8, family=0.0),
+        "assumption: share of people refusing departure who are tasked for arrest; families only "
+        "as a last resort (001 §6.2)",
+        "probability",
+    )
+    arrest_success: float = prob(0.6, "assumption: person found at the address")
+    pre_arrest_check: float = prob(
+        0.2,
+        "assumption: share of referrals checked for barriers and bed space before the visit "
+        "(002 §13.3, 001 rec 3)",
+    )
+    hidden_barrier_probability: float = prob(
+        0.3,
+        "assumption: a barrier emerges at the point of detention (002 §13.8); FIGURES: 1/3 of "
+        "FNO removal failures avoidable",
+    )
+    ensured_return_probability: float = prob(
+        0.5, "assumption: families tasked for an ensured return after the offers run out (001 §6.2)"
+    )
+
+
+class Detention(BaseModel):
+    """Detention beds, removal attempts and releases."""
+
+    model_config = _FROZEN
+    beds: int = param(150, "beds", "assumption: share of the detention estate available to this cohort", ge=0)
+    removal_planning_days: Distribution = group(
+        lambda: Gamma(mean=14.0, cv=0.7),
+        "FIGURES: 62% of detention leavers held < 29 days (2015); 64% within a month (2017)",
+        "days",
+    )
+    cancellation_probability: float = prob(
+        0.40, "FIGURES: 40% of planned removals cancelled (ICIBI escorted removals, 2016)"
+    )
+    barrier_on_cancellation: float = prob(
+        0.4,
+        "assumption: share of cancellations due to a new barrier (further submission, judicial "
+        "review) which releases the person to casework",
+    )
+    max_removal_attempts: int = param(
+        3, "attempts", "assumption: FIGURES: 91% leave detention within 4 months (2017)", ge=1
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Recording and costs
+# ----------------------------------------------------------------------------------------------
+
+
+class Recording(BaseModel):
+    model_config = _FROZEN
+    departure_recorded_as_removal: float = prob(
+        0.28,
+        "seed 002 §5.4: 28% error rate in departures recorded as removals, 2013/14 (applied per "
+        "contractor-confirmed departure)",
+    )
+
+
+class ContactCosts(BaseModel):
+    model_config = _FROZEN
+    phone: float = Field(6.0, ge=0)
+    text: float = Field(0.5, ge=0)
+    letter: float = Field(2.0, ge=0)
+    email: float = Field(0.5, ge=0)
+
+
+class ReportCosts(ByChannel):
+    in_person: float = Field(15.0, ge=0)
+    telephone: float = Field(5.0, ge=0)
+    digital: float = Field(1.0, ge=0)
+
+
+class Costs(BaseModel):
+    """Unit costs in GBP."""
+
+    model_config = _FROZEN
+    contact_attempt: ContactCosts = group(
+        ContactCosts, "assumption: call-centre cost per attempt by channel", "GBP per attempt"
+    )
+    enrichment_check: float = param(5.0, "GBP per check", "assumption: credit-reference check", ge=0)
+    notice: float = param(3.0, "GBP per notice", "assumption: producing and serving a notice", ge=0)
+    report: ReportCosts = group(
+        ReportCosts,
+        "assumption: staff time per report (2-3 min interview plus overheads, FIGURES)",
+        "GBP per report",
+    )
+    tracing_action: float = param(250.0, "GBP per action", "assumption: ~1 tracer-day", ge=0)
+    casework_hour: float = param(30.0, "GBP per hour", "assumption: caseworker hourly cost", ge=0)
+    arrest: float = param(2800.0, "GBP per arrest", "FIGURES: NAO HC 76 (2005), arrest component", ge=0)
+    detention_day: float = param(97.0, "GBP per day", "FIGURES: Migration Observatory, 2014", ge=0)
+    removal: float = param(
+        2400.0,
+        "GBP per removal",
+        "FIGURES: NAO HC 76 (2005): documents/representations 1,500 + removal 900 (detention costed per day)",
+        ge=0,
+    )
+    assisted_return: float = param(
+        1100.0, "GBP per assisted return", "FIGURES: NAO HC 76 (2005), ~GBP 1,100", ge=0
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The scenario
+# ----------------------------------------------------------------------------------------------
+
+
+class Scenario(BaseModel):
+    """One policy variant: a complete, immutable parameter set."""
+
+    model_config = _FROZEN
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="folder-safe name")
+    title: str = Field("", description="short policy name used in plots and tables")
+    description: str = ""
+    horizon_days: float = param(
+        548.0,
+        "days",
+        "seed 002 §8.2: contract start (Oct 2012) to end of Q1 2014, the period of the complaints "
+        "figure; the §4.2 contact figures are cumulative contractor MI to 2014",
+        gt=0,
+    )
+    cohort: Cohort = group(Cohort)
+    contact: Contact = group(Contact)
+    correspondence: Correspondence = group(Correspondence)
+    departure: Departure = group(Departure)
+    reporting: Reporting = group(Reporting)
+    absconding: Absconding = group(Absconding)
+    tracing: Tracing = group(Tracing)
+    casework: Casework = group(Casework)
+    enforcement: Enforcement = group(Enforcement)
+    detention: Detention = group(Detention)
+    recording: Recording = group(Recording)
+    costs: Costs = group(Costs)
+
+    @property
+    def label(self) -> str:
+        """Policy name for plots and tables."""
+        return self.title or self.name
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A validated copy with nested overrides applied (the original is untouched)."""
+        from sim.scenario_io import deep_merge
+
+        return Scenario.model_validate(deep_merge(self.model_dump(), overrides))
+
+
+__all__ = [
+    "Beta",
+    "Exponential",
+    "Fixed",
+    "Gamma",
+    "Lognormal",
+    "Scenario",
+    "Triangular",
+    "Uniform",
+]

@@ -1,0 +1,101 @@
+"""Recording state changes: the single place where a person's state is changed.
+
+Every change goes through :meth:`Recorder.move`, which checks the model's invariants as it goes
+(terminal states are never left, no self-transitions, time never runs backwards), keeps the
+number of people in each state, the person-days spent in each state (for Little's law and the
+Markov-chain checks), a count per (from, to, cause) transition, and, on request, the full
+per-person event log in flat lists that become one DataFrame after the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from sim.person import Person
+from sim.states import DEPARTURE_STATES, ENTRY, N_STATES, State, state_name
+
+
+class InvariantError(RuntimeError):
+    """The model tried to do something its rules forbid: a bug, never an input problem."""
+
+
+class Recorder:
+    """Counts, occupancy and transitions of one replication."""
+
+    def __init__(self, keep_log: bool) -> None:
+        self.keep_log = keep_log
+        self.counts = [0] * N_STATES
+        self.occupancy = [0.0] * N_STATES  # person-days spent in each state
+        self.visits = [0] * N_STATES  # entries into each state
+        self.entered = 0
+        self.transitions: Counter[tuple[int, int, str]] = Counter()
+        self.departed_contacted = 0
+        self.last_time = 0.0
+        self._log_pid: list[int] = []
+        self._log_time: list[float] = []
+        self._log_from: list[int] = []
+        self._log_to: list[int] = []
+        self._log_cause: list[str] = []
+
+    def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
+        self._log_pid.append(pid)
+        self._log_time.append(now)
+        self._log_from.append(frm)
+        self._log_to.append(to)
+        self._log_cause.append(cause)
+
+    def enter(self, p: Person, now: float) -> None:
+        """A person joins the caseload (in the pool)."""
+        if now < self.last_time:
+            raise InvariantError(f"time went backwards: {now} < {self.last_time}")
+        self.last_time = now
+        self.entered += 1
+        p.state = State.POOL
+        p.since = now
+        self.counts[State.POOL] += 1
+        self.visits[State.POOL] += 1
+        self.transitions[(ENTRY, State.POOL, "entry")] += 1
+        if self.keep_log:
+            self._log(p.pid, now, ENTRY, State.POOL, "entry")
+
+    def move(self, p: Person, to: int, cause: str, now: float) -> None:
+        """Change ``p``'s state to ``to`` at time ``now`` because of ``cause``."""
+        frm = p.state
+        if frm >= State.DEPARTED_VOLUNTARY:
+            raise InvariantError(f"person {p.pid} left terminal state {state_name(frm)} ({cause})")
+        if frm == to:
+            raise InvariantError(f"person {p.pid}: self-transition in {state_name(frm)} ({cause})")
+        if now < self.last_time:
+            raise InvariantError(f"time went backwards: {now} < {self.last_time}")
+        self.last_time = now
+        counts = self.counts
+        counts[frm] -= 1
+        counts[to] += 1
+        self.occupancy[frm] += now - p.since
+        self.visits[to] += 1
+        p.state = to
+        p.since = now
+        self.transitions[(frm, to, cause)] += 1
+        if p.contacted and to in DEPARTURE_STATES:
+            self.departed_contacted += 1
+        if self.keep_log:
+            self._log(p.pid, now, frm, to, cause)
+
+    def close(self, people: list[Person], horizon: float) -> None:
+        """Add the censored time of everyone still in a state at the horizon."""
+        for p in people:
+            self.occupancy[p.state] += horizon - p.since
+
+    def event_log(self) -> pd.DataFrame:
+        """The per-person event log: ``person, time, from_state, to_state, cause``."""
+        return pd.DataFrame(
+            {
+                "person": pd.array(self._log_pid, dtype="int64"),
+                "time": pd.array(self._log_time, dtype="float64"),
+                "from_state": pd.Categorical([state_name(c) for c in self._log_from]),
+                "to_state": pd.Categorical([state_name(c) for c in self._log_to]),
+                "cause": pd.Categorical(self._log_cause),
+            }
+        )

@@ -1,0 +1,188 @@
+"""Results of one replication as tidy tables, computed once after the run.
+
+``run_replication`` is the single entry point used by the experiment runner, the CLI, the tests
+and the benchmarks. Its result is a plain picklable dataclass of pandas tables, so it can come
+back from a worker process or a Dask worker unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.model import Model
+from sim.params import Scenario
+from sim.person import CHANNELS as REPORT_CHANNELS
+from sim.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
+from sim.streams import replication_seed
+
+SUMMARY_COLUMNS = (
+    "replication",
+    "seed",
+    "cohort_size",
+    "contacted",
+    "departed_contacted",
+    "departed_voluntary",
+    "departed_assisted",
+    "removed_enforced",
+    "granted_leave",
+    "closed_already_departed",
+    "closed_other",
+    "absconded",
+    "out_of_contact_end",
+    "detention_rejections",
+    "detention_rejections_barrier",
+    "detention_rejections_no_bed",
+    "complaints",
+    "recorded_removals",
+    "recorded_departures",
+    "contact_attempts",
+    "reports",
+    "tracing_actions",
+    "arrests",
+    "detention_days",
+    "total_cost_gbp",
+)
+"""Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``)."""
+
+COST_ITEMS = (
+    "contact",
+    "enrichment",
+    "notices",
+    "reporting",
+    "tracing",
+    "casework",
+    "arrests",
+    "detention",
+    "removals",
+    "assisted_returns",
+)
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication produces."""
+
+    summary: dict[str, float | int]
+    end_states: pd.DataFrame  # replication, state, count
+    timeseries: pd.DataFrame  # replication, day, state, count
+    resources: pd.DataFrame  # replication, resource, capacity, arrivals, ..., utilisation
+    transitions: pd.DataFrame  # replication, from_state, to_state, cause, count
+    occupancy: pd.DataFrame  # replication, state, person_days, visits
+    events: int
+    wall_seconds: float
+    event_log: pd.DataFrame | None = None
+
+
+def costs(m: Model) -> dict[str, float]:
+    """Cost by item in GBP, from activity counts and unit costs."""
+    c = m.scenario.costs
+    n = m.n
+    attempts = sum(n.attempts[ch] * getattr(c.contact_attempt, ch) for ch in n.attempts)
+    reports = sum(n.reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS))
+    return {
+        "contact": attempts,
+        "enrichment": n.enrichment_checks * c.enrichment_check,
+        "notices": n.notices * c.notice,
+        "reporting": reports,
+        "tracing": n.tracing_actions * c.tracing_action,
+        "casework": n.decisions * m.scenario.casework.decision_cost_hours * c.casework_hour,
+        "arrests": n.arrests * c.arrest,
+        "detention": m.rec.occupancy[State.DETAINED] * c.detention_day,
+        "removals": n.removals * c.removal,
+        "assisted_returns": n.assisted_returns * c.assisted_return,
+    }
+
+
+def summarise(m: Model) -> dict[str, float | int]:
+    counts = m.rec.counts
+    n = m.n
+    cost = costs(m)
+    row: dict[str, float | int] = {
+        "replication": m.replication,
+        "seed": replication_seed(m.root_seed, m.replication),
+        "cohort_size": m.rec.entered,
+        "contacted": n.contacted,
+        "departed_contacted": m.rec.departed_contacted,
+        "departed_voluntary": counts[State.DEPARTED_VOLUNTARY],
+        "departed_assisted": n.assisted_returns,
+        "removed_enforced": counts[State.REMOVED],
+        "granted_leave": counts[State.GRANTED_LEAVE],
+        "closed_already_departed": counts[State.CLOSED_ALREADY_DEPARTED],
+        "closed_other": counts[State.CLOSED_OTHER],
+        "absconded": n.absconded,
+        "out_of_contact_end": counts[State.OUT_OF_CONTACT],
+        "detention_rejections": n.rejections_barrier + n.rejections_no_bed,
+        "detention_rejections_barrier": n.rejections_barrier,
+        "detention_rejections_no_bed": n.rejections_no_bed,
+        "complaints": n.complaints,
+        "recorded_removals": counts[State.REMOVED] + n.recorded_as_removal,
+        "recorded_departures": sum(counts[s] for s in DEPARTURE_STATES if s != State.REMOVED)
+        - n.recorded_as_removal,
+        "contact_attempts": sum(n.attempts.values()),
+        "reports": sum(n.reports),
+        "tracing_actions": n.tracing_actions,
+        "arrests": n.arrests,
+        "detention_days": m.rec.occupancy[State.DETAINED],
+        "total_cost_gbp": sum(cost.values()),
+    }
+    for item in COST_ITEMS:
+        row[f"cost_{item}_gbp"] = cost[item]
+    return row
+
+
+def run_replication(
+    scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False
+) -> ReplicationResult:
+    """Run replication ``replication`` of ``scenario`` and return its tables."""
+    m = Model(scenario, replication, root_seed, keep_log=keep_log).run()
+    k = replication
+    end_states = pd.DataFrame({"replication": k, "state": list(STATE_NAMES), "count": m.rec.counts})
+    days = [t for t, _ in m.timeseries]
+    ts = pd.DataFrame(
+        [row for _, row in m.timeseries], columns=list(STATE_NAMES), index=pd.Index(days, name="day")
+    )
+    timeseries = ts.reset_index().melt(id_vars="day", var_name="state", value_name="count")
+    timeseries.insert(0, "replication", k)
+    pools = (m.agents, m.caseworkers, m.tracers, m.teams, m.beds)
+    horizon = scenario.horizon_days
+    resources = pd.DataFrame([vars(pool.stats(horizon)) for pool in pools])
+    centre = {
+        "resource": "reporting_centre_interviews",
+        "capacity": m.centre.capacity,
+        "arrivals": sum(m.n.reports[:1]),
+        "served": m.n.reports[0],
+        "reneged": 0,
+        "blocked": m.n.centre_overflow,
+        "utilisation": m.centre.utilisation(horizon),
+    }
+    resources = pd.concat([resources, pd.DataFrame([centre])], ignore_index=True)
+    resources.insert(0, "replication", k)
+    transitions = pd.DataFrame(
+        [
+            (k, state_name(f), state_name(t), cause, c)
+            for (f, t, cause), c in sorted(m.rec.transitions.items())
+        ],
+        columns=["replication", "from_state", "to_state", "cause", "count"],
+    )
+    occupancy = pd.DataFrame(
+        {
+            "replication": k,
+            "state": list(STATE_NAMES),
+            "person_days": m.rec.occupancy,
+            "visits": m.rec.visits,
+            "censored": [m.rec.counts[s] if s in NON_TERMINAL else 0 for s in State],
+        }
+    )
+    return ReplicationResult(
+        summary=summarise(m),
+        end_states=end_states,
+        timeseries=timeseries,
+        resources=resources,
+        transitions=transitions,
+        occupancy=occupancy,
+        events=m.events,
+        wall_seconds=m.wall_seconds,
+        event_log=m.rec.event_log() if keep_log else None,
+    )

@@ -1,0 +1,202 @@
+"""Confidence intervals and scenario comparisons over replication summaries.
+
+All functions are pure and work on tidy tables: one row per replication, one column per KPI, plus a
+``replication`` column. Replication ``i`` of every scenario uses the same random-number streams
+(common random numbers), so scenario differences are analysed *paired*, on the per-replication
+differences: that removes the shared noise and gives far narrower intervals than comparing two
+independent means.
+
+Intervals use the Student t quantile because replication counts are small (tens), where the normal
+quantile would be too narrow. NaN values (a KPI undefined in a replication) are dropped, and ``n``
+reports how many values were actually used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+DEFAULT_KPIS: list[str] = [
+    "contacted",
+    "departed_contacted",
+    "departed_voluntary",
+    "removed_enforced",
+    "closed_already_departed",
+    "granted_leave",
+    "absconded",
+    "out_of_contact_end",
+    "detention_rejections",
+    "complaints",
+    "recorded_removals",
+    "total_cost_gbp",
+]
+"""Summary columns analysts compare between scenarios, in table order."""
+
+KPI_LABELS: dict[str, str] = {
+    "contacted": "Contacted (people)",
+    "departed_contacted": "Contacted and departed (people)",
+    "departed_voluntary": "Voluntary departures (people)",
+    "removed_enforced": "Enforced removals (people)",
+    "closed_already_departed": "Closed as already departed (people)",
+    "granted_leave": "Granted leave (people)",
+    "absconded": "Absconded (people)",
+    "out_of_contact_end": "Out of contact at end (people)",
+    "detention_rejections": "Detention rejections (referrals)",
+    "complaints": "Complaints (count)",
+    "recorded_removals": "Recorded removals (people)",
+    "total_cost_gbp": "Total cost (GBP)",
+}
+"""Readable label with unit for each default KPI, for report tables and plot axes."""
+
+COMPARE_COLUMNS: list[str] = [
+    "scenario",
+    "kpi",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff_vs_reference",
+    "diff_ci_low",
+    "diff_ci_high",
+]
+SUMMARY_COLUMNS: list[str] = ["kpi", "mean", "ci_low", "ci_high", "sd", "n"]
+
+
+def _clean(values: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """Values as a 1-d float array with NaNs removed."""
+    arr = np.asarray(values, dtype=float).ravel()
+    return arr[~np.isnan(arr)]
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"confidence level must lie strictly between 0 and 1, got {level}")
+
+
+def t_interval(
+    values: Iterable[float] | np.ndarray | pd.Series, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t confidence interval ``(mean, low, high)`` of the values.
+
+    With fewer than two (non-NaN) values there is no variance estimate, so the bounds are NaN
+    rather than a misleading zero width. If all values are equal the interval collapses to the
+    mean (checked exactly, so rounding in the variance cannot produce a spurious tiny width).
+    """
+    _check_level(level)
+    arr = _clean(values)
+    n = arr.size
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    if np.all(arr == arr[0]):
+        mean = float(arr[0])
+        return (mean, math.nan, math.nan) if n == 1 else (mean, mean, mean)
+    mean = float(arr.mean())
+    half = float(_st.t.ppf((1.0 + level) / 2.0, n - 1)) * float(arr.std(ddof=1)) / math.sqrt(n)
+    return (mean, mean - half, mean + half)
+
+
+def paired_difference(
+    a: Sequence[float] | np.ndarray | pd.Series,
+    b: Sequence[float] | np.ndarray | pd.Series,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of ``b - a`` over paired replications with its t interval ``(mean_diff, low, high)``.
+
+    ``a[i]`` and ``b[i]`` must come from the same replication index (common random numbers); the
+    interval is on the per-pair differences. Pairs where either value is NaN are dropped.
+    """
+    x = np.asarray(a, dtype=float).ravel()
+    y = np.asarray(b, dtype=float).ravel()
+    if x.size != y.size:
+        raise ValueError(f"paired samples must have equal length, got {x.size} and {y.size}")
+    return t_interval(y - x, level)
+
+
+def halfwidth_below(
+    values_diff: Iterable[float] | np.ndarray | pd.Series, width: float, level: float = 0.95
+) -> bool:
+    """Whether the t-interval half-width of paired differences is strictly below ``width``.
+
+    The stopping test for adaptive replications. Returns False when the half-width is undefined
+    (fewer than two values), so a caller never stops before it has a variance estimate; callers
+    should still impose a sensible minimum number of replications.
+    """
+    _, low, high = t_interval(values_diff, level)
+    if math.isnan(low):
+        return False
+    return (high - low) / 2.0 < width
+
+
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{what} is missing column(s) {missing}; available: {list(frame.columns)}")
+
+
+def summarise(summary: pd.DataFrame, kpis: Sequence[str] = DEFAULT_KPIS, level: float = 0.95) -> pd.DataFrame:
+    """One row per KPI: mean, t confidence interval, standard deviation and ``n`` over replications.
+
+    ``summary`` has one row per replication. ``sd`` is the sample (ddof=1) standard deviation
+    between replications (NaN with one replication); ``n`` counts the non-NaN values used.
+    """
+    _require_columns(summary, kpis, "summary")
+    rows = []
+    for kpi in kpis:
+        arr = _clean(summary[kpi])
+        mean, low, high = t_interval(arr, level)
+        sd = float(arr.std(ddof=1)) if arr.size > 1 else math.nan
+        rows.append((kpi, mean, low, high, sd, int(arr.size)))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _by_replication(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The table indexed and sorted by replication, refusing duplicate replication indices."""
+    _require_columns(frame, ["replication"], f"summary of scenario {name!r}")
+    if frame["replication"].duplicated().any():
+        dups = sorted(frame.loc[frame["replication"].duplicated(), "replication"].unique().tolist())
+        raise ValueError(f"scenario {name!r} has duplicate replication indices {dups}")
+    return frame.set_index("replication").sort_index()
+
+
+def compare(
+    summaries: Mapping[str, pd.DataFrame],
+    reference: str,
+    kpis: Sequence[str] = DEFAULT_KPIS,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Each scenario's KPI means and its paired difference from the reference scenario.
+
+    Rows are paired on the ``replication`` column, so the difference for replication ``i`` compares
+    runs that shared random numbers. Every scenario must have exactly the reference's replication
+    set; otherwise pairing would silently mix streams, so a ValueError names the differences.
+    The reference's own difference is reported as 0 with CI (0, 0). Scenarios keep the mapping's
+    order; KPIs keep the order of ``kpis``.
+    """
+    if reference not in summaries:
+        raise ValueError(f"reference scenario {reference!r} not among {list(summaries)}")
+    ref = _by_replication(summaries[reference], reference)
+    _require_columns(ref, kpis, f"summary of scenario {reference!r}")
+    ref_reps = set(ref.index)
+    rows = []
+    for name, frame in summaries.items():
+        table = _by_replication(frame, name)
+        _require_columns(table, kpis, f"summary of scenario {name!r}")
+        reps = set(table.index)
+        if reps != ref_reps:
+            only_here = sorted(reps - ref_reps)
+            only_ref = sorted(ref_reps - reps)
+            raise ValueError(
+                f"scenario {name!r} cannot be paired with reference {reference!r}: replications "
+                f"only in {name!r}: {only_here}; only in {reference!r}: {only_ref}"
+            )
+        for kpi in kpis:
+            mean, low, high = t_interval(table[kpi], level)
+            if name == reference:
+                diff = (0.0, 0.0, 0.0)
+            else:
+                diff = paired_difference(ref[kpi].to_numpy(), table.loc[ref.index, kpi].to_numpy(), level)
+            rows.append((name, kpi, mean, low, high, *diff))
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)

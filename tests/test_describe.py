@@ -1,0 +1,85 @@
+"""Tests for sim.describe: every parameter has provenance, and the tables render."""
+
+from __future__ import annotations
+
+from sim.describe import (
+    ParamRow,
+    explicit_paths,
+    markdown_table,
+    parameter_rows,
+    parameter_table,
+    render_text,
+)
+from sim.params import Scenario
+
+
+def _rows() -> dict[str, ParamRow]:
+    return {r.path: r for r in parameter_rows(Scenario(name="x"))}
+
+
+def test_every_parameter_has_unit_and_source() -> None:
+    """Nobody can add a parameter without stating its unit and where its value comes from."""
+    missing = [
+        r.path for r in parameter_rows(Scenario(name="x")) if not r.unit.strip() or not r.source.strip()
+    ]
+    assert not missing, f"parameters without unit/source (use param()/group() in sim/params.py): {missing}"
+
+
+def test_paths_values_and_inheritance() -> None:
+    rows = _rows()
+    assert not {"name", "title", "description"} & set(rows)
+    assert rows["contact.call_minutes.dist"].value == "exponential"
+    call = rows["contact.call_minutes.mean"]
+    assert (call.value, call.unit) == ("8", "minutes")
+    assert call.source == "assumption: outbound call incl. wrap-up"
+    assert rows["cohort.initial_size"].value == "120545"
+    assert rows["tracing.passive_rate_per_day"].value == "0.0005"
+    # A leaf of a mix inherits the group's unit and source.
+    assert rows["cohort.case_type.family"].unit == "share of entrants"
+    # A leaf with its own unit/source keeps it even inside a group without one.
+    assert rows["contact.enrichment.max_rounds"].unit == "rounds"
+    # A coefficient of variation is not in days.
+    assert rows["departure.delay_days.cv"].unit.startswith("coefficient of variation")
+
+
+def test_sources_mark_the_setting_file() -> None:
+    sources = {"contact.agents": "policy_more_agents.yaml", "cohort": "baseline.yaml", "tracing": ""}
+    rows = {r.path: r for r in parameter_rows(Scenario(name="x"), sources)}
+    assert rows["contact.agents"].source.endswith(" [set in policy_more_agents.yaml]")
+    assert rows["cohort.case_type.family"].source.endswith(" [set in baseline.yaml]")
+    assert "[set in" not in rows["contact.max_attempts"].source
+    assert "[set in" not in rows["tracing.team_size"].source
+
+
+def test_parameter_table_and_markdown() -> None:
+    table = parameter_table(Scenario(name="x"))
+    assert list(table.columns) == ["path", "value", "unit", "source"]
+    assert len(table) == len(parameter_rows(Scenario(name="x")))
+    md = markdown_table(Scenario(name="x"), {"contact.agents": "a|b.yaml"})
+    lines = md.strip().splitlines()
+    assert lines[0] == "| path | value | unit | source |"
+    assert len(lines) == len(table) + 2
+    agents = next(line for line in lines if line.startswith("| contact.agents |"))
+    assert "[set in a\\|b.yaml]" in agents
+    # Unescaped pipes are exactly the 5 column separators on every row.
+    assert all(line.replace("\\|", "").count("|") == 5 for line in lines)
+
+
+def test_explicit_paths() -> None:
+    raw = {"title": "More agents", "contact": {"agents": 60, "call_minutes": {"dist": "fixed", "value": 5}}}
+    assert explicit_paths(raw) == {
+        "title": "",
+        "contact.agents": "",
+        "contact.call_minutes.dist": "",
+        "contact.call_minutes.value": "",
+    }
+
+
+def test_render_text() -> None:
+    text = render_text(Scenario(name="x"), width=100)
+    lines = text.splitlines()
+    assert lines[0] == "GENERAL"
+    for heading in ("COHORT", "CONTACT", "COSTS"):
+        assert heading in lines
+    assert max(len(line) for line in lines) <= 100
+    assert any(line.startswith("agents ") for line in lines)
