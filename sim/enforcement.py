@@ -98,7 +98,7 @@ def gatekeep(m: Model, p: Person, cause: str) -> bool:
 def detention(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     """DETAINED state: removal attempts until removal or release (the bed is freed on leaving)."""
     d = m.scenario.detention
-    for attempt in range(1, d.max_removal_attempts + 1):
+    for _ in range(d.max_removal_attempts):
         yield m.env.timeout(m.e_planning())
         if m.e_removal() >= d.cancellation_probability:
             m.n.removals += 1

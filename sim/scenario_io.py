@@ -232,7 +232,8 @@ def _resolve(path: Path, chain: list[Path]) -> dict[str, Any]:
         seen = [p.resolve() for p in [*chain, path]]
         if parent.resolve() in seen:
             start = seen.index(parent.resolve())
-            loop = [*chain, path][start:] + [parent]
+            loop = [*chain, path][start:]
+            loop.append(parent)
             shown = " -> ".join(os.path.relpath(p, loop[0].parent) for p in loop)
             raise ScenarioError(
                 [
