@@ -40,11 +40,11 @@ def casework(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     c = m.scenario.casework
     barrier = p.barrier
     if barrier == FURTHER_SUBMISSION:
-        req = yield from m.queue_or_abscond(m.caseworkers, p, "absconded_awaiting_decision")
-        if req is None:
+        held = yield from m.queue_or_abscond(m.caseworkers, p, "absconded_awaiting_decision")
+        if not held:
             return None
         lost = yield from m.wait_or_abscond(p, m.w_fs(), "absconded_awaiting_decision")
-        m.caseworkers.release(req)
+        m.caseworkers.release()
         if lost:
             return None
         m.n.decisions += 1

@@ -12,6 +12,7 @@ find new details (the case is recycled into another round) or evidence that the 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 CHANNELS = ("phone", "text", "letter", "email")
 PHONE = 0
+MINUTES_PER_DAY = 24 * 60
 CONTACT_CAUSES = tuple(f"contact_{ch}" for ch in CHANNELS)
 QUALITY_FIELDS = ("none", "partial", "good")
 
@@ -53,43 +55,62 @@ def setup(m: Model) -> None:
     ]
 
 
-def pick_channel(m: Model) -> int:
-    u = m.c_channel()
-    for i, edge in enumerate(m.c_channel_cum):
-        if u < edge:
-            return i
-    return len(CHANNELS) - 1
-
-
-def attempt(m: Model, p: Person) -> Generator[simpy.Event, Any, int]:
-    """One contact attempt; the channel index if contact was made, else -1."""
-    ch = pick_channel(m)
-    if ch == PHONE:
-        yield from m.agents.use(m.c_call() / (24 * 60))
-    m.n.attempts[CHANNELS[ch]] += 1
-    prob = m.c_success_table[ch][p.quality]
-    if p.already_departed:
-        prob *= m.scenario.contact.departed_reach_factor
-    return ch if m.c_success() < prob else -1
-
-
 def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
-    """POOL state: rounds of attempts, then enrichment checks, until contact or dormancy."""
+    """POOL state: rounds of attempts, then enrichment checks, until contact or dormancy.
+
+    Attempts by text, letter or e-mail use no shared resource, so a run of them that fails is
+    decided in advance and skipped over in one wait (their count is settled after the wait, or
+    at the horizon for those before it). Only a phone call (which needs an agent), a successful
+    attempt or the end of the round costs an event.
+    """
     from sim.model import DORMANT
 
     c = m.scenario.contact
     e = c.enrichment
     env = m.env
+    interval = m.c_interval
+    success = m.c_success
+    channel_u = m.c_channel
+    cum = m.c_channel_cum
+    max_attempts = c.max_attempts
+    reach = c.departed_reach_factor if p.already_departed else 1.0
+    attempts = m.n.attempts
     calling = p.quality > NO_DETAILS
     for rnd in range(e.max_rounds + 1):
-        if calling:
-            for k in range(c.max_attempts):
+        k = 0
+        # chance of contact per attempt by channel, for this person's current details
+        probs = [row[p.quality] * reach for row in m.c_success_table]
+        while calling and k < max_attempts:
+            delay = 0.0
+            skipped: list[tuple[float, int]] = []
+            ch = -1
+            while k < max_attempts:
                 if k > 0 or rnd > 0:
-                    yield env.timeout(m.c_interval())
-                ch = yield from attempt(m, p)
-                if ch >= 0:
-                    m.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
+                    delay += interval()
+                k += 1
+                ch = bisect_right(cum, channel_u())
+                if ch == PHONE or success() < probs[ch]:
+                    break
+                skipped.append((delay, ch))
+                ch = -1
+            if delay > 0:
+                m.pending_attempts[p.pid] = (env.now, skipped)
+                yield env.timeout(delay)
+                del m.pending_attempts[p.pid]
+            for _, sk in skipped:
+                attempts[CHANNELS[sk]] += 1
+            if ch < 0:
+                break  # round exhausted
+            if ch == PHONE:
+                yield from m.agents.use(m.c_call() / MINUTES_PER_DAY)
+                attempts["phone"] += 1
+                if success() < probs[PHONE]:
+                    m.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])
                     return None
+            else:
+                attempts[CHANNELS[ch]] += 1
+                m.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
+                return None
         if rnd == e.max_rounds or m.c_enrich() >= e.check_probability:
             return DORMANT
         yield env.timeout(m.c_enrich_delay())
@@ -101,3 +122,13 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
         if calling:
             p.quality = min(GOOD, p.quality + 1)
     return DORMANT
+
+
+def settle_pending(m: Model, horizon: float) -> None:
+    """Count skipped attempts that fell before the horizon in waits the horizon cut short."""
+    attempts = m.n.attempts
+    for start, skipped in m.pending_attempts.values():
+        for offset, ch in skipped:
+            if start + offset <= horizon:
+                attempts[CHANNELS[ch]] += 1
+    m.pending_attempts.clear()

@@ -47,16 +47,15 @@ def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
             _move_unless(m, p, State.REPORTING, "tasking_deferred_no_bed")
             return "again" if p.state == State.REPORTING else None
     if p.state == State.OUT_OF_CONTACT:
-        t0 = m.env.now
-        req = m.teams.request()
-        yield req
-        m.teams.granted(t0)
+        ev = m.teams.acquire()
+        if ev is not None:
+            yield ev
     else:
-        req = yield from m.queue_or_abscond(m.teams, p, "absconded_awaiting_arrest")
-        if req is None:
+        held = yield from m.queue_or_abscond(m.teams, p, "absconded_awaiting_arrest")
+        if not held:
             return None
     yield m.env.timeout(m.e_visit())
-    m.teams.release(req)
+    m.teams.release()
     m.n.arrests += 1
     if m.e_decide() >= e.arrest_success:
         if p.state == State.OUT_OF_CONTACT:
@@ -85,13 +84,12 @@ def gatekeep(m: Model, p: Person, cause: str) -> bool:
         m.n.rejections_barrier += 1
         _move_unless(m, p, State.CASEWORK, "rejected_for_detention_barrier")
         return False
-    bed = m.beds.seize_if_free()
-    if bed is None:
+    if not m.beds.seize_if_free():
         m.n.rejections_no_bed += 1
         _move_unless(m, p, State.REPORTING, "rejected_for_detention_no_bed")
         return False
     m.move(p, State.DETAINED, cause)
-    p.bed = bed
+    p.bed = True
     return True
 
 

@@ -175,7 +175,7 @@ class Cohort(BaseModel):
         "share of entrants",
     )
     in_pool_in_error_share: float = prob(
-        0.01,
+        0.02,
         "assumption: people listed in the pool in error (leave granted, wrong person), "
         "seed 002 §8.3-8.4 'contacted in error'; MRP data quality 002 §2.3",
         "share of entrants",
@@ -194,9 +194,10 @@ class Cohort(BaseModel):
         "share of non-offender entrants",
     )
     compliance: UnitInterval = group(
-        lambda: Fixed(value=0.5),
-        "assumption: latent propensity to comply, mean 0.5; it scales agreement to depart and "
-        "missed reports around their cohort averages (a fixed value switches the effect off)",
+        lambda: Beta(a=2.0, b=2.0),
+        "assumption: latent propensity to comply, mean 0.5, sd 0.22; it scales agreement to "
+        "depart and missed reports around their cohort averages (a fixed value switches the "
+        "effect off)",
         "propensity in [0, 1]",
     )
 
@@ -257,10 +258,11 @@ class Contact(BaseModel):
 
     model_config = _FROZEN
     agents: int = param(
-        40,
-        "agents",
-        "assumption: call-centre agents on the contract; chosen so the call centre is busy but not "
-        "the bottleneck (002 §1.4 'larger volume lower cost activity utilising call centre technology')",
+        5,
+        "agents (round-the-clock equivalents)",
+        "assumption: the simulation clock runs 24 h a day, so 5 agents stand for ~15 on day shifts; "
+        "busy but not the bottleneck (002 §1.4 'larger volume lower cost activity utilising call "
+        "centre technology')",
         ge=0,
     )
     call_minutes: Distribution = group(
@@ -315,13 +317,13 @@ class Correspondence(BaseModel):
         lambda: Uniform(low=2.0, high=5.0), "assumption: second-class post and processing", "days"
     )
     not_received: ByQuality = group(
-        lambda: ByQuality(none=0.9, partial=0.4, good=0.05),
+        lambda: ByQuality(none=0.9, partial=0.25, good=0.05),
         "assumption: notices to stale addresses go astray (000 scope 'measures to ensure it has "
         "been received')",
         "probability per notice",
     )
     clarity: float = prob(
-        0.75,
+        0.85,
         "assumption: share of received notices understood and acted on (000 scope 'clarity of "
         "Home Office correspondence'); also scales written contact attempts",
     )
@@ -337,9 +339,10 @@ class Departure(BaseModel):
 
     model_config = _FROZEN
     agree_on_contact: ByCaseType = group(
-        lambda: ByCaseType(failed_asylum=0.05, overstayer=0.10, foreign_offender=0.03, family=0.08),
-        "calibrated to seed 002 §4.2 (10% of contacted departed); FIGURES: 20% left within 6 "
-        "months of contact in the 2012 pilot (upper bound)",
+        lambda: ByCaseType(failed_asylum=0.03, overstayer=0.05, foreign_offender=0.02, family=0.04),
+        "assumption: low, because seed 002 §4.2 says many of the 10% of contacted who departed "
+        "had left before contact; FIGURES: 20% left within 6 months of contact in the 2012 "
+        "pilot (2nd hand; an upper bound)",
         "probability",
     )
     delay_days: Distribution = group(
@@ -414,7 +417,7 @@ class Reporting(BaseModel):
         "days between reports",
     )
     miss_probability: ProbByChannel = group(
-        lambda: ProbByChannel(in_person=0.06, telephone=0.08, digital=0.10),
+        lambda: ProbByChannel(in_person=0.12, telephone=0.15, digital=0.18),
         "assumption: misses per report; declared absconders ~56,000 of ~80,000 reportees "
         "(FIGURES, ICIBI 2017) indicate substantial loss of contact",
         "probability per report",
@@ -540,12 +543,17 @@ class Enforcement(BaseModel):
     """Tasking, arrest and the detention gatekeeper (001 rec 3; 002 rec 13)."""
 
     model_config = _FROZEN
-    teams: int = param(10, "arrest teams", "assumption: ICE team capacity available to this cohort", ge=0)
+    teams: int = param(
+        4,
+        "arrest teams",
+        "assumption: ICE team capacity available to this cohort (most ICE work is elsewhere)",
+        ge=0,
+    )
     visit_days: Distribution = group(
         lambda: Exponential(mean=1.0), "assumption: one arrest visit occupies a team ~1 day", "days"
     )
     referral_on_refusal: ByCaseType = group(
-        lambda: ByCaseType(failed_asylum=0.1, overstayer=0.1, foreign_offender=0.8, family=0.0),
+        lambda: ByCaseType(failed_asylum=0.04, overstayer=0.03, foreign_offender=0.8, family=0.0),
         "assumption: share of people refusing departure who are tasked for arrest; families only "
         "as a last resort (001 §6.2)",
         "probability",
@@ -570,7 +578,7 @@ class Detention(BaseModel):
     """Detention beds, removal attempts and releases."""
 
     model_config = _FROZEN
-    beds: int = param(150, "beds", "assumption: share of the detention estate available to this cohort", ge=0)
+    beds: int = param(40, "beds", "assumption: share of the detention estate available to this cohort", ge=0)
     removal_planning_days: Distribution = group(
         lambda: Gamma(mean=14.0, cv=0.7),
         "FIGURES: 62% of detention leavers held < 29 days (2015); 64% within a month (2017)",

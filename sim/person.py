@@ -78,7 +78,7 @@ class Person:
         self.contacted = False
         self.absconded = False
         self.refusals = 0
-        self.bed: object | None = None  # detention bed request while detained
+        self.bed = False  # holds a detention bed
 
 
 @dataclass(frozen=True)

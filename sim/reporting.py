@@ -88,8 +88,10 @@ def reporting(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
         if p_event <= 0.0:
             return DORMANT  # reports for ever, nothing else happens before the horizon
         k = geometric_trials(m.r_next(), p_event)
-        reports[ch] += k - 1
+        m.pending_reports[p.pid] = (env.now, interval, k - 1, ch)
         yield env.timeout(k * interval)
+        del m.pending_reports[p.pid]
+        reports[ch] += k - 1
         if m.r_kind() * p_event < q:
             run = 1
             while run < n_out:
@@ -117,3 +119,10 @@ def reporting(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
             enforcement.gatekeep(m, p, "detained_on_reporting")
             if p.state != State.REPORTING:
                 return None
+
+
+def settle_pending(m: Model, horizon: float) -> None:
+    """Count the quiet reports made before the horizon in jumps the horizon cut short."""
+    for start, interval, quiet, ch in m.pending_reports.values():
+        m.n.reports[ch] += min(quiet, int((horizon - start) / interval + 1e-9))
+    m.pending_reports.clear()

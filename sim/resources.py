@@ -1,16 +1,21 @@
 """Capacity-limited resources that keep the statistics queueing theory talks about.
 
-``Pool`` wraps a SimPy ``Resource`` and integrates, over time, the number of busy servers and the
-queue length, and sums the waits of granted requests. From those come utilisation, mean queue
-length, arrival rate and mean wait, so Little's law (L = lambda W) and Erlang B/C can be checked
-against the model without extra instrumentation. A capacity of zero is allowed (a closed service:
-requests wait for ever) because policy experiments legitimately switch a service off.
+``Pool`` is a first-come-first-served multi-server resource (call-centre agents, caseworkers,
+tracers, arrest teams, detention beds). It is lighter than ``simpy.Resource``: a request that
+finds a free server is granted at once without scheduling an event, and a release hands the
+server straight to the first waiter. It integrates, over time, the number of busy servers and
+the queue length, and sums the waits of granted requests, so utilisation, mean queue length,
+arrival rate and mean wait come out directly and Little's law (L = lambda W) and Erlang B/C can
+be checked against the model. A capacity of zero is allowed (a closed service: requests wait for
+ever) because policy experiments legitimately switch a service off.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
@@ -20,7 +25,7 @@ class PoolStats:
     """Statistics of one resource over [0, horizon]; times in days."""
 
     resource: str
-    capacity: int
+    capacity: float
     arrivals: int
     served: int
     reneged: int
@@ -34,17 +39,19 @@ class PoolStats:
 
 
 class Pool:
-    """A monitored SimPy resource (call-centre agents, caseworkers, tracers, teams, beds)."""
+    """A monitored FCFS multi-server resource."""
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int) -> None:
         self.env = env
         self.name = name
         self.capacity = capacity
-        self._res = simpy.Resource(env, capacity=max(capacity, 1))
+        self.busy = 0
+        # waiting requests as [event, time requested, still waiting]; reneged ones are skipped
+        self._queue: deque[list[Any]] = deque()
+        self._waiting = 0
         self._last = 0.0
         self._busy_area = 0.0
         self._queue_area = 0.0
-        self._held: list[simpy.Event] = []  # requests parked for ever when capacity is 0
         self.arrivals = 0
         self.served = 0
         self.reneged = 0
@@ -52,76 +59,79 @@ class Pool:
         self.wait_sum = 0.0
         self.max_queue = 0
 
-    # -- bookkeeping -----------------------------------------------------------------------------
     def _integrate(self) -> None:
-        now = self.env.now
+        now = self.env._now  # the property costs a call on a hot path
         dt = now - self._last
         if dt > 0:
-            self._busy_area += dt * len(self._res.users)
-            self._queue_area += dt * self.queue_length
+            self._busy_area += dt * self.busy
+            self._queue_area += dt * self._waiting
             self._last = now
 
     @property
     def queue_length(self) -> int:
-        return len(self._res.queue) if self.capacity > 0 else len(self._held)
-
-    @property
-    def in_use(self) -> int:
-        return len(self._res.users) if self.capacity > 0 else 0
+        return self._waiting
 
     @property
     def full(self) -> bool:
-        return self.in_use >= self.capacity
+        return self.busy >= self.capacity
 
-    # -- operations ------------------------------------------------------------------------------
-    def request(self) -> simpy.Event:
-        """Join the queue; the returned event fires when a server is granted."""
+    def acquire(self) -> simpy.Event | None:
+        """Ask for a server: ``None`` if granted now, else an event that fires when granted."""
         self._integrate()
         self.arrivals += 1
-        if self.capacity == 0:
-            ev = self.env.event()
-            self._held.append(ev)
-        else:
-            ev = self._res.request()
-        self.max_queue = max(self.max_queue, self.queue_length)
+        if self.busy < self.capacity:
+            self.busy += 1
+            self.served += 1
+            return None
+        ev = self.env.event()
+        entry = [ev, self.env._now, True]
+        ev.pool_entry = entry  # type: ignore[attr-defined]  # lets renege() find it in O(1)
+        self._queue.append(entry)
+        self._waiting += 1
+        if self._waiting > self.max_queue:
+            self.max_queue = self._waiting
         return ev
 
-    def granted(self, requested_at: float) -> None:
-        """Record the wait of a request that has just been granted."""
-        self.served += 1
-        self.wait_sum += self.env.now - requested_at
-
-    def release(self, req: simpy.Event) -> None:
+    def release(self) -> None:
+        """Free a server; the first waiter (if any) takes it over at once."""
         self._integrate()
-        self._res.release(req)  # type: ignore[arg-type]
+        queue = self._queue
+        while queue:
+            ev, t0, waiting = queue.popleft()
+            if waiting:
+                self._waiting -= 1
+                self.served += 1
+                self.wait_sum += self.env._now - t0
+                ev.succeed()
+                return
+        self.busy -= 1
 
-    def renege(self, req: simpy.Event) -> None:
-        """Withdraw a request that has not been granted (the person left the queue)."""
+    def renege(self, ev: simpy.Event) -> None:
+        """Withdraw a waiting request (the person left the queue)."""
         self._integrate()
+        entry = ev.pool_entry  # type: ignore[attr-defined]
+        if not entry[2]:
+            raise ValueError("renege of a request that is not waiting")
+        entry[2] = False
+        self._waiting -= 1
         self.reneged += 1
-        if self.capacity == 0:
-            self._held.remove(req)
-        else:
-            req.cancel()  # type: ignore[attr-defined]
 
-    def seize_if_free(self) -> simpy.Event | None:
-        """Loss-system entry (detention beds): take a server now or be turned away (``None``)."""
-        if self.full:
+    def seize_if_free(self) -> bool:
+        """Loss-system entry (detention beds): take a server now, or be turned away (False)."""
+        if self.busy >= self.capacity:
             self.arrivals += 1
             self.blocked += 1
-            return None
-        req = self.request()
-        self.granted(self.env.now)
-        return req
+            return False
+        self.acquire()
+        return True
 
-    def use(self, duration: float) -> Generator[simpy.Event, object, None]:
+    def use(self, duration: float) -> Generator[simpy.Event, Any, None]:
         """Queue for a server, hold it for ``duration`` days, release it."""
-        t0 = self.env.now
-        req = self.request()
-        yield req
-        self.granted(t0)
+        ev = self.acquire()
+        if ev is not None:
+            yield ev
         yield self.env.timeout(duration)
-        self.release(req)
+        self.release()
 
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
@@ -139,5 +149,5 @@ class Pool:
             mean_queue=self._queue_area / span,
             mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
             max_queue=self.max_queue,
-            waiting_at_end=self.queue_length,
+            waiting_at_end=self._waiting,
         )
