@@ -74,10 +74,12 @@ def run(scenario: Scenario, reps: int, workers: int, seed: int = SEED) -> pd.Dat
 
 def knobs_to_overrides(base: Scenario, scale: float, departed: float, complaint: float) -> dict[str, Any]:
     success = base.contact.success.model_dump()
-    scaled = {ch: {q: min(1.0, round(v * scale, 5)) for q, v in row.items()} for ch, row in success.items()}
+    scaled = {
+        ch: {q: float(min(1.0, round(v * scale, 5))) for q, v in row.items()} for ch, row in success.items()
+    }
     return {
-        "cohort": {"already_departed_share": round(departed, 5)},
-        "contact": {"complaint_probability": round(min(1.0, complaint), 5), "success": scaled},
+        "cohort": {"already_departed_share": float(round(departed, 5))},
+        "contact": {"complaint_probability": float(round(min(1.0, complaint), 5)), "success": scaled},
     }
 
 
