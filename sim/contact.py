@@ -12,6 +12,7 @@ find new details (the case is recycled into another round) or evidence that the 
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -75,13 +76,15 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     max_attempts = c.max_attempts
     reach = c.departed_reach_factor if p.already_departed else 1.0
     attempts = m.n.attempts
+    agents = m.agents
     calling = p.quality > NO_DETAILS
     for rnd in range(e.max_rounds + 1):
         k = 0
         # chance of contact per attempt by channel, for this person's current details
         probs = [row[p.quality] * reach for row in m.c_success_table]
+        busy = 0.0  # days until the current phone call (if any) ends
         while calling and k < max_attempts:
-            delay = 0.0
+            delay = busy
             skipped: list[tuple[float, int]] = []
             ch = -1
             while k < max_attempts:
@@ -93,6 +96,7 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
                     break
                 skipped.append((delay, ch))
                 ch = -1
+            busy = 0.0
             if delay > 0:
                 m.pending_attempts[p.pid] = (env.now, skipped)
                 yield env.timeout(delay)
@@ -102,15 +106,21 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
             if ch < 0:
                 break  # round exhausted
             if ch == PHONE:
-                yield from m.agents.use(m.c_call() / MINUTES_PER_DAY)
+                # the call is queued for an agent and its end known now (FCFS, no reneging)
                 attempts["phone"] += 1
+                busy = agents.book(m.c_call() / MINUTES_PER_DAY) - env.now
+                if math.isinf(busy):
+                    return DORMANT  # no agents: the call never happens
                 if success() < probs[PHONE]:
+                    yield env.timeout(busy)
                     m.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])
                     return None
             else:
                 attempts[CHANNELS[ch]] += 1
                 m.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
                 return None
+        if busy > 0:
+            yield env.timeout(busy)
         if rnd == e.max_rounds or m.c_enrich() >= e.check_probability:
             return DORMANT
         yield env.timeout(m.c_enrich_delay())

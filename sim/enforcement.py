@@ -34,18 +34,28 @@ def setup(m: Model) -> None:
 
 
 def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
-    """A tasking referral for arrest. Always ends with a state change, or ``"again"`` for a person
-    already out of contact who was not found (their tracing process resumes)."""
+    """A tasking referral for arrest.
+
+    Returns ``"again"`` when the person ends where they started (for example someone referred
+    from casework in whom the gatekeeper finds a new barrier, or an absconder not found at the
+    address), so that the process of their state runs again; otherwise their state changed.
+    """
+    start = p.state
+    yield from _referral(m, p, cause)
+    return "again" if p.state == start else None
+
+
+def _referral(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, None]:
     e = m.scenario.enforcement
     m.n.referrals += 1
     if m.e_decide() < e.pre_arrest_check:
         if p.barrier != NO_BARRIER:
             _move_unless(m, p, State.CASEWORK, "barrier_found_at_tasking")
-            return None
+            return
         if m.beds.full:
             m.n.tasking_deferred += 1
             _move_unless(m, p, State.REPORTING, "tasking_deferred_no_bed")
-            return "again" if p.state == State.REPORTING else None
+            return
     if p.state == State.OUT_OF_CONTACT:
         ev = m.teams.acquire()
         if ev is not None:
@@ -53,17 +63,14 @@ def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
     else:
         held = yield from m.queue_or_abscond(m.teams, p, "absconded_awaiting_arrest")
         if not held:
-            return None
+            return
     yield m.env.timeout(m.e_visit())
     m.teams.release()
     m.n.arrests += 1
     if m.e_decide() >= e.arrest_success:
-        if p.state == State.OUT_OF_CONTACT:
-            return "again"
-        m.move(p, State.OUT_OF_CONTACT, "not_found_at_arrest")
-        return None
+        _move_unless(m, p, State.OUT_OF_CONTACT, "not_found_at_arrest")
+        return
     gatekeep(m, p, "arrested_" + cause)
-    return None
 
 
 def _move_unless(m: Model, p: Person, to: int, cause: str) -> None:

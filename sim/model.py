@@ -23,7 +23,7 @@ from sim import casework, contact, correspondence, departure, enforcement, repor
 from sim.params import Scenario
 from sim.person import Person, sample_cohort
 from sim.recorder import InvariantError, Recorder
-from sim.resources import Pool
+from sim.resources import BookedPool, Pool
 from sim.states import State
 from sim.streams import Streams
 
@@ -112,9 +112,10 @@ class Model:
         self.people: list[Person] = []
         s = scenario
         env = self.env
-        self.agents = Pool(env, "call_centre_agents", s.contact.agents)
+        horizon = s.horizon_days
+        self.agents = BookedPool(env, "call_centre_agents", s.contact.agents, horizon)
         self.caseworkers = Pool(env, "caseworkers", s.casework.caseworkers)
-        self.tracers = Pool(env, "tracers", s.tracing.team_size)
+        self.tracers = BookedPool(env, "tracers", s.tracing.team_size, horizon)
         self.teams = Pool(env, "arrest_teams", s.enforcement.teams)
         self.beds = Pool(env, "detention_beds", s.detention.beds)
         rc = s.reporting.centre

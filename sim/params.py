@@ -394,6 +394,13 @@ class ReportingCentre(BaseModel):
         "minutes",
     )
 
+    @field_validator("interview_minutes")
+    @classmethod
+    def _interviews_take_time(cls, d: Any) -> Any:
+        if d.mean <= 0:
+            raise ValueError("the mean interview time must be > 0 minutes (capacity = desks x hours / mean)")
+        return d
+
 
 class ReportChannelMix(Shares):
     in_person: float = Field(0.9, ge=0, le=1)
@@ -663,7 +670,7 @@ class Scenario(BaseModel):
     """One policy variant: a complete, immutable parameter set."""
 
     model_config = _FROZEN
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="folder-safe name")
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="folder-safe name")
     title: str = Field("", description="short policy name used in plots and tables")
     description: str = ""
     horizon_days: float = param(

@@ -12,6 +12,8 @@ ever) because policy experiments legitimately switch a service off.
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -150,4 +152,73 @@ class Pool:
             mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
             max_queue=self.max_queue,
             waiting_at_end=self._waiting,
+        )
+
+
+class BookedPool:
+    """An FCFS multi-server resource whose requests never leave the queue (no reneging).
+
+    For such a queue the start of service is known the moment a request arrives: it takes the
+    server that becomes free first (the Kiefer-Wolfowitz recursion), so ``book`` returns the
+    finish time at once and no SimPy event is needed for the queue or the release. Used for the
+    call centre and the tracing team; the statistics are the same as :class:`Pool`'s, with
+    busy and queue time clipped to the horizon. Erlang C in the test suite checks it.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: int, horizon: float) -> None:
+        self.env = env
+        self.name = name
+        self.capacity = capacity
+        self.horizon = horizon
+        self._free_at = [0.0] * capacity  # a heap of the times each server becomes free
+        self._waiting: list[float] = []  # a heap of start times of requests still queueing
+        self.max_queue = 0
+        self.arrivals = 0
+        self.served = 0
+        self.wait_sum = 0.0
+        self._busy_area = 0.0
+        self._queue_area = 0.0
+
+    def book(self, service: float) -> float:
+        """Join the queue now for ``service`` days; the time the service ends (inf if closed)."""
+        now = self.env._now
+        self.arrivals += 1
+        if self.capacity == 0:
+            self._queue_area += max(0.0, self.horizon - now)
+            return math.inf
+        free = heapq.heappop(self._free_at)
+        start = free if free > now else now
+        finish = start + service
+        heapq.heappush(self._free_at, finish)
+        waiting = self._waiting
+        while waiting and waiting[0] <= now:
+            heapq.heappop(waiting)
+        if start > now:
+            heapq.heappush(waiting, start)
+            if len(waiting) > self.max_queue:
+                self.max_queue = len(waiting)
+        h = self.horizon
+        if start <= h:
+            self.served += 1
+            self.wait_sum += start - now
+        self._queue_area += min(start, h) - min(now, h)
+        self._busy_area += min(finish, h) - min(start, h)
+        return finish
+
+    def stats(self, horizon: float) -> PoolStats:
+        span = max(horizon, 1e-12)
+        mean_busy = self._busy_area / span
+        return PoolStats(
+            resource=self.name,
+            capacity=self.capacity,
+            arrivals=self.arrivals,
+            served=self.served,
+            reneged=0,
+            blocked=0,
+            utilisation=min(1.0, mean_busy / self.capacity) if self.capacity else 0.0,
+            mean_busy=mean_busy,
+            mean_queue=self._queue_area / span,
+            mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
+            max_queue=self.max_queue,
+            waiting_at_end=max(0, self.arrivals - self.served) if self.capacity else self.arrivals,
         )

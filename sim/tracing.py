@@ -43,14 +43,19 @@ def out_of_contact(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     refer_p = t.referral_probability_high if p.high_priority else t.referral_probability_normal
     how = ""
     if m.t_decide() < refer_p:
+        busy = 0.0  # days until the previous action ends
         for _ in range(t.max_actions):
-            wait = m.t_interval()
+            wait = busy + m.t_interval()
             if env.now + wait >= passive_at:
                 break
             yield env.timeout(wait)
-            yield from m.tracers.use(m.t_action())
+            # the action is queued for a tracer and its end known now (FCFS, no reneging)
+            busy = m.tracers.book(m.t_action()) - env.now
             m.n.tracing_actions += 1
             if m.t_decide() < t.success_probability:
+                if math.isinf(busy):
+                    return DORMANT  # no tracers: the action never happens
+                yield env.timeout(busy)
                 how = "traced"
                 break
     if not how:

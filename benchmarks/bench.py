@@ -1,0 +1,160 @@
+"""Benchmark: how fast and how lean is one full-cohort replication, and how well do runs scale?
+
+Prints, for the scenario given (default: the calibrated baseline, 120,545 people):
+
+* events scheduled, wall time and events per second of one replication (median of --reps runs);
+* the same number of timeouts through a bare SimPy loop in the same run, and the ratio of the two
+  (machines here are shared and noisy, so ratios measured together mean more than absolute times);
+* peak resident memory of one replication in a fresh process (no per-person event log);
+* parallel efficiency of --parallel-reps replications on 1 vs 2 worker processes, and the Dask
+  distributed (LocalCluster) path against the process pool on the same machine.
+
+This is a script that prints figures, never a timed unit test. Usage::
+
+    python benchmarks/bench.py                       # everything, baseline
+    python benchmarks/bench.py --skip-parallel       # single-replication figures only
+    python benchmarks/bench.py --scenario scenarios/remote_reporting.yaml --reps 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import simpy  # noqa: E402
+
+from sim.results import run_replication  # noqa: E402
+from sim.scenario_io import load_scenario  # noqa: E402
+
+MEMORY_PROBE = """
+import json, resource, sys
+sys.path.insert(0, {root!r})
+from sim.results import run_replication
+from sim.scenario_io import load_scenario
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+r = run_replication(load_scenario({path!r}), 0, {seed})
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_kib": peak, "before_kib": before, "events": r.events}}))
+"""
+
+
+def bare_simpy(n_events: int, n_processes: int = 120_545) -> float:
+    """Seconds for ``n_events`` timeouts spread over ``n_processes`` plain SimPy processes."""
+    env = simpy.Environment()
+    per = max(1, n_events // n_processes)
+
+    def proc(env: simpy.Environment, k: int):  # type: ignore[no-untyped-def]
+        for i in range(per):
+            yield env.timeout(1.0 + (k * 7919 + i) % 97)
+
+    for k in range(n_processes):
+        env.process(proc(env, k))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def single(path: Path, reps: int, seed: int) -> dict[str, float]:
+    scenario = load_scenario(path)
+    walls, events = [], 0
+    bare = []
+    for k in range(reps):
+        t0 = time.perf_counter()
+        r = run_replication(scenario, k, seed)
+        walls.append(time.perf_counter() - t0)
+        events = r.events
+        bare.append(bare_simpy(r.events))
+    wall = statistics.median(walls)
+    bare_wall = statistics.median(bare)
+    return {
+        "cohort": scenario.cohort.initial_size,
+        "events": events,
+        "wall_s": wall,
+        "wall_all": walls,
+        "events_per_s": events / wall,
+        "bare_wall_s": bare_wall,
+        "bare_events_per_s": events / bare_wall,
+        "ratio_to_bare": wall / bare_wall,
+    }
+
+
+def memory(path: Path, seed: int) -> dict[str, float]:
+    code = MEMORY_PROBE.format(root=str(ROOT), path=str(path), seed=seed)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"peak_mib": data["peak_kib"] / 1024, "start_mib": data["before_kib"] / 1024}
+
+
+def parallel(path: Path, reps: int, seed: int) -> dict[str, float]:
+    """Wall time of ``reps`` replications per executor, start-up and shutdown included."""
+    from sim.experiment import make_runner  # the executors the CLI uses
+
+    payload = [load_scenario(path).model_dump_json()]
+    out: dict[str, float] = {}
+    for label, workers, scheduler in (("serial", 1, None), ("pool2", 2, None), ("dask2", 2, "local")):
+        t0 = time.perf_counter()
+        runner = make_runner(workers, scheduler)
+        try:
+            for _ in runner.results([(0, k) for k in range(reps)], payload, seed, False):
+                pass
+        finally:
+            runner.close()
+        out[label] = time.perf_counter() - t0
+    out["efficiency_pool2"] = out["serial"] / (2 * out["pool2"])
+    out["dask_vs_pool"] = out["dask2"] / out["pool2"]
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    ap.add_argument("--reps", type=int, default=3, help="single-replication repeats (median reported)")
+    ap.add_argument("--parallel-reps", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--skip-parallel", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = ap.parse_args()
+
+    s = single(args.scenario, args.reps, args.seed)
+    walls = ", ".join(f"{w:.2f}" for w in s["wall_all"])
+    rows = [
+        ("scenario", f"{args.scenario.name} (cohort {s['cohort']:,})"),
+        ("events per replication", f"{s['events']:,}"),
+        (f"wall time, median of {args.reps}", f"{s['wall_s']:.2f} s  (all: {walls})"),
+        ("events per second", f"{s['events_per_s']:,.0f}"),
+        ("bare SimPy, same events", f"{s['bare_wall_s']:.2f} s  ({s['bare_events_per_s']:,.0f} events/s)"),
+        ("model time / bare SimPy", f"{s['ratio_to_bare']:.2f}"),
+    ]
+    m = memory(args.scenario, args.seed)
+    peak = f"{m['peak_mib']:.0f} MiB (at start: {m['start_mib']:.0f} MiB)"
+    rows.append(("peak memory, 1 replication", peak))
+    figures: dict[str, object] = {"single": s, "memory": m}
+    if not args.skip_parallel:
+        p = parallel(args.scenario, args.parallel_reps, args.seed)
+        n = args.parallel_reps
+        pool = f"{p['pool2']:.1f} s  (efficiency {p['efficiency_pool2']:.0%})"
+        dask = f"{p['dask2']:.1f} s  ({p['dask_vs_pool']:.2f} x the pool)"
+        rows += [
+            (f"{n} replications, serial", f"{p['serial']:.1f} s"),
+            (f"{n} replications, 2 processes", pool),
+            (f"{n} replications, Dask 2 workers", dask),
+        ]
+        figures["parallel"] = p
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,6 @@
+"""Command-line entry point: ``python run_sim.py --help`` (see sim/cli.py)."""
+
+from sim.cli import main
+
+if __name__ == "__main__":  # guard: spawned worker processes import this module without running it
+    raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""The experiment runner and output layer: run keys, part files, atomic writes, assembly order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import cli, experiment, output
+from sim.params import Scenario
+from sim.results import ReplicationResult, run_replication
+
+STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
+
+
+def small(name: str = "t", **over: object) -> Scenario:
+    return Scenario(name=name).with_overrides(
+        {"horizon_days": 120.0, "cohort": {"initial_size": 300}, **STEER, **over}
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# One replication and the run key
+# ----------------------------------------------------------------------------------------------
+
+
+def test_run_one_from_json_equals_run_from_object() -> None:
+    s = small()
+    a = experiment.run_one(s.model_dump_json(), 1, 5, False)
+    b = run_replication(s, 1, 5)
+    assert a.summary == b.summary
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.transitions, b.transitions)
+
+
+def test_run_key_identifies_what_results_depend_on() -> None:
+    s = small()
+    key = experiment.run_key(s, 1, False)
+    assert experiment.run_key(small(), 1, False) == key
+    assert experiment.run_key(s.with_overrides({"title": "Pretty", "description": "x"}), 1, False) == key
+    assert experiment.run_key(s, 2, False) != key
+    assert experiment.run_key(s, 1, True) != key
+    assert experiment.run_key(s.with_overrides({"contact": {"agents": 7}}), 1, False) != key
+    assert len(experiment.model_code_hash()) == 64
+
+
+def test_cli_defaults_match_library_defaults() -> None:
+    assert cli.DEFAULT_REPLICATIONS == experiment.DEFAULT_REPLICATIONS == 20
+    assert cli.DEFAULT_SEED == experiment.DEFAULT_SEED == 12345
+    assert cli.DEFAULT_MAX_REPLICATIONS == experiment.DEFAULT_MAX_REPLICATIONS
+
+
+# ----------------------------------------------------------------------------------------------
+# Files
+# ----------------------------------------------------------------------------------------------
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "a.csv"
+    output.write_text(target, "old\n")
+    with pytest.raises(RuntimeError), output.atomic_open(target) as fh:
+        fh.write("half a fi")
+        raise RuntimeError("crash")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+    output.write_text(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_begin_and_finish_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "summary.csv").write_text("old")
+    (folder / "old_plot.png").write_text("old")
+    (folder / "notes.txt").write_text("mine")
+    (folder / ".parts").mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"files": ["summary.csv", "old_plot.png"]}))
+    assert output.is_complete(folder)
+    output.begin_folder(folder)
+    assert not output.is_complete(folder)
+    assert (folder / ".incomplete").exists() and (folder / ".parts").is_dir()
+    assert sorted(p.name for p in folder.iterdir()) == [".incomplete", ".parts", "notes.txt"]
+    output.finish_folder(folder, {"files": []})
+    assert output.is_complete(folder)
+
+
+def test_part_store_round_trip_and_key_checks(tmp_path: Path) -> None:
+    s = small()
+    result = run_replication(s, 0, 1)
+    store = output.PartStore(tmp_path, "key-a")
+    assert store.open(resume=True) is None
+    store.write(0, result)
+    assert store.existing() == [0]
+    back = store.read(0)
+    assert isinstance(back, ReplicationResult) and back.summary == result.summary
+    assert store.read(1) is None
+    # a part claimed by another run's key is not used
+    assert output.PartStore(tmp_path, "key-b").read(0) is None
+    # resuming with the same key keeps the parts; with another key discards them with a reason
+    assert output.PartStore(tmp_path, "key-a").open(resume=True) is None
+    assert store.existing() == [0]
+    why = output.PartStore(tmp_path, "key-b").open(resume=True)
+    assert why is not None and "starting over" in why
+    assert store.existing() == []
+    # a corrupt part is treated as missing
+    store.path(3).write_bytes(b"not a pickle")
+    assert store.read(3) is None
+
+
+def test_summary_frame_orders_rows_and_columns() -> None:
+    rows = [run_replication(small(), k, 3).summary for k in (2, 0, 1)]
+    rows[0] = {"extra": 1, **rows[0]}
+    frame = output.summary_frame(rows)
+    assert frame["replication"].tolist() == [0, 1, 2]
+    assert list(frame.columns[:3]) == ["replication", "seed", "cohort_size"]
+    assert frame.columns[-1] == "extra"
+    costs = [c for c in frame.columns if c.startswith("cost_")]
+    assert list(frame.columns).index(costs[0]) == list(frame.columns).index("total_cost_gbp") + 1
+
+
+# ----------------------------------------------------------------------------------------------
+# run_experiment
+# ----------------------------------------------------------------------------------------------
+
+
+class ReversedRunner(experiment.SerialRunner):
+    """Delivers results in reverse order, as a parallel executor might."""
+
+    name = "reversed"
+
+    def results(
+        self, calls: Iterable[tuple[int, int]], payloads: Sequence[str], root_seed: int, keep_log: bool
+    ) -> Iterator[tuple[tuple[int, int], ReplicationResult]]:
+        for call in reversed(list(calls)):
+            yield call, experiment.run_one(payloads[call[0]], call[1], root_seed, keep_log)
+
+
+def test_output_does_not_depend_on_completion_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    scenarios = [small("a"), small("b", contact={"agents": 60})]
+    kw = {"replications": 3, "root_seed": 4, "plots": False, "compare_mode": True}
+    first = experiment.run_experiment(scenarios, tmp_path / "serial", **kw)
+    monkeypatch.setattr(experiment, "make_runner", lambda workers, scheduler: ReversedRunner())
+    second = experiment.run_experiment(scenarios, tmp_path / "reversed", **kw)
+    assert second.executor == "reversed" and first.executor == "serial"
+    for name in ("a", "b"):
+        for file in ("summary.csv", "timeseries.csv", "transitions.csv", "outcomes.csv"):
+            assert (tmp_path / "serial" / name / file).read_bytes() == (
+                tmp_path / "reversed" / name / file
+            ).read_bytes()
+    assert (tmp_path / "serial" / "comparison.csv").read_bytes() == (
+        tmp_path / "reversed" / "comparison.csv"
+    ).read_bytes()
+    assert capfd.readouterr() == ("", "")  # library code never prints
+
+
+def test_resume_reports_discarded_parts(tmp_path: Path) -> None:
+    messages: list[str] = []
+    progress: list[tuple[int, int]] = []
+    kw = {"replications": 2, "plots": False, "resume": True, "on_message": messages.append}
+    experiment.run_experiment([small()], tmp_path, root_seed=1, **kw)
+    assert messages == []
+    again = experiment.run_experiment(
+        [small()], tmp_path, root_seed=1, on_progress=lambda *a: progress.append(a), **kw
+    )
+    assert again.ran_this_time == 0 and progress[-1] == (2, 2)
+    other = experiment.run_experiment([small()], tmp_path, root_seed=2, **kw)
+    assert other.ran_this_time == 2
+    assert len(messages) == 1 and "starting over" in messages[0]
+
+
+def test_bad_requests_raise_before_writing(tmp_path: Path) -> None:
+    taken = tmp_path / "file"
+    taken.write_text("")
+    with pytest.raises(experiment.ExperimentError, match="not a folder"):
+        experiment.run_experiment([small()], taken)
+    out = tmp_path / "out"
+    with pytest.raises(experiment.ExperimentError, match="unique"):
+        experiment.run_experiment([small(), small()], out)
+    with pytest.raises(experiment.ExperimentError, match="did you mean 'absconded'"):
+        experiment.run_experiment([small("a"), small("b")], out, compare_mode=True, targets={"abscondd": 1.0})
+    with pytest.raises(experiment.ExperimentError, match="compare"):
+        experiment.run_experiment([small()], out, targets={"absconded": 1.0})
+    with pytest.raises(experiment.ExperimentError, match="workers"):
+        experiment.run_experiment([small()], out, workers=0)
+    assert not out.exists()
+
+
+def test_display_labels_are_unique() -> None:
+    a = Scenario(name="a", title="Same")
+    b = Scenario(name="b", title="Same")
+    c = Scenario(name="c")
+    assert experiment.display_labels([a, b, c]) == {"a": "Same [a]", "b": "Same [b]", "c": "c"}
+
+
+def test_manifest_facts() -> None:
+    version = experiment.package_version()
+    assert version is None or version[0].isdigit()
+    commit, dirty = experiment.git_state()
+    assert commit is None or len(commit) == 40
+    assert (commit is None) == (dirty is None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables for the terminal
+# ----------------------------------------------------------------------------------------------
+
+
+def test_number_formatting() -> None:
+    assert output.fmt_number(1234567.89, 0) == "1,234,568"
+    assert output.fmt_number(12.345, 1, sign=True) == "+12.3"
+    assert output.fmt_number(-0.001, 2, sign=True) == "0.00"
+    assert output.fmt_number(float("nan"), 0) == "n/a"
+
+
+def test_kpi_table_is_right_aligned() -> None:
+    stats = pd.DataFrame(
+        {
+            "kpi": ["contacted", "total_cost_gbp"],
+            "mean": [12.5, 1234567.0],
+            "ci_low": [10.0, 1200000.0],
+            "ci_high": [15.0, 1270000.0],
+            "sd": [1.0, 2.0],
+            "n": [5, 5],
+        }
+    )
+    lines = output.format_kpi_table(stats, {"contacted": "Contacted (people)"}).splitlines()
+    assert lines[0].startswith("KPI") and "95% CI low" in lines[0]
+    assert lines[2].startswith("Contacted (people)")
+    assert lines[3].startswith("total_cost_gbp")
+    mean_end = lines[0].index("Mean") + len("Mean")
+    assert lines[2][:mean_end].endswith("12.5") and lines[3][:mean_end].endswith("1,234,567")
