@@ -200,9 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
             f"""\
             examples:
               {PROG} validate scenarios/*.yaml
-              {PROG} describe scenarios/digital_reporting.yaml
+              {PROG} describe scenarios/remote_reporting.yaml
               {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5
-              {PROG} compare scenarios/baseline.yaml scenarios/digital_reporting.yaml -w 4
+              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml -w 4
 
             Use '{PROG} COMMAND --help' for each command's options and outputs.
 
@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=textwrap.dedent(
             f"""\
             examples:
-              {PROG} compare scenarios/baseline.yaml scenarios/digital_reporting.yaml
+              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml
               {PROG} compare base.yaml a.yaml b.yaml -n 10 --workers 4 --out results/policies
               {PROG} compare base.yaml a.yaml --target-halfwidth departed_voluntary=50 \\
                   --target-halfwidth total_cost_gbp=100000 --max-replications 300
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=textwrap.dedent(
             f"""\
             examples:
-              {PROG} describe scenarios/digital_reporting.yaml
+              {PROG} describe scenarios/remote_reporting.yaml
               {PROG} describe scenarios/baseline.yaml --markdown > docs/parameters.md
 
             Writes nothing.
@@ -444,7 +444,15 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
 def _prepare_run(
     files: Sequence[str], args: argparse.Namespace
 ) -> tuple[list[Scenario], dict[str, Any]] | int:
-    """Every scenario loaded, validated and overridden, or the exit code after reporting why."""
+    """Every scenario loaded, validated and overridden, or the exit code after reporting why.
+
+    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
+    its first position, so the reference stays first.
+    """
+    unique: dict[str, str] = {}
+    for file in files:
+        unique.setdefault(os.path.realpath(file), file)
+    files = list(unique.values())
     try:
         scenarios = load_scenarios(files)
     except ScenarioError as exc:

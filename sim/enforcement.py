@@ -45,17 +45,37 @@ def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
     return "again" if p.state == start else None
 
 
+def tasking_check(m: Model, p: Person) -> bool:
+    """The check some referrals get before anyone is sent (001 rec 3; 002 §13.3, §13.9).
+
+    True if the arrest should go ahead. A checked case with a known barrier, or with one that
+    would emerge at detention and that the check finds, goes to casework instead; a checked case
+    when no bed is free is deferred (back to reporting). Unchecked cases always go ahead.
+    """
+    e = m.scenario.enforcement
+    if m.e_decide() >= e.pre_arrest_check:
+        return True
+    if p.barrier == NO_BARRIER:
+        # would a barrier emerge at detention? the check sees some of these in advance
+        p.latent_barrier = int(m.e_decide() < e.hidden_barrier_probability)
+        if p.latent_barrier and m.e_decide() < e.check_detects_hidden_barrier:
+            p.barrier = FURTHER_SUBMISSION
+            p.latent_barrier = -1
+    if p.barrier != NO_BARRIER:
+        _move_unless(m, p, State.CASEWORK, "barrier_found_at_tasking")
+        return False
+    if m.beds.full:
+        m.n.tasking_deferred += 1
+        _move_unless(m, p, State.REPORTING, "tasking_deferred_no_bed")
+        return False
+    return True
+
+
 def _referral(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, None]:
     e = m.scenario.enforcement
     m.n.referrals += 1
-    if m.e_decide() < e.pre_arrest_check:
-        if p.barrier != NO_BARRIER:
-            _move_unless(m, p, State.CASEWORK, "barrier_found_at_tasking")
-            return
-        if m.beds.full:
-            m.n.tasking_deferred += 1
-            _move_unless(m, p, State.REPORTING, "tasking_deferred_no_bed")
-            return
+    if not tasking_check(m, p):
+        return
     if p.state == State.OUT_OF_CONTACT:
         ev = m.teams.acquire()
         if ev is not None:
@@ -82,11 +102,15 @@ def gatekeep(m: Model, p: Person, cause: str) -> bool:
     """The detention gatekeeper (001 rec 3). True if the person was detained.
 
     A barrier not known before (a further submission lodged at the point of detention, 002
-    §13.8) can emerge here. Rejected people with a barrier go to casework, others to reporting.
+    §13.8) can emerge here, unless a pre-arrest check already decided whether it would.
+    Rejected people with a barrier go to casework, others to reporting.
     """
     e = m.scenario.enforcement
-    if p.barrier == NO_BARRIER and m.e_decide() < e.hidden_barrier_probability:
-        p.barrier = FURTHER_SUBMISSION
+    if p.barrier == NO_BARRIER:
+        emerges = p.latent_barrier if p.latent_barrier >= 0 else m.e_decide() < e.hidden_barrier_probability
+        p.latent_barrier = -1
+        if emerges:
+            p.barrier = FURTHER_SUBMISSION
     if p.barrier != NO_BARRIER:
         m.n.rejections_barrier += 1
         _move_unless(m, p, State.CASEWORK, "rejected_for_detention_barrier")

@@ -164,8 +164,8 @@ class Cohort(BaseModel):
     )
     details: DetailsMix = group(
         DetailsMix,
-        "calibrated to seed 002 §4.2 (21% contacted); MRP data 'very poor, particularly for older "
-        "cases' (002 §2.3)",
+        "assumption: MRP data 'very poor, particularly for older cases' (002 §2.3): 40% with no "
+        "usable contact details; the level of contact is then set by calibrating contact.success",
         "share of entrants",
     )
     already_departed_share: float = prob(
@@ -243,7 +243,7 @@ class Enrichment(BaseModel):
         lambda: Exponential(mean=60.0), "assumption: batch data-matching runs every few months", "days"
     )
     refresh_probability: float = prob(
-        0.25, "calibrated to seed 002 §4.2; 002 §4.3 (Experian checks find new contact details)"
+        0.25, "assumption: 002 §4.3 (Experian and other departments' data find new contact details)"
     )
     departure_evidence_probability: float = prob(
         0.10,
@@ -531,9 +531,6 @@ class Casework(BaseModel):
         lambda: Gamma(mean=180.0, cv=0.8), "assumption: legal/human-rights challenge duration", "days"
     )
     legal_grant: float = prob(0.15, "assumption: share of legal challenges that lead to leave")
-    decision_cost_hours: float = param(
-        4.0, "caseworker hours", "assumption: effort per decision (costed at the casework rate)", ge=0
-    )
     enforcement_after_resolution: float = prob(
         0.5,
         "assumption: cleared cases go to enforcement or back to contact management (002 §6.2: "
@@ -575,6 +572,11 @@ class Enforcement(BaseModel):
         0.3,
         "assumption: a barrier emerges at the point of detention (002 §13.8); FIGURES: 1/3 of "
         "FNO removal failures avoidable",
+    )
+    check_detects_hidden_barrier: float = prob(
+        0.5,
+        "assumption: share of the barriers that would emerge at detention which a pre-arrest "
+        "casework check finds (002 §13.8-13.9 signposting and urgent consideration)",
     )
     ensured_return_probability: float = prob(
         0.5, "assumption: families tasked for an ensured return after the offers run out (001 §6.2)"
@@ -620,10 +622,20 @@ class Recording(BaseModel):
 
 class ContactCosts(BaseModel):
     model_config = _FROZEN
-    phone: float = Field(6.0, ge=0)
-    text: float = Field(0.5, ge=0)
-    letter: float = Field(2.0, ge=0)
-    email: float = Field(0.5, ge=0)
+    phone: float = Field(0.5, ge=0)
+    text: float = Field(0.05, ge=0)
+    letter: float = Field(1.0, ge=0)
+    email: float = Field(0.02, ge=0)
+
+
+class StaffDayCosts(BaseModel):
+    """Cost of one unit of staff capacity per day; the model's staff work round the clock, so a
+    call-centre agent stands for three shifts."""
+
+    model_config = _FROZEN
+    agent: float = Field(450.0, ge=0)
+    caseworker: float = Field(200.0, ge=0)
+    tracer: float = Field(200.0, ge=0)
 
 
 class ReportCosts(ByChannel):
@@ -637,7 +649,16 @@ class Costs(BaseModel):
 
     model_config = _FROZEN
     contact_attempt: ContactCosts = group(
-        ContactCosts, "assumption: call-centre cost per attempt by channel", "GBP per attempt"
+        ContactCosts,
+        "assumption: telecoms and postage per attempt by channel (agent time is in staff_day)",
+        "GBP per attempt",
+    )
+    staff_day: StaffDayCosts = group(
+        StaffDayCosts,
+        "assumption: loaded salary ~GBP 35-45k a year over ~230 working days; an agent here is a "
+        "24-hour equivalent (3 shifts). Costed for the whole horizon whatever the workload, so "
+        "policies that add staff pay for them",
+        "GBP per staff member per day",
     )
     enrichment_check: float = param(5.0, "GBP per check", "assumption: credit-reference check", ge=0)
     notice: float = param(3.0, "GBP per notice", "assumption: producing and serving a notice", ge=0)
@@ -646,8 +667,9 @@ class Costs(BaseModel):
         "assumption: staff time per report (2-3 min interview plus overheads, FIGURES)",
         "GBP per report",
     )
-    tracing_action: float = param(250.0, "GBP per action", "assumption: ~1 tracer-day", ge=0)
-    casework_hour: float = param(30.0, "GBP per hour", "assumption: caseworker hourly cost", ge=0)
+    tracing_action: float = param(
+        20.0, "GBP per action", "assumption: checks and travel per action (tracer time is in staff_day)", ge=0
+    )
     arrest: float = param(2800.0, "GBP per arrest", "FIGURES: NAO HC 76 (2005), arrest component", ge=0)
     detention_day: float = param(97.0, "GBP per day", "FIGURES: Migration Observatory, 2014", ge=0)
     removal: float = param(

@@ -43,6 +43,7 @@ class Person:
         "entry",
         "high_priority",
         "in_error",
+        "latent_barrier",
         "pid",
         "quality",
         "refusals",
@@ -79,6 +80,7 @@ class Person:
         self.absconded = False
         self.refusals = 0
         self.bed = False  # holds a detention bed
+        self.latent_barrier = -1  # would a barrier emerge at detention? -1: not yet decided
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,9 @@ def reporting(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
             if left:
                 return None
         else:
-            enforcement.gatekeep(m, p, "detained_on_reporting")
+            # detention on reporting: the reporting centre signposts the case (002 §13.9)
+            if enforcement.tasking_check(m, p):
+                enforcement.gatekeep(m, p, "detained_on_reporting")
             if p.state != State.REPORTING:
                 return None
 

@@ -52,7 +52,7 @@ COST_ITEMS = (
     "notices",
     "reporting",
     "tracing",
-    "casework",
+    "staff",
     "arrests",
     "detention",
     "removals",
@@ -75,6 +75,13 @@ class ReplicationResult:
     event_log: pd.DataFrame | None = None
 
 
+def staff_days(s: Scenario) -> float:
+    """GBP for the staff capacity the scenario keeps over the horizon (paid whether busy or not)."""
+    rate = s.costs.staff_day
+    per_day = s.contact.agents * rate.agent + s.casework.caseworkers * rate.caseworker
+    return s.horizon_days * (per_day + s.tracing.team_size * rate.tracer)
+
+
 def costs(m: Model) -> dict[str, float]:
     """Cost by item in GBP, from activity counts and unit costs."""
     c = m.scenario.costs
@@ -87,7 +94,7 @@ def costs(m: Model) -> dict[str, float]:
         "notices": n.notices * c.notice,
         "reporting": reports,
         "tracing": n.tracing_actions * c.tracing_action,
-        "casework": n.decisions * m.scenario.casework.decision_cost_hours * c.casework_hour,
+        "staff": staff_days(m.scenario),
         "arrests": n.arrests * c.arrest,
         "detention": m.rec.occupancy[State.DETAINED] * c.detention_day,
         "removals": n.removals * c.removal,

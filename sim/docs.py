@@ -1,0 +1,89 @@
+"""Generated parts of the README: the parameter table with provenance and the policy library.
+
+The README keeps each generated block between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
+markers. ``python -m sim.docs`` rewrites them; ``tests/test_readme.py`` fails when they are
+stale, so the table an analyst reads is always the schema and scenario files as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.cli import value_sources
+from sim.describe import format_value, markdown_table
+from sim.scenario_io import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+SCENARIOS = ROOT / "scenarios"
+
+
+def _leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_leaves(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def parameters_block() -> str:
+    """Every parameter of the baseline with value, unit and source (and the file that set it)."""
+    path = SCENARIOS / "baseline.yaml"
+    sources = {k: Path(v).name for k, v in value_sources(path).items()}
+    return markdown_table(load_scenario(path), sources)
+
+
+def policies_block() -> str:
+    """One row per scenario file: its title and what it changes relative to the baseline."""
+    baseline = load_scenario(SCENARIOS / "baseline.yaml")
+    base = _leaves(baseline.model_dump(exclude={"name", "title", "description"}))
+    rows = ["| file | policy | changes relative to the baseline |", "|---|---|---|"]
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        s = load_scenario(path)
+        if path.name == "baseline.yaml":
+            changes = "the calibrated reference (seed 002 §4.2, §8.2)"
+        else:
+            new = _leaves(s.model_dump(exclude={"name", "title", "description"}))
+            diffs = [
+                f"`{k}` {format_value(base.get(k))} → {format_value(v)}"
+                for k, v in new.items()
+                if base.get(k) != v
+            ]
+            changes = "; ".join(diffs)
+        rows.append(f"| `{path.name}` | {s.label} | {changes.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
+BLOCKS = {"PARAMETERS": parameters_block, "POLICIES": policies_block}
+
+
+def render(text: str) -> str:
+    """``text`` with every generated block replaced by its current content."""
+    for name, make in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"README has no {name} block")
+        content = make()
+        text = pattern.sub(lambda m, c=content: m.group(1) + c + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    current = README.read_text(encoding="utf-8")
+    updated = render(current)
+    if updated != current:
+        tmp = README.with_suffix(".md.tmp")
+        tmp.write_text(updated, encoding="utf-8")
+        tmp.replace(README)
+        print("README.md updated", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

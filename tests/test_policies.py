@@ -1,0 +1,183 @@
+"""Checks on the policy scenario files in ``scenarios/``: each is a documented variant of the baseline.
+
+Every file other than ``baseline.yaml`` must extend the baseline, carry a short title and a description
+that cites its source (a seed document ``000``-``004`` or ``FIGURES``), be named after its file, and
+change at least one parameter. The files state only what they change: every parameter they set
+differs from the baseline, carries a ``# baseline ...`` comment, and none of them pins a parameter
+that calibration writes into the baseline (a policy that did would silently undo the calibration).
+The combined package restates its components' changes (``extends`` takes one parent), so it is
+checked against them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sim.params import Scenario
+from sim.scenario_io import IDENTITY_KEYS, load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+BASELINE = SCENARIOS / "baseline.yaml"
+POLICIES = sorted(p for p in SCENARIOS.glob("*.yaml") if p.name != BASELINE.name)
+NOT_PARAMETERS = {*IDENTITY_KEYS, "extends"}
+CITATION = re.compile(r"00[0-4]|FIGURES")
+MAX_TITLE = 40  # characters; titles label plots and tables
+BEGIN, END = "# BEGIN CALIBRATED", "# END CALIBRATED"
+
+COMBINED = {
+    "combined_package": (
+        "integrated_voluntary_returns",
+        "better_tasking",
+        "five_day_further_submissions",
+        "prioritised_tracing",
+        "family_returns_focus",
+        "data_enrichment",
+    )
+}
+"""Packages and the policy files whose changes they restate."""
+
+by_stem = pytest.mark.parametrize("path", POLICIES, ids=[p.stem for p in POLICIES])
+
+
+def _own(path: Path) -> dict[str, Any]:
+    """The file's own mapping, as written (no ``extends`` resolution)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: the top level must be a mapping"
+    return data
+
+
+def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Dotted paths to the values a mapping sets; a distribution (a mapping with ``dist``) is one leaf."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key, value in tree.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and "dist" not in value:
+            out.update(_leaves(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def _parameters(path: Path) -> dict[tuple[str, ...], Any]:
+    return _leaves({k: v for k, v in _own(path).items() if k not in NOT_PARAMETERS})
+
+
+def _at(dump: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        dump = dump[key]
+    return dump
+
+
+def _parameter_dump(scenario: Scenario) -> dict[str, Any]:
+    return scenario.model_dump(exclude=set(IDENTITY_KEYS))
+
+
+@pytest.fixture(scope="module")
+def baseline() -> dict[str, Any]:
+    return _parameter_dump(load_scenario(BASELINE))
+
+
+def test_there_are_policies() -> None:
+    assert len(POLICIES) >= 9, [p.name for p in POLICIES]
+
+
+@by_stem
+def test_extends_baseline(path: Path) -> None:
+    assert _own(path).get("extends") == BASELINE.name, f"{path.name} must say 'extends: {BASELINE.name}'"
+
+
+@by_stem
+def test_name_is_file_stem(path: Path) -> None:
+    assert _own(path).get("name") == path.stem
+    assert load_scenario(path).name == path.stem
+
+
+@by_stem
+def test_title_is_short_and_present(path: Path) -> None:
+    title = load_scenario(path).title.strip()
+    assert title, f"{path.name}: give a title (short policy name for plots)"
+    assert len(title) < MAX_TITLE, f"{path.name}: title {title!r} has {len(title)} characters"
+
+
+@by_stem
+def test_description_cites_a_source(path: Path) -> None:
+    description = load_scenario(path).description
+    assert description.strip(), f"{path.name}: give a description"
+    assert CITATION.search(description), f"{path.name}: cite a seed paragraph (000-004) or FIGURES"
+
+
+@by_stem
+def test_changes_something(path: Path, baseline: dict[str, Any]) -> None:
+    assert _parameter_dump(load_scenario(path)) != baseline, f"{path.name} changes no parameter"
+
+
+@by_stem
+def test_every_parameter_set_differs_from_baseline(path: Path, baseline: dict[str, Any]) -> None:
+    """A policy states only what it changes: no parameter restated at its baseline value."""
+    resolved = _parameter_dump(load_scenario(path))
+    same = [".".join(k) for k in _parameters(path) if _at(resolved, k) == _at(baseline, k)]
+    assert not same, f"{path.name} sets these to their baseline values: {same}"
+
+
+@by_stem
+def test_every_parameter_line_states_the_baseline_value(path: Path) -> None:
+    """Each value the file sets is on a line whose comment gives the baseline value."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    root = yaml.compose(text)
+    missing: list[str] = []
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        for key_node, value_node in node.value:
+            key = f"{prefix}{key_node.value}"
+            if prefix == "" and key in NOT_PARAMETERS:
+                continue
+            if isinstance(value_node, yaml.MappingNode) and not value_node.flow_style:
+                walk(value_node, key + ".")
+            elif "# baseline" not in lines[value_node.start_mark.line]:
+                missing.append(key)
+
+    assert isinstance(root, yaml.MappingNode)
+    walk(root, "")
+    assert not missing, f"{path.name}: add a '# baseline <value>' comment on the line of {missing}"
+
+
+def _calibrated_paths() -> set[tuple[str, ...]]:
+    text = BASELINE.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        return set()
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    block = block.split("\n", 1)[1] if "\n" in block else ""  # drop the rest of the BEGIN line
+    return set(_leaves(yaml.safe_load(block) or {}))
+
+
+@by_stem
+def test_does_not_pin_calibrated_parameters(path: Path) -> None:
+    calibrated = _calibrated_paths()
+    pinned = [
+        ".".join(k)
+        for k in _parameters(path)
+        if any(k[: len(c)] == c or c[: len(k)] == k for c in calibrated)
+    ]
+    assert not pinned, f"{path.name} overrides parameters set by calibration in baseline.yaml: {pinned}"
+
+
+@pytest.mark.parametrize("package", sorted(COMBINED))
+def test_package_restates_its_components(package: str) -> None:
+    """Every change of every component is in the package with the same value, and nothing else."""
+    combined = _parameter_dump(load_scenario(SCENARIOS / f"{package}.yaml"))
+    combined_paths = set(_parameters(SCENARIOS / f"{package}.yaml"))
+    covered: set[tuple[str, ...]] = set()
+    for part in COMBINED[package]:
+        part_path = SCENARIOS / f"{part}.yaml"
+        resolved = _parameter_dump(load_scenario(part_path))
+        for key in _parameters(part_path):
+            assert _at(combined, key) == _at(resolved, key), f"{package}: {'.'.join(key)} differs from {part}"
+            covered.add(key)
+    extra = sorted(".".join(k) for k in combined_paths - covered)
+    assert not extra, f"{package} changes parameters that none of its components change: {extra}"

@@ -1,0 +1,35 @@
+"""The README's promises: generated tables are current, and CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sim import docs
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, re.DOTALL)]
+
+
+def test_generated_blocks_are_current() -> None:
+    assert docs.render(README) == README, "README is stale: run `python -m sim.docs`"
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    setup, test_command = _bash_blocks(README)[:2]
+    assert "run_sim.py compare" in setup and "pip install" in setup
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci, f"{test_command!r} is not a line of .ci/run"
+
+
+def test_every_parameter_row_has_unit_and_source() -> None:
+    block = README.split("<!-- BEGIN PARAMETERS -->")[1].split("<!-- END PARAMETERS -->")[0]
+    rows = [r for r in block.strip().splitlines()[2:]]
+    assert len(rows) > 100
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[2] and cells[3], row
