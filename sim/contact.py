@@ -77,6 +77,7 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     reach = c.departed_reach_factor if p.already_departed else 1.0
     attempts = m.n.attempts
     agents = m.agents
+    horizon = m.scenario.horizon_days
     calling = p.quality > NO_DETAILS
     for rnd in range(e.max_rounds + 1):
         k = 0
@@ -106,11 +107,14 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
             if ch < 0:
                 break  # round exhausted
             if ch == PHONE:
-                # the call is queued for an agent and its end known now (FCFS, no reneging)
-                attempts["phone"] += 1
-                busy = agents.book(m.c_call() / MINUTES_PER_DAY) - env.now
-                if math.isinf(busy):
+                # the call is queued for an agent and its start and end known now (FCFS, no
+                # reneging); it counts (and costs) if it starts before the horizon
+                start, end = agents.book(m.c_call() / MINUTES_PER_DAY)
+                if math.isinf(end):
                     return DORMANT  # no agents: the call never happens
+                if start <= horizon:
+                    attempts["phone"] += 1
+                busy = end - env.now
                 if success() < probs[PHONE]:
                     yield env.timeout(busy)
                     m.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])

@@ -15,7 +15,7 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -146,3 +146,16 @@ Distribution = Annotated[
 
 UnitInterval = Annotated[Fixed | Beta, Field(discriminator="dist")]
 """A distribution whose draws stay in [0, 1]."""
+
+
+def _positive_mean(d: Fixed | Exponential | Uniform | Triangular | Gamma | Lognormal) -> object:
+    if d.mean <= 0:
+        raise ValueError(
+            "this delay must have a mean > 0 days: it lies on a cycle of the process (e.g. "
+            "trace -> arrest -> not found -> trace), which would otherwise repeat for ever at one instant"
+        )
+    return d
+
+
+PositiveDelay = Annotated[Distribution, AfterValidator(_positive_mean)]
+"""A delay that must take time on average (delays on cycles of the process)."""

@@ -42,6 +42,7 @@ def refer(m: Model, p: Person, cause: str) -> Generator[simpy.Event, Any, Any]:
     """
     start = p.state
     yield from _referral(m, p, cause)
+    p.latent_barrier = -1  # a pre-arrest check's finding is about this referral only
     return "again" if p.state == start else None
 
 

@@ -26,6 +26,7 @@ from sim.distributions import (
     Fixed,
     Gamma,
     Lognormal,
+    PositiveDelay,
     Triangular,
     Uniform,
     UnitInterval,
@@ -487,7 +488,7 @@ class Tracing(BaseModel):
     action_days: Distribution = group(
         lambda: Exponential(mean=1.0), "assumption: one tracing action occupies a tracer ~1 day", "days"
     )
-    interval_days: Distribution = group(
+    interval_days: PositiveDelay = group(
         lambda: Exponential(mean=30.0), "assumption: monthly follow-up actions", "days"
     )
     max_actions: int = param(4, "actions", "assumption", ge=0)
@@ -514,7 +515,7 @@ class Casework(BaseModel):
 
     model_config = _FROZEN
     caseworkers: int = param(25, "caseworkers", "assumption: caseworkers on non-detained barrier cases", ge=0)
-    further_submission_days: Distribution = group(
+    further_submission_days: PositiveDelay = group(
         lambda: Lognormal(mean=20.0, cv=1.0),
         "assumption: caseworker time per further-submission decision; 001 §4.4 targets 5 days "
         "for new submissions",
@@ -523,11 +524,11 @@ class Casework(BaseModel):
     further_submission_grant: float = prob(
         0.10, "assumption: share of further submissions that lead to leave"
     )
-    travel_document_days: Distribution = group(
+    travel_document_days: PositiveDelay = group(
         lambda: Gamma(mean=120.0, cv=0.8), "assumption: obtaining an emergency travel document", "days"
     )
     travel_document_success: float = prob(0.6, "assumption: documents obtained")
-    legal_days: Distribution = group(
+    legal_days: PositiveDelay = group(
         lambda: Gamma(mean=180.0, cv=0.8), "assumption: legal/human-rights challenge duration", "days"
     )
     legal_grant: float = prob(0.15, "assumption: share of legal challenges that lead to leave")
@@ -553,7 +554,7 @@ class Enforcement(BaseModel):
         "assumption: ICE team capacity available to this cohort (most ICE work is elsewhere)",
         ge=0,
     )
-    visit_days: Distribution = group(
+    visit_days: PositiveDelay = group(
         lambda: Exponential(mean=1.0), "assumption: one arrest visit occupies a team ~1 day", "days"
     )
     referral_on_refusal: ByCaseType = group(

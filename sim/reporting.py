@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from sim.model import Model
 
 REPORT_CHANNELS = ("in_person", "telephone", "digital")
+QUIET_FOR_EVER = 10**15
+"""Quiet reports of a reportee at whose reports nothing can happen (capped at the horizon)."""
 
 
 def setup(m: Model) -> None:
@@ -86,7 +88,9 @@ def reporting(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     reports = m.n.reports
     while True:
         if p_event <= 0.0:
-            return DORMANT  # reports for ever, nothing else happens before the horizon
+            # reports for ever and nothing else happens: the reports are settled at the horizon
+            m.pending_reports[p.pid] = (env.now, interval, QUIET_FOR_EVER, ch)
+            return DORMANT
         k = geometric_trials(m.r_next(), p_event)
         m.pending_reports[p.pid] = (env.now, interval, k - 1, ch)
         yield env.timeout(k * interval)

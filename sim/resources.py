@@ -179,13 +179,15 @@ class BookedPool:
         self._busy_area = 0.0
         self._queue_area = 0.0
 
-    def book(self, service: float) -> float:
-        """Join the queue now for ``service`` days; the time the service ends (inf if closed)."""
+    def book(self, service: float) -> tuple[float, float]:
+        """Join the queue now for ``service`` days: (start, end) of the service, both inf if the
+        service is closed (capacity 0: the request waits for ever)."""
         now = self.env._now
         self.arrivals += 1
         if self.capacity == 0:
             self._queue_area += max(0.0, self.horizon - now)
-            return math.inf
+            self.max_queue = self.arrivals
+            return math.inf, math.inf
         free = heapq.heappop(self._free_at)
         start = free if free > now else now
         finish = start + service
@@ -203,7 +205,7 @@ class BookedPool:
             self.wait_sum += start - now
         self._queue_area += min(start, h) - min(now, h)
         self._busy_area += min(finish, h) - min(start, h)
-        return finish
+        return start, finish
 
     def stats(self, horizon: float) -> PoolStats:
         span = max(horizon, 1e-12)

@@ -82,6 +82,9 @@ class Streams:
         return Buffered(self.generator(name), sample)
 
 
+MAX_TRIALS = 1e15
+
+
 def geometric_trials(u: float, p: float) -> int:
     """Number of Bernoulli(p) trials up to and including the first success, from one uniform ``u``.
 
@@ -91,4 +94,7 @@ def geometric_trials(u: float, p: float) -> int:
         return 1
     if p <= 0.0:
         raise ValueError("p must be > 0")
-    return 1 + int(math.log1p(-u) / math.log1p(-p))
+    trials = math.log1p(-u) / math.log1p(-p)
+    # a vanishingly small p gives an astronomically large (or infinite) count: cap it far beyond
+    # any horizon rather than overflow
+    return 1 + int(min(trials, MAX_TRIALS))

@@ -49,12 +49,17 @@ def out_of_contact(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
             if env.now + wait >= passive_at:
                 break
             yield env.timeout(wait)
-            # the action is queued for a tracer and its end known now (FCFS, no reneging)
-            busy = m.tracers.book(m.t_action()) - env.now
-            m.n.tracing_actions += 1
+            # the action is queued for a tracer and its start and end known now (FCFS, no
+            # reneging); it counts (and costs) if it starts before the horizon
+            start, end = m.tracers.book(m.t_action())
+            if math.isinf(end):
+                break  # no tracers: only passive re-discovery can find the person
+            if start <= m.scenario.horizon_days:
+                m.n.tracing_actions += 1
+            busy = end - env.now
             if m.t_decide() < t.success_probability:
-                if math.isinf(busy):
-                    return DORMANT  # no tracers: the action never happens
+                if end >= passive_at:
+                    break  # found by data matching while the action waited or ran
                 yield env.timeout(busy)
                 how = "traced"
                 break
