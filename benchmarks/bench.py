@@ -35,16 +35,21 @@ from sim.results import run_replication  # noqa: E402
 from sim.scenario_io import load_scenario  # noqa: E402
 
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {root!r})
+
+def hwm_kib():
+    # VmHWM belongs to this address space; ru_maxrss would include the parent's at fork time
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
 from sim.results import run_replication
 from sim.scenario_io import load_scenario
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-r = run_replication(load_scenario({path!r}), 0, {seed})
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"peak_kib": peak, "before_kib": before, "events": r.events}}))
+scenario = load_scenario({path!r})
+before = hwm_kib()
+r = run_replication(scenario, 0, {seed})
+print(json.dumps({{"peak_kib": hwm_kib(), "before_kib": before, "events": r.events}}))
 """
-
 
 def bare_simpy(n_events: int, n_processes: int = 120_545) -> float:
     """Seconds for ``n_events`` timeouts spread over ``n_processes`` plain SimPy processes."""
@@ -135,7 +140,7 @@ def main() -> int:
     ]
     m = memory(args.scenario, args.seed)
     peak = f"{m['peak_mib']:.0f} MiB (at start: {m['start_mib']:.0f} MiB)"
-    rows.append(("peak memory, 1 replication", peak))
+    rows.append(("peak memory (VmHWM), 1 replication", peak))
     figures: dict[str, object] = {"single": s, "memory": m}
     if not args.skip_parallel:
         p = parallel(args.scenario, args.parallel_reps, args.seed)

@@ -141,6 +141,23 @@ class Model:
         self.wall_seconds = 0.0
         self.events = 0
 
+    def dispose(self) -> None:
+        """Break the reference cycles a finished run leaves (pending events hold processes, whose
+        generators hold the model), so reference counting frees the model at once instead of a
+        full garbage collection scanning it (~0.8 s for a full cohort)."""
+        # a suspended process and the event it waits for refer to each other (the event's
+        # callbacks hold the process): drop the callbacks of events that will never be processed
+        for *_, event in self.env._queue:  # type: ignore[attr-defined]
+            event.callbacks = None
+        self.env._queue.clear()  # type: ignore[attr-defined]
+        for pool in (self.caseworkers, self.teams, self.beds):
+            for entry in pool._queue:
+                entry[0].callbacks = None
+                entry.clear()
+            pool._queue.clear()
+        self.people.clear()
+        self.handlers.clear()
+
     # -- helpers for processes ------------------------------------------------------------------
     def move(self, p: Person, to: int, cause: str) -> None:
         """Change state, releasing whatever the old state held (bed, reporting booking)."""

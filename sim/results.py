@@ -7,6 +7,7 @@ back from a worker process or a Dask worker unchanged.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import pandas as pd
@@ -182,7 +183,7 @@ def run_replication(
             "censored": [m.rec.counts[s] if s in NON_TERMINAL else 0 for s in State],
         }
     )
-    return ReplicationResult(
+    result = ReplicationResult(
         summary=summarise(m),
         end_states=end_states,
         timeseries=timeseries,
@@ -193,3 +194,11 @@ def run_replication(
         wall_seconds=m.wall_seconds,
         event_log=m.rec.event_log() if keep_log else None,
     )
+    # Events still pending at the horizon hold processes whose generators hold the model: one big
+    # reference cycle that the collector (which runs rarely during a run) would have to scan.
+    # Dropping them lets reference counting free the model; otherwise a worker that runs many
+    # replications gets slower with each one (measured: 7.4 s -> 9.6 s over 4 in a row).
+    m.dispose()
+    del m
+    gc.collect()
+    return result
