@@ -137,21 +137,26 @@ def markdown_table(scenario: BaseModel, sources: Mapping[str, str] | None = None
     return "\n".join(lines) + "\n"
 
 
-def explicit_paths(raw: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """``{dotted leaf path: ""}`` for every key a nested mapping (a loaded YAML file) sets.
+def flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{dotted leaf path: value}`` of a nested mapping (a loaded YAML file or a model dump).
 
-    Nested mappings are descended; anything else (including lists and a whole distribution's
-    ``dist``/``mean`` keys) is a leaf. Values are empty strings for the caller to fill with the
-    file name.
+    Nested mappings are descended; anything else (including lists and a distribution's
+    ``dist``/``mean`` keys) is a leaf.
     """
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for key, value in raw.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            out.update(explicit_paths(value, path + "."))
+            out.update(flatten(value, path + "."))
         else:
-            out[path] = ""
+            out[path] = value
     return out
+
+
+def explicit_paths(raw: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """``{dotted leaf path: ""}`` for every key a nested mapping (a loaded YAML file) sets; the
+    caller fills the values with the file name."""
+    return dict.fromkeys(flatten(raw, prefix), "")
 
 
 def _wrap(text: str, width: int) -> list[str]:

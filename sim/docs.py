@@ -10,26 +10,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 from sim.cli import value_sources
-from sim.describe import format_value, markdown_table
+from sim.describe import flatten, format_value, markdown_table
 from sim.scenario_io import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SCENARIOS = ROOT / "scenarios"
-
-
-def _leaves(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_leaves(value, path + "."))
-        else:
-            out[path] = value
-    return out
 
 
 def parameters_block() -> str:
@@ -42,14 +30,14 @@ def parameters_block() -> str:
 def policies_block() -> str:
     """One row per scenario file: its title and what it changes relative to the baseline."""
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
-    base = _leaves(baseline.model_dump(exclude={"name", "title", "description"}))
+    base = flatten(baseline.model_dump(exclude={"name", "title", "description"}))
     rows = ["| file | policy | changes relative to the baseline |", "|---|---|---|"]
     for path in sorted(SCENARIOS.glob("*.yaml")):
         s = load_scenario(path)
         if path.name == "baseline.yaml":
             changes = "the calibrated reference (seed 002 §4.2, §8.2)"
         else:
-            new = _leaves(s.model_dump(exclude={"name", "title", "description"}))
+            new = flatten(s.model_dump(exclude={"name", "title", "description"}))
             diffs = [
                 f"`{k}` {format_value(base.get(k))} → {format_value(v)}"
                 for k, v in new.items()

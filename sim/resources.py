@@ -22,6 +22,26 @@ from typing import Any
 import simpy
 
 
+def _stats(pool: Pool | BookedPool, horizon: float, reneged: int, blocked: int, waiting: int) -> PoolStats:
+    """Statistics over [0, horizon] from a pool's counters and time integrals."""
+    span = max(horizon, 1e-12)
+    mean_busy = pool._busy_area / span
+    return PoolStats(
+        resource=pool.name,
+        capacity=pool.capacity,
+        arrivals=pool.arrivals,
+        served=pool.served,
+        reneged=reneged,
+        blocked=blocked,
+        utilisation=min(1.0, mean_busy / pool.capacity) if pool.capacity else 0.0,
+        mean_busy=mean_busy,
+        mean_queue=pool._queue_area / span,
+        mean_wait_days=pool.wait_sum / pool.served if pool.served else 0.0,
+        max_queue=pool.max_queue,
+        waiting_at_end=waiting,
+    )
+
+
 @dataclass(frozen=True)
 class PoolStats:
     """Statistics of one resource over [0, horizon]; times in days."""
@@ -137,23 +157,7 @@ class Pool:
 
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
-        span = max(horizon, 1e-12)
-        mean_busy = self._busy_area / span
-        return PoolStats(
-            resource=self.name,
-            capacity=self.capacity,
-            arrivals=self.arrivals,
-            served=self.served,
-            reneged=self.reneged,
-            blocked=self.blocked,
-            utilisation=mean_busy / self.capacity if self.capacity else 0.0,
-            mean_busy=mean_busy,
-            mean_queue=self._queue_area / span,
-            mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
-            max_queue=self.max_queue,
-            waiting_at_end=self._waiting,
-        )
-
+        return _stats(self, horizon, self.reneged, self.blocked, self._waiting)
 
 class BookedPool:
     """An FCFS multi-server resource whose requests never leave the queue (no reneging).
@@ -208,19 +212,5 @@ class BookedPool:
         return start, finish
 
     def stats(self, horizon: float) -> PoolStats:
-        span = max(horizon, 1e-12)
-        mean_busy = self._busy_area / span
-        return PoolStats(
-            resource=self.name,
-            capacity=self.capacity,
-            arrivals=self.arrivals,
-            served=self.served,
-            reneged=0,
-            blocked=0,
-            utilisation=min(1.0, mean_busy / self.capacity) if self.capacity else 0.0,
-            mean_busy=mean_busy,
-            mean_queue=self._queue_area / span,
-            mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
-            max_queue=self.max_queue,
-            waiting_at_end=max(0, self.arrivals - self.served) if self.capacity else self.arrivals,
-        )
+        waiting = max(0, self.arrivals - self.served) if self.capacity else self.arrivals
+        return _stats(self, horizon, 0, 0, waiting)
