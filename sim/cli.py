@@ -584,7 +584,10 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         if overrides:
             print("overrides: " + ", ".join(_flat(overrides)))
-        print("Cells: mean (difference from the reference [95% CI of the paired difference])")
+        print(
+            "Reference row: means per replication. Other rows: paired difference from the reference;"
+            " * = its 95% CI excludes 0. Means and CIs of every KPI: comparison.csv"
+        )
         print()
         assert result.comparison is not None
         names = [s.name for s in scenarios]

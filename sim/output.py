@@ -454,35 +454,48 @@ def format_kpi_table(stats: pd.DataFrame, labels: Mapping[str, str]) -> str:
     return _render(["KPI", "Mean", "95% CI low", "95% CI high", "n"], rows)
 
 
+TABLE_KPIS = {
+    "contacted": ("Contacted", 1.0),
+    "departed_contacted": ("Departed (contacted)", 1.0),
+    "departed_voluntary": ("Voluntary dep.", 1.0),
+    "removed_enforced": ("Removals", 1.0),
+    "out_of_contact_end": ("Out of contact", 1.0),
+    "detention_rejections": ("Det. rejections", 1.0),
+    "total_cost_gbp": ("Cost (GBP m)", 1e-6),
+}
+"""The KPIs of the printed comparison (short heading, scale); comparison.csv has them all."""
+
+
 def format_comparison_table(
     comparison: pd.DataFrame, names: Sequence[str], display: Mapping[str, str], labels: Mapping[str, str]
 ) -> str:
-    """Rows = KPIs, columns = policies; cells ``mean (diff vs reference [95% CI])``.
+    """Rows = policies, columns = the main KPIs (``TABLE_KPIS``), so it stays readable for a
+    whole policy library. The reference row gives means; the other rows give the paired
+    difference from the reference, with ``*`` where its 95% CI excludes zero.
 
-    ``names`` are the scenario names in column order (the first is the reference); ``display``
-    maps each name to its column heading.
+    ``names`` are the scenario names in row order (the first is the reference); ``display``
+    maps each name to its label. ``labels`` is kept for KPIs missing from ``TABLE_KPIS``.
     """
     ref = names[0]
     cells = {(r.scenario, r.kpi): r for r in comparison.itertuples(index=False)}
-    kpis = list(dict.fromkeys(comparison["kpi"]))
-    header = ["KPI", *(display[n] + (" (reference)" if n == ref else "") for n in names)]
+    kpis = [k for k in TABLE_KPIS if any((n, k) in cells for n in names)]
+    header = ["Policy", *(TABLE_KPIS[k][0] for k in kpis)]
     rows = []
-    for kpi in kpis:
-        scale = max((abs(cells[(n, kpi)].mean) for n in names if (n, kpi) in cells), default=math.nan)
-        d = _decimals(scale)
-        row = [labels.get(kpi, kpi)]
-        for n in names:
+    for n in names:
+        row = [display[n] + (" (reference)" if n == ref else "")]
+        for kpi in kpis:
             c = cells.get((n, kpi))
             if c is None:
                 row.append("")
                 continue
-            text = fmt_number(c.mean, d)
-            if n != ref:
-                diff = fmt_number(c.diff_vs_reference, d, sign=True)
-                lo = fmt_number(c.diff_ci_low, d, sign=True)
-                hi = fmt_number(c.diff_ci_high, d, sign=True)
-                text += f" ({diff} [{lo}, {hi}])"
-            row.append(text)
+            scale = TABLE_KPIS[kpi][1]
+            d = 2 if scale != 1.0 else _decimals(abs(cells[(ref, kpi)].mean)) if (ref, kpi) in cells else 0
+            if n == ref:
+                row.append(fmt_number(c.mean * scale, d))
+                continue
+            diff = fmt_number(c.diff_vs_reference * scale, d, sign=True)
+            excludes_zero = c.diff_ci_low > 0 or c.diff_ci_high < 0
+            row.append(diff + ("*" if excludes_zero else " "))
         rows.append(row)
     return _render(header, rows)
 

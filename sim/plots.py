@@ -233,7 +233,16 @@ def _save(fig: Figure, path: str | Path, caption: str | None = None) -> Path:
     path = Path(path)
     if caption:
         fig.text(0.01, 0.0, caption, ha="left", va="top", fontsize=8, color="#444444", wrap=True)
-    fig.tight_layout()
+    top = 1.0
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        # keep ~0.5 inch above the panels for the title, whatever the figure's height (tall
+        # forest plots otherwise put it on top of the first row's panel titles)
+        height = fig.get_figheight()
+        suptitle.set_y(1.0 - 0.1 / height)
+        suptitle.set_va("top")
+        top = 1.0 - 0.55 / height
+    fig.tight_layout(rect=(0, 0, 1, top))
     fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
     return path
 

@@ -219,8 +219,8 @@ def test_compare_writes_comparison_and_each_scenario(
 
     printed = capsys.readouterr().out
     assert "Baseline (reference)" in printed and "Digital reporting" in printed
-    assert KPI_LABELS["contacted"] in printed
-    assert " [" in printed  # cells: mean (diff [low, high])
+    assert "Contacted" in printed and "Cost (GBP m)" in printed  # policies in rows, main KPIs in columns
+    assert "* = its 95% CI excludes 0" in printed
 
 
 def test_compare_adaptive_stops_at_target_or_cap(scenarios: Path, tmp_path: Path) -> None:
