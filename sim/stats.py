@@ -62,7 +62,7 @@ COMPARE_COLUMNS: list[str] = [
     "diff_ci_low",
     "diff_ci_high",
 ]
-SUMMARY_COLUMNS: list[str] = ["kpi", "mean", "ci_low", "ci_high", "sd", "n"]
+STATS_COLUMNS: list[str] = ["kpi", "mean", "ci_low", "ci_high", "sd", "n"]
 
 
 def _clean(values: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
@@ -149,7 +149,7 @@ def summarise(summary: pd.DataFrame, kpis: Sequence[str] = DEFAULT_KPIS, level: 
         mean, low, high = t_interval(arr, level)
         sd = float(arr.std(ddof=1)) if arr.size > 1 else math.nan
         rows.append((kpi, mean, low, high, sd, int(arr.size)))
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=STATS_COLUMNS)
 
 
 def _by_replication(frame: pd.DataFrame, name: str) -> pd.DataFrame:
