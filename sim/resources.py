@@ -1,13 +1,15 @@
 """Capacity-limited resources that keep the statistics queueing theory talks about.
 
-``Pool`` is a first-come-first-served multi-server resource (call-centre agents, caseworkers,
-tracers, arrest teams, detention beds). It is lighter than ``simpy.Resource``: a request that
-finds a free server is granted at once without scheduling an event, and a release hands the
-server straight to the first waiter. It integrates, over time, the number of busy servers and
-the queue length, and sums the waits of granted requests, so utilisation, mean queue length,
-arrival rate and mean wait come out directly and Little's law (L = lambda W) and Erlang B/C can
-be checked against the model. A capacity of zero is allowed (a closed service: requests wait for
-ever) because policy experiments legitimately switch a service off.
+``Pool`` is a first-come-first-served multi-server resource for queues people can leave
+(caseworkers, arrest teams) and for the detention beds (a loss system); ``BookedPool`` serves
+queues nobody leaves (call-centre agents, tracers). Both are lighter than ``simpy.Resource``:
+a request that finds a free server is granted at once without scheduling an event, and a
+release hands the server straight to the first waiter. Both integrate the number of busy
+servers and the queue length over time and sum the waits of granted requests, so utilisation,
+mean queue length, arrival rate and mean wait come out directly and Little's law
+(L = lambda W) and Erlang B/C can be checked against the model. A capacity of zero is allowed
+(a closed service: requests wait for ever) because policy experiments legitimately switch a
+service off.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +91,6 @@ class Pool:
             self._last = now
 
     @property
-    def queue_length(self) -> int:
-        return self._waiting
-
-    @property
     def full(self) -> bool:
         return self.busy >= self.capacity
 
@@ -147,17 +144,10 @@ class Pool:
         self.acquire()
         return True
 
-    def use(self, duration: float) -> Generator[simpy.Event, Any, None]:
-        """Queue for a server, hold it for ``duration`` days, release it."""
-        ev = self.acquire()
-        if ev is not None:
-            yield ev
-        yield self.env.timeout(duration)
-        self.release()
-
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
         return _stats(self, horizon, self.reneged, self.blocked, self._waiting)
+
 
 class BookedPool:
     """An FCFS multi-server resource whose requests never leave the queue (no reneging).
