@@ -159,7 +159,7 @@ def run_replication(
     centre = {
         "resource": "reporting_centre_interviews",
         "capacity": m.centre.capacity,
-        "arrivals": sum(m.n.reports[:1]),
+        "arrivals": m.n.reports[0],
         "served": m.n.reports[0],
         "reneged": 0,
         "blocked": m.n.centre_overflow,
