@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import simpy  # noqa: E402
 
-from sim.results import run_replication  # noqa: E402
-from sim.scenario_io import load_scenario  # noqa: E402
+from sim.model.results import run_replication  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
 
 MEMORY_PROBE = """
 import json, sys
@@ -43,8 +43,8 @@ def hwm_kib():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 
-from sim.results import run_replication
-from sim.scenario_io import load_scenario
+from sim.model.results import run_replication
+from sim.scenario.loading import load_scenario
 scenario = load_scenario({path!r})
 before = hwm_kib()
 r = run_replication(scenario, 0, {seed})
@@ -100,7 +100,7 @@ def memory(path: Path, seed: int) -> dict[str, float]:
 
 def parallel(path: Path, reps: int, seed: int) -> dict[str, float]:
     """Wall time of ``reps`` replications per executor, start-up and shutdown included."""
-    from sim.experiment import make_runner  # the executors the CLI uses
+    from sim.experiment.run import make_runner  # the executors the CLI uses
 
     payload = [load_scenario(path).model_dump_json()]
     out: dict[str, float] = {}

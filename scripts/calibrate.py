@@ -35,9 +35,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.params import Scenario  # noqa: E402
-from sim.results import run_replication  # noqa: E402
-from sim.scenario_io import load_scenario  # noqa: E402
+from sim.model.results import run_replication  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 BEGIN, END = "# BEGIN CALIBRATED", "# END CALIBRATED"

@@ -27,19 +27,17 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario_io import IDENTITY_KEYS, ScenarioError, load_scenario, load_scenarios
+from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.scenario.loading import IDENTITY_KEYS, ScenarioError, load_scenario, load_scenarios
 
 if TYPE_CHECKING:
-    from sim.experiment import ExperimentResult
-    from sim.params import Scenario
+    from sim.experiment.run import ExperimentResult
+    from sim.scenario.schema import Scenario
 
 # The simulation, pandas and scipy are imported only by the commands that run something, so
 # 'validate' and '--help' start quickly.
 
 PROG = "run_sim.py"
-DEFAULT_REPLICATIONS = 20
-DEFAULT_SEED = 12345
-DEFAULT_MAX_REPLICATIONS = 200
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -317,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Print the resolved scenario as a parameter table: value, unit, documented "
             "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
             "(the last file in the chain that sets a value is named). Values without it are the "
-            "documented defaults in sim/params.py."
+            "documented defaults in sim/scenario/schema.py."
         ),
         epilog=textwrap.dedent(
             f"""\
@@ -476,8 +474,8 @@ def _execute(
     argv: Sequence[str],
     compare_mode: bool,
 ) -> ExperimentResult | int:
-    from sim.experiment import ExperimentError, run_experiment
-    from sim.output import PARTS_DIR
+    from sim.experiment.output import PARTS_DIR
+    from sim.experiment.run import ExperimentError, run_experiment
 
     targets = dict(getattr(args, "target_halfwidth", []) or [])
     progress = _Progress(args.quiet, "replications")
@@ -552,8 +550,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.output import format_kpi_table
-        from sim.stats import KPI_LABELS
+        from sim.analysis.statistics import KPI_LABELS
+        from sim.experiment.output import format_kpi_table
 
         run = result.runs[0]
         print(_header(run.scenario, result, overrides))
@@ -574,8 +572,8 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.output import format_comparison_table
-        from sim.stats import KPI_LABELS
+        from sim.analysis.statistics import KPI_LABELS
+        from sim.experiment.output import format_comparison_table
 
         ref = scenarios[0]
         print(
@@ -643,7 +641,7 @@ def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
 
 def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
     """Dotted parameter path -> the file in the extends chain that set it last."""
-    from sim.describe import explicit_paths
+    from sim.scenario.describe import explicit_paths
 
     sources: dict[str, str] = {}
     for file in extends_chain(path):
@@ -654,7 +652,7 @@ def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from sim.describe import markdown_table, render_text
+    from sim.scenario.describe import markdown_table, render_text
 
     try:
         scenario = load_scenario(args.scenario)

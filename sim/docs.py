@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from sim.cli import value_sources
-from sim.describe import flatten, format_value, markdown_table
-from sim.scenario_io import load_scenario
+from sim.scenario.describe import flatten, format_value, markdown_table
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

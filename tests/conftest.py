@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.params import Scenario
-from sim.results import ReplicationResult, run_replication
-from sim.scenario_io import deep_merge
+from sim.model.results import ReplicationResult, run_replication
+from sim.scenario.loading import deep_merge
+from sim.scenario.schema import Scenario
 
 
 def fixed(value: float) -> dict[str, Any]:

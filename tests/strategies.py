@@ -25,7 +25,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.params import Scenario
+from sim.scenario.schema import Scenario
 
 CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family")
 QUALITIES = ("none", "partial", "good")

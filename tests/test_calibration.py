@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.results import run_replication
-from sim.scenario_io import load_scenario
+from sim.model.results import run_replication
+from sim.scenario.loading import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 

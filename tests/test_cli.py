@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli, output
-from sim.results import COST_ITEMS, SUMMARY_COLUMNS
-from sim.scenario_io import load_scenario
-from sim.stats import COMPARE_COLUMNS, DEFAULT_KPIS, KPI_LABELS
+from sim import cli
+from sim.analysis.statistics import COMPARE_COLUMNS, DEFAULT_KPIS, KPI_LABELS
+from sim.experiment import output
+from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
+from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_SIM = REPO / "run_sim.py"
@@ -279,12 +280,12 @@ def test_failed_run_leaves_folder_marked_incomplete(
     assert cli.main([*args, "--no-plots"]) == 0
     assert output.is_complete(out / "t")
 
-    import sim.plots
+    import sim.analysis.plots
 
     def broken(*_args: object, **_kw: object) -> list[Path]:
         raise RuntimeError("plotting bug")
 
-    monkeypatch.setattr(sim.plots, "plot_run", broken)
+    monkeypatch.setattr(sim.analysis.plots, "plot_run", broken)
     with pytest.raises(RuntimeError, match="plotting bug"):
         cli.main(args)
     folder = out / "t"

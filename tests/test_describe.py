@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.describe import (
+from sim.scenario.describe import (
     ParamRow,
     explicit_paths,
     markdown_table,
@@ -10,7 +10,7 @@ from sim.describe import (
     parameter_table,
     render_text,
 )
-from sim.params import Scenario
+from sim.scenario.schema import Scenario
 
 
 def _rows() -> dict[str, ParamRow]:
@@ -22,7 +22,7 @@ def test_every_parameter_has_unit_and_source() -> None:
     missing = [
         r.path for r in parameter_rows(Scenario(name="x")) if not r.unit.strip() or not r.source.strip()
     ]
-    assert not missing, f"parameters without unit/source (use param()/group() in sim/params.py): {missing}"
+    assert not missing, f"parameters without unit/source (use param()/group() in sim/scenario/schema.py): {missing}"
 
 
 def test_paths_values_and_inheritance() -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli, experiment, output
-from sim.params import Scenario
-from sim.results import ReplicationResult, run_replication
+from sim import cli
+from sim.experiment import output
+from sim.experiment import run as experiment
+from sim.model.results import ReplicationResult, run_replication
+from sim.scenario.schema import Scenario
 
 STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
 

@@ -34,8 +34,8 @@ from conftest import CASE_TYPES, QUALITIES, by, expo, paired_halfwidth, quiet, s
 from hypothesis import HealthCheck, given, settings
 from strategies import scenario_overrides
 
-from sim.params import Scenario
-from sim.results import ReplicationResult, run_replication
+from sim.model.results import ReplicationResult, run_replication
+from sim.scenario.schema import Scenario
 
 TERMINAL = {"departed_voluntary", "removed", "granted_leave", "closed_already_departed", "closed_other"}
 DEPARTED = {"departed_voluntary", "removed", "closed_already_departed"}

@@ -52,7 +52,7 @@ import pytest
 from conftest import expo, quiet
 from scipy.linalg import expm
 
-from sim.results import run_replication
+from sim.model.results import run_replication
 
 C_MIN, I_ATT, S, M = 720.0, 5.0, 0.4, 3  # call minutes, attempt interval, success, attempts
 G, D, H_ABS, F = 0.3, 10.0, 0.02, 0.5  # agree, departure delay, abscond hazard, follow-through

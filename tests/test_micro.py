@@ -21,8 +21,8 @@ import pytest
 from conftest import BARRIERS, CASE_TYPES, QUALITIES, by, fixed, quiet, run, shares, time_limit
 from pydantic import ValidationError
 
-from sim.params import Scenario
-from sim.results import ReplicationResult
+from sim.model.results import ReplicationResult
+from sim.scenario.schema import Scenario
 
 ENTRY = (0.0, "entry", "pool", "entry")
 CONTACT = (0.25, "pool", "in_contact", "contact_phone")
@@ -62,7 +62,7 @@ REFER_ALL = {"enforcement": {"referral_on_refusal": by(CASE_TYPES, 1.0)}}
 
 
 def merge(*parts: dict[str, Any]) -> dict[str, Any]:
-    from sim.scenario_io import deep_merge
+    from sim.scenario.loading import deep_merge
 
     out: dict[str, Any] = {}
     for part in parts:

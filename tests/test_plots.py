@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim import plots
-from sim.states import STATE_NAMES
+from sim.analysis import plots
+from sim.model.states import STATE_NAMES
 
 SUMMARY_INT_COLUMNS = [
     "cohort_size",

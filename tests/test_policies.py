@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.params import Scenario
-from sim.scenario_io import IDENTITY_KEYS, load_scenario
+from sim.scenario.loading import IDENTITY_KEYS, load_scenario
+from sim.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"

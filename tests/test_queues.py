@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from conftest import CASE_TYPES, QUALITIES, by, ci_factor, expo, fixed, quiet, shares
 
-from sim.results import run_replication
+from sim.model.results import run_replication
 
 
 def erlang_b(c: int, a: float) -> float:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.distributions import Exponential, Uniform
-from sim.params import Scenario
-from sim.scenario_io import (
+from sim.scenario.distributions import Exponential, Uniform
+from sim.scenario.loading import (
     Problem,
     ScenarioError,
     deep_merge,
@@ -19,6 +18,7 @@ from sim.scenario_io import (
     load_scenarios,
     scenario_to_yaml,
 )
+from sim.scenario.schema import Scenario
 
 
 def write(directory: Path, name: str, text: str) -> Path:

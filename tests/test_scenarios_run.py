@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.params import Scenario
-from sim.results import run_replication
-from sim.scenario_io import load_scenario
+from sim.model.results import run_replication
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))

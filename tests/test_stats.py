@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.stats import (
+from sim.analysis.statistics import (
     DEFAULT_KPIS,
     KPI_LABELS,
     compare,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.params import Scenario
-from sim.states import State
-from sim.streams import Streams
+from sim.model.states import State
+from sim.model.streams import Streams
+from sim.scenario.schema import Scenario
 
 # Codes for categorical attributes (the order matches the fields of the mixes in sim.params).
 CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family")

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim import enforcement
-from sim.person import Person
-from sim.states import State
+from sim.model.person import Person
+from sim.model.processes import enforcement
+from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 
 def setup(m: Model) -> None:
@@ -34,7 +34,7 @@ def setup(m: Model) -> None:
 
 def out_of_contact(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     """OUT_OF_CONTACT state: trace and/or wait to be found, then re-establish contact or arrest."""
-    from sim.model import DORMANT
+    from sim.model.model import DORMANT
 
     t = m.scenario.tracing
     env = m.env

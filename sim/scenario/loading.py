@@ -15,7 +15,6 @@ through ``extends``: ``name`` defaults to the file stem and ``title``/``descript
 
 from __future__ import annotations
 
-import copy
 import difflib
 import os
 import typing
@@ -29,7 +28,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.params import Scenario
+from sim.scenario.merge import deep_merge
+from sim.scenario.schema import Scenario
 
 IDENTITY_KEYS = ("name", "title", "description")
 """Keys that describe one file and are not inherited through ``extends``."""
@@ -62,33 +62,6 @@ class ScenarioError(Exception):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in scenario files:"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
-
-
-# ----------------------------------------------------------------------------------------------
-# Merging
-# ----------------------------------------------------------------------------------------------
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override`` applied: nested mappings merge, anything else (lists too) replaces.
-
-    A distribution (a mapping with a ``dist`` key) whose family changes is replaced whole, because
-    the old family's parameters (``mean`` of an exponential) are not valid for the new one (a
-    ``uniform`` takes ``low``/``high``). Neither input is mutated and the result shares no mutable
-    values with them, so callers may modify it freely.
-    """
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        current = base.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping) and not _dist_changes(current, value):
-            merged[key] = deep_merge(current, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _dist_changes(current: Mapping[str, Any], value: Mapping[str, Any]) -> bool:
-    return "dist" in value and value["dist"] != current.get("dist")
 
 
 # ----------------------------------------------------------------------------------------------

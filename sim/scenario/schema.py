@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import (
+from sim.scenario.distributions import (
     Beta,
     Distribution,
     Exponential,
@@ -31,6 +31,7 @@ from sim.distributions import (
     Uniform,
     UnitInterval,
 )
+from sim.scenario.merge import deep_merge
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 SHARE_TOLERANCE = 1e-6
@@ -723,8 +724,6 @@ class Scenario(BaseModel):
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A validated copy with nested overrides applied (the original is untouched)."""
-        from sim.scenario_io import deep_merge
-
         return Scenario.model_validate(deep_merge(self.model_dump(), overrides))
 
 

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, MaxNLocator
 from scipy import stats
 
-from sim.states import STATE_NAMES
+from sim.model.states import STATE_NAMES
 
 matplotlib.use("Agg")  # non-interactive: figures are only ever written to files
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.model import Model
-from sim.params import Scenario
-from sim.person import CHANNELS as REPORT_CHANNELS
-from sim.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
-from sim.streams import replication_seed
+from sim.model.model import Model
+from sim.model.person import CHANNELS as REPORT_CHANNELS
+from sim.model.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
+from sim.model.streams import replication_seed
+from sim.scenario.schema import Scenario
 
 SUMMARY_COLUMNS = (
     "replication",

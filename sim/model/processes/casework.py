@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim import correspondence, enforcement
-from sim.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
-from sim.states import State
+from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
+from sim.model.processes import correspondence, enforcement
+from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 
 def setup(m: Model) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.distributions import Beta, Gamma, Lognormal
+from sim.scenario.distributions import Beta, Gamma, Lognormal
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
 """Scenario identity fields: labels, not parameters."""

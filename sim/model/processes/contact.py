@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.person import GOOD, NO_DETAILS, Person
-from sim.states import State
+from sim.model.person import GOOD, NO_DETAILS, Person
+from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 CHANNELS = ("phone", "text", "letter", "email")
 PHONE = 0
@@ -64,7 +64,7 @@ def contact_management(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     at the horizon for those before it). Only a phone call (which needs an agent), a successful
     attempt or the end of the round costs an event.
     """
-    from sim.model import DORMANT
+    from sim.model.model import DORMANT
 
     c = m.scenario.contact
     e = c.enrichment

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim import correspondence, departure, enforcement
-from sim.person import IN_PERSON, NO_BARRIER, TELEPHONE, Person
-from sim.states import State
-from sim.streams import geometric_trials
+from sim.model.person import IN_PERSON, NO_BARRIER, TELEPHONE, Person
+from sim.model.processes import correspondence, departure, enforcement
+from sim.model.states import State
+from sim.model.streams import geometric_trials
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 REPORT_CHANNELS = ("in_person", "telephone", "digital")
 QUIET_FOR_EVER = 10**15
@@ -64,7 +64,7 @@ def leave(m: Model, p: Person) -> None:
 
 def reporting(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
     """REPORTING state: jump from one eventful report to the next."""
-    from sim.model import DORMANT
+    from sim.model.model import DORMANT
 
     r = m.scenario.reporting
     env = m.env

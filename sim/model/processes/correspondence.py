@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.person import Person
+from sim.model.person import Person
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 
 def setup(m: Model) -> None:

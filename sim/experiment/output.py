@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from sim.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult
+from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult
 
 MARKER = ".incomplete"
 MANIFEST = "manifest.json"

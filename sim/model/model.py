@@ -19,13 +19,13 @@ from typing import Any
 
 import simpy
 
-from sim import casework, contact, correspondence, departure, enforcement, reporting, tracing
-from sim.params import Scenario
-from sim.person import Person, sample_cohort
-from sim.recorder import InvariantError, Recorder
-from sim.resources import BookedPool, Pool
-from sim.states import State
-from sim.streams import Streams
+from sim.model.person import Person, sample_cohort
+from sim.model.processes import casework, contact, correspondence, departure, enforcement, reporting, tracing
+from sim.model.recorder import InvariantError, Recorder
+from sim.model.resources import BookedPool, Pool
+from sim.model.states import State
+from sim.model.streams import Streams
+from sim.scenario.schema import Scenario
 
 DORMANT = "dormant"
 """Returned by a state process when the person will have no further event before the horizon."""

@@ -13,8 +13,8 @@ from collections import Counter
 
 import pandas as pd
 
-from sim.person import Person
-from sim.states import DEPARTURE_STATES, ENTRY, N_STATES, State, state_name
+from sim.model.person import Person
+from sim.model.states import DEPARTURE_STATES, ENTRY, N_STATES, State, state_name
 
 
 class InvariantError(RuntimeError):

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, Person
-from sim.states import State
+from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, Person
+from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 
 def setup(m: Model) -> None:

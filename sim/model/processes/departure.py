@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim import enforcement
-from sim.person import CASE_TYPES, FAMILY, NO_BARRIER, Person
-from sim.states import State
+from sim.model.person import CASE_TYPES, FAMILY, NO_BARRIER, Person
+from sim.model.processes import enforcement
+from sim.model.states import State
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.model import Model
 
 
 def setup(m: Model) -> None:

@@ -45,22 +45,18 @@ from typing import Any
 
 import pandas as pd
 
-from sim import output
-from sim.params import Scenario
-from sim.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult, run_replication
-from sim.scenario_io import scenario_to_yaml
+from sim.experiment import output
+from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult, run_replication
+from sim.scenario.loading import scenario_to_yaml
+from sim.scenario.schema import Scenario
 
-DEFAULT_REPLICATIONS = 20
-DEFAULT_SEED = 12345
-DEFAULT_MAX_REPLICATIONS = 200
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-_NOT_MODEL_CODE = frozenset(
-    {"cli.py", "describe.py", "experiment.py", "output.py", "plots.py", "scenario_io.py", "stats.py"}
-)
-"""Modules of ``sim`` that do not affect a replication's result (left out of the run key)."""
-# sim.stats (scipy.stats) and sim.plots (matplotlib) are imported where used, so worker
-# processes, which only need ``run_one``, start quickly.
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The ``sim`` package folder."""
+MODEL_CODE = ("model", "scenario")
+"""Sub-packages of ``sim`` whose source decides a replication's result: hashed into the run key,
+so stored replications are never reused after any of their files changes (an include list: a new
+module in either package is covered without anyone remembering to add it)."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (replications done, replications planned) as results arrive."""
@@ -104,10 +100,11 @@ def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log
 def model_code_hash() -> str:
     """SHA-256 of the model's source files, so parts from changed model code are never reused."""
     h = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
-        if path.name in _NOT_MODEL_CODE:
+    files = sorted(p for sub in MODEL_CODE for p in (PACKAGE_DIR / sub).rglob("*") if p.is_file())
+    for path in files:
+        if path.suffix not in (".py", ".yaml", ".json"):
             continue
-        h.update(path.name.encode())
+        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
         h.update(b"\0")
         h.update(path.read_bytes())
         h.update(b"\0")
@@ -492,7 +489,7 @@ def paired_halfwidths(
 ) -> dict[str, dict[str, float]]:
     """Half-width of the 95% CI of the paired difference from the first scenario, per KPI and
     other scenario, over replications ``0..n-1``."""
-    from sim.stats import t_interval
+    from sim.analysis.statistics import t_interval
 
     ref = runs[0]
     out: dict[str, dict[str, float]] = {}
@@ -506,7 +503,7 @@ def paired_halfwidths(
 
 
 def _targets_met(runs: Sequence[ScenarioRun], n: int, targets: Mapping[str, float]) -> bool:
-    from sim.stats import halfwidth_below
+    from sim.analysis.statistics import halfwidth_below
 
     ref = runs[0]
     for run in runs[1:]:
@@ -526,7 +523,7 @@ def _finish_run(
     manifest_base: Mapping[str, Any],
     started: float,
 ) -> None:
-    from sim.stats import DEFAULT_KPIS, summarise
+    from sim.analysis.statistics import DEFAULT_KPIS, summarise
 
     folder = run.folder
     assembled = output.assemble(folder, run.store, range(n), keep_log)
@@ -535,7 +532,7 @@ def _finish_run(
     output.write_csv(folder / output.STATS_FILE, run.stats)
     files = [*assembled.files, output.STATS_FILE]
     if plots:
-        from sim.plots import plot_run
+        from sim.analysis.plots import plot_run
 
         files += output.write_plots(
             folder, plot_run, assembled.summary, output.read_timeseries(folder), label
@@ -665,7 +662,7 @@ def run_experiment(
 def _finish_comparison(
     result: ExperimentResult, manifest_base: Mapping[str, Any], plots: bool, started: float
 ) -> None:
-    from sim.stats import DEFAULT_KPIS, compare
+    from sim.analysis.statistics import DEFAULT_KPIS, compare
 
     runs, out, labels = result.runs, result.out, result.labels
     reference = runs[0].name
@@ -674,7 +671,7 @@ def _finish_comparison(
     output.write_csv(out / output.COMPARISON_FILE, comparison)
     files = [output.COMPARISON_FILE]
     if plots:
-        from sim.plots import plot_comparison
+        from sim.analysis.plots import plot_comparison
 
         by_label = {labels[name]: frame for name, frame in summaries.items()}
         timeseries = {labels[r.name]: output.read_timeseries(r.folder) for r in runs}
