@@ -24,11 +24,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
-from sim.scenario.loading import IDENTITY_KEYS, ScenarioError, load_scenario, load_scenarios
+from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 
 if TYPE_CHECKING:
     from sim.experiment.run import ExperimentResult
@@ -551,7 +550,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return result
     if not args.quiet:
         from sim.analysis.statistics import KPI_LABELS
-        from sim.experiment.output import format_kpi_table
+        from sim.analysis.tables import format_kpi_table
 
         run = result.runs[0]
         print(_header(run.scenario, result, overrides))
@@ -573,7 +572,7 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return result
     if not args.quiet:
         from sim.analysis.statistics import KPI_LABELS
-        from sim.experiment.output import format_comparison_table
+        from sim.analysis.tables import format_comparison_table
 
         ref = scenarios[0]
         print(
@@ -628,31 +627,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return code
 
 
-def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
-    """The file and the files it extends, root ancestor first (the file must load cleanly)."""
-    chain = [Path(path)]
-    while True:
-        data = yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}
-        target = data.get("extends") if isinstance(data, dict) else None
-        if not target or len(chain) > 100:
-            return chain[::-1]
-        chain.append(Path(os.path.normpath(chain[-1].parent / str(target))))
-
-
-def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Dotted parameter path -> the file in the extends chain that set it last."""
-    from sim.scenario.describe import explicit_paths
-
-    sources: dict[str, str] = {}
-    for file in extends_chain(path):
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        own = {k: v for k, v in data.items() if k != "extends" and k not in IDENTITY_KEYS}
-        sources.update(dict.fromkeys(explicit_paths(own), str(file)))
-    return sources
-
-
 def cmd_describe(args: argparse.Namespace) -> int:
-    from sim.scenario.describe import markdown_table, render_text
+    from sim.scenario.describe import extends_chain, markdown_table, render_text, value_sources
 
     try:
         scenario = load_scenario(args.scenario)
@@ -703,4 +679,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = ["build_parser", "extends_chain", "main", "value_sources"]
+__all__ = ["build_parser", "main"]

@@ -11,8 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from sim.cli import value_sources
-from sim.scenario.describe import flatten, format_value, markdown_table
+from sim.scenario.describe import flatten, format_value, markdown_table, value_sources
 from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,6 +15,7 @@ from sim import cli
 from sim.analysis.statistics import COMPARE_COLUMNS, DEFAULT_KPIS, KPI_LABELS
 from sim.experiment import output
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
+from sim.scenario.describe import value_sources
 from sim.scenario.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -399,7 +400,7 @@ def test_describe_names_the_file_that_set_each_value(
     assert "Digital reporting" in text
     assert "base.yaml -> digital.yaml" in text
     assert "[set in digital.yaml]" in flat and "[set in base.yaml]" in flat
-    assert cli.value_sources("digital.yaml") == {
+    assert value_sources("digital.yaml") == {
         "contact.agents": "digital.yaml",  # set in both files: the child, which set it last
         "contact.max_attempts": "base.yaml",
         "enforcement.hidden_barrier_probability": "base.yaml",

@@ -22,7 +22,7 @@ def test_every_parameter_has_unit_and_source() -> None:
     missing = [
         r.path for r in parameter_rows(Scenario(name="x")) if not r.unit.strip() or not r.source.strip()
     ]
-    assert not missing, f"parameters without unit/source (use param()/group() in sim/scenario/schema.py): {missing}"
+    assert not missing, f"parameters without unit/source (use param()/group() in the schema): {missing}"
 
 
 def test_paths_values_and_inheritance() -> None:

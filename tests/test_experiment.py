@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import cli
+from sim.analysis import tables
 from sim.experiment import output
 from sim.experiment import run as experiment
 from sim.model.results import ReplicationResult, run_replication
@@ -214,10 +215,10 @@ def test_manifest_facts() -> None:
 
 
 def test_number_formatting() -> None:
-    assert output.fmt_number(1234567.89, 0) == "1,234,568"
-    assert output.fmt_number(12.345, 1, sign=True) == "+12.3"
-    assert output.fmt_number(-0.001, 2, sign=True) == "0.00"
-    assert output.fmt_number(float("nan"), 0) == "n/a"
+    assert tables.fmt_number(1234567.89, 0) == "1,234,568"
+    assert tables.fmt_number(12.345, 1, sign=True) == "+12.3"
+    assert tables.fmt_number(-0.001, 2, sign=True) == "0.00"
+    assert tables.fmt_number(float("nan"), 0) == "n/a"
 
 
 def test_kpi_table_is_right_aligned() -> None:
@@ -231,7 +232,7 @@ def test_kpi_table_is_right_aligned() -> None:
             "n": [5, 5],
         }
     )
-    lines = output.format_kpi_table(stats, {"contacted": "Contacted (people)"}).splitlines()
+    lines = tables.format_kpi_table(stats, {"contacted": "Contacted (people)"}).splitlines()
     assert lines[0].startswith("KPI") and "95% CI low" in lines[0]
     assert lines[2].startswith("Contacted (people)")
     assert lines[3].startswith("total_cost_gbp")

@@ -11,15 +11,19 @@ calibrated or policy values.
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import astuple, dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from pydantic import BaseModel
 
 from sim.scenario.distributions import Beta, Gamma, Lognormal
+from sim.scenario.loading import IDENTITY_KEYS
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
 """Scenario identity fields: labels, not parameters."""
@@ -204,3 +208,24 @@ def render_text(scenario: BaseModel, sources: Mapping[str, str] | None = None, w
                 line = gap.join([f"{name:<{w_name}}", f"{value:>{w_value}}", f"{unit:<{w_unit}}", src])
                 out.append(line.rstrip())
     return "\n".join(out).lstrip("\n") + "\n"
+
+
+def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
+    """The file and the files it extends, root ancestor first (the file must load cleanly)."""
+    chain = [Path(path)]
+    while True:
+        data = yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}
+        target = data.get("extends") if isinstance(data, dict) else None
+        if not target or len(chain) > 100:
+            return chain[::-1]
+        chain.append(Path(os.path.normpath(chain[-1].parent / str(target))))
+
+
+def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Dotted parameter path -> the file in the extends chain that set it last."""
+    sources: dict[str, str] = {}
+    for file in extends_chain(path):
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        own = {k: v for k, v in data.items() if k != "extends" and k not in IDENTITY_KEYS}
+        sources.update(dict.fromkeys(explicit_paths(own), str(file)))
+    return sources

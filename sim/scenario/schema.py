@@ -727,7 +727,44 @@ class Scenario(BaseModel):
         return Scenario.model_validate(deep_merge(self.model_dump(), overrides))
 
 
+# ----------------------------------------------------------------------------------------------
+# Category vocabularies, taken from the schema's field order
+# ----------------------------------------------------------------------------------------------
+
+
+def _categories(*models: type[BaseModel]) -> tuple[str, ...]:
+    """The field names of ``models``, which must all list the same categories in the same order.
+
+    The model codes categories as small integers in this order (``CASE_TYPES.index(...)``), so the
+    order is defined once, by the schema, and checked here at import for every model that lists
+    the categories again.
+    """
+    orders = {tuple(m.model_fields) for m in models}
+    if len(orders) != 1:
+        raise RuntimeError(f"category models disagree on their fields: {sorted(orders)}")
+    return orders.pop()
+
+
+CASE_TYPES: tuple[str, ...] = _categories(CaseTypeMix, ByCaseType)
+"""Case types, in code order: failed_asylum, overstayer, foreign_offender, family."""
+QUALITIES: tuple[str, ...] = _categories(DetailsMix, ByQuality)
+"""Quality of contact details, in code order (worst first): none, partial, good."""
+BARRIERS: tuple[str, ...] = _categories(BarrierMix)
+"""Barriers to removal, in code order (none first)."""
+CONTACT_CHANNELS: tuple[str, ...] = _categories(ChannelMix, ChannelSuccess, ContactCosts)
+"""Channels of contact attempts, in code order (phone first: only calls need an agent)."""
+REPORT_CHANNELS: tuple[str, ...] = _categories(
+    ReportChannelMix, ByChannel, IntervalByChannel, ProbByChannel, ReportCosts
+)
+"""Reporting channels, in code order (in person first: only it uses centre capacity)."""
+
+
 __all__ = [
+    "BARRIERS",
+    "CASE_TYPES",
+    "CONTACT_CHANNELS",
+    "QUALITIES",
+    "REPORT_CHANNELS",
     "Beta",
     "Exponential",
     "Fixed",
