@@ -1,9 +1,10 @@
-"""A person in the caseload and the sampling of the cohort's attributes.
+"""A person in the caseload, and the sampling of the cohort.
 
-Attributes are drawn for the whole cohort at once, each from its own named stream and by inverse
-CDF from uniforms, so that a policy which changes one mix (say, data quality) re-assigns as few
-people as possible and leaves every other attribute untouched: that keeps common random numbers
-tight between policy variants.
+Each person's attributes are drawn from their own keyed uniforms (``cohort.<attribute>``, index 0,
+see :mod:`sim.model.streams`) by inverse CDF, so a policy that changes one mix (say, data quality)
+re-assigns as few people as possible and leaves every other attribute of every person untouched.
+A person's id is their draw index (people already in the pool first, then the inflow in draw
+order), not their place in the arrival order, so it does not change when entry times do.
 """
 
 from __future__ import annotations
@@ -13,33 +14,42 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.states import State
-from sim.model.streams import Streams
-from sim.scenario.schema import Scenario
+from sim.model.streams import Streams, inverse_cdf_array
+from sim.scenario.distributions import Fixed
+from sim.scenario.schema import BARRIERS, CASE_TYPES, QUALITIES, REPORT_CHANNELS, Scenario
 
-# Codes for categorical attributes (the order matches the fields of the mixes in sim.params).
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family")
-FAILED_ASYLUM, OVERSTAYER, FOREIGN_OFFENDER, FAMILY = range(4)
-QUALITIES = ("none", "partial", "good")
-NO_DETAILS, PARTIAL, GOOD = range(3)
-BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
-NO_BARRIER, FURTHER_SUBMISSION, NO_TRAVEL_DOCUMENT, LEGAL = range(4)
-CHANNELS = ("in_person", "telephone", "digital")
-IN_PERSON, TELEPHONE, DIGITAL = range(3)
+# Integer codes of the categories, in the schema's field order (sim.scenario.schema).
+FAILED_ASYLUM, OVERSTAYER, FOREIGN_OFFENDER, FAMILY = (
+    CASE_TYPES.index(c) for c in ("failed_asylum", "overstayer", "foreign_offender", "family")
+)
+NO_DETAILS, PARTIAL, GOOD = (QUALITIES.index(q) for q in ("none", "partial", "good"))
+NO_BARRIER, FURTHER_SUBMISSION, NO_TRAVEL_DOCUMENT, LEGAL = (
+    BARRIERS.index(b) for b in ("none", "further_submission", "no_travel_document", "legal")
+)
+IN_PERSON, TELEPHONE, DIGITAL = (REPORT_CHANNELS.index(c) for c in ("in_person", "telephone", "digital"))
+NOT_REPORTING = -1
+"""``Person.channel`` of someone not on reporting."""
+UNDECIDED = -1
+"""``Person.latent_barrier`` before any check decided whether a barrier would emerge at detention."""
 
 
 class Person:
-    """One case. ``state``/``since`` are owned by the recorder; the rest is case data."""
+    """One case. ``state``/``since`` are owned by the recorder; the rest is case data.
+
+    ``comply`` and ``defy`` scale cohort-average chances of complying (agreeing to leave) and of
+    not complying (missing a report) up or down for this person; both average 1 over the cohort.
+    """
 
     __slots__ = (
         "absconded",
         "adverse",
         "already_departed",
         "barrier",
-        "bed",
         "case_type",
         "channel",
-        "compliance",
+        "comply",
         "contacted",
+        "defy",
         "entry",
         "high_priority",
         "in_error",
@@ -61,7 +71,8 @@ class Person:
         in_error: bool,
         barrier: int,
         high_priority: bool,
-        compliance: float,
+        comply: float,
+        defy: float,
     ) -> None:
         self.pid = pid
         self.entry = entry
@@ -71,46 +82,32 @@ class Person:
         self.in_error = in_error
         self.barrier = barrier
         self.high_priority = high_priority
-        self.compliance = compliance
+        self.comply = comply
+        self.defy = defy
         self.state: int = State.POOL  # set properly on entry
         self.since = entry
-        self.channel = -1  # reporting channel while on reporting, else -1
+        self.channel = NOT_REPORTING  # reporting channel while on reporting
         self.adverse = False  # has received an adverse notice
         self.contacted = False
         self.absconded = False
         self.refusals = 0
-        self.bed = False  # holds a detention bed
-        self.latent_barrier = -1  # would a barrier emerge at detention? -1: not yet decided
+        self.latent_barrier = UNDECIDED  # would a barrier emerge at detention?
 
 
 @dataclass(frozen=True)
-class CohortArrays:
-    """The cohort's attributes as arrays, in entry order."""
+class Cohort:
+    """Everyone who enters before the horizon: attributes as arrays indexed by person id, and the
+    people in arrival order."""
 
-    entry: np.ndarray
-    case_type: np.ndarray
+    size: int
+    """Number of person ids drawn (ids run 0..size-1; a few may enter after the horizon)."""
     quality: np.ndarray
     already_departed: np.ndarray
-    in_error: np.ndarray
-    barrier: np.ndarray
-    high_priority: np.ndarray
-    compliance: np.ndarray
+    people: list[Person]
+    """The people entering before the horizon, in order of entry time (then id)."""
 
     def __len__(self) -> int:
-        return len(self.entry)
-
-    def person(self, i: int) -> Person:
-        return Person(
-            i,
-            float(self.entry[i]),
-            int(self.case_type[i]),
-            int(self.quality[i]),
-            bool(self.already_departed[i]),
-            bool(self.in_error[i]),
-            int(self.barrier[i]),
-            bool(self.high_priority[i]),
-            float(self.compliance[i]),
-        )
+        return len(self.people)
 
 
 def _categorical(u: np.ndarray, shares: dict[str, float]) -> np.ndarray:
@@ -120,35 +117,89 @@ def _categorical(u: np.ndarray, shares: dict[str, float]) -> np.ndarray:
     return np.searchsorted(cum, u, side="right").astype(np.int8)
 
 
-def sample_cohort(scenario: Scenario, streams: Streams) -> CohortArrays:
-    """Draw entry times and attributes for the initial caseload and the inflow over the horizon."""
+def count_people(scenario: Scenario, streams: Streams) -> int:
+    """How many person ids the replication draws: the initial pool plus a Poisson inflow."""
+    c = scenario.cohort
+    if c.inflow_per_week <= 0:
+        return c.initial_size
+    inflow = int(streams.generator("cohort.inflow").poisson(c.inflow_per_week * scenario.horizon_days / 7.0))
+    return c.initial_size + inflow
+
+
+def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
+    """Entry times and attributes of ``size`` person ids (see :func:`count_people`).
+
+    The initial pool enters uniformly over ``entry_ramp_days``; the inflow uniformly over the
+    horizon. Only people entering before the horizon join the cohort.
+    """
     c = scenario.cohort
     horizon = scenario.horizon_days
-    g_entry = streams.generator("cohort.entry")
-    initial = (
-        g_entry.uniform(0.0, c.entry_ramp_days, c.initial_size)
-        if c.entry_ramp_days > 0
-        else np.zeros(c.initial_size)
-    )
-    g_inflow = streams.generator("cohort.inflow")
-    n_inflow = int(g_inflow.poisson(c.inflow_per_week * horizon / 7.0)) if c.inflow_per_week > 0 else 0
-    inflow = g_inflow.uniform(0.0, horizon, n_inflow)
-    entry = np.sort(np.concatenate([initial, inflow]), kind="stable")
-    entry = entry[entry < horizon] if horizon > 0 else entry[:0]
-    n = len(entry)
+    ids = np.arange(size, dtype=np.int64)
+    initial = min(c.initial_size, size)
+    entry = np.zeros(size)
+    if c.entry_ramp_days > 0:
+        entry[:initial] = c.entry_ramp_days * streams.at("cohort.entry", ids[:initial])
+    entry[initial:] = horizon * streams.at("cohort.inflow_entry", ids[initial:])
 
     def u(name: str) -> np.ndarray:
-        return streams.generator(f"cohort.{name}").random(n)
+        return streams.at(f"cohort.{name}", ids)
 
     case_type = _categorical(u("case_type"), c.case_type.as_dict())
+    quality = _categorical(u("details"), c.details.as_dict())
+    already_departed = u("already_departed") < c.already_departed_share
+    in_error = u("in_error") < c.in_pool_in_error_share
+    barrier = _categorical(u("barrier"), c.barrier.as_dict())
     high = (case_type == FOREIGN_OFFENDER) | (u("priority") < c.high_priority_share)
-    return CohortArrays(
-        entry=entry,
-        case_type=case_type,
-        quality=_categorical(u("details"), c.details.as_dict()),
-        already_departed=u("already_departed") < c.already_departed_share,
-        in_error=u("in_error") < c.in_pool_in_error_share,
-        barrier=_categorical(u("barrier"), c.barrier.as_dict()),
-        high_priority=high,
-        compliance=c.compliance.sample(streams.generator("cohort.compliance"), n),
-    )
+    comp = c.compliance
+    if isinstance(comp, Fixed):
+        compliance = np.full(size, comp.value)
+        mean = comp.value
+    else:
+        compliance = inverse_cdf_array(comp, u("compliance"))
+        mean = comp.mean
+    comply = compliance / mean
+    defy = (1.0 - compliance) / (1.0 - mean)
+
+    order = np.lexsort((ids, entry))
+    order = order[entry[order] < horizon]
+    people = [
+        Person(*row)
+        for row in zip(
+            order.tolist(),
+            entry[order].tolist(),
+            case_type[order].tolist(),
+            quality[order].tolist(),
+            already_departed[order].tolist(),
+            in_error[order].tolist(),
+            barrier[order].tolist(),
+            high[order].tolist(),
+            comply[order].tolist(),
+            defy[order].tolist(),
+            strict=True,
+        )
+    ]
+    return Cohort(size=size, quality=quality, already_departed=already_departed, people=people)
+
+
+__all__ = [
+    "DIGITAL",
+    "FAILED_ASYLUM",
+    "FAMILY",
+    "FOREIGN_OFFENDER",
+    "FURTHER_SUBMISSION",
+    "GOOD",
+    "IN_PERSON",
+    "LEGAL",
+    "NOT_REPORTING",
+    "NO_BARRIER",
+    "NO_DETAILS",
+    "NO_TRAVEL_DOCUMENT",
+    "OVERSTAYER",
+    "PARTIAL",
+    "TELEPHONE",
+    "UNDECIDED",
+    "Cohort",
+    "Person",
+    "count_people",
+    "sample_cohort",
+]

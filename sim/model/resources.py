@@ -2,7 +2,8 @@
 
 ``Pool`` is a first-come-first-served multi-server resource for queues people can leave
 (caseworkers, arrest teams) and for the detention beds (a loss system); ``BookedPool`` serves
-queues nobody leaves (call-centre agents, tracers). Both are lighter than ``simpy.Resource``:
+queues nobody leaves (call-centre agents, tracers); ``BookedCapacity`` is a capacity booked as a
+rate (reporting-centre interviews per day). Both are lighter than ``simpy.Resource``:
 a request that finds a free server is granted at once without scheduling an event, and a
 release hands the server straight to the first waiter. Both integrate the number of busy
 servers and the queue length over time and sum the waits of granted requests, so utilisation,
@@ -61,6 +62,14 @@ class PoolStats:
     waiting_at_end: int
 
 
+class Request(simpy.Event):
+    """A waiting request for a :class:`Pool` server; ``entry`` is its place in the pool's queue
+    (``[request, time requested, still waiting]``), so a request withdrawn by a person who
+    absconds is found in O(1)."""
+
+    entry: list[Any]
+
+
 class Pool:
     """A monitored FCFS multi-server resource."""
 
@@ -83,7 +92,7 @@ class Pool:
         self.max_queue = 0
 
     def _integrate(self) -> None:
-        now = self.env._now  # the property costs a call on a hot path
+        now = self.env.now
         dt = now - self._last
         if dt > 0:
             self._busy_area += dt * self.busy
@@ -94,7 +103,7 @@ class Pool:
     def full(self) -> bool:
         return self.busy >= self.capacity
 
-    def acquire(self) -> simpy.Event | None:
+    def acquire(self) -> Request | None:
         """Ask for a server: ``None`` if granted now, else an event that fires when granted."""
         self._integrate()
         self.arrivals += 1
@@ -102,9 +111,9 @@ class Pool:
             self.busy += 1
             self.served += 1
             return None
-        ev = self.env.event()
-        entry = [ev, self.env._now, True]
-        ev.pool_entry = entry  # type: ignore[attr-defined]  # lets renege() find it in O(1)
+        ev = Request(self.env)
+        entry = [ev, self.env.now, True]
+        ev.entry = entry
         self._queue.append(entry)
         self._waiting += 1
         if self._waiting > self.max_queue:
@@ -120,15 +129,15 @@ class Pool:
             if waiting:
                 self._waiting -= 1
                 self.served += 1
-                self.wait_sum += self.env._now - t0
+                self.wait_sum += self.env.now - t0
                 ev.succeed()
                 return
         self.busy -= 1
 
-    def renege(self, ev: simpy.Event) -> None:
+    def renege(self, ev: Request) -> None:
         """Withdraw a waiting request (the person left the queue)."""
         self._integrate()
-        entry = ev.pool_entry  # type: ignore[attr-defined]
+        entry = ev.entry
         if not entry[2]:
             raise ValueError("renege of a request that is not waiting")
         entry[2] = False
@@ -147,6 +156,14 @@ class Pool:
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
         return _stats(self, horizon, self.reneged, self.blocked, self._waiting)
+
+    def dispose(self) -> None:
+        """Forget the requests still queued (after the run): each holds a suspended process, so
+        the model could otherwise only be freed by a full garbage collection."""
+        for entry in self._queue:
+            entry[0].callbacks = None
+            entry.clear()
+        self._queue.clear()
 
 
 class BookedPool:
@@ -176,16 +193,17 @@ class BookedPool:
     def book(self, service: float) -> tuple[float, float]:
         """Join the queue now for ``service`` days: (start, end) of the service, both inf if the
         service is closed (capacity 0: the request waits for ever)."""
-        now = self.env._now
+        now = self.env.now
         self.arrivals += 1
         if self.capacity == 0:
             self._queue_area += max(0.0, self.horizon - now)
             self.max_queue = self.arrivals
             return math.inf, math.inf
-        free = heapq.heappop(self._free_at)
+        # the server that frees up first takes the request (one heap operation)
+        free = self._free_at[0]
         start = free if free > now else now
         finish = start + service
-        heapq.heappush(self._free_at, finish)
+        heapq.heapreplace(self._free_at, finish)
         waiting = self._waiting
         while waiting and waiting[0] <= now:
             heapq.heappop(waiting)
@@ -197,10 +215,60 @@ class BookedPool:
         if start <= h:
             self.served += 1
             self.wait_sum += start - now
-        self._queue_area += min(start, h) - min(now, h)
-        self._busy_area += min(finish, h) - min(start, h)
+            # time in queue and in service, clipped to the horizon
+            self._queue_area += start - now if now <= h else 0.0
+            self._busy_area += (finish if finish < h else h) - start
+        elif now < h:
+            self._queue_area += h - now
         return start, finish
 
     def stats(self, horizon: float) -> PoolStats:
         waiting = max(0, self.arrivals - self.served) if self.capacity else self.arrivals
         return _stats(self, horizon, 0, 0, waiting)
+
+
+class BookedCapacity:
+    """A capacity booked as a rate, e.g. reporting-centre interviews per day.
+
+    A reportee on an interval of T days needs 1/T interviews a day. A booking is accepted while
+    the booked load stays within capacity, and cancelled when the person stops reporting; load is
+    integrated over time for utilisation. Individual interviews are not simulated (next-event
+    sampling skips uneventful reports), which is why capacity is a booking constraint rather than
+    a queue.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, capacity_per_day: float) -> None:
+        self.env = env
+        self.name = name
+        self.capacity = capacity_per_day
+        self.load = 0.0
+        self.bookings = 0
+        self.refused = 0
+        self._area = 0.0
+        self._last = 0.0
+
+    def _integrate(self) -> None:
+        now = self.env.now
+        self._area += (now - self._last) * self.load
+        self._last = now
+
+    def try_book(self, per_day: float) -> bool:
+        """Book ``per_day`` units a day if they fit; False (and counted as refused) if not."""
+        if self.load + per_day > self.capacity + 1e-9:
+            self.refused += 1
+            return False
+        self._integrate()
+        self.load += per_day
+        self.bookings += 1
+        return True
+
+    def cancel(self, per_day: float) -> None:
+        self._integrate()
+        self.load = max(0.0, self.load - per_day)
+
+    def utilisation(self, horizon: float) -> float:
+        """Mean booked load over [0, horizon] as a share of capacity."""
+        self._integrate()
+        if self.capacity <= 0 or horizon <= 0:
+            return 0.0
+        return min(1.0, self._area / horizon / self.capacity)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.model.model import Model
-from sim.model.person import CHANNELS as REPORT_CHANNELS
 from sim.model.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
 from sim.model.streams import replication_seed
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CONTACT_CHANNELS, REPORT_CHANNELS, Scenario
 
 SUMMARY_COLUMNS = (
     "replication",
@@ -84,54 +83,55 @@ def staff_days(s: Scenario) -> float:
 
 
 def costs(m: Model) -> dict[str, float]:
-    """Cost by item in GBP, from activity counts and unit costs."""
+    """Cost by item in GBP, from the parts' activity counts and the unit costs."""
     c = m.scenario.costs
-    n = m.n
-    attempts = sum(n.attempts[ch] * getattr(c.contact_attempt, ch) for ch in n.attempts)
-    reports = sum(n.reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS))
+    attempts = m.contact.tally.attempts
+    reports = m.reporting.tally.reports
     return {
-        "contact": attempts,
-        "enrichment": n.enrichment_checks * c.enrichment_check,
-        "notices": n.notices * c.notice,
-        "reporting": reports,
-        "tracing": n.tracing_actions * c.tracing_action,
+        "contact": sum(attempts[i] * getattr(c.contact_attempt, ch) for i, ch in enumerate(CONTACT_CHANNELS)),
+        "enrichment": m.contact.tally.enrichment_checks * c.enrichment_check,
+        "notices": m.correspondence.tally.notices * c.notice,
+        "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
+        "tracing": m.tracing.tally.actions * c.tracing_action,
         "staff": staff_days(m.scenario),
-        "arrests": n.arrests * c.arrest,
+        "arrests": m.enforcement.tally.arrests * c.arrest,
         "detention": m.rec.occupancy[State.DETAINED] * c.detention_day,
-        "removals": n.removals * c.removal,
-        "assisted_returns": n.assisted_returns * c.assisted_return,
+        "removals": m.detention.tally.removals * c.removal,
+        "assisted_returns": m.departure.tally.assisted_returns * c.assisted_return,
     }
 
 
 def summarise(m: Model) -> dict[str, float | int]:
+    """One row of ``summary.csv``: the replication's KPIs (``SUMMARY_COLUMNS``) and costs."""
     counts = m.rec.counts
-    n = m.n
+    dep = m.departure.tally
+    enf = m.enforcement.tally
     cost = costs(m)
     row: dict[str, float | int] = {
         "replication": m.replication,
         "seed": replication_seed(m.root_seed, m.replication),
         "cohort_size": m.rec.entered,
-        "contacted": n.contacted,
+        "contacted": dep.contacted,
         "departed_contacted": m.rec.departed_contacted,
         "departed_voluntary": counts[State.DEPARTED_VOLUNTARY],
-        "departed_assisted": n.assisted_returns,
+        "departed_assisted": dep.assisted_returns,
         "removed_enforced": counts[State.REMOVED],
         "granted_leave": counts[State.GRANTED_LEAVE],
         "closed_already_departed": counts[State.CLOSED_ALREADY_DEPARTED],
         "closed_other": counts[State.CLOSED_OTHER],
-        "absconded": n.absconded,
+        "absconded": m.tracing.tally.absconded,
         "out_of_contact_end": counts[State.OUT_OF_CONTACT],
-        "detention_rejections": n.rejections_barrier + n.rejections_no_bed,
-        "detention_rejections_barrier": n.rejections_barrier,
-        "detention_rejections_no_bed": n.rejections_no_bed,
-        "complaints": n.complaints,
-        "recorded_removals": counts[State.REMOVED] + n.recorded_as_removal,
+        "detention_rejections": enf.rejections_barrier + enf.rejections_no_bed,
+        "detention_rejections_barrier": enf.rejections_barrier,
+        "detention_rejections_no_bed": enf.rejections_no_bed,
+        "complaints": dep.complaints,
+        "recorded_removals": counts[State.REMOVED] + dep.recorded_as_removal,
         "recorded_departures": sum(counts[s] for s in DEPARTURE_STATES if s != State.REMOVED)
-        - n.recorded_as_removal,
-        "contact_attempts": sum(n.attempts.values()),
-        "reports": sum(n.reports),
-        "tracing_actions": n.tracing_actions,
-        "arrests": n.arrests,
+        - dep.recorded_as_removal,
+        "contact_attempts": sum(m.contact.tally.attempts),
+        "reports": sum(m.reporting.tally.reports),
+        "tracing_actions": m.tracing.tally.actions,
+        "arrests": enf.arrests,
         "detention_days": m.rec.occupancy[State.DETAINED],
         "total_cost_gbp": sum(cost.values()),
     }
@@ -153,17 +153,23 @@ def run_replication(
     )
     timeseries = ts.reset_index().melt(id_vars="day", var_name="state", value_name="count")
     timeseries.insert(0, "replication", k)
-    pools = (m.agents, m.caseworkers, m.tracers, m.teams, m.beds)
+    pools = (
+        m.contact.agents,
+        m.casework.caseworkers,
+        m.tracing.tracers,
+        m.enforcement.teams,
+        m.detention.beds,
+    )
     horizon = scenario.horizon_days
     resources = pd.DataFrame([vars(pool.stats(horizon)) for pool in pools])
     centre = {
-        "resource": "reporting_centre_interviews",
-        "capacity": m.centre.capacity,
-        "arrivals": m.n.reports[0],
-        "served": m.n.reports[0],
+        "resource": m.reporting.centre.name,
+        "capacity": m.reporting.centre.capacity,
+        "arrivals": m.reporting.tally.reports[0],
+        "served": m.reporting.tally.reports[0],
         "reneged": 0,
-        "blocked": m.n.centre_overflow,
-        "utilisation": m.centre.utilisation(horizon),
+        "blocked": m.reporting.tally.centre_overflow,
+        "utilisation": m.reporting.centre.utilisation(horizon),
     }
     resources = pd.concat([resources, pd.DataFrame([centre])], ignore_index=True)
     resources.insert(0, "replication", k)

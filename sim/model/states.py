@@ -7,7 +7,7 @@ output table.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 
 class State(IntEnum):
@@ -44,6 +44,20 @@ N_STATES = len(STATES)
 DEPARTURE_STATES: frozenset[State] = frozenset(
     {State.DEPARTED_VOLUNTARY, State.REMOVED, State.CLOSED_ALREADY_DEPARTED}
 )
+
+
+class Outcome(Enum):
+    """What a state's process reports back to the person's process when it returns."""
+
+    MOVED = "moved"
+    """The person changed state: run the process of the state they are in now (the person's
+    process checks that a change was recorded)."""
+    AGAIN = "again"
+    """The person ended where they started after a round trip that changed nothing (e.g. an
+    absconder not found at the address): run the same state's process again."""
+    DORMANT = "dormant"
+    """Nothing more will happen to the person before the horizon: no event is scheduled."""
+
 
 ENTRY = -1
 """Pseudo-state code used as ``from_state`` of the entry record in the event log."""

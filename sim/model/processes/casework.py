@@ -15,62 +15,127 @@ enforcement or recycles it to contact management (002 §6.2).
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
+from sim.model.core import Core
 from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
-from sim.model.processes import correspondence, enforcement
-from sim.model.states import State
-
-if TYPE_CHECKING:
-    from sim.model.model import Model
-
-
-def setup(m: Model) -> None:
-    c = m.scenario.casework
-    m.w_decide = m.streams.uniform("casework.decision")
-    m.w_fs = m.streams.sampler("casework.further_submission", c.further_submission_days)
-    m.w_doc = m.streams.sampler("casework.travel_document", c.travel_document_days)
-    m.w_legal = m.streams.sampler("casework.legal", c.legal_days)
+from sim.model.processes.absconding import Absconding
+from sim.model.processes.correspondence import Correspondence
+from sim.model.processes.enforcement import Enforcement
+from sim.model.resources import Pool
+from sim.model.states import Outcome, State
+from sim.model.streams import Draw, Streams
+from sim.scenario.schema import Scenario
 
 
-def casework(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
-    """CASEWORK state: work the barrier, then grant, refuse (adverse notice) or clear it."""
-    c = m.scenario.casework
-    barrier = p.barrier
-    if barrier == FURTHER_SUBMISSION:
-        held = yield from m.queue_or_abscond(m.caseworkers, p, "absconded_awaiting_decision")
-        if not held:
-            return None
-        lost = yield from m.wait_or_abscond(p, m.w_fs(), "absconded_awaiting_decision")
-        m.caseworkers.release()
-        if lost:
-            return None
-        m.n.decisions += 1
-        if m.w_decide() < c.further_submission_grant:
-            m.move(p, State.GRANTED_LEAVE, "further_submission_granted")
-            return None
-    elif barrier == NO_TRAVEL_DOCUMENT:
-        lost = yield from m.wait_or_abscond(p, m.w_doc(), "absconded_awaiting_documents")
-        if lost:
-            return None
-        if m.w_decide() >= c.travel_document_success:
-            m.move(p, State.REPORTING, "travel_document_not_obtained")
-            return None
-    elif barrier == LEGAL:
-        lost = yield from m.wait_or_abscond(p, m.w_legal(), "absconded_during_legal_challenge")
-        if lost:
-            return None
-        m.n.decisions += 1
-        if m.w_decide() < c.legal_grant:
-            m.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
-            return None
-    p.barrier = NO_BARRIER
-    if barrier in (FURTHER_SUBMISSION, LEGAL):
-        received, _ = yield from correspondence.serve(m, p)
-        p.adverse = p.adverse or received
-    if m.w_decide() < c.enforcement_after_resolution:
-        return (yield from enforcement.refer(m, p, "barrier_cleared"))
-    m.move(p, State.IN_CONTACT, "barrier_cleared_recycled")
-    return None
+@dataclass
+class CaseworkTally:
+    decisions: int = 0
+    """Further-submission and legal decisions made."""
+
+
+@dataclass(frozen=True, slots=True)
+class Casework:
+    """Caseworkers and the three kinds of barrier."""
+
+    core: Core
+    absconding: Absconding
+    correspondence: Correspondence
+    enforcement: Enforcement
+    caseworkers: Pool
+    further_submission_grant: float
+    travel_document_success: float
+    legal_grant: float
+    enforcement_after_resolution: float
+    further_submission_days: Draw
+    travel_document_days: Draw
+    legal_days: Draw
+    granted_further_submission: Draw
+    obtained_document: Draw
+    granted_legal: Draw
+    enforced: Draw
+    tally: CaseworkTally
+
+    @classmethod
+    def build(
+        cls,
+        s: Scenario,
+        core: Core,
+        streams: Streams,
+        absconding: Absconding,
+        correspondence: Correspondence,
+        enforcement: Enforcement,
+    ) -> Casework:
+        c = s.casework
+        return cls(
+            core,
+            absconding,
+            correspondence,
+            enforcement,
+            Pool(core.env, "caseworkers", c.caseworkers),
+            c.further_submission_grant,
+            c.travel_document_success,
+            c.legal_grant,
+            c.enforcement_after_resolution,
+            streams.delay("casework.further_submission_days", c.further_submission_days),
+            streams.delay("casework.travel_document_days", c.travel_document_days),
+            streams.delay("casework.legal_days", c.legal_days),
+            streams.uniform("casework.further_submission_grant"),
+            streams.uniform("casework.travel_document_success"),
+            streams.uniform("casework.legal_grant"),
+            streams.uniform("casework.enforcement_after_resolution"),
+            CaseworkTally(),
+        )
+
+    def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
+        """CASEWORK state: work the barrier, then grant, refuse (adverse notice) or clear it."""
+        pid = p.pid
+        core = self.core
+        barrier = p.barrier
+        if barrier == FURTHER_SUBMISSION:
+            held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
+            if not held:
+                return Outcome.MOVED
+            lost = yield from self.absconding.wait(
+                p, self.further_submission_days(pid), "absconded_awaiting_decision"
+            )
+            self.caseworkers.release()
+            if lost:
+                return Outcome.MOVED
+            self.tally.decisions += 1
+            if self.granted_further_submission(pid) < self.further_submission_grant:
+                core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
+                return Outcome.MOVED
+        elif barrier == NO_TRAVEL_DOCUMENT:
+            lost = yield from self.absconding.wait(
+                p, self.travel_document_days(pid), "absconded_awaiting_documents"
+            )
+            if lost:
+                return Outcome.MOVED
+            if self.obtained_document(pid) >= self.travel_document_success:
+                core.move(p, State.REPORTING, "travel_document_not_obtained")
+                return Outcome.MOVED
+        elif barrier == LEGAL:
+            lost = yield from self.absconding.wait(
+                p, self.legal_days(pid), "absconded_during_legal_challenge"
+            )
+            if lost:
+                return Outcome.MOVED
+            self.tally.decisions += 1
+            if self.granted_legal(pid) < self.legal_grant:
+                core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
+                return Outcome.MOVED
+        p.barrier = NO_BARRIER
+        if barrier in (FURTHER_SUBMISSION, LEGAL):
+            received, _ = yield from self.correspondence.serve(p)
+            p.adverse = p.adverse or received
+        if self.enforced(pid) < self.enforcement_after_resolution:
+            return (yield from self.enforcement.refer(p, "barrier_cleared"))
+        core.move(p, State.IN_CONTACT, "barrier_cleared_recycled")
+        return Outcome.MOVED
+
+
+__all__ = ["Casework", "CaseworkTally"]

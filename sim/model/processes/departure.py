@@ -6,100 +6,165 @@ closed (seed 002 §8.2-8.3); a person who has already left shows evidence and is
 Agreement depends on case type and on the person's propensity to comply; families are supported
 by family engagement managers and are tasked for enforcement only after repeated refusals
 (001 §6.2). Those who refuse are either tasked for arrest or put on reporting conditions.
+
+Departures confirmed by the contractor are recorded with an error: a share is logged as removals
+(002 §5.4), which this part also owns because it records the departures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
-from sim.model.person import CASE_TYPES, FAMILY, NO_BARRIER, Person
-from sim.model.processes import enforcement
-from sim.model.states import State
-
-if TYPE_CHECKING:
-    from sim.model.model import Model
-
-
-def setup(m: Model) -> None:
-    d = m.scenario.departure
-    m.d_decide = m.streams.uniform("departure.decision")
-    m.d_delay = m.streams.sampler("departure.delay", d.delay_days)
-    m.d_follow = m.streams.uniform("departure.follow_through")
-    m.d_agree_table = [getattr(d.agree_on_contact, ct) for ct in CASE_TYPES]
-    m.d_family_interval = m.streams.sampler("departure.family_offer_interval", d.family_offer_interval_days)
-    m.d_record = m.streams.uniform("recording.error")
-    m.d_referral_table = [getattr(m.scenario.enforcement.referral_on_refusal, ct) for ct in CASE_TYPES]
+from sim.model.core import Core
+from sim.model.person import FAMILY, NO_BARRIER, Person
+from sim.model.processes.absconding import Absconding
+from sim.model.processes.enforcement import Enforcement
+from sim.model.states import Outcome, State
+from sim.model.streams import Draw, Streams
+from sim.scenario.schema import CASE_TYPES, Scenario
 
 
-def record_departure(m: Model, p: Person, to: int, cause: str) -> None:
-    """Move to a departure outcome; some contractor-recorded departures are logged as removals."""
-    m.move(p, to, cause)
-    if m.d_record() < m.scenario.recording.departure_recorded_as_removal:
-        m.n.recorded_as_removal += 1
+@dataclass
+class DepartureTally:
+    contacted: int = 0
+    """People contacted for the first time."""
+    complaints: int = 0
+    assisted_returns: int = 0
+    recorded_as_removal: int = 0
+    """Departures recorded in error as removals."""
 
 
-def depart(m: Model, p: Person) -> Generator[simpy.Event, Any, bool]:
-    """The person has agreed to leave: arrange it. True if they left (or were lost on the way)."""
-    d = m.scenario.departure
-    lost = yield from m.wait_or_abscond(p, m.d_delay(), "absconded_before_departure")
-    if lost:
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """Triage on contact, offers of voluntary return, and departing."""
+
+    core: Core
+    absconding: Absconding
+    enforcement: Enforcement
+    complaint_probability: float
+    agree: tuple[float, ...]
+    """Probability of agreeing to leave on contact, by case type (code order), for an average
+    complier."""
+    family_multiplier: float
+    family_offers: int
+    """Offers a family refuses before an ensured return is considered."""
+    ensured_return: float
+    referral: tuple[float, ...]
+    """Probability a refusal is tasked for arrest, by case type (families: ``ensured_return``)."""
+    follow_through: float
+    assisted_share: float
+    recorded_as_removal: float
+    complains: Draw
+    agrees: Draw
+    referred: Draw
+    delay: Draw
+    """Days to arrange a departure."""
+    follows: Draw
+    assisted: Draw
+    family_interval: Draw
+    """Days between offers to a family."""
+    misrecorded: Draw
+    tally: DepartureTally
+
+    @classmethod
+    def build(
+        cls, s: Scenario, core: Core, streams: Streams, absconding: Absconding, enforcement: Enforcement
+    ) -> Departure:
+        d = s.departure
+        e = s.enforcement
+        return cls(
+            core,
+            absconding,
+            enforcement,
+            s.contact.complaint_probability,
+            tuple(getattr(d.agree_on_contact, ct) for ct in CASE_TYPES),
+            d.family_engagement_multiplier,
+            d.family_offers_before_enforcement,
+            e.ensured_return_probability,
+            tuple(getattr(e.referral_on_refusal, ct) for ct in CASE_TYPES),
+            d.follow_through_probability,
+            d.assisted_share,
+            s.recording.departure_recorded_as_removal,
+            streams.uniform("departure.complaint"),
+            streams.uniform("departure.agree"),
+            streams.uniform("departure.referral"),
+            streams.delay("departure.delay", d.delay_days),
+            streams.uniform("departure.follow_through"),
+            streams.uniform("departure.assisted"),
+            streams.delay("departure.family_offer_interval", d.family_offer_interval_days),
+            streams.uniform("recording.error"),
+            DepartureTally(),
+        )
+
+    def record(self, p: Person, to: int, cause: str) -> None:
+        """Move to a departure outcome; some contractor-recorded departures are logged as removals."""
+        self.core.move(p, to, cause)
+        if self.misrecorded(p.pid) < self.recorded_as_removal:
+            self.tally.recorded_as_removal += 1
+
+    def depart(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """The person has agreed to leave: arrange it. True if they left (or were lost on the way)."""
+        pid = p.pid
+        lost = yield from self.absconding.wait(p, self.delay(pid), "absconded_before_departure")
+        if lost:
+            return True
+        if self.follows(pid) >= self.follow_through:
+            return False
+        if self.assisted(pid) < self.assisted_share:
+            self.tally.assisted_returns += 1
+            self.record(p, State.DEPARTED_VOLUNTARY, "assisted_return")
+        else:
+            self.record(p, State.DEPARTED_VOLUNTARY, "voluntary_departure")
         return True
-    if m.d_follow() >= d.follow_through_probability:
-        return False
-    if m.d_follow() < d.assisted_share:
-        m.n.assisted_returns += 1
-        record_departure(m, p, State.DEPARTED_VOLUNTARY, "assisted_return")
-    else:
-        record_departure(m, p, State.DEPARTED_VOLUNTARY, "voluntary_departure")
-    return True
+
+    def agree_probability(self, p: Person) -> float:
+        """Chance that ``p`` agrees to leave when offered (case type, compliance, family support)."""
+        prob = self.agree[p.case_type] * p.comply
+        if p.case_type == FAMILY:
+            prob *= self.family_multiplier
+        return min(1.0, prob)
+
+    def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
+        """IN_CONTACT state: triage, offer voluntary return, then depart, refer or put on reporting."""
+        pid = p.pid
+        if not p.contacted:
+            p.contacted = True
+            self.tally.contacted += 1
+            if p.in_error:
+                if self.complains(pid) < self.complaint_probability:
+                    self.tally.complaints += 1
+                self.core.move(p, State.CLOSED_OTHER, "contacted_in_error")
+                return Outcome.MOVED
+            if p.already_departed:
+                self.record(p, State.CLOSED_ALREADY_DEPARTED, "evidence_of_departure_on_contact")
+                return Outcome.MOVED
+        if p.barrier != NO_BARRIER:
+            self.core.move(p, State.CASEWORK, "barrier_referral")
+            return Outcome.MOVED
+        family = p.case_type == FAMILY
+        for k in range(1 + (self.family_offers if family else 0)):
+            if k > 0:
+                # family engagement: another offer after an interval, unless contact is lost first
+                lost = yield from self.absconding.wait(
+                    p, self.family_interval(pid), "absconded_during_engagement"
+                )
+                if lost:
+                    return Outcome.MOVED
+            if self.agrees(pid) < self.agree_probability(p):
+                left = yield from self.depart(p)
+                if not left:
+                    self.core.move(p, State.REPORTING, "did_not_depart")
+                return Outcome.MOVED
+            p.refusals += 1
+        threshold = self.ensured_return if family else self.referral[p.case_type]
+        if self.referred(pid) < threshold:
+            return (yield from self.enforcement.refer(p, "refused_departure"))
+        self.core.move(p, State.REPORTING, "reporting_conditions")
+        return Outcome.MOVED
 
 
-def agree_probability(m: Model, p: Person, base: float) -> float:
-    prob = base * m.compliance_factor(p)
-    if p.case_type == FAMILY:
-        prob *= m.scenario.departure.family_engagement_multiplier
-    return min(1.0, prob)
-
-
-def on_contact(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
-    """IN_CONTACT state: triage, offer voluntary return, then depart, refer or put on reporting."""
-    if not p.contacted:
-        p.contacted = True
-        m.n.contacted += 1
-        if p.in_error:
-            if m.d_decide() < m.scenario.contact.complaint_probability:
-                m.n.complaints += 1
-            m.move(p, State.CLOSED_OTHER, "contacted_in_error")
-            return None
-        if p.already_departed:
-            record_departure(m, p, State.CLOSED_ALREADY_DEPARTED, "evidence_of_departure_on_contact")
-            return None
-    if p.barrier != NO_BARRIER:
-        m.move(p, State.CASEWORK, "barrier_referral")
-        return None
-    d = m.scenario.departure
-    offers = 1 + (d.family_offers_before_enforcement if p.case_type == FAMILY else 0)
-    for k in range(offers):
-        if k > 0:
-            # family engagement: another offer after an interval, unless contact is lost first
-            lost = yield from m.wait_or_abscond(p, m.d_family_interval(), "absconded_during_engagement")
-            if lost:
-                return None
-        if m.d_decide() < agree_probability(m, p, m.d_agree_table[p.case_type]):
-            left = yield from depart(m, p)
-            if left:
-                return None
-            m.move(p, State.REPORTING, "did_not_depart")
-            return None
-        p.refusals += 1
-    if p.case_type == FAMILY:
-        refer = m.d_decide() < m.scenario.enforcement.ensured_return_probability
-    else:
-        refer = m.d_decide() < m.d_referral_table[p.case_type]
-    if refer:
-        return (yield from enforcement.refer(m, p, "refused_departure"))
-    m.move(p, State.REPORTING, "reporting_conditions")
-    return None
+__all__ = ["Departure", "DepartureTally"]

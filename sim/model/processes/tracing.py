@@ -6,69 +6,128 @@ each day. Active tracing is for those the policy refers (nearly all high-harm ca
 others): a limited team of tracers makes up to ``max_actions`` actions, each with a chance of
 finding the person. Whoever finds them first, the person is either tasked for arrest or put
 back on reporting conditions.
+
+This part owns the out-of-contact state, so it also counts the people who lose contact at least
+once (its enter hook).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
+from sim.model.core import Core
 from sim.model.person import Person
-from sim.model.processes import enforcement
-from sim.model.states import State
-
-if TYPE_CHECKING:
-    from sim.model.model import Model
-
-
-def setup(m: Model) -> None:
-    t = m.scenario.tracing
-    m.t_decide = m.streams.uniform("tracing.decision")
-    m.t_passive = m.streams.exponential("tracing.passive")
-    m.t_interval = m.streams.sampler("tracing.interval", t.interval_days)
-    m.t_action = m.streams.sampler("tracing.action", t.action_days)
+from sim.model.processes.enforcement import Enforcement
+from sim.model.resources import BookedPool
+from sim.model.states import Outcome, State
+from sim.model.streams import Draw, Streams
+from sim.scenario.schema import Scenario
 
 
-def out_of_contact(m: Model, p: Person) -> Generator[simpy.Event, Any, Any]:
-    """OUT_OF_CONTACT state: trace and/or wait to be found, then re-establish contact or arrest."""
-    from sim.model.model import DORMANT
+@dataclass
+class TracingTally:
+    absconded: int = 0
+    """People who lost contact at least once."""
+    actions: int = 0
+    """Tracing actions started before the horizon (each costs ``costs.tracing_action``)."""
 
-    t = m.scenario.tracing
-    env = m.env
-    rate = t.passive_rate_per_day
-    passive_at = env.now + m.t_passive() / rate if rate > 0 else math.inf
-    refer_p = t.referral_probability_high if p.high_priority else t.referral_probability_normal
-    how = ""
-    if m.t_decide() < refer_p:
-        busy = 0.0  # days until the previous action ends
-        for _ in range(t.max_actions):
-            wait = busy + m.t_interval()
-            if env.now + wait >= passive_at:
-                break
-            yield env.timeout(wait)
-            # the action is queued for a tracer and its start and end known now (FCFS, no
-            # reneging); it counts (and costs) if it starts before the horizon
-            start, end = m.tracers.book(m.t_action())
-            if math.isinf(end):
-                break  # no tracers: only passive re-discovery can find the person
-            if start <= m.scenario.horizon_days:
-                m.n.tracing_actions += 1
-            busy = end - env.now
-            if m.t_decide() < t.success_probability:
-                if end >= passive_at:
-                    break  # found by data matching while the action waited or ran
-                yield env.timeout(busy)
-                how = "traced"
-                break
-    if not how:
-        if math.isinf(passive_at):
-            return DORMANT
-        yield env.timeout(max(0.0, passive_at - env.now))
-        how = "data_match"
-    if m.t_decide() < t.arrest_on_trace_probability:
-        return (yield from enforcement.refer(m, p, how))
-    m.move(p, State.REPORTING, f"contact_reestablished_{how}")
-    return None
+
+@dataclass(frozen=True, slots=True)
+class Tracing:
+    """The tracing team and passive re-discovery."""
+
+    core: Core
+    enforcement: Enforcement
+    tracers: BookedPool
+    passive_rate: float
+    """Chance per day of being found by data matching and third-party checks."""
+    refer_high: float
+    refer_normal: float
+    max_actions: int
+    success: float
+    arrest_on_trace: float
+    passive: Draw
+    referred: Draw
+    interval: Draw
+    """Days between tracing actions."""
+    action: Draw
+    """Days a tracing action occupies a tracer."""
+    succeeds: Draw
+    arrested: Draw
+    tally: TracingTally
+
+    @classmethod
+    def build(cls, s: Scenario, core: Core, streams: Streams, enforcement: Enforcement) -> Tracing:
+        t = s.tracing
+        part = cls(
+            core,
+            enforcement,
+            BookedPool(core.env, "tracers", t.team_size, s.horizon_days),
+            t.passive_rate_per_day,
+            t.referral_probability_high,
+            t.referral_probability_normal,
+            t.max_actions,
+            t.success_probability,
+            t.arrest_on_trace_probability,
+            streams.exponential("tracing.passive"),
+            streams.uniform("tracing.referral"),
+            streams.delay("tracing.interval", t.interval_days),
+            streams.delay("tracing.action", t.action_days),
+            streams.uniform("tracing.success"),
+            streams.uniform("tracing.arrest_on_trace"),
+            TracingTally(),
+        )
+        core.on_enter(State.OUT_OF_CONTACT, part.lost)
+        return part
+
+    def lost(self, p: Person) -> None:
+        """Enter hook of OUT_OF_CONTACT: count the first loss of contact of each person."""
+        if not p.absconded:
+            p.absconded = True
+            self.tally.absconded += 1
+
+    def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
+        """OUT_OF_CONTACT state: trace and/or wait to be found, then re-establish contact or arrest."""
+        env = self.core.env
+        pid = p.pid
+        rate = self.passive_rate
+        passive_at = env.now + self.passive(pid) / rate if rate > 0 else math.inf
+        how = ""
+        if self.referred(pid) < (self.refer_high if p.high_priority else self.refer_normal):
+            busy = 0.0  # days until the previous action ends
+            for _ in range(self.max_actions):
+                wait = busy + self.interval(pid)
+                if env.now + wait >= passive_at:
+                    break
+                yield env.timeout(wait)
+                # the action is queued for a tracer and its start and end known now (FCFS, no
+                # reneging); it counts (and costs) if it starts before the horizon
+                start, end = self.tracers.book(self.action(pid))
+                if math.isinf(end):
+                    break  # no tracers: only passive re-discovery can find the person
+                if start <= self.core.horizon:
+                    self.tally.actions += 1
+                busy = end - env.now
+                if self.succeeds(pid) < self.success:
+                    if end >= passive_at:
+                        break  # found by data matching while the action waited or ran
+                    yield env.timeout(busy)
+                    how = "traced"
+                    break
+        if not how:
+            if math.isinf(passive_at):
+                return Outcome.DORMANT
+            yield env.timeout(max(0.0, passive_at - env.now))
+            how = "data_match"
+        if self.arrested(pid) < self.arrest_on_trace:
+            return (yield from self.enforcement.refer(p, how))
+        self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
+        return Outcome.MOVED
+
+
+__all__ = ["Tracing", "TracingTally"]

@@ -1,0 +1,68 @@
+"""What every domain part shares: the clock, the recorder, the horizon, and the one way to move a
+person between states.
+
+A part registers what must happen when a person leaves (or enters) a state it owns: the detention
+part frees the bed, the reporting part cancels the centre booking, the tracing part counts a first
+loss of contact. :meth:`Core.move` runs those hooks, so whatever a state holds is released by the
+part that took it, whichever process moves the person on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+from sim.model.person import Person
+from sim.model.recorder import Recorder
+from sim.model.states import N_STATES
+
+Hook = Callable[[Person], None]
+
+
+class Core:
+    """The environment, recorder and state-change hooks of one replication."""
+
+    __slots__ = ("_enter", "_leave", "env", "horizon", "rec")
+
+    def __init__(self, env: simpy.Environment, rec: Recorder, horizon: float) -> None:
+        self.env = env
+        self.rec = rec
+        self.horizon = horizon
+        self._leave: list[Hook | None] = [None] * N_STATES
+        self._enter: list[Hook | None] = [None] * N_STATES
+
+    def on_leave(self, state: int, hook: Hook) -> None:
+        """Run ``hook(person)`` whenever someone leaves ``state`` (one hook per state)."""
+        if self._leave[state] is not None:
+            raise ValueError(f"state {state} already has a leave hook")
+        self._leave[state] = hook
+
+    def on_enter(self, state: int, hook: Hook) -> None:
+        """Run ``hook(person)`` whenever someone enters ``state`` (one hook per state)."""
+        if self._enter[state] is not None:
+            raise ValueError(f"state {state} already has an enter hook")
+        self._enter[state] = hook
+
+    def dispose(self) -> None:
+        """Drop the hooks (after the run): they hold the parts, which hold this core."""
+        self._leave = [None] * N_STATES
+        self._enter = [None] * N_STATES
+
+    def move(self, p: Person, to: int, cause: str) -> None:
+        """Move ``p`` to state ``to`` now because of ``cause``, releasing what the old state held."""
+        leave = self._leave[p.state]
+        if leave is not None:
+            leave(p)
+        self.rec.move(p, to, cause, self.env.now)
+        enter = self._enter[to]
+        if enter is not None:
+            enter(p)
+
+    def move_unless(self, p: Person, to: int, cause: str) -> None:
+        """:meth:`move`, unless ``p`` is in ``to`` already (e.g. an absconder not found again)."""
+        if p.state != to:
+            self.move(p, to, cause)
+
+
+__all__ = ["Core", "Hook"]

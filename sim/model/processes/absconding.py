@@ -1,0 +1,81 @@
+"""Losing contact while something is being waited for (seed 000 scope; 001 rec 5).
+
+While a person is in contact, in casework or arranging their departure, they may disappear: a
+constant hazard per day, multiplied after an adverse notice (a refusal or removal directions).
+Every wait of those states runs against this clock; whichever comes first wins. The time to
+losing contact is drawn fresh for each wait (the hazard is memoryless), from the person's own
+``absconding.time`` stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim.model.core import Core
+from sim.model.person import Person
+from sim.model.resources import Pool
+from sim.model.states import State
+from sim.model.streams import Draw, Streams
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Absconding:
+    """The absconding hazard and the waits it competes with."""
+
+    core: Core
+    hazard_per_day: float
+    """Hazard of losing contact while waiting, per day."""
+    adverse_multiplier: float
+    """Factor on the hazard after an adverse notice."""
+    time: Draw
+    """Standard exponential draws per person (divided by the hazard: days to losing contact)."""
+
+    @classmethod
+    def build(cls, s: Scenario, core: Core, streams: Streams) -> Absconding:
+        a = s.absconding
+        return cls(
+            core, a.hazard_per_day, a.adverse_notice_multiplier, streams.exponential("absconding.time")
+        )
+
+    def delay(self, p: Person) -> float:
+        """Days until ``p`` would lose contact (inf if the hazard is zero)."""
+        rate = self.hazard_per_day * (self.adverse_multiplier if p.adverse else 1.0)
+        return self.time(p.pid) / rate if rate > 0 else math.inf
+
+    def wait(self, p: Person, delay: float, cause: str) -> Generator[simpy.Event, Any, bool]:
+        """Wait ``delay`` days unless the person loses contact first; True if they did (they are
+        then out of contact)."""
+        env = self.core.env
+        a = self.delay(p)
+        if a < delay:
+            yield env.timeout(a)
+            self.core.move(p, State.OUT_OF_CONTACT, cause)
+            return True
+        yield env.timeout(delay)
+        return False
+
+    def queue(self, pool: Pool, p: Person, cause: str) -> Generator[simpy.Event, Any, bool]:
+        """Queue for ``pool`` while the hazard runs; True once a server is held, False if the
+        person lost contact while waiting (they are then out of contact, and out of the queue)."""
+        ev = pool.acquire()
+        if ev is None:
+            return True
+        a = self.delay(p)
+        if math.isinf(a):
+            yield ev
+            return True
+        yield ev | self.core.env.timeout(a)
+        if ev.triggered:
+            return True
+        pool.renege(ev)
+        self.core.move(p, State.OUT_OF_CONTACT, cause)
+        return False
+
+
+__all__ = ["Absconding"]
