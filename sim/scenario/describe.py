@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel
 
 from sim.scenario.distributions import Beta, Gamma, Lognormal
-from sim.scenario.loading import IDENTITY_KEYS
+from sim.scenario.files import IDENTITY_KEYS, read_chain
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
 """Scenario identity fields: labels, not parameters."""
@@ -211,21 +210,18 @@ def render_text(scenario: BaseModel, sources: Mapping[str, str] | None = None, w
 
 
 def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
-    """The file and the files it extends, root ancestor first (the file must load cleanly)."""
-    chain = [Path(path)]
-    while True:
-        data = yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}
-        target = data.get("extends") if isinstance(data, dict) else None
-        if not target or len(chain) > 100:
-            return chain[::-1]
-        chain.append(Path(os.path.normpath(chain[-1].parent / str(target))))
+    """The file and the files it extends, root ancestor first.
+
+    Read the same way as ``load_scenario`` reads them (a bad file raises ScenarioError).
+    """
+    return [file for file, _ in read_chain(path)]
 
 
 def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Dotted parameter path -> the file in the extends chain that set it last."""
+    """Dotted parameter path -> the file in the extends chain that set it last (paths no file
+    sets are absent: their values are the schema's defaults)."""
     sources: dict[str, str] = {}
-    for file in extends_chain(path):
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        own = {k: v for k, v in data.items() if k != "extends" and k not in IDENTITY_KEYS}
-        sources.update(dict.fromkeys(explicit_paths(own), str(file)))
+    for file, own in read_chain(path):
+        params = {k: v for k, v in own.items() if k not in IDENTITY_KEYS}
+        sources.update(dict.fromkeys(explicit_paths(params), str(file)))
     return sources

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from sim.scenario.distributions import (
     Beta,
@@ -44,7 +45,7 @@ def param(default: Any, unit: str, source: str, **constraints: Any) -> Any:
 
 def group(default_factory: Any, source: str = "", unit: str = "") -> Any:
     """A nested parameter group; ``source``/``unit`` apply to leaves that state none themselves."""
-    extra = {k: v for k, v in (("source", source), ("unit", unit)) if v}
+    extra: JsonDict = {k: v for k, v in (("source", source), ("unit", unit)) if v}
     return Field(default_factory=default_factory, json_schema_extra=extra or None)
 
 
