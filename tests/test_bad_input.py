@@ -14,16 +14,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from sim import cli
-from sim.scenario import Problem, ScenarioError, load_scenario, load_scenarios
+from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, load_scenarios
+from sim.scenario.errors import model_of, union_members
 from sim.scenario.files import MINIMAL_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_SIM = REPO / "run_sim.py"
 SMALL = ["--horizon", "120", "--cohort-size", "300", "-n", "1", "-q", "--no-plots"]
 """Run options that keep a run to milliseconds if a bad file were (wrongly) accepted: a test fails
-on the exit code instead of running a full cohort."""
+on the exit code instead of hanging on, say, an infinite horizon."""
 
 LATIN1 = "extends: baseline.yaml\ndescription: Seed 002 §4.2 figures\n".encode("cp1252")
 
@@ -54,6 +56,79 @@ def folder(tmp_path: Path) -> Path:
     d.mkdir()
     write(d, "baseline.yaml", "title: Baseline\nhorizon_days: 548\n")
     return d
+
+
+# ----------------------------------------------------------------------------------------------
+# Non-finite numbers
+# ----------------------------------------------------------------------------------------------
+
+NON_FINITE = {
+    "horizon": ("horizon_days: .inf\n", "horizon_days", "inf"),
+    "negative_inf_share": (
+        "cohort: {already_departed_share: -.inf}\n",
+        "cohort.already_departed_share",
+        "-inf",
+    ),
+    "nan_probability": ("departure: {assisted_share: .nan}\n", "departure.assisted_share", "nan"),
+    "inf_capacity": ("contact: {agents: .inf}\n", "contact.agents", "inf"),
+    "inf_cost": ("costs: {removal: .inf}\n", "costs.removal", "inf"),
+    "inf_in_mix": (
+        "reporting: {interval_days: {digital: .inf}}\n",
+        "reporting.interval_days.digital",
+        "inf",
+    ),
+    "nan_distribution_mean": (
+        "contact: {call_minutes: {dist: exponential, mean: .nan}}\n",
+        "contact.call_minutes.mean",
+        "nan",
+    ),
+    "inf_gamma_cv": ("departure: {delay_days: {cv: .inf}}\n", "departure.delay_days.cv", "inf"),
+    "inf_uniform_high": (
+        "correspondence: {delivery_days: {high: .inf}}\n",
+        "correspondence.delivery_days.high",
+        "inf",
+    ),
+    "nan_beta": ("cohort: {compliance: {dist: beta, a: .nan, b: 2}}\n", "cohort.compliance.a", "nan"),
+    "quoted_inf": ("horizon_days: 'inf'\n", "horizon_days", "'inf'"),
+    "overflowing_exponent": ("horizon_days: 1.0e+999\n", "horizon_days", "inf"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NON_FINITE))
+def test_non_finite_number_is_rejected(case: str, folder: Path) -> None:
+    text, path, shown = NON_FINITE[case]
+    file = write(folder, f"{case}.yaml", "extends: baseline.yaml\n" + text)
+    p = only_problem(file)
+    assert (p.file, p.path, p.message, p.allowed) == (
+        str(file),
+        path,
+        f"got {shown}",
+        "must be a finite number",
+    )
+
+
+def test_infinite_horizon_message(folder: Path) -> None:
+    file = write(folder, "forever.yaml", "extends: baseline.yaml\nhorizon_days: .inf\n")
+    assert str(only_problem(file)) == f"{file}: horizon_days: got inf; must be a finite number"
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    """Every model reachable from ``model``: nested groups and every distribution family."""
+    if model in seen:
+        return seen
+    seen.add(model)
+    for field in model.model_fields.values():
+        for sub in [model_of(field), *union_members(field).values()]:
+            if sub is not None:
+                _models(sub, seen)
+    return seen
+
+
+def test_every_model_in_the_schema_rejects_non_finite_numbers() -> None:
+    models = _models(Scenario, set())
+    assert len(models) > 30  # groups, mixes and distribution families
+    allowing = sorted(m.__name__ for m in models if m.model_config.get("allow_inf_nan", True))
+    assert not allowing, f"models accepting inf/nan (set allow_inf_nan=False): {allowing}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -237,10 +312,10 @@ def test_unreadable_file(folder: Path) -> None:
 def test_problems_of_several_files_are_all_reported(folder: Path) -> None:
     empty = write(folder, "empty.yaml", "")
     latin = write(folder, "latin.yaml", LATIN1)
-    wrong = write(folder, "wrong.yaml", "horizon_days: -1\n")
+    forever = write(folder, "forever.yaml", "horizon_days: .inf\n")
     with pytest.raises(ScenarioError) as info:
-        load_scenarios([folder / "baseline.yaml", empty, latin, wrong, folder])
-    assert [p.file for p in info.value.problems] == [str(empty), str(latin), str(wrong), str(folder)]
+        load_scenarios([folder / "baseline.yaml", empty, latin, forever, folder])
+    assert [p.file for p in info.value.problems] == [str(empty), str(latin), str(forever), str(folder)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,6 +323,14 @@ def test_problems_of_several_files_are_all_reported(folder: Path) -> None:
 # ----------------------------------------------------------------------------------------------
 
 CLI_CASES: dict[str, tuple[str | bytes, str]] = {
+    "infinite_horizon": (
+        "extends: baseline.yaml\nhorizon_days: .inf\n",
+        "horizon_days: got inf; must be a finite number",
+    ),
+    "nan_delay": (
+        "extends: baseline.yaml\ncontact: {call_minutes: {mean: .nan}}\n",
+        "contact.call_minutes.mean: got nan; must be a finite number",
+    ),
     "latin1": (LATIN1, "not UTF-8 text: byte 0xa7 at line 2"),
     "utf16": ("title: wide\n".encode("utf-16"), "UTF-16"),
     "empty": ("", "the file is empty; a minimal scenario file is 'extends: baseline.yaml'"),
@@ -290,7 +373,7 @@ def test_cli_directory_argument(folder: Path, tmp_path: Path, capsys: pytest.Cap
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
-@pytest.mark.parametrize("case", ["latin1", "empty"])
+@pytest.mark.parametrize("case", ["infinite_horizon", "latin1", "empty"])
 def test_run_sim_exits_2_without_traceback(case: str, command: str, folder: Path, tmp_path: Path) -> None:
     """As users see it: a fresh interpreter, its exit code and stderr."""
     bad = _cli_file(case, folder)

@@ -229,6 +229,8 @@ def _problem(
             params = [k for k in where.owner.model_fields if k != "dist"]
             return Problem(file, path, "missing", f"dist: {where.dist} needs " + ", ".join(params))
         return Problem(file, path, "missing", "add this key")
+    if kind == "finite_number":
+        return Problem(file, path, f"got {show(value)}", "must be a finite number")
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
         tags = ", ".join(members) or str(ctx.get("expected_tags", "")).replace("'", "")

@@ -10,7 +10,9 @@ carries a ``source`` that applies to all its leaves unless a leaf has its own. `
 walks this tree to print the parameter table.
 
 Conventions: times in days (call and interview handling in minutes, converted once in the model),
-money in GBP (2012-14 prices unless stated), probabilities per event as named.
+money in GBP (2012-14 prices unless stated), probabilities per event as named. Every number must be
+finite (``allow_inf_nan=False`` in every model, distributions included): an infinite horizon or
+delay would make a run that never ends, and NaN compares false with every bound.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.merge import deep_merge
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 SHARE_TOLERANCE = 1e-6
 
 
