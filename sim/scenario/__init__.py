@@ -6,6 +6,7 @@ Modules, bottom to top (imports only point down):
 - ``distributions``: the validated delay and share distributions.
 - ``errors``: ``Problem``, ``ScenarioError``, and pydantic errors in plain English.
 - ``files``: reading a YAML file safely and resolving its ``extends`` chain.
+- ``calibration``: the calibrated values in ``calibration.yaml``, checked at import.
 - ``schema``: ``Scenario``, every parameter with unit and provenance; the category tuples.
 - ``loading``: ``load_scenario``, ``load_scenarios``, ``scenario_to_yaml``.
 - ``describe``: the parameter table with provenance.
@@ -19,6 +20,7 @@ from sim.scenario.loading import load_scenario, load_scenarios, scenario_to_yaml
 from sim.scenario.merge import deep_merge
 from sim.scenario.schema import (
     BARRIERS,
+    CALIBRATED_PATHS,
     CASE_TYPES,
     CONTACT_CHANNELS,
     QUALITIES,
@@ -28,6 +30,7 @@ from sim.scenario.schema import (
 
 __all__ = [
     "BARRIERS",
+    "CALIBRATED_PATHS",
     "CASE_TYPES",
     "CONTACT_CHANNELS",
     "IDENTITY_KEYS",

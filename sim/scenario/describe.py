@@ -2,10 +2,11 @@
 
 The table is derived from the pydantic model tree of a resolved ``Scenario`` rather than written by
 hand, so it cannot drift from the code: every leaf value is listed with the unit and source declared
-by ``param()``/``group()`` in ``sim.params``. A leaf without its own unit/source inherits them from
-the nearest ancestor field that has them (a group's source covers all its leaves). Optionally each
-row also says which scenario file set the value, so a reader can tell documented defaults from
-calibrated or policy values.
+by ``param()``/``group()``/``calibrated()`` in ``sim.scenario.schema``. A leaf without its own
+unit/source inherits them from the nearest ancestor field that has them (a group's source covers
+all its leaves). A calibrated value's source says it is calibrated, to what, and that its value
+lives in ``sim/scenario/calibration.yaml``. Optionally each row also says which scenario file set
+the value, so a reader can tell defaults (documented or calibrated) from policy values.
 """
 
 from __future__ import annotations
@@ -218,8 +219,11 @@ def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Dotted parameter path -> the file in the extends chain that set it last (paths no file
-    sets are absent: their values are the schema's defaults)."""
+    """Dotted parameter path -> the file in the extends chain that set it last.
+
+    Paths no file sets are absent: their values are the schema's defaults, documented or (for
+    ``CALIBRATED_PATHS``) calibrated, as each row's source says.
+    """
     sources: dict[str, str] = {}
     for file, own in read_chain(path):
         params = {k: v for k, v in own.items() if k not in IDENTITY_KEYS}

@@ -8,7 +8,7 @@ its text is what the CLI prints, with no traceback.
 The translation walks the schema along pydantic's error location, so it can quote the allowed
 range from the field's own constraints, the keys a group accepts, or the families a distribution
 may take. It is given the root model as an argument instead of importing the schema, which keeps
-this module below ``schema.py``.
+this module below ``schema.py`` (the schema reports problems in its calibration file with it).
 """
 
 from __future__ import annotations
