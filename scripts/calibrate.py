@@ -7,23 +7,31 @@ Targets (Capita MI quoted in the Home Office response, seed 002):
 
 Three parameters nobody has published are set so the model hits them:
   * a common scale on the per-attempt contact success table ``contact.success`` (the relative
-    channel/data-quality values stay as assumed);
+    channel/data-quality values stay as they are in the current table);
   * ``cohort.already_departed_share`` (002 §4.2: many departures had left before contact);
   * ``contact.complaint_probability`` (given contact with a person listed in error).
 
-Each iteration runs the full cohort for a few replications with common random numbers and
+Their values are the schema's defaults, read from ``sim/scenario/calibration.yaml`` (so every
+scenario gets them, whether or not it extends the baseline). The calibration starts from those
+values. Each iteration runs the full cohort for a few replications with common random numbers and
 updates all three at once: the contact scale by a damped power of target/observed, the
 already-departed share by solving the (linear) share of departures it causes, and the complaint
 probability proportionally. Usage::
 
-    python scripts/calibrate.py              # calibrate, print the block, check with 20 reps
-    python scripts/calibrate.py --write      # ... and write it into scenarios/baseline.yaml
+    python scripts/calibrate.py              # calibrate and print the values (nothing written)
+    python scripts/calibrate.py --write      # ... check them with 20 reps, write calibration.yaml
     python scripts/calibrate.py --check-only # only the 20-replication check of baseline.yaml
+
+``--write`` replaces ``sim/scenario/calibration.yaml`` atomically (a complete new file, checked by
+the same code the schema uses at import, then renamed over the old one), with a header giving the
+targets, the date, the seed and the check.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,11 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.model.results import run_replication  # noqa: E402
-from sim.scenario.loading import load_scenario  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.scenario.calibration import CALIBRATION_FILE, Calibration, check_calibration  # noqa: E402
+from sim.scenario.schema import CALIBRATED_PATHS  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-BEGIN, END = "# BEGIN CALIBRATED", "# END CALIBRATED"
 TARGET_CONTACTED = 24_753 / 120_545
 TARGET_DEPARTED = 2_474 / 24_753
 TARGET_COMPLAINTS = 210 / 120_545
@@ -73,6 +81,7 @@ def run(scenario: Scenario, reps: int, workers: int, seed: int = SEED) -> pd.Dat
 
 
 def knobs_to_overrides(base: Scenario, scale: float, departed: float, complaint: float) -> dict[str, Any]:
+    """The calibrated values for the three knobs: exactly the paths of ``CALIBRATED_PATHS``."""
     success = base.contact.success.model_dump()
     scaled = {
         ch: {q: float(min(1.0, round(v * scale, 5))) for q, v in row.items()} for ch, row in success.items()
@@ -84,7 +93,7 @@ def knobs_to_overrides(base: Scenario, scale: float, departed: float, complaint:
 
 
 def calibrate(reps: int, workers: int, iterations: int) -> dict[str, Any]:
-    base = Scenario(name="calibration")  # documented (uncalibrated) values from the schema
+    base = Scenario.model_validate({"name": "calibration"})  # the schema's values: the current calibration
     scale, departed, complaint = 1.0, base.cohort.already_departed_share, base.contact.complaint_probability
     overrides: dict[str, Any] = {}
     for it in range(iterations):
@@ -111,34 +120,69 @@ def calibrate(reps: int, workers: int, iterations: int) -> dict[str, Any]:
     return knobs_to_overrides(base, scale, departed, complaint)
 
 
-def block(overrides: dict[str, Any]) -> str:
-    body = yaml.safe_dump(overrides, sort_keys=True, default_flow_style=False)
-    return f"{BEGIN} (written by scripts/calibrate.py; re-run it rather than editing by hand)\n{body}{END}\n"
+def values_yaml(overrides: dict[str, Any]) -> str:
+    """The calibrated values as YAML, in schema order."""
+    return yaml.safe_dump(overrides, sort_keys=False, default_flow_style=False)
 
 
-def write_block(text: str) -> None:
-    current = BASELINE.read_text(encoding="utf-8")
-    start, end = current.index(BEGIN), current.index(END) + len(END) + 1
-    tmp = BASELINE.with_suffix(".yaml.tmp")
-    tmp.write_text(current[:start] + text + current[end:], encoding="utf-8")
-    tmp.replace(BASELINE)
+def calibration_text(overrides: dict[str, Any], reps: int, iterations: int, check_lines: list[str]) -> str:
+    """The whole calibration file: a header (what, targets, date, seed, check) and the values."""
+    today = datetime.date.today().isoformat()
+    header = [
+        "Calibrated parameter values. These are the schema's own defaults for exactly these fields:",
+        "sim/scenario/schema.py reads this file at import (sim/scenario/calibration.py checks it), so every",
+        "scenario runs with them unless it overrides them.",
+        "Written by scripts/calibrate.py --write; re-run it rather than editing by hand.",
+        "",
+        "Targets (contractor MI quoted in the Home Office response, seed 002 §4.2 and §8.2):",
+        f"  contact made with 24,753 of 120,545 people put into the contact process"
+        f" ({TARGET_CONTACTED:.1%});",
+        f"  2,474 of those contacted confirmed departed ({TARGET_DEPARTED:.1%});",
+        f"  210 complaints to end Q1 2014 ({TARGET_COMPLAINTS:.2%} of entrants).",
+        f"Calibrated on {today} with seed {SEED}, full cohort, {reps} replications per iteration, at most",
+        f"{iterations} iterations. Check of the baseline with these values:",
+        *(f"  {line}" for line in check_lines),
+    ]
+    return "".join(f"# {line}".rstrip() + "\n" for line in header) + values_yaml(overrides)
 
 
-def check(reps: int, workers: int) -> bool:
-    scenario = load_scenario(BASELINE)
+def write_calibration(text: str, overrides: dict[str, Any]) -> None:
+    """Replace the calibration file atomically, after checking the new one as the schema will.
+
+    The new text goes to a temporary file in the same directory, which is read back, compared with
+    ``overrides`` and checked against the schema (``check_calibration``: exactly the calibrated
+    paths, valid values); only then is it renamed over the old file, so a failure leaves the old
+    calibration in place and no half-written file.
+    """
+    tmp = CALIBRATION_FILE.with_name(f".{CALIBRATION_FILE.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        written = Calibration.read(tmp)
+        if written.values != overrides:
+            raise RuntimeError(f"{tmp} does not read back as the calibrated values")
+        check_calibration(Scenario, written, {"name": "calibration"})
+        os.replace(tmp, CALIBRATION_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check(scenario: Scenario, label: str, reps: int, workers: int) -> tuple[bool, list[str]]:
+    """Whether ``reps`` replications of ``scenario`` meet the targets, and the lines reporting it."""
     df = run(scenario, reps, workers)
     ok = True
-    print(f"\nCheck of {BASELINE.relative_to(ROOT)}: {reps} replications, seed {SEED}, full cohort")
-    print(f"{'measure':<30}{'mean':>10}{'sd':>10}{'published':>11}{'tolerance':>11}  result")
+    lines = [
+        f"{label}: {reps} replications, seed {SEED}, full cohort",
+        f"{'measure':<30}{'mean':>10}{'sd':>10}{'published':>11}{'tolerance':>11}  result",
+    ]
     for col, stated in STATED.items():
         mean, sd = df[col].mean(), df[col].std(ddof=1)
         good = abs(mean - stated) <= TOLERANCE[col]
         ok &= good
         verdict = "ok" if good else "MISS"
-        print(f"{col:<30}{mean:>10.4%}{sd:>10.4%}{stated:>11.2%}{TOLERANCE[col]:>11.2%}  {verdict}")
+        lines.append(f"{col:<30}{mean:>10.4%}{sd:>10.4%}{stated:>11.2%}{TOLERANCE[col]:>11.2%}  {verdict}")
     means = df[["cohort_size", "contacted", "departed_contacted", "complaints"]].mean()
-    print("mean counts:", ", ".join(f"{k} {v:,.0f}" for k, v in means.items()))
-    return ok
+    lines.append("mean counts: " + ", ".join(f"{k} {v:,.0f}" for k, v in means.items()))
+    return ok, lines
 
 
 def main() -> int:
@@ -147,17 +191,30 @@ def main() -> int:
     ap.add_argument("--iterations", type=int, default=6)
     ap.add_argument("--check-reps", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--write", action="store_true", help="write the block into scenarios/baseline.yaml")
+    ap.add_argument(
+        "--write", action="store_true", help=f"write the values to {CALIBRATION_FILE.relative_to(ROOT)}"
+    )
     ap.add_argument("--check-only", action="store_true")
     args = ap.parse_args()
-    if not args.check_only:
-        text = block(calibrate(args.reps, args.workers, args.iterations))
-        print("\n" + text)
-        if not args.write:
-            print("(not written; pass --write)")
-            return 0
-        write_block(text)
-    return 0 if check(args.check_reps, args.workers) else 1
+    baseline = load_scenario(BASELINE)
+    if args.check_only:
+        ok, lines = check(baseline, f"Check of {BASELINE.relative_to(ROOT)}", args.check_reps, args.workers)
+        print("\n" + "\n".join(lines))
+        return 0 if ok else 1
+    overrides = calibrate(args.reps, args.workers, args.iterations)
+    if set(CALIBRATED_PATHS) != {f"{top}.{key}" for top, group in overrides.items() for key in group}:
+        raise RuntimeError(f"the knobs {sorted(overrides)} are not the calibrated fields {CALIBRATED_PATHS}")
+    print("\n" + values_yaml(overrides))
+    if not args.write:
+        print("(not written; pass --write)")
+        return 0
+    # The baseline with the new values is what every scenario will get once the file is written.
+    label = f"Check of {BASELINE.relative_to(ROOT)} with the new values"
+    ok, lines = check(baseline.with_overrides(overrides), label, args.check_reps, args.workers)
+    print("\n" + "\n".join(lines))
+    write_calibration(calibration_text(overrides, args.reps, args.iterations, lines), overrides)
+    print(f"\nwritten: {CALIBRATION_FILE.relative_to(ROOT)}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sim.scenario import CALIBRATED_PATHS, Scenario, load_scenario
 from sim.scenario.describe import (
     ParamRow,
     explicit_paths,
+    format_value,
     markdown_table,
     parameter_rows,
     parameter_table,
     render_text,
+    value_sources,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CALIBRATION
 
 
 def _rows() -> dict[str, ParamRow]:
@@ -83,3 +88,24 @@ def test_render_text() -> None:
         assert heading in lines
     assert max(len(line) for line in lines) <= 100
     assert any(line.startswith("agents ") for line in lines)
+
+
+def test_calibrated_values_are_labelled_calibrated_and_nothing_else_is() -> None:
+    """Each calibrated row says so and where its value lives; no other row claims calibration."""
+    rows = parameter_rows(Scenario(name="x"))
+    calibrated = [r for r in rows if any(r.path == p or r.path.startswith(p + ".") for p in CALIBRATED_PATHS)]
+    assert len(calibrated) == 14  # the 12 cells of the success table and two probabilities
+    for r in calibrated:
+        assert r.source.startswith("calibrated to seed 002 §"), r
+        assert "sim/scenario/calibration.yaml" in r.source and "scripts/calibrate.py" in r.source, r
+    others = [r.path for r in rows if r not in calibrated and r.source.startswith("calibrated")]
+    assert not others
+
+
+def test_baseline_describe_shows_calibrated_values_from_the_calibration_file() -> None:
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    rows = {r.path: r for r in parameter_rows(load_scenario(baseline), value_sources(baseline))}
+    row = rows["contact.complaint_probability"]
+    assert row.value == format_value(CALIBRATION.value("contact.complaint_probability"))
+    assert "[set in" not in row.source  # no scenario file sets it: it is the calibrated default
+    assert rows["horizon_days"].source.endswith(f"[set in {baseline}]")

@@ -3,8 +3,9 @@
 Every file other than ``baseline.yaml`` must extend the baseline, carry a short title and a description
 that cites its source (a seed document ``000``-``004`` or ``FIGURES``), be named after its file, and
 change at least one parameter. The files state only what they change: every parameter they set
-differs from the baseline, carries a ``# baseline ...`` comment, and none of them pins a parameter
-that calibration writes into the baseline (a policy that did would silently undo the calibration).
+differs from the baseline, carries a ``# baseline ...`` comment, and no file (the baseline included)
+pins a calibrated parameter, whose value is the schema's default from
+``sim/scenario/calibration.yaml`` (a file that set one would silently undo the calibration).
 The combined package restates its components' changes (``extends`` takes one parent), so it is
 checked against them.
 """
@@ -12,14 +13,14 @@ checked against them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from sim.scenario.loading import IDENTITY_KEYS, load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario import CALIBRATED_PATHS, IDENTITY_KEYS, Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
@@ -27,7 +28,6 @@ POLICIES = sorted(p for p in SCENARIOS.glob("*.yaml") if p.name != BASELINE.name
 NOT_PARAMETERS = {*IDENTITY_KEYS, "extends"}
 CITATION = re.compile(r"00[0-4]|FIGURES")
 MAX_TITLE = 40  # characters; titles label plots and tables
-BEGIN, END = "# BEGIN CALIBRATED", "# END CALIBRATED"
 
 COMBINED = {
     "combined_package": (
@@ -147,24 +147,37 @@ def test_every_parameter_line_states_the_baseline_value(path: Path) -> None:
     assert not missing, f"{path.name}: add a '# baseline <value>' comment on the line of {missing}"
 
 
-def _calibrated_paths() -> set[tuple[str, ...]]:
-    text = BASELINE.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        return set()
-    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
-    block = block.split("\n", 1)[1] if "\n" in block else ""  # drop the rest of the BEGIN line
-    return set(_leaves(yaml.safe_load(block) or {}))
+ALL_FILES = sorted(SCENARIOS.glob("*.yaml"))
 
 
-@by_stem
+def _pinned_calibrated(parameters: Iterable[tuple[str, ...]]) -> list[str]:
+    """The parameter paths that set, or lie inside, or contain a calibrated field."""
+    calibrated = [tuple(p.split(".")) for p in CALIBRATED_PATHS]
+    return [".".join(k) for k in parameters if any(k[: len(c)] == c or c[: len(k)] == k for c in calibrated)]
+
+
+def test_pinning_check_finds_calibrated_paths() -> None:
+    """The check below sees a file setting a calibrated value, a leaf of a calibrated table, or
+    a whole section holding one; and not a sibling parameter."""
+    assert CALIBRATED_PATHS, "no calibrated fields in the schema"
+    found = _pinned_calibrated(
+        [
+            ("cohort", "already_departed_share"),
+            ("contact", "success", "phone", "good"),
+            ("contact",),
+            ("contact", "agents"),
+        ]
+    )
+    assert found == ["cohort.already_departed_share", "contact.success.phone.good", "contact"]
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=[p.stem for p in ALL_FILES])
 def test_does_not_pin_calibrated_parameters(path: Path) -> None:
-    calibrated = _calibrated_paths()
-    pinned = [
-        ".".join(k)
-        for k in _parameters(path)
-        if any(k[: len(c)] == c or c[: len(k)] == k for c in calibrated)
-    ]
-    assert not pinned, f"{path.name} overrides parameters set by calibration in baseline.yaml: {pinned}"
+    pinned = _pinned_calibrated(_parameters(path))
+    assert not pinned, (
+        f"{path.name} overrides calibrated parameters (their values are in sim/scenario/calibration.yaml; "
+        f"re-run scripts/calibrate.py instead): {pinned}"
+    )
 
 
 @pytest.mark.parametrize("package", sorted(COMBINED))

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.scenario.distributions import Exponential, Uniform
-from sim.scenario.loading import (
+from sim.scenario import (
     Problem,
+    Scenario,
     ScenarioError,
     deep_merge,
-    load_raw,
     load_scenario,
     load_scenarios,
     scenario_to_yaml,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.distributions import Exponential, Uniform
+from sim.scenario.files import load_raw
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -46,7 +46,9 @@ def only_problem(path: Path) -> Problem:
 
 def test_minimal_file_is_valid_and_name_defaults_to_stem(tmp_path: Path) -> None:
     assert load_scenario(write(tmp_path, "t.yaml", "name: t\n")).name == "t"
-    assert load_scenario(write(tmp_path, "my_policy.yaml", "")) == Scenario(name="my_policy")
+    assert load_scenario(write(tmp_path, "my_policy.yaml", "title: T\n")) == Scenario(
+        name="my_policy", title="T"
+    )
 
 
 def test_yaml_syntax_error_names_file_line_and_problem(tmp_path: Path) -> None:
@@ -96,7 +98,11 @@ def test_unknown_key_without_close_match_lists_allowed_keys(tmp_path: Path) -> N
 
 def test_wrong_type_shows_value_and_expected_type(tmp_path: Path) -> None:
     p = only_problem(write(tmp_path, "x.yaml", "horizon_days: abc\n"))
-    assert (p.path, p.message, p.allowed) == ("horizon_days", "got 'abc' (str)", "expected a number")
+    assert (p.path, p.message, p.allowed) == (
+        "horizon_days",
+        "got 'abc' (str)",
+        "expected a number (unit: days)",
+    )
 
 
 def test_empty_group_says_it_has_no_value(tmp_path: Path) -> None:

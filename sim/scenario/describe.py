@@ -2,10 +2,11 @@
 
 The table is derived from the pydantic model tree of a resolved ``Scenario`` rather than written by
 hand, so it cannot drift from the code: every leaf value is listed with the unit and source declared
-by ``param()``/``group()`` in ``sim.params``. A leaf without its own unit/source inherits them from
-the nearest ancestor field that has them (a group's source covers all its leaves). Optionally each
-row also says which scenario file set the value, so a reader can tell documented defaults from
-calibrated or policy values.
+by ``param()``/``group()``/``calibrated()`` in ``sim.scenario.schema``. A leaf without its own
+unit/source inherits them from the nearest ancestor field that has them (a group's source covers
+all its leaves). A calibrated value's source says it is calibrated, to what, and that its value
+lives in ``sim/scenario/calibration.yaml``. Optionally each row also says which scenario file set
+the value, so a reader can tell defaults (documented or calibrated) from policy values.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel
 
 from sim.scenario.distributions import Beta, Gamma, Lognormal
-from sim.scenario.loading import IDENTITY_KEYS
+from sim.scenario.files import IDENTITY_KEYS, read_chain
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
 """Scenario identity fields: labels, not parameters."""
@@ -211,21 +211,21 @@ def render_text(scenario: BaseModel, sources: Mapping[str, str] | None = None, w
 
 
 def extends_chain(path: str | os.PathLike[str]) -> list[Path]:
-    """The file and the files it extends, root ancestor first (the file must load cleanly)."""
-    chain = [Path(path)]
-    while True:
-        data = yaml.safe_load(chain[-1].read_text(encoding="utf-8")) or {}
-        target = data.get("extends") if isinstance(data, dict) else None
-        if not target or len(chain) > 100:
-            return chain[::-1]
-        chain.append(Path(os.path.normpath(chain[-1].parent / str(target))))
+    """The file and the files it extends, root ancestor first.
+
+    Read the same way as ``load_scenario`` reads them (a bad file raises ScenarioError).
+    """
+    return [file for file, _ in read_chain(path)]
 
 
 def value_sources(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Dotted parameter path -> the file in the extends chain that set it last."""
+    """Dotted parameter path -> the file in the extends chain that set it last.
+
+    Paths no file sets are absent: their values are the schema's defaults, documented or (for
+    ``CALIBRATED_PATHS``) calibrated, as each row's source says.
+    """
     sources: dict[str, str] = {}
-    for file in extends_chain(path):
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        own = {k: v for k, v in data.items() if k != "extends" and k not in IDENTITY_KEYS}
-        sources.update(dict.fromkeys(explicit_paths(own), str(file)))
+    for file, own in read_chain(path):
+        params = {k: v for k, v in own.items() if k not in IDENTITY_KEYS}
+        sources.update(dict.fromkeys(explicit_paths(params), str(file)))
     return sources

@@ -17,7 +17,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+"""Frozen, no unknown keys, and finite numbers only (an infinite mean delay never ends)."""
 
 
 class Fixed(BaseModel):

@@ -2,15 +2,20 @@
 
 This module is the only place where parameter values are written down in code. The values here
 are the *documented* ones (a seed paragraph, a row of ``shared/FIGURES.md``, or a stated
-assumption); ``scenarios/baseline.yaml`` adds the calibrated values and each policy file states only
-what it changes. Nothing else in ``sim/`` may carry a default for a parameter.
+assumption), except for the few set by calibration, whose defaults are read at import from the
+package data file ``calibration.yaml`` (written by ``scripts/calibrate.py``; see
+``sim.scenario.calibration``) so that no scenario can run with an uncalibrated value labelled as
+calibrated. Each policy file states only what it changes. Nothing else in ``sim/`` may carry a
+default for a parameter.
 
 Each leaf field carries ``unit`` and ``source`` in its JSON-schema extras; a nested model field
 carries a ``source`` that applies to all its leaves unless a leaf has its own. ``sim.describe``
 walks this tree to print the parameter table.
 
 Conventions: times in days (call and interview handling in minutes, converted once in the model),
-money in GBP (2012-14 prices unless stated), probabilities per event as named.
+money in GBP (2012-14 prices unless stated), probabilities per event as named. Every number must be
+finite (``allow_inf_nan=False`` in every model, distributions included): an infinite horizon or
+delay would make a run that never ends, and NaN compares false with every bound.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
+from sim.scenario.calibration import CALIBRATED_KEY, Calibration, calibrated_fields, check_calibration
 from sim.scenario.distributions import (
     Beta,
     Distribution,
@@ -33,8 +40,16 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.merge import deep_merge
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 SHARE_TOLERANCE = 1e-6
+
+CALIBRATION = Calibration.read()
+"""The calibrated values (``sim/scenario/calibration.yaml``), read once at import."""
+
+
+def _calibrated_source(target: str, note: str) -> str:
+    where = "by scripts/calibrate.py, value in sim/scenario/calibration.yaml (the default for every scenario)"
+    return f"calibrated to {target} {where}" + (f"; {note}" if note else "")
 
 
 def param(default: Any, unit: str, source: str, **constraints: Any) -> Any:
@@ -44,13 +59,46 @@ def param(default: Any, unit: str, source: str, **constraints: Any) -> Any:
 
 def group(default_factory: Any, source: str = "", unit: str = "") -> Any:
     """A nested parameter group; ``source``/``unit`` apply to leaves that state none themselves."""
-    extra = {k: v for k, v in (("source", source), ("unit", unit)) if v}
+    extra: JsonDict = {k: v for k, v in (("source", source), ("unit", unit)) if v}
     return Field(default_factory=default_factory, json_schema_extra=extra or None)
 
 
 def prob(default: float, source: str, unit: str = "probability") -> Any:
     """A probability in [0, 1]."""
     return param(default, unit, source, ge=0.0, le=1.0)
+
+
+def calibrated(path: str, unit: str, target: str, note: str = "", **constraints: Any) -> Any:
+    """A leaf whose default is its calibrated value from ``calibration.yaml``.
+
+    ``path`` is the field's dotted path (checked at import against where the field sits);
+    ``target`` is the published figure it was calibrated to; ``note`` says what the value means.
+    The default is validated like any input (``validate_default``), so the file's value gets the
+    field's type and constraints.
+    """
+    return Field(
+        CALIBRATION.value(path),
+        validate_default=True,
+        json_schema_extra={
+            "unit": unit,
+            "source": _calibrated_source(target, note),
+            CALIBRATED_KEY: path,
+        },
+        **constraints,
+    )
+
+
+def calibrated_group(path: str, model: type[BaseModel], unit: str, target: str, note: str = "") -> Any:
+    """A nested group whose whole default is calibrated (a table, e.g. contact success)."""
+    values = CALIBRATION.value(path)
+    return Field(
+        default_factory=lambda: model.model_validate(values),
+        json_schema_extra={
+            "unit": unit,
+            "source": _calibrated_source(target, note),
+            CALIBRATED_KEY: path,
+        },
+    )
 
 
 class Shares(BaseModel):
@@ -170,11 +218,12 @@ class Cohort(BaseModel):
         "usable contact details; the level of contact is then set by calibrating contact.success",
         "share of entrants",
     )
-    already_departed_share: float = prob(
-        0.05,
-        "calibrated to seed 002 §4.2 (10% of contacted confirmed departed, 'many ... departed "
-        "prior to the contact')",
+    already_departed_share: float = calibrated(
+        "cohort.already_departed_share",
         "share of entrants",
+        "seed 002 §4.2 (10% of contacted confirmed departed, 'many ... departed prior to the contact')",
+        ge=0.0,
+        le=1.0,
     )
     in_pool_in_error_share: float = prob(
         0.02,
@@ -224,13 +273,17 @@ class ChannelMix(Shares):
 
 
 class ChannelSuccess(BaseModel):
-    """Per-attempt chance of making contact, by channel and quality of details."""
+    """Per-attempt chance of making contact, by channel and quality of details.
+
+    No per-channel defaults: the whole table is calibrated (``Contact.success``), and a channel
+    left out of a scenario file keeps its calibrated row through the merge onto the defaults.
+    """
 
     model_config = _FROZEN
-    phone: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.05, good=0.20))
-    text: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.03, good=0.12))
-    letter: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.02, good=0.08))
-    email: ByQuality = Field(default_factory=lambda: ByQuality(none=0.0, partial=0.02, good=0.08))
+    phone: ByQuality
+    text: ByQuality
+    letter: ByQuality
+    email: ByQuality
 
 
 class Enrichment(BaseModel):
@@ -285,10 +338,13 @@ class Contact(BaseModel):
         "assumption: phone-led with texts (FIGURES: 39,100 texts sent), letters and email",
         "share of attempts",
     )
-    success: ChannelSuccess = group(
+    success: ChannelSuccess = calibrated_group(
+        "contact.success",
         ChannelSuccess,
-        "calibrated to seed 002 §4.2 (21% contacted); relative channel values are assumptions",
         "probability per attempt",
+        "seed 002 §4.2 (21% contacted)",
+        "one common scale on the whole table is calibrated, so the relative channel and data-quality "
+        "values are assumptions (phone > text > letter = email; no details: 0)",
     )
     departed_reach_factor: float = param(
         0.8,
@@ -298,10 +354,13 @@ class Contact(BaseModel):
         ge=0,
         le=1,
     )
-    complaint_probability: float = prob(
-        0.2,
-        "calibrated to seed 002 §8.2 (210 complaints, 0.18% of entrants), given contact with a "
-        "person listed in error",
+    complaint_probability: float = calibrated(
+        "contact.complaint_probability",
+        "probability",
+        "seed 002 §8.2 (210 complaints, 0.18% of entrants)",
+        "the chance of a complaint given contact with a person listed in error",
+        ge=0.0,
+        le=1.0,
     )
     enrichment: Enrichment = group(Enrichment)
 
@@ -727,6 +786,12 @@ class Scenario(BaseModel):
         return Scenario.model_validate(deep_merge(self.model_dump(), overrides))
 
 
+CALIBRATED_PATHS: tuple[str, ...] = tuple(calibrated_fields(Scenario))
+"""Dotted paths of the fields whose defaults come from ``calibration.yaml``, in schema order."""
+
+check_calibration(Scenario, CALIBRATION, {"name": "calibration"})
+
+
 # ----------------------------------------------------------------------------------------------
 # Category vocabularies, taken from the schema's field order
 # ----------------------------------------------------------------------------------------------
@@ -761,6 +826,8 @@ REPORT_CHANNELS: tuple[str, ...] = _categories(
 
 __all__ = [
     "BARRIERS",
+    "CALIBRATED_PATHS",
+    "CALIBRATION",
     "CASE_TYPES",
     "CONTACT_CHANNELS",
     "QUALITIES",
