@@ -549,14 +549,13 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.analysis.statistics import KPI_LABELS
         from sim.analysis.tables import format_kpi_table
 
         run = result.runs[0]
         print(_header(run.scenario, result, overrides))
         print()
         assert run.stats is not None
-        print(format_kpi_table(run.stats, KPI_LABELS), end="")
+        print(format_kpi_table(run.stats), end="")
         print()
         print(_footer(result, run.folder))
     return EXIT_OK
@@ -571,7 +570,6 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.analysis.statistics import KPI_LABELS
         from sim.analysis.tables import format_comparison_table
 
         ref = scenarios[0]
@@ -588,7 +586,7 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print()
         assert result.comparison is not None
         names = [s.name for s in scenarios]
-        print(format_comparison_table(result.comparison, names, result.labels, KPI_LABELS), end="")
+        print(format_comparison_table(result.comparison, names, result.labels), end="")
         if result.adaptive is not None:
             print()
             print(_adaptive_text(result.adaptive, result.replications))

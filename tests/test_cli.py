@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.analysis.statistics import COMPARE_COLUMNS, DEFAULT_KPIS, KPI_LABELS
+from sim.analysis.kpis import DEFAULT_KPIS, TABLE_KPIS, kpi
+from sim.analysis.statistics import COMPARE_COLUMNS
 from sim.experiment import output
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.describe import value_sources
@@ -121,7 +122,7 @@ def test_run_writes_every_file_with_stable_columns(
         assert sorted(table["replication"].unique()) == [0, 1, 2]
     stats = pd.read_csv(folder / "summary_stats.csv")
     assert list(stats.columns) == ["kpi", "mean", "ci_low", "ci_high", "sd", "n"]
-    assert stats["kpi"].tolist() == DEFAULT_KPIS
+    assert stats["kpi"].tolist() == list(DEFAULT_KPIS)
     log = pd.read_parquet(folder / "event_log.parquet")
     assert list(log.columns)[:2] == ["replication", "person"]
     assert sorted(log["replication"].unique()) == [0, 1, 2]
@@ -144,9 +145,12 @@ def test_run_writes_every_file_with_stable_columns(
     assert resolved.model_dump(mode="json") == m["scenario"]
 
     printed = capsys.readouterr().out
-    assert KPI_LABELS["total_cost_gbp"] in printed and "95% CI" in printed
-    cost_line = next(line for line in printed.splitlines() if line.startswith("Total cost"))
-    assert "," in cost_line  # thousands separators
+    assert "95% CI" in printed
+    for name in DEFAULT_KPIS:
+        assert kpi(name).label in printed
+    # money in £ million, like the plots: the mean is summary.csv's GBP mean / 1e6, 2 decimals
+    cost_line = next(line for line in printed.splitlines() if line.startswith("Total cost (£ million)"))
+    assert cost_line.split()[4] == f"{summary['total_cost_gbp'].mean() / 1e6:,.2f}"
 
 
 def test_same_seed_gives_byte_identical_summary(scenarios: Path, tmp_path: Path) -> None:
@@ -202,7 +206,7 @@ def test_compare_writes_comparison_and_each_scenario(
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns) == COMPARE_COLUMNS
     assert comparison["scenario"].unique().tolist() == ["base", "digital"]
-    assert comparison["kpi"].tolist() == DEFAULT_KPIS * 2
+    assert comparison["kpi"].tolist() == list(DEFAULT_KPIS) * 2
     ref = comparison[comparison["scenario"] == "base"]
     assert (ref[["diff_vs_reference", "diff_ci_low", "diff_ci_high"]] == 0).all().all()
     for name in ("base", "digital"):
@@ -221,7 +225,10 @@ def test_compare_writes_comparison_and_each_scenario(
 
     printed = capsys.readouterr().out
     assert "Baseline (reference)" in printed and "Digital reporting" in printed
-    assert "Contacted" in printed and "Cost (GBP m)" in printed  # policies in rows, main KPIs in columns
+    header = next(line for line in printed.splitlines() if line.startswith("Policy"))
+    assert header.split("  ")[0] == "Policy"  # policies in rows, the main KPIs in columns
+    assert [h.strip() for h in header.split("  ")[1:] if h.strip()] == [kpi(k).heading for k in TABLE_KPIS]
+    assert "Cost (£m)" in header
     assert "* = its 95% CI excludes 0" in printed
 
 
