@@ -446,3 +446,123 @@ def test_no_command_and_help_via_subprocess() -> None:
     result = run_cli("--help")
     assert result.returncode == 0 and "exit codes:" in result.stdout
     assert run_cli().returncode == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# the package: entry points, defaults, exit codes, start-up cost, wording
+# ----------------------------------------------------------------------------------------------
+
+HEAVY = ("pandas", "scipy", "matplotlib", "simpy")
+"""Packages that take seconds to import; validate and --help must not load them."""
+
+
+def imported_modules(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime run_sim.py ARGS`` and return the result and every module it imported."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(RUN_SIM), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    modules = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    return result, modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate", "scenarios/baseline.yaml"], ["--help"], ["run", "--help"], ["compare", "--help"]],
+    ids=["validate", "help", "run-help", "compare-help"],
+)
+def test_validate_and_help_do_not_import_heavy_packages(args: list[str]) -> None:
+    result, modules = imported_modules(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "sim.cli" in modules and "sim.cli.parser" in modules  # the listing was read
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    if args[0] == "validate":
+        assert "OK scenarios/baseline.yaml (baseline)" in result.stdout
+
+
+def test_heavy_import_check_can_fail() -> None:
+    """The listing does show a heavy package when one is imported (so the test above can fail)."""
+    _, modules = imported_modules("run", "--help")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import sim.cli, pandas"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0
+    assert "pandas" in {ln.split("|")[-1].strip() for ln in probe.stderr.splitlines() if "|" in ln}
+    assert "pandas" not in modules
+
+
+def test_parser_defaults_come_from_the_experiment_defaults() -> None:
+    from sim.cli import build_parser
+    from sim.experiment import defaults
+
+    parser = build_parser()
+    for command in (["run", "s.yaml"], ["compare", "a.yaml", "b.yaml"]):
+        args = parser.parse_args(command)
+        assert args.replications == defaults.DEFAULT_REPLICATIONS
+        assert args.seed == defaults.DEFAULT_SEED
+    assert parser.parse_args(["compare", "a.yaml", "b.yaml"]).max_replications is None  # cap set later
+    cli_sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "sim" / "cli").glob("*.py"))
+    for name in ("DEFAULT_REPLICATIONS", "DEFAULT_SEED", "DEFAULT_MAX_REPLICATIONS"):
+        assert f"{name} =" not in cli_sources and f"{name}: int =" not in cli_sources
+
+
+def test_entry_point_and_run_sim_call_the_same_main() -> None:
+    from importlib.metadata import entry_points
+
+    import sim.cli
+
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "contact-sim"]
+    assert script.value == "sim.cli:main"
+    assert script.load() is sim.cli.main
+    assert "from sim.cli import main" in RUN_SIM.read_text(encoding="utf-8")
+
+
+def test_interrupt_exits_130_and_says_how_to_resume(
+    scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.experiment.run
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.experiment.run, "run_experiment", interrupted)
+    code = cli.main(["run", str(scenarios / "t.yaml"), "--out", str(tmp_path / "out"), *SMALL])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "--resume" in err and str(tmp_path / "out" / "t" / ".parts") in err
+
+
+def test_text_helpers() -> None:
+    from sim.cli.text import adaptive_text, flat_overrides
+
+    assert flat_overrides({"horizon_days": 120.0, "cohort": {"initial_size": 300}}) == [
+        "horizon_days=120",
+        "cohort.initial_size=300",
+    ]
+    adaptive = {
+        "met": False,
+        "max_replications": 40,
+        "targets": {"total_cost_gbp": 50_000.0, "contacted": 5.0},
+        "halfwidths": {"digital": {"total_cost_gbp": 61_234.4, "contacted": 4.25}},
+    }
+    assert adaptive_text(adaptive, 40).splitlines() == [
+        "Adaptive replications: stopped at the cap of 40 after 40 replications per policy.",
+        "  digital: total_cost_gbp half-width 61,234 GBP (target 50,000 GBP) not met",
+        "  digital: contacted half-width 4.25 people (target 5 people) ok",
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli
+from sim.cli import parser as cli  # the CLI parser takes its defaults from sim.experiment
 from sim.experiment import output
 from sim.experiment import run as experiment
 from sim.model.results import ReplicationResult, run_replication
