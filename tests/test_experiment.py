@@ -206,4 +206,3 @@ def test_manifest_facts() -> None:
     commit, dirty = experiment.git_state()
     assert commit is None or len(commit) == 40
     assert (commit is None) == (dirty is None)
-
