@@ -1,4 +1,4 @@
-"""Command-line entry point: ``python run_sim.py --help`` (see sim/cli.py)."""
+"""Command-line entry point: ``python run_sim.py --help`` (see the sim/cli package)."""
 
 from sim.cli import main
 

@@ -56,9 +56,17 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README has no {name} block")
-        content = make()
-        text = pattern.sub(lambda m, c=content: m.group(1) + c + m.group(2), text)
+        text = _fill(pattern, make(), text)
     return text
+
+
+def _fill(pattern: re.Pattern[str], content: str, text: str) -> str:
+    """Every match of ``pattern`` (BEGIN marker, old content, END marker) with ``content`` inside."""
+
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + content + match.group(2)
+
+    return pattern.sub(replace, text)
 
 
 def main() -> int:

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.analysis.statistics import COMPARE_COLUMNS, DEFAULT_KPIS, KPI_LABELS
+from sim.analysis.kpis import DEFAULT_KPIS, TABLE_KPIS, kpi
+from sim.analysis.statistics import COMPARE_COLUMNS
 from sim.experiment import output
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.describe import value_sources
@@ -121,7 +122,7 @@ def test_run_writes_every_file_with_stable_columns(
         assert sorted(table["replication"].unique()) == [0, 1, 2]
     stats = pd.read_csv(folder / "summary_stats.csv")
     assert list(stats.columns) == ["kpi", "mean", "ci_low", "ci_high", "sd", "n"]
-    assert stats["kpi"].tolist() == DEFAULT_KPIS
+    assert stats["kpi"].tolist() == list(DEFAULT_KPIS)
     log = pd.read_parquet(folder / "event_log.parquet")
     assert list(log.columns)[:2] == ["replication", "person"]
     assert sorted(log["replication"].unique()) == [0, 1, 2]
@@ -144,9 +145,12 @@ def test_run_writes_every_file_with_stable_columns(
     assert resolved.model_dump(mode="json") == m["scenario"]
 
     printed = capsys.readouterr().out
-    assert KPI_LABELS["total_cost_gbp"] in printed and "95% CI" in printed
-    cost_line = next(line for line in printed.splitlines() if line.startswith("Total cost"))
-    assert "," in cost_line  # thousands separators
+    assert "95% CI" in printed
+    for name in DEFAULT_KPIS:
+        assert kpi(name).label in printed
+    # money in £ million, like the plots: the mean is summary.csv's GBP mean / 1e6, 2 decimals
+    cost_line = next(line for line in printed.splitlines() if line.startswith("Total cost (£ million)"))
+    assert cost_line.split()[4] == f"{summary['total_cost_gbp'].mean() / 1e6:,.2f}"
 
 
 def test_same_seed_gives_byte_identical_summary(scenarios: Path, tmp_path: Path) -> None:
@@ -202,7 +206,7 @@ def test_compare_writes_comparison_and_each_scenario(
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns) == COMPARE_COLUMNS
     assert comparison["scenario"].unique().tolist() == ["base", "digital"]
-    assert comparison["kpi"].tolist() == DEFAULT_KPIS * 2
+    assert comparison["kpi"].tolist() == list(DEFAULT_KPIS) * 2
     ref = comparison[comparison["scenario"] == "base"]
     assert (ref[["diff_vs_reference", "diff_ci_low", "diff_ci_high"]] == 0).all().all()
     for name in ("base", "digital"):
@@ -221,7 +225,10 @@ def test_compare_writes_comparison_and_each_scenario(
 
     printed = capsys.readouterr().out
     assert "Baseline (reference)" in printed and "Digital reporting" in printed
-    assert "Contacted" in printed and "Cost (GBP m)" in printed  # policies in rows, main KPIs in columns
+    header = next(line for line in printed.splitlines() if line.startswith("Policy"))
+    assert header.split("  ")[0] == "Policy"  # policies in rows, the main KPIs in columns
+    assert [h.strip() for h in header.split("  ")[1:] if h.strip()] == [kpi(k).heading for k in TABLE_KPIS]
+    assert "Cost (£m)" in header
     assert "* = its 95% CI excludes 0" in printed
 
 
@@ -439,3 +446,123 @@ def test_no_command_and_help_via_subprocess() -> None:
     result = run_cli("--help")
     assert result.returncode == 0 and "exit codes:" in result.stdout
     assert run_cli().returncode == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# the package: entry points, defaults, exit codes, start-up cost, wording
+# ----------------------------------------------------------------------------------------------
+
+HEAVY = ("pandas", "scipy", "matplotlib", "simpy")
+"""Packages that take seconds to import; validate and --help must not load them."""
+
+
+def imported_modules(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``python -X importtime run_sim.py ARGS`` and return the result and every module it imported."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(RUN_SIM), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    modules = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    return result, modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate", "scenarios/baseline.yaml"], ["--help"], ["run", "--help"], ["compare", "--help"]],
+    ids=["validate", "help", "run-help", "compare-help"],
+)
+def test_validate_and_help_do_not_import_heavy_packages(args: list[str]) -> None:
+    result, modules = imported_modules(*args)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "sim.cli" in modules and "sim.cli.parser" in modules  # the listing was read
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    if args[0] == "validate":
+        assert "OK scenarios/baseline.yaml (baseline)" in result.stdout
+
+
+def test_heavy_import_check_can_fail() -> None:
+    """The listing does show a heavy package when one is imported (so the test above can fail)."""
+    _, modules = imported_modules("run", "--help")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import sim.cli, pandas"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0
+    assert "pandas" in {ln.split("|")[-1].strip() for ln in probe.stderr.splitlines() if "|" in ln}
+    assert "pandas" not in modules
+
+
+def test_parser_defaults_come_from_the_experiment_defaults() -> None:
+    from sim.cli import build_parser
+    from sim.experiment import defaults
+
+    parser = build_parser()
+    for command in (["run", "s.yaml"], ["compare", "a.yaml", "b.yaml"]):
+        args = parser.parse_args(command)
+        assert args.replications == defaults.DEFAULT_REPLICATIONS
+        assert args.seed == defaults.DEFAULT_SEED
+    assert parser.parse_args(["compare", "a.yaml", "b.yaml"]).max_replications is None  # cap set later
+    cli_sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "sim" / "cli").glob("*.py"))
+    for name in ("DEFAULT_REPLICATIONS", "DEFAULT_SEED", "DEFAULT_MAX_REPLICATIONS"):
+        assert f"{name} =" not in cli_sources and f"{name}: int =" not in cli_sources
+
+
+def test_entry_point_and_run_sim_call_the_same_main() -> None:
+    from importlib.metadata import entry_points
+
+    import sim.cli
+
+    (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "contact-sim"]
+    assert script.value == "sim.cli:main"
+    assert script.load() is sim.cli.main
+    assert "from sim.cli import main" in RUN_SIM.read_text(encoding="utf-8")
+
+
+def test_interrupt_exits_130_and_says_how_to_resume(
+    scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.experiment.run
+
+    def interrupted(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.experiment.run, "run_experiment", interrupted)
+    code = cli.main(["run", str(scenarios / "t.yaml"), "--out", str(tmp_path / "out"), *SMALL])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "--resume" in err and str(tmp_path / "out" / "t" / ".parts") in err
+
+
+def test_text_helpers() -> None:
+    from sim.cli.text import adaptive_text, flat_overrides
+
+    assert flat_overrides({"horizon_days": 120.0, "cohort": {"initial_size": 300}}) == [
+        "horizon_days=120",
+        "cohort.initial_size=300",
+    ]
+    adaptive = {
+        "met": False,
+        "max_replications": 40,
+        "targets": {"total_cost_gbp": 50_000.0, "contacted": 5.0},
+        "halfwidths": {"digital": {"total_cost_gbp": 61_234.4, "contacted": 4.25}},
+    }
+    assert adaptive_text(adaptive, 40).splitlines() == [
+        "Adaptive replications: stopped at the cap of 40 after 40 replications per policy.",
+        "  digital: total_cost_gbp half-width 61,234 GBP (target 50,000 GBP) not met",
+        "  digital: contacted half-width 4.25 people (target 5 people) ok",
+    ]

@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli
-from sim.analysis import tables
+from sim.cli import parser as cli  # the CLI parser takes its defaults from sim.experiment
 from sim.experiment import output
 from sim.experiment import run as experiment
 from sim.model.results import ReplicationResult, run_replication
@@ -207,34 +206,3 @@ def test_manifest_facts() -> None:
     commit, dirty = experiment.git_state()
     assert commit is None or len(commit) == 40
     assert (commit is None) == (dirty is None)
-
-
-# ----------------------------------------------------------------------------------------------
-# Tables for the terminal
-# ----------------------------------------------------------------------------------------------
-
-
-def test_number_formatting() -> None:
-    assert tables.fmt_number(1234567.89, 0) == "1,234,568"
-    assert tables.fmt_number(12.345, 1, sign=True) == "+12.3"
-    assert tables.fmt_number(-0.001, 2, sign=True) == "0.00"
-    assert tables.fmt_number(float("nan"), 0) == "n/a"
-
-
-def test_kpi_table_is_right_aligned() -> None:
-    stats = pd.DataFrame(
-        {
-            "kpi": ["contacted", "total_cost_gbp"],
-            "mean": [12.5, 1234567.0],
-            "ci_low": [10.0, 1200000.0],
-            "ci_high": [15.0, 1270000.0],
-            "sd": [1.0, 2.0],
-            "n": [5, 5],
-        }
-    )
-    lines = tables.format_kpi_table(stats, {"contacted": "Contacted (people)"}).splitlines()
-    assert lines[0].startswith("KPI") and "95% CI low" in lines[0]
-    assert lines[2].startswith("Contacted (people)")
-    assert lines[3].startswith("total_cost_gbp")
-    mean_end = lines[0].index("Mean") + len("Mean")
-    assert lines[2][:mean_end].endswith("12.5") and lines[3][:mean_end].endswith("1,234,567")

@@ -11,6 +11,9 @@ import pytest
 from PIL import Image
 
 from sim.analysis import plots
+from sim.analysis.plots import style
+from sim.analysis.plots.comparison import state_intervals
+from sim.analysis.statistics import t_interval
 from sim.model.states import STATE_NAMES
 
 SUMMARY_INT_COLUMNS = [
@@ -168,13 +171,22 @@ def test_degenerate_inputs_do_not_raise(tmp_path):
     assert plt.get_fignums() == []
 
 
-def test_mean_ci():
-    m, lo, hi = plots.mean_ci([1.0])
-    assert m == 1.0 and np.isnan(lo) and np.isnan(hi)
-    assert plots.mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
-    m, lo, hi = plots.mean_ci([1.0, 2.0, 3.0])
-    assert lo == pytest.approx(2 - 4.303 / np.sqrt(3), abs=1e-3) and hi == pytest.approx(
-        2 + 4.303 / np.sqrt(3), abs=1e-3
-    )
-    assert plots.t975(40) == pytest.approx(2.021, abs=2e-3)
-    assert set(STATE_NAMES) <= set(plots.STATE_COLOURS)
+def test_every_state_has_a_colour_and_a_label():
+    assert set(STATE_NAMES) <= set(style.STATE_COLOURS)
+    assert set(STATE_NAMES) <= set(style.STATE_LABELS)
+    assert len(set(style.STATE_COLOURS.values())) == len(style.STATE_COLOURS)
+
+
+def test_confidence_bands_are_t_intervals_over_replications():
+    """The bands over time use the same interval as every table (statistics.t_interval)."""
+    ts = make_timeseries(5, seed=3, weeks=2)
+    mean, low, high = state_intervals(ts)
+    for day in (0, 7, 14):
+        for state in ("pool", "removed"):
+            counts = ts[(ts["day"] == day) & (ts["state"] == state)]["count"]
+            expected = t_interval(counts)
+            np.testing.assert_allclose(
+                (mean.at[day, state], low.at[day, state], high.at[day, state]), expected, equal_nan=True
+            )
+    one = state_intervals(make_timeseries(1, weeks=1))
+    assert one[1].isna().all().all()  # a single replication: no band

@@ -1,7 +1,8 @@
 """Readable text tables of results (the CLI prints them; nothing here prints).
 
 Numbers are right-aligned with thousands separators and just enough decimals for their size, so
-a table of the whole policy library stays readable in a terminal.
+a table of the whole policy library stays readable in a terminal. Labels, headings, units and
+display scales come from ``sim.analysis.kpis`` (money in £ million, two decimals).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from sim.analysis.kpis import TABLE_KPIS, Kpi, kpi
 
-def _decimals(scale: float) -> int:
-    if not math.isfinite(scale) or scale >= 1000:
+
+def _decimals(magnitude: float) -> int:
+    """Decimals for a count of this size: none from 1,000 (or unknown), one from 10, else two."""
+    if not math.isfinite(magnitude) or magnitude >= 1000:
         return 0
-    return 1 if scale >= 10 else 2
+    return 1 if magnitude >= 10 else 2
 
 
 def fmt_number(x: float, decimals: int, sign: bool = False) -> str:
@@ -42,67 +46,59 @@ def _render(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1)
     return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
-def format_kpi_table(stats: pd.DataFrame, labels: Mapping[str, str]) -> str:
-    """KPI, mean and 95% CI of a ``stats.summarise`` table, numbers right-aligned."""
+def _decimals_for(definition: Kpi, reference: float) -> int:
+    """Decimals of a KPI's displayed values: fixed by its definition (money), else by magnitude."""
+    return definition.decimals if definition.decimals is not None else _decimals(abs(reference))
+
+
+def format_kpi_table(stats: pd.DataFrame) -> str:
+    """KPI, mean and 95% CI of a ``statistics.summarise`` table in display units (money in £
+    million), one row per KPI labelled with its unit, numbers right-aligned."""
     rows = []
-    for r in stats.itertuples(index=False):
-        d = _decimals(abs(r.mean))
+    for r in stats.to_dict("records"):
+        definition = kpi(str(r["kpi"]))
+        mean, low, high = (definition.display(float(r[c])) for c in ("mean", "ci_low", "ci_high"))
+        d = _decimals_for(definition, mean)
         rows.append(
-            [
-                labels.get(r.kpi, r.kpi),
-                fmt_number(r.mean, d),
-                fmt_number(r.ci_low, d),
-                fmt_number(r.ci_high, d),
-                str(int(r.n)),
-            ]
+            [definition.label, fmt_number(mean, d), fmt_number(low, d), fmt_number(high, d), str(int(r["n"]))]
         )
     return _render(["KPI", "Mean", "95% CI low", "95% CI high", "n"], rows)
 
 
-TABLE_KPIS = {
-    "contacted": ("Contacted", 1.0),
-    "departed_contacted": ("Departed (contacted)", 1.0),
-    "departed_voluntary": ("Voluntary dep.", 1.0),
-    "removed_enforced": ("Removals", 1.0),
-    "out_of_contact_end": ("Out of contact", 1.0),
-    "detention_rejections": ("Det. rejections", 1.0),
-    "total_cost_gbp": ("Cost (GBP m)", 1e-6),
-}
-"""The KPIs of the printed comparison (short heading, scale); comparison.csv has them all."""
-
-
 def format_comparison_table(
-    comparison: pd.DataFrame, names: Sequence[str], display: Mapping[str, str], labels: Mapping[str, str]
+    comparison: pd.DataFrame, names: Sequence[str], display: Mapping[str, str]
 ) -> str:
-    """Rows = policies, columns = the main KPIs (``TABLE_KPIS``), so it stays readable for a
-    whole policy library. The reference row gives means; the other rows give the paired
-    difference from the reference, with ``*`` where its 95% CI excludes zero.
+    """Rows = policies, columns = the main KPIs (``kpis.TABLE_KPIS``, headed by their short
+    headings, money in £ million), so it stays readable for a whole policy library. The
+    reference row gives means; the other rows give the paired difference from the reference,
+    with ``*`` where its 95% CI excludes zero.
 
     ``names`` are the scenario names in row order (the first is the reference); ``display``
-    maps each name to its label. ``labels`` is kept for KPIs missing from ``TABLE_KPIS``.
+    maps each name to its label. KPIs of ``TABLE_KPIS`` absent from ``comparison`` are left out.
     """
     ref = names[0]
-    cells = {(r.scenario, r.kpi): r for r in comparison.itertuples(index=False)}
-    kpis = [k for k in TABLE_KPIS if any((n, k) in cells for n in names)]
-    header = ["Policy", *(TABLE_KPIS[k][0] for k in kpis)]
+    cells = {(str(r["scenario"]), str(r["kpi"])): r for r in comparison.to_dict("records")}
+    shown = [kpi(k) for k in TABLE_KPIS if any((n, k) in cells for n in names)]
+    header = ["Policy", *(k.heading for k in shown)]
     rows = []
     for n in names:
         row = [display[n] + (" (reference)" if n == ref else "")]
-        for kpi in kpis:
-            c = cells.get((n, kpi))
+        for definition in shown:
+            c = cells.get((n, definition.name))
             if c is None:
                 row.append("")
                 continue
-            scale = TABLE_KPIS[kpi][1]
-            d = 2 if scale != 1.0 else _decimals(abs(cells[(ref, kpi)].mean)) if (ref, kpi) in cells else 0
+            ref_cell = cells.get((ref, definition.name))
+            ref_mean = definition.display(float(ref_cell["mean"])) if ref_cell is not None else math.inf
+            d = _decimals_for(definition, ref_mean)
             if n == ref:
-                row.append(fmt_number(c.mean * scale, d))
+                row.append(fmt_number(definition.display(float(c["mean"])), d))
                 continue
-            diff = fmt_number(c.diff_vs_reference * scale, d, sign=True)
-            excludes_zero = c.diff_ci_low > 0 or c.diff_ci_high < 0
+            diff = fmt_number(definition.display(float(c["diff_vs_reference"])), d, sign=True)
+            excludes_zero = float(c["diff_ci_low"]) > 0 or float(c["diff_ci_high"]) < 0
             row.append(diff + ("*" if excludes_zero else " "))
         rows.append(row)
     return _render(header, rows)
 
 
-__all__ = ["TABLE_KPIS", "fmt_number", "format_comparison_table", "format_kpi_table"]
+__all__ = ["fmt_number", "format_comparison_table", "format_kpi_table"]

@@ -1,0 +1,312 @@
+"""The one definition of every KPI: what it counts, its unit, and how it is shown.
+
+A KPI is a column of ``summary.csv`` (one row per replication; values are per cohort over the
+horizon). Tables, plots, statistics and the command line take labels, units and display scales
+from here and nowhere else, so a number reads the same in the terminal, in comparison.csv and on a
+figure pasted into a briefing.
+
+Conventions:
+
+* Counts are shown as they are (scale 1): "people" where people are counted (each once), "count"
+  for events (attempts, reports, arrest visits, complaints, rejected referrals; a person can
+  account for several), "person-days" for time spent in a state.
+* Money is stored in GBP in every CSV, and shown in £ million (scale 1e6, two decimals, i.e. to the
+  nearest £10,000) in tables and plots, because cohort costs run to tens of millions and a
+  seven-digit GBP figure is hard to compare at a glance.
+* A label is ``"<title> (<display unit>)"``: the unit is always in the label. The short heading
+  of the printed comparison table names the unit where it is not people (``"Cost (£m)"``).
+
+The CSV files keep the raw summary units; only what is displayed is scaled. This module depends
+on nothing else in ``sim`` (no pandas either), so anything may import it cheaply.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+MONEY_SCALE = 1e6
+"""GBP per displayed unit of money (£ million)."""
+MONEY_UNIT = "£ million"
+MONEY_DECIMALS = 2
+"""Decimals of money in £ million: to the nearest £10,000, finer than any policy difference of note."""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One summary.csv column and how it is presented.
+
+    ``scale`` divides the stored value to give the displayed one (``display``); ``decimals`` is a
+    fixed number of decimals for display, or None to choose by magnitude (counts).
+    """
+
+    name: str  # the summary.csv column
+    title: str  # readable name without unit, e.g. "Total cost"
+    unit: str  # unit of the value in summary.csv, e.g. "people", "GBP"
+    display_unit: str  # unit of the displayed value, e.g. "people", "£ million"
+    scale: float  # stored value / scale = displayed value
+    heading: str  # short column heading of the printed comparison table
+    description: str  # what is counted, in one line
+    decimals: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Title with the display unit, for table rows, panel titles and axes."""
+        return f"{self.title} ({self.display_unit})"
+
+    def display(self, value: float) -> float:
+        """The stored value in the display unit (e.g. GBP -> £ million)."""
+        return value / self.scale
+
+
+def _count(name: str, title: str, unit: str, heading: str, description: str) -> Kpi:
+    return Kpi(name, title, unit, unit, 1.0, heading, description)
+
+
+def _money(name: str, title: str, heading: str, description: str) -> Kpi:
+    return Kpi(name, title, "GBP", MONEY_UNIT, MONEY_SCALE, heading, description, MONEY_DECIMALS)
+
+
+def _cost_item(item: str, title: str, description: str) -> Kpi:
+    return _money(f"cost_{item}_gbp", f"Cost: {title}", f"{title.capitalize()} (£m)", description)
+
+
+_DEFINITIONS: tuple[Kpi, ...] = (
+    _count("cohort_size", "Cohort size", "people", "Cohort", "People who entered the cohort by the horizon"),
+    _count(
+        "contacted",
+        "Contacted",
+        "people",
+        "Contacted",
+        "People contacted at least once (each person counted once)",
+    ),
+    _count(
+        "departed_contacted",
+        "Departed after contact",
+        "people",
+        "Departed (contacted)",
+        "People contacted who then left the UK: voluntary departure, removal or closed as already departed",
+    ),
+    _count(
+        "departed_voluntary",
+        "Voluntary departures",
+        "people",
+        "Voluntary dep.",
+        "People who departed voluntarily after contact, assisted or not",
+    ),
+    _count(
+        "departed_assisted",
+        "Assisted voluntary departures",
+        "people",
+        "Assisted dep.",
+        "Voluntary departures that used assisted return",
+    ),
+    _count(
+        "removed_enforced",
+        "Enforced removals",
+        "people",
+        "Removals",
+        "People removed by enforcement (the true outcome, not as recorded)",
+    ),
+    _count("granted_leave", "Granted leave", "people", "Granted leave", "People granted leave to remain"),
+    _count(
+        "closed_already_departed",
+        "Closed as already departed",
+        "people",
+        "Already departed",
+        "Cases closed on evidence that the person had already left the UK",
+    ),
+    _count(
+        "closed_other",
+        "Closed for other reasons",
+        "people",
+        "Closed other",
+        "Cases closed for another reason, such as people listed in the pool in error",
+    ),
+    _count(
+        "absconded",
+        "Absconded",
+        "people",
+        "Absconded",
+        "People who lost contact at least once (each person counted once)",
+    ),
+    _count(
+        "out_of_contact_end",
+        "Out of contact at end",
+        "people",
+        "Out of contact",
+        "People out of contact at the horizon",
+    ),
+    _count(
+        "detention_rejections",
+        "Detention rejections",
+        "count",
+        "Det. rejections",
+        "Referrals turned away by the detention gatekeeper (a barrier or no free bed); a person may recur",
+    ),
+    _count(
+        "detention_rejections_barrier",
+        "Detention rejections for a barrier",
+        "count",
+        "Det. rej. barrier",
+        "Referrals turned away because a barrier to removal was known or emerged at detention",
+    ),
+    _count(
+        "detention_rejections_no_bed",
+        "Detention rejections for want of a bed",
+        "count",
+        "Det. rej. no bed",
+        "Referrals turned away because no detention bed was free (a loss system: no queue)",
+    ),
+    _count(
+        "complaints",
+        "Complaints",
+        "count",
+        "Complaints",
+        "Complaints from people contacted although listed in the pool in error",
+    ),
+    _count(
+        "recorded_removals",
+        "Recorded removals",
+        "people",
+        "Rec. removals",
+        "Removals as recorded: enforced removals plus departures mis-recorded as removals (seed 002 §5.4)",
+    ),
+    _count(
+        "recorded_departures",
+        "Recorded departures",
+        "people",
+        "Rec. departures",
+        "Voluntary departures and closures as already departed, less those mis-recorded as removals",
+    ),
+    _count(
+        "contact_attempts",
+        "Contact attempts",
+        "count",
+        "Attempts",
+        "Contact attempts by phone, text, letter and e-mail, including those skipped over in time",
+    ),
+    _count(
+        "reports",
+        "Reports attended",
+        "count",
+        "Reports",
+        "Reporting events attended, in person, by telephone or digitally",
+    ),
+    _count(
+        "tracing_actions",
+        "Tracing actions",
+        "count",
+        "Tracing actions",
+        "Active tracing actions started by the tracing team before the horizon",
+    ),
+    _count(
+        "arrests",
+        "Arrest visits",
+        "count",
+        "Arrest visits",
+        "Arrest visits by enforcement teams, whether or not the person was found",
+    ),
+    _count(
+        "detention_days",
+        "Detention",
+        "person-days",
+        "Det. days",
+        "Days spent in detention, summed over people",
+    ),
+    _money("total_cost_gbp", "Total cost", "Cost (£m)", "Every cost item summed"),
+    _cost_item("contact", "contact attempts", "Telecoms and postage per contact attempt, by channel"),
+    _cost_item("enrichment", "data enrichment", "Data-enrichment (credit-reference) checks"),
+    _cost_item("notices", "notices", "Producing and serving notices"),
+    _cost_item("reporting", "reporting", "Staff time per attended report, by channel"),
+    _cost_item("tracing", "tracing actions", "Checks and travel per tracing action (tracer time: staff)"),
+    _cost_item(
+        "staff",
+        "staff",
+        "Agents, caseworkers and tracers paid per day for the whole horizon, busy or not",
+    ),
+    _cost_item("arrests", "arrests", "Arrest visits"),
+    _cost_item("detention", "detention", "Detention per person-day"),
+    _cost_item("removals", "removals", "Enforced removals: documents, representations and travel"),
+    _cost_item("assisted_returns", "assisted returns", "Assisted voluntary returns"),
+)
+
+KPIS: Mapping[str, Kpi] = MappingProxyType({k.name: k for k in _DEFINITIONS})
+"""Every KPI by summary.csv column name, in summary.csv column order."""
+
+
+def kpi(name: str) -> Kpi:
+    """The definition of a summary.csv column; KeyError naming the closest known KPI otherwise."""
+    try:
+        return KPIS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(KPIS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"no KPI named {name!r}{hint}") from None
+
+
+def label(name: str) -> str:
+    """Readable label with the display unit, e.g. ``"Total cost (£ million)"``."""
+    return kpi(name).label
+
+
+# ------------------------------------------------------------------------------- selections
+
+DEFAULT_KPIS: tuple[str, ...] = (
+    "contacted",
+    "departed_contacted",
+    "departed_voluntary",
+    "removed_enforced",
+    "closed_already_departed",
+    "granted_leave",
+    "absconded",
+    "out_of_contact_end",
+    "detention_rejections",
+    "complaints",
+    "recorded_removals",
+    "total_cost_gbp",
+)
+"""KPIs summarised per scenario (summary_stats.csv) and compared between scenarios
+(comparison.csv), in that order: the outcomes of contact management and what they cost."""
+
+TABLE_KPIS: tuple[str, ...] = (
+    "contacted",
+    "departed_contacted",
+    "departed_voluntary",
+    "removed_enforced",
+    "out_of_contact_end",
+    "detention_rejections",
+    "total_cost_gbp",
+)
+"""Columns of the comparison table printed in the terminal: few enough that a table of the whole
+policy library fits a screen; comparison.csv has every KPI of ``DEFAULT_KPIS``."""
+
+PLOT_KPIS: tuple[str, ...] = (
+    "departed_voluntary",
+    "removed_enforced",
+    "closed_already_departed",
+    "out_of_contact_end",
+    "complaints",
+    "total_cost_gbp",
+)
+"""Headline KPIs drawn in the outcome-distribution plots (per run and per comparison)."""
+
+DEPARTURE_KPIS: tuple[str, ...] = ("departed_voluntary", "removed_enforced", "closed_already_departed")
+"""Outcomes in which the person has left the UK, summed as "departures + removals" on the
+cost-against-outcomes plot."""
+
+__all__ = [
+    "DEFAULT_KPIS",
+    "DEPARTURE_KPIS",
+    "KPIS",
+    "MONEY_DECIMALS",
+    "MONEY_SCALE",
+    "MONEY_UNIT",
+    "PLOT_KPIS",
+    "TABLE_KPIS",
+    "Kpi",
+    "kpi",
+    "label",
+]

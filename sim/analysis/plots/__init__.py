@@ -1,0 +1,29 @@
+"""Briefing-ready figures from the tidy output tables (summary, timeseries, comparison).
+
+Every figure: titled, axes labelled with units (from ``sim.analysis.kpis``), colour-blind-safe
+colours (Okabe-Ito), 95% t confidence intervals over replications, written as a 150 dpi PNG and
+closed. ``style`` holds the shared look, ``per_run`` the figures of one scenario and
+``comparison`` the figures that compare policies. The experiment layer calls ``plot_run`` and
+``plot_comparison``. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from sim.analysis.plots.comparison import (
+    plot_comparison,
+    plot_cost_effectiveness,
+    plot_cumulative_outcomes,
+    plot_forest,
+    plot_outcome_distribution,
+)
+from sim.analysis.plots.per_run import plot_run, plot_state_flow
+
+__all__ = [
+    "plot_comparison",
+    "plot_cost_effectiveness",
+    "plot_cumulative_outcomes",
+    "plot_forest",
+    "plot_outcome_distribution",
+    "plot_run",
+    "plot_state_flow",
+]

@@ -1,0 +1,414 @@
+"""The comparison figures: how policies differ, with 95% confidence intervals over replications.
+
+Four pictures a briefing needs: the spread of each headline KPI per policy, how outcomes build up
+over time, the paired difference of each policy from the reference (forest plot), and cost against
+the number of people who left the UK. Labels, units and display scales (money in £ million) come
+from ``sim.analysis.kpis``; intervals are ``sim.analysis.statistics.t_interval``. Policies keep
+the order they are given in (first = reference, drawn in black). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from sim.analysis.kpis import DEPARTURE_KPIS, KPIS, PLOT_KPIS, kpi
+from sim.analysis.plots.style import (
+    DAYS_PER_WEEK,
+    LINESTYLES,
+    MARKERS,
+    OKABE_ITO,
+    counts_axis,
+    figure,
+    grid,
+    no_data,
+    policy_colours,
+    save,
+    state_label,
+    wrap,
+)
+from sim.analysis.statistics import t_interval, t_interval_by_group
+from sim.model.states import STATE_NAMES
+
+DEFAULT_OUTCOME_STATES: tuple[str, ...] = (
+    "departed_voluntary",
+    "removed",
+    "closed_already_departed",
+    "out_of_contact",
+)
+"""States drawn by ``plot_cumulative_outcomes``: the three ways of leaving the UK, and contact lost."""
+
+
+def state_intervals(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mean, 95% CI low and CI high over replications of the number of people in each state
+    (columns) on each day (index), from a tidy ``timeseries.csv`` table."""
+    if ts.empty:
+        empty = pd.DataFrame(columns=list(STATE_NAMES), dtype=float)
+        return empty, empty, empty
+    wide = ts.pivot_table(
+        index=["replication", "day"], columns="state", values="count", aggfunc="sum", fill_value=0
+    )
+    extra = [s for s in wide.columns if s not in STATE_NAMES]
+    wide = wide.reindex(columns=list(STATE_NAMES) + extra, fill_value=0).astype(float)
+    return t_interval_by_group(wide, "day")
+
+
+def plot_outcome_distribution(
+    summaries: Mapping[str, pd.DataFrame], kpis: Sequence[str], path: str | Path, title: str | None = None
+) -> Path:
+    """Spread of each KPI across replications, one panel per KPI and one column per policy.
+
+    The reader sees each replication as a dot (jittered sideways), the policy mean as a bar-end
+    marker and its 95% t-interval as a black whisker: overlapping whiskers mean the policies are
+    not distinguishable on that KPI with this many replications (use the forest plot for paired
+    differences). Policies keep the dict order (first = reference, drawn in black).
+    """
+    kpis = list(kpis) or ["cohort_size"]
+    names = list(summaries)
+    colours = policy_colours(len(names))
+    n = max(len(names), 1)
+    horizontal = n > 6  # many policies: policies down the y-axis so long names stay readable
+    if horizontal:
+        nrows, ncols = grid(len(kpis))
+        size = (3.6 * ncols + 2.2, (0.36 * n + 1.2) * nrows)
+        label_w = 30
+    else:
+        long_names = any(len(name) > 14 for name in names)
+        panel_w = max(3.4, 0.55 * n + 1.2, (1.1 * n + 0.8) if long_names else 0)
+        nrows, ncols = grid(len(kpis), max_cols=max(1, min(3, int(16 // panel_w))))
+        size = (panel_w * ncols, 3.6 * nrows)
+        label_w = max(8, int(14 * (panel_w - 0.8) / n))
+    rng = np.random.default_rng(0)
+    n_reps = sorted({len(df) for df in summaries.values()})
+    with figure(nrows, ncols, size, sharey=horizontal) as (fig, axes):
+        for ax, column in zip(axes, kpis, strict=False):
+            definition = KPIS.get(column)
+            if definition is None:
+                ax.set_title(column)
+                no_data(ax, f"{column}: not a summary KPI")
+                continue
+            scale = definition.scale
+            value_axis, cat_axis = (ax.xaxis, ax.yaxis) if horizontal else (ax.yaxis, ax.xaxis)
+
+            def xy(cat: float | np.ndarray, val: float | np.ndarray) -> tuple[object, object]:
+                return (val, cat) if horizontal else (cat, val)
+
+            all_vals = []
+            for i, df in enumerate(summaries.values()):
+                vals = (df[column].to_numpy(dtype=float) / scale) if column in df else np.array([])
+                all_vals.append(vals)
+                if vals.size == 0:
+                    continue
+                if vals.size > 1:  # a single replication: the mean alone is drawn
+                    jitter = rng.uniform(-0.18, 0.18, vals.size)
+                    ax.scatter(
+                        *xy(i - 0.1 + jitter, vals),
+                        s=14,
+                        color=colours[i],
+                        alpha=0.45,
+                        linewidths=0,
+                        zorder=2,
+                    )
+                m, lo, hi = t_interval(vals)
+                if np.isfinite(lo):
+                    err = {"xerr" if horizontal else "yerr": [[m - lo], [hi - m]]}
+                    ax.errorbar(
+                        *xy(i + 0.28, m),
+                        fmt="none",
+                        ecolor="black",
+                        capsize=3,
+                        elinewidth=1.4,
+                        zorder=3,
+                        **err,
+                    )
+                ax.plot(
+                    *xy(i + (0.28 if vals.size > 1 else 0.0), m),
+                    marker="D",
+                    ms=6,
+                    color=colours[i],
+                    mec="black",
+                    zorder=4,
+                )
+            ax.set_title(wrap(definition.label, 34))
+            cat_axis.set_ticks(range(len(names)))
+            cat_axis.set_ticklabels([wrap(name, label_w) for name in names])
+            if horizontal:
+                ax.set_ylim(len(names) - 0.5, -0.6)
+                ax.set_xlabel(definition.display_unit.capitalize())
+            else:
+                ax.set_xlim(-0.6, len(names) - 0.4)
+            ax.grid(axis="y" if horizontal else "x", visible=False)
+            ax.margins(**{"x" if horizontal else "y": 0.1})
+            counts_axis(value_axis, integer=scale == 1.0)
+            finite = np.concatenate(all_vals) if all_vals else np.array([])
+            finite = finite[np.isfinite(finite)]
+            if finite.size and np.ptp(finite) == 0:
+                v = float(finite[0])
+                pad = max(1.0, abs(v) * 0.05) if scale == 1.0 else max(abs(v) * 0.05, 0.01)
+                lims = (-0.3, 1.0) if v == 0 else (v - pad, v + pad)
+                ax.set_xlim(*lims) if horizontal else ax.set_ylim(*lims)
+                ax.text(
+                    0.5,
+                    1.0,
+                    f"All replications: {v:,.6g}",
+                    ha="center",
+                    va="top",
+                    transform=ax.transAxes,
+                    color="#444444",
+                    fontsize=9,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+                )
+            if not finite.size:
+                no_data(ax, f"{column}: not in summary", clear_ticks=False)
+        for ax in axes[len(kpis) :]:
+            ax.set_visible(False)
+        fig.suptitle(title or "Outcomes by policy, per cohort")
+        reps = ", ".join(map(str, n_reps))
+        caption = (
+            f"Dots: individual replications ({reps} per policy). Diamond: mean. "
+            "Whisker: 95% t confidence interval of the mean."
+        )
+        if n_reps == [1]:
+            caption = "Single replication per policy: the value is shown without a confidence interval."
+        return save(fig, path, caption)
+
+
+def plot_cumulative_outcomes(
+    timeseries: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    states: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """How each outcome builds up over time, one panel per state, one line per policy.
+
+    The reader sees when outcomes happen (early vs late gains), not just the end total: the line
+    is the mean across replications, the shaded band its 95% t-interval. Terminal states are
+    cumulative; non-terminal states (e.g. out of contact) are the number in that state at the time.
+    """
+    states = list(states) if states else list(DEFAULT_OUTCOME_STATES)
+    names = list(timeseries)
+    colours = policy_colours(len(names))
+    nrows, ncols = grid(len(states), max_cols=2)
+    by_policy = {name: state_intervals(ts) for name, ts in timeseries.items()}
+    with figure(nrows, ncols, (5.6 * ncols, 3.4 * nrows), sharex=True) as (fig, axes):
+        for ax, state in zip(axes, states, strict=False):
+            for i, name in enumerate(names):
+                mean, lo, hi = by_policy[name]
+                if state not in mean or mean.empty:
+                    continue
+                weeks = mean.index.to_numpy(dtype=float) / DAYS_PER_WEEK
+                ls = LINESTYLES[(i // len(OKABE_ITO)) % len(LINESTYLES)]
+                ax.plot(weeks, mean[state], color=colours[i], lw=1.8, ls=ls, label=wrap(name, 40))
+                band_ok = hi[state].notna().to_numpy()
+                if band_ok.any():
+                    ax.fill_between(
+                        weeks, lo[state], hi[state], where=band_ok, color=colours[i], alpha=0.18, lw=0
+                    )
+            ax.set_title(state_label(state))
+            ax.set_ylabel("People")
+            ax.set_ylim(bottom=0)
+            counts_axis(ax.yaxis)
+            if not ax.lines:
+                no_data(ax)
+        for ax in axes[len(states) :]:
+            ax.set_visible(False)
+        for ax in axes[(nrows - 1) * ncols :]:
+            ax.set_xlabel("Time since start (weeks)")
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 4, 5, 10], integer=True))
+        for ax in axes[: (nrows - 1) * ncols]:
+            ax.tick_params(labelbottom=True)
+        has_band = any(ax.collections for ax in axes)
+        default = "mean with 95% confidence band" if has_band else "single replication: no confidence band"
+        fig.suptitle(title or f"Outcomes over time ({default})")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.tight_layout()
+        if len(handles) > 1:
+            fig.legend(
+                handles,
+                labels,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0.0),
+                ncol=min(len(labels), 3 if len(labels) > 6 else 4),
+                frameon=False,
+            )
+        return save(fig, path)
+
+
+def plot_forest(
+    comparison: pd.DataFrame, reference: str, path: str | Path, kpis: Sequence[str] | None = None
+) -> Path:
+    """Paired difference of each policy from the reference, one panel per KPI.
+
+    The reader sees how much each policy changes the KPI versus the reference and whether the
+    95% interval of the paired (common-random-numbers) difference crosses zero: a whisker clear of
+    the dashed zero line is a difference the replications can distinguish.
+    """
+    kpis = list(kpis) if kpis else list(dict.fromkeys(comparison["kpi"]))
+    policies = [p for p in dict.fromkeys(comparison["scenario"]) if p != reference]
+    all_policies = [reference, *policies]
+    colours = dict(zip(all_policies, policy_colours(len(all_policies)), strict=True))
+    nrows, ncols = grid(len(kpis))
+    height = max(2.6, 0.42 * len(policies) + 1.4)
+    with figure(nrows, ncols, (4.4 * ncols + 1.2, height * nrows), sharey=True) as (fig, axes):
+        ypos = {p: k for k, p in enumerate(policies)}
+        for ax, column in zip(axes, kpis, strict=False):
+            definition = kpi(column)
+            rows = comparison[(comparison["kpi"] == column) & (comparison["scenario"] != reference)]
+            scale = definition.scale
+            for _, r in rows.iterrows():
+                y, d = ypos[r["scenario"]], r["diff_vs_reference"] / scale
+                lo, hi = r["diff_ci_low"] / scale, r["diff_ci_high"] / scale
+                c = colours[r["scenario"]]
+                if np.isfinite(lo) and np.isfinite(hi):
+                    ax.errorbar(
+                        d,
+                        y,
+                        xerr=[[max(d - lo, 0)], [max(hi - d, 0)]],
+                        fmt="o",
+                        color=c,
+                        ecolor=c,
+                        capsize=4,
+                        elinewidth=1.6,
+                        ms=6,
+                    )
+                else:
+                    ax.plot(d, y, "o", color=c, ms=6)
+            ax.axvline(0, color="#444444", ls="--", lw=1, zorder=0)
+            ax.set_title(wrap(definition.label, 34))
+            ax.set_xlabel(f"Difference ({definition.display_unit})")
+            counts_axis(ax.xaxis, integer=False)
+            ax.grid(axis="y", visible=False)
+            if rows.empty:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "No policies to compare",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color="#666666",
+                )
+            elif np.allclose(ax.get_xlim(), 0) or abs(np.diff(ax.get_xlim())[0]) < 1e-12:
+                ax.set_xlim(-1, 1)
+        axes[0].set_yticks(range(len(policies)))
+        axes[0].set_yticklabels([wrap(p, 26) for p in policies])
+        axes[0].set_ylim(max(len(policies), 1) - 0.5, -0.5)
+        for ax in axes[len(kpis) :]:
+            ax.set_visible(False)
+        fig.suptitle(f"Difference vs {wrap(reference, 60)} (paired, 95% CI)")
+        caption = "Dot: mean paired difference (policy minus reference). Whisker: 95% confidence interval."
+        if not np.isfinite(comparison[["diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float)).any():
+            caption = (
+                "Dot: difference (policy minus reference); no confidence intervals (single replication)."
+            )
+        return save(fig, path, caption)
+
+
+def plot_cost_effectiveness(summaries: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Cost against people who left the UK, one point per policy with 95% CI whiskers both ways.
+
+    The reader sees trade-offs: up-and-right costs more and achieves more, down-and-right
+    dominates. Departures + removals = the sum of ``kpis.DEPARTURE_KPIS`` (voluntary departures,
+    enforced removals, cases closed as already departed) per cohort; cost in £ million. A policy
+    whose summary lacks any of these columns is left out rather than drawn with a partial sum.
+    """
+    cost = kpi("total_cost_gbp")
+    left = [kpi(c) for c in DEPARTURE_KPIS]  # all counted in people (tests/test_kpis.py)
+    names = list(summaries)
+    colours = policy_colours(len(names))
+    direct_labels = len(names) <= 6
+    with figure(1, 1, (7.5 if direct_labels else 9.5, 5.2)) as (fig, axes):
+        ax, has_ci = axes[0], False
+        for i, (name, df) in enumerate(summaries.items()):
+            if df.empty or any(c not in df for c in (*DEPARTURE_KPIS, cost.name)):
+                continue
+            x, xlo, xhi = t_interval(df[list(DEPARTURE_KPIS)].sum(axis=1))
+            y, ylo, yhi = t_interval(df[cost.name] / cost.scale)
+            xerr = [[x - xlo], [xhi - x]] if np.isfinite(xlo) else None
+            yerr = [[y - ylo], [yhi - y]] if np.isfinite(ylo) else None
+            marker = MARKERS[(i // len(OKABE_ITO)) % len(MARKERS)]
+            has_ci = has_ci or xerr is not None or yerr is not None
+            ax.errorbar(
+                x,
+                y,
+                xerr=xerr,
+                yerr=yerr,
+                fmt=marker,
+                color=colours[i],
+                ecolor=colours[i],
+                capsize=4,
+                ms=7,
+                elinewidth=1.4,
+                label=wrap(name, 30),
+            )
+            if direct_labels:
+                ax.annotate(
+                    wrap(name, 22),
+                    (x, y),
+                    xytext=(10, 6),
+                    textcoords="offset points",
+                    fontsize=9,
+                    color="#222222",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+                )
+        ax.set_xlabel(f"Departures + removals per cohort ({left[0].display_unit})")
+        ax.set_ylabel(cost.label)
+        counts_axis(ax.xaxis, integer=False)
+        counts_axis(ax.yaxis, integer=False)
+        ax.margins(x=0.15, y=0.15)
+        if not ax.lines:
+            no_data(ax)
+        elif not direct_labels:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="Policy")
+        ax.set_title("Cost vs departures and removals (mean, 95% CI)")
+        caption = (
+            "Departures + removals = "
+            + " + ".join(d.title.lower() for d in left)
+            + ". "
+            + (
+                "Whiskers: 95% confidence intervals across replications."
+                if has_ci
+                else "Single replication: no CI."
+            )
+        )
+        return save(fig, path, caption)
+
+
+def plot_comparison(
+    summaries: Mapping[str, pd.DataFrame],
+    timeseries: Mapping[str, pd.DataFrame],
+    comparison: pd.DataFrame,
+    reference: str,
+    outdir: str | Path,
+) -> list[Path]:
+    """The four comparison plots in ``outdir``, with stable file names.
+
+    ``summaries`` and ``timeseries`` map each policy's display label to its summary.csv and
+    timeseries.csv tables (reference first); ``comparison`` is ``statistics.compare`` with
+    scenario names replaced by the same labels. The outcome plot shows ``kpis.PLOT_KPIS``; the
+    forest plot every KPI in ``comparison``.
+    """
+    outdir = Path(outdir)
+    first = next(iter(summaries.values()), pd.DataFrame())
+    shown = [k for k in PLOT_KPIS if k in first]
+    return [
+        plot_outcome_distribution(summaries, shown, outdir / "outcomes_by_policy.png"),
+        plot_cumulative_outcomes(timeseries, outdir / "cumulative_outcomes.png"),
+        plot_forest(comparison, reference, outdir / "differences_vs_reference.png"),
+        plot_cost_effectiveness(summaries, outdir / "cost_vs_outcomes.png"),
+    ]
+
+
+__all__ = [
+    "DEFAULT_OUTCOME_STATES",
+    "plot_comparison",
+    "plot_cost_effectiveness",
+    "plot_cumulative_outcomes",
+    "plot_forest",
+    "plot_outcome_distribution",
+    "state_intervals",
+]

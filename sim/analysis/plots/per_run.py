@@ -1,0 +1,112 @@
+"""The figures of a single scenario: where the cohort is over time, and its outcomes.
+
+``plot_run`` writes the set for one scenario's folder. The outcome and cumulative plots are the
+comparison plots drawn for one policy, so a run's pictures and a comparison's look alike.
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from sim.analysis.kpis import PLOT_KPIS
+from sim.analysis.plots.comparison import plot_cumulative_outcomes, plot_outcome_distribution, state_intervals
+from sim.analysis.plots.style import (
+    DAYS_PER_WEEK,
+    counts_axis,
+    figure,
+    no_data,
+    save,
+    slug,
+    state_colour,
+    state_label,
+    wrap,
+)
+
+STACK_ORDER: tuple[str, ...] = (
+    "departed_voluntary",
+    "removed",
+    "closed_already_departed",
+    "granted_leave",
+    "closed_other",
+    "out_of_contact",
+    "detained",
+    "casework",
+    "reporting",
+    "in_contact",
+    "pool",
+)
+"""Stack order for the state-flow plot: settled outcomes at the bottom, the live caseload on top."""
+
+
+def plot_state_flow(timeseries: pd.DataFrame, title: str, path: str | Path) -> Path:
+    """Where the cohort is over time: stacked mean number of people in each state.
+
+    The reader sees the cohort draining from the pool and live caseload (top bands) into settled
+    outcomes (bottom bands); the total height is the cohort. Colours match every other plot.
+    """
+    mean, _, _ = state_intervals(timeseries)
+    order = [s for s in STACK_ORDER if s in mean] + [str(s) for s in mean if s not in STACK_ORDER]
+    with figure(1, 1, (9.5, 4.8)) as (fig, axes):
+        ax = axes[0]
+        if mean.empty:
+            no_data(ax)
+        else:
+            weeks = mean.index.to_numpy(dtype=float) / DAYS_PER_WEEK
+            ax.stackplot(
+                weeks,
+                [mean[s].to_numpy() for s in order],
+                colors=[state_colour(s) for s in order],
+                labels=[state_label(s) for s in order],
+                edgecolor="white",
+                linewidth=0.3,
+            )
+            ax.set_xlim(weeks.min(), weeks.max() if weeks.max() > weeks.min() else weeks.min() + 1)
+            ax.set_ylim(0, max(1.0, float(mean.sum(axis=1).max())))
+            handles, labels = ax.get_legend_handles_labels()
+            ax.legend(
+                handles[::-1],
+                labels[::-1],
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                frameon=False,
+                title="State (top to bottom)",
+            )
+        ax.set_xlabel("Time since start (weeks)")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, steps=[1, 2, 4, 5, 10], integer=True))
+        ax.set_ylabel("People (mean across replications)")
+        counts_axis(ax.yaxis)
+        ax.grid(False)
+        ax.set_title(wrap(title, 80))
+        return save(fig, path)
+
+
+def plot_run(summary: pd.DataFrame, timeseries: pd.DataFrame, label: str, outdir: str | Path) -> list[Path]:
+    """Per-scenario set in ``outdir``: state flow, outcome distribution and cumulative outcomes.
+
+    Files: ``state_flow_<slug>.png``, ``outcomes_<slug>.png``, ``cumulative_outcomes_<slug>.png``
+    where ``<slug>`` is the label lower-cased with non-alphanumerics replaced by ``_``. The
+    outcome panels are ``kpis.PLOT_KPIS``.
+    """
+    outdir, s = Path(outdir), slug(label)
+    n_reps = int(summary["replication"].nunique()) if "replication" in summary else len(summary)
+    shown = [k for k in PLOT_KPIS if k in summary]
+    return [
+        plot_state_flow(
+            timeseries, f"{label}: where the cohort is over time", outdir / f"state_flow_{s}.png"
+        ),
+        plot_outcome_distribution(
+            {label: summary}, shown, outdir / f"outcomes_{s}.png", title=f"{label}: outcomes per cohort"
+        ),
+        plot_cumulative_outcomes(
+            {label: timeseries},
+            outdir / f"cumulative_outcomes_{s}.png",
+            title=f"{label}: outcomes over time" + (" (mean with 95% confidence band)" if n_reps > 1 else ""),
+        ),
+    ]
+
+
+__all__ = ["STACK_ORDER", "plot_run", "plot_state_flow"]

@@ -1,0 +1,22 @@
+"""Command line: run, compare, validate and describe scenario files.
+
+    python run_sim.py run SCENARIO.yaml [options]
+    python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options]
+    python run_sim.py validate SCENARIO.yaml...
+    python run_sim.py describe SCENARIO.yaml [--markdown]
+
+Exit codes: 0 success; 2 bad input (a scenario file or a command-line value), reported on stderr
+without a traceback and before anything is written; 130 interrupted (finished replications are
+kept for ``--resume``). Any other failure is a bug and shows a traceback.
+
+``parser`` builds the argument parser and its help, ``commands`` runs each command, ``progress``
+draws the progress bar and ``text`` words the lines around the result tables. This package is the
+only part of ``sim`` that prints.
+"""
+
+from __future__ import annotations
+
+from sim.cli.commands import main
+from sim.cli.parser import build_parser
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,284 @@
+"""The four commands (run, compare, validate, describe) and ``main``, which dispatches to them.
+
+Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
+traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
+imported only inside the commands that run something, so ``validate`` and ``--help`` start
+quickly (tests/test_cli.py checks which modules they load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from sim.cli.parser import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, PROG, build_parser
+from sim.cli.progress import Progress
+from sim.cli.text import adaptive_text, comparison_intro, flat_overrides, footer, header
+from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+
+if TYPE_CHECKING:
+    from sim.experiment.run import ExperimentResult
+    from sim.scenario.schema import Scenario
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------------
+
+
+class _BadInput(Exception):
+    """A command-line value that cannot be used (reported with exit code 2)."""
+
+
+def _error(text: str) -> int:
+    """Report bad input the way argparse does, and return its exit code."""
+    print(f"{PROG}: error: {text}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _scenario_error(exc: ScenarioError) -> int:
+    print(str(exc), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The quick-look options as a nested override of the scenario (recorded in the manifest)."""
+    overrides: dict[str, Any] = {}
+    if args.horizon is not None:
+        overrides["horizon_days"] = args.horizon
+    if args.cohort_size is not None:
+        overrides["cohort"] = {"initial_size": args.cohort_size}
+    return overrides
+
+
+def _apply_overrides(scenarios: Sequence[Scenario], overrides: Mapping[str, Any]) -> list[Scenario]:
+    if not overrides:
+        return list(scenarios)
+    out = []
+    for s in scenarios:
+        try:
+            out.append(s.with_overrides(dict(overrides)))
+        except ValidationError as exc:
+            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
+    return out
+
+
+def _name_problem(file: str, scenario: Scenario) -> str | None:
+    """'.', '..' and hidden names pass the schema's pattern but cannot be output folders."""
+    if not scenario.name.startswith("."):
+        return None
+    return (
+        f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
+        "'_', '-' and '.' (not first)"
+    )
+
+
+def _prepare_run(
+    files: Sequence[str], args: argparse.Namespace
+) -> tuple[list[Scenario], dict[str, Any]] | int:
+    """Every scenario loaded, validated and overridden, or the exit code after reporting why.
+
+    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
+    its first position, so the reference stays first.
+    """
+    unique: dict[str, str] = {}
+    for file in files:
+        unique.setdefault(os.path.realpath(file), file)
+    files = list(unique.values())
+    try:
+        scenarios = load_scenarios(files)
+    except ScenarioError as exc:
+        return _scenario_error(exc)
+    for file, scenario in zip(files, scenarios, strict=True):
+        problem = _name_problem(file, scenario)
+        if problem:
+            return _error(problem)
+    overrides = _overrides(args)
+    try:
+        scenarios = _apply_overrides(scenarios, overrides)
+    except _BadInput as exc:
+        return _error(str(exc))
+    return scenarios, overrides
+
+
+def _execute(
+    scenarios: Sequence[Scenario],
+    overrides: dict[str, Any],
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    compare_mode: bool,
+) -> ExperimentResult | int:
+    from sim.experiment.output import PARTS_DIR
+    from sim.experiment.run import ExperimentError, run_experiment
+
+    targets = dict(getattr(args, "target_halfwidth", []) or [])
+    progress = Progress(args.quiet, "replications")
+    try:
+        return run_experiment(
+            scenarios,
+            args.out,
+            replications=args.replications,
+            root_seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            keep_log=args.event_log,
+            resume=args.resume,
+            plots=not args.no_plots,
+            compare_mode=compare_mode,
+            targets=targets,
+            max_replications=getattr(args, "max_replications", None),
+            overrides=overrides,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        )
+    except ExperimentError as exc:
+        return _error(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
+        print(
+            f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "
+            "re-run the same command with --resume to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        progress.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
+    prepared = _prepare_run([args.scenario], args)
+    if isinstance(prepared, int):
+        return prepared
+    scenarios, overrides = prepared
+    result = _execute(scenarios, overrides, args, argv, compare_mode=False)
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        from sim.analysis.tables import format_kpi_table
+
+        run = result.runs[0]
+        print(header(run.scenario, result, overrides))
+        print()
+        assert run.stats is not None
+        print(format_kpi_table(run.stats), end="")
+        print()
+        print(footer(result, run.folder))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run every scenario with common random numbers; print the paired differences from the first."""
+    prepared = _prepare_run([args.reference, *args.others], args)
+    if isinstance(prepared, int):
+        return prepared
+    scenarios, overrides = prepared
+    result = _execute(scenarios, overrides, args, argv, compare_mode=True)
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        from sim.analysis.tables import format_comparison_table
+
+        print(comparison_intro(scenarios[0], result, args.seed, overrides))
+        print()
+        assert result.comparison is not None
+        names = [s.name for s in scenarios]
+        print(format_comparison_table(result.comparison, names, result.labels), end="")
+        if result.adaptive is not None:
+            print()
+            print(adaptive_text(result.adaptive, result.replications))
+        print()
+        print(footer(result, Path(args.out)))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check every file (all of them, not stopping at the first bad one); write nothing."""
+    code = EXIT_OK
+    for file in args.files:
+        try:
+            scenario = load_scenario(file)
+        except ScenarioError as exc:
+            for found in exc.problems:
+                print(f"ERROR {found}", file=sys.stderr)
+            code = EXIT_BAD_INPUT
+            continue
+        problem = _name_problem(file, scenario)
+        if problem:
+            print(f"ERROR {problem}", file=sys.stderr)
+            code = EXIT_BAD_INPUT
+            continue
+        print(f"OK {file} ({scenario.name})")
+    return code
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    """Print every resolved parameter with unit, source and the file that set it."""
+    from sim.scenario.describe import extends_chain, markdown_table, render_text, value_sources
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return _scenario_error(exc)
+    chain = extends_chain(args.scenario)
+    sources = value_sources(args.scenario)
+    if args.markdown:
+        print(f"# {scenario.label} (`{scenario.name}`)\n")
+        if scenario.description:
+            print(scenario.description.strip() + "\n")
+        print("Files: " + " → ".join(f"`{f}`" for f in chain) + "\n")
+        print(markdown_table(scenario, sources), end="")
+        return EXIT_OK
+    print(f"Scenario {scenario.name}" + (f": {scenario.title}" if scenario.title else ""))
+    if scenario.description:
+        print(textwrap.fill(" ".join(scenario.description.split()), 110))
+    print("Files (each extends the previous): " + " -> ".join(str(f) for f in chain))
+    print("'[set in FILE]' marks values set by a scenario file; the rest are documented defaults.")
+    print()
+    print(render_text(scenario, sources), end="")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``) and return the exit code:
+    0 success, 2 bad input, 130 interrupted (``parser.EXIT_CODES``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a bad value (2, message already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.command == "run":
+            return cmd_run(args, argv)
+        if args.command == "compare":
+            return cmd_compare(args, argv)
+        if args.command == "validate":
+            return cmd_validate(args)
+        return cmd_describe(args)
+    except BrokenPipeError:  # output piped into e.g. 'head', which stopped reading: not an error
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return EXIT_OK
+
+
+__all__ = ["cmd_compare", "cmd_describe", "cmd_run", "cmd_validate", "main"]

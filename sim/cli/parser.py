@@ -1,0 +1,325 @@
+"""The argument parser: commands, options, help texts and argument types.
+
+Help is written for policy analysts: each command's help has examples, what it writes and the
+exit codes. Argument types reject bad values with a message naming what was expected; argparse
+turns that into exit code 2 before anything runs. The defaults for replications and seed come
+from ``sim.experiment.defaults``, the one place they are set. This module imports nothing heavy,
+so ``--help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+from collections.abc import Callable
+
+from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+
+PROG = "run_sim.py"
+"""Program name shown in help, messages and manifests (the documented way to run the tool)."""
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = """\
+exit codes:
+  0    success
+  2    bad input: a scenario file (YAML syntax, unknown key, value out of range, ...) or a
+       command-line value; the message names the file and the parameter path, and nothing
+       is written
+  130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
+
+RUN_WRITES = """\
+writes DIR/<scenario name>/:
+  summary.csv          one row per replication: KPIs, activity counts, costs (GBP)
+  summary_stats.csv    mean, 95% CI, sd and n of each headline KPI
+  outcomes.csv         people in each state at the horizon, per replication
+  timeseries.csv       people in each state every 7 days, per replication
+  resources.csv        utilisation and queues of agents, caseworkers, tracers, teams, beds
+  transitions.csv      moves between states by cause, per replication
+  occupancy.csv        person-days and visits per state, per replication
+  event_log.parquet    every person's state changes (only with --event-log)
+  *.png                plots (state flow, outcome spread, cumulative outcomes)
+  scenario.yaml        the fully resolved scenario (every parameter, overrides applied)
+  manifest.json        seed, replications, versions, git commit, timings, command line
+  .parts/              one file per finished replication (used by --resume)
+A folder still containing .incomplete was not finished; manifest.json is written last."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Argument types (each raises ArgumentTypeError, which argparse turns into exit code 2)
+# ----------------------------------------------------------------------------------------------
+
+
+def _int_at_least(low: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number ({what}), got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low} ({what}), got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be a positive number ({what}), got {text}")
+        return value
+
+    return parse
+
+
+def _target(text: str) -> tuple[str, float]:
+    kpi, sep, width = text.partition("=")
+    if not sep or not kpi.strip():
+        raise argparse.ArgumentTypeError(f"expected KPI=WIDTH, e.g. departed_voluntary=50, got {text!r}")
+    return kpi.strip(), _positive_float("half-width in the KPI's unit")(width)
+
+
+# ----------------------------------------------------------------------------------------------
+# The parser
+# ----------------------------------------------------------------------------------------------
+
+
+def _para(text: str) -> str:
+    return textwrap.fill(text, 90)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the hand-wrapped descriptions and epilogs; shows real defaults (not None/False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "%(default)" not in text and action.default not in (None, False, [], argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("replications")
+    g.add_argument(
+        "--replications",
+        "-n",
+        type=_int_at_least(1, "replications per scenario"),
+        default=DEFAULT_REPLICATIONS,
+        metavar="N",
+        help="replications per scenario (replication k uses random streams (seed, k))",
+    )
+    g.add_argument(
+        "--seed",
+        type=_int_at_least(0, "root seed"),
+        default=DEFAULT_SEED,
+        metavar="S",
+        help="root random seed",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse replications stored in DIR/<name>/.parts by an interrupted run with the same "
+        "scenario, seed and model code (others are discarded with a warning)",
+    )
+    g = p.add_argument_group("quick looks (recorded in manifest.json)")
+    g.add_argument(
+        "--horizon",
+        type=_positive_float("days"),
+        metavar="DAYS",
+        help="override horizon_days, e.g. 120",
+    )
+    g.add_argument(
+        "--cohort-size",
+        type=_int_at_least(0, "people"),
+        metavar="N",
+        help="override cohort.initial_size, e.g. 300",
+    )
+    g = p.add_argument_group("execution")
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_int_at_least(1, "worker processes"),
+        default=1,
+        metavar="W",
+        help="run replications on W local processes (results do not depend on W)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run replications on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers need this "
+        "package installed); 'local' starts a local cluster of W worker processes",
+    )
+    g = p.add_argument_group("output")
+    g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
+    g.add_argument("--event-log", action="store_true", help="also write event_log.parquet (large)")
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.dedent(
+            """\
+            Simulate how the Home Office makes and keeps contact with people who have no leave
+            to remain, for the policy variants described in scenario YAML files.
+
+            A scenario file states only what differs from its parent ('extends: baseline.yaml')
+            or from the documented defaults; 'describe' shows every parameter with its source."""
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} validate scenarios/*.yaml
+              {PROG} describe scenarios/remote_reporting.yaml
+              {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5
+              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml -w 4
+
+            Use '{PROG} COMMAND --help' for each command's options and outputs.
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        formatter_class=_Formatter,
+        help="run replications of one scenario and write its results",
+        description=_para(
+            "Run replications of one scenario, write its tables, plots and manifest, and "
+            "print the mean and 95% confidence interval of each headline KPI."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} run scenarios/baseline.yaml
+              {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5   (quick look)
+              {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big
+              {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big --resume
+
+            """
+        )
+        + RUN_WRITES
+        + "\n\n"
+        + EXIT_CODES,
+    )
+    run.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    _add_run_options(run)
+
+    cmp = sub.add_parser(
+        "compare",
+        formatter_class=_Formatter,
+        help="run several scenarios with common random numbers and compare them with the first",
+        description=_para(
+            "Run every scenario with the same seed and replication indices (common random "
+            "numbers, so differences are measured on paired replications), write each scenario's "
+            "folder as 'run' does, and compare each policy with the first file (the reference)."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml
+              {PROG} compare base.yaml a.yaml b.yaml -n 10 --workers 4 --out results/policies
+              {PROG} compare base.yaml a.yaml --target-halfwidth departed_voluntary=50 \\
+                  --target-halfwidth total_cost_gbp=100000 --max-replications 300
+
+            writes, in addition to each scenario's folder DIR/<scenario name>/ (see 'run --help'):
+              DIR/comparison.csv   scenario, kpi, mean, ci_low, ci_high, diff_vs_reference,
+                                   diff_ci_low, diff_ci_high (paired differences, 95% CI)
+              DIR/*.png            comparison plots (outcomes, cumulative outcomes, differences,
+                                   cost against outcomes)
+              DIR/comparison_manifest.json   written last
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    cmp.add_argument("reference", metavar="REFERENCE.yaml", help="the reference scenario")
+    cmp.add_argument("others", nargs="+", metavar="OTHER.yaml", help="scenarios to compare with it")
+    _add_run_options(cmp)
+    g = cmp.add_argument_group("adaptive replications")
+    g.add_argument(
+        "--target-halfwidth",
+        type=_target,
+        action="append",
+        default=[],
+        metavar="KPI=WIDTH",
+        help="keep adding batches of --replications until the 95%% CI half-width of the paired "
+        "difference from the reference is below WIDTH for this KPI (a summary.csv column) for "
+        "every policy; WIDTH is in the column's own unit (people, or GBP for costs); repeatable",
+    )
+    g.add_argument(
+        "--max-replications",
+        type=_int_at_least(2, "replications per scenario"),
+        metavar="N",
+        help=f"cap for --target-halfwidth (default {DEFAULT_MAX_REPLICATIONS})",
+    )
+
+    val = sub.add_parser(
+        "validate",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="check scenario files without running them",
+        description=_para(
+            "Load and check each scenario file (and the files it extends): YAML syntax, "
+            "known keys, types, ranges, distributions, shares summing to 1."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} validate scenarios/baseline.yaml
+              {PROG} validate scenarios/*.yaml
+
+            prints 'OK <file> (<name>)' for each good file and each problem (file: parameter path:
+            what is wrong; what is allowed) on stderr. Writes nothing.
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    val.add_argument("files", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+
+    desc = sub.add_parser(
+        "describe",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="print every parameter with its value, unit, source and the file that set it",
+        description=_para(
+            "Print the resolved scenario as a parameter table: value, unit, documented "
+            "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
+            "(the last file in the chain that sets a value is named). Values without it are the "
+            "documented defaults in sim/scenario/schema.py."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} describe scenarios/remote_reporting.yaml
+              {PROG} describe scenarios/baseline.yaml --markdown > docs/parameters.md
+
+            Writes nothing.
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    desc.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    desc.add_argument("--markdown", action="store_true", help="print a markdown table instead")
+    return parser
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CODES",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "PROG",
+    "RUN_WRITES",
+    "build_parser",
+]

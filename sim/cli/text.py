@@ -1,0 +1,99 @@
+"""Text the commands print around the result tables: headers, footers, adaptive replications.
+
+Pure functions from results to strings (the commands print them), kept apart so the wording
+analysts read is in one place and can be tested without running anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.analysis.kpis import kpi
+
+if TYPE_CHECKING:
+    from sim.experiment.run import ExperimentResult
+    from sim.scenario.schema import Scenario
+
+
+def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
+    out = []
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            out += flat_overrides(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}={value:g}" if isinstance(value, float) else f"{prefix}{key}={value}")
+    return out
+
+
+def header(scenario: Scenario, result: ExperimentResult, overrides: Mapping[str, Any]) -> str:
+    """One line naming what was run (replications, seed, horizon in days, cohort in people)."""
+    bits = [
+        f"{result.replications} replication{'s' if result.replications != 1 else ''}",
+        f"seed {result.runs[0].manifest['root_seed']}",
+        f"horizon {scenario.horizon_days:g} days",
+        f"cohort {scenario.cohort.initial_size:,}",
+    ]
+    text = f"{scenario.label} ({scenario.name}): " + ", ".join(bits)
+    if overrides:
+        text += "\noverrides: " + ", ".join(flat_overrides(overrides))
+    return text
+
+
+def footer(result: ExperimentResult, where: Path) -> str:
+    """Where the files are, how many replications ran or were resumed, wall time in seconds."""
+    ran = result.ran_this_time
+    resumed = result.replications * len(result.runs) - ran
+    how = result.executor if result.executor == "serial" else f"{result.executor}, {result.workers} workers"
+    text = f"Results in {where}{os.sep} ({ran} replication{'' if ran == 1 else 's'} run"
+    if resumed:
+        text += f", {resumed} resumed"
+    return text + f"; {result.wall_seconds:.1f} s; {how})"
+
+
+def _amount(x: float) -> str:
+    """A half-width for reading: whole numbers with separators from 100, else 3 significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def adaptive_text(adaptive: Mapping[str, Any], n: int) -> str:
+    """Whether each --target-halfwidth was met after ``n`` replications per policy, and by how much.
+
+    Half-widths are in the KPI's summary.csv unit (GBP for costs, not the £ million of the
+    tables), because that is the unit the targets are given in on the command line.
+    """
+    state = "all targets met" if adaptive["met"] else f"stopped at the cap of {adaptive['max_replications']}"
+    lines = [f"Adaptive replications: {state} after {n} replications per policy."]
+    for name, widths in adaptive["halfwidths"].items():
+        for column, width in widths.items():
+            target = adaptive["targets"][column]
+            unit = kpi(column).unit
+            mark = "ok" if width < target else "not met"
+            lines.append(
+                f"  {name}: {column} half-width {_amount(width)} {unit} "
+                f"(target {_amount(target)} {unit}) {mark}"
+            )
+    return "\n".join(lines)
+
+
+def comparison_intro(
+    reference: Scenario, result: ExperimentResult, seed: int, overrides: Mapping[str, Any]
+) -> str:
+    """What the comparison table shows, so it is read correctly when pasted on its own."""
+    lines = [
+        f"Comparison with {result.labels[reference.name]} ({reference.name}): {result.replications} "
+        f"paired replications per policy, seed {seed} (common random numbers)"
+    ]
+    if overrides:
+        lines.append("overrides: " + ", ".join(flat_overrides(overrides)))
+    lines.append(
+        "Reference row: means per replication. Other rows: paired difference from the reference;"
+        " * = its 95% CI excludes 0. Means and CIs of every KPI: comparison.csv"
+    )
+    return "\n".join(lines)
+
+
+__all__ = ["adaptive_text", "comparison_intro", "flat_overrides", "footer", "header"]
