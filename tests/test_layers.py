@@ -17,15 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "sim"
 
 LAYERS: dict[str, int] = {"scenario": 0, "model": 1, "analysis": 2, "experiment": 3, "cli": 4, "docs": 4}
 """Layer of each top-level part of ``sim`` (a package or, for docs, a module)."""
-
-MODEL_REFACTOR = pytest.mark.xfail(strict=False, reason="sim/model parts refactor in progress")
 
 
 @dataclass(frozen=True)
@@ -262,13 +258,11 @@ def test_no_import_cycles_outside_model() -> None:
     assert found == [], "\n".join(" -> ".join(c) for c in found)
 
 
-@MODEL_REFACTOR
 def test_no_import_cycles_within_model() -> None:
     found = [c for c in cycles(graph(all_imports())) if all(in_model(m) for m in c)]
     assert found == [], "\n".join(" -> ".join(c) for c in found)
 
 
-@MODEL_REFACTOR
 def test_processes_do_not_import_the_model_or_its_results() -> None:
     forbidden = {"sim.model.model", "sim.model.results"}
     found = [

@@ -26,7 +26,7 @@ SUPPORTED = ("4.1",)
 def events_scheduled(env: simpy.Environment) -> int:
     """How many events ``env`` has scheduled so far (call once, after the run: it consumes a
     number from SimPy's counter)."""
-    return int(next(env._eid))  # type: ignore[attr-defined]
+    return int(next(env._eid))
 
 
 def drop_pending(env: simpy.Environment) -> int:
@@ -34,9 +34,9 @@ def drop_pending(env: simpy.Environment) -> int:
 
     Only for an environment that will never run again.
     """
-    queue = env._queue  # type: ignore[attr-defined]
+    queue = env._queue
     for *_, event in queue:
-        event.callbacks = None
+        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks a processed event
     n = len(queue)
     queue.clear()
     return n

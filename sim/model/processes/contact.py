@@ -139,7 +139,7 @@ def plan_contact(s: Scenario, streams: Streams, cohort: Cohort) -> ContactPlan:
 
     def emit(
         who: np.ndarray,
-        order: np.ndarray,
+        order: np.ndarray | int,
         kind: int | np.ndarray,
         wait: np.ndarray,
         channel: int | np.ndarray,
