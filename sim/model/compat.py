@@ -2,7 +2,11 @@
 pyproject.toml (``simpy>=4.1,<4.2``).
 
 The model uses SimPy's public API (``Environment``, ``Event``, ``Timeout``, ``Process``) everywhere
-else. Two things need its internals, both after a run has finished:
+else. Three things need its internals:
+
+* starting a process at a future time with one event (:func:`start_at`): SimPy's own way takes
+  two (a timeout to wake whoever starts it, then the process's ``Initialize`` event), and every
+  person of a cohort of 120,545 starts this way, so it saves 120,545 events a replication;
 
 * the number of events scheduled, a performance figure (SimPy numbers events with a private
   counter, ``Environment._eid``);
@@ -17,10 +21,38 @@ If a SimPy release renames these, this module is the only one to change, and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
+from typing import Any
+
 import simpy
 
 SUPPORTED = ("4.1",)
 """SimPy minor versions this module was written against."""
+
+
+def start_at(
+    env: simpy.Environment,
+    generator: Generator[simpy.Event, Any, Any],
+    delay: float,
+    before: Callable[[simpy.Event], None] | None = None,
+) -> simpy.Process:
+    """A process whose generator starts ``delay`` days from now, woken by a single timeout.
+
+    ``before(event)``, if given, runs at that time just before the generator starts (e.g. to
+    record the person's entry). The process behaves as one made by ``env.process``: it can be
+    waited for, and its value is the generator's return value. Built like ``Process.__init__``
+    (SimPy 4.1), with a ``Timeout`` in place of the ``Initialize`` event as the first target.
+    """
+    proc = simpy.Process.__new__(simpy.Process)
+    proc.env = env
+    proc.callbacks = []
+    proc._generator = generator
+    target = env.timeout(delay)
+    if before is not None:
+        target.callbacks.append(before)
+    target.callbacks.append(proc._resume)
+    proc._target = target
+    return proc
 
 
 def events_scheduled(env: simpy.Environment) -> int:
@@ -42,4 +74,4 @@ def drop_pending(env: simpy.Environment) -> int:
     return n
 
 
-__all__ = ["SUPPORTED", "drop_pending", "events_scheduled"]
+__all__ = ["SUPPORTED", "drop_pending", "events_scheduled", "start_at"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Generator
-from functools import partial
 from typing import Any
 
 import simpy
@@ -86,33 +85,29 @@ class Model:
         self.events = 0
 
     # -- processes -------------------------------------------------------------------------------
-    def arrivals(self) -> Generator[simpy.Event, Any, None]:
-        """Each person enters the pool at their entry time and contact management starts.
+    def arrive(self, i: int) -> None:
+        """Schedule the entry of the ``i``-th person (in entry order) into the pool.
 
-        The pool's process runs as the person's SimPy process itself (no wrapper generator: most
-        people never leave the pool, and their events are most of a run's); the rest of a
-        person's life, if they leave the pool, continues in :meth:`person_process`.
+        One event per person: at their entry time the entry is recorded, the next person's entry
+        is scheduled, and the person's contact-management process starts. That process runs as
+        the person's SimPy process itself (no wrapper generator: most people never leave the
+        pool, and their events are most of a run's); it hands over to :meth:`after_pool` when the
+        person leaves the pool.
         """
-        env = self.env
-        enter = self.rec.enter
-        contact = self.contact.process
-        for p in self.cohort.people:
-            if p.entry > env.now:
-                yield env.timeout(p.entry - env.now)
-            self.people.append(p)
-            enter(p, env.now)
-            env.process(contact(p)).callbacks.append(partial(self._left_pool, p))
-
-    def _left_pool(self, p: Person, done: simpy.Event) -> None:
-        """Callback when a person's contact-management process ends: carry on if they moved."""
-        if done.value is Outcome.DORMANT:
+        people = self.cohort.people
+        if i >= len(people):
             return
-        if p.state == State.POOL:
-            raise InvariantError("contact management returned without a change of state")
-        if p.state < State.DEPARTED_VOLUNTARY:
-            self.env.process(self.person_process(p))
+        p = people[i]
+        env = self.env
 
-    def person_process(self, p: Person) -> Generator[simpy.Event, Any, None]:
+        def entered(_: simpy.Event) -> None:
+            self.people.append(p)
+            self.rec.enter(p, env.now)
+            self.arrive(i + 1)
+
+        compat.start_at(env, self.contact.process(p, self.after_pool), p.entry - env.now, entered)
+
+    def after_pool(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """A person's life after the pool: hand control to the process of their state, in turn."""
         processes = self.processes
         visits = self.rec.visits
@@ -121,9 +116,10 @@ class Model:
             entries = visits[state]
             outcome = yield from processes[state](p)
             if outcome is Outcome.DORMANT:
-                return
+                return outcome
             if outcome is Outcome.MOVED and p.state == state and visits[state] == entries:
                 raise InvariantError(f"process for {State(state).label} returned without a change")
+        return Outcome.MOVED
 
     def snapshots(self, every: float = SNAPSHOT_DAYS) -> Generator[simpy.Event, Any, None]:
         horizon = self.scenario.horizon_days
@@ -137,7 +133,7 @@ class Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
         self.env.process(self.snapshots())
-        self.env.process(self.arrivals())
+        self.arrive(0)
         # Hundreds of thousands of live generators make the cyclic GC rescan the heap over and
         # over (measured: ~37% of a full-cohort run). Collect rarely during the run instead.
         thresholds = gc.get_threshold()

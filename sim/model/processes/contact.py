@@ -28,7 +28,7 @@ attempts per round or changes the channel mix.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,8 @@ from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Scenario
 PHONE = CONTACT_CHANNELS.index("phone")
 MINUTES_PER_DAY = 24 * 60
 CONTACT_CAUSES = tuple(f"contact_{ch}" for ch in CONTACT_CHANNELS)
+Continuation = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
+"""A person's life after the pool, run by the contact process when they leave it."""
 ROUND_BITS = 16
 """Draw index of attempt k of round r: ``(r << ROUND_BITS) | k`` (attempts per round < 65,536)."""
 
@@ -303,30 +305,38 @@ class Contact:
             ContactTally([0] * len(CONTACT_CHANNELS)),
         )
 
-    def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
-        """POOL state: play the person's planned steps until contact, closure or dormancy."""
+    def process(self, p: Person, then: Continuation | None = None) -> Generator[simpy.Event, Any, Outcome]:
+        """POOL state: play the person's planned steps until contact, closure or dormancy.
+
+        ``then`` is what the person does after leaving the pool (the model passes its dispatcher):
+        running it from here, rather than running this process under a wrapper, spares the events
+        of most people (who never leave the pool) a second generator to pass through.
+        """
         plan = self.plan
         env = self.core.env
         horizon = self.core.horizon
         attempts = self.tally.attempts
-        kinds, waits, oks = plan.kind, plan.wait, plan.ok
+        kinds, waits, oks, call_days = plan.kind, plan.wait, plan.ok, plan.call_days
+        progress_step, progress_time = self.progress_step, self.progress_time
+        book = self.agents.book
         pid = p.pid
         busy_until = env.now  # end of the call still running, if any
+        moved = False
         for i in range(plan.first[pid], plan.first[pid + 1]):
             now = env.now
             start = busy_until if busy_until > now else now
-            self.progress_step[pid] = i
-            self.progress_time[pid] = start
+            progress_step[pid] = i
+            progress_time[pid] = start
             delay = start - now + waits[i]
             if delay > 0:
                 yield env.timeout(delay)
-            self.progress_step[pid] = i + 1
+            progress_step[pid] = i + 1
             kind = kinds[i]
             if kind == CALL:
                 # the call is queued for an agent and its start and end known now (FCFS, no
                 # reneging); it counts (and costs) if it starts before the horizon
-                begin, end = self.agents.book(plan.call_days[i])
-                if math.isinf(end):
+                begin, end = book(call_days[i])
+                if end == math.inf:
                     return Outcome.DORMANT  # no agents: the call never happens
                 if begin <= horizon:
                     attempts[PHONE] += 1
@@ -334,19 +344,26 @@ class Contact:
                 if oks[i]:
                     yield env.timeout(end - env.now)
                     self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])
-                    return Outcome.MOVED
+                    moved = True
+                    break
             elif kind == WRITTEN:
                 ch = plan.channel[i]
                 attempts[ch] += 1
                 self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
-                return Outcome.MOVED
+                moved = True
+                break
             elif kind == CHECK:
                 self.tally.enrichment_checks += 1
                 p.quality = plan.quality[i]
                 if oks[i]:
                     self.core.move(p, State.CLOSED_ALREADY_DEPARTED, "data_match_departure_evidence")
-                    return Outcome.MOVED
-        return Outcome.DORMANT
+                    moved = True
+                    break
+        if not moved:
+            return Outcome.DORMANT
+        if then is not None:
+            return (yield from then(p))
+        return Outcome.MOVED
 
     def settle(self, horizon: float) -> None:
         """Count the failed written attempts made before the horizon (after the run)."""
