@@ -12,7 +12,7 @@ import pytest
 import sim.experiment as experiment
 from sim import cli
 from sim.analysis import tables
-from sim.experiment import assemble, files, output, parts
+from sim.experiment import assemble, files, output
 from sim.experiment import run as run_module
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
@@ -90,29 +90,6 @@ def test_begin_and_finish_folder(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [".incomplete", ".parts", "notes.txt"]
     files.finish_folder(folder, {"files": []})
     assert output.is_complete(folder)
-
-
-def test_part_store_round_trip_and_key_checks(tmp_path: Path) -> None:
-    s = small()
-    result = run_replication(s, 0, 1)
-    store = parts.PartStore(tmp_path, "key-a")
-    assert store.open(resume=True) is None
-    store.write(0, result)
-    assert store.existing() == [0]
-    back = store.read(0)
-    assert isinstance(back, ReplicationResult) and back.summary == result.summary
-    assert store.read(1) is None
-    # a part claimed by another run's key is not used
-    assert parts.PartStore(tmp_path, "key-b").read(0) is None
-    # resuming with the same key keeps the parts; with another key discards them with a reason
-    assert parts.PartStore(tmp_path, "key-a").open(resume=True) is None
-    assert store.existing() == [0]
-    why = parts.PartStore(tmp_path, "key-b").open(resume=True)
-    assert why is not None and "starting over" in why
-    assert store.existing() == []
-    # a corrupt part is treated as missing
-    store.path(3).write_bytes(b"not a pickle")
-    assert store.read(3) is None
 
 
 def test_summary_frame_orders_rows_and_columns() -> None:

@@ -40,7 +40,7 @@ from sim.experiment import output
 from sim.experiment.assemble import assemble, read_timeseries
 from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, finish_folder, remove, write_csv, write_plots, write_text
+from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import git_state, package_version, run_key
 from sim.experiment.runners import Runner, make_runner
@@ -176,7 +176,7 @@ def _prepare(
     folder = out / scenario.name
     begin_folder(folder)
     info = {"scenario": scenario.name, "root_seed": root_seed, "keep_log": keep_log}
-    store = PartStore(folder, run_key(scenario, root_seed, keep_log), info)
+    store = PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info)
     why = store.open(resume)
     if why:
         notify(f"warning: {scenario.name}: {why}")
@@ -185,7 +185,7 @@ def _prepare(
         for k in store.existing():
             result = store.read(k)
             if result is None:
-                remove(store.path(k))  # unreadable or foreign: run it again
+                store.discard(k)  # unreadable or foreign: run it again
             else:
                 run.summaries[k] = dict(result.summary)
     return run
