@@ -114,7 +114,12 @@ class ReversedRunner(experiment.SerialRunner):
     name = "reversed"
 
     def results(
-        self, calls: Iterable[tuple[int, int]], payloads: Sequence[str], root_seed: int, keep_log: bool
+        self,
+        calls: Iterable[tuple[int, int]],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: object = None,
     ) -> Iterator[tuple[tuple[int, int], ReplicationResult]]:
         for call in reversed(list(calls)):
             yield call, experiment.run_one(payloads[call[0]], call[1], root_seed, keep_log)

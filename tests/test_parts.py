@@ -291,7 +291,12 @@ class InterruptedRunner(SerialRunner):
         self.stop_after = stop_after
 
     def results(
-        self, calls: Iterable[tuple[int, int]], payloads: Sequence[str], root_seed: int, keep_log: bool
+        self,
+        calls: Iterable[tuple[int, int]],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: object = None,
     ) -> Iterator[tuple[tuple[int, int], ReplicationResult]]:
         for i, call in enumerate(calls):
             if i == self.stop_after:

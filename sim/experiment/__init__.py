@@ -37,7 +37,15 @@ if TYPE_CHECKING:
         run_experiment,
         target_kpis,
     )
-    from sim.experiment.runners import DaskRunner, ProcessRunner, Runner, SerialRunner, make_runner
+    from sim.experiment.runners import (
+        MAX_RETRIES,
+        DaskRunner,
+        ProcessRunner,
+        Runner,
+        SerialRunner,
+        WorkerLostError,
+        make_runner,
+    )
     from sim.experiment.worker import ReplicationFn, run_one
 
 _LAZY: dict[str, str] = {
@@ -55,6 +63,8 @@ _LAZY: dict[str, str] = {
     "paired_halfwidths": "run",
     "run_experiment": "run",
     "target_kpis": "run",
+    "MAX_RETRIES": "runners",
+    "WorkerLostError": "runners",
     "DaskRunner": "runners",
     "ProcessRunner": "runners",
     "Runner": "runners",
@@ -83,6 +93,7 @@ __all__ = [
     "DEFAULT_MAX_REPLICATIONS",
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
+    "MAX_RETRIES",
     "PARTS_DIR",
     "DaskRunner",
     "ExperimentError",
@@ -94,6 +105,7 @@ __all__ = [
     "Runner",
     "ScenarioRun",
     "SerialRunner",
+    "WorkerLostError",
     "display_labels",
     "git_state",
     "is_complete",

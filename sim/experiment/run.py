@@ -198,6 +198,7 @@ def _execute(
     root_seed: int,
     keep_log: bool,
     progress: ProgressCallback,
+    notify: MessageCallback,
 ) -> None:
     """Run every replication in ``range(n)`` not yet stored, storing each as it arrives."""
     payloads = [r.scenario.model_dump_json() for r in runs]
@@ -205,7 +206,7 @@ def _execute(
     total = n * len(runs)
     done = total - len(calls)
     progress(done, total)
-    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log):
+    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log, notify=notify):
         run = runs[i]
         run.store.write(k, result)
         run.summaries[k] = dict(result.summary)
@@ -312,8 +313,10 @@ def run_experiment(
     replication: batches of ``replications`` are added until every paired-difference half-width
     is below its target or ``max_replications`` is reached.
 
-    Raises ExperimentError, before writing anything, for a request that cannot be carried out.
-    Any other exception is a bug; folders then keep their ``.incomplete`` marker and no manifest.
+    Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
+    WorkerLostError when a replication keeps killing its worker process (finished replications
+    stay stored for ``resume``). Any other exception is a bug. After either of the last two the
+    folders keep their ``.incomplete`` marker and have no manifest.
     """
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -334,7 +337,7 @@ def run_experiment(
             begin_folder(out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE,))
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
-            _execute(runner, runs, n, root_seed, keep_log, progress)
+            _execute(runner, runs, n, root_seed, keep_log, progress, notify)
             if not targets:
                 break
             met = _targets_met(runs, n, targets)
