@@ -176,27 +176,27 @@ def _read_table(path: Path, spec: Mapping[str, Any]) -> pd.DataFrame:
 
     columns = spec["columns"]
     names = [c["name"] for c in columns]
-    table = pq.read_table(path)
+    table = pq.ParquetFile(path).read()
     if table.column_names != names or table.num_rows != spec["rows"]:
         raise PartError(f"{path.name}: columns or rows differ from {PART_META}")
-    data: dict[str, Any] = {}
-    for column, chunks in zip(columns, table.columns, strict=True):
-        arrow_type = chunks.type
+    for field in table.schema:
+        arrow_type = field.type
         if pa.types.is_dictionary(arrow_type):
             if not (_plain_arrow_type(arrow_type.value_type) and pa.types.is_integer(arrow_type.index_type)):
-                raise PartError(f"{path.name}: unexpected type {arrow_type}")
+                raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
         elif not _plain_arrow_type(arrow_type):
-            raise PartError(f"{path.name}: unexpected type {arrow_type}")
-        dtype = dtype_from_spec(column["dtype"])
-        values = chunks.to_pandas()
+            raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
+    frame = table.to_pandas(ignore_metadata=True)  # dtypes come from part.json, not the file
+    for column in columns:
+        name, dtype = column["name"], dtype_from_spec(column["dtype"])
+        values = frame[name]
         if isinstance(dtype, pd.CategoricalDtype):
             if not pd.Index(values.dropna().unique()).isin(dtype.categories).all():
-                raise PartError(f"{path.name}: {column['name']} holds values outside its categories")
-            rebuilt = pd.Series(pd.Categorical(values, dtype=dtype), name=column["name"])
-        else:
-            rebuilt = values if values.dtype == dtype else values.astype(dtype)
-        data[column["name"]] = rebuilt.reset_index(drop=True)
-    return pd.DataFrame(data, columns=names) if data else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+                raise PartError(f"{path.name}: {name} holds values outside its categories")
+            frame[name] = pd.Categorical(values, dtype=dtype)
+        elif values.dtype != dtype:
+            frame[name] = values.astype(dtype)
+    return frame
 
 
 def _number(value: Any) -> int | float:

@@ -35,7 +35,7 @@ from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPo
 from concurrent.futures.process import BrokenProcessPool
 
 from sim.experiment.errors import ExperimentError
-from sim.experiment.worker import ReplicationFn, run_one
+from sim.experiment.worker import ReplicationFn, run_one, start_pool_worker, warm_up
 from sim.model.results import ReplicationResult
 
 Call = tuple[int, int]
@@ -114,7 +114,16 @@ class ProcessRunner:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        """A pool whose workers start now (a pool starts a process per submission, up to
+        ``workers``), importing the model while the caller prepares its folders."""
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_pool_worker,
+        )
+        for _ in range(self.workers):
+            pool.submit(warm_up)
+        return pool
 
     def results(
         self,

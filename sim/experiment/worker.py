@@ -8,7 +8,9 @@ starts as fast as the model allows.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import os
 from collections.abc import Callable
 
 from sim.model.results import ReplicationResult, run_replication
@@ -37,4 +39,21 @@ def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log
     return run_replication(scenario, replication, root_seed, keep_log=keep_log)
 
 
-__all__ = ["ReplicationFn", "run_one"]
+def start_pool_worker() -> None:
+    """Initializer of local pool workers: skip interpreter teardown when the pool shuts down.
+
+    By the time a pool worker's interpreter exits, multiprocessing has already sent every result
+    back (through a pipe written synchronously) and run its own exit handlers; what remains is
+    freeing every object of numpy, pandas and the model one by one, about 0.4 s per worker while
+    the parent waits in ``shutdown``. ``os._exit`` at the first exit handler skips that. Exit
+    handlers registered later (run first) still run.
+    """
+    atexit.register(os._exit, 0)
+
+
+def warm_up() -> None:
+    """Does nothing: submitting it makes a pool start a worker process at once, and unpickling it
+    imports this module (the model), so workers start while the parent is still preparing."""
+
+
+__all__ = ["ReplicationFn", "run_one", "start_pool_worker", "warm_up"]
