@@ -54,11 +54,6 @@ MessageCallback = Callable[[str], None]
 """Called with a notice for the user (e.g. stored replications discarded)."""
 
 
-# ----------------------------------------------------------------------------------------------
-# Running
-# ----------------------------------------------------------------------------------------------
-
-
 @dataclass
 class ScenarioRun:
     """One scenario's folder, its stored replications and, once finished, its tables."""
