@@ -100,7 +100,7 @@ def memory(path: Path, seed: int) -> dict[str, float]:
 
 def parallel(path: Path, reps: int, seed: int) -> dict[str, float]:
     """Wall time of ``reps`` replications per executor, start-up and shutdown included."""
-    from sim.experiment.run import make_runner  # the executors the CLI uses
+    from sim.experiment import make_runner  # the executors the CLI uses
 
     payload = [load_scenario(path).model_dump_json()]
     out: dict[str, float] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -261,7 +262,7 @@ def test_resume_runs_only_missing_replications(
     folder = out / "t"
     first = read_bytes(folder)
     # an interrupted run: one replication and the final files missing
-    (folder / ".parts" / "rep_000002.pkl").unlink()
+    shutil.rmtree(folder / ".parts" / "rep_000002")
     for name in ("summary.csv", "timeseries.csv", "manifest.json"):
         (folder / name).unlink()
     assert cli.main([*args, "--resume"]) == 0

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim.experiment as experiment
 from sim.cli import parser as cli  # the CLI parser takes its defaults from sim.experiment
-from sim.experiment import output
-from sim.experiment import run as experiment
+from sim.experiment import assemble, files, output
+from sim.experiment import run as run_module
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
 
@@ -62,13 +63,13 @@ def test_cli_defaults_match_library_defaults() -> None:
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "a.csv"
-    output.write_text(target, "old\n")
-    with pytest.raises(RuntimeError), output.atomic_open(target) as fh:
+    files.write_text(target, "old\n")
+    with pytest.raises(RuntimeError), files.atomic_open(target) as fh:
         fh.write("half a fi")
         raise RuntimeError("crash")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
-    output.write_text(target, "new\n")
+    files.write_text(target, "new\n")
     assert target.read_text() == "new\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
 
@@ -82,41 +83,18 @@ def test_begin_and_finish_folder(tmp_path: Path) -> None:
     (folder / ".parts").mkdir()
     (folder / "manifest.json").write_text(json.dumps({"files": ["summary.csv", "old_plot.png"]}))
     assert output.is_complete(folder)
-    output.begin_folder(folder)
+    files.begin_folder(folder)
     assert not output.is_complete(folder)
     assert (folder / ".incomplete").exists() and (folder / ".parts").is_dir()
     assert sorted(p.name for p in folder.iterdir()) == [".incomplete", ".parts", "notes.txt"]
-    output.finish_folder(folder, {"files": []})
+    files.finish_folder(folder, {"files": []})
     assert output.is_complete(folder)
-
-
-def test_part_store_round_trip_and_key_checks(tmp_path: Path) -> None:
-    s = small()
-    result = run_replication(s, 0, 1)
-    store = output.PartStore(tmp_path, "key-a")
-    assert store.open(resume=True) is None
-    store.write(0, result)
-    assert store.existing() == [0]
-    back = store.read(0)
-    assert isinstance(back, ReplicationResult) and back.summary == result.summary
-    assert store.read(1) is None
-    # a part claimed by another run's key is not used
-    assert output.PartStore(tmp_path, "key-b").read(0) is None
-    # resuming with the same key keeps the parts; with another key discards them with a reason
-    assert output.PartStore(tmp_path, "key-a").open(resume=True) is None
-    assert store.existing() == [0]
-    why = output.PartStore(tmp_path, "key-b").open(resume=True)
-    assert why is not None and "starting over" in why
-    assert store.existing() == []
-    # a corrupt part is treated as missing
-    store.path(3).write_bytes(b"not a pickle")
-    assert store.read(3) is None
 
 
 def test_summary_frame_orders_rows_and_columns() -> None:
     rows = [run_replication(small(), k, 3).summary for k in (2, 0, 1)]
     rows[0] = {"extra": 1, **rows[0]}
-    frame = output.summary_frame(rows)
+    frame = assemble.summary_frame(rows)
     assert frame["replication"].tolist() == [0, 1, 2]
     assert list(frame.columns[:3]) == ["replication", "seed", "cohort_size"]
     assert frame.columns[-1] == "extra"
@@ -135,7 +113,12 @@ class ReversedRunner(experiment.SerialRunner):
     name = "reversed"
 
     def results(
-        self, calls: Iterable[tuple[int, int]], payloads: Sequence[str], root_seed: int, keep_log: bool
+        self,
+        calls: Iterable[tuple[int, int]],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: object = None,
     ) -> Iterator[tuple[tuple[int, int], ReplicationResult]]:
         for call in reversed(list(calls)):
             yield call, experiment.run_one(payloads[call[0]], call[1], root_seed, keep_log)
@@ -147,7 +130,7 @@ def test_output_does_not_depend_on_completion_order(
     scenarios = [small("a"), small("b", contact={"agents": 60})]
     kw = {"replications": 3, "root_seed": 4, "plots": False, "compare_mode": True}
     first = experiment.run_experiment(scenarios, tmp_path / "serial", **kw)
-    monkeypatch.setattr(experiment, "make_runner", lambda workers, scheduler: ReversedRunner())
+    monkeypatch.setattr(run_module, "make_runner", lambda workers, scheduler: ReversedRunner())
     second = experiment.run_experiment(scenarios, tmp_path / "reversed", **kw)
     assert second.executor == "reversed" and first.executor == "serial"
     for name in ("a", "b"):

@@ -6,7 +6,8 @@
     python run_sim.py describe SCENARIO.yaml [--markdown]
 
 Exit codes: 0 success; 2 bad input (a scenario file or a command-line value), reported on stderr
-without a traceback and before anything is written; 130 interrupted (finished replications are
+without a traceback and before anything is written; 3 a replication kept killing its worker
+process (finished replications are kept for ``--resume``); 130 interrupted (finished replications are
 kept for ``--resume``). Any other failure is a bug and shows a traceback.
 
 ``parser`` builds the argument parser and its help, ``commands`` runs each command, ``progress``

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from sim.cli.parser import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, PROG, build_parser
+from sim.cli.parser import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_WORKER_LOST, PROG, build_parser
 from sim.cli.progress import Progress
 from sim.cli.text import adaptive_text, comparison_intro, flat_overrides, footer, header
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
@@ -118,6 +118,7 @@ def _execute(
 ) -> ExperimentResult | int:
     from sim.experiment.output import PARTS_DIR
     from sim.experiment.run import ExperimentError, run_experiment
+    from sim.experiment.runners import WorkerLostError
 
     targets = dict(getattr(args, "target_halfwidth", []) or [])
     progress = Progress(args.quiet, "replications")
@@ -142,6 +143,10 @@ def _execute(
         )
     except ExperimentError as exc:
         return _error(str(exc))
+    except WorkerLostError as exc:
+        progress.close()
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_WORKER_LOST
     except KeyboardInterrupt:
         progress.close()
         kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
@@ -256,7 +261,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``) and return the exit code:
-    0 success, 2 bad input, 130 interrupted (``parser.EXIT_CODES``)."""
+    0 success, 2 bad input, 3 a worker lost repeatedly, 130 interrupted (``parser.EXIT_CODES``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -20,6 +20,7 @@ PROG = "run_sim.py"
 """Program name shown in help, messages and manifests (the documented way to run the tool)."""
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_WORKER_LOST = 3
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = """\
@@ -28,6 +29,9 @@ exit codes:
   2    bad input: a scenario file (YAML syntax, unknown key, value out of range, ...) or a
        command-line value; the message names the file and the parameter path, and nothing
        is written
+  3    a replication kept killing its worker process (out of memory, or killed); finished
+       replications are kept, re-run the same command with --resume (e.g. with fewer
+       --workers)
   130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
 
 RUN_WRITES = """\

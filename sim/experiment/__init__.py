@@ -1,0 +1,120 @@
+"""Running experiments: many replications of scenarios, stored, assembled and documented.
+
+Modules, bottom to top:
+
+* ``output``: the layout of a results folder (file names) and ``is_complete``;
+* ``files``: atomic writes and the ``.incomplete`` marker;
+* ``worker``: ``run_one``, the function every executor runs (imports only the model);
+* ``parts``: the per-replication part store behind ``--resume``;
+* ``assemble``: the final tables from the parts, in replication order;
+* ``runners``: serial, process-pool and Dask executors;
+* ``provenance``: run keys, code hash, git commit, package version;
+* ``run``: ``run_experiment``, which ties them together.
+
+The public names are re-exported here but imported on first use (PEP 562): a worker process
+unpickling ``sim.experiment.worker.run_one`` imports this package first, and must not pay for
+pandas-heavy assembly, pyarrow or the analysis code it never uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.experiment.errors import ExperimentError
+
+if TYPE_CHECKING:
+    from sim.experiment.output import PARTS_DIR, is_complete
+    from sim.experiment.provenance import git_state, model_code_hash, package_version, run_key
+    from sim.experiment.run import (
+        ExperimentResult,
+        MessageCallback,
+        ProgressCallback,
+        ScenarioRun,
+        display_labels,
+        paired_halfwidths,
+        run_experiment,
+        target_kpis,
+    )
+    from sim.experiment.runners import (
+        MAX_RETRIES,
+        DaskRunner,
+        ProcessRunner,
+        Runner,
+        SerialRunner,
+        WorkerLostError,
+        make_runner,
+    )
+    from sim.experiment.worker import ReplicationFn, run_one
+
+_LAZY: dict[str, str] = {
+    "PARTS_DIR": "output",
+    "is_complete": "output",
+    "git_state": "provenance",
+    "model_code_hash": "provenance",
+    "package_version": "provenance",
+    "run_key": "provenance",
+    "ExperimentResult": "run",
+    "MessageCallback": "run",
+    "ProgressCallback": "run",
+    "ScenarioRun": "run",
+    "display_labels": "run",
+    "paired_halfwidths": "run",
+    "run_experiment": "run",
+    "target_kpis": "run",
+    "MAX_RETRIES": "runners",
+    "WorkerLostError": "runners",
+    "DaskRunner": "runners",
+    "ProcessRunner": "runners",
+    "Runner": "runners",
+    "SerialRunner": "runners",
+    "make_runner": "runners",
+    "ReplicationFn": "worker",
+    "run_one": "worker",
+}
+"""Public name -> the module of this package that defines it."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = [
+    "DEFAULT_MAX_REPLICATIONS",
+    "DEFAULT_REPLICATIONS",
+    "DEFAULT_SEED",
+    "MAX_RETRIES",
+    "PARTS_DIR",
+    "DaskRunner",
+    "ExperimentError",
+    "ExperimentResult",
+    "MessageCallback",
+    "ProcessRunner",
+    "ProgressCallback",
+    "ReplicationFn",
+    "Runner",
+    "ScenarioRun",
+    "SerialRunner",
+    "WorkerLostError",
+    "display_labels",
+    "git_state",
+    "is_complete",
+    "make_runner",
+    "model_code_hash",
+    "package_version",
+    "paired_halfwidths",
+    "run_experiment",
+    "run_key",
+    "run_one",
+    "target_kpis",
+]

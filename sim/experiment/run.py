@@ -2,12 +2,12 @@
 
 ``run_experiment`` is what ``run_sim.py run`` and ``run_sim.py compare`` call. It
 
-1. checks the output location and opens the executor (in-process, a process pool, or a Dask
-   cluster) before anything is written, so bad input leaves the output folder untouched;
+1. checks the request and the output location and opens the executor (in-process, a process pool,
+   or a Dask cluster) before anything is written, so bad input leaves the output folder untouched;
 2. marks each scenario folder incomplete and opens its part store (``.parts``), reusing finished
    replications with ``resume`` when they belong to the same resolved scenario, seed and model;
-3. runs the missing replications, writing each result to its part file as soon as it arrives
-   (memory does not grow with the number of replications);
+3. runs the missing replications, storing each result as soon as it arrives (memory does not
+   grow with the number of replications);
 4. optionally adds batches of replications until the paired-difference confidence intervals of
    chosen KPIs are narrow enough (adaptive mode, comparisons only);
 5. assembles the final tables from the parts in replication order, so the output is the same
@@ -22,22 +22,13 @@ Nothing here prints: progress and notices go to the callbacks the caller passes.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import functools
-import hashlib
-import importlib.metadata
-import json
-import logging
 import math
-import multiprocessing
 import platform
 import shlex
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,287 +37,21 @@ from typing import Any
 import pandas as pd
 
 from sim.experiment import output
+from sim.experiment.assemble import assemble, read_timeseries
 from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
-from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult, run_replication
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
+from sim.experiment.parts import PartStore
+from sim.experiment.provenance import git_state, package_version, run_key
+from sim.experiment.runners import Runner, make_runner
+from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.loading import scenario_to_yaml
 from sim.scenario.schema import Scenario
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-"""The ``sim`` package folder."""
-MODEL_CODE = ("model", "scenario")
-"""Sub-packages of ``sim`` whose source decides a replication's result: hashed into the run key,
-so stored replications are never reused after any of their files changes (an include list: a new
-module in either package is covered without anyone remembering to add it)."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (replications done, replications planned) as results arrive."""
 MessageCallback = Callable[[str], None]
 """Called with a notice for the user (e.g. stored replications discarded)."""
-
-
-class ExperimentError(Exception):
-    """A problem with the request found before anything was written (bad output path, unreachable
-    scheduler, inconsistent options): the user's to fix, not a bug."""
-
-
-# ----------------------------------------------------------------------------------------------
-# One replication (the function every executor runs)
-# ----------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=16)
-def _scenario_from_json(text: str) -> Scenario:
-    return Scenario.model_validate_json(text)
-
-
-def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool) -> ReplicationResult:
-    """Run one replication; ``scenario`` may be a Scenario or its JSON (``model_dump_json``).
-
-    A top-level function of an importable module, so process pools using ``spawn`` and Dask
-    workers can find it. Every executor (including the serial one) passes the JSON, so they all
-    run exactly the same code path.
-    """
-    if isinstance(scenario, str):
-        scenario = _scenario_from_json(scenario)
-    return run_replication(scenario, replication, root_seed, keep_log=keep_log)
-
-
-# ----------------------------------------------------------------------------------------------
-# Identity of a run (for resuming)
-# ----------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)
-def model_code_hash() -> str:
-    """SHA-256 of the model's source files, so parts from changed model code are never reused."""
-    h = hashlib.sha256()
-    files = sorted(p for sub in MODEL_CODE for p in (PACKAGE_DIR / sub).rglob("*") if p.is_file())
-    for path in files:
-        if path.suffix not in (".py", ".yaml", ".json"):
-            continue
-        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def run_key(scenario: Scenario, root_seed: int, keep_log: bool) -> str:
-    """Everything a replication's result depends on, hashed: the resolved scenario (without its
-    title and description), the root seed, whether the event log is kept, and the model code."""
-    payload = {
-        "scenario": scenario.model_dump(mode="json", exclude={"title", "description"}),
-        "root_seed": root_seed,
-        "keep_log": keep_log,
-        "model_code": model_code_hash(),
-        "part_format": output.PART_FORMAT,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-# ----------------------------------------------------------------------------------------------
-# Executors
-# ----------------------------------------------------------------------------------------------
-
-Call = tuple[int, int]
-"""(scenario index, replication index)."""
-
-
-class SerialRunner:
-    """Replications one after another in this process."""
-
-    name = "serial"
-
-    def __init__(self) -> None:
-        self.workers = 1
-        self.address: str | None = None
-
-    def results(
-        self, calls: Iterable[Call], payloads: Sequence[str], root_seed: int, keep_log: bool
-    ) -> Iterator[tuple[Call, ReplicationResult]]:
-        for call in calls:
-            yield call, run_one(payloads[call[0]], call[1], root_seed, keep_log)
-
-    def close(self, wait: bool = True) -> None:
-        pass
-
-
-class ProcessRunner:
-    """Replications on a local process pool (``spawn`` start method: safe with threads, the same
-    on every platform). At most ``2 x workers`` replications are in flight, so pending results
-    never pile up in memory."""
-
-    name = "process"
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.address: str | None = None
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-    def results(
-        self, calls: Iterable[Call], payloads: Sequence[str], root_seed: int, keep_log: bool
-    ) -> Iterator[tuple[Call, ReplicationResult]]:
-        todo = iter(calls)
-        pending: dict[Future[ReplicationResult], Call] = {}
-        window = 2 * self.workers
-
-        def fill() -> None:
-            while len(pending) < window:
-                call = next(todo, None)
-                if call is None:
-                    return
-                fut = self.pool.submit(run_one, payloads[call[0]], call[1], root_seed, keep_log)
-                pending[fut] = call
-
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: pending[f][::-1]):
-                call = pending.pop(fut)
-                yield call, fut.result()
-            fill()
-
-    def close(self, wait: bool = True) -> None:
-        self.pool.shutdown(wait=wait, cancel_futures=True)
-
-
-class DaskRunner:
-    """Replications on a Dask distributed cluster: an existing scheduler (``tcp://host:8786``) or,
-    with ``local``, a LocalCluster of ``workers`` single-threaded worker processes.
-
-    On a remote cluster the workers must have this package installed (the replication function
-    is sent by reference). Results come back to this process, which writes them.
-    """
-
-    name = "dask"
-
-    def __init__(self, address: str, workers: int) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - distributed is a declared dependency
-            raise ExperimentError(f"--scheduler needs dask.distributed ({exc})") from None
-        self.address = address
-        self.cluster = None
-        try:
-            if address == "local":
-                self.cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(address, timeout="10s")
-        except Exception as exc:
-            if self.cluster is not None:
-                with contextlib.suppress(Exception):
-                    self.cluster.close()
-            where = (
-                "start a local Dask cluster" if address == "local" else f"connect to Dask scheduler {address}"
-            )
-            raise ExperimentError(f"--scheduler: cannot {where}: {exc}") from None
-        self.workers = max(1, sum(self.client.nthreads().values())) if address != "local" else workers
-
-    def results(
-        self, calls: Iterable[Call], payloads: Sequence[str], root_seed: int, keep_log: bool
-    ) -> Iterator[tuple[Call, ReplicationResult]]:
-        from distributed import as_completed
-
-        todo = iter(calls)
-        pending: dict[str, Call] = {}
-        window = 2 * max(self.workers, sum(self.client.nthreads().values()), 1)
-        queue = as_completed()
-
-        def submit_one() -> bool:
-            call = next(todo, None)
-            if call is None:
-                return False
-            fut = self.client.submit(run_one, payloads[call[0]], call[1], root_seed, keep_log, pure=False)
-            pending[fut.key] = call
-            queue.add(fut)
-            return True
-
-        while len(pending) < window and submit_one():
-            pass
-        for fut in queue:
-            call = pending.pop(fut.key)
-            result = fut.result()
-            fut.release()
-            yield call, result
-            submit_one()
-
-    def close(self, wait: bool = True) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close()
-        if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                self.cluster.close()
-
-
-Runner = SerialRunner | ProcessRunner | DaskRunner
-
-
-def make_runner(workers: int = 1, scheduler: str | None = None) -> Runner:
-    """The executor for ``workers`` processes or a Dask ``scheduler`` address (or ``"local"``)."""
-    if workers < 1:
-        raise ExperimentError(f"--workers must be at least 1, got {workers}")
-    if scheduler:
-        return DaskRunner(scheduler, workers)
-    if workers > 1:
-        return ProcessRunner(workers)
-    return SerialRunner()
-
-
-# ----------------------------------------------------------------------------------------------
-# Environment facts for the manifest
-# ----------------------------------------------------------------------------------------------
-
-
-def package_version() -> str | None:
-    """The installed distribution's version, else ``sim.__version__``, else pyproject.toml's."""
-    try:
-        return importlib.metadata.version("contact-sim")
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    import sim
-
-    version = getattr(sim, "__version__", None)
-    if version:
-        return str(version)
-    try:
-        import tomllib
-
-        data = tomllib.loads((PACKAGE_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))
-        return str(data["project"]["version"])
-    except (ImportError, OSError, KeyError, TypeError, ValueError):
-        return None
-
-
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-@functools.lru_cache(maxsize=1)
-def git_state() -> tuple[str | None, bool | None]:
-    """(commit, whether tracked files differ from it); (None, None) outside a git checkout."""
-    commit = _git("rev-parse", "HEAD")
-    if commit is None:
-        return None, None
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return commit, (bool(status) if status is not None else None)
-
-
-# ----------------------------------------------------------------------------------------------
-# Running
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -335,7 +60,7 @@ class ScenarioRun:
 
     scenario: Scenario
     folder: Path
-    store: output.PartStore
+    store: PartStore
     summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
     ran: int = 0
     summary: pd.DataFrame | None = None
@@ -444,9 +169,9 @@ def _prepare(
     notify: MessageCallback,
 ) -> ScenarioRun:
     folder = out / scenario.name
-    output.begin_folder(folder)
+    begin_folder(folder)
     info = {"scenario": scenario.name, "root_seed": root_seed, "keep_log": keep_log}
-    store = output.PartStore(folder, run_key(scenario, root_seed, keep_log), info)
+    store = PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info)
     why = store.open(resume)
     if why:
         notify(f"warning: {scenario.name}: {why}")
@@ -455,7 +180,7 @@ def _prepare(
         for k in store.existing():
             result = store.read(k)
             if result is None:
-                store.path(k).unlink(missing_ok=True)  # unreadable or foreign: run it again
+                store.discard(k)  # unreadable or foreign: run it again
             else:
                 run.summaries[k] = dict(result.summary)
     return run
@@ -468,6 +193,7 @@ def _execute(
     root_seed: int,
     keep_log: bool,
     progress: ProgressCallback,
+    notify: MessageCallback,
 ) -> None:
     """Run every replication in ``range(n)`` not yet stored, storing each as it arrives."""
     payloads = [r.scenario.model_dump_json() for r in runs]
@@ -475,7 +201,7 @@ def _execute(
     total = n * len(runs)
     done = total - len(calls)
     progress(done, total)
-    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log):
+    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log, notify=notify):
         run = runs[i]
         run.store.write(k, result)
         run.summaries[k] = dict(result.summary)
@@ -526,18 +252,16 @@ def _finish_run(
     from sim.analysis.statistics import DEFAULT_KPIS, summarise
 
     folder = run.folder
-    assembled = output.assemble(folder, run.store, range(n), keep_log)
+    assembled = assemble(folder, run.store, range(n), keep_log)
     run.summary = assembled.summary
     run.stats = summarise(assembled.summary, DEFAULT_KPIS)
-    output.write_csv(folder / output.STATS_FILE, run.stats)
+    write_csv(folder / output.STATS_FILE, run.stats)
     files = [*assembled.files, output.STATS_FILE]
     if plots:
         from sim.analysis.plots import plot_run
 
-        files += output.write_plots(
-            folder, plot_run, assembled.summary, output.read_timeseries(folder), label
-        )
-    output.write_text(folder / output.SCENARIO_FILE, scenario_to_yaml(run.scenario))
+        files += write_plots(folder, plot_run, assembled.summary, read_timeseries(folder), label)
+    write_text(folder / output.SCENARIO_FILE, scenario_to_yaml(run.scenario))
     files.append(output.SCENARIO_FILE)
     run.files = files
     run.manifest = {
@@ -553,7 +277,7 @@ def _finish_run(
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "scenario": run.scenario.model_dump(mode="json"),
     }
-    output.finish_folder(folder, run.manifest)
+    finish_folder(folder, run.manifest)
 
 
 def run_experiment(
@@ -582,8 +306,10 @@ def run_experiment(
     replication: batches of ``replications`` are added until every paired-difference half-width
     is below its target or ``max_replications`` is reached.
 
-    Raises ExperimentError, before writing anything, for a request that cannot be carried out.
-    Any other exception is a bug; folders then keep their ``.incomplete`` marker and no manifest.
+    Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
+    WorkerLostError when a replication keeps killing its worker process (finished replications
+    stay stored for ``resume``). Any other exception is a bug. After either of the last two the
+    folders keep their ``.incomplete`` marker and have no manifest.
     """
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -601,10 +327,10 @@ def run_experiment(
     clean = False
     try:
         if compare_mode:
-            output.begin_folder(out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE,))
+            begin_folder(out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE,))
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
-            _execute(runner, runs, n, root_seed, keep_log, progress)
+            _execute(runner, runs, n, root_seed, keep_log, progress, notify)
             if not targets:
                 break
             met = _targets_met(runs, n, targets)
@@ -668,15 +394,15 @@ def _finish_comparison(
     reference = runs[0].name
     summaries = {r.name: r.summary for r in runs if r.summary is not None}
     comparison = compare(summaries, reference, DEFAULT_KPIS)
-    output.write_csv(out / output.COMPARISON_FILE, comparison)
+    write_csv(out / output.COMPARISON_FILE, comparison)
     files = [output.COMPARISON_FILE]
     if plots:
         from sim.analysis.plots import plot_comparison
 
         by_label = {labels[name]: frame for name, frame in summaries.items()}
-        timeseries = {labels[r.name]: output.read_timeseries(r.folder) for r in runs}
+        timeseries = {labels[r.name]: read_timeseries(r.folder) for r in runs}
         shown = comparison.assign(scenario=comparison["scenario"].map(labels))
-        files += output.write_plots(out, plot_comparison, by_label, timeseries, shown, labels[reference])
+        files += write_plots(out, plot_comparison, by_label, timeseries, shown, labels[reference])
     result.comparison = comparison
     result.comparison_files = files
     manifest = {
@@ -688,27 +414,17 @@ def _finish_comparison(
         "files": [*files, output.COMPARISON_MANIFEST],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }
-    output.finish_folder(out, manifest, output.COMPARISON_MANIFEST)
+    finish_folder(out, manifest, output.COMPARISON_MANIFEST)
 
 
 __all__ = [
-    "DEFAULT_MAX_REPLICATIONS",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_SEED",
-    "DaskRunner",
     "ExperimentError",
     "ExperimentResult",
-    "ProcessRunner",
+    "MessageCallback",
+    "ProgressCallback",
     "ScenarioRun",
-    "SerialRunner",
     "display_labels",
-    "git_state",
-    "make_runner",
-    "model_code_hash",
-    "package_version",
     "paired_halfwidths",
     "run_experiment",
-    "run_key",
-    "run_one",
     "target_kpis",
 ]

@@ -1,0 +1,356 @@
+"""The per-replication part store: each finished replication on disk, in data formats only.
+
+Why parts exist: a replication's tables are written to disk as soon as it finishes, so memory does
+not grow with the number of replications, an interrupted run can be resumed (``--resume``), and
+the final CSVs can be assembled in replication order whatever order replications finished in.
+
+Why no pickles: ``--resume`` may be pointed at a results folder someone else wrote. Unpickling
+runs whatever code the file names, so a part is stored as data only, and reading one never
+executes code:
+
+``<scenario folder>/.parts/``
+    ``key.json``
+        the run key (hash of the resolved scenario, root seed, event-log setting, model code and
+        this format's version) and, for people, the scenario name, seed and event-log setting.
+    ``rep_000007/``
+        one folder per finished replication, written under a temporary name (``.rep_000007.*.tmp``)
+        and renamed into place once every file in it is on disk, so a folder with a final name is
+        always complete. It holds:
+
+        ``part.json``
+            key, format, replication, the summary row (JSON keeps Python ints as ints and writes
+            floats with ``repr``, so both round-trip exactly), the event count, the wall seconds,
+            and for every table its columns and their dtypes;
+        ``<table>.parquet``
+            one per ``ReplicationResult`` table (``end_states``, ``timeseries``, ``resources``,
+            ``transitions``, ``occupancy``, and ``event_log`` when kept). Parquet stores float64
+            bit for bit, and the dtype recorded in ``part.json`` (numpy, pandas string, object
+            strings, nullable, or categorical with its categories) rebuilds each column exactly,
+            so the assembled CSVs are byte-identical whether a replication came straight from a
+            worker or back from its part.
+
+Reading checks everything against expectations instead of trusting the files: file names are
+fixed here (never taken from ``part.json``), column types must be plain Arrow types (numbers,
+booleans, strings, dictionaries of those; no extension types), columns must match those recorded,
+and dtypes come from a fixed list. Pandas metadata in the Parquet files is ignored. A part that
+fails any check, or has another key, format or replication, is treated as missing: the caller runs
+that replication again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment.files import TMP_SUFFIX, atomic_folder, fsync_file, remove, write_json
+from sim.experiment.output import PARTS_DIR, TABLE_FILES
+from sim.model.results import ReplicationResult
+
+PART_FORMAT = 2
+"""Version of the part layout, part of the run key: parts of another format are never read.
+1 was a pickle per replication; 2 is a folder of Parquet tables and a JSON file."""
+PARTS_KEY = "key.json"
+PART_META = "part.json"
+TABLES: tuple[str, ...] = tuple(TABLE_FILES)
+"""``ReplicationResult`` tables every part holds."""
+EVENT_LOG = "event_log"
+"""The optional table, present in every part of a run with the event log and in none otherwise."""
+
+_PART_NAME = re.compile(r"rep_(\d+)")
+_NUMPY_DTYPES = frozenset(
+    ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"]
+)
+_NULLABLE_DTYPES = frozenset(
+    ["boolean", "Float32", "Float64", *(f"{u}Int{bits}" for u in ("", "U") for bits in (8, 16, 32, 64))]
+)
+_UNREADABLE = (OSError, ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+"""What a damaged or foreign part can raise while being read (pyarrow's errors derive from these)."""
+
+
+class PartError(ValueError):
+    """A part that does not match what was expected (read: treated as missing)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Column dtypes <-> JSON
+# ----------------------------------------------------------------------------------------------
+
+
+def _plain_spec(dtype: Any, values: Any) -> dict[str, Any]:
+    if isinstance(dtype, pd.StringDtype):
+        na = dtype.na_value
+        return {"kind": "string", "storage": dtype.storage, "na": "nan" if isinstance(na, float) else "NA"}
+    if isinstance(dtype, np.dtype) and dtype.name in _NUMPY_DTYPES:
+        return {"kind": "numpy", "dtype": dtype.name}
+    if str(dtype) in _NULLABLE_DTYPES:
+        return {"kind": "nullable", "dtype": str(dtype)}
+    if isinstance(dtype, np.dtype) and dtype == np.dtype(object):
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            raise TypeError("object columns may hold only strings (and missing values)")
+        return {"kind": "object"}
+    raise TypeError(f"the part store cannot keep dtype {dtype}")
+
+
+def column_spec(series: pd.Series) -> dict[str, Any]:
+    """What ``part.json`` records about a column, enough to rebuild its dtype exactly."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        return {
+            "kind": "category",
+            "ordered": bool(dtype.ordered),
+            "categories": categories.tolist(),
+            "categories_dtype": _plain_spec(categories.dtype, categories),
+        }
+    return _plain_spec(dtype, series)
+
+
+def _plain_dtype(spec: Mapping[str, Any]) -> Any:
+    kind = spec.get("kind")
+    if kind == "numpy" and spec.get("dtype") in _NUMPY_DTYPES:
+        return np.dtype(spec["dtype"])
+    if kind == "nullable" and spec.get("dtype") in _NULLABLE_DTYPES:
+        return pd.api.types.pandas_dtype(spec["dtype"])
+    if kind == "string" and spec.get("storage") in ("python", "pyarrow") and spec.get("na") in ("nan", "NA"):
+        return pd.StringDtype(spec["storage"], na_value=np.nan if spec["na"] == "nan" else pd.NA)
+    if kind == "object":
+        return np.dtype(object)
+    raise PartError(f"unknown column type {spec!r}")
+
+
+def dtype_from_spec(spec: Mapping[str, Any]) -> Any:
+    """The dtype ``column_spec`` recorded (only the dtypes listed in this module)."""
+    if spec.get("kind") == "category":
+        categories = spec.get("categories")
+        if not isinstance(categories, list):
+            raise PartError("categories must be a list")
+        index = pd.Index(categories, dtype=_plain_dtype(spec.get("categories_dtype", {})))
+        return pd.CategoricalDtype(index, ordered=bool(spec.get("ordered")))
+    return _plain_dtype(spec)
+
+
+def _plain_arrow_type(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    t = pa.types
+    return bool(
+        t.is_integer(arrow_type)
+        or t.is_floating(arrow_type)
+        or t.is_boolean(arrow_type)
+        or t.is_string(arrow_type)
+        or t.is_large_string(arrow_type)
+        or t.is_null(arrow_type)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables <-> Parquet
+# ----------------------------------------------------------------------------------------------
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
+    """Write ``frame`` (index dropped: result tables have a plain range index) and describe it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = list(frame.columns)
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise TypeError(f"part tables need unique string column names, got {names!r}")
+    columns = [{"name": n, "dtype": column_spec(frame[n])} for n in names]
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    pq.write_table(table, path)
+    fsync_file(path)
+    return {"columns": columns, "rows": len(frame)}
+
+
+def _read_table(path: Path, spec: Mapping[str, Any]) -> pd.DataFrame:
+    """Read a table written by ``_write_table``, checking it against its description."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = spec["columns"]
+    names = [c["name"] for c in columns]
+    table = pq.ParquetFile(path).read()
+    if table.column_names != names or table.num_rows != spec["rows"]:
+        raise PartError(f"{path.name}: columns or rows differ from {PART_META}")
+    for field in table.schema:
+        arrow_type = field.type
+        if pa.types.is_dictionary(arrow_type):
+            if not (_plain_arrow_type(arrow_type.value_type) and pa.types.is_integer(arrow_type.index_type)):
+                raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
+        elif not _plain_arrow_type(arrow_type):
+            raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
+    frame = table.to_pandas(ignore_metadata=True)  # dtypes come from part.json, not the file
+    for column in columns:
+        name, dtype = column["name"], dtype_from_spec(column["dtype"])
+        values = frame[name]
+        if isinstance(dtype, pd.CategoricalDtype):
+            if not pd.Index(values.dropna().unique()).isin(dtype.categories).all():
+                raise PartError(f"{path.name}: {name} holds values outside its categories")
+            frame[name] = pd.Categorical(values, dtype=dtype)
+        elif values.dtype != dtype:
+            frame[name] = values.astype(dtype)
+    return frame
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PartError(f"summary values must be numbers, got {value!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# The store
+# ----------------------------------------------------------------------------------------------
+
+
+class PartStore:
+    """``<folder>/.parts``: one folder per finished replication, tagged with the run's key.
+
+    The key identifies everything a replication's result depends on (the resolved scenario, the
+    root seed, whether the event log is kept, the model code, the part format); parts with another
+    key are never reused. ``keep_log`` says whether every part holds the event log.
+    """
+
+    def __init__(self, folder: Path, key: str, keep_log: bool, info: Mapping[str, Any] | None = None) -> None:
+        self.dir = folder / PARTS_DIR
+        self.key = key
+        self.keep_log = keep_log
+        self.info = dict(info or {})
+
+    def path(self, replication: int) -> Path:
+        """The folder of replication ``replication`` (it may not exist)."""
+        return self.dir / f"rep_{replication:06d}"
+
+    def _stored(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.dir / PARTS_KEY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def stored_key(self) -> str | None:
+        """The key recorded in ``.parts/key.json`` (None if absent or unreadable)."""
+        stored = self._stored()
+        key = stored.get("key") if stored else None
+        return key if isinstance(key, str) else None
+
+    def existing(self) -> list[int]:
+        """Replication indices that have a part folder (not yet checked)."""
+        found = []
+        for p in self.dir.glob("rep_*"):
+            match = _PART_NAME.fullmatch(p.name)
+            if match and p.is_dir():
+                found.append(int(match.group(1)))
+        return sorted(found)
+
+    def reset(self) -> None:
+        """Delete every part and start a store for this key."""
+        remove(self.dir)
+        self.dir.mkdir(parents=True)
+        write_json(self.dir / PARTS_KEY, {"key": self.key, "format": PART_FORMAT, **self.info})
+
+    def open(self, resume: bool) -> str | None:
+        """Prepare the store; returns why earlier parts were discarded, if they were.
+
+        Without ``resume`` the store is emptied. With ``resume`` the parts are kept when
+        ``key.json`` matches this run's key (half-written parts of an interrupted run are
+        removed), and discarded, with a reason, when it does not.
+        """
+        if not resume or not self.dir.exists():
+            self.reset()
+            return None
+        stored = self._stored()
+        if stored is not None and stored.get("key") == self.key:
+            for leftover in self.dir.glob(f".*{TMP_SUFFIX}"):
+                remove(leftover)
+            return None
+        n = len([p for p in self.dir.glob("rep_*") if _PART_NAME.fullmatch(p.name.split(".")[0])])
+        self.reset()
+        if n == 0:
+            return None
+        if stored is None:
+            what = "an unreadable key"
+        elif stored.get("format") != PART_FORMAT:
+            what = f"part format {stored.get('format')!r} (this version reads format {PART_FORMAT} only)"
+        else:
+            what = "a different scenario, seed, event-log setting or model"
+        return f"{n} stored replication(s) in {self.dir} belong to {what}; starting over"
+
+    def discard(self, replication: int) -> None:
+        """Remove a part that cannot be used, so the replication is run again."""
+        remove(self.path(replication))
+
+    def write(self, replication: int, result: ReplicationResult) -> Path:
+        """Store one replication's result; it becomes visible only once complete."""
+        path = self.path(replication)
+        tables = [*TABLES, EVENT_LOG] if self.keep_log else list(TABLES)
+        with atomic_folder(path) as tmp:
+            specs = {}
+            for name in tables:
+                frame = getattr(result, name)
+                if frame is None:
+                    raise ValueError(f"replication {replication} has no {name} table to store")
+                specs[name] = _write_table(frame, tmp / f"{name}.parquet")
+            meta = {
+                "key": self.key,
+                "format": PART_FORMAT,
+                "replication": replication,
+                "summary": dict(result.summary),
+                "events": int(result.events),
+                "wall_seconds": float(result.wall_seconds),
+                "tables": specs,
+            }
+            write_json(tmp / PART_META, meta)
+        return path
+
+    def _meta(self, replication: int) -> dict[str, Any]:
+        meta = json.loads((self.path(replication) / PART_META).read_text(encoding="utf-8"))
+        expected = [*TABLES, EVENT_LOG] if self.keep_log else list(TABLES)
+        if (
+            not isinstance(meta, dict)
+            or meta.get("key") != self.key
+            or meta.get("format") != PART_FORMAT
+            or meta.get("replication") != replication
+            or not isinstance(meta.get("summary"), dict)
+            or not isinstance(meta.get("tables"), dict)
+            or sorted(meta["tables"]) != sorted(expected)
+        ):
+            raise PartError(f"replication {replication}: part belongs to another run or format")
+        return meta
+
+    def read(self, replication: int) -> ReplicationResult | None:
+        """The stored result, or None when the part is missing, damaged or from another run."""
+        folder = self.path(replication)
+        try:
+            meta = self._meta(replication)
+            summary = {str(k): _number(v) for k, v in meta["summary"].items()}
+            events, seconds = meta["events"], meta["wall_seconds"]
+            if not isinstance(events, int) or isinstance(events, bool) or not isinstance(seconds, float):
+                raise PartError("events must be an integer and wall_seconds a float")
+            frames = {name: _read_table(folder / f"{name}.parquet", meta["tables"][name]) for name in TABLES}
+            log = None
+            if self.keep_log:
+                log = _read_table(folder / f"{EVENT_LOG}.parquet", meta["tables"][EVENT_LOG])
+        except _UNREADABLE:
+            return None
+        return ReplicationResult(
+            summary=summary,
+            end_states=frames["end_states"],
+            timeseries=frames["timeseries"],
+            resources=frames["resources"],
+            transitions=frames["transitions"],
+            occupancy=frames["occupancy"],
+            events=events,
+            wall_seconds=seconds,
+            event_log=log,
+        )
+
+
+__all__ = ["EVENT_LOG", "PART_FORMAT", "TABLES", "PartError", "PartStore", "column_spec", "dtype_from_spec"]

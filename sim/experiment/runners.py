@@ -1,0 +1,330 @@
+"""Executors: where replications run (this process, a local process pool, a Dask cluster).
+
+Each executor's ``results(calls, payloads, root_seed, keep_log)`` runs the calls
+``(scenario index, replication)`` and yields ``(call, ReplicationResult)`` as they finish, in any
+order; the caller stores each result at once (``sim.experiment.parts``) and assembles the tables in
+replication order later, so the output does not depend on the executor. Every executor runs a
+replication function (``run_one`` unless told otherwise) on the scenario's JSON.
+
+Lost workers. A worker process can die in the middle of a replication (killed, out of memory).
+Replications are deterministic, so the lost ones are simply run again:
+
+* the process pool notices the broken pool, starts a new one and re-runs the replications that
+  were in flight, one at a time: a pool cannot say which of them killed the worker, and running
+  them alone both identifies the culprit and gives a memory-hungry replication the machine to
+  itself. A replication that kills its worker even when running alone is tried again, alone,
+  after all the others (so everything else is stored first); after ``MAX_RETRIES`` such losses
+  the run stops with ``WorkerLostError``;
+* a Dask scheduler reschedules a task whose worker died by itself, up to its ``allowed-failures``
+  setting (``MAX_RETRIES`` for the local cluster started here), then fails it with
+  ``KilledWorker``, which becomes the same ``WorkerLostError``.
+
+Finished replications are stored by the caller as they arrive, so they are kept either way, and
+``--resume`` continues from them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from sim.experiment.errors import ExperimentError
+from sim.experiment.worker import ReplicationFn, run_one, start_pool_worker, warm_up
+from sim.model.results import ReplicationResult
+
+Call = tuple[int, int]
+"""(scenario index, replication index)."""
+Notify = Callable[[str], None]
+"""Receives notices for the user (e.g. a worker was lost and replications are re-run)."""
+
+MAX_RETRIES = 3
+"""How many times a replication whose worker process died is run again before the run stops.
+Process pool: re-runs alone after the first loss; Dask: the local cluster's ``allowed-failures``."""
+
+
+class WorkerLostError(Exception):
+    """A replication kept killing the worker process running it (out of memory, or killed).
+
+    Not an ``ExperimentError``: it happens after results were written. Replications finished
+    before it are stored, so the same command with ``--resume`` continues from them.
+    """
+
+    def __init__(self, scenario: str, replication: int, attempts: int) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self.attempts = attempts
+        super().__init__(
+            f"replication {replication} of scenario {scenario!r} lost its worker process on all "
+            f"{attempts} attempts (killed, or out of memory?); stopping. Finished replications are "
+            "kept: re-run the same command with --resume to continue."
+        )
+
+
+def scenario_name(payload: str) -> str:
+    """The scenario name in a JSON payload, for messages."""
+    with contextlib.suppress(ValueError, AttributeError):
+        return str(json.loads(payload)["name"])
+    return "?"
+
+
+class SerialRunner:
+    """Replications one after another in this process."""
+
+    name = "serial"
+
+    def __init__(self, replicate: ReplicationFn = run_one) -> None:
+        self.workers = 1
+        self.address: str | None = None
+        self.replicate = replicate
+
+    def results(
+        self,
+        calls: Iterable[Call],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: Notify | None = None,
+    ) -> Iterator[tuple[Call, ReplicationResult]]:
+        for call in calls:
+            yield call, self.replicate(payloads[call[0]], call[1], root_seed, keep_log)
+
+    def close(self, wait: bool = True) -> None:
+        pass
+
+
+class ProcessRunner:
+    """Replications on a local process pool (``spawn`` start method: safe with threads, the same
+    on every platform). At most ``2 x workers`` replications are in flight, so a worker never
+    waits for the parent and pending results never pile up in memory. A pool broken by a lost
+    worker is replaced (see the module doc); ``restarts`` counts the replacements."""
+
+    name = "process"
+
+    def __init__(self, workers: int, replicate: ReplicationFn = run_one) -> None:
+        self.workers = workers
+        self.address: str | None = None
+        self.replicate = replicate
+        self.restarts = 0
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        """A pool whose workers start now (a pool starts a process per submission, up to
+        ``workers``), importing the model while the caller prepares its folders."""
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_pool_worker,
+        )
+        for _ in range(self.workers):
+            pool.submit(warm_up)
+        return pool
+
+    def results(
+        self,
+        calls: Iterable[Call],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: Notify | None = None,
+    ) -> Iterator[tuple[Call, ReplicationResult]]:
+        todo = iter(calls)
+        pending: dict[Future[ReplicationResult], Call] = {}
+        window = 2 * self.workers
+        suspects: deque[Call] = deque()  # in flight when a worker died: re-run one at a time
+        culprits: deque[Call] = deque()  # killed their worker running alone: retried, alone, last
+        alone_call: Call | None = None  # the call running alone (nothing else is in flight)
+        lost: Counter[Call] = Counter()  # times each call was in flight when a worker died
+        alone: Counter[Call] = Counter()  # ... of which running alone
+
+        def submit(call: Call) -> None:
+            try:
+                fut = self.pool.submit(self.replicate, payloads[call[0]], call[1], root_seed, keep_log)
+            except BrokenProcessPool as exc:  # broke since the last check: handled like a lost call
+                fut = Future()
+                fut.set_exception(exc)
+            pending[fut] = call
+
+        while True:
+            if alone_call is None:
+                if suspects:
+                    alone_call = suspects.popleft()
+                    submit(alone_call)
+                else:
+                    while len(pending) < window and (call := next(todo, None)) is not None:
+                        submit(call)
+                    if not pending and culprits:
+                        alone_call = culprits.popleft()
+                        submit(alone_call)
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                # every other call in flight fails too (or finished just before): settle them all
+                wait(pending, return_when=ALL_COMPLETED)
+                done = set(pending)
+            failed: list[Call] = []
+            for fut in sorted(done, key=lambda f: pending[f][::-1]):
+                call = pending.pop(fut)
+                if isinstance(fut.exception(), BrokenProcessPool):
+                    failed.append(call)
+                    continue
+                if call == alone_call:
+                    alone_call = None
+                yield call, fut.result()  # a replication's own exception propagates here
+            if not failed:
+                continue
+            lost.update(failed)
+            if alone_call is not None:  # it was running alone: it killed its worker
+                culprit, alone_call = alone_call, None
+                alone[culprit] += 1
+                if alone[culprit] >= MAX_RETRIES:
+                    raise WorkerLostError(scenario_name(payloads[culprit[0]]), culprit[1], lost[culprit])
+                culprits.append(culprit)  # everything else first, so as much as possible is stored
+                what = "it will be tried again, alone, after the other replications"
+            else:
+                suspects.extend(failed)
+                what = "running again, one at a time, those that were in flight"
+            self._restart()
+            if notify is not None:
+                names = ", ".join(f"{scenario_name(payloads[i])} #{k}" for i, k in failed)
+                notify(f"warning: a worker process died (killed, or out of memory?) running {names}; {what}")
+
+    def _restart(self) -> None:
+        """Replace a broken pool (its processes are already gone)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._new_pool()
+        self.restarts += 1
+
+    def close(self, wait: bool = True) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+class DaskRunner:
+    """Replications on a Dask distributed cluster: an existing scheduler (``tcp://host:8786``) or,
+    with ``local``, a LocalCluster of ``workers`` single-threaded worker processes.
+
+    On a remote cluster the workers must have this package installed (the replication function
+    is sent by reference). Results come back to this process, which writes them. A task whose
+    worker dies is rescheduled by the scheduler (see the module doc).
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, workers: int, replicate: ReplicationFn = run_one) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - distributed is a declared dependency
+            raise ExperimentError(f"--scheduler needs dask.distributed ({exc})") from None
+        self.address = address
+        self.replicate = replicate
+        self.cluster = None
+        try:
+            if address == "local":
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                    scheduler_kwargs={"allowed_failures": MAX_RETRIES},
+                )
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(address, timeout="10s")
+        except Exception as exc:
+            if self.cluster is not None:
+                with contextlib.suppress(Exception):
+                    self.cluster.close()
+            where = (
+                "start a local Dask cluster" if address == "local" else f"connect to Dask scheduler {address}"
+            )
+            raise ExperimentError(f"--scheduler: cannot {where}: {exc}") from None
+        self.workers = max(1, sum(self.client.nthreads().values())) if address != "local" else workers
+
+    def results(
+        self,
+        calls: Iterable[Call],
+        payloads: Sequence[str],
+        root_seed: int,
+        keep_log: bool,
+        notify: Notify | None = None,
+    ) -> Iterator[tuple[Call, ReplicationResult]]:
+        from distributed import KilledWorker, as_completed
+
+        todo = iter(calls)
+        pending: dict[object, Call] = {}
+        window = 2 * max(self.workers, sum(self.client.nthreads().values()), 1)
+        queue = as_completed()
+
+        def submit_one() -> bool:
+            call = next(todo, None)
+            if call is None:
+                return False
+            payload = payloads[call[0]]
+            fut = self.client.submit(self.replicate, payload, call[1], root_seed, keep_log, pure=False)
+            pending[fut.key] = call
+            queue.add(fut)
+            return True
+
+        while len(pending) < window and submit_one():
+            pass
+        for fut in queue:
+            call = pending.pop(fut.key)
+            try:
+                result = fut.result()
+            except KilledWorker as exc:
+                raise lost_worker_error(exc, payloads[call[0]], call[1]) from None
+            fut.release()
+            yield call, result
+            submit_one()
+
+    def close(self, wait: bool = True) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+
+
+def lost_worker_error(exc: Exception, payload: str, replication: int) -> WorkerLostError:
+    """Dask's ``KilledWorker`` for a replication as a ``WorkerLostError`` (the scheduler tried the
+    task ``allowed_failures + 1`` times)."""
+    allowed = getattr(exc, "allowed_failures", None)
+    attempts = allowed + 1 if isinstance(allowed, int) else MAX_RETRIES + 1
+    return WorkerLostError(scenario_name(payload), replication, attempts)
+
+
+Runner = SerialRunner | ProcessRunner | DaskRunner
+
+
+def make_runner(workers: int = 1, scheduler: str | None = None, replicate: ReplicationFn = run_one) -> Runner:
+    """The executor for ``workers`` processes or a Dask ``scheduler`` address (or ``"local"``),
+    running ``replicate`` for each replication."""
+    if workers < 1:
+        raise ExperimentError(f"--workers must be at least 1, got {workers}")
+    if scheduler:
+        return DaskRunner(scheduler, workers, replicate)
+    if workers > 1:
+        return ProcessRunner(workers, replicate)
+    return SerialRunner(replicate)
+
+
+__all__ = [
+    "MAX_RETRIES",
+    "Call",
+    "DaskRunner",
+    "Notify",
+    "ProcessRunner",
+    "Runner",
+    "SerialRunner",
+    "WorkerLostError",
+    "lost_worker_error",
+    "make_runner",
+    "scenario_name",
+]

@@ -1,0 +1,80 @@
+"""The domain parts: built from the scenario, immutable, and releasing what their states hold."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from sim.model.model import Model
+from sim.model.person import IN_PERSON
+from sim.model.states import State
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import REPORT_CHANNELS, Scenario
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+
+
+def small(**overrides: object) -> Scenario:
+    return load_scenario(BASELINE).with_overrides({"cohort": {"initial_size": 2000}, **overrides})
+
+
+def test_parts_carry_the_scenario_values_in_category_order() -> None:
+    s = small()
+    m = Model(s, 0, 1)
+    assert m.reporting.miss == tuple(getattr(s.reporting.miss_probability, ch) for ch in REPORT_CHANNELS)
+    assert m.reporting.interval == tuple(getattr(s.reporting.interval_days, ch) for ch in REPORT_CHANNELS)
+    assert m.detention.beds.capacity == s.detention.beds
+    assert m.enforcement.teams.capacity == s.enforcement.teams
+    assert m.casework.caseworkers.capacity == s.casework.caseworkers
+    assert m.tracing.tracers.capacity == s.tracing.team_size
+    assert m.contact.agents.capacity == s.contact.agents
+    assert m.correspondence.clarity == s.correspondence.clarity
+
+
+def test_parts_are_immutable() -> None:
+    m = Model(small(), 0, 1)
+    for part in (m.contact, m.reporting, m.detention, m.enforcement, m.departure, m.tracing, m.casework):
+        assert dataclasses.is_dataclass(part)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            part.core = None  # type: ignore[misc]
+        assert not hasattr(part, "__dict__")  # slots: no attribute can be added by accident
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"detention": {"beds": 2}, "enforcement": {"teams": 8}},  # beds bind: rejections, deferrals
+        # centres for 2 interviews a day (28 fortnightly reportees): overflow to telephone
+        {
+            "reporting": {
+                "centre": {
+                    "desks": 1,
+                    "hours_per_day": 1.0,
+                    "interview_minutes": {"dist": "fixed", "value": 30.0},
+                }
+            }
+        },
+    ],
+    ids=["baseline", "few_beds", "small_centre"],
+)
+def test_resources_held_are_exactly_those_of_people_in_the_states_that_hold_them(
+    overrides: dict[str, object],
+) -> None:
+    """Beds and centre bookings are taken on entering a state and released on leaving it by the
+    owning part, whatever moves the person on; at the horizon they match the states exactly."""
+    s = small(**overrides)
+    m = Model(s, 1, 7).run()
+    people = m.cohort.people
+    detained = sum(p.state == State.DETAINED for p in people)
+    assert m.detention.beds.busy == detained
+    in_person = sum(p.state == State.REPORTING and p.channel == IN_PERSON for p in people)
+    assert m.reporting.centre.load == pytest.approx(in_person / m.reporting.interval[IN_PERSON], abs=1e-6)
+    assert all(p.channel < 0 for p in people if p.state != State.REPORTING)
+    assert m.rec.counts[State.DETAINED] == detained
+    if overrides.get("detention"):
+        assert m.enforcement.tally.rejections_no_bed + m.enforcement.tally.tasking_deferred > 0
+    if overrides.get("reporting"):
+        assert m.reporting.tally.centre_overflow > 0
