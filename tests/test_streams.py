@@ -129,3 +129,13 @@ def test_geometric_trials_has_the_geometric_mean(p: float) -> None:
     assert trials.min() >= 1
     se = math.sqrt((1 - p) / p**2 / len(trials))
     assert abs(trials.mean() - 1 / p) < 5 * se
+
+
+def test_a_sequential_stream_keeps_counting_past_65535_draws() -> None:
+    streams = Streams(5, 0, people=2)
+    draw = streams.uniform("test.long")
+    key = purpose_key(5, 0, "test.long")
+    for _ in range(65_536):
+        draw(1)
+    assert draw(1) == uniform(key, 1, 65_536)
+    assert draw(0) == uniform(key, 0, 0)

@@ -198,7 +198,9 @@ class Streams:
         """The 64-bit key of ``purpose`` (see the module docstring)."""
         return purpose_key(self.root_seed, self.replication, purpose)
 
-    def _claim(self, purpose: str) -> int:
+    def claim_key(self, purpose: str) -> int:
+        """The key of ``purpose``, reserved for the caller (structural indexing with
+        :func:`uniforms`): no other stream may use the purpose."""
         if purpose in self._taken:
             raise ValueError(f"random stream {purpose!r} is already in use: each decision needs its own")
         self._taken.add(purpose)
@@ -206,12 +208,18 @@ class Streams:
 
     def uniform(self, purpose: str) -> Draw:
         """Sequential uniforms in [0, 1) for purpose ``purpose``: ``draw(person)``."""
-        key = self._claim(purpose)
-        counts = array("I", bytes(4 * self.people))
+        key = self.claim_key(purpose)
+        # 2 bytes a person (a full cohort has ~40 purposes); widened if anyone draws 65,535 times
+        counts = array("H", bytes(2 * self.people))
 
         def draw(person: int) -> float:
+            nonlocal counts
             j = counts[person]
-            counts[person] = j + 1
+            try:
+                counts[person] = j + 1
+            except OverflowError:
+                counts = array("I", counts)
+                counts[person] = j + 1
             z = (key + ((person << INDEX_BITS) | j) * GOLDEN) & MASK
             z = ((z ^ (z >> 30)) * MIX1) & MASK
             z = ((z ^ (z >> 27)) * MIX2) & MASK
@@ -233,7 +241,7 @@ class Streams:
         transform = inverse_cdf(dist)
         if isinstance(dist, Fixed):
             value = dist.value
-            self._claim(purpose)
+            self.claim_key(purpose)
             return lambda person: value
         u = self.uniform(purpose)
         return lambda person: transform(u(person))

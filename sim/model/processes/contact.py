@@ -28,6 +28,7 @@ attempts per round or changes the channel mix.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,22 @@ Continuation = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
 ROUND_BITS = 16
 """Draw index of attempt k of round r: ``(r << ROUND_BITS) | k`` (attempts per round < 65,536)."""
 
+_PURPOSES = (
+    "channel",
+    "success",
+    "interval",
+    "call_minutes",
+    "enrichment.check",
+    "enrichment.delay",
+    "enrichment.evidence",
+    "enrichment.refresh",
+)
+"""Keyed purposes of the contact plan (``contact.<name>``), indexed by person and position."""
+_STEP_COLUMNS = (np.int64, np.int64, np.int8, np.float64, np.int8, np.int8, np.float64, np.int8)
+"""dtypes of a step's person, order key, kind, wait, channel, ok, call days, quality."""
+PLAN_CHUNK = 16_384
+"""People planned together (see :func:`plan_contact`)."""
+
 # Kinds of step
 CALL = 0  # wait, then a phone call (books an agent); ``ok``: the call makes contact
 WRITTEN = 1  # wait, then a written attempt that makes contact
@@ -62,19 +79,25 @@ class ContactPlan:
     """Every person's contact phase as a flat list of steps, grouped by person id.
 
     Person ``i``'s steps are ``first[i]:first[i + 1]``. Failed written attempts are listed apart,
-    each with the step whose wait it falls in and its time from the start of that wait.
+    each with the step whose wait it falls in and its time from the start of that wait. Steps are
+    held in compact typed arrays (``array.array``: 8 bytes a float, 1 a code), not lists of Python
+    objects: a full cohort has ~440,000 steps.
     """
 
-    first: list[int]
-    kind: list[int]
-    wait: list[float]
-    """Days from the end of the previous step (calls: the end of the call) to this step."""
-    channel: list[int]
-    ok: list[bool]
-    call_days: list[float]
-    """Duration of the call of a CALL step, in days (0 otherwise)."""
-    quality: list[int]
-    """Quality of the person's details after a CHECK step (refreshed details are one better)."""
+    first: array
+    """Index of each person's first step (``q``, length people + 1)."""
+    kind: array
+    """Kind of each step (``b``: CALL, WRITTEN, ROUND_END, CHECK)."""
+    wait: array
+    """Days from the end of the previous step (calls: the end of the call) to this step (``d``)."""
+    channel: array
+    """Channel of a WRITTEN step (``b``, code order)."""
+    ok: array
+    """``b``: the call or attempt makes contact; the CHECK finds evidence of departure."""
+    call_days: array
+    """Duration of the call of a CALL step, in days (``d``; 0 otherwise)."""
+    quality: array
+    """Quality of the person's details after a CHECK step (``b``; refreshed details are one better)."""
     skipped_step: np.ndarray
     skipped_offset: np.ndarray
     skipped_channel: np.ndarray
@@ -82,6 +105,13 @@ class ContactPlan:
     @property
     def steps(self) -> int:
         return len(self.kind)
+
+
+def _typed(code: str, values: np.ndarray) -> array:
+    """A numpy array as a compact ``array.array`` (element access returns plain Python numbers)."""
+    out = array(code)
+    out.frombytes(np.ascontiguousarray(values, dtype=np.dtype(code)).data.cast("B"))
+    return out
 
 
 def _success_table(s: Scenario) -> np.ndarray:
@@ -97,178 +127,189 @@ def _success_table(s: Scenario) -> np.ndarray:
 
 
 def plan_contact(s: Scenario, streams: Streams, cohort: Cohort) -> ContactPlan:
-    """Work out every person's contact phase (see the module docstring), vectorised by round."""
-    c = s.contact
-    e = c.enrichment
-    K = c.max_attempts
-    R = e.max_rounds
-    table = _success_table(s)
-    mix = c.channel_mix.as_dict()
-    cum = np.cumsum([mix[ch] for ch in CONTACT_CHANNELS])
-    cum[-1] = 1.0 + 1e-12
-    keys = {
-        name: streams.key(f"contact.{name}")
-        for name in (
-            "channel",
-            "success",
-            "interval",
-            "call_minutes",
-            "enrichment.check",
-            "enrichment.delay",
-            "enrichment.evidence",
-            "enrichment.refresh",
-        )
-    }
-    pids = np.array([p.pid for p in cohort.people], dtype=np.int64)
-    quality = cohort.quality.astype(np.int64)
-    reach = np.where(cohort.already_departed, c.departed_reach_factor, 1.0)
-    departed = cohort.already_departed
+    """Work out every person's contact phase (see the module docstring), vectorised.
 
-    # step records, as lists of arrays to concatenate: (person, order key, kind, wait, channel,
-    # ok, call days); order key = round * (K + 2) + position in the round
-    rec_pid: list[np.ndarray] = []
-    rec_order: list[np.ndarray] = []
-    rec_kind: list[np.ndarray] = []
-    rec_wait: list[np.ndarray] = []
-    rec_channel: list[np.ndarray] = []
-    rec_ok: list[np.ndarray] = []
-    rec_call: list[np.ndarray] = []
-    rec_quality: list[np.ndarray] = []
-    sk_pid: list[np.ndarray] = []
-    sk_order: list[np.ndarray] = []
-    sk_offset: list[np.ndarray] = []
-    sk_channel: list[np.ndarray] = []
+    People are planned in chunks of :data:`PLAN_CHUNK`: each person's plan depends only on their
+    own draws, and chunks keep the temporary (people x attempts) arrays to a few MB.
+    """
+    planner = _Planner(s, streams, cohort)
+    pids = np.sort(np.array([p.pid for p in cohort.people], dtype=np.int64))
+    for chunk in range(0, len(pids), PLAN_CHUNK):
+        planner.plan(pids[chunk : chunk + PLAN_CHUNK])
+    return planner.finish(cohort.size)
 
-    def emit(
+
+class _Planner:
+    """Collects the steps of :func:`plan_contact` as arrays, round by round, chunk by chunk.
+
+    A step's order key within a person is ``round * (K + 2) + position``: attempt ``k`` at
+    position ``k``, the round end at ``K``, the enrichment check at ``K + 1``.
+    """
+
+    def __init__(self, s: Scenario, streams: Streams, cohort: Cohort) -> None:
+        c = s.contact
+        self.c = c
+        self.e = c.enrichment
+        self.K = c.max_attempts
+        self.R = self.e.max_rounds
+        self.table = _success_table(s)
+        mix = c.channel_mix.as_dict()
+        cum = np.cumsum([mix[ch] for ch in CONTACT_CHANNELS])
+        cum[-1] = 1.0 + 1e-12
+        self.cum = cum
+        self.keys = {name: streams.claim_key(f"contact.{name}") for name in _PURPOSES}
+        self.quality = cohort.quality.astype(np.int64)
+        self.reach = np.where(cohort.already_departed, c.departed_reach_factor, 1.0)
+        self.departed = cohort.already_departed
+        self.slots = np.arange(self.K, dtype=np.int64)
+        # step records by column (person, order key, kind, wait, channel, ok, call days,
+        # quality), one array per emit
+        self.steps: list[list[np.ndarray]] = [[] for _ in _STEP_COLUMNS]
+        # failed written attempts: person, order key of the owning step, offset, channel
+        self.skipped: list[tuple[np.ndarray, ...]] = []
+
+    def _emit(
+        self,
         who: np.ndarray,
         order: np.ndarray | int,
-        kind: int | np.ndarray,
+        kind: np.ndarray | int,
         wait: np.ndarray,
-        channel: int | np.ndarray,
+        channel: np.ndarray | int,
         ok: np.ndarray,
         call: np.ndarray | float,
         quality: np.ndarray | int = -1,
     ) -> None:
         n = len(who)
-        rec_pid.append(who)
-        rec_order.append(np.broadcast_to(order, n).astype(np.int64))
-        rec_kind.append(np.broadcast_to(kind, n).astype(np.int8))
-        rec_wait.append(np.broadcast_to(wait, n).astype(np.float64))
-        rec_channel.append(np.broadcast_to(channel, n).astype(np.int8))
-        rec_ok.append(np.broadcast_to(ok, n).astype(bool))
-        rec_call.append(np.broadcast_to(call, n).astype(np.float64))
-        rec_quality.append(np.broadcast_to(quality, n).astype(np.int8))
+        values = (who, order, kind, wait, channel, ok, call, quality)
+        for column, value, dtype in zip(self.steps, values, _STEP_COLUMNS, strict=True):
+            column.append(np.broadcast_to(value, n).astype(dtype))
 
-    alive = pids  # people still in the pool at the start of round r
-    calling = quality[alive] > NO_DETAILS
-    q = quality[alive]
-    slots = np.arange(K, dtype=np.int64)
-    for r in range(R + 1):
+    def plan(self, people: np.ndarray) -> None:
+        """Plan the contact phase of ``people`` (sorted person ids), round after round."""
+        alive = people  # people still in the pool at the start of the round
+        q = self.quality[alive]
+        calling = q > NO_DETAILS
+        for r in range(self.R + 1):
+            contacted = np.zeros(len(alive), bool)
+            if calling.any():
+                contacted[np.flatnonzero(calling)] = self._attempts(alive[calling], q[calling], r)
+            alive, q = alive[~contacted], q[~contacted]
+            if r == self.R or not len(alive):
+                return
+            alive, q, calling = self._enrichment(alive, q, r)
+
+    def _attempts(self, who: np.ndarray, q: np.ndarray, r: int) -> np.ndarray:
+        """Round ``r`` of attempts for ``who`` (all with usable details); True where contacted."""
+        c, K, keys, slots = self.c, self.K, self.keys, self.slots
         base = r * (K + 2)
-        who = alive[calling]
-        if len(who):
-            idx = (r << ROUND_BITS) | slots
-            u_ch = uniforms(keys["channel"], who[:, None], idx[None, :])
-            ch = np.searchsorted(cum, u_ch, side="right")
-            u_s = uniforms(keys["success"], who[:, None], idx[None, :])
-            prob = table[ch, q[calling][:, None]] * reach[who][:, None]
-            ok = u_s < prob
-            phone = ch == PHONE
-            deciding = phone | ok
-            iv = inverse_cdf_array(
-                c.attempt_interval_days, uniforms(keys["interval"], who[:, None], idx[None, :])
-            )
-            if r == 0:
-                iv[:, 0] = 0.0  # the first attempt is made on entry
-            cs = np.cumsum(iv, axis=1)
-            # first successful attempt (K if none): the round ends there
-            any_ok = ok.any(axis=1)
-            first_ok = np.where(any_ok, ok.argmax(axis=1), K)
-            within = slots[None, :] <= first_ok[:, None]
-            # cumulative interval up to the last deciding attempt before each slot (0 if none)
-            last_dec = np.where(deciding, slots[None, :], -1)
-            last_dec = np.maximum.accumulate(last_dec, axis=1)
-            prev_dec = np.concatenate([np.full((len(who), 1), -1), last_dec[:, :-1]], axis=1)
-            rows = np.arange(len(who))[:, None]
-            cs_prev = np.where(prev_dec >= 0, cs[rows, np.maximum(prev_dec, 0)], 0.0)
-            # deciding attempts up to the first success are steps
-            step = deciding & within
-            r_i, k_i = np.nonzero(step)
-            call_min = inverse_cdf_array(
-                c.call_minutes, uniforms(keys["call_minutes"], who[r_i], (r << ROUND_BITS) | k_i)
-            )
-            is_phone = phone[r_i, k_i]
-            emit(
-                who[r_i],
-                base + k_i,
-                np.where(is_phone, CALL, WRITTEN),
-                cs[r_i, k_i] - cs_prev[r_i, k_i],
-                ch[r_i, k_i],
-                ok[r_i, k_i],
-                np.where(is_phone, call_min / MINUTES_PER_DAY, 0.0),
-            )
-            # failed written attempts before the first success are folded into a step's wait:
-            # the next deciding attempt's, or the round end's
-            skipped = ~deciding & within
-            r_j, k_j = np.nonzero(skipped)
-            nxt = np.where(deciding, slots[None, :], K)
-            nxt = np.flip(np.minimum.accumulate(np.flip(nxt, axis=1), axis=1), axis=1)
-            owner = nxt[r_j, k_j]  # the step slot (K: the round end)
-            sk_pid.append(who[r_j])
-            sk_order.append(base + owner)
-            sk_offset.append(cs[r_j, k_j] - cs_prev[r_j, k_j])
-            sk_channel.append(ch[r_j, k_j].astype(np.int8))
-            # rounds without success end with a wait for the rest of the round
-            ended = ~any_ok
-            last = last_dec[:, -1]
-            tail = cs[:, -1] - np.where(last >= 0, cs[np.arange(len(who)), np.maximum(last, 0)], 0.0)
-            emit(who[ended], base + K, ROUND_END, tail[ended], -1, np.zeros(int(ended.sum()), bool), 0.0)
-            contacted = np.zeros(len(alive), bool)
-            contacted[np.flatnonzero(calling)[any_ok]] = True
-        else:
-            contacted = np.zeros(len(alive), bool)
-        # people not contacted in this round: an enrichment check, or dormant
-        left = ~contacted
-        alive, q = alive[left], q[left]
-        if r == R or not len(alive):
-            break
+        idx = ((r << ROUND_BITS) | slots)[None, :]
+        person = who[:, None]
+        ch = np.searchsorted(self.cum, uniforms(keys["channel"], person, idx), side="right")
+        ok = uniforms(keys["success"], person, idx) < self.table[ch, q[:, None]] * self.reach[who][:, None]
+        phone = ch == PHONE
+        deciding = phone | ok  # calls and successful written attempts need the clock
+        iv = inverse_cdf_array(c.attempt_interval_days, uniforms(keys["interval"], person, idx))
+        if r == 0:
+            iv[:, 0] = 0.0  # the first attempt is made on entry
+        cs = np.cumsum(iv, axis=1)
+        rows = np.arange(len(who))
+        contacted = ok.any(axis=1)
+        # the round stops at the first success (K if none)
+        within = slots[None, :] <= np.where(contacted, ok.argmax(axis=1), K)[:, None]
+        # cumulative interval at the last deciding attempt before each slot (0 if none)
+        last_dec = np.maximum.accumulate(np.where(deciding, slots[None, :], -1), axis=1)
+        prev_dec = np.concatenate([np.full((len(who), 1), -1), last_dec[:, :-1]], axis=1)
+        cs_prev = np.where(prev_dec >= 0, cs[rows[:, None], np.maximum(prev_dec, 0)], 0.0)
+        # deciding attempts up to the first success are steps
+        r_i, k_i = np.nonzero(deciding & within)
+        is_phone = phone[r_i, k_i]
+        minutes = inverse_cdf_array(
+            c.call_minutes, uniforms(keys["call_minutes"], who[r_i], (r << ROUND_BITS) | k_i)
+        )
+        self._emit(
+            who[r_i],
+            base + k_i,
+            np.where(is_phone, CALL, WRITTEN),
+            cs[r_i, k_i] - cs_prev[r_i, k_i],
+            ch[r_i, k_i],
+            ok[r_i, k_i],
+            np.where(is_phone, minutes / MINUTES_PER_DAY, 0.0),
+        )
+        # failed written attempts are folded into the wait of the next deciding attempt, or of
+        # the round end (position K)
+        r_j, k_j = np.nonzero(~deciding & within)
+        owner = np.where(deciding, slots[None, :], K)
+        owner = np.flip(np.minimum.accumulate(np.flip(owner, axis=1), axis=1), axis=1)
+        self.skipped.append(
+            (who[r_j], base + owner[r_j, k_j], cs[r_j, k_j] - cs_prev[r_j, k_j], ch[r_j, k_j].astype(np.int8))
+        )
+        # a round without success ends with a wait for the rest of the round
+        ended = ~contacted
+        last = last_dec[:, -1]
+        tail = cs[:, -1] - np.where(last >= 0, cs[rows, np.maximum(last, 0)], 0.0)
+        self._emit(who[ended], base + K, ROUND_END, tail[ended], -1, np.zeros(int(ended.sum()), bool), 0.0)
+        return contacted
+
+    def _enrichment(
+        self, alive: np.ndarray, q: np.ndarray, r: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The check after round ``r`` for people not contacted in it: who goes on to the next
+        round (with their details' quality and whether they can be called)."""
+        e, keys = self.e, self.keys
         checked = uniforms(keys["enrichment.check"], alive, r) < e.check_probability
-        alive, q = alive[checked], q[checked]
+        alive, q = alive[checked], q[checked]  # the rest lie dormant
         delay = inverse_cdf_array(e.delay_days, uniforms(keys["enrichment.delay"], alive, r))
-        closes = departed[alive] & (
+        closes = self.departed[alive] & (
             uniforms(keys["enrichment.evidence"], alive, r) < e.departure_evidence_probability
         )
-        calling = uniforms(keys["enrichment.refresh"], alive, r) < e.refresh_probability
-        q = np.where(calling & ~closes, np.minimum(GOOD, q + 1), q)
-        emit(alive, base + K + 1, CHECK, delay, -1, closes, 0.0, q)
-        alive, q, calling = alive[~closes], q[~closes], calling[~closes]
+        refreshed = uniforms(keys["enrichment.refresh"], alive, r) < e.refresh_probability
+        q = np.where(refreshed & ~closes, np.minimum(GOOD, q + 1), q)
+        self._emit(alive, r * (self.K + 2) + self.K + 1, CHECK, delay, -1, closes, 0.0, q)
+        return alive[~closes], q[~closes], refreshed[~closes]
 
-    size = cohort.size
-    span = (R + 1) * (K + 2)
+    def finish(self, size: int) -> ContactPlan:
+        """The steps in person order as a :class:`ContactPlan` for person ids ``0..size-1``.
 
-    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-    s_pid = cat(rec_pid, np.int64)
-    s_key = s_pid * span + cat(rec_order, np.int64)
-    order = np.argsort(s_key, kind="stable")
-    s_key = s_key[order]
-    first = np.searchsorted(s_pid[order], np.arange(size + 1), side="left")
-    k_pid = cat(sk_pid, np.int64)
-    k_key = k_pid * span + cat(sk_order, np.int64)
-    k_step = np.searchsorted(s_key, k_key)
-    return ContactPlan(
-        first=first.tolist(),
-        kind=cat(rec_kind, np.int8)[order].tolist(),
-        wait=cat(rec_wait, np.float64)[order].tolist(),
-        channel=cat(rec_channel, np.int8)[order].tolist(),
-        ok=cat(rec_ok, bool)[order].tolist(),
-        call_days=cat(rec_call, np.float64)[order].tolist(),
-        quality=cat(rec_quality, np.int8)[order].tolist(),
-        skipped_step=k_step,
-        skipped_offset=cat(sk_offset, np.float64),
-        skipped_channel=cat(sk_channel, np.int8),
-    )
+        Columns are joined, sorted and packed one at a time, and the per-chunk records dropped
+        as they go, so the plan's temporary copies stay small next to the plan itself.
+        """
+        span = (self.R + 1) * (self.K + 2)
+        columns: list[np.ndarray] = []
+        for j, dtype in enumerate(_STEP_COLUMNS):
+            parts, self.steps[j] = self.steps[j], []  # drop each column's pieces once joined
+            columns.append(np.concatenate(parts) if parts else np.zeros(0, dtype))
+            del parts
+        pid = columns[0]
+        key = pid * span + columns[1]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.searchsorted(pid[order], np.arange(size + 1), side="left")
+        packed = [
+            _typed(code, columns[j][order])
+            for j, code in ((2, "b"), (3, "d"), (4, "b"), (5, "b"), (6, "d"), (7, "b"))
+        ]
+        del columns, order, pid
+        skipped, self.skipped = self.skipped, []
+        if skipped:
+            k_pid, k_order, offset, k_channel = (np.concatenate(col) for col in zip(*skipped, strict=True))
+        else:
+            k_pid, k_order, offset, k_channel = (
+                np.zeros(0, d) for d in (np.int64, np.int64, np.float64, np.int8)
+            )
+        del skipped
+        kind, wait, channel, ok, call_days, quality = packed
+        return ContactPlan(
+            first=_typed("q", first),
+            kind=kind,
+            wait=wait,
+            channel=channel,
+            ok=ok,
+            call_days=call_days,
+            quality=quality,
+            skipped_step=np.searchsorted(key, k_pid * span + k_order),
+            skipped_offset=offset.astype(np.float64),
+            skipped_channel=k_channel.astype(np.int8),
+        )
 
 
 @dataclass
@@ -286,10 +327,9 @@ class Contact:
     core: Core
     agents: BookedPool
     plan: ContactPlan
-    progress_step: list[int]
-    """Index of the first step whose wait a person has not finished (all earlier steps done)."""
-    progress_time: list[float]
-    """When the wait of that step began (after any call still running); inf if not begun."""
+    began: array
+    """When each step's wait began (after any call still running), in days; inf if it never
+    did. The failed written attempts folded into a step's wait are made at ``began + offset``."""
     tally: ContactTally
 
     @classmethod
@@ -300,8 +340,7 @@ class Contact:
             core,
             agents,
             plan,
-            plan.first[:-1],
-            [math.inf] * cohort.size,
+            array("d", [math.inf]) * plan.steps,
             ContactTally([0] * len(CONTACT_CHANNELS)),
         )
 
@@ -317,20 +356,22 @@ class Contact:
         horizon = self.core.horizon
         attempts = self.tally.attempts
         kinds, waits, oks, call_days = plan.kind, plan.wait, plan.ok, plan.call_days
-        progress_step, progress_time = self.progress_step, self.progress_time
+        began = self.began
         book = self.agents.book
+        timeout = env.timeout
         pid = p.pid
-        busy_until = env.now  # end of the call still running, if any
+        # ``now`` is tracked here rather than read from the clock: after ``timeout(delay)`` the
+        # clock reads ``now + delay`` exactly (SimPy schedules the event at that sum)
+        now = env.now
+        busy_until = now  # end of the call still running, if any
         moved = False
         for i in range(plan.first[pid], plan.first[pid + 1]):
-            now = env.now
             start = busy_until if busy_until > now else now
-            progress_step[pid] = i
-            progress_time[pid] = start
+            began[i] = start
             delay = start - now + waits[i]
             if delay > 0:
-                yield env.timeout(delay)
-            progress_step[pid] = i + 1
+                yield timeout(delay)
+                now = now + delay
             kind = kinds[i]
             if kind == CALL:
                 # the call is queued for an agent and its start and end known now (FCFS, no
@@ -342,7 +383,7 @@ class Contact:
                     attempts[PHONE] += 1
                 busy_until = end
                 if oks[i]:
-                    yield env.timeout(end - env.now)
+                    yield timeout(end - now)
                     self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])
                     moved = True
                     break
@@ -366,16 +407,16 @@ class Contact:
         return Outcome.MOVED
 
     def settle(self, horizon: float) -> None:
-        """Count the failed written attempts made before the horizon (after the run)."""
+        """Count the failed written attempts made before the horizon (after the run).
+
+        An attempt folded into a step's wait is made at the wait's start plus its offset: before
+        the horizon if that sum is (a step that never began has start inf, so none of its are).
+        """
         plan = self.plan
         if not len(plan.skipped_step):
             return
-        owner = np.searchsorted(np.asarray(plan.first), plan.skipped_step, side="right") - 1
-        done = np.asarray(self.progress_step)[owner]
-        began = np.asarray(self.progress_time)[owner]
-        made = (plan.skipped_step < done) | (
-            (plan.skipped_step == done) & (began + plan.skipped_offset <= horizon)
-        )
+        began = np.frombuffer(self.began, dtype=np.float64)
+        made = began[plan.skipped_step] + plan.skipped_offset <= horizon
         counts = np.bincount(plan.skipped_channel[made], minlength=len(CONTACT_CHANNELS))
         for ch, n in enumerate(counts.tolist()):
             self.tally.attempts[ch] += n
