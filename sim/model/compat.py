@@ -67,8 +67,8 @@ def drop_pending(env: simpy.Environment) -> int:
     Only for an environment that will never run again.
     """
     queue = env._queue
-    for *_, event in queue:
-        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks a processed event
+    for item in queue:  # (time, priority, id, event)
+        item[3].callbacks = None  # type: ignore[assignment]  # as SimPy marks a processed event
     n = len(queue)
     queue.clear()
     return n

@@ -79,14 +79,15 @@ class Model:
         }
         self.processes: list[StateProcess] = [processes[st] for st in sorted(processes)]
         self.people: list[Person] = []
-        """People who have entered, in order of entry."""
+        """People whose entry has been scheduled, in order of entry (all but the last have
+        entered; at the horizon, all whose entry time is before it)."""
         self.timeseries: list[tuple[float, list[int]]] = []
         self.wall_seconds = 0.0
         self.events = 0
 
     # -- processes -------------------------------------------------------------------------------
-    def arrive(self, i: int) -> None:
-        """Schedule the entry of the ``i``-th person (in entry order) into the pool.
+    def arrive(self) -> None:
+        """Schedule the entry of the next person (in entry order) into the pool.
 
         One event per person: at their entry time the entry is recorded, the next person's entry
         is scheduled, and the person's contact-management process starts. That process runs as
@@ -94,18 +95,20 @@ class Model:
         pool, and their events are most of a run's); it hands over to :meth:`after_pool` when the
         person leaves the pool.
         """
+        i = len(self.people)
         people = self.cohort.people
-        if i >= len(people):
-            return
-        p = people[i]
-        env = self.env
-
-        def entered(_: simpy.Event) -> None:
+        if i < len(people):
+            p = people[i]
             self.people.append(p)
-            self.rec.enter(p, env.now)
-            self.arrive(i + 1)
+            compat.start_at(
+                self.env, self.contact.process(p, self.after_pool), p.entry - self.env.now, self._entered
+            )
 
-        compat.start_at(env, self.contact.process(p, self.after_pool), p.entry - env.now, entered)
+    def _entered(self, _: simpy.Event) -> None:
+        """At a person's entry time, just before their process starts: record the entry and
+        schedule the next person's."""
+        self.rec.enter(self.people[-1], self.env.now)
+        self.arrive()
 
     def after_pool(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """A person's life after the pool: hand control to the process of their state, in turn."""
@@ -133,7 +136,7 @@ class Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
         self.env.process(self.snapshots())
-        self.arrive(0)
+        self.arrive()
         # Hundreds of thousands of live generators make the cyclic GC rescan the heap over and
         # over (measured: ~37% of a full-cohort run). Collect rarely during the run instead.
         thresholds = gc.get_threshold()

@@ -16,6 +16,10 @@ import pandas as pd
 from sim.model.person import Person
 from sim.model.states import DEPARTURE_STATES, ENTRY, N_STATES, State, state_name
 
+POOL = int(State.POOL)
+FIRST_TERMINAL = int(State.DEPARTED_VOLUNTARY)
+"""States are plain ints on the hot path (an enum member lookup costs more than the work)."""
+
 
 class InvariantError(RuntimeError):
     """The model tried to do something its rules forbid: a bug, never an input problem."""
@@ -51,19 +55,18 @@ class Recorder:
         if now < self.last_time:
             raise InvariantError(f"time went backwards: {now} < {self.last_time}")
         self.last_time = now
-        self.entered += 1
-        p.state = State.POOL
+        self.entered += 1  # the (entry, pool, "entry") transitions are added by close()
+        p.state = POOL
         p.since = now
-        self.counts[State.POOL] += 1
-        self.visits[State.POOL] += 1
-        self.transitions[(ENTRY, State.POOL, "entry")] += 1
+        self.counts[POOL] += 1
+        self.visits[POOL] += 1
         if self.keep_log:
-            self._log(p.pid, now, ENTRY, State.POOL, "entry")
+            self._log(p.pid, now, ENTRY, POOL, "entry")
 
     def move(self, p: Person, to: int, cause: str, now: float) -> None:
         """Change ``p``'s state to ``to`` at time ``now`` because of ``cause``."""
         frm = p.state
-        if frm >= State.DEPARTED_VOLUNTARY:
+        if frm >= FIRST_TERMINAL:
             raise InvariantError(f"person {p.pid} left terminal state {state_name(frm)} ({cause})")
         if frm == to:
             raise InvariantError(f"person {p.pid}: self-transition in {state_name(frm)} ({cause})")
@@ -84,9 +87,12 @@ class Recorder:
             self._log(p.pid, now, frm, to, cause)
 
     def close(self, people: list[Person], horizon: float) -> None:
-        """Add the censored time of everyone still in a state at the horizon."""
+        """Add the censored time of everyone still in a state at the horizon, and the entries to
+        the transition counts (counted apart on the way: there is one per person)."""
         for p in people:
             self.occupancy[p.state] += horizon - p.since
+        if self.entered:
+            self.transitions[(ENTRY, POOL, "entry")] = self.entered
 
     def event_log(self) -> pd.DataFrame:
         """The per-person event log: ``person, time, from_state, to_state, cause``."""
