@@ -253,7 +253,10 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if scenario.description:
         print(textwrap.fill(" ".join(scenario.description.split()), 110))
     print("Files (each extends the previous): " + " -> ".join(str(f) for f in chain))
-    print("'[set in FILE]' marks values set by a scenario file; the rest are documented defaults.")
+    print(
+        "'[set in FILE]' marks values set by a scenario file; the rest are the schema's defaults "
+        "(documented or calibrated, as the source says)."
+    )
     print()
     print(render_text(scenario, sources), end="")
     return EXIT_OK

@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
             to remain, for the policy variants described in scenario YAML files.
 
             A scenario file states only what differs from its parent ('extends: baseline.yaml')
-            or from the documented defaults; 'describe' shows every parameter with its source."""
+            or from the schema's defaults (documented or calibrated values); 'describe' shows every
+            parameter with its source."""
         ),
         epilog=textwrap.dedent(
             f"""\
@@ -299,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Print the resolved scenario as a parameter table: value, unit, documented "
             "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
             "(the last file in the chain that sets a value is named). Values without it are the "
-            "documented defaults in sim/scenario/schema.py."
+            "schema's defaults in sim/scenario/schema.py: documented values, or calibrated ones "
+            "(sim/scenario/calibration.yaml), as their source says."
         ),
         epilog=textwrap.dedent(
             f"""\
