@@ -23,7 +23,7 @@ from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
 
 STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
-TABLES = ("end_states", "timeseries", "resources", "transitions", "occupancy")
+TABLES = ("end_states", "timeseries", "resources", "transitions", "occupancy", "life_table")
 EXPERIMENT_DIR = Path(__file__).resolve().parents[1] / "sim" / "experiment"
 
 
@@ -106,6 +106,7 @@ def test_every_supported_dtype_round_trips_exactly(tmp_path: Path) -> None:
         resources=frame.copy(),
         transitions=frame.copy(),
         occupancy=frame.copy(),
+        life_table=frame.copy(),
         events=12,
         wall_seconds=0.125,
         event_log=frame.copy(),

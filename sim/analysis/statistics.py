@@ -74,9 +74,9 @@ def _t_quantile(level: float, df: float | np.ndarray) -> np.ndarray:
 
 
 def t_interval_by_group(
-    frame: pd.DataFrame, by: str, level: float = 0.95
+    frame: pd.DataFrame, by: str | list[str], level: float = 0.95
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``t_interval`` of every column within each group of index level ``by``, vectorised.
+    """``t_interval`` of every column within each group of index level(s) ``by``, vectorised.
 
     Returns ``(mean, low, high)`` frames indexed by the group, with the columns of ``frame``:
     e.g. the number of people in each state (columns) on each day (``by="day"``) over

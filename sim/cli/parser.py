@@ -43,11 +43,14 @@ writes DIR/<scenario name>/:
   resources.csv        utilisation and queues of agents, caseworkers, tracers, teams, beds
   transitions.csv      moves between states by cause, per replication
   occupancy.csv        person-days and visits per state, per replication
+  life_table.csv       outcomes and censorings by day since entry / first contact, per replication
+  time_to_outcome.csv  cumulative incidence of each outcome by day (Aalen-Johansen, censored at
+                       the horizon): clock, outcome, day, cumulative_incidence, 95% CI
   event_log.parquet    every person's state changes (only with --event-log)
-  *.png                plots (state flow, outcome spread, cumulative outcomes)
+  *.png                plots (state flow, outcome spread, cumulative outcomes, time to outcome)
+  .parts/              one folder per finished replication (used by --resume)
   scenario.yaml        the fully resolved scenario (every parameter, overrides applied)
   manifest.json        seed, replications, versions, git commit, timings, command line
-  .parts/              one file per finished replication (used by --resume)
 A folder still containing .incomplete was not finished; manifest.json is written last."""
 
 
@@ -240,8 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
             writes, in addition to each scenario's folder DIR/<scenario name>/ (see 'run --help'):
               DIR/comparison.csv   scenario, kpi, mean, ci_low, ci_high, diff_vs_reference,
                                    diff_ci_low, diff_ci_high (paired differences, 95% CI)
+              DIR/time_to_outcome.csv   every scenario's time_to_outcome.csv, stacked
               DIR/*.png            comparison plots (outcomes, cumulative outcomes, differences,
-                                   cost against outcomes)
+                                   cost against outcomes, time to outcome)
               DIR/comparison_manifest.json   written last
 
             """

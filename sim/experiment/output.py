@@ -28,12 +28,16 @@ STATS_FILE = "summary_stats.csv"
 SCENARIO_FILE = "scenario.yaml"
 EVENT_LOG_FILE = "event_log.parquet"
 COMPARISON_FILE = "comparison.csv"
+TIME_TO_OUTCOME_FILE = "time_to_outcome.csv"
+"""Cumulative incidence of each outcome by day since entry (and since contact), per scenario;
+also in the comparison folder for all scenarios together."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
     "resources": "resources.csv",
     "transitions": "transitions.csv",
     "occupancy": "occupancy.csv",
+    "life_table": "life_table.csv",
 }
 """ReplicationResult attribute -> CSV file holding it for every replication."""
 
@@ -41,6 +45,7 @@ RUN_FILES: tuple[str, ...] = (
     SUMMARY_FILE,
     *TABLE_FILES.values(),
     STATS_FILE,
+    TIME_TO_OUTCOME_FILE,
     EVENT_LOG_FILE,
     SCENARIO_FILE,
     MANIFEST,
@@ -66,5 +71,6 @@ __all__ = [
     "STATS_FILE",
     "SUMMARY_FILE",
     "TABLE_FILES",
+    "TIME_TO_OUTCOME_FILE",
     "is_complete",
 ]

@@ -52,7 +52,7 @@ from sim.experiment.files import TMP_SUFFIX, atomic_folder, fsync_file, remove, 
 from sim.experiment.output import PARTS_DIR, TABLE_FILES
 from sim.model.results import ReplicationResult
 
-PART_FORMAT = 2
+PART_FORMAT = 3
 """Version of the part layout, part of the run key: parts of another format are never read.
 1 was a pickle per replication; 2 is a folder of Parquet tables and a JSON file."""
 PARTS_KEY = "key.json"
@@ -347,6 +347,7 @@ class PartStore:
             resources=frames["resources"],
             transitions=frames["transitions"],
             occupancy=frames["occupancy"],
+            life_table=frames["life_table"],
             events=events,
             wall_seconds=seconds,
             event_log=log,

@@ -65,6 +65,7 @@ class ScenarioRun:
     ran: int = 0
     summary: pd.DataFrame | None = None
     stats: pd.DataFrame | None = None
+    time_to_outcome: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
@@ -240,6 +241,21 @@ def _targets_met(runs: Sequence[ScenarioRun], n: int, targets: Mapping[str, floa
     return True
 
 
+def outcomes_over_time(folder: Path, scenario: Scenario) -> pd.DataFrame:
+    """``time_to_outcome.csv`` of a scenario folder, from its per-replication life tables.
+
+    Only the life tables (a few thousand rows a replication) are read, never event logs, so this
+    scales to any number of replications.
+    """
+    from sim.analysis.survival import time_to_outcome
+
+    tables = pd.read_csv(folder / output.TABLE_FILES["life_table"])
+    days = math.ceil(scenario.horizon_days)
+    table = time_to_outcome(tables, days)
+    table.insert(0, "scenario", scenario.name)
+    return table
+
+
 def _finish_run(
     run: ScenarioRun,
     n: int,
@@ -256,11 +272,15 @@ def _finish_run(
     run.summary = assembled.summary
     run.stats = summarise(assembled.summary, DEFAULT_KPIS)
     write_csv(folder / output.STATS_FILE, run.stats)
-    files = [*assembled.files, output.STATS_FILE]
+    run.time_to_outcome = outcomes_over_time(folder, run.scenario)
+    write_csv(folder / output.TIME_TO_OUTCOME_FILE, run.time_to_outcome)
+    files = [*assembled.files, output.STATS_FILE, output.TIME_TO_OUTCOME_FILE]
     if plots:
         from sim.analysis.plots import plot_run
+        from sim.analysis.plots.time_to_outcome import plot_time_to_outcome
 
         files += write_plots(folder, plot_run, assembled.summary, read_timeseries(folder), label)
+        files += write_plots(folder, plot_time_to_outcome, run.time_to_outcome, label)
     write_text(folder / output.SCENARIO_FILE, scenario_to_yaml(run.scenario))
     files.append(output.SCENARIO_FILE)
     run.files = files
@@ -327,7 +347,9 @@ def run_experiment(
     clean = False
     try:
         if compare_mode:
-            begin_folder(out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE,))
+            begin_folder(
+                out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE, output.TIME_TO_OUTCOME_FILE)
+            )
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
             _execute(runner, runs, n, root_seed, keep_log, progress, notify)
@@ -403,6 +425,15 @@ def _finish_comparison(
         timeseries = {labels[r.name]: read_timeseries(r.folder) for r in runs}
         shown = comparison.assign(scenario=comparison["scenario"].map(labels))
         files += write_plots(out, plot_comparison, by_label, timeseries, shown, labels[reference])
+    over_time = pd.concat(
+        [r.time_to_outcome for r in runs if r.time_to_outcome is not None], ignore_index=True
+    )
+    write_csv(out / output.TIME_TO_OUTCOME_FILE, over_time)
+    files.append(output.TIME_TO_OUTCOME_FILE)
+    if plots:
+        from sim.analysis.plots.time_to_outcome import plot_time_to_outcome_comparison
+
+        files += write_plots(out, plot_time_to_outcome_comparison, over_time, labels, [r.name for r in runs])
     result.comparison = comparison
     result.comparison_files = files
     manifest = {

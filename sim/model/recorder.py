@@ -3,8 +3,9 @@
 Every change goes through :meth:`Recorder.move`, which checks the model's invariants as it goes
 (terminal states are never left, no self-transitions, time never runs backwards), keeps the
 number of people in each state, the person-days spent in each state (for Little's law and the
-Markov-chain checks), a count per (from, to, cause) transition, and, on request, the full
-per-person event log in flat lists that become one DataFrame after the run.
+Markov-chain checks), a count per (from, to, cause) transition, each person's milestones (first
+contact, outcome) for time-to-outcome analysis, and, on request, the full per-person event log in
+flat lists that become one DataFrame after the run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sim.model.person import Person
 from sim.model.states import DEPARTURE_STATES, ENTRY, N_STATES, State, state_name
 
 POOL = int(State.POOL)
+IN_CONTACT = int(State.IN_CONTACT)
 FIRST_TERMINAL = int(State.DEPARTED_VOLUNTARY)
 """States are plain ints on the hot path (an enum member lookup costs more than the work)."""
 
@@ -36,6 +38,11 @@ class Recorder:
         self.entered = 0
         self.transitions: Counter[tuple[int, int, str]] = Counter()
         self.departed_contacted = 0
+        self.first_contact: dict[int, float] = {}
+        """Person id -> time of their first contact (entry into IN_CONTACT), in days."""
+        self.exits: dict[int, tuple[float, int]] = {}
+        """Person id -> (time, terminal state) of their outcome: the milestones time-to-outcome
+        analysis needs, kept without the full event log."""
         self.last_time = 0.0
         self._log_pid: list[int] = []
         self._log_time: list[float] = []
@@ -81,6 +88,10 @@ class Recorder:
         p.state = to
         p.since = now
         self.transitions[(frm, to, cause)] += 1
+        if to >= FIRST_TERMINAL:
+            self.exits[p.pid] = (now, to)
+        elif to == IN_CONTACT and p.pid not in self.first_contact:
+            self.first_contact[p.pid] = now
         if p.contacted and to in DEPARTURE_STATES:
             self.departed_contacted += 1
         if self.keep_log:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.model.model import Model
@@ -69,6 +70,7 @@ class ReplicationResult:
     resources: pd.DataFrame  # replication, resource, capacity, arrivals, ..., utilisation
     transitions: pd.DataFrame  # replication, from_state, to_state, cause, count
     occupancy: pd.DataFrame  # replication, state, person_days, visits
+    life_table: pd.DataFrame  # replication, clock, day, event, count
     events: int
     wall_seconds: float
     event_log: pd.DataFrame | None = None
@@ -139,6 +141,62 @@ def summarise(m: Model) -> dict[str, float | int]:
     return row
 
 
+CLOCKS: dict[str, str] = {
+    "since_entry": "days from entering the pool to an outcome (terminal state)",
+    "first_contact": "days from entering the pool to first contact (or to closure before it)",
+    "since_contact": "days from first contact to an outcome (terminal state)",
+}
+"""The time scales of the life table, and what each measures."""
+CENSORED = "censored"
+"""Event name of people with no event by the horizon (censored at horizon - start of the clock)."""
+CLOSED_BEFORE_CONTACT = "closed_before_contact"
+FIRST_CONTACT = "first_contact"
+
+
+def life_table(m: Model) -> pd.DataFrame:
+    """Events and censorings by clock, day and event: the replication's survival data, summarised.
+
+    On each clock a person contributes one row: an event (a terminal state; for ``first_contact``,
+    first contact or closure before it) on day ``ceil(duration)``, or, with no event by the
+    horizon, a censoring on day ``floor(horizon - start)``. So a censored person counts as at risk
+    on every whole day they were observed, and an event on day d happened in (d - 1, d]. Counting
+    by whole days keeps the table small (a few thousand rows, whatever the cohort), so a hundred
+    replications' worth can be analysed without their event logs (Aalen-Johansen estimates in
+    ``sim.analysis.survival``).
+    """
+    horizon = m.scenario.horizon_days
+    rec = m.rec
+    people = m.people
+    entry = np.array([p.entry for p in people], dtype=np.float64)
+    pids = [p.pid for p in people]
+    exit_time = np.array([rec.exits.get(pid, (np.nan, -1))[0] for pid in pids], dtype=np.float64)
+    exit_state = np.array([rec.exits.get(pid, (np.nan, -1))[1] for pid in pids], dtype=np.int64)
+    contact = np.array([rec.first_contact.get(pid, np.nan) for pid in pids], dtype=np.float64)
+    names = np.array(STATE_NAMES, dtype=object)
+    frames = []
+
+    def add(clock: str, start: np.ndarray, end: np.ndarray, event: np.ndarray) -> None:
+        observed = ~np.isnan(end)
+        day = np.where(observed, np.ceil(end - start), np.floor(horizon - start)).astype(np.int64)
+        label = np.where(observed, event, CENSORED)
+        table = pd.DataFrame({"day": day, "event": label}).value_counts(sort=False).reset_index(name="count")
+        table.insert(0, "clock", clock)
+        frames.append(table)
+
+    ended = exit_state >= 0
+    add("since_entry", entry, exit_time, np.where(ended, names[np.maximum(exit_state, 0)], CENSORED))
+    # first contact, with closure while still in the pool competing with it
+    closed_first = ended & (np.isnan(contact) | (exit_time < contact))
+    first = np.where(~np.isnan(contact), contact, np.where(closed_first, exit_time, np.nan))
+    add("first_contact", entry, first, np.where(~np.isnan(contact), FIRST_CONTACT, CLOSED_BEFORE_CONTACT))
+    reached = ~np.isnan(contact)
+    after = np.where(ended[reached] & (exit_time[reached] >= contact[reached]), exit_time[reached], np.nan)
+    add("since_contact", contact[reached], after, names[np.maximum(exit_state[reached], 0)])
+    table = pd.concat(frames, ignore_index=True).sort_values(["clock", "day", "event"], kind="stable")
+    table.insert(0, "replication", m.replication)
+    return table.reset_index(drop=True)
+
+
 def run_replication(
     scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False
 ) -> ReplicationResult:
@@ -195,6 +253,7 @@ def run_replication(
         resources=resources,
         transitions=transitions,
         occupancy=occupancy,
+        life_table=life_table(m),
         events=m.events,
         wall_seconds=m.wall_seconds,
         event_log=m.rec.event_log() if keep_log else None,

@@ -50,7 +50,12 @@ def state_intervals(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
         empty = pd.DataFrame(columns=list(STATE_NAMES), dtype=float)
         return empty, empty, empty
     wide = ts.pivot_table(
-        index=["replication", "day"], columns="state", values="count", aggfunc="sum", fill_value=0
+        index=["replication", "day"],
+        columns="state",
+        values="count",
+        aggfunc="sum",
+        fill_value=0,
+        observed=False,
     )
     extra = [s for s in wide.columns if s not in STATE_NAMES]
     wide = wide.reindex(columns=list(STATE_NAMES) + extra, fill_value=0).astype(float)

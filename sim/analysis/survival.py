@@ -1,0 +1,118 @@
+"""Outcomes over time: cumulative incidence of competing outcomes, censored at the horizon.
+
+People enter over a year and the run stops at the horizon, so a person who entered late is seen
+for a shorter time: counting outcomes at the horizon mixes people observed for 18 months with
+people observed for 6. The Aalen-Johansen estimator handles that censoring and the competing
+outcomes (leaving voluntarily rules out being removed) together: the cumulative incidence of
+outcome k by day t is
+
+    CIF_k(t) = sum over days s <= t of  S(s-1) * d_k(s) / n(s)
+
+where n(s) are the people still at risk on day s (no outcome yet and observed that long), d_k(s)
+those with outcome k on day s, and S the probability of no outcome yet (Kaplan-Meier over all
+outcomes). At every day the curves of all outcomes plus S add up to 1.
+
+The estimator is written out here rather than taken from lifelines: the life tables count events
+by whole day, so event times are tied, and lifelines' ``AalenJohansenFitter`` breaks ties by
+random jitter, which would make the curves depend on a seed no one chose. ``tests/test_survival.py``
+checks this implementation against lifelines on data without ties.
+
+Each replication's life table (``sim.model.results.life_table``) gives one curve per outcome;
+across replications the curve's mean and a Student-t interval per day describe what the policy
+does, in the same way as every other KPI (replications, not people, are the independent units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.statistics import t_interval_by_group
+
+NO_OUTCOME_YET = "no_outcome_yet"
+"""The curve S(t): the share with no outcome yet by day t (so each clock's curves add up to 1)."""
+CENSORED = "censored"
+TIME_COLUMNS: list[str] = ["clock", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high", "n"]
+
+
+def aalen_johansen(table: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Cumulative incidence by day ``0..days`` of each event in one life table of one clock.
+
+    ``table`` has columns ``day, event, count`` (``event == "censored"`` for censorings, which are
+    at risk on their own day). Returns ``outcome, day, cumulative_incidence`` including the
+    ``no_outcome_yet`` curve. Days after the last observation carry the last value forward.
+    """
+    grid = np.arange(days + 1)
+    total = float(table["count"].sum())
+    wide = table.pivot_table(index="day", columns="event", values="count", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(grid, fill_value=0) if len(wide) else pd.DataFrame(index=grid)
+    outcomes = [c for c in wide.columns if c != CENSORED]
+    censored = wide[CENSORED].to_numpy(float) if CENSORED in wide.columns else np.zeros(len(grid))
+    events = wide[outcomes].to_numpy(float) if outcomes else np.zeros((len(grid), 0))
+    leaving = events.sum(axis=1) + censored
+    at_risk = total - np.concatenate([[0.0], np.cumsum(leaving)[:-1]])  # before day s's exits
+    hazard = np.divide(events, at_risk[:, None], out=np.zeros_like(events), where=at_risk[:, None] > 0)
+    survival = np.cumprod(1.0 - hazard.sum(axis=1))
+    before = np.concatenate([[1.0], survival[:-1]])
+    cif = np.cumsum(before[:, None] * hazard, axis=0)
+    rows = [
+        pd.DataFrame({"outcome": name, "day": grid, "cumulative_incidence": cif[:, j]})
+        for j, name in enumerate(outcomes)
+    ]
+    rows.append(pd.DataFrame({"outcome": NO_OUTCOME_YET, "day": grid, "cumulative_incidence": survival}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def incidence_by_replication(life_tables: pd.DataFrame, days: int) -> pd.DataFrame:
+    """:func:`aalen_johansen` for every (replication, clock): ``replication, clock, outcome, day,
+    cumulative_incidence``. An outcome that never happens in a replication has a zero curve."""
+    parts = []
+    for (rep, clock), table in life_tables.groupby(["replication", "clock"], sort=True):
+        curves = aalen_johansen(table, days)
+        curves.insert(0, "clock", str(clock))
+        curves.insert(0, "replication", int(rep))  # type: ignore[call-overload]
+        parts.append(curves)
+    if not parts:
+        return pd.DataFrame(columns=["replication", "clock", "outcome", "day", "cumulative_incidence"])
+    curves = pd.concat(parts, ignore_index=True)
+    # an outcome seen in some replications only is 0 throughout in the others
+    full = pd.MultiIndex.from_frame(curves[["clock", "outcome"]].drop_duplicates())
+    reps = curves["replication"].unique()
+    index = pd.MultiIndex.from_tuples(
+        [(r, c, o, d) for r in reps for c, o in full for d in range(days + 1)],
+        names=["replication", "clock", "outcome", "day"],
+    )
+    return (
+        curves.set_index(["replication", "clock", "outcome", "day"])
+        .reindex(index, fill_value=0.0)
+        .reset_index()
+    )
+
+
+def time_to_outcome(life_tables: pd.DataFrame, days: int, level: float = 0.95) -> pd.DataFrame:
+    """Mean cumulative incidence over replications, with a t interval, by clock, outcome and day.
+
+    ``life_tables`` holds the life tables of every replication of one scenario (the
+    ``life_table.csv`` of its folder). Columns: ``clock, outcome, day, cumulative_incidence,
+    ci_low, ci_high, n`` (n = replications).
+    """
+    curves = incidence_by_replication(life_tables, days)
+    if curves.empty:
+        return pd.DataFrame(columns=TIME_COLUMNS)
+    keys = ["clock", "outcome", "day"]
+    values = curves.set_index([*keys, "replication"])[["cumulative_incidence"]]
+    mean, low, high = t_interval_by_group(values, keys, level)
+    n = values.groupby(level=keys).count()
+    # a share lies in [0, 1], so its interval is clipped there (few replications near 0 or 1)
+    out = pd.DataFrame(
+        {
+            "cumulative_incidence": mean["cumulative_incidence"],
+            "ci_low": low["cumulative_incidence"].clip(0.0, 1.0),
+            "ci_high": high["cumulative_incidence"].clip(0.0, 1.0),
+            "n": n["cumulative_incidence"],
+        }
+    ).reset_index()
+    return out[TIME_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+__all__ = ["NO_OUTCOME_YET", "TIME_COLUMNS", "aalen_johansen", "incidence_by_replication", "time_to_outcome"]
