@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from sim.scenario.describe import flatten, format_value, markdown_table, value_sources
 from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -26,23 +28,31 @@ def parameters_block() -> str:
     return markdown_table(load_scenario(path), sources)
 
 
+def _differences(base: dict[str, Any], scenario: Scenario) -> list[str]:
+    """```path` old → new`` for every parameter of ``scenario`` that differs from ``base``."""
+    new = flatten(scenario.model_dump(exclude={"name", "title", "description", "changes"}))
+    return [
+        f"`{k}` {format_value(base.get(k))} → {format_value(v)}" for k, v in new.items() if base.get(k) != v
+    ]
+
+
 def policies_block() -> str:
-    """One row per scenario file: its title and what it changes relative to the baseline."""
+    """One row per scenario file: its title and what it changes relative to the baseline (from
+    the start, then from each change day)."""
     baseline = load_scenario(SCENARIOS / "baseline.yaml")
-    base = flatten(baseline.model_dump(exclude={"name", "title", "description"}))
+    base = flatten(baseline.model_dump(exclude={"name", "title", "description", "changes"}))
     rows = ["| file | policy | changes relative to the baseline |", "|---|---|---|"]
     for path in sorted(SCENARIOS.glob("*.yaml")):
         s = load_scenario(path)
         if path.name == "baseline.yaml":
             changes = "the calibrated reference (seed 002 §4.2, §8.2)"
         else:
-            new = flatten(s.model_dump(exclude={"name", "title", "description"}))
-            diffs = [
-                f"`{k}` {format_value(base.get(k))} → {format_value(v)}"
-                for k, v in new.items()
-                if base.get(k) != v
-            ]
-            changes = "; ".join(diffs)
+            parts = []
+            if start := _differences(base, s):
+                parts.append("; ".join(start))
+            for day, regime in s.regimes():
+                parts.append(f"from day {format_value(day)}: " + "; ".join(_differences(base, regime)))
+            changes = "; ".join(parts)
         rows.append(f"| `{path.name}` | {s.label} | {changes.replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 

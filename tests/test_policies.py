@@ -137,6 +137,13 @@ def test_every_parameter_line_states_the_baseline_value(path: Path) -> None:
             key = f"{prefix}{key_node.value}"
             if prefix == "" and key in NOT_PARAMETERS:
                 continue
+            if prefix == "" and key == "changes" and isinstance(value_node, yaml.SequenceNode):
+                # each change's parameters carry their own baseline comments
+                for i, item in enumerate(value_node.value):
+                    for item_key, item_value in item.value:
+                        if item_key.value == "set" and isinstance(item_value, yaml.MappingNode):
+                            walk(item_value, f"changes[{i}].set.")
+                continue
             if isinstance(value_node, yaml.MappingNode) and not value_node.flow_style:
                 walk(value_node, key + ".")
             elif "# baseline" not in lines[value_node.start_mark.line]:

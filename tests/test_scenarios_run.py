@@ -27,7 +27,9 @@ SMALL = {"horizon_days": 60.0, "cohort": {"initial_size": 200}}
 def test_scenario_file_loads_validates_and_runs(path: Path) -> None:
     scenario = load_scenario(path)
     assert isinstance(scenario, Scenario)
-    small = scenario.with_overrides(SMALL)
+    # a short horizon, but long enough for the scenario's changes from given days to happen
+    last_change = max((c.from_day for c in scenario.changes), default=0.0)
+    small = scenario.with_overrides({**SMALL, "horizon_days": max(SMALL["horizon_days"], last_change + 30.0)})
     assert small.name == scenario.name
     result = run_replication(small, 0, 1)
     s = result.summary

@@ -9,13 +9,18 @@ part that took it, whichever process moves the person on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any, Protocol
 
 import simpy
 
 from sim.model.person import Person
 from sim.model.recorder import Recorder
 from sim.model.states import N_STATES
+from sim.scenario.schema import Scenario
 
 Hook = Callable[[Person], None]
 
@@ -23,14 +28,27 @@ Hook = Callable[[Person], None]
 class Core:
     """The environment, recorder and state-change hooks of one replication."""
 
-    __slots__ = ("_enter", "_leave", "env", "horizon", "rec")
+    __slots__ = ("_enter", "_leave", "change_days", "env", "horizon", "rec")
 
-    def __init__(self, env: simpy.Environment, rec: Recorder, horizon: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, rec: Recorder, horizon: float, change_days: Sequence[float] = ()
+    ) -> None:
         self.env = env
         self.rec = rec
         self.horizon = horizon
+        self.change_days = sorted(change_days)
+        """Days on which the scenario's parameters change (see ``Scenario.changes``)."""
         self._leave: list[Hook | None] = [None] * N_STATES
         self._enter: list[Hook | None] = [None] * N_STATES
+
+    def next_change(self, now: float) -> float:
+        """The first change day after ``now`` (inf if none): clocks that run at a rate stop there
+        and are re-drawn with the new rate, which is exact because they are memoryless."""
+        days = self.change_days
+        if not days:
+            return math.inf
+        i = bisect.bisect_right(days, now)
+        return days[i] if i < len(days) else math.inf
 
     def on_leave(self, state: int, hook: Hook) -> None:
         """Run ``hook(person)`` whenever someone leaves ``state`` (one hook per state)."""
@@ -65,4 +83,24 @@ class Core:
             self.move(p, to, cause)
 
 
-__all__ = ["Core", "Hook"]
+class Retunable(Protocol):
+    """A domain part: it takes new parameter values on a scenario change day."""
+
+    def retune(self, s: Scenario) -> None: ...
+
+
+def retune(part: Any, values: dict[str, Any]) -> None:
+    """Give a frozen part new parameter values on a scenario change day.
+
+    Parts are frozen so nothing changes them by accident; this is the one way parameters change
+    after a part is built, called only by the part's own ``retune(scenario)`` when the model
+    applies a scheduled change. Only declared fields can be set.
+    """
+    known = {f.name for f in fields(part)}
+    for name, value in values.items():
+        if name not in known:
+            raise AttributeError(f"{type(part).__name__} has no field {name!r}")
+        object.__setattr__(part, name, value)
+
+
+__all__ = ["Core", "Hook", "Retunable", "retune"]

@@ -19,12 +19,13 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import simpy
 
 from sim.model import compat
-from sim.model.core import Core
+from sim.model.core import Core, Retunable
 from sim.model.person import Person, count_people, sample_cohort
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.casework import Casework
@@ -41,6 +42,18 @@ from sim.model.streams import Streams
 from sim.scenario.schema import Scenario
 
 StateProcess = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
+Part = (
+    Absconding
+    | Correspondence
+    | Detention
+    | Enforcement
+    | Departure
+    | Casework
+    | Tracing
+    | Reporting
+    | Contact
+)
+"""Any domain part: each has ``retune(scenario)`` for a scenario change day."""
 SNAPSHOT_DAYS = 7.0
 """Days between the counts of people in each state kept for ``timeseries.csv``."""
 
@@ -55,7 +68,9 @@ class Model:
         s = scenario
         self.env = simpy.Environment()
         self.rec = Recorder(keep_log)
-        self.core = core = Core(self.env, self.rec, s.horizon_days)
+        self.regimes = s.regimes()
+        """The scenario in force from each change day (``Scenario.changes``), in day order."""
+        self.core = core = Core(self.env, self.rec, s.horizon_days, [day for day, _ in self.regimes])
         self.streams = streams = Streams(root_seed, replication)
         streams.people = count_people(s, streams)
         self.cohort = cohort = sample_cohort(s, streams, streams.people)
@@ -78,6 +93,17 @@ class Model:
             State.DETAINED: self.detention.process,
         }
         self.processes: list[StateProcess] = [processes[st] for st in sorted(processes)]
+        self.parts: tuple[Retunable, ...] = (
+            self.absconding,
+            self.correspondence,
+            self.detention,
+            self.enforcement,
+            self.departure,
+            self.casework,
+            self.tracing,
+            self.reporting,
+            self.contact,
+        )
         self.people: list[Person] = []
         """People whose entry has been scheduled, in order of entry (all but the last have
         entered; at the horizon, all whose entry time is before it)."""
@@ -124,6 +150,17 @@ class Model:
                 raise InvariantError(f"process for {State(state).label} returned without a change")
         return Outcome.MOVED
 
+    def schedule_changes(self) -> None:
+        """One event per change day, created before anything else so that, on its day, it is
+        handled before any person's event: everyone then sees the new values."""
+        for day, scenario in self.regimes:
+            self.env.timeout(day).callbacks.append(partial(self.apply_change, scenario))
+
+    def apply_change(self, scenario: Scenario, _: simpy.Event | None = None) -> None:
+        """Give every part the values in force from today (``scenario``, one of the regimes)."""
+        for part in self.parts:
+            part.retune(scenario)
+
     def snapshots(self, every: float = SNAPSHOT_DAYS) -> Generator[simpy.Event, Any, None]:
         horizon = self.scenario.horizon_days
         t = 0.0
@@ -135,6 +172,7 @@ class Model:
     def run(self) -> Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
+        self.schedule_changes()
         self.env.process(self.snapshots())
         self.arrive()
         # Hundreds of thousands of live generators make the cyclic GC rescan the heap over and

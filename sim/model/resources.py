@@ -24,18 +24,25 @@ from typing import Any
 import simpy
 
 
-def _stats(pool: Pool | BookedPool, horizon: float, reneged: int, blocked: int, waiting: int) -> PoolStats:
-    """Statistics over [0, horizon] from a pool's counters and time integrals."""
+def _stats(
+    pool: Pool | BookedPool, horizon: float, reneged: int, blocked: int, waiting: int, capacity_area: float
+) -> PoolStats:
+    """Statistics over [0, horizon] from a pool's counters and time integrals.
+
+    ``capacity_area`` is the capacity integrated over [0, horizon] (server-days): capacity is
+    the time-averaged number of servers (a scenario may change it from a given day), and
+    utilisation is busy server-days over available server-days.
+    """
     span = max(horizon, 1e-12)
     mean_busy = pool._busy_area / span
     return PoolStats(
         resource=pool.name,
-        capacity=pool.capacity,
+        capacity=capacity_area / span,
         arrivals=pool.arrivals,
         served=pool.served,
         reneged=reneged,
         blocked=blocked,
-        utilisation=min(1.0, mean_busy / pool.capacity) if pool.capacity else 0.0,
+        utilisation=min(1.0, pool._busy_area / capacity_area) if capacity_area > 0 else 0.0,
         mean_busy=mean_busy,
         mean_queue=pool._queue_area / span,
         mean_wait_days=pool.wait_sum / pool.served if pool.served else 0.0,
@@ -84,6 +91,7 @@ class Pool:
         self._last = 0.0
         self._busy_area = 0.0
         self._queue_area = 0.0
+        self._capacity_area = 0.0
         self.arrivals = 0
         self.served = 0
         self.reneged = 0
@@ -97,7 +105,26 @@ class Pool:
         if dt > 0:
             self._busy_area += dt * self.busy
             self._queue_area += dt * self._waiting
+            self._capacity_area += dt * self.capacity
             self._last = now
+
+    def resize(self, capacity: int) -> None:
+        """Change the number of servers now (a scenario change from a given day).
+
+        More servers are handed to the first waiters at once. With fewer, people being served
+        keep their server; no one new is served until fewer than ``capacity`` are busy.
+        """
+        self._integrate()
+        self.capacity = capacity
+        queue = self._queue
+        while queue and self.busy < self.capacity:
+            ev, t0, waiting = queue.popleft()
+            if waiting:
+                self._waiting -= 1
+                self.busy += 1
+                self.served += 1
+                self.wait_sum += self.env.now - t0
+                ev.succeed()
 
     @property
     def full(self) -> bool:
@@ -121,10 +148,11 @@ class Pool:
         return ev
 
     def release(self) -> None:
-        """Free a server; the first waiter (if any) takes it over at once."""
+        """Free a server; the first waiter (if any) takes it over at once, unless the pool has
+        been made smaller than the number of servers busy."""
         self._integrate()
         queue = self._queue
-        while queue:
+        while queue and self.busy <= self.capacity:
             ev, t0, waiting = queue.popleft()
             if waiting:
                 self._waiting -= 1
@@ -155,7 +183,7 @@ class Pool:
 
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
-        return _stats(self, horizon, self.reneged, self.blocked, self._waiting)
+        return _stats(self, horizon, self.reneged, self.blocked, self._waiting, self._capacity_area)
 
     def dispose(self) -> None:
         """Forget the requests still queued (after the run): each holds a suspended process, so
@@ -183,6 +211,7 @@ class BookedPool:
         self.horizon = horizon
         self._free_at = [0.0] * capacity  # a heap of the times each server becomes free
         self._waiting: list[float] = []  # a heap of start times of requests still queueing
+        self._capacities: list[tuple[float, int]] = [(0.0, capacity)]  # (from day, servers)
         self.max_queue = 0
         self.arrivals = 0
         self.served = 0
@@ -222,9 +251,29 @@ class BookedPool:
             self._queue_area += h - now
         return start, finish
 
+    def resize(self, capacity: int) -> None:
+        """Change the number of servers from now (a scenario change from a given day).
+
+        New servers are free now. Removed servers are those that become free first, so every
+        service already booked is kept and happens as booked; no new bookings go to them.
+        """
+        now = self.env.now
+        free = self._free_at
+        while len(free) < capacity:
+            heapq.heappush(free, now)
+        while len(free) > capacity:
+            heapq.heappop(free)
+        self.capacity = capacity
+        self._capacities.append((now, capacity))
+
     def stats(self, horizon: float) -> PoolStats:
         waiting = max(0, self.arrivals - self.served) if self.capacity else self.arrivals
-        return _stats(self, horizon, 0, 0, waiting)
+        bounds = [t for t, _ in self._capacities[1:]] + [horizon]
+        area = sum(
+            c * max(0.0, min(end, horizon) - start)
+            for (start, c), end in zip(self._capacities, bounds, strict=True)
+        )
+        return _stats(self, horizon, 0, 0, waiting, area)
 
 
 class BookedCapacity:
@@ -245,12 +294,19 @@ class BookedCapacity:
         self.bookings = 0
         self.refused = 0
         self._area = 0.0
+        self._capacity_area = 0.0
         self._last = 0.0
 
     def _integrate(self) -> None:
         now = self.env.now
         self._area += (now - self._last) * self.load
+        self._capacity_area += (now - self._last) * self.capacity
         self._last = now
+
+    def resize(self, capacity_per_day: float) -> None:
+        """Change the capacity from now; bookings already made are kept even above it."""
+        self._integrate()
+        self.capacity = capacity_per_day
 
     def try_book(self, per_day: float) -> bool:
         """Book ``per_day`` units a day if they fit; False (and counted as refused) if not."""
@@ -267,8 +323,13 @@ class BookedCapacity:
         self.load = max(0.0, self.load - per_day)
 
     def utilisation(self, horizon: float) -> float:
-        """Mean booked load over [0, horizon] as a share of capacity."""
+        """Booked load over [0, horizon] as a share of the capacity over the same time."""
         self._integrate()
-        if self.capacity <= 0 or horizon <= 0:
+        if self._capacity_area <= 0 or horizon <= 0:
             return 0.0
-        return min(1.0, self._area / horizon / self.capacity)
+        return min(1.0, self._area / self._capacity_area)
+
+    def mean_capacity(self, horizon: float) -> float:
+        """Capacity averaged over [0, horizon] (interviews per day)."""
+        self._integrate()
+        return self._capacity_area / horizon if horizon > 0 else self.capacity

@@ -76,11 +76,24 @@ class ReplicationResult:
     event_log: pd.DataFrame | None = None
 
 
-def staff_days(s: Scenario) -> float:
-    """GBP for the staff capacity the scenario keeps over the horizon (paid whether busy or not)."""
+def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None) -> float:
+    """GBP for the staff capacity kept over the horizon (paid whether busy or not).
+
+    With changes from given days (``regimes``), each period is paid at the capacity in force
+    then; the day rates are the scenario's (unit costs cannot change within a run).
+    """
     rate = s.costs.staff_day
-    per_day = s.contact.agents * rate.agent + s.casework.caseworkers * rate.caseworker
-    return s.horizon_days * (per_day + s.tracing.team_size * rate.tracer)
+    periods = [(0.0, s), *(regimes or [])]
+    total = 0.0
+    for i, (start, step) in enumerate(periods):
+        end = periods[i + 1][0] if i + 1 < len(periods) else s.horizon_days
+        per_day = (
+            step.contact.agents * rate.agent
+            + step.casework.caseworkers * rate.caseworker
+            + step.tracing.team_size * rate.tracer
+        )
+        total += (end - start) * per_day
+    return total
 
 
 def costs(m: Model) -> dict[str, float]:
@@ -94,7 +107,7 @@ def costs(m: Model) -> dict[str, float]:
         "notices": m.correspondence.tally.notices * c.notice,
         "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
         "tracing": m.tracing.tally.actions * c.tracing_action,
-        "staff": staff_days(m.scenario),
+        "staff": staff_cost(m.scenario, m.regimes),
         "arrests": m.enforcement.tally.arrests * c.arrest,
         "detention": m.rec.occupancy[State.DETAINED] * c.detention_day,
         "removals": m.detention.tally.removals * c.removal,
@@ -221,7 +234,7 @@ def run_replication(
     resources = pd.DataFrame([vars(pool.stats(horizon)) for pool in pools])
     centre = {
         "resource": m.reporting.centre.name,
-        "capacity": m.reporting.centre.capacity,
+        "capacity": m.reporting.centre.mean_capacity(horizon),
         "arrivals": m.reporting.tally.reports[0],
         "served": m.reporting.tally.reports[0],
         "reneged": 0,

@@ -178,6 +178,31 @@ def inverse_cdf_array(dist: DelayDistribution | Beta, u: np.ndarray) -> np.ndarr
 # ----------------------------------------------------------------------------------------------
 
 
+class Delay:
+    """Draws of a distribution for each person: their own uniforms through its inverse CDF.
+
+    The distribution can be replaced (:meth:`retune`, a scenario change from a given day) while
+    the uniforms go on where they were: the same person's next delay keeps its random number and
+    only the transform changes, so a changed mean moves it monotonically. A fixed value uses no
+    random number.
+    """
+
+    __slots__ = ("_transform", "_uniform", "fixed")
+
+    def __init__(self, uniform: Draw, dist: DelayDistribution) -> None:
+        self._uniform = uniform
+        self.retune(dist)
+
+    def retune(self, dist: DelayDistribution) -> None:
+        self._transform = inverse_cdf(dist)
+        self.fixed = dist.value if isinstance(dist, Fixed) else None
+
+    def __call__(self, person: int) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        return self._transform(self._uniform(person))
+
+
 class Streams:
     """The keyed random numbers of one replication of ``people`` people.
 
@@ -233,18 +258,9 @@ class Streams:
         log1p = math.log1p
         return lambda person: -log1p(-u(person))
 
-    def delay(self, purpose: str, dist: DelayDistribution) -> Draw:
-        """Sequential draws of ``dist`` (e.g. a delay in days) by inverse CDF.
-
-        A fixed value consumes no random number (nothing is random about it).
-        """
-        transform = inverse_cdf(dist)
-        if isinstance(dist, Fixed):
-            value = dist.value
-            self.claim_key(purpose)
-            return lambda person: value
-        u = self.uniform(purpose)
-        return lambda person: transform(u(person))
+    def delay(self, purpose: str, dist: DelayDistribution) -> Delay:
+        """Sequential draws of ``dist`` (e.g. a delay in days) by inverse CDF (see :class:`Delay`)."""
+        return Delay(self.uniform(purpose), dist)
 
     def at(self, purpose: str, people: np.ndarray, index: np.ndarray | int = 0) -> np.ndarray:
         """Structurally indexed uniforms for arrays of people (see :func:`uniforms`).
@@ -280,6 +296,7 @@ def geometric_trials(u: float, p: float) -> int:
 
 
 __all__ = [
+    "Delay",
     "Draw",
     "Streams",
     "geometric_trials",

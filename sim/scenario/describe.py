@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import astuple, dataclass
@@ -84,9 +85,10 @@ def _file_for(path: str, sources: Mapping[str, str]) -> str:
 
 
 def _walk(
-    model: BaseModel, prefix: str, unit: str, source: str, top: bool
+    model: BaseModel, prefix: str, unit: str, source: str, top: bool, changes: bool = True
 ) -> Iterator[tuple[str, Any, str, str]]:
-    """(path, value, unit, source) for every leaf below ``model``, inheriting unit/source."""
+    """(path, value, unit, source) for every leaf below ``model``, inheriting unit/source; a
+    scenario's ``changes`` are listed parameter by parameter (unless ``changes`` is False)."""
     cls = type(model)
     for name, info in cls.model_fields.items():
         if top and name in SKIPPED_TOP_LEVEL:
@@ -100,8 +102,26 @@ def _walk(
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _walk(value, path + ".", f_unit, f_source, top=False)
+        elif top and name == "changes":
+            if changes:
+                yield from _changes(model, value)
         else:
             yield path, value, f_unit, f_source
+
+
+def _changes(scenario: BaseModel, changes: Any) -> Iterator[tuple[str, Any, str, str]]:
+    """One row per parameter a change sets: ``changes[i].<path>`` with the value from its day,
+    the parameter's unit, and where the value came from."""
+    units = {path: unit for path, _, unit, _ in _walk(scenario, "", "", "", top=True, changes=False)}
+    for i, change in enumerate(changes):
+        for path, value in flatten(change.set).items():
+            unit = units.get(path) or next((u for q, u in units.items() if q.startswith(path + ".")), "")
+            yield (
+                f"changes[{i}].{path}",
+                value,
+                unit,
+                f"the scenario: from day {format_value(change.from_day)} (before it, the value above)",
+            )
 
 
 def parameter_rows(scenario: BaseModel, sources: Mapping[str, str] | None = None) -> list[ParamRow]:
@@ -192,6 +212,9 @@ def render_text(scenario: BaseModel, sources: Mapping[str, str] | None = None, w
     out: list[str] = []
     for section, rs in sections.items():
         title = section.replace("_", " ").upper()
+        day = re.search(r"from day (\S+)", rs[0].source) if section.startswith("changes[") else None
+        if day:
+            title += f": FROM DAY {day.group(1)}"
         out += ["", title, "=" * len(title)]
         previous = None
         for r in rs:

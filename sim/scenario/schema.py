@@ -20,9 +20,10 @@ delay would make a run that never ends, and NaN compares false with every bound.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.config import JsonDict
 
 from sim.scenario.calibration import CALIBRATED_KEY, Calibration, calibrated_fields, check_calibration
@@ -38,6 +39,7 @@ from sim.scenario.distributions import (
     Uniform,
     UnitInterval,
 )
+from sim.scenario.errors import validation_problems
 from sim.scenario.merge import deep_merge
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -749,6 +751,48 @@ class Costs(BaseModel):
 # ----------------------------------------------------------------------------------------------
 
 
+CHANGEABLE_CONTACT = frozenset({"agents"})
+"""The only contact-management parameter a change may set: each case's contact attempts are
+planned when the replication starts (``sim.model.processes.contact``), the call centre's size is not."""
+NOT_CHANGEABLE: dict[str, str] = {
+    "name": "it names the scenario",
+    "title": "it names the scenario",
+    "description": "it describes the scenario",
+    "horizon_days": "the run has one horizon",
+    "cohort": "the cohort is drawn when the run starts",
+    "costs": "unit costs are one price list for the whole run",
+    "changes": "changes cannot be nested",
+}
+"""Top-level parameters a change may not set, and why."""
+
+
+class Change(BaseModel):
+    """Parameters that take new values from a given day of the run: a policy introduced part-way
+    through (``changes: [{from_day: 365, set: {...}}]``).
+
+    ``set`` is written like a scenario file's own parameters (nested, only what changes). From
+    ``from_day`` on, every decision and every delay drawn uses the new values, capacities resize
+    (people already being served keep their server, calls already booked are kept), and clocks
+    that run at a rate (losing contact, being found by data matching, missing a report) are
+    re-drawn at the change. Waits already under way otherwise finish as drawn.
+    """
+
+    model_config = _FROZEN
+    from_day: float = Field(gt=0, description="day of the run from which the new values apply")
+    set: dict[str, Any] = Field(description="nested parameter overrides, as in a scenario file")
+
+
+def _flat_keys(values: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and "dist" not in value:
+            out += _flat_keys(value, path + ".") or [path]
+        else:
+            out.append(path)
+    return out
+
+
 class Scenario(BaseModel):
     """One policy variant: a complete, immutable parameter set."""
 
@@ -775,6 +819,63 @@ class Scenario(BaseModel):
     detention: Detention = group(Detention)
     recording: Recording = group(Recording)
     costs: Costs = group(Costs)
+    changes: tuple[Change, ...] = Field(
+        default=(),
+        json_schema_extra={
+            "unit": "days and parameters",
+            "source": "the scenario: parameters that take new values from a given day (none by default)",
+        },
+    )
+
+    @model_validator(mode="after")
+    def _changes_are_valid(self) -> Scenario:
+        days = [c.from_day for c in self.changes]
+        if any(b <= a for a, b in itertools.pairwise(days)):
+            raise ValueError(
+                "changes must be listed in order of from_day, each later than the one before; got "
+                + ", ".join(f"{d:g}" for d in days)
+            )
+        for i, change in enumerate(self.changes):
+            where = f"changes[{i}]"
+            if change.from_day >= self.horizon_days:
+                raise ValueError(
+                    f"{where}.from_day: {change.from_day:g} is not before the horizon "
+                    f"({self.horizon_days:g} days)"
+                )
+            for path in _flat_keys(change.set):
+                top, _, rest = path.partition(".")
+                if top in NOT_CHANGEABLE:
+                    raise ValueError(f"{where}.set.{path}: cannot change from a day ({NOT_CHANGEABLE[top]})")
+                sub = rest.partition(".")[0]
+                if (top == "contact" and sub not in CHANGEABLE_CONTACT) or path == "correspondence.clarity":
+                    raise ValueError(
+                        f"{where}.set.{path}: cannot change from a day (contact attempts are planned for "
+                        "each case when the run starts; of contact management only contact.agents can "
+                        "change; correspondence.clarity also sets the success of written attempts)"
+                    )
+        self.regimes()  # every step must be a valid scenario
+        return self
+
+    def regimes(self) -> list[tuple[float, Scenario]]:
+        """The scenario in force from each change day on: ``[(from_day, scenario), ...]``, each
+        with every earlier change applied and no changes of its own. Empty without changes."""
+        if not self.changes:
+            return []
+        base = self.model_dump(exclude={"changes"})
+        out: list[tuple[float, Scenario]] = []
+        for i, change in enumerate(self.changes):
+            base = deep_merge(base, change.set)
+            try:
+                step = Scenario.model_validate(base)
+            except ValidationError as exc:
+                # the same plain-English messages as for the file itself, at the path in the change
+                details = "; ".join(
+                    f"changes[{i}].set.{pr.path}: {pr.message}" + (f"; {pr.allowed}" if pr.allowed else "")
+                    for pr in validation_problems("", exc, Scenario)
+                )
+                raise ValueError(details) from None
+            out.append((change.from_day, step))
+        return out
 
     @property
     def label(self) -> str:
@@ -833,6 +934,7 @@ __all__ = [
     "QUALITIES",
     "REPORT_CHANNELS",
     "Beta",
+    "Change",
     "Exponential",
     "Fixed",
     "Gamma",

@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import Person
 from sim.model.resources import Pool
 from sim.model.states import State
@@ -36,12 +36,18 @@ class Absconding:
     time: Draw
     """Standard exponential draws per person (divided by the hazard: days to losing contact)."""
 
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        a = s.absconding
+        return {"hazard_per_day": a.hazard_per_day, "adverse_multiplier": a.adverse_notice_multiplier}
+
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Absconding:
-        a = s.absconding
-        return cls(
-            core, a.hazard_per_day, a.adverse_notice_multiplier, streams.exponential("absconding.time")
-        )
+        return cls(core=core, time=streams.exponential("absconding.time"), **cls._params(s))
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters from a change day on (waits under way re-draw their clock at the change)."""
+        retune(self, self._params(s))
 
     def delay(self, p: Person) -> float:
         """Days until ``p`` would lose contact (inf if the hazard is zero)."""
@@ -50,15 +56,23 @@ class Absconding:
 
     def wait(self, p: Person, delay: float, cause: str) -> Generator[simpy.Event, Any, bool]:
         """Wait ``delay`` days unless the person loses contact first; True if they did (they are
-        then out of contact)."""
+        then out of contact). The clock of losing contact is memoryless, so at a scenario change
+        during the wait it is re-drawn with the new hazard."""
         env = self.core.env
-        a = self.delay(p)
-        if a < delay:
-            yield env.timeout(a)
-            self.core.move(p, State.OUT_OF_CONTACT, cause)
-            return True
-        yield env.timeout(delay)
-        return False
+        remaining = delay
+        while True:
+            a = self.delay(p)
+            to_change = self.core.next_change(env.now) - env.now
+            if to_change < remaining and a >= to_change:
+                yield env.timeout(to_change)  # the hazard may change here: draw the clock again
+                remaining -= to_change
+                continue
+            if a < remaining:
+                yield env.timeout(a)
+                self.core.move(p, State.OUT_OF_CONTACT, cause)
+                return True
+            yield env.timeout(remaining)
+            return False
 
     def queue(self, pool: Pool, p: Person, cause: str) -> Generator[simpy.Event, Any, bool]:
         """Queue for ``pool`` while the hazard runs; True once a server is held, False if the
@@ -66,16 +80,21 @@ class Absconding:
         ev = pool.acquire()
         if ev is None:
             return True
-        a = self.delay(p)
-        if math.isinf(a):
-            yield ev
-            return True
-        yield ev | self.core.env.timeout(a)
-        if ev.triggered:
-            return True
-        pool.renege(ev)
-        self.core.move(p, State.OUT_OF_CONTACT, cause)
-        return False
+        env = self.core.env
+        while True:
+            a = self.delay(p)
+            to_change = self.core.next_change(env.now) - env.now
+            if math.isinf(a) and math.isinf(to_change):
+                yield ev
+                return True
+            yield ev | env.timeout(min(a, to_change))
+            if ev.triggered:
+                return True
+            if a >= to_change:
+                continue  # a scenario change: draw the clock again with the new hazard
+            pool.renege(ev)
+            self.core.move(p, State.OUT_OF_CONTACT, cause)
+            return False
 
 
 __all__ = ["Absconding"]

@@ -20,14 +20,14 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
 
@@ -50,9 +50,9 @@ class Casework:
     travel_document_success: float
     legal_grant: float
     enforcement_after_resolution: float
-    further_submission_days: Draw
-    travel_document_days: Draw
-    legal_days: Draw
+    further_submission_days: Delay
+    travel_document_days: Delay
+    legal_days: Delay
     granted_further_submission: Draw
     obtained_document: Draw
     granted_legal: Draw
@@ -71,24 +71,43 @@ class Casework:
     ) -> Casework:
         c = s.casework
         return cls(
-            core,
-            absconding,
-            correspondence,
-            enforcement,
-            Pool(core.env, "caseworkers", c.caseworkers),
-            c.further_submission_grant,
-            c.travel_document_success,
-            c.legal_grant,
-            c.enforcement_after_resolution,
-            streams.delay("casework.further_submission_days", c.further_submission_days),
-            streams.delay("casework.travel_document_days", c.travel_document_days),
-            streams.delay("casework.legal_days", c.legal_days),
-            streams.uniform("casework.further_submission_grant"),
-            streams.uniform("casework.travel_document_success"),
-            streams.uniform("casework.legal_grant"),
-            streams.uniform("casework.enforcement_after_resolution"),
-            CaseworkTally(),
+            core=core,
+            absconding=absconding,
+            correspondence=correspondence,
+            enforcement=enforcement,
+            caseworkers=Pool(core.env, "caseworkers", c.caseworkers),
+            further_submission_days=streams.delay(
+                "casework.further_submission_days", c.further_submission_days
+            ),
+            travel_document_days=streams.delay("casework.travel_document_days", c.travel_document_days),
+            legal_days=streams.delay("casework.legal_days", c.legal_days),
+            granted_further_submission=streams.uniform("casework.further_submission_grant"),
+            obtained_document=streams.uniform("casework.travel_document_success"),
+            granted_legal=streams.uniform("casework.legal_grant"),
+            enforced=streams.uniform("casework.enforcement_after_resolution"),
+            tally=CaseworkTally(),
+            **cls._params(s),
         )
+
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        c = s.casework
+        return {
+            "further_submission_grant": c.further_submission_grant,
+            "travel_document_success": c.travel_document_success,
+            "legal_grant": c.legal_grant,
+            "enforcement_after_resolution": c.enforcement_after_resolution,
+        }
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters and number of caseworkers from a change day on (cases being worked
+        keep their caseworker and their decision date)."""
+        c = s.casework
+        retune(self, self._params(s))
+        self.further_submission_days.retune(c.further_submission_days)
+        self.travel_document_days.retune(c.travel_document_days)
+        self.legal_days.retune(c.legal_days)
+        self.caseworkers.resize(c.caseworkers)
 
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """CASEWORK state: work the barrier, then grant, refuse (adverse notice) or clear it."""

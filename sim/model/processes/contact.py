@@ -344,6 +344,11 @@ class Contact:
             ContactTally([0] * len(CONTACT_CHANNELS)),
         )
 
+    def retune(self, s: Scenario) -> None:
+        """A scenario change: only the call centre's size can change from a day (the attempts
+        themselves are planned at the start); calls already booked are kept."""
+        self.agents.resize(s.contact.agents)
+
     def process(self, p: Person, then: Continuation | None = None) -> Generator[simpy.Event, Any, Outcome]:
         """POOL state: play the person's planned steps until contact, closure or dormancy.
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import Person
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import QUALITIES, Scenario
 
 
@@ -35,24 +35,32 @@ class Correspondence:
     """Probability a notice goes astray, by quality of the person's details (code order)."""
     clarity: float
     """Probability a received notice is understood and acted on."""
-    delivery: Draw
+    delivery: Delay
     """Days from sending to delivery."""
     receipt: Draw
     understood: Draw
     tally: CorrespondenceTally
 
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        c = s.correspondence
+        return {"not_received": tuple(getattr(c.not_received, q) for q in QUALITIES), "clarity": c.clarity}
+
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Correspondence:
-        c = s.correspondence
         return cls(
-            core,
-            tuple(getattr(c.not_received, q) for q in QUALITIES),
-            c.clarity,
-            streams.delay("correspondence.delivery", c.delivery_days),
-            streams.uniform("correspondence.receipt"),
-            streams.uniform("correspondence.clarity"),
-            CorrespondenceTally(),
+            core=core,
+            delivery=streams.delay("correspondence.delivery", s.correspondence.delivery_days),
+            receipt=streams.uniform("correspondence.receipt"),
+            understood=streams.uniform("correspondence.clarity"),
+            tally=CorrespondenceTally(),
+            **cls._params(s),
         )
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters from a change day on (notices already on their way arrive as drawn)."""
+        retune(self, self._params(s))
+        self.delivery.retune(s.correspondence.delivery_days)
 
     def serve(self, p: Person) -> Generator[simpy.Event, Any, tuple[bool, bool]]:
         """Serve a notice on ``p``: returns (received, acted on) after the delivery delay."""

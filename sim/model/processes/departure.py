@@ -19,12 +19,12 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import FAMILY, NO_BARRIER, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.enforcement import Enforcement
 from sim.model.states import Outcome, State
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import CASE_TYPES, Scenario
 
 
@@ -61,11 +61,11 @@ class Departure:
     complains: Draw
     agrees: Draw
     referred: Draw
-    delay: Draw
+    delay: Delay
     """Days to arrange a departure."""
     follows: Draw
     assisted: Draw
-    family_interval: Draw
+    family_interval: Delay
     """Days between offers to a family."""
     misrecorded: Draw
     tally: DepartureTally
@@ -75,30 +75,43 @@ class Departure:
         cls, s: Scenario, core: Core, streams: Streams, absconding: Absconding, enforcement: Enforcement
     ) -> Departure:
         d = s.departure
-        e = s.enforcement
         return cls(
-            core,
-            absconding,
-            enforcement,
-            s.contact.complaint_probability,
-            tuple(getattr(d.agree_on_contact, ct) for ct in CASE_TYPES),
-            d.family_engagement_multiplier,
-            d.family_offers_before_enforcement,
-            e.ensured_return_probability,
-            tuple(getattr(e.referral_on_refusal, ct) for ct in CASE_TYPES),
-            d.follow_through_probability,
-            d.assisted_share,
-            s.recording.departure_recorded_as_removal,
-            streams.uniform("departure.complaint"),
-            streams.uniform("departure.agree"),
-            streams.uniform("departure.referral"),
-            streams.delay("departure.delay", d.delay_days),
-            streams.uniform("departure.follow_through"),
-            streams.uniform("departure.assisted"),
-            streams.delay("departure.family_offer_interval", d.family_offer_interval_days),
-            streams.uniform("recording.error"),
-            DepartureTally(),
+            core=core,
+            absconding=absconding,
+            enforcement=enforcement,
+            complains=streams.uniform("departure.complaint"),
+            agrees=streams.uniform("departure.agree"),
+            referred=streams.uniform("departure.referral"),
+            delay=streams.delay("departure.delay", d.delay_days),
+            follows=streams.uniform("departure.follow_through"),
+            assisted=streams.uniform("departure.assisted"),
+            family_interval=streams.delay("departure.family_offer_interval", d.family_offer_interval_days),
+            misrecorded=streams.uniform("recording.error"),
+            tally=DepartureTally(),
+            **cls._params(s),
         )
+
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        d = s.departure
+        e = s.enforcement
+        return {
+            "complaint_probability": s.contact.complaint_probability,
+            "agree": tuple(getattr(d.agree_on_contact, ct) for ct in CASE_TYPES),
+            "family_multiplier": d.family_engagement_multiplier,
+            "family_offers": d.family_offers_before_enforcement,
+            "ensured_return": e.ensured_return_probability,
+            "referral": tuple(getattr(e.referral_on_refusal, ct) for ct in CASE_TYPES),
+            "follow_through": d.follow_through_probability,
+            "assisted_share": d.assisted_share,
+            "recorded_as_removal": s.recording.departure_recorded_as_removal,
+        }
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters from a change day on (departures being arranged keep their date)."""
+        retune(self, self._params(s))
+        self.delay.retune(s.departure.delay_days)
+        self.family_interval.retune(s.departure.family_offer_interval_days)
 
     def record(self, p: Person, to: int, cause: str) -> None:
         """Move to a departure outcome; some contractor-recorded departures are logged as removals."""

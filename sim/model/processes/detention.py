@@ -16,11 +16,11 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import LEGAL, Person
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
 
@@ -40,28 +40,42 @@ class Detention:
     """Probability a planned removal is cancelled."""
     barrier_on_cancellation: float
     """Probability a cancellation is due to a new barrier (the person is released to casework)."""
-    planning: Draw
+    planning: Delay
     """Days to plan (or re-plan) a removal."""
     cancelled: Draw
     barrier: Draw
     tally: DetentionTally
 
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        d = s.detention
+        return {
+            "max_attempts": d.max_removal_attempts,
+            "cancellation": d.cancellation_probability,
+            "barrier_on_cancellation": d.barrier_on_cancellation,
+        }
+
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Detention:
         d = s.detention
         part = cls(
-            core,
-            Pool(core.env, "detention_beds", d.beds),
-            d.max_removal_attempts,
-            d.cancellation_probability,
-            d.barrier_on_cancellation,
-            streams.delay("detention.removal_planning", d.removal_planning_days),
-            streams.uniform("detention.cancellation"),
-            streams.uniform("detention.barrier_on_cancellation"),
-            DetentionTally(),
+            core=core,
+            beds=Pool(core.env, "detention_beds", d.beds),
+            planning=streams.delay("detention.removal_planning", d.removal_planning_days),
+            cancelled=streams.uniform("detention.cancellation"),
+            barrier=streams.uniform("detention.barrier_on_cancellation"),
+            tally=DetentionTally(),
+            **cls._params(s),
         )
         core.on_leave(State.DETAINED, part.release)
         return part
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters and number of beds from a change day on (no one is released to fit
+        fewer beds: they are simply not refilled until below the new number)."""
+        retune(self, self._params(s))
+        self.planning.retune(s.detention.removal_planning_days)
+        self.beds.resize(s.detention.beds)
 
     @property
     def full(self) -> bool:

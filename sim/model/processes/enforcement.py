@@ -16,13 +16,13 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import FURTHER_SUBMISSION, NO_BARRIER, UNDECIDED, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.detention import Detention
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
 
@@ -55,7 +55,7 @@ class Enforcement:
     hidden: Draw
     detected: Draw
     found: Draw
-    visit: Draw
+    visit: Delay
     """Days an arrest visit occupies a team."""
     tally: EnforcementTally
 
@@ -65,21 +65,35 @@ class Enforcement:
     ) -> Enforcement:
         e = s.enforcement
         return cls(
-            core,
-            absconding,
-            detention,
-            Pool(core.env, "arrest_teams", e.teams),
-            e.pre_arrest_check,
-            e.hidden_barrier_probability,
-            e.check_detects_hidden_barrier,
-            e.arrest_success,
-            streams.uniform("enforcement.pre_arrest_check"),
-            streams.uniform("enforcement.hidden_barrier"),
-            streams.uniform("enforcement.check_detects_hidden_barrier"),
-            streams.uniform("enforcement.arrest_success"),
-            streams.delay("enforcement.visit", e.visit_days),
-            EnforcementTally(),
+            core=core,
+            absconding=absconding,
+            detention=detention,
+            teams=Pool(core.env, "arrest_teams", e.teams),
+            checked=streams.uniform("enforcement.pre_arrest_check"),
+            hidden=streams.uniform("enforcement.hidden_barrier"),
+            detected=streams.uniform("enforcement.check_detects_hidden_barrier"),
+            found=streams.uniform("enforcement.arrest_success"),
+            visit=streams.delay("enforcement.visit", e.visit_days),
+            tally=EnforcementTally(),
+            **cls._params(s),
         )
+
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        e = s.enforcement
+        return {
+            "pre_arrest_check": e.pre_arrest_check,
+            "hidden_barrier": e.hidden_barrier_probability,
+            "detects_hidden": e.check_detects_hidden_barrier,
+            "arrest_success": e.arrest_success,
+        }
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters and number of arrest teams from a change day on (visits under way
+        finish)."""
+        retune(self, self._params(s))
+        self.visit.retune(s.enforcement.visit_days)
+        self.teams.resize(s.enforcement.teams)
 
     def refer(self, p: Person, cause: str) -> Generator[simpy.Event, Any, Outcome]:
         """A tasking referral for arrest.

@@ -17,13 +17,15 @@ whatever moves the person off reporting.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import IN_PERSON, NO_BARRIER, NOT_REPORTING, TELEPHONE, Person
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
@@ -44,8 +46,11 @@ class ReportingTally:
     centre_overflow: int = 0
     """New in-person reportees put on telephone reporting because the centres were full."""
     pending: dict[int, tuple[float, float, int, int]] = field(default_factory=dict)
-    """Quiet reports skipped over in a jump still under way: person -> (start, interval, quiet
-    reports, channel); settled after the jump or, for jumps the horizon cuts short, after the run."""
+    """Quiet reports skipped over in a jump still under way: person -> (time of the first,
+    interval, number, channel); settled after the jump or, for jumps the horizon cuts short,
+    after the run."""
+    booked: dict[int, float] = field(default_factory=dict)
+    """In-person reportee -> interviews a day booked at the centres (released on leaving)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,52 +90,69 @@ class Reporting:
         departure: Departure,
         enforcement: Enforcement,
     ) -> Reporting:
-        r = s.reporting
-        rc = r.centre
-        mix = r.channel_mix.as_dict()
-        edges = []
-        acc = 0.0
-        for ch in REPORT_CHANNELS:
-            acc += mix[ch]
-            edges.append(acc)
-        edges[-1] = 1.0 + 1e-12
-        capacity = rc.desks * rc.hours_per_day * 60.0 / rc.interview_minutes.mean
         part = cls(
-            core,
-            correspondence,
-            departure,
-            enforcement,
-            BookedCapacity(core.env, "reporting_centre_interviews", capacity),
-            tuple(edges),
-            tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
-            tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
-            tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
-            r.detention_on_reporting,
-            s.absconding.adverse_notice_multiplier,
-            r.misses_to_out_of_contact,
-            streams.uniform("reporting.channel"),
-            streams.uniform("reporting.next_event"),
-            streams.uniform("reporting.event_kind"),
-            streams.uniform("reporting.missed_again"),
-            streams.uniform("reporting.attended_event"),
-            ReportingTally([0] * len(REPORT_CHANNELS)),
+            core=core,
+            correspondence=correspondence,
+            departure=departure,
+            enforcement=enforcement,
+            centre=BookedCapacity(core.env, "reporting_centre_interviews", cls._centre_capacity(s)),
+            channel=streams.uniform("reporting.channel"),
+            next_event=streams.uniform("reporting.next_event"),
+            event_kind=streams.uniform("reporting.event_kind"),
+            missed_again=streams.uniform("reporting.missed_again"),
+            attended_event=streams.uniform("reporting.attended_event"),
+            tally=ReportingTally([0] * len(REPORT_CHANNELS)),
+            **cls._params(s),
         )
         core.on_leave(State.REPORTING, part.leave)
         return part
+
+    @staticmethod
+    def _centre_capacity(s: Scenario) -> float:
+        """Interviews a day: desks x opening minutes / mean minutes per interview."""
+        rc = s.reporting.centre
+        return rc.desks * rc.hours_per_day * 60.0 / rc.interview_minutes.mean
+
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        r = s.reporting
+        mix = r.channel_mix.as_dict()
+        edges = list(itertools.accumulate(mix[ch] for ch in REPORT_CHANNELS))
+        edges[-1] = 1.0 + 1e-12
+        return {
+            "mix_edges": tuple(edges),
+            "interval": tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
+            "miss": tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
+            "promotion": tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
+            "detention_on_reporting": r.detention_on_reporting,
+            "adverse_multiplier": s.absconding.adverse_notice_multiplier,
+            "misses_to_out_of_contact": r.misses_to_out_of_contact,
+        }
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters and centre capacity from a change day on. Reportees take them up at
+        their first report from that day (see :meth:`process`); bookings are kept."""
+        retune(self, self._params(s))
+        self.centre.resize(self._centre_capacity(s))
 
     def join(self, p: Person) -> None:
         """Give ``p`` a reporting channel; in person only if the centres can take the load."""
         u = self.channel(p.pid)
         ch = next(i for i, edge in enumerate(self.mix_edges) if u < edge)
-        if ch == IN_PERSON and not self.centre.try_book(1.0 / self.interval[IN_PERSON]):
-            self.tally.centre_overflow += 1
-            ch = TELEPHONE
+        if ch == IN_PERSON:
+            per_day = 1.0 / self.interval[IN_PERSON]
+            if self.centre.try_book(per_day):
+                self.tally.booked[p.pid] = per_day
+            else:
+                self.tally.centre_overflow += 1
+                ch = TELEPHONE
         p.channel = ch
 
     def leave(self, p: Person) -> None:
         """Leave hook of REPORTING: release the centre booking."""
-        if p.channel == IN_PERSON:
-            self.centre.cancel(1.0 / self.interval[IN_PERSON])
+        per_day = self.tally.booked.pop(p.pid, None)
+        if per_day is not None:
+            self.centre.cancel(per_day)
         p.channel = NOT_REPORTING
 
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
@@ -146,26 +168,47 @@ class Reporting:
                 cause = "never_reported" if received else "reporting_notice_not_received"
                 self.core.move(p, State.OUT_OF_CONTACT, cause)
                 return Outcome.MOVED
-        ch = p.channel
-        interval = self.interval[ch]
-        adverse = self.adverse_multiplier if p.adverse else 1.0
-        q = min(1.0, self.miss[ch] * p.defy * adverse)
-        a = min(1.0, self.promotion[ch] * p.comply)
-        d = self.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
-        attended_event = a + (1.0 - a) * d
-        p_event = q + (1.0 - q) * attended_event
         reports = self.tally.reports
         pending = self.tally.pending
+        gap = -1.0  # days to the next report (set from the interval once the rates are read)
         while True:
+            # the rates at this person's reports, read afresh after a scenario change
+            ch = p.channel
+            interval = self.interval[ch]
+            if gap < 0:
+                gap = interval
+            adverse = self.adverse_multiplier if p.adverse else 1.0
+            q = min(1.0, self.miss[ch] * p.defy * adverse)
+            a = min(1.0, self.promotion[ch] * p.comply)
+            d = self.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
+            attended_event = a + (1.0 - a) * d
+            p_event = q + (1.0 - q) * attended_event
+            change = self.core.next_change(env.now)
+            first = env.now + gap  # time of the next report
             if p_event <= 0.0:
-                # reports for ever and nothing else happens: the reports are settled at the horizon
-                pending[pid] = (env.now, interval, QUIET_FOR_EVER, ch)
-                return Outcome.DORMANT
-            k = geometric_trials(self.next_event(pid), p_event)
-            pending[pid] = (env.now, interval, k - 1, ch)
-            yield env.timeout(k * interval)
+                if change == math.inf:
+                    # reports for ever and nothing else happens: settled at the horizon
+                    pending[pid] = (first, interval, QUIET_FOR_EVER, ch)
+                    return Outcome.DORMANT
+                k = QUIET_FOR_EVER  # quiet until the change, then the rates are read again
+            else:
+                k = geometric_trials(self.next_event(pid), p_event)
+            event_at = first + (k - 1) * interval
+            if event_at >= change:
+                # reports from the change day on follow the new rates: the reports before it
+                # are quiet (given the event is later, by memorylessness), then draw again
+                quiet = min(max(0, math.ceil((change - first) / interval)), k - 1)  # before the change
+                pending[pid] = (first, interval, quiet, ch)
+                yield env.timeout(change - env.now)
+                del pending[pid]
+                reports[ch] += quiet
+                gap = first + quiet * interval - env.now  # the next report, at or after the change
+                continue
+            pending[pid] = (first, interval, k - 1, ch)
+            yield env.timeout(event_at - env.now)
             del pending[pid]
             reports[ch] += k - 1
+            gap = -1.0
             if self.event_kind(pid) * p_event < q:
                 # a missed report: a run of misses begins
                 run = 1
@@ -200,8 +243,9 @@ class Reporting:
     def settle(self, horizon: float) -> None:
         """Count the quiet reports made before the horizon in jumps the horizon cut short."""
         reports = self.tally.reports
-        for start, interval, quiet, ch in self.tally.pending.values():
-            reports[ch] += min(quiet, int((horizon - start) / interval + 1e-9))
+        for first, interval, quiet, ch in self.tally.pending.values():
+            if first <= horizon + 1e-9:
+                reports[ch] += min(quiet, int((horizon - first) / interval + 1e-9) + 1)
         self.tally.pending.clear()
 
 

@@ -9,6 +9,10 @@ back on reporting conditions.
 
 This part owns the out-of-contact state, so it also counts the people who lose contact at least
 once (its enter hook).
+
+On a scenario change day (``Scenario.changes``) the data-matching clock of everyone waiting only
+for it is drawn again at the new rate (it is memoryless, so this is exact); for someone still being
+actively traced, the clock drawn when they were lost runs until the tracing ends.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, retune
 from sim.model.person import Person
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
-from sim.model.streams import Draw, Streams
+from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
 
@@ -53,9 +57,9 @@ class Tracing:
     arrest_on_trace: float
     passive: Draw
     referred: Draw
-    interval: Draw
+    interval: Delay
     """Days between tracing actions."""
-    action: Draw
+    action: Delay
     """Days a tracing action occupies a tracer."""
     succeeds: Draw
     arrested: Draw
@@ -65,25 +69,41 @@ class Tracing:
     def build(cls, s: Scenario, core: Core, streams: Streams, enforcement: Enforcement) -> Tracing:
         t = s.tracing
         part = cls(
-            core,
-            enforcement,
-            BookedPool(core.env, "tracers", t.team_size, s.horizon_days),
-            t.passive_rate_per_day,
-            t.referral_probability_high,
-            t.referral_probability_normal,
-            t.max_actions,
-            t.success_probability,
-            t.arrest_on_trace_probability,
-            streams.exponential("tracing.passive"),
-            streams.uniform("tracing.referral"),
-            streams.delay("tracing.interval", t.interval_days),
-            streams.delay("tracing.action", t.action_days),
-            streams.uniform("tracing.success"),
-            streams.uniform("tracing.arrest_on_trace"),
-            TracingTally(),
+            core=core,
+            enforcement=enforcement,
+            tracers=BookedPool(core.env, "tracers", t.team_size, s.horizon_days),
+            passive=streams.exponential("tracing.passive"),
+            referred=streams.uniform("tracing.referral"),
+            interval=streams.delay("tracing.interval", t.interval_days),
+            action=streams.delay("tracing.action", t.action_days),
+            succeeds=streams.uniform("tracing.success"),
+            arrested=streams.uniform("tracing.arrest_on_trace"),
+            tally=TracingTally(),
+            **cls._params(s),
         )
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
         return part
+
+    @staticmethod
+    def _params(s: Scenario) -> dict[str, Any]:
+        t = s.tracing
+        return {
+            "passive_rate": t.passive_rate_per_day,
+            "refer_high": t.referral_probability_high,
+            "refer_normal": t.referral_probability_normal,
+            "max_actions": t.max_actions,
+            "success": t.success_probability,
+            "arrest_on_trace": t.arrest_on_trace_probability,
+        }
+
+    def retune(self, s: Scenario) -> None:
+        """New parameters and team size from a change day on (actions booked are kept; the
+        clock of passive re-discovery is re-drawn at the change with the new rate)."""
+        t = s.tracing
+        retune(self, self._params(s))
+        self.interval.retune(t.interval_days)
+        self.action.retune(t.action_days)
+        self.tracers.resize(t.team_size)
 
     def lost(self, p: Person) -> None:
         """Enter hook of OUT_OF_CONTACT: count the first loss of contact of each person."""
@@ -91,12 +111,16 @@ class Tracing:
             p.absconded = True
             self.tally.absconded += 1
 
+    def _passive_at(self, p: Person) -> float:
+        """When data matching would find ``p``, drawn now at the current rate (inf at rate 0)."""
+        rate = self.passive_rate
+        return self.core.env.now + self.passive(p.pid) / rate if rate > 0 else math.inf
+
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """OUT_OF_CONTACT state: trace and/or wait to be found, then re-establish contact or arrest."""
         env = self.core.env
         pid = p.pid
-        rate = self.passive_rate
-        passive_at = env.now + self.passive(pid) / rate if rate > 0 else math.inf
+        passive_at = self._passive_at(p)
         how = ""
         if self.referred(pid) < (self.refer_high if p.high_priority else self.refer_normal):
             busy = 0.0  # days until the previous action ends
@@ -120,6 +144,14 @@ class Tracing:
                     how = "traced"
                     break
         if not how:
+            # wait for data matching; the rate may change on a change day, when the clock (which
+            # is memoryless) is drawn again with the new rate
+            while True:
+                change = self.core.next_change(env.now)
+                if passive_at <= change:
+                    break
+                yield env.timeout(change - env.now)
+                passive_at = self._passive_at(p)
             if math.isinf(passive_at):
                 return Outcome.DORMANT
             yield env.timeout(max(0.0, passive_at - env.now))
