@@ -181,30 +181,48 @@ def life_table(m: Model) -> pd.DataFrame:
     rec = m.rec
     people = m.people
     entry = np.array([p.entry for p in people], dtype=np.float64)
-    pids = [p.pid for p in people]
-    exit_time = np.array([rec.exits.get(pid, (np.nan, -1))[0] for pid in pids], dtype=np.float64)
-    exit_state = np.array([rec.exits.get(pid, (np.nan, -1))[1] for pid in pids], dtype=np.int64)
-    contact = np.array([rec.first_contact.get(pid, np.nan) for pid in pids], dtype=np.float64)
-    names = np.array(STATE_NAMES, dtype=object)
+    # only the few who reached a milestone are looked up, not every person
+    index = {p.pid: i for i, p in enumerate(people)}
+    exit_time = np.full(len(people), np.nan)
+    exit_state = np.full(len(people), -1, dtype=np.int64)
+    for pid, (time, state) in rec.exits.items():
+        exit_time[index[pid]], exit_state[index[pid]] = time, state
+    contact = np.full(len(people), np.nan)
+    for pid, time in rec.first_contact.items():
+        contact[index[pid]] = time
+    names = [*STATE_NAMES, FIRST_CONTACT, CLOSED_BEFORE_CONTACT, CENSORED]  # event codes
+    first_contact_code, closed_code, censored_code = (
+        len(STATE_NAMES),
+        len(STATE_NAMES) + 1,
+        len(STATE_NAMES) + 2,
+    )
     frames = []
 
     def add(clock: str, start: np.ndarray, end: np.ndarray, event: np.ndarray) -> None:
         observed = ~np.isnan(end)
         day = np.where(observed, np.ceil(end - start), np.floor(horizon - start)).astype(np.int64)
-        label = np.where(observed, event, CENSORED)
-        table = pd.DataFrame({"day": day, "event": label}).value_counts(sort=False).reset_index(name="count")
-        table.insert(0, "clock", clock)
-        frames.append(table)
+        code = np.where(observed, event, censored_code)
+        keys, counts = np.unique(day * len(names) + code, return_counts=True)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "clock": clock,
+                    "day": keys // len(names),
+                    "event": [names[c] for c in (keys % len(names)).tolist()],
+                    "count": counts,
+                }
+            )
+        )
 
     ended = exit_state >= 0
-    add("since_entry", entry, exit_time, np.where(ended, names[np.maximum(exit_state, 0)], CENSORED))
+    add("since_entry", entry, exit_time, np.where(ended, exit_state, censored_code))
     # first contact, with closure while still in the pool competing with it
-    closed_first = ended & (np.isnan(contact) | (exit_time < contact))
-    first = np.where(~np.isnan(contact), contact, np.where(closed_first, exit_time, np.nan))
-    add("first_contact", entry, first, np.where(~np.isnan(contact), FIRST_CONTACT, CLOSED_BEFORE_CONTACT))
     reached = ~np.isnan(contact)
+    closed_first = ended & (~reached | (exit_time < contact))
+    first = np.where(reached, contact, np.where(closed_first, exit_time, np.nan))
+    add("first_contact", entry, first, np.where(reached, first_contact_code, closed_code))
     after = np.where(ended[reached] & (exit_time[reached] >= contact[reached]), exit_time[reached], np.nan)
-    add("since_contact", contact[reached], after, names[np.maximum(exit_state[reached], 0)])
+    add("since_contact", contact[reached], after, exit_state[reached])
     table = pd.concat(frames, ignore_index=True).sort_values(["clock", "day", "event"], kind="stable")
     table.insert(0, "replication", m.replication)
     return table.reset_index(drop=True)
