@@ -28,6 +28,9 @@ STATS_FILE = "summary_stats.csv"
 SCENARIO_FILE = "scenario.yaml"
 EVENT_LOG_FILE = "event_log.parquet"
 COMPARISON_FILE = "comparison.csv"
+REPORT_FILE = "report.html"
+"""The briefing report (``run_sim.py report``, ``--report``), written after the manifest; removed
+when the folder is rewritten, so a report never describes results that are no longer there."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -44,6 +47,7 @@ RUN_FILES: tuple[str, ...] = (
     EVENT_LOG_FILE,
     SCENARIO_FILE,
     MANIFEST,
+    REPORT_FILE,
 )
 """Fixed file names a scenario folder may contain (plots are listed by name in the manifest)."""
 
@@ -61,6 +65,7 @@ __all__ = [
     "MANIFEST",
     "MARKER",
     "PARTS_DIR",
+    "REPORT_FILE",
     "RUN_FILES",
     "SCENARIO_FILE",
     "STATS_FILE",
