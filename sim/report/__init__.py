@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sim.report.content import Report, build_report
 from sim.report.folder import ReportError, ResultsFolder, open_folder
-from sim.report.render import REPORT_FILE, render, write_report
+from sim.report.render import REPORT_FILE, render_html, write_report
 
 __all__ = [
     "REPORT_FILE",
@@ -28,6 +28,6 @@ __all__ = [
     "ResultsFolder",
     "build_report",
     "open_folder",
-    "render",
+    "render_html",
     "write_report",
 ]

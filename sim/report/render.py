@@ -36,7 +36,7 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render(report: Report) -> str:
+def render_html(report: Report) -> str:
     """The report as one self-contained HTML document."""
     return environment().get_template(TEMPLATE).render(report=report)
 
@@ -49,7 +49,7 @@ def write_report(results: str | Path, out: str | Path | None = None, written: da
     cannot be written; nothing is written then.
     """
     folder = open_folder(results)
-    html = render(build_report(folder, written))
+    html = render_html(build_report(folder, written))
     path = Path(out) if out is not None else folder.path / REPORT_FILE
     if path.is_dir():
         raise ReportError(f"--out {path}: is a folder; give a file name such as {path / REPORT_FILE}")
@@ -61,4 +61,4 @@ def write_report(results: str | Path, out: str | Path | None = None, written: da
         raise ReportError(f"--out {path}: cannot be written: {exc.strerror or exc}") from None
 
 
-__all__ = ["REPORT_FILE", "environment", "render", "write_report"]
+__all__ = ["REPORT_FILE", "environment", "render_html", "write_report"]
