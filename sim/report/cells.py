@@ -27,7 +27,7 @@ class Cell:
     """One table cell: its text, an optional second line (an interval), and how it is drawn.
 
     ``numeric`` right-aligns it; ``mark`` highlights a difference whose interval excludes zero;
-    ``css`` is an extra class from a fixed set the stylesheet knows (``yes``, ``no``).
+    ``css`` is an extra class from a fixed set the stylesheet knows (``yes``, ``no``, ``zero``).
     """
 
     text: str

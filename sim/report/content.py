@@ -375,7 +375,7 @@ def _difference_cell(d: Kpi, record: Mapping[str, Any], low: str, high: str, dec
     """A paired difference with its interval; "0, same in every replication" when the policy
     cannot reach the KPI (every paired difference exactly 0, which CRN makes common)."""
     if _exactly_zero(record, low, high):
-        return Cell("0", "same in every replication", numeric=True)
+        return Cell("0", "same in every replication", numeric=True, css="zero")
     lo, hi = float(record[low]), float(record[high])
     return Cell(
         fmt_number(d.display(record["diff_vs_reference"]), decimals, sign=True),
@@ -485,7 +485,7 @@ def _every_kpi_table(
             elif _exactly_zero(c, "diff_ci_low", "diff_ci_high"):
                 row += [
                     Cell("0", numeric=True),
-                    *(Cell("same in every replication", numeric=True) for _ in columns[5:]),
+                    *(Cell("same in every replication", numeric=True, css="zero") for _ in columns[5:]),
                 ]
             else:
                 low, high = float(c["diff_ci_low"]), float(c["diff_ci_high"])
