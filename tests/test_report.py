@@ -253,6 +253,16 @@ def test_optional_analyses_are_shown_when_their_files_are_present(folder: Path) 
     assert rows[1][3][0] == "0.2055 | [0.2041, 0.2069]" and rows[2][2][0] == "210"
 
 
+def test_an_analysis_file_with_other_columns_is_shown_as_written(folder: Path) -> None:
+    pd.DataFrame({"scenario": ["remote_reporting"], "icer": [12.34], "dominant": [False]}).to_csv(
+        folder / "cost_effectiveness.csv", index=False
+    )
+    html = report(folder)
+    assert "cost_effectiveness.csv as written" in text_of(section(html, "cost"))
+    table = table_by_header(section(html, "cost"), "scenario")
+    assert table[1] == [(LABELS["remote_reporting"], set()), ("12.3", {"num"}), ("no", {"no"})]
+
+
 # ----------------------------------------------------------------------------------------------
 # Which parameters each policy changes
 # ----------------------------------------------------------------------------------------------

@@ -62,9 +62,9 @@ from sim.report.wording import (
     value_at,
 )
 
-NOT_RECORDED = "not recorded"
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
 """Simultaneous-interval columns of comparison.csv, when the comparison computed them."""
+# Files of the analyses other commands add to a comparison folder, and the columns they promise.
 COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
 COST_EFFECTIVENESS_COLUMNS = (
     "scenario",
@@ -141,10 +141,6 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     absent: str = ""
-
-    @property
-    def present(self) -> bool:
-        return bool(self.tables or self.figures or self.intro) and not self.absent
 
 
 @dataclass(frozen=True)
@@ -685,6 +681,17 @@ def _time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
     )
 
 
+def _target_decimals(row: Mapping[Any, Any]) -> int:
+    """Decimals for one target's numbers: four for shares and rates (below 1), none for whole
+    counts, else by magnitude."""
+    values = [abs(float(row[c])) for c in ("published", "model_mean") if pd.notna(row[c])]
+    size = max(values, default=math.inf)
+    if size < 1:
+        return 4
+    whole = all(float(row[c]).is_integer() for c in ("published", "tolerance") if pd.notna(row[c]))
+    return 0 if whole else count_decimals(size)
+
+
 def _targets(folder: ResultsFolder, frame: pd.DataFrame) -> tuple[Table, str]:
     """The calibration/validation targets: published value against the model's, and whether the
     model lies within the tolerance."""
@@ -697,11 +704,7 @@ def _targets(folder: ResultsFolder, frame: pd.DataFrame) -> tuple[Table, str]:
     rows = []
     within_count = 0
     for r in frame.to_dict("records"):
-        scale = [abs(float(r[c])) for c in ("published", "model_mean") if pd.notna(r[c])]
-        whole = all(float(r[c]).is_integer() for c in ("published", "tolerance") if pd.notna(r[c]))
-        dec = count_decimals(max(scale, default=math.inf)) if not whole or max(scale, default=0) < 1 else 0
-        if scale and max(scale) < 1:
-            dec = 4
+        dec = _target_decimals(r)
         within = str(r["within"]).strip().lower() in ("true", "1", "yes")
         within_count += within
         rows.append(
