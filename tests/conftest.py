@@ -12,9 +12,11 @@ import math
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from sim.model.results import ReplicationResult, run_replication
@@ -196,3 +198,12 @@ def time_limit(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="session")
+def report_comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small finished comparison with plots, shared by the report tests: copy it before changing it
+    (``report_data.copy_folder``)."""
+    from report_data import build_comparison
+
+    return build_comparison(tmp_path_factory.mktemp("report") / "results")

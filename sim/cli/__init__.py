@@ -1,7 +1,8 @@
-"""Command line: run, compare, validate and describe scenario files.
+"""Command line: run, compare, report on, validate and describe scenario files.
 
     python run_sim.py run SCENARIO.yaml [options]
-    python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options]
+    python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options] [--report]
+    python run_sim.py report RESULTS_DIR [--out FILE]
     python run_sim.py validate SCENARIO.yaml...
     python run_sim.py describe SCENARIO.yaml [--markdown]
 

@@ -1,4 +1,4 @@
-"""The four commands (run, compare, validate, describe) and ``main``, which dispatches to them.
+"""The five commands (run, compare, report, validate, describe) and ``main``, which dispatches to them.
 
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
@@ -160,6 +160,19 @@ def _execute(
         progress.close()
 
 
+def _write_report(results: str | Path, out: str | None, quiet: bool) -> int:
+    """Write the briefing report of a results folder; exit code 2 with the reason if it cannot."""
+    from sim.report import ReportError, write_report
+
+    try:
+        path = write_report(results, out)
+    except ReportError as exc:
+        return _error(str(exc))
+    if not quiet:
+        print(f"Report: {path}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------------------------------
@@ -184,6 +197,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(format_kpi_table(run.stats), end="")
         print()
         print(footer(result, run.folder))
+    if args.report:
+        return _write_report(result.runs[0].folder, None, args.quiet)
     return EXIT_OK
 
 
@@ -209,7 +224,14 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
             print(adaptive_text(result.adaptive, result.replications))
         print()
         print(footer(result, Path(args.out)))
+    if args.report:
+        return _write_report(args.out, None, args.quiet)
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the briefing report of a finished results folder."""
+    return _write_report(args.results, args.out, quiet=False)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -279,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, argv)
         if args.command == "compare":
             return cmd_compare(args, argv)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -289,4 +313,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = ["cmd_compare", "cmd_describe", "cmd_run", "cmd_validate", "main"]
+__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_validate", "main"]

@@ -166,6 +166,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
     g.add_argument("--event-log", action="store_true", help="also write event_log.parquet (large)")
     g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    g.add_argument(
+        "--report",
+        action="store_true",
+        help="also write DIR/report.html, the self-contained briefing report (as the 'report' command)",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
 
 
@@ -188,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} validate scenarios/*.yaml
               {PROG} describe scenarios/remote_reporting.yaml
               {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5
-              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml -w 4
+              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml -w 4 --report
+              {PROG} report results
 
             Use '{PROG} COMMAND --help' for each command's options and outputs.
 
@@ -247,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
               DIR/*.png            comparison plots (outcomes, cumulative outcomes, differences,
                                    cost against outcomes, time to outcome)
               DIR/comparison_manifest.json   written last
+              DIR/report.html      the briefing report (with --report; see 'report --help')
 
             """
         )
@@ -295,6 +302,38 @@ def build_parser() -> argparse.ArgumentParser:
         + EXIT_CODES,
     )
     val.add_argument("files", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
+
+    rep = sub.add_parser(
+        "report",
+        formatter_class=_Formatter,
+        help="write the briefing report (one self-contained HTML file) of a results folder",
+        description=_para(
+            "Write one self-contained HTML file from a finished results folder of 'compare' (or "
+            "'run'): the question and the policies compared, exactly which parameters each changes "
+            "(with unit and source), the headline table with its intervals, the plots, "
+            "cost-effectiveness, outcomes over time, sensitivity, uncertainty and calibration "
+            "targets where the folder has them, the methods and a STRESS-DES checklist. Images are "
+            "embedded and the styles inline: the file can be emailed and opened anywhere, offline."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} report results
+              {PROG} report results/policies --out briefing.html
+              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --report   (run, then report)
+
+            writes RESULTS_DIR/report.html (or --out FILE), atomically. Exit code 2, and nothing
+            written, if RESULTS_DIR is not a complete comparison or run folder (missing, or still
+            holding .incomplete).
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    rep.add_argument("results", metavar="RESULTS_DIR", help="results folder written by compare or run")
+    rep.add_argument(
+        "--out", "-o", metavar="FILE", help="where to write the report (default: RESULTS_DIR/report.html)"
+    )
 
     desc = sub.add_parser(
         "describe",

@@ -31,6 +31,9 @@ COMPARISON_FILE = "comparison.csv"
 TIME_TO_OUTCOME_FILE = "time_to_outcome.csv"
 """Cumulative incidence of each outcome by day since entry (and since contact), per scenario;
 also in the comparison folder for all scenarios together."""
+REPORT_FILE = "report.html"
+"""The briefing report (``run_sim.py report``, ``--report``), written after the manifest; removed
+when the folder is rewritten, so a report never describes results that are no longer there."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -49,6 +52,7 @@ RUN_FILES: tuple[str, ...] = (
     EVENT_LOG_FILE,
     SCENARIO_FILE,
     MANIFEST,
+    REPORT_FILE,
 )
 """Fixed file names a scenario folder may contain (plots are listed by name in the manifest)."""
 
@@ -66,6 +70,7 @@ __all__ = [
     "MANIFEST",
     "MARKER",
     "PARTS_DIR",
+    "REPORT_FILE",
     "RUN_FILES",
     "SCENARIO_FILE",
     "STATS_FILE",

@@ -75,6 +75,22 @@ def package_version() -> str | None:
     return None
 
 
+RECORDED_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "matplotlib", "pyarrow")
+"""Libraries whose versions a manifest records: the simulation engine and what the numbers pass
+through (a report's STRESS-DES implementation section names them)."""
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed version of each of ``RECORDED_LIBRARIES`` (None if one is not installed)."""
+    versions: dict[str, str | None] = {}
+    for name in RECORDED_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(
@@ -95,4 +111,21 @@ def git_state() -> tuple[str | None, bool | None]:
     return commit, (bool(status) if status is not None else None)
 
 
-__all__ = ["MODEL_CODE", "PACKAGE_DIR", "git_state", "model_code_hash", "package_version", "run_key"]
+@functools.lru_cache(maxsize=1)
+def repository() -> str | None:
+    """Where the code came from: the git remote ``origin`` if set, else the checkout's top-level
+    folder; None outside a git checkout."""
+    return _git("config", "--get", "remote.origin.url") or _git("rev-parse", "--show-toplevel")
+
+
+__all__ = [
+    "MODEL_CODE",
+    "PACKAGE_DIR",
+    "RECORDED_LIBRARIES",
+    "git_state",
+    "library_versions",
+    "model_code_hash",
+    "package_version",
+    "repository",
+    "run_key",
+]

@@ -42,7 +42,7 @@ from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIO
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
-from sim.experiment.provenance import git_state, package_version, run_key
+from sim.experiment.provenance import git_state, library_versions, package_version, repository, run_key
 from sim.experiment.runners import Runner, make_runner
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.loading import scenario_to_yaml
@@ -348,7 +348,9 @@ def run_experiment(
     try:
         if compare_mode:
             begin_folder(
-                out, output.COMPARISON_MANIFEST, (output.COMPARISON_FILE, output.TIME_TO_OUTCOME_FILE)
+                out,
+                output.COMPARISON_MANIFEST,
+                (output.COMPARISON_FILE, output.TIME_TO_OUTCOME_FILE, output.REPORT_FILE),
             )
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
@@ -383,7 +385,9 @@ def run_experiment(
         "package_version": package_version(),
         "git_commit": commit,
         "git_dirty": dirty,
+        "repository": repository(),
         "python_version": platform.python_version(),
+        "library_versions": library_versions(),
         "platform": platform.platform(),
         "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
         "adaptive": adaptive,

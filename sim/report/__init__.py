@@ -1,0 +1,33 @@
+"""The briefing report: one self-contained ``report.html`` from a finished results folder.
+
+A policy analyst needs one file they can email: the question, the policies and exactly what each
+changes (with provenance), the headline table with its intervals, the plots, the optional analyses
+the folder holds, the methods and a STRESS-DES checklist. Everything comes from the folder
+(manifests, CSVs, resolved scenarios, listed plots); images are embedded as data URIs and the
+stylesheet is inline, so the file needs nothing else and makes no network request.
+
+This is the top layer beside the command line: it reads the experiment layer's folder layout
+(``sim.experiment.output``) and uses the analysis layer's KPI definitions and the scenario layer's
+parameter table. Nothing here prints; ``run_sim.py report`` and ``compare --report`` call
+``write_report``.
+
+Modules: ``folder`` (reading a folder safely), ``cells`` (tables and number formats),
+``policies`` (parameter differences), ``content`` (every section), ``render`` (Jinja2, writing).
+"""
+
+from __future__ import annotations
+
+from sim.report.content import Report, build_report
+from sim.report.folder import ReportError, ResultsFolder, open_folder
+from sim.report.render import REPORT_FILE, render_html, write_report
+
+__all__ = [
+    "REPORT_FILE",
+    "Report",
+    "ReportError",
+    "ResultsFolder",
+    "build_report",
+    "open_folder",
+    "render_html",
+    "write_report",
+]

@@ -1,0 +1,260 @@
+"""Reading a finished results folder for the report, without trusting anything in it.
+
+A results folder may have been copied, edited or sent by someone else, and the report is meant to
+be emailed on: so nothing read here may execute code or reach outside the folder. JSON is read with
+``json``, YAML with ``yaml.safe_load``, tables with ``pandas.read_csv``; a file is only read when
+its name is a plain file name (no separators, not hidden), it is a regular file and its resolved
+path lies inside the folder (a symlink pointing elsewhere is ignored). Images are embedded only if
+the folder's manifest lists them, and only if they really are PNG files.
+
+What the folder must be is decided by ``sim.experiment.output`` (the writer's contract): a
+comparison folder is complete when ``comparison_manifest.json`` exists without ``.incomplete``,
+and so must every scenario folder it names; a single ``run`` folder is complete by its
+``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from sim.experiment import output
+from sim.scenario.schema import Scenario
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+"""Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
+
+Kind = Literal["comparison", "run"]
+
+
+class ReportError(Exception):
+    """The folder cannot be reported on (not a folder, not complete, or its core files unreadable);
+    the message says which file and why. The CLI prints it and exits with code 2."""
+
+
+@dataclass(frozen=True)
+class ScenarioFolder:
+    """One scenario's finished folder: its manifest and resolved scenario.
+
+    ``scenario`` is None when ``scenario.yaml`` does not validate against this version of the
+    schema (a folder written by another version); ``raw`` still holds the file's mapping and
+    ``problem`` says what failed, so the report can show the values without units and sources.
+    """
+
+    name: str
+    label: str
+    path: Path
+    manifest: dict[str, Any]
+    raw: dict[str, Any]
+    scenario: Scenario | None
+    problem: str = ""
+
+    @property
+    def title(self) -> str:
+        return str(self.raw.get("title") or "")
+
+    @property
+    def description(self) -> str:
+        return str(self.raw.get("description") or "")
+
+
+@dataclass(frozen=True)
+class ResultsFolder:
+    """A complete results folder of ``compare`` (``kind="comparison"``) or ``run`` (``"run"``).
+
+    ``scenarios`` are in the manifest's order; for a comparison the first is the reference, for a
+    run it is the run's own scenario (whose folder is the results folder itself).
+    """
+
+    path: Path
+    kind: Kind
+    manifest: dict[str, Any]
+    scenarios: list[ScenarioFolder]
+
+    @property
+    def reference(self) -> ScenarioFolder:
+        return self.scenarios[0]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display label of each scenario name."""
+        return {s.name: s.label for s in self.scenarios}
+
+    def file(self, name: str, where: Path | None = None) -> Path | None:
+        """``where/name`` (default: the results folder) if it is a regular file inside it."""
+        return safe_file(where or self.path, name)
+
+    def csv(self, name: str, where: Path | None = None) -> pd.DataFrame | None:
+        """The table ``name`` if present; None if absent. ReportError if it cannot be parsed."""
+        path = self.file(name, where)
+        return None if path is None else read_csv(path)
+
+
+def safe_file(folder: Path, name: str) -> Path | None:
+    """``folder/name`` if ``name`` is a plain, non-hidden file name and the file is a regular file
+    whose real location is inside ``folder``; None otherwise."""
+    if not name or Path(name).name != name or name.startswith(".") or "\\" in name:
+        return None
+    path = folder / name
+    try:
+        real = path.resolve(strict=True)
+        inside = real.is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return None
+    return path if inside and real.is_file() else None
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as a table (pandas only parses text: nothing in it runs)."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ReportError(f"{path}: cannot be read as a table: {exc}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot be read as JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]) -> ScenarioFolder:
+    path = safe_file(folder, output.SCENARIO_FILE)
+    if path is None:
+        raise ReportError(f"{folder}: no {output.SCENARIO_FILE}: the resolved scenario is needed")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ReportError(f"{path}: cannot be read as YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ReportError(f"{path}: expected a mapping of parameters")
+    try:
+        scenario: Scenario | None = Scenario.model_validate(raw)
+        problem = ""
+    except ValidationError as exc:
+        scenario = None
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        problem = (
+            f"{output.SCENARIO_FILE} does not match this version's parameter schema "
+            f"({exc.error_count()} problem(s), e.g. {where}: {first['msg']})"
+        )
+    return ScenarioFolder(name, label, folder, manifest, raw, scenario, problem)
+
+
+def _plain_name(value: Any, what: str, manifest: Path) -> str:
+    text = str(value) if value is not None else ""
+    if not text or Path(text).name != text or text.startswith(".") or "\\" in text:
+        raise ReportError(f"{manifest}: {what} {text!r} is not a folder name inside the results folder")
+    return text
+
+
+def _incomplete(folder: Path, manifest: str) -> str:
+    if (folder / output.MARKER).exists():
+        return (
+            f"{folder} is not complete: it still holds {output.MARKER} (being written, or the run "
+            "was interrupted: re-run the same command with --resume)"
+        )
+    return f"{folder} has no {manifest}: it is not a finished results folder"
+
+
+def open_folder(path: str | Path) -> ResultsFolder:
+    """The results folder at ``path``, checked complete; ReportError saying why it cannot be used."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ReportError(f"{folder}: no such folder")
+    if output.is_complete(folder, output.COMPARISON_MANIFEST):
+        return _open_comparison(folder)
+    if output.is_complete(folder, output.MANIFEST):
+        manifest = _read_json(folder / output.MANIFEST)
+        name = str(manifest.get("scenario_name") or folder.name)
+        label = str(manifest.get("label") or name)
+        return ResultsFolder(folder, "run", manifest, [_read_scenario(folder, name, label, manifest)])
+    for manifest_name in (output.COMPARISON_MANIFEST, output.MANIFEST):
+        if (folder / manifest_name).exists():
+            raise ReportError(_incomplete(folder, manifest_name))
+    raise ReportError(
+        f"{folder} is not a complete comparison or run folder: it has neither "
+        f"{output.COMPARISON_MANIFEST} (written by compare) nor {output.MANIFEST} (written by run)"
+        + (f"; it still holds {output.MARKER}" if (folder / output.MARKER).exists() else "")
+    )
+
+
+def _open_comparison(folder: Path) -> ResultsFolder:
+    manifest_path = folder / output.COMPARISON_MANIFEST
+    manifest = _read_json(manifest_path)
+    entries = manifest.get("scenarios")
+    if not isinstance(entries, list) or len(entries) < 2:
+        raise ReportError(f"{manifest_path}: 'scenarios' must list the reference and at least one policy")
+    scenarios = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ReportError(f"{manifest_path}: each entry of 'scenarios' must be an object")
+        name = _plain_name(entry.get("name"), "scenario name", manifest_path)
+        sub = folder / _plain_name(entry.get("folder", name), "scenario folder", manifest_path)
+        if not output.is_complete(sub, output.MANIFEST):
+            raise ReportError(_incomplete(sub, output.MANIFEST))
+        label = str(entry.get("label") or name)
+        scenarios.append(_read_scenario(sub, name, label, _read_json(sub / output.MANIFEST)))
+    if safe_file(folder, output.COMPARISON_FILE) is None:
+        raise ReportError(f"{folder}: no {output.COMPARISON_FILE}")
+    return ResultsFolder(folder, "comparison", manifest, scenarios)
+
+
+def listed_files(manifest: dict[str, Any]) -> list[str]:
+    """The plain file names a manifest lists (anything else is ignored)."""
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, str) and Path(f).name == f and not f.startswith(".")]
+
+
+def png_data_uri(folder: Path, name: str) -> str | None:
+    """A ``data:image/png;base64,...`` URI of ``folder/name``, or None unless it is a safe, real
+    PNG file of reasonable size (so the report embeds pictures and nothing else)."""
+    path = safe_file(folder, name)
+    if path is None or not name.lower().endswith(".png"):
+        return None
+    try:
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def number(value: Any) -> float | None:
+    """A finite number from a manifest value, else None (manifests are data someone may edit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+__all__ = [
+    "Kind",
+    "ReportError",
+    "ResultsFolder",
+    "ScenarioFolder",
+    "listed_files",
+    "number",
+    "open_folder",
+    "png_data_uri",
+    "read_csv",
+    "safe_file",
+]

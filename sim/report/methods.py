@@ -1,0 +1,481 @@
+"""The methods section and the STRESS-DES checklist, filled from the folder's manifests.
+
+STRESS-DES (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies")
+asks six things of a simulation study: objectives, logic, data, experimentation, implementation
+and code access. The parts that are facts of this run (replications, seeds, horizon, versions,
+commit, command line, which parameters are assumptions) are read from the manifests and the
+resolved scenarios; the parts that are facts of the model (its logic and algorithms) are stated
+once here, in the words of the README's model section. What a folder does not record is said to
+be "not recorded".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.analysis.kpis import KPIS, kpi
+from sim.analysis.tables import fmt_number
+from sim.experiment import output
+from sim.model.states import STATES
+from sim.report.cells import Cell, Table
+from sim.report.folder import ResultsFolder, ScenarioFolder, number, read_csv, safe_file
+from sim.report.wording import (
+    NOT_RECORDED,
+    cohort_text,
+    commit_text,
+    days_text,
+    overrides_text,
+    percent,
+    recorded,
+    value_at,
+)
+from sim.scenario.describe import format_value, parameter_rows
+
+
+@dataclass(frozen=True)
+class StressItem:
+    """One checklist item: its code and title in Monks et al. (2019), and what this run reports."""
+
+    code: str
+    title: str
+    paragraphs: list[str]
+    bullets: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StressSection:
+    """One of the six sections of the checklist."""
+
+    number: int
+    title: str
+    items: list[StressItem]
+
+
+def _library(manifest: Mapping[str, Any], name: str) -> str:
+    versions = manifest.get("library_versions")
+    if isinstance(versions, Mapping) and versions.get(name):
+        return str(versions[name])
+    return NOT_RECORDED
+
+
+def _replications_text(manifest: Mapping[str, Any]) -> str:
+    n = manifest.get("replications")
+    text_ = f"{n} per scenario" if isinstance(n, int) else NOT_RECORDED
+    adaptive = manifest.get("adaptive")
+    if isinstance(adaptive, Mapping):
+        targets = adaptive.get("targets")
+        wanted = (
+            ", ".join(f"{k} ±{format_value(v)}" for k, v in targets.items())
+            if isinstance(targets, Mapping)
+            else ""
+        )
+        met = adaptive.get("met")
+        batch, cap = adaptive.get("batch"), adaptive.get("max_replications")
+        text_ += (
+            f", chosen adaptively in batches of {batch} up to {cap}"
+            f" until the paired-difference half-widths were below the targets ({wanted}); targets "
+            + ("met" if met is True else "not met at the cap" if met is False else NOT_RECORDED)
+        )
+    return text_
+
+
+CRN_SENTENCE = (
+    "Common random numbers: replication k of every scenario uses the random streams of (root seed, "
+    "k), and every random number is keyed to one person and one decision, so two policies make "
+    "exactly the same draws wherever a person's path is the same and each difference is measured "
+    "on a pair of replications that differ only by the policy."
+)
+
+
+def methods_table(folder: ResultsFolder, level: float) -> Table:
+    """How the results were made: design, random numbers, versions, commit and command line."""
+    m = folder.manifest
+    ref = folder.reference
+    executor = recorded(m.get("executor"))
+    if m.get("workers") is not None:
+        executor += f", {m.get('workers')} worker(s)"
+    if m.get("scheduler"):
+        executor += f", scheduler {m.get('scheduler')}"
+    overrides = overrides_text(m.get("overrides"))
+    rows: list[tuple[str, str]] = []
+    if folder.kind == "comparison":
+        rows += [
+            ("Reference", f"{ref.label} ({ref.name})"),
+            ("Policies compared", str(len(folder.scenarios) - 1)),
+        ]
+    else:
+        rows.append(("Scenario", f"{ref.label} ({ref.name})"))
+    rows += [
+        ("Horizon", days_text(value_at(ref.raw, "horizon_days"))),
+        ("Cohort", cohort_text(ref)[0].upper() + cohort_text(ref)[1:]),
+        ("Replications", _replications_text(m)),
+        ("Root seed", recorded(m.get("root_seed"))),
+        (
+            "Random numbers",
+            CRN_SENTENCE if folder.kind == "comparison" else CRN_SENTENCE.split(":", 1)[1].strip(),
+        ),
+        (
+            "Intervals",
+            f"{percent(level)} Student t intervals over replications"
+            + ("; differences paired by replication" if folder.kind == "comparison" else ""),
+        ),
+        ("Warm-up", "none: a fixed cohort followed from day 0 (results are per cohort, not a steady state)"),
+        ("Command-line overrides", overrides or "none"),
+        ("Executor", executor),
+        ("Started", recorded(m.get("start_time"))),
+        (
+            "Wall time",
+            f"{fmt_number(float(m['wall_time_seconds']), 1)} s"
+            if number(m.get("wall_time_seconds")) is not None
+            else NOT_RECORDED,
+        ),
+        ("contact-sim version", recorded(m.get("package_version"))),
+        ("Git commit", commit_text(m)),
+        ("Python", recorded(m.get("python_version"))),
+        ("SimPy", _library(m, "simpy")),
+        ("Platform", recorded(m.get("platform"))),
+        ("Command line", recorded(m.get("command_line"))),
+    ]
+    return Table(
+        ["Item", "Value"],
+        [[Cell(a), Cell(b)] for a, b in rows],
+        caption="From the folder's manifests.",
+        css="keyvalue",
+    )
+
+
+def runs_table(folder: ResultsFolder) -> Table:
+    """One row per scenario folder, so a resumed or mixed-version run shows itself."""
+    rows = []
+    for s in folder.scenarios:
+        m = s.manifest
+        events = number(m.get("total_events"))
+        key = str(m.get("run_key") or "")
+        rows.append(
+            [
+                Cell(s.label),
+                Cell(recorded(m.get("replications")), numeric=True),
+                Cell(recorded(m.get("replications_run_this_time")), numeric=True),
+                Cell(recorded(m.get("replications_resumed")), numeric=True),
+                Cell(fmt_number(events, 0) if events is not None else NOT_RECORDED, numeric=True),
+                Cell(str(m.get("git_commit") or NOT_RECORDED)[:12]),
+                Cell(key[:12] or NOT_RECORDED),
+            ]
+        )
+    return Table(
+        ["Scenario", "Replications", "Run this time", "Resumed", "Events", "Git commit", "Run key"],
+        rows,
+        [False, True, True, True, True, False, False],
+        "Each scenario folder's manifest.json. The run key hashes the resolved scenario, seed and "
+        "model code: replications stored under it were reused by --resume.",
+    )
+
+
+def _source_class(source: str) -> str:
+    lower = source.lower()
+    if lower.startswith("calibrated"):
+        return "calibrated"
+    if lower.startswith("assumption"):
+        return "assumption"
+    if lower.startswith(("seed", "figures")):
+        return "documented"
+    return "other"
+
+
+SEED_DOCUMENT = re.compile(r"(?<![\w.,])(00\d)(?![\w.,])")
+"""A seed document's number as sources cite it ("002 §4.2", "seed 000 scope"), not digits of a
+larger number ("0.002", "56,000")."""
+
+
+def _data_item(reference: ScenarioFolder) -> StressItem:
+    """Data sources as the reference scenario's parameter provenance gives them."""
+    if reference.scenario is None:
+        return StressItem(
+            "3.1", "Data sources", [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."]
+        )
+    rows = parameter_rows(reference.scenario)
+    classes = dict.fromkeys(("documented", "calibrated", "assumption", "other"), 0)
+    for r in rows:
+        classes[_source_class(r.source)] += 1
+    cites: dict[str, int] = {}
+    for r in rows:
+        for document in set(SEED_DOCUMENT.findall(r.source)):
+            cites[document] = cites.get(document, 0) + 1
+    figures = sorted({r.source for r in rows if "FIGURES" in r.source})
+    paragraphs_ = [
+        f"The reference scenario has {len(rows)} parameters, each with a unit and a source: "
+        f"{classes['documented']} taken directly from the seed documents or the FIGURES compilation, "
+        f"{classes['calibrated']} calibrated to published totals (scripts/calibrate.py, values in "
+        f"sim/scenario/calibration.yaml), {classes['assumption']} stated assumptions (many informed "
+        "by the documents, as their sources say)"
+        + (f", {classes['other']} other" if classes["other"] else "")
+        + ".",
+    ]
+    if cites:
+        paragraphs_.append(
+            "Seed documents cited: "
+            + "; ".join(f"{d} by {n} parameter{'s' if n != 1 else ''}" for d, n in sorted(cites.items()))
+            + "."
+        )
+    if figures:
+        paragraphs_.append(f"Sources citing FIGURES ({len(figures)} distinct):")
+    return StressItem("3.1", "Data sources", paragraphs_, figures)
+
+
+def _resources_text(reference: ScenarioFolder) -> str:
+    file = safe_file(reference.path, output.TABLE_FILES["resources"])
+    if file is None:
+        return NOT_RECORDED
+    frame = read_csv(file)
+    if not {"resource", "capacity"} <= set(frame.columns):
+        return NOT_RECORDED
+    capacity = frame.groupby("resource", sort=False)["capacity"].mean()
+    return ", ".join(
+        f"{str(name).replace('_', ' ')} ({fmt_number(float(c), 0)})" for name, c in capacity.items()
+    )
+
+
+def _objectives(folder: ResultsFolder, kpis_compared: Sequence[str]) -> StressSection:
+    ref = folder.reference
+    labels = "; ".join(kpi(k).label for k in kpis_compared if k in KPIS) or NOT_RECORDED
+    policies = [s.label for s in folder.scenarios[1:]] if folder.kind == "comparison" else []
+    n = len(policies)
+    aims = (
+        f"Compare {n} polic{'y' if n == 1 else 'ies'} with the reference “{ref.label}”: "
+        + "; ".join(policies)
+        if policies
+        else f"Estimate the outcomes of “{ref.label}”"
+    )
+    purpose = (
+        "To estimate how Home Office policies for making, keeping and re-establishing contact with "
+        "people who have no leave to enter or remain change voluntary departure, enforced removal, "
+        "absconding and cost, for the Migration Refusal Pool cohort of the 2012-14 contact contract "
+        "(the calibrated baseline)."
+    )
+    return StressSection(
+        1,
+        "Objectives",
+        [
+            StressItem("1.1", "Purpose of the model", [purpose]),
+            StressItem(
+                "1.2",
+                "Model outputs",
+                [f"Per replication and cohort (summary.csv); compared here: {labels}."],
+            ),
+            StressItem("1.3", "Experimentation aims", [aims + "."]),
+        ],
+    )
+
+
+def _logic(folder: ResultsFolder) -> StressSection:
+    ref = folder.reference
+    live = ", ".join(s.label.replace("_", " ") for s in STATES if not s.terminal)
+    terminal = ", ".join(s.label.replace("_", " ") for s in STATES if s.terminal)
+    where = "under 'Policies compared'" if folder.kind == "comparison" else "under 'The scenario'"
+    return StressSection(
+        2,
+        "Logic",
+        [
+            StressItem(
+                "2.1",
+                "Base model overview",
+                [
+                    f"States a person moves between: {live} (live), and {terminal} (terminal). The figure "
+                    "of where the cohort is over time shows the flow; README.md ('The model') tabulates "
+                    "each state and the process that runs it."
+                ],
+            ),
+            StressItem(
+                "2.2",
+                "Base model logic",
+                [
+                    "Process-based discrete-event simulation (SimPy): each person runs one process that "
+                    "hands control to the part (module) owning their state; every state change goes "
+                    "through one recorder that checks invariants (one state at a time, terminal states "
+                    "never left, time never decreasing)."
+                ],
+            ),
+            StressItem(
+                "2.3",
+                "Scenario logic",
+                [
+                    "Scenarios change parameter values only; the model logic is the same for all. The "
+                    f"parameters each one changes are listed {where}, with unit and source."
+                ],
+            ),
+            StressItem(
+                "2.4",
+                "Algorithms",
+                [
+                    "Delays are sampled by inverse CDF from keyed uniforms (exponential, gamma, "
+                    "lognormal, triangular, uniform, fixed); the next eventful report is drawn from a "
+                    "geometric distribution in one step; the contact phase is planned for the whole "
+                    "cohort at once (vectorised) and only steps that need the clock become events; "
+                    "first-come-first-served queues without reneging compute the start of service on "
+                    "arrival."
+                ],
+            ),
+            StressItem(
+                "2.5",
+                "Components",
+                [
+                    f"Entities: people, {cohort_text(ref)}.",
+                    "Activities: contact attempts (phone, text, letter, e-mail), data-enrichment checks, "
+                    "notices, reports (in person, telephone, digital), tracing actions, casework "
+                    "decisions, arrest visits, detention and removal.",
+                    f"Resources (capacity in the reference): {_resources_text(ref)}.",
+                    "Queues: first come, first served; detention is a loss system (no free bed: the "
+                    "referral is turned away).",
+                    "Entry and exit: people enter the pool over the entry ramp; they leave the model "
+                    "only through a terminal state, or are still live at the horizon.",
+                ],
+            ),
+        ],
+    )
+
+
+def _data(folder: ResultsFolder) -> StressSection:
+    overrides = overrides_text(folder.manifest.get("overrides"))
+    parameters = (
+        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
+        "extends chain and overrides applied); 'run_sim.py describe' and the README list each with "
+        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    )
+    return StressSection(
+        3,
+        "Data",
+        [
+            _data_item(folder.reference),
+            StressItem(
+                "3.2",
+                "Pre-processing",
+                [
+                    "None in the model: published figures were turned into parameter values by hand, "
+                    "as each source says; three unpublished values are calibrated to published totals "
+                    "by scripts/calibrate.py."
+                ],
+            ),
+            StressItem("3.3", "Input parameters", [parameters]),
+            StressItem(
+                "3.4",
+                "Assumptions",
+                [
+                    "Parameters whose source begins 'assumption' are the modellers' stated assumptions "
+                    "(counted under 3.1). People who leave the UK while out of contact are not modelled "
+                    "apart from those still here; staff capacity runs round the clock in simulated "
+                    "time (README, 'Limitations')."
+                ],
+            ),
+        ],
+    )
+
+
+def _experimentation(folder: ResultsFolder, level: float) -> StressSection:
+    m = folder.manifest
+    paired = (
+        "; policy effects as paired differences under common random numbers"
+        if folder.kind == "comparison"
+        else ""
+    )
+    return StressSection(
+        4,
+        "Experimentation",
+        [
+            StressItem(
+                "4.1",
+                "Initialisation",
+                [
+                    "No warm-up: a fixed cohort enters from day 0 and is followed to the horizon; there "
+                    "is no steady state to reach."
+                ],
+            ),
+            StressItem(
+                "4.2",
+                "Run length",
+                [f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."],
+            ),
+            StressItem(
+                "4.3",
+                "Estimation approach",
+                [
+                    f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
+                    f"Means with {percent(level)} Student t intervals over replications{paired}."
+                ],
+            ),
+        ],
+    )
+
+
+def _implementation(folder: ResultsFolder) -> StressSection:
+    m = folder.manifest
+    versions = m.get("library_versions")
+    others = (
+        "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
+        if isinstance(versions, Mapping)
+        else ""
+    )
+    scheduler = f", scheduler {m.get('scheduler')}" if m.get("scheduler") else ""
+    return StressSection(
+        5,
+        "Implementation",
+        [
+            StressItem(
+                "5.1",
+                "Software",
+                [
+                    f"Python {recorded(m.get('python_version'))}, SimPy {_library(m, 'simpy')}, "
+                    f"contact-sim {recorded(m.get('package_version'))}{others}."
+                ],
+            ),
+            StressItem(
+                "5.2",
+                "Random sampling",
+                [
+                    "Every random number is a pure function of (root seed, replication, purpose, "
+                    "person, index): a SplitMix64 hash of a counter under a key from numpy's "
+                    f"SeedSequence. Root seed {recorded(m.get('root_seed'))}."
+                ],
+            ),
+            StressItem(
+                "5.3",
+                "Model execution",
+                [
+                    f"Executor: {recorded(m.get('executor'))}, {recorded(m.get('workers'))} worker(s)"
+                    f"{scheduler}; results do not depend on the executor or the number of workers. "
+                    "Events are scheduled only when something happens (SimPy's event queue)."
+                ],
+            ),
+            StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
+        ],
+    )
+
+
+def _code_access(folder: ResultsFolder) -> StressSection:
+    m = folder.manifest
+    statement = (
+        f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
+        f"Repository: {recorded(m.get('repository'))}. To reproduce: {recorded(m.get('command_line'))}."
+    )
+    return StressSection(
+        6, "Code access", [StressItem("6.1", "Computer model sharing statement", [statement])]
+    )
+
+
+def stress_checklist(
+    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
+) -> list[StressSection]:
+    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
+    return [
+        _objectives(folder, kpis_compared),
+        _logic(folder),
+        _data(folder),
+        _experimentation(folder, level),
+        _implementation(folder),
+        _code_access(folder),
+    ]
+
+
+__all__ = ["CRN_SENTENCE", "StressItem", "StressSection", "methods_table", "runs_table", "stress_checklist"]

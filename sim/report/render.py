@@ -1,0 +1,64 @@
+"""Rendering the report with Jinja2 and writing it atomically.
+
+The template (``templates/report.html.j2``) and its stylesheet (``templates/report.css``, included
+inline) ship as package data. Autoescaping is on for every expression: scenario descriptions,
+labels, CSV cells and manifest values are data someone else may have written, and must reach the
+reader as text, never as markup or script. ``StrictUndefined`` makes a misspelt name in the
+template an error instead of a silently empty cell.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from sim.experiment.files import write_text
+from sim.experiment.output import REPORT_FILE
+from sim.report.content import Report, build_report
+from sim.report.folder import ReportError, open_folder
+
+TEMPLATE = "report.html.j2"
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: templates from this package, every expression escaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.report", "templates"),
+        autoescape=True,  # not select_autoescape: the template's name ends in .j2, not .html
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML document."""
+    return environment().get_template(TEMPLATE).render(report=report)
+
+
+def write_report(results: str | Path, out: str | Path | None = None, written: datetime | None = None) -> Path:
+    """Write the report of the results folder ``results`` to ``out`` (default
+    ``results/report.html``) atomically, and return its path.
+
+    Raises ReportError if ``results`` is not a complete comparison or run folder, or ``out``
+    cannot be written; nothing is written then.
+    """
+    folder = open_folder(results)
+    html = render_html(build_report(folder, written))
+    path = Path(out) if out is not None else folder.path / REPORT_FILE
+    if path.is_dir():
+        raise ReportError(f"--out {path}: is a folder; give a file name such as {path / REPORT_FILE}")
+    if not path.parent.is_dir():
+        raise ReportError(f"--out {path}: the folder {path.parent} does not exist")
+    try:
+        return write_text(path, html)
+    except OSError as exc:
+        raise ReportError(f"--out {path}: cannot be written: {exc.strerror or exc}") from None
+
+
+__all__ = ["REPORT_FILE", "environment", "render_html", "write_report"]
