@@ -28,6 +28,8 @@ STATS_FILE = "summary_stats.csv"
 SCENARIO_FILE = "scenario.yaml"
 EVENT_LOG_FILE = "event_log.parquet"
 COMPARISON_FILE = "comparison.csv"
+COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
+"""Written by ``compare`` next to comparison.csv: each policy's cost per extra outcome and net benefit."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -57,6 +59,7 @@ def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> boo
 __all__ = [
     "COMPARISON_FILE",
     "COMPARISON_MANIFEST",
+    "COST_EFFECTIVENESS_FILE",
     "EVENT_LOG_FILE",
     "MANIFEST",
     "MARKER",
