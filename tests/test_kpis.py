@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim.analysis import kpis, tables
+from sim.analysis.cost_effectiveness import cost_effectiveness
 from sim.analysis.kpis import (
     CE_COST,
     CE_OUTCOMES,
@@ -24,7 +25,6 @@ from sim.analysis.kpis import (
     TABLE_KPIS,
     kpi,
 )
-from sim.analysis.cost_effectiveness import cost_effectiveness
 from sim.analysis.multiplicity import simultaneous_comparison
 from sim.analysis.plots import comparison as comparison_plots
 from sim.analysis.plots import cost_effectiveness as ce_plots

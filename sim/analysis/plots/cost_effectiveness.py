@@ -97,7 +97,9 @@ def plot_cost_effectiveness(
         ax.set_title(f"Cost-effectiveness plane: difference from {wrap(reference, 50)}")
         fig.tight_layout()
         names = [wrap(str(s), 24) for s in rows["scenario"]]
-        place_labels(ax, x, y, names)
+        whiskers = [(a, c, b, c) for a, b, c in zip(xlo, xhi, y, strict=True)]
+        whiskers += [(c, a, c, b) for a, b, c in zip(ylo, yhi, x, strict=True)]
+        place_labels(ax, x, y, names, segments=whiskers)
         caption = (
             "Per cohort over the horizon, paired by replication (common random numbers). "
             f"x: {out.description}. "

@@ -65,12 +65,15 @@ def place_labels(
     fontsize: float = 8.0,
     point_radius: float = 5.0,
     color: str = "#222222",
+    segments: Sequence[tuple[float, float, float, float]] = (),
 ) -> list[Annotation]:
     """Annotate each point (data coordinates) with its text at a free spot; returns the labels.
 
     Call after the axes limits and the figure layout are final: placement works in display
-    coordinates. ``point_radius`` (points) is the area kept clear around every point. The labels
-    are left out of the layout (``tight_layout`` will not move the axes because of them).
+    coordinates. ``point_radius`` (points) is the area kept clear around every point;
+    ``segments`` (x0, y0, x1, y1 in data coordinates, e.g. whiskers) are avoided too, at half
+    the weight of a point. The labels are left out of the layout (``tight_layout`` will not move
+    the axes because of them).
     """
     fig = ax.figure
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -79,6 +82,13 @@ def place_labels(
     pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
     r = point_radius * scale
     point_boxes = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
+    line_boxes = []
+    for x0, y0, x1, y1 in segments:
+        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+        if np.all(np.isfinite([a, b, c, d])):
+            line_boxes.append(
+                Bbox.from_extents(min(a, c), min(b, d), max(a, c), max(b, d)).padded(1.5 * scale)
+            )
     crowding = [int(np.sum(np.hypot(*(pts - p).T) < 80 * scale)) for p in pts]
     order = sorted(range(len(texts)), key=lambda i: (-crowding[i], i))
     placed: list[Bbox] = []
@@ -98,6 +108,7 @@ def place_labels(
                 probe.set_verticalalignment(va)
                 box = probe.get_window_extent(renderer).expanded(1.0, 1.0).padded(_PAD_PX)
                 score = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, b) for b in point_boxes)
+                score += 0.5 * sum(_overlap(box, b) for b in line_boxes)
                 score += 10.0 * _outside(box, frame)
                 if best is None or score < best[0]:
                     best = (score, ring, angle, box)
@@ -140,7 +151,11 @@ def label_boxes(labels: Sequence[Annotation]) -> list[Bbox]:
     if not labels:
         return []
     renderer = labels[0].figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    return [Text.get_window_extent(label, renderer) for label in labels]
+    boxes = []
+    for label in labels:
+        label.update_positions(renderer)  # where the text is drawn (relative to its point)
+        boxes.append(Text.get_window_extent(label, renderer))
+    return boxes
 
 
 __all__ = ["ANGLES", "RADII", "label_boxes", "place_labels"]
