@@ -151,7 +151,9 @@ def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS,
         raise ValueError(f"need at least {j + 1} replications for {j} policies, got {n}")
     z, w = _null_draws(n, j, draws, seed)
     mean = z @ factor.T
-    ss = ((w @ factor.T) * factor.T[np.newaxis]).sum(axis=1)  # diag(F W F') per draw
+    # diag(F W F')_j = sum_ab F_ja W_ab F_jb for every draw at once: one matrix product
+    pairs = np.einsum("ja,jb->abj", factor, factor).reshape(j * j, j)
+    ss = w.reshape(len(w), j * j) @ pairs
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.abs(mean) / np.sqrt(ss / (n - 1))
     maxima = np.nanmax(np.where(np.isfinite(t), t, np.nan), axis=1)

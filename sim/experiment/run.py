@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -58,6 +58,9 @@ from sim.experiment.selection import SelectBest, check_select_best, select_best
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.loading import scenario_to_yaml
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.analysis.selection import Selection
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (replications done, replications planned) as results arrive."""
@@ -106,8 +109,8 @@ class ExperimentResult:
     cost_effectiveness: pd.DataFrame | None = None
     multiplicity: dict[str, dict[str, Any]] = field(default_factory=dict)
     """How the simultaneous intervals of each KPI were made (``multiplicity.Family`` as a dict)."""
-    selection: Any = None
-    """``sim.analysis.selection.Selection`` of ``--select-best``, else None."""
+    selection: Selection | None = None
+    """What ``--select-best`` concluded, else None."""
 
     @property
     def ran_this_time(self) -> int:
