@@ -132,7 +132,7 @@ def test_table_columns_values_and_notes() -> None:
     assert "Fieller" in works["method"] and works["value_per_outcome"] == 11_000.0
 
     dominant = rows.loc[("dominant", "departed_voluntary")]
-    assert dominant["cost_per_outcome"] < 0 and dominant["cpo_note"].startswith("dominant")
+    assert dominant["cost_per_outcome"] < 0 and dominant["cpo_note"].startswith("more outcomes at lower cost")
     only_costs = rows.loc[("only_costs", "removed_enforced")]
     assert math.isnan(only_costs["cost_per_outcome"]) and "exactly 0" in only_costs["cpo_note"]
     assert only_costs["net_benefit"] == -3e5 and only_costs["nb_ci_low"] == -3e5

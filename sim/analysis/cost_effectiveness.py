@@ -29,7 +29,8 @@ the ratio of the mean differences) but should not be read without its note. When
 difference is exactly 0 in every replication (common random numbers: the policy cannot change
 it), the ratio itself is undefined (NaN). A bounded but negative ratio means the policy is
 dominant (more outcomes at lower cost) or dominated (fewer outcomes at higher cost); the note
-says which, since the ratio alone cannot.
+says which, since the ratio alone cannot, and says when the cost difference itself is not
+distinguishable from 0.
 """
 
 from __future__ import annotations
@@ -120,9 +121,14 @@ def fieller(numerator: np.ndarray, denominator: np.ndarray, alpha: float) -> Fie
     return Fieller(ratio, math.nan, math.nan, UNBOUNDED)
 
 
-def _note(f: Fieller, d_cost: float, d_outcome: float, level: float) -> str:
-    """Plain-English reading of a cost per outcome (empty when the interval reads as it is)."""
+def _note(
+    f: Fieller, cost: tuple[float, float, float], outcome: tuple[float, float, float], level: float
+) -> str:
+    """Plain-English reading of a cost per outcome (empty when the interval reads as it is);
+    ``cost`` and ``outcome`` are the (mean, low, high) of the paired differences."""
     pct = f"{100 * level:g}%"
+    d_outcome = outcome[0]
+    cost_unclear = " (cost difference not distinguishable from 0)" if cost[1] <= 0 <= cost[2] else ""
     if f.kind == UNDEFINED:
         if math.isnan(f.ratio) and d_outcome == 0.0:
             return "outcome difference exactly 0 in every replication: cost per outcome undefined"
@@ -138,12 +144,12 @@ def _note(f: Fieller, d_cost: float, d_outcome: float, level: float) -> str:
             "Fieller set is every value)"
         )
     if f.ratio < 0 and d_outcome > 0:
-        return "dominant: more outcomes at lower cost (negative ratio: saving per extra outcome)"
+        return "more outcomes at lower cost: negative ratio, a saving per extra outcome" + cost_unclear
     if f.ratio < 0:
-        return "dominated: fewer outcomes at higher cost"
+        return "fewer outcomes at higher cost: negative ratio" + cost_unclear
     if d_outcome < 0:
-        return "fewer outcomes at lower cost: ratio is the saving per outcome forgone"
-    return ""
+        return "fewer outcomes at lower cost: the ratio is the saving per outcome forgone" + cost_unclear
+    return cost_unclear.strip(" ()")
 
 
 def _aligned(summaries: Mapping[str, pd.DataFrame], reference: str) -> dict[str, pd.DataFrame]:
@@ -209,7 +215,7 @@ def cost_effectiveness(
                     *nb,
                     value_per_outcome,
                     method,
-                    _note(f, c[0], o[0], level),
+                    _note(f, c, o, level),
                 )
             )
     return pd.DataFrame(rows, columns=CE_COLUMNS)
