@@ -14,7 +14,7 @@ import pytest
 
 from sim import cli
 from sim.analysis.kpis import DEFAULT_KPIS, TABLE_KPIS, kpi
-from sim.analysis.statistics import COMPARE_COLUMNS
+from sim.analysis.multiplicity import COMPARISON_COLUMNS
 from sim.experiment import output
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.describe import value_sources
@@ -205,7 +205,7 @@ def test_compare_writes_comparison_and_each_scenario(
     files = [str(scenarios / "base.yaml"), str(scenarios / "digital.yaml")]
     assert cli.main(["compare", *files, "-n", "3", "--out", str(out), *SMALL]) == 0
     comparison = pd.read_csv(out / "comparison.csv")
-    assert list(comparison.columns) == COMPARE_COLUMNS
+    assert list(comparison.columns) == COMPARISON_COLUMNS
     assert comparison["scenario"].unique().tolist() == ["base", "digital"]
     assert comparison["kpi"].tolist() == list(DEFAULT_KPIS) * 2
     ref = comparison[comparison["scenario"] == "base"]
@@ -230,7 +230,7 @@ def test_compare_writes_comparison_and_each_scenario(
     assert header.split("  ")[0] == "Policy"  # policies in rows, the main KPIs in columns
     assert [h.strip() for h in header.split("  ")[1:] if h.strip()] == [kpi(k).heading for k in TABLE_KPIS]
     assert "Cost (£m)" in header
-    assert "* = its 95% CI excludes 0" in printed
+    assert "* = its 95% simultaneous CI excludes 0" in printed
 
 
 def test_compare_adaptive_stops_at_target_or_cap(scenarios: Path, tmp_path: Path) -> None:

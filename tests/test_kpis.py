@@ -13,9 +13,22 @@ import pytest
 from matplotlib.figure import Figure
 
 from sim.analysis import kpis, tables
-from sim.analysis.kpis import DEFAULT_KPIS, DEPARTURE_KPIS, KPIS, PLOT_KPIS, TABLE_KPIS, kpi
+from sim.analysis.cost_effectiveness import cost_effectiveness
+from sim.analysis.kpis import (
+    CE_COST,
+    CE_OUTCOMES,
+    DEFAULT_KPIS,
+    DEPARTURE_KPIS,
+    DERIVED_KPIS,
+    KPIS,
+    PLOT_KPIS,
+    TABLE_KPIS,
+    kpi,
+)
+from sim.analysis.multiplicity import simultaneous_comparison
 from sim.analysis.plots import comparison as comparison_plots
-from sim.analysis.statistics import compare, summarise
+from sim.analysis.plots import cost_effectiveness as ce_plots
+from sim.analysis.statistics import summarise
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
@@ -36,6 +49,12 @@ def test_selections_name_defined_kpis() -> None:
     for selection in (DEFAULT_KPIS, TABLE_KPIS, PLOT_KPIS, DEPARTURE_KPIS):
         assert len(set(selection)) == len(selection)
         assert set(selection) <= set(KPIS)
+    # derived KPIs add up summary columns of one unit, and are named like no column
+    for name, definition in DERIVED_KPIS.items():
+        assert definition.name == name and name not in KPIS and kpi(name) is definition
+        assert definition.parts and set(definition.parts) <= set(KPIS)
+        assert {kpi(p).unit for p in definition.parts} == {definition.unit}
+    assert set(CE_OUTCOMES) <= {*KPIS, *DERIVED_KPIS} and kpi(CE_COST).unit == "GBP"
     # the printed comparison table is read from comparison.csv, which holds DEFAULT_KPIS
     assert set(TABLE_KPIS) <= set(DEFAULT_KPIS)
     # "departures + removals" adds these up, so they must count the same thing
@@ -187,6 +206,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return real_save(fig, path, caption)
 
     monkeypatch.setattr(comparison_plots, "save", spy)
+    monkeypatch.setattr(ce_plots, "save", spy)
     return seen
 
 
@@ -200,16 +220,17 @@ def test_table_and_plots_use_the_same_labels_units_and_scales(
     assert table_labels == [kpi(k).label for k in DEFAULT_KPIS]
 
     comparison_plots.plot_outcome_distribution(summaries, DEFAULT_KPIS, tmp_path / "a.png")
-    comparison = compare(summaries, "Baseline", DEFAULT_KPIS)
+    comparison, _ = simultaneous_comparison(summaries, "Baseline", DEFAULT_KPIS, 0.05)
     comparison_plots.plot_forest(comparison, "Baseline", tmp_path / "b.png")
-    comparison_plots.plot_cost_effectiveness(summaries, tmp_path / "c.png")
+    ce = cost_effectiveness(summaries, "Baseline", alpha=0.05, value_per_outcome=11_000.0)
+    ce_plots.plot_cost_effectiveness(ce, "Baseline", tmp_path / "c.png")
     outcomes, forest, cost = drawn
 
     assert outcomes["titles"] == table_labels
     assert forest["titles"] == table_labels
     assert forest["xlabels"] == [f"Difference ({kpi(k).display_unit})" for k in DEFAULT_KPIS]
-    assert cost["ylabels"] == [kpi("total_cost_gbp").label]
-    assert cost["xlabels"] == ["Departures + removals per cohort (people)"]
+    assert cost["ylabels"] == ["Difference in total cost (£ million)"]
+    assert cost["xlabels"] == ["Difference in voluntary departures and removals (people)"]
 
     # the same scale: the table's mean cost and the plotted mean cost are both in £ million
     cost_row = table_rows[DEFAULT_KPIS.index("total_cost_gbp")]

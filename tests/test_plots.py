@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from sim.analysis import plots
+from sim.analysis.cost_effectiveness import cost_effectiveness
 from sim.analysis.plots import style
 from sim.analysis.plots.comparison import state_intervals
 from sim.analysis.statistics import t_interval
@@ -90,6 +91,11 @@ def make_comparison(names: list[str], kpis: list[str], single_rep: bool = False)
     return pd.DataFrame(rows)
 
 
+def ce_table(summaries: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """cost_effectiveness.csv of the synthetic summaries, the first policy as reference."""
+    return cost_effectiveness(summaries, next(iter(summaries)), alpha=0.05, value_per_outcome=11_000.0)
+
+
 def assert_png(path: Path, min_px: int = 300) -> None:
     assert path.exists() and path.stat().st_size > 1000
     with Image.open(path) as im:
@@ -118,7 +124,7 @@ def test_each_function_writes_png(data, tmp_path):
         plots.plot_outcome_distribution(summaries, KPIS, tmp_path / "a.png"),
         plots.plot_cumulative_outcomes(timeseries, tmp_path / "b.png"),
         plots.plot_forest(comparison, POLICIES[0], tmp_path / "c.png"),
-        plots.plot_cost_effectiveness(summaries, tmp_path / "d.png"),
+        plots.plot_cost_effectiveness(ce_table(summaries), POLICIES[0], tmp_path / "d.png"),
         plots.plot_state_flow(timeseries[POLICIES[1]], "State flow", tmp_path / "e.png"),
     ]
     for p in paths:
@@ -134,7 +140,10 @@ def test_sets_have_stable_names(data, tmp_path):
         "outcomes_baseline.png",
         "cumulative_outcomes_baseline.png",
     ]
-    comp = plots.plot_comparison(summaries, timeseries, comparison, "Baseline", tmp_path)
+    ce = ce_table(summaries)
+    comp = plots.plot_comparison(
+        summaries, timeseries, comparison, "Baseline", tmp_path, cost_effectiveness=ce
+    )
     assert [p.name for p in comp] == [
         "outcomes_by_policy.png",
         "cumulative_outcomes.png",
@@ -151,7 +160,8 @@ def test_zero_variance_and_many_policies(tmp_path):
     summaries = {p: make_summary(3, i, constant=True) for i, p in enumerate(names)}
     timeseries = {p: make_timeseries(2, i, weeks=3) for i, p in enumerate(names)}
     comparison = make_comparison(names, KPIS)
-    plots.plot_comparison(summaries, timeseries, comparison, names[0], tmp_path)
+    ce = ce_table(summaries)
+    plots.plot_comparison(summaries, timeseries, comparison, names[0], tmp_path, cost_effectiveness=ce)
     for name in ["outcomes_by_policy", "cumulative_outcomes", "differences_vs_reference", "cost_vs_outcomes"]:
         assert_png(tmp_path / f"{name}.png")
 
@@ -159,7 +169,7 @@ def test_zero_variance_and_many_policies(tmp_path):
 def test_degenerate_inputs_do_not_raise(tmp_path):
     one = {"Only": make_summary(1)}
     plots.plot_outcome_distribution(one, ["complaints", "not_a_column"], tmp_path / "a.png")
-    plots.plot_cost_effectiveness(one, tmp_path / "b.png")
+    plots.plot_cost_effectiveness(ce_table(one), "Only", tmp_path / "b.png")
     plots.plot_forest(make_comparison(["Only"], KPIS), "Only", tmp_path / "c.png")
     single_day = make_timeseries(1, weeks=1).query("day == 0")
     plots.plot_state_flow(single_day, "One snapshot", tmp_path / "d.png")

@@ -47,12 +47,27 @@ def test_kpi_table_rejects_unknown_kpi() -> None:
         tables.format_kpi_table(stats)
 
 
-def _comparison(kpis: list[str]) -> pd.DataFrame:
+def _comparison(kpis: list[str], sim_factor: float = 1.2) -> pd.DataFrame:
+    """Rows of comparison.csv; the simultaneous half-width is ``sim_factor`` x the unadjusted."""
     rows = []
     for name, diff, half in (("base", 0.0, 0.0), ("a", 2.5e5, 1e5), ("b", -3.0, 5.0)):
         for k in kpis:
             mean = 24_300_000.0 if k.endswith("_gbp") else 1234.0
-            rows.append((name, k, mean + diff, math.nan, math.nan, diff, diff - half, diff + half))
+            sim = half * sim_factor
+            rows.append(
+                (
+                    name,
+                    k,
+                    mean + diff,
+                    math.nan,
+                    math.nan,
+                    diff,
+                    diff - half,
+                    diff + half,
+                    diff - sim,
+                    diff + sim,
+                )
+            )
     return pd.DataFrame(
         rows,
         columns=[
@@ -64,6 +79,8 @@ def _comparison(kpis: list[str]) -> pd.DataFrame:
             "diff_vs_reference",
             "diff_ci_low",
             "diff_ci_high",
+            "diff_sim_ci_low",
+            "diff_sim_ci_high",
         ],
     )
 
@@ -84,6 +101,16 @@ def test_comparison_table_layout_units_and_stars() -> None:
     assert a.split() == ["A", *["+250,000*"] * n_counts, "+0.25*"]  # CI (150k, 350k) excludes 0
     assert b.split() == ["B", *["-3"] * n_counts, "0.00"]  # CI (-8, 2) crosses 0; -£3 is 0.00 £m
     assert "Complaints" not in header
+
+
+def test_comparison_table_stars_by_the_simultaneous_interval() -> None:
+    """a's unadjusted CI (150k, 350k) excludes 0, its simultaneous CI (-50k, 550k) does not."""
+    comparison = _comparison(list(TABLE_KPIS), sim_factor=3.0)
+    text = tables.format_comparison_table(
+        comparison, ["base", "a", "b"], {"base": "Base", "a": "A", "b": "B"}
+    )
+    a = text.splitlines()[3]
+    assert "*" not in a and "+250,000" in a
 
 
 def test_comparison_table_leaves_out_kpis_not_compared() -> None:

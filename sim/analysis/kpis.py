@@ -50,6 +50,13 @@ class Kpi:
     heading: str  # short column heading of the printed comparison table
     description: str  # what is counted, in one line
     decimals: int | None = None
+    higher_is_better: bool | None = None
+    """Which way is better for the Home Office's aims (seed 000-002: contact, departure and removal
+    up; absconding, lost contact, rejected referrals, complaints and cost down); None where the
+    documents state no aim (activity counts, recording artefacts, grants of leave), so a procedure
+    that needs a direction (``compare --select-best``) must be told one."""
+    parts: tuple[str, ...] = ()
+    """For a derived KPI: the summary.csv columns it adds up (per replication); empty for a column."""
 
     @property
     def label(self) -> str:
@@ -61,12 +68,15 @@ class Kpi:
         return value / self.scale
 
 
-def _count(name: str, title: str, unit: str, heading: str, description: str) -> Kpi:
-    return Kpi(name, title, unit, unit, 1.0, heading, description)
+def _count(
+    name: str, title: str, unit: str, heading: str, description: str, better: bool | None = None
+) -> Kpi:
+    return Kpi(name, title, unit, unit, 1.0, heading, description, higher_is_better=better)
 
 
 def _money(name: str, title: str, heading: str, description: str) -> Kpi:
-    return Kpi(name, title, "GBP", MONEY_UNIT, MONEY_SCALE, heading, description, MONEY_DECIMALS)
+    """Money: lower is better (a cost)."""
+    return Kpi(name, title, "GBP", MONEY_UNIT, MONEY_SCALE, heading, description, MONEY_DECIMALS, False)
 
 
 def _cost_item(item: str, title: str, description: str) -> Kpi:
@@ -81,6 +91,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Contacted",
         "People contacted at least once (each person counted once)",
+        better=True,
     ),
     _count(
         "departed_contacted",
@@ -88,6 +99,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Departed (contacted)",
         "People contacted who then left the UK: voluntary departure, removal or closed as already departed",
+        better=True,
     ),
     _count(
         "departed_voluntary",
@@ -95,6 +107,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Voluntary dep.",
         "People who departed voluntarily after contact, assisted or not",
+        better=True,
     ),
     _count(
         "departed_assisted",
@@ -109,6 +122,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Removals",
         "People removed by enforcement (the true outcome, not as recorded)",
+        better=True,
     ),
     _count("granted_leave", "Granted leave", "people", "Granted leave", "People granted leave to remain"),
     _count(
@@ -131,6 +145,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Absconded",
         "People who lost contact at least once (each person counted once)",
+        better=False,
     ),
     _count(
         "out_of_contact_end",
@@ -138,6 +153,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "people",
         "Out of contact",
         "People out of contact at the horizon",
+        better=False,
     ),
     _count(
         "detention_rejections",
@@ -145,6 +161,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "count",
         "Det. rejections",
         "Referrals turned away by the detention gatekeeper (a barrier or no free bed); a person may recur",
+        better=False,
     ),
     _count(
         "detention_rejections_barrier",
@@ -152,6 +169,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "count",
         "Det. rej. barrier",
         "Referrals turned away because a barrier to removal was known or emerged at detention",
+        better=False,
     ),
     _count(
         "detention_rejections_no_bed",
@@ -159,6 +177,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "count",
         "Det. rej. no bed",
         "Referrals turned away because no detention bed was free (a loss system: no queue)",
+        better=False,
     ),
     _count(
         "complaints",
@@ -166,6 +185,7 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "count",
         "Complaints",
         "Complaints from people contacted although listed in the pool in error",
+        better=False,
     ),
     _count(
         "recorded_removals",
@@ -236,15 +256,34 @@ _DEFINITIONS: tuple[Kpi, ...] = (
 KPIS: Mapping[str, Kpi] = MappingProxyType({k.name: k for k in _DEFINITIONS})
 """Every KPI by summary.csv column name, in summary.csv column order."""
 
+DERIVED_KPIS: Mapping[str, Kpi] = MappingProxyType(
+    {
+        "departures_and_removals": Kpi(
+            "departures_and_removals",
+            "Voluntary departures and removals",
+            "people",
+            "people",
+            1.0,
+            "Dep. + removals",
+            "Voluntary departures plus enforced removals: people the contact process saw leave the UK",
+            higher_is_better=True,
+            parts=("departed_voluntary", "removed_enforced"),
+        ),
+    }
+)
+"""KPIs computed per replication from summary.csv columns (the sum of ``parts``); they are not
+columns of summary.csv but are analysed like one (cost-effectiveness, ``--select-best``)."""
+
 
 def kpi(name: str) -> Kpi:
-    """The definition of a summary.csv column; KeyError naming the closest known KPI otherwise."""
-    try:
-        return KPIS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(KPIS), n=1)
+    """The definition of a summary.csv column or a derived KPI; KeyError naming the closest known
+    KPI otherwise."""
+    found = KPIS.get(name) or DERIVED_KPIS.get(name)
+    if found is None:
+        close = difflib.get_close_matches(name, [*KPIS, *DERIVED_KPIS], n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"no KPI named {name!r}{hint}") from None
+        raise KeyError(f"no KPI named {name!r}{hint}")
+    return found
 
 
 def label(name: str) -> str:
@@ -293,13 +332,23 @@ PLOT_KPIS: tuple[str, ...] = (
 )
 """Headline KPIs drawn in the outcome-distribution plots (per run and per comparison)."""
 
-DEPARTURE_KPIS: tuple[str, ...] = ("departed_voluntary", "removed_enforced", "closed_already_departed")
-"""Outcomes in which the person has left the UK, summed as "departures + removals" on the
-cost-against-outcomes plot."""
+DEPARTURE_KPIS: tuple[str, ...] = DERIVED_KPIS["departures_and_removals"].parts
+"""Outcomes the contact process brings about in which the person leaves the UK (voluntary
+departure, enforced removal), summed as ``departures_and_removals``. Cases closed as already
+departed are left out: those people had gone before contact management could act."""
+
+CE_OUTCOMES: tuple[str, ...] = ("departed_voluntary", "removed_enforced", "departures_and_removals")
+"""Outcomes of the cost-effectiveness analysis (cost_effectiveness.csv), in that order; the last
+is the one drawn on the cost-effectiveness plane and printed."""
+CE_COST = "total_cost_gbp"
+"""The cost of the cost-effectiveness analysis: every cost item summed (GBP)."""
 
 __all__ = [
+    "CE_COST",
+    "CE_OUTCOMES",
     "DEFAULT_KPIS",
     "DEPARTURE_KPIS",
+    "DERIVED_KPIS",
     "KPIS",
     "MONEY_DECIMALS",
     "MONEY_SCALE",

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from sim.analysis import kpis as _kpis
 from sim.analysis.kpis import DEFAULT_KPIS  # the default selection; defined with every KPI there
 
 COMPARE_COLUMNS: list[str] = [
@@ -129,6 +130,17 @@ def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"{what} is missing column(s) {missing}; available: {list(frame.columns)}")
+
+
+def kpi_values(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A KPI per replication (row): the summary.csv column, or for a derived KPI
+    (``kpis.DERIVED_KPIS``) the sum of its parts, NaN where any part is NaN."""
+    parts = _kpis.kpi(name).parts
+    if not parts:
+        _require_columns(frame, [name], "summary")
+        return frame[name].astype(float)
+    _require_columns(frame, parts, "summary")
+    return frame[list(parts)].astype(float).sum(axis=1, min_count=len(parts)).rename(name)
 
 
 def summarise(summary: pd.DataFrame, kpis: Sequence[str] = DEFAULT_KPIS, level: float = 0.95) -> pd.DataFrame:

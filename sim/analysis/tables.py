@@ -71,7 +71,9 @@ def format_comparison_table(
     """Rows = policies, columns = the main KPIs (``kpis.TABLE_KPIS``, headed by their short
     headings, money in £ million), so it stays readable for a whole policy library. The
     reference row gives means; the other rows give the paired difference from the reference,
-    with ``*`` where its 95% CI excludes zero.
+    with ``*`` where its *simultaneous* interval (``diff_sim_ci_low``/``diff_sim_ci_high``, see
+    ``sim.analysis.multiplicity``) excludes zero: a KPI no policy changes gets a false ``*`` in
+    alpha of comparisons, however many policies there are.
 
     ``names`` are the scenario names in row order (the first is the reference); ``display``
     maps each name to its label. KPIs of ``TABLE_KPIS`` absent from ``comparison`` are left out.
@@ -95,10 +97,64 @@ def format_comparison_table(
                 row.append(fmt_number(definition.display(float(c["mean"])), d))
                 continue
             diff = fmt_number(definition.display(float(c["diff_vs_reference"])), d, sign=True)
-            excludes_zero = float(c["diff_ci_low"]) > 0 or float(c["diff_ci_high"]) < 0
+            excludes_zero = float(c["diff_sim_ci_low"]) > 0 or float(c["diff_sim_ci_high"]) < 0
             row.append(diff + ("*" if excludes_zero else " "))
         rows.append(row)
     return _render(header, rows)
 
 
-__all__ = ["fmt_number", "format_comparison_table", "format_kpi_table"]
+def _money_or_count(x: float, scale: float, decimals: int | None, sign: bool) -> str:
+    value = x / scale
+    return fmt_number(value, decimals if decimals is not None else _decimals(abs(value)), sign)
+
+
+def format_cost_effectiveness_table(
+    ce: pd.DataFrame, names: Sequence[str], display: Mapping[str, str], outcome: str, level: float
+) -> str:
+    """One row per policy of ``cost_effectiveness.csv`` for one ``outcome``: the paired difference
+    in the outcome (people) and in cost (£ million), the cost per extra outcome in GBP with its
+    Fieller interval (``n/a`` where it is unbounded or undefined: see ``cpo_note`` in the CSV),
+    and the net benefit at the stated value per outcome (£ million) with its interval. ``*`` marks
+    a difference or net benefit whose ``level`` interval excludes zero. ``names`` give the row
+    order (the reference, if among them, is skipped); ``display`` their labels.
+    """
+    out, cost = kpi(outcome), kpi("total_cost_gbp")
+    rows_by_name = {str(r["scenario"]): r for r in ce[ce["outcome"] == outcome].to_dict("records")}
+    pct = f"{100 * level:g}%"
+    header = [
+        "Policy",
+        f"Δ {out.heading}",
+        f"Δ {cost.heading}",
+        f"{cost.unit} per extra outcome ({pct} CI)",
+        f"Net benefit, {cost.display_unit} ({pct} CI)",
+    ]
+
+    def star(low: float, high: float) -> str:
+        return "*" if (low > 0 or high < 0) else " "
+
+    rows = []
+    for n in names:
+        r = rows_by_name.get(n)
+        if r is None:
+            continue
+        d_out = _money_or_count(r["d_outcome"], out.scale, out.decimals, True)
+        d_cost = _money_or_count(r["d_cost"], cost.scale, cost.decimals, True)
+        cpo = fmt_number(float(r["cost_per_outcome"]), 0)
+        lo, hi = float(r["cpo_ci_low"]), float(r["cpo_ci_high"])
+        cpo += f" ({fmt_number(lo, 0)} to {fmt_number(hi, 0)})" if math.isfinite(lo) else " (n/a)"
+        nb = _money_or_count(r["net_benefit"], cost.scale, cost.decimals, True)
+        nb_lo = _money_or_count(r["nb_ci_low"], cost.scale, cost.decimals, True)
+        nb_hi = _money_or_count(r["nb_ci_high"], cost.scale, cost.decimals, True)
+        rows.append(
+            [
+                display.get(n, n),
+                d_out + star(r["d_outcome_ci_low"], r["d_outcome_ci_high"]),
+                d_cost + star(r["d_cost_ci_low"], r["d_cost_ci_high"]),
+                cpo,
+                f"{nb}{star(r['nb_ci_low'], r['nb_ci_high'])} ({nb_lo} to {nb_hi})",
+            ]
+        )
+    return _render(header, rows)
+
+
+__all__ = ["fmt_number", "format_comparison_table", "format_cost_effectiveness_table", "format_kpi_table"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,15 @@ from pydantic import ValidationError
 
 from sim.cli.parser import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_WORKER_LOST, PROG, build_parser
 from sim.cli.progress import Progress
-from sim.cli.text import adaptive_text, comparison_intro, flat_overrides, footer, header
+from sim.cli.text import (
+    adaptive_text,
+    comparison_intro,
+    cost_effectiveness_intro,
+    flat_overrides,
+    footer,
+    header,
+    selection_text,
+)
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 
 if TYPE_CHECKING:
@@ -81,6 +90,30 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
     )
 
 
+def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``compare``'s statistics options as ``run_experiment`` keywords (none for ``run``)."""
+    if getattr(args, "alpha", None) is None:
+        return {}
+    from sim.experiment.selection import SelectBest
+
+    select = None
+    if args.select_best is not None:
+        if args.indifference is None:
+            raise _BadInput("--select-best needs --indifference DELTA (in the KPI's unit)")
+        select = SelectBest(args.select_best, args.indifference, args.maximize)
+    elif args.indifference is not None or args.maximize is not None:
+        raise _BadInput("--indifference, --maximize and --minimize go with --select-best KPI")
+    return {"alpha": args.alpha, "value_per_outcome": args.value_per_outcome, "select": select}
+
+
+def _fits_terminal(text: str) -> bool:
+    """Whether every line of ``text`` fits the terminal (always, when output is not a terminal)."""
+    if not sys.stdout.isatty():
+        return True
+    width = shutil.get_terminal_size().columns
+    return max((len(line) for line in text.splitlines()), default=0) <= width
+
+
 def _prepare_run(
     files: Sequence[str], args: argparse.Namespace
 ) -> tuple[list[Scenario], dict[str, Any]] | int:
@@ -121,6 +154,7 @@ def _execute(
     from sim.experiment.runners import WorkerLostError
 
     targets = dict(getattr(args, "target_halfwidth", []) or [])
+    comparison_options = _comparison_options(args)
     progress = Progress(args.quiet, "replications")
     try:
         return run_experiment(
@@ -136,6 +170,7 @@ def _execute(
             compare_mode=compare_mode,
             targets=targets,
             max_replications=getattr(args, "max_replications", None),
+            **comparison_options,
             overrides=overrides,
             command_line=[PROG, *argv],
             on_progress=progress,
@@ -204,6 +239,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run every scenario with common random numbers; print the paired differences from the first."""
+    try:
+        _comparison_options(args)  # bad combinations of options: before anything is loaded
+    except _BadInput as exc:
+        return _error(str(exc))
     prepared = _prepare_run([args.reference, *args.others], args)
     if isinstance(prepared, int):
         return prepared
@@ -212,13 +251,28 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.analysis.tables import format_comparison_table
+        from sim.analysis.kpis import CE_OUTCOMES
+        from sim.analysis.tables import format_comparison_table, format_cost_effectiveness_table
+        from sim.experiment.output import COST_EFFECTIVENESS_FILE
 
         print(comparison_intro(scenarios[0], result, args.seed, overrides))
         print()
-        assert result.comparison is not None
+        assert result.comparison is not None and result.cost_effectiveness is not None
         names = [s.name for s in scenarios]
         print(format_comparison_table(result.comparison, names, result.labels), end="")
+        print()
+        ce_file = Path(args.out) / COST_EFFECTIVENESS_FILE
+        table = format_cost_effectiveness_table(
+            result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
+        )
+        fits = _fits_terminal(table)
+        print(cost_effectiveness_intro(result, ce_file, shown=fits))
+        if fits:
+            print()
+            print(table, end="")
+        if result.selection is not None:
+            print()
+            print(selection_text(result.selection, result.labels))
         if result.adaptive is not None:
             print()
             print(adaptive_text(result.adaptive, result.replications))

@@ -14,7 +14,13 @@ import math
 import textwrap
 from collections.abc import Callable
 
-from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.experiment.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    DEFAULT_VALUE_PER_OUTCOME_GBP,
+)
 
 PROG = "run_sim.py"
 """Program name shown in help, messages and manifests (the documented way to run the tool)."""
@@ -80,6 +86,29 @@ def _positive_float(what: str) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
         if not (value > 0 and math.isfinite(value)):
             raise argparse.ArgumentTypeError(f"must be a positive number ({what}), got {text}")
+        return value
+
+    return parse
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.05, got {text!r}") from None
+    if not 0.0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 0.5], e.g. 0.05 for 95% intervals, got {text}")
+    return value
+
+
+def _non_negative_float(what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
+        if not (value >= 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be zero or a positive number ({what}), got {text}")
         return value
 
     return parse
@@ -245,14 +274,29 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} compare base.yaml a.yaml b.yaml -n 10 --workers 4 --out results/policies
               {PROG} compare base.yaml a.yaml --target-halfwidth departed_voluntary=50 \\
                   --target-halfwidth total_cost_gbp=100000 --max-replications 300
+              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --alpha 0.1
+              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --select-best \\
+                  departed_voluntary --indifference 50 --max-replications 100
+              {PROG} compare base.yaml a.yaml b.yaml --value-per-outcome 6000
 
             writes, in addition to each scenario's folder DIR/<scenario name>/ (see 'run --help'):
               DIR/comparison.csv   scenario, kpi, mean, ci_low, ci_high, diff_vs_reference,
-                                   diff_ci_low, diff_ci_high (paired differences, 95% CI)
+                                   diff_ci_low, diff_ci_high, diff_sim_ci_low, diff_sim_ci_high:
+                                   means and paired differences from the reference with
+                                   unadjusted and simultaneous (all policies of a KPI at once)
+                                   intervals at level 1 - ALPHA; the table's * and the forest
+                                   plot's filled dots use the simultaneous interval
+              DIR/cost_effectiveness.csv   per policy and outcome (voluntary departures,
+                                   removals, both): d_cost, d_outcome with CIs, cost per extra
+                                   outcome (ratio of mean differences, Fieller CI; NaN bounds and
+                                   a cpo_note where the outcome difference is not distinguishable
+                                   from 0), net benefit at --value-per-outcome with CI
               DIR/time_to_outcome.csv   every scenario's time_to_outcome.csv, stacked
-              DIR/*.png            comparison plots (outcomes, cumulative outcomes, differences,
-                                   cost against outcomes, time to outcome)
-              DIR/comparison_manifest.json   written last
+              DIR/*.png            comparison plots: outcomes, cumulative outcomes, differences
+                                   (forest plot), cost-effectiveness plane (cost_vs_outcomes.png),
+                                   time to outcome
+              DIR/comparison_manifest.json   alpha, how the simultaneous intervals were made,
+                                   the --select-best outcome; written last
               DIR/report.html      the briefing report (with --report; see 'report --help')
 
             """
@@ -277,7 +321,55 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-replications",
         type=_int_at_least(2, "replications per scenario"),
         metavar="N",
-        help=f"cap for --target-halfwidth (default {DEFAULT_MAX_REPLICATIONS})",
+        help=f"cap for --target-halfwidth and --select-best (default {DEFAULT_MAX_REPLICATIONS})",
+    )
+    g = cmp.add_argument_group("statistics")
+    g.add_argument(
+        "--alpha",
+        type=_alpha,
+        default=DEFAULT_ALPHA,
+        metavar="A",
+        help="every interval of the comparison is at level 1 - A: comparison.csv (unadjusted and "
+        "simultaneous), cost_effectiveness.csv, the forest plot and the cost-effectiveness plane; "
+        "--select-best picks the best with probability at least 1 - A (scenario folders keep "
+        "95%%)",
+    )
+    g = cmp.add_argument_group("which policy is best")
+    g.add_argument(
+        "--select-best",
+        metavar="KPI",
+        help="add batches of --replications until the KN ranking-and-selection procedure (valid "
+        "with common random numbers) can name the best scenario on this KPI (a summary.csv column "
+        "or departures_and_removals), or until --max-replications, when it says which are still "
+        "in contention; the first batch estimates the variances (at least 10 advised)",
+    )
+    g.add_argument(
+        "--indifference",
+        type=_positive_float("the KPI's unit"),
+        metavar="DELTA",
+        help="indifference zone for --select-best, in the KPI's unit (people, or GBP for costs): "
+        "a scenario within DELTA of the best counts as best; required with --select-best",
+    )
+    direction = g.add_mutually_exclusive_group()
+    direction.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_const",
+        const=True,
+        help="higher is better (default: the KPI's own direction, e.g. departures up, cost down)",
+    )
+    direction.add_argument(
+        "--minimize", dest="maximize", action="store_const", const=False, help="lower is better"
+    )
+    g = cmp.add_argument_group("cost-effectiveness")
+    g.add_argument(
+        "--value-per-outcome",
+        type=_non_negative_float("GBP"),
+        default=DEFAULT_VALUE_PER_OUTCOME_GBP,
+        metavar="GBP",
+        help="what one voluntary departure or removal is worth in the net benefit (value x extra "
+        "outcomes - extra cost); the default is an assumption: the NAO's cost of one enforced "
+        "removal (HC 76, 2005)",
     )
 
     val = sub.add_parser(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sim.analysis.kpis import kpi
 
 if TYPE_CHECKING:
+    from sim.analysis.selection import Selection
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
 
@@ -89,11 +90,85 @@ def comparison_intro(
     ]
     if overrides:
         lines.append("overrides: " + ", ".join(flat_overrides(overrides)))
+    pct = f"{100 * (1 - result.alpha):g}%"
     lines.append(
         "Reference row: means per replication. Other rows: paired difference from the reference;"
-        " * = its 95% CI excludes 0. Means and CIs of every KPI: comparison.csv"
+        f" * = its {pct} simultaneous CI excludes 0 ({_simultaneous_how(result)})."
+        " Means, unadjusted and simultaneous CIs of every KPI: comparison.csv"
     )
     return "\n".join(lines)
 
 
-__all__ = ["adaptive_text", "comparison_intro", "flat_overrides", "footer", "header"]
+def _simultaneous_how(result: ExperimentResult) -> str:
+    """How the simultaneous intervals of the printed comparison were made, in a few words."""
+    methods = {f["method"] for f in result.multiplicity.values()}
+    others = len(result.runs) - 1
+    if "bonferroni" in methods:
+        how = "Bonferroni where too few replications to estimate the correlation"
+        if "max-t" in methods:
+            how = "max-t with the paired correlation; " + how
+    else:
+        how = "max-t with the paired correlation"
+    return f"all {others} policies of a column at once, {how}"
+
+
+def cost_effectiveness_intro(result: ExperimentResult, where: Path, shown: bool) -> str:
+    """What the cost-effectiveness table shows, or where it is when it is too wide to print."""
+    pct = f"{100 * (1 - result.alpha):g}%"
+    cost = kpi("total_cost_gbp")
+    value = f"{cost.unit} {result.value_per_outcome:,.0f}"
+    if not shown:
+        return (
+            f"Cost-effectiveness (too wide for this terminal): {where} (cost per extra outcome with "
+            f"Fieller {pct} CI, net benefit at {value} per outcome)"
+        )
+    return (
+        f"Cost-effectiveness: paired differences from the reference in voluntary departures + removals "
+        f"and cost; cost per extra outcome = ratio of the mean differences with its Fieller {pct} CI "
+        f"(n/a: outcome difference not distinguishable from 0); net benefit = {value} per outcome x "
+        f"extra outcomes - extra cost; * = {pct} CI excludes 0. Every outcome, with notes: {where}"
+    )
+
+
+def selection_text(selection: Selection, labels: Mapping[str, str]) -> str:
+    """The outcome of ``--select-best`` in plain words: the best policy, a tie, or the policies
+    still in contention when the cap was reached. The indifference zone is in the KPI's
+    summary.csv unit (as given on the command line)."""
+    definition = kpi(selection.kpi)
+    way = "higher is better" if selection.maximize else "lower is better"
+    zone = f"{_amount(selection.indifference)} {definition.unit}"
+    pcs = f"{100 * (1 - selection.alpha):g}%"
+    head = f"Best on {definition.label}, {way}; KN procedure with indifference zone {zone}"
+
+    def named(names: tuple[str, ...] | list[str]) -> str:
+        return "; ".join(f"{labels.get(n, n)} (mean {_amount(selection.means[n])})" for n in names)
+
+    if selection.decided and selection.tied:
+        return (
+            f"{head}: tied, identical in every replication: {named(selection.contenders)} "
+            f"(after {selection.replications} replications)."
+        )
+    if selection.decided:
+        assert selection.selected is not None
+        return (
+            f"{head}: {named([selection.selected])}, selected after {selection.replications} replications. "
+            f"Probability of a correct selection at least {pcs} if the best is at least {zone} better "
+            "than every other; any policy within the zone of the best would be as good a choice."
+        )
+    return (
+        f"{head}: cannot separate them after {selection.replications} replications (the cap). "
+        f"Still in contention: {named(selection.contenders)}. KN would need up to "
+        f"{selection.max_replications_needed} replications: raise --max-replications, or widen "
+        "--indifference if a smaller difference does not matter."
+    )
+
+
+__all__ = [
+    "adaptive_text",
+    "comparison_intro",
+    "cost_effectiveness_intro",
+    "flat_overrides",
+    "footer",
+    "header",
+    "selection_text",
+]

@@ -34,6 +34,8 @@ also in the comparison folder for all scenarios together."""
 REPORT_FILE = "report.html"
 """The briefing report (``run_sim.py report``, ``--report``), written after the manifest; removed
 when the folder is rewritten, so a report never describes results that are no longer there."""
+COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
+"""Written by ``compare`` next to comparison.csv: each policy's cost per extra outcome and net benefit."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -66,6 +68,7 @@ def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> boo
 __all__ = [
     "COMPARISON_FILE",
     "COMPARISON_MANIFEST",
+    "COST_EFFECTIVENESS_FILE",
     "EVENT_LOG_FILE",
     "MANIFEST",
     "MARKER",

@@ -9,10 +9,12 @@
 3. runs the missing replications, storing each result as soon as it arrives (memory does not
    grow with the number of replications);
 4. optionally adds batches of replications until the paired-difference confidence intervals of
-   chosen KPIs are narrow enough (adaptive mode, comparisons only);
+   chosen KPIs are narrow enough, or until the KN procedure has selected the best policy on a KPI
+   (``select_best``; adaptive mode, comparisons only);
 5. assembles the final tables from the parts in replication order, so the output is the same
    whatever the executor, the number of workers or the order in which replications finished;
-   then the statistics, plots, ``scenario.yaml`` and, last, ``manifest.json``.
+   then the statistics, plots, ``scenario.yaml`` and, last, ``manifest.json``. A comparison adds
+   comparison.csv (with simultaneous intervals), cost_effectiveness.csv and its plots.
 
 Replication ``k`` of every scenario uses the random streams of ``(root_seed, k)``, so a comparison
 uses common random numbers by construction.
@@ -22,7 +24,9 @@ Nothing here prints: progress and notices go to the callbacks the caller passes.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import math
 import platform
 import shlex
@@ -32,21 +36,31 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.experiment import output
 from sim.experiment.assemble import assemble, read_timeseries
-from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.experiment.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    DEFAULT_VALUE_PER_OUTCOME_GBP,
+)
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import git_state, library_versions, package_version, repository, run_key
 from sim.experiment.runners import Runner, make_runner
+from sim.experiment.selection import SelectBest, check_select_best, select_best
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.loading import scenario_to_yaml
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.analysis.selection import Selection
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (replications done, replications planned) as results arrive."""
@@ -89,6 +103,15 @@ class ExperimentResult:
     adaptive: dict[str, Any] | None = None
     labels: dict[str, str] = field(default_factory=dict)
     """Display label of each scenario name (unique, for tables and plots)."""
+    alpha: float = DEFAULT_ALPHA
+    """1 - confidence level of the comparison's intervals; error rate of the selection."""
+    value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP
+    """GBP per voluntary departure or removal, in the net benefit of cost_effectiveness.csv."""
+    cost_effectiveness: pd.DataFrame | None = None
+    multiplicity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """How the simultaneous intervals of each KPI were made (``multiplicity.Family`` as a dict)."""
+    selection: Selection | None = None
+    """What ``--select-best`` concluded, else None."""
 
     @property
     def ran_this_time(self) -> int:
@@ -122,7 +145,11 @@ def _check_request(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ExperimentError(f"scenario names must be unique, repeated: {', '.join(dup)}")
-    reserved = {output.COMPARISON_FILE, output.COMPARISON_MANIFEST, output.MARKER} if compare_mode else set()
+    reserved = (
+        {output.COMPARISON_FILE, output.COST_EFFECTIVENESS_FILE, output.COMPARISON_MANIFEST, output.MARKER}
+        if compare_mode
+        else set()
+    )
     for name in names:
         # The schema's name pattern allows '.', '..' and hidden names, which would write outside
         # the output folder or into a hidden one.
@@ -314,6 +341,9 @@ def run_experiment(
     compare_mode: bool = False,
     targets: Mapping[str, float] | None = None,
     max_replications: int | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP,
+    select: SelectBest | None = None,
     overrides: Mapping[str, Any] | None = None,
     command_line: Sequence[str] | None = None,
     on_progress: ProgressCallback | None = None,
@@ -324,7 +354,11 @@ def run_experiment(
     With ``compare_mode`` the first scenario is the reference: ``out/comparison.csv`` and the
     comparison plots are written too, and ``targets`` (KPI -> half-width) switches on adaptive
     replication: batches of ``replications`` are added until every paired-difference half-width
-    is below its target or ``max_replications`` is reached.
+    is below its target or ``max_replications`` is reached. ``select`` adds batches likewise
+    until the KN procedure selects the best policy on its KPI (probability of a correct selection
+    1 - ``alpha`` when the best is ``select.indifference`` better) or the cap is reached; the
+    first batch is its first stage. The comparison's intervals are at level 1 - ``alpha``
+    (unadjusted and simultaneous); ``value_per_outcome`` (GBP) prices an outcome in the net benefit.
 
     Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
     WorkerLostError when a replication keeps killing its worker process (finished replications
@@ -338,34 +372,55 @@ def run_experiment(
     progress = on_progress or (lambda done, total: None)
     notify = on_message or (lambda text: None)
     _check_request(scenarios, out, replications, root_seed, targets, max_replications, compare_mode)
+    if not 0.0 < alpha < 1.0:
+        raise ExperimentError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
+    if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
+        raise ExperimentError(
+            f"--value-per-outcome must be a non-negative number of GBP, got {value_per_outcome}"
+        )
+    if select is not None:
+        select = check_select_best(
+            select,
+            target_kpis(),
+            compare_mode=compare_mode,
+            first_stage=replications,
+            max_replications=max_replications,
+        )
     cap = max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
     labels = display_labels(scenarios)
 
     runner = make_runner(workers, scheduler)  # may raise ExperimentError: nothing written yet
     n = replications
     adaptive: dict[str, Any] | None = None
+    selection = None
     clean = False
     try:
         if compare_mode:
             begin_folder(
                 out,
                 output.COMPARISON_MANIFEST,
-                (output.COMPARISON_FILE, output.TIME_TO_OUTCOME_FILE, output.REPORT_FILE),
+                (
+                    output.COMPARISON_FILE,
+                    output.COST_EFFECTIVENESS_FILE,
+                    output.TIME_TO_OUTCOME_FILE,
+                    output.REPORT_FILE,
+                ),
             )
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
             _execute(runner, runs, n, root_seed, keep_log, progress, notify)
-            if not targets:
-                break
-            met = _targets_met(runs, n, targets)
-            if met or n >= cap:
-                adaptive = {
-                    "targets": targets,
-                    "batch": replications,
-                    "max_replications": cap,
-                    "met": met,
-                    "halfwidths": paired_halfwidths(runs, n, targets),
-                }
+            met = _targets_met(runs, n, targets) if targets else True
+            if select is not None:
+                selection = select_best({r.name: r.summaries for r in runs}, n, select, alpha, replications)
+            if (met and (selection is None or selection.decided)) or n >= cap:
+                if targets:
+                    adaptive = {
+                        "targets": targets,
+                        "batch": replications,
+                        "max_replications": cap,
+                        "met": met,
+                        "halfwidths": paired_halfwidths(runs, n, targets),
+                    }
                 break
             n = min(n + replications, cap)
         clean = True
@@ -404,6 +459,9 @@ def run_experiment(
         wall_seconds=0.0,
         adaptive=adaptive,
         labels=labels,
+        alpha=alpha,
+        value_per_outcome=value_per_outcome,
+        selection=selection,
     )
     if compare_mode:
         _finish_comparison(result, manifest_base, plots, started)
@@ -414,21 +472,27 @@ def run_experiment(
 def _finish_comparison(
     result: ExperimentResult, manifest_base: Mapping[str, Any], plots: bool, started: float
 ) -> None:
-    from sim.analysis.statistics import DEFAULT_KPIS, compare
+    from sim.analysis.cost_effectiveness import cost_effectiveness
+    from sim.analysis.multiplicity import METHODS, simultaneous_comparison
+    from sim.analysis.statistics import DEFAULT_KPIS
 
-    runs, out, labels = result.runs, result.out, result.labels
+    runs, out, labels, alpha = result.runs, result.out, result.labels, result.alpha
     reference = runs[0].name
     summaries = {r.name: r.summary for r in runs if r.summary is not None}
-    comparison = compare(summaries, reference, DEFAULT_KPIS)
+    comparison, families = simultaneous_comparison(summaries, reference, DEFAULT_KPIS, alpha)
     write_csv(out / output.COMPARISON_FILE, comparison)
-    files = [output.COMPARISON_FILE]
+    ce = cost_effectiveness(summaries, reference, alpha=alpha, value_per_outcome=result.value_per_outcome)
+    write_csv(out / output.COST_EFFECTIVENESS_FILE, ce)
+    files = [output.COMPARISON_FILE, output.COST_EFFECTIVENESS_FILE]
     if plots:
         from sim.analysis.plots import plot_comparison
 
         by_label = {labels[name]: frame for name, frame in summaries.items()}
         timeseries = {labels[r.name]: read_timeseries(r.folder) for r in runs}
         shown = comparison.assign(scenario=comparison["scenario"].map(labels))
-        files += write_plots(out, plot_comparison, by_label, timeseries, shown, labels[reference])
+        shown_ce = ce.assign(scenario=ce["scenario"].map(labels))
+        draw = functools.partial(plot_comparison, cost_effectiveness=shown_ce, alpha=alpha)
+        files += write_plots(out, draw, by_label, timeseries, shown, labels[reference])
     over_time = pd.concat(
         [r.time_to_outcome for r in runs if r.time_to_outcome is not None], ignore_index=True
     )
@@ -439,6 +503,8 @@ def _finish_comparison(
 
         files += write_plots(out, plot_time_to_outcome_comparison, over_time, labels, [r.name for r in runs])
     result.comparison = comparison
+    result.cost_effectiveness = ce
+    result.multiplicity = {k: dataclasses.asdict(f) for k, f in families.items()}
     result.comparison_files = files
     manifest = {
         "reference": reference,
@@ -446,6 +512,17 @@ def _finish_comparison(
         **manifest_base,
         "replications_run_this_time": result.ran_this_time,
         "kpis": list(DEFAULT_KPIS),
+        "alpha": alpha,
+        "multiplicity": {
+            "family": "per KPI: every policy's paired difference from the reference",
+            "methods": dict(METHODS),
+            "kpis": result.multiplicity,
+        },
+        "cost_effectiveness": {
+            "value_per_outcome_gbp": result.value_per_outcome,
+            "cost_per_outcome_interval": "Fieller on the paired mean differences",
+        },
+        "selection": result.selection.as_dict() if result.selection is not None else None,
         "files": [*files, output.COMPARISON_MANIFEST],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }

@@ -628,9 +628,9 @@ def _time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
     if "clock" in frame.columns:
         # the outcomes since entering the pool, and first contact; the curves since first
         # contact and the share with no outcome yet are in the CSV and the figure
-        clock, outcome = frame["clock"].astype(str), frame["outcome"].astype(str)
-        keep = ((clock == "since_entry") & (outcome != "no_outcome_yet")) | (
-            (clock == "first_contact") & (outcome == "first_contact")
+        clocks, outcomes = frame["clock"].astype(str), frame["outcome"].astype(str)
+        keep = ((clocks == "since_entry") & (outcomes != "no_outcome_yet")) | (
+            (clocks == "first_contact") & (outcomes == "first_contact")
         )
         frame = frame[keep]
     frame = frame.assign(

@@ -1,10 +1,11 @@
-"""The comparison figures: how policies differ, with 95% confidence intervals over replications.
+"""The comparison figures: how policies differ, with confidence intervals over replications.
 
 Four pictures a briefing needs: the spread of each headline KPI per policy, how outcomes build up
-over time, the paired difference of each policy from the reference (forest plot), and cost against
-the number of people who left the UK. Labels, units and display scales (money in £ million) come
-from ``sim.analysis.kpis``; intervals are ``sim.analysis.statistics.t_interval``. Policies keep
-the order they are given in (first = reference, drawn in black). Nothing here prints.
+over time, the paired difference of each policy from the reference (forest plot, simultaneous and
+unadjusted intervals), and the cost-effectiveness plane (``plots.cost_effectiveness``). Labels,
+units and display scales (money in £ million) come from ``sim.analysis.kpis``; intervals are
+``sim.analysis.statistics.t_interval``. Policies keep the order they are given in (first =
+reference, drawn in black). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from sim.analysis.kpis import DEPARTURE_KPIS, KPIS, PLOT_KPIS, kpi
+from sim.analysis.kpis import KPIS, PLOT_KPIS, kpi
+from sim.analysis.plots.cost_effectiveness import plot_cost_effectiveness
 from sim.analysis.plots.style import (
     DAYS_PER_WEEK,
     LINESTYLES,
-    MARKERS,
     OKABE_ITO,
     counts_axis,
     figure,
@@ -244,18 +246,29 @@ def plot_cumulative_outcomes(
 
 
 def plot_forest(
-    comparison: pd.DataFrame, reference: str, path: str | Path, kpis: Sequence[str] | None = None
+    comparison: pd.DataFrame,
+    reference: str,
+    path: str | Path,
+    kpis: Sequence[str] | None = None,
+    *,
+    alpha: float = 0.05,
 ) -> Path:
     """Paired difference of each policy from the reference, one panel per KPI.
 
-    The reader sees how much each policy changes the KPI versus the reference and whether the
-    95% interval of the paired (common-random-numbers) difference crosses zero: a whisker clear of
-    the dashed zero line is a difference the replications can distinguish.
+    The reader sees how much each policy changes the KPI versus the reference and whether it is
+    distinguishable from no change: the thick whisker is the simultaneous interval (all policies
+    of the panel at once, ``sim.analysis.multiplicity``), the thin one with caps the unadjusted
+    interval of that policy alone, both at level 1 - ``alpha``. A filled dot marks a difference
+    whose simultaneous interval is clear of the dashed zero line (the ``*`` of the printed table);
+    a hollow dot one that is not. A comparison without the simultaneous columns (older
+    comparison.csv) is drawn with the unadjusted intervals only, and the caption says so.
     """
     kpis = list(kpis) if kpis else list(dict.fromkeys(comparison["kpi"]))
     policies = [p for p in dict.fromkeys(comparison["scenario"]) if p != reference]
     all_policies = [reference, *policies]
     colours = dict(zip(all_policies, policy_colours(len(all_policies)), strict=True))
+    simultaneous = {"diff_sim_ci_low", "diff_sim_ci_high"} <= set(comparison.columns)
+    pct = f"{100 * (1 - alpha):g}%"
     nrows, ncols = grid(len(kpis))
     height = max(2.6, 0.42 * len(policies) + 1.4)
     with figure(nrows, ncols, (4.4 * ncols + 1.2, height * nrows), sharey=True) as (fig, axes):
@@ -267,21 +280,19 @@ def plot_forest(
             for _, r in rows.iterrows():
                 y, d = ypos[r["scenario"]], r["diff_vs_reference"] / scale
                 lo, hi = r["diff_ci_low"] / scale, r["diff_ci_high"] / scale
+                slo, shi = (lo, hi)
+                if simultaneous:
+                    slo, shi = r["diff_sim_ci_low"] / scale, r["diff_sim_ci_high"] / scale
                 c = colours[r["scenario"]]
+                if simultaneous and np.isfinite(slo) and np.isfinite(shi):
+                    ax.plot([slo, shi], [y, y], color=c, lw=4.0, alpha=0.45, solid_capstyle="butt", zorder=2)
                 if np.isfinite(lo) and np.isfinite(hi):
                     ax.errorbar(
-                        d,
-                        y,
-                        xerr=[[max(d - lo, 0)], [max(hi - d, 0)]],
-                        fmt="o",
-                        color=c,
-                        ecolor=c,
-                        capsize=4,
-                        elinewidth=1.6,
-                        ms=6,
-                    )
-                else:
-                    ax.plot(d, y, "o", color=c, ms=6)
+                        d, y, xerr=[[max(d - lo, 0)], [max(hi - d, 0)]], fmt="none", ecolor=c,
+                        capsize=3, elinewidth=1.0, zorder=3,
+                    )  # fmt: skip
+                star = bool(slo > 0 or shi < 0)
+                ax.plot(d, y, "o", color=c, mfc=c if star else "white", mec=c, mew=1.4, ms=6, zorder=4)
             ax.axvline(0, color="#444444", ls="--", lw=1, zorder=0)
             ax.set_title(wrap(definition.label, 34))
             ax.set_xlabel(f"Difference ({definition.display_unit})")
@@ -304,82 +315,36 @@ def plot_forest(
         axes[0].set_ylim(max(len(policies), 1) - 0.5, -0.5)
         for ax in axes[len(kpis) :]:
             ax.set_visible(False)
-        fig.suptitle(f"Difference vs {wrap(reference, 60)} (paired, 95% CI)")
-        caption = "Dot: mean paired difference (policy minus reference). Whisker: 95% confidence interval."
+        kind = "simultaneous and unadjusted" if simultaneous else "unadjusted"
+        fig.suptitle(f"Difference vs {wrap(reference, 60)} (paired, {pct} {kind} CIs)")
+        if simultaneous:
+            grey = "#555555"
+            key = [
+                Line2D([], [], color=grey, lw=4.0, alpha=0.45, label=f"simultaneous {pct} CI"),
+                Line2D([], [], color=grey, lw=1.0, marker="|", ms=8, label=f"unadjusted {pct} CI"),
+                Line2D([], [], color=grey, ls="none", marker="o", label="simultaneous CI excludes 0 (*)"),
+                Line2D([], [], color=grey, ls="none", marker="o", mfc="white", label="does not"),
+            ]
+            fig.legend(
+                handles=key, loc="upper center", bbox_to_anchor=(0.5, 1.0 - 0.3 / fig.get_figheight()),
+                ncol=4, frameon=False, fontsize=9,
+            )  # fmt: skip
+        if simultaneous:
+            caption = (
+                "Dot: mean paired difference (policy minus reference). Thick bar: simultaneous "
+                f"{pct} interval (holds for all policies of a panel at once: max-t over the paired "
+                f"differences). Thin whisker: unadjusted {pct} interval of one policy. Filled dot: "
+                "the simultaneous interval excludes 0 (* in the table); hollow: it does not."
+            )
+        else:
+            caption = (
+                f"Dot: mean paired difference (policy minus reference). Whisker: unadjusted {pct} "
+                "interval; filled dot: it excludes 0 (no simultaneous intervals in this table)."
+            )
         if not np.isfinite(comparison[["diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float)).any():
             caption = (
                 "Dot: difference (policy minus reference); no confidence intervals (single replication)."
             )
-        return save(fig, path, caption)
-
-
-def plot_cost_effectiveness(summaries: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Cost against people who left the UK, one point per policy with 95% CI whiskers both ways.
-
-    The reader sees trade-offs: up-and-right costs more and achieves more, down-and-right
-    dominates. Departures + removals = the sum of ``kpis.DEPARTURE_KPIS`` (voluntary departures,
-    enforced removals, cases closed as already departed) per cohort; cost in £ million. A policy
-    whose summary lacks any of these columns is left out rather than drawn with a partial sum.
-    """
-    cost = kpi("total_cost_gbp")
-    left = [kpi(c) for c in DEPARTURE_KPIS]  # all counted in people (tests/test_kpis.py)
-    names = list(summaries)
-    colours = policy_colours(len(names))
-    direct_labels = len(names) <= 6
-    with figure(1, 1, (7.5 if direct_labels else 9.5, 5.2)) as (fig, axes):
-        ax, has_ci = axes[0], False
-        for i, (name, df) in enumerate(summaries.items()):
-            if df.empty or any(c not in df for c in (*DEPARTURE_KPIS, cost.name)):
-                continue
-            x, xlo, xhi = t_interval(df[list(DEPARTURE_KPIS)].sum(axis=1))
-            y, ylo, yhi = t_interval(df[cost.name] / cost.scale)
-            xerr = [[x - xlo], [xhi - x]] if np.isfinite(xlo) else None
-            yerr = [[y - ylo], [yhi - y]] if np.isfinite(ylo) else None
-            marker = MARKERS[(i // len(OKABE_ITO)) % len(MARKERS)]
-            has_ci = has_ci or xerr is not None or yerr is not None
-            ax.errorbar(
-                x,
-                y,
-                xerr=xerr,
-                yerr=yerr,
-                fmt=marker,
-                color=colours[i],
-                ecolor=colours[i],
-                capsize=4,
-                ms=7,
-                elinewidth=1.4,
-                label=wrap(name, 30),
-            )
-            if direct_labels:
-                ax.annotate(
-                    wrap(name, 22),
-                    (x, y),
-                    xytext=(10, 6),
-                    textcoords="offset points",
-                    fontsize=9,
-                    color="#222222",
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
-                )
-        ax.set_xlabel(f"Departures + removals per cohort ({left[0].display_unit})")
-        ax.set_ylabel(cost.label)
-        counts_axis(ax.xaxis, integer=False)
-        counts_axis(ax.yaxis, integer=False)
-        ax.margins(x=0.15, y=0.15)
-        if not ax.lines:
-            no_data(ax)
-        elif not direct_labels:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="Policy")
-        ax.set_title("Cost vs departures and removals (mean, 95% CI)")
-        caption = (
-            "Departures + removals = "
-            + " + ".join(d.title.lower() for d in left)
-            + ". "
-            + (
-                "Whiskers: 95% confidence intervals across replications."
-                if has_ci
-                else "Single replication: no CI."
-            )
-        )
         return save(fig, path, caption)
 
 
@@ -389,13 +354,18 @@ def plot_comparison(
     comparison: pd.DataFrame,
     reference: str,
     outdir: str | Path,
+    *,
+    cost_effectiveness: pd.DataFrame,
+    alpha: float = 0.05,
 ) -> list[Path]:
     """The four comparison plots in ``outdir``, with stable file names.
 
     ``summaries`` and ``timeseries`` map each policy's display label to its summary.csv and
-    timeseries.csv tables (reference first); ``comparison`` is ``statistics.compare`` with
-    scenario names replaced by the same labels. The outcome plot shows ``kpis.PLOT_KPIS``; the
-    forest plot every KPI in ``comparison``.
+    timeseries.csv tables (reference first); ``comparison`` is
+    ``multiplicity.simultaneous_comparison`` and ``cost_effectiveness`` is
+    ``cost_effectiveness.cost_effectiveness``, both at level 1 - ``alpha`` and with scenario names
+    replaced by the same labels. The outcome plot shows ``kpis.PLOT_KPIS``; the forest plot every
+    KPI in ``comparison``; the cost-effectiveness plane voluntary departures and removals.
     """
     outdir = Path(outdir)
     first = next(iter(summaries.values()), pd.DataFrame())
@@ -403,8 +373,8 @@ def plot_comparison(
     return [
         plot_outcome_distribution(summaries, shown, outdir / "outcomes_by_policy.png"),
         plot_cumulative_outcomes(timeseries, outdir / "cumulative_outcomes.png"),
-        plot_forest(comparison, reference, outdir / "differences_vs_reference.png"),
-        plot_cost_effectiveness(summaries, outdir / "cost_vs_outcomes.png"),
+        plot_forest(comparison, reference, outdir / "differences_vs_reference.png", alpha=alpha),
+        plot_cost_effectiveness(cost_effectiveness, reference, outdir / "cost_vs_outcomes.png", alpha=alpha),
     ]
 
 

@@ -1,0 +1,161 @@
+"""Labelling points directly, without labels covering each other or the points.
+
+Why: a legend of 14 policies in recycled colours makes the reader match colours back and forth;
+a name next to each point is read at once. Names of points that sit close together (several
+policies change an outcome by similar amounts) must not pile up, so each label is placed greedily
+at the nearest free spot around its point: candidate positions on rings of growing radius, in
+twelve directions, scored by how much the label would overlap labels already placed, any point,
+or the edge of the axes; the first position with no overlap is taken (else the least bad), and a
+thin leader line joins a label placed away from its point. Crowded points are labelled first so
+they get the spots nearest to them. Deterministic: the same figure gives the same placement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Bbox
+
+RADII: tuple[float, ...] = (7.0, 14.0, 22.0, 32.0, 44.0, 58.0, 74.0, 92.0, 115.0)
+"""Distances from the point tried, in points (1/72 inch)."""
+ANGLES: tuple[float, ...] = tuple(
+    math.radians(a) for a in (30, 0, 60, 330, 90, 300, 150, 180, 120, 210, 270, 240)
+)
+"""Directions tried at each distance, upper right first (where a reader looks for a label)."""
+LEADER_FROM = 1
+"""Labels placed from this ring outwards get a leader line to their point."""
+_PAD_PX = 2.0
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """Area shared by two boxes (display pixels squared)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _outside(box: Bbox, frame: Bbox) -> float:
+    """Area of ``box`` outside ``frame``."""
+    return box.width * box.height - _overlap(box, frame)
+
+
+HAlign = Literal["left", "center", "right"]
+VAlign = Literal["bottom", "center", "top"]
+
+
+def _alignment(angle: float) -> tuple[HAlign, VAlign]:
+    """Text alignment that puts the label on the far side of its anchor, seen from the point."""
+    c, s = math.cos(angle), math.sin(angle)
+    ha: HAlign = "left" if c > 0.3 else "right" if c < -0.3 else "center"
+    va: VAlign = "bottom" if s > 0.3 else "top" if s < -0.3 else "center"
+    return ha, va
+
+
+def place_labels(
+    ax: Axes,
+    xs: Sequence[float] | np.ndarray,
+    ys: Sequence[float] | np.ndarray,
+    texts: Sequence[str],
+    *,
+    fontsize: float = 8.0,
+    point_radius: float = 5.0,
+    color: str = "#222222",
+    segments: Sequence[tuple[float, float, float, float]] = (),
+) -> list[Annotation]:
+    """Annotate each point (data coordinates) with its text at a free spot; returns the labels.
+
+    Call after the axes limits and the figure layout are final: placement works in display
+    coordinates. ``point_radius`` (points) is the area kept clear around every point;
+    ``segments`` (x0, y0, x1, y1 in data coordinates, e.g. whiskers) are avoided too, at half
+    the weight of a point. The labels are left out of the layout (``tight_layout`` will not move
+    the axes because of them).
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
+    scale = fig.dpi / 72.0
+    pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    r = point_radius * scale
+    point_boxes = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
+    line_boxes = []
+    for x0, y0, x1, y1 in segments:
+        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+        if np.all(np.isfinite([a, b, c, d])):
+            line_boxes.append(
+                Bbox.from_extents(min(a, c), min(b, d), max(a, c), max(b, d)).padded(1.5 * scale)
+            )
+    crowding = [int(np.sum(np.hypot(*(pts - p).T) < 80 * scale)) for p in pts]
+    order = sorted(range(len(texts)), key=lambda i: (-crowding[i], i))
+    placed: list[Bbox] = []
+    labels: list[Annotation] = []
+    style = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.6}
+    for i in order:
+        if not np.all(np.isfinite(pts[i])):
+            continue
+        xy = (float(xs[i]), float(ys[i]))
+        probe = ax.annotate(texts[i], xy, xytext=(0, 0), textcoords="offset points", fontsize=fontsize)
+        best: tuple[float, int, float, Bbox] | None = None
+        for ring, radius in enumerate(RADII):
+            for angle in ANGLES:
+                ha, va = _alignment(angle)
+                probe.set_position((radius * math.cos(angle), radius * math.sin(angle)))
+                probe.set_horizontalalignment(ha)
+                probe.set_verticalalignment(va)
+                box = probe.get_window_extent(renderer).expanded(1.0, 1.0).padded(_PAD_PX)
+                score = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, b) for b in point_boxes)
+                score += 0.5 * sum(_overlap(box, b) for b in line_boxes)
+                score += 10.0 * _outside(box, frame)
+                if best is None or score < best[0]:
+                    best = (score, ring, angle, box)
+                if score == 0.0:
+                    break
+            if best is not None and best[0] == 0.0:
+                break
+        probe.remove()
+        assert best is not None
+        _, ring, angle, box = best
+        ha, va = _alignment(angle)
+        radius = RADII[ring]
+        arrow = (
+            {"arrowstyle": "-", "color": "#888888", "lw": 0.6, "shrinkA": 0.0, "shrinkB": point_radius * 0.8}
+            if ring >= LEADER_FROM
+            else None
+        )
+        label = ax.annotate(
+            texts[i],
+            xy,
+            xytext=(radius * math.cos(angle), radius * math.sin(angle)),
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+            fontsize=fontsize,
+            color=color,
+            bbox=style,
+            arrowprops=arrow,
+            annotation_clip=False,
+            zorder=5,
+        )
+        label.set_in_layout(False)
+        placed.append(box)
+        labels.append(label)
+    return labels
+
+
+def label_boxes(labels: Sequence[Annotation]) -> list[Bbox]:
+    """The display boxes of the labels' texts, without their leader lines (to check overlaps)."""
+    if not labels:
+        return []
+    renderer = labels[0].figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = []
+    for label in labels:
+        label.update_positions(renderer)  # where the text is drawn (relative to its point)
+        boxes.append(Text.get_window_extent(label, renderer))
+    return boxes
+
+
+__all__ = ["ANGLES", "RADII", "label_boxes", "place_labels"]
