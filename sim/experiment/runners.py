@@ -259,7 +259,11 @@ class DaskRunner:
 
         todo = iter(calls)
         pending: dict[object, Call] = {}
-        window = 2 * max(self.workers, sum(self.client.nthreads().values()), 1)
+        # one replication per worker thread in flight: a worker never holds a second task, so
+        # when a worker dies the scheduler blames (and retries) only the replication it was
+        # running, and the error names the right one (replications take seconds, so a thread
+        # idles only for the round trip of the next submission)
+        window = max(self.workers, sum(self.client.nthreads().values()), 1)
         queue = as_completed()
 
         def submit_one() -> bool:
