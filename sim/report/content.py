@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.cost_effectiveness import CE_COLUMNS
 from sim.analysis.kpis import (
     DEFAULT_KPIS,
     KPIS,
@@ -65,26 +66,10 @@ from sim.report.wording import (
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
 """Simultaneous-interval columns of comparison.csv, when the comparison computed them."""
 # Files of the analyses other commands add to a comparison folder, and the columns they promise.
-COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
-COST_EFFECTIVENESS_COLUMNS = (
-    "scenario",
-    "outcome",
-    "d_cost",
-    "d_cost_ci_low",
-    "d_cost_ci_high",
-    "d_outcome",
-    "d_outcome_ci_low",
-    "d_outcome_ci_high",
-    "cost_per_outcome",
-    "cpo_ci_low",
-    "cpo_ci_high",
-    "net_benefit",
-    "nb_ci_low",
-    "nb_ci_high",
-    "value_per_outcome",
-    "method",
-)
-TIME_TO_OUTCOME_FILE = "time_to_outcome.csv"
+COST_EFFECTIVENESS_FILE = output.COST_EFFECTIVENESS_FILE
+COST_EFFECTIVENESS_COLUMNS = tuple(c for c in CE_COLUMNS if c != "cpo_note")
+"""The cost-effectiveness columns the report needs (the note is optional: older folders lack it)."""
+TIME_TO_OUTCOME_FILE = output.TIME_TO_OUTCOME_FILE
 TIME_TO_OUTCOME_COLUMNS = ("scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high")
 SENSITIVITY_FILE = "sensitivity.csv"
 UNCERTAINTY_FILES = ("uncertainty_summary.csv", "uncertainty.csv")
