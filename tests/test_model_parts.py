@@ -77,4 +77,4 @@ def test_resources_held_are_exactly_those_of_people_in_the_states_that_hold_them
     if overrides.get("detention"):
         assert m.enforcement.tally.rejections_no_bed + m.enforcement.tally.tasking_deferred > 0
     if overrides.get("reporting"):
-        assert m.reporting.tally.centre_overflow > 0
+        assert m.reporting.centre.refused > 0

@@ -291,8 +291,8 @@ class BookedCapacity:
         self.name = name
         self.capacity = capacity_per_day
         self.load = 0.0
-        self.bookings = 0
         self.refused = 0
+        """Bookings refused because they did not fit (people put on another channel)."""
         self._area = 0.0
         self._capacity_area = 0.0
         self._last = 0.0
@@ -315,7 +315,6 @@ class BookedCapacity:
             return False
         self._integrate()
         self.load += per_day
-        self.bookings += 1
         return True
 
     def cancel(self, per_day: float) -> None:

@@ -256,7 +256,7 @@ def run_replication(
         "arrivals": m.reporting.tally.reports[0],
         "served": m.reporting.tally.reports[0],
         "reneged": 0,
-        "blocked": m.reporting.tally.centre_overflow,
+        "blocked": m.reporting.centre.refused,
         "utilisation": m.reporting.centre.utilisation(horizon),
     }
     resources = pd.concat([resources, pd.DataFrame([centre])], ignore_index=True)

@@ -43,8 +43,6 @@ QUIET_FOR_EVER = 10**15
 class ReportingTally:
     reports: list[int]
     """Reports attended before the horizon, by channel (code order)."""
-    centre_overflow: int = 0
-    """New in-person reportees put on telephone reporting because the centres were full."""
     pending: dict[int, tuple[float, float, int, int]] = field(default_factory=dict)
     """Quiet reports skipped over in a jump still under way: person -> (time of the first,
     interval, number, channel); settled after the jump or, for jumps the horizon cuts short,
@@ -144,8 +142,7 @@ class Reporting:
             if self.centre.try_book(per_day):
                 self.tally.booked[p.pid] = per_day
             else:
-                self.tally.centre_overflow += 1
-                ch = TELEPHONE
+                ch = TELEPHONE  # the centres are full (counted in ``centre.refused``)
         p.channel = ch
 
     def leave(self, p: Person) -> None:
