@@ -23,6 +23,10 @@ FIRST_TERMINAL = int(State.DEPARTED_VOLUNTARY)
 """States are plain ints on the hot path (an enum member lookup costs more than the work)."""
 
 
+ACTIVITY_COLUMNS = ("person", "time", "activity", "resource", "outcome")
+"""Columns of the activity log (``Recorder.activity_log``)."""
+
+
 class InvariantError(RuntimeError):
     """The model tried to do something its rules forbid: a bug, never an input problem."""
 
@@ -49,6 +53,11 @@ class Recorder:
         self._log_from: list[int] = []
         self._log_to: list[int] = []
         self._log_cause: list[str] = []
+        self._act_pid: list[int] = []
+        self._act_time: list[float] = []
+        self._act_name: list[str] = []
+        self._act_resource: list[str] = []
+        self._act_outcome: list[str] = []
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
         self._log_pid.append(pid)
@@ -56,6 +65,22 @@ class Recorder:
         self._log_from.append(frm)
         self._log_to.append(to)
         self._log_cause.append(cause)
+
+    def act(self, pid: int, now: float, activity: str, resource: str = "", outcome: str = "") -> None:
+        """Record what was done to or by person ``pid`` at ``now`` (days), without a state change:
+        a contact attempt, a notice served, a report attended or missed, a tracing action, an
+        arrest visit, a gatekeeper decision, a removal attempt (``ACTIVITIES``).
+
+        Kept only with the event log (``keep_log``): the summary's counts come from the parts'
+        tallies, which are always kept, so a run without the log pays one test per call. Callers
+        on the hot path test ``keep_log`` themselves before building anything for this call.
+        """
+        if self.keep_log:
+            self._act_pid.append(pid)
+            self._act_time.append(now)
+            self._act_name.append(activity)
+            self._act_resource.append(resource)
+            self._act_outcome.append(outcome)
 
     def enter(self, p: Person, now: float) -> None:
         """A person joins the caseload (in the pool)."""
@@ -104,6 +129,20 @@ class Recorder:
             self.occupancy[p.state] += horizon - p.since
         if self.entered:
             self.transitions[(ENTRY, POOL, "entry")] = self.entered
+
+    def activity_log(self) -> pd.DataFrame:
+        """The per-person activity log: ``person, time, activity, resource, outcome``, in the order
+        recorded (time order within a person; records of skipped-over quiet events are added when
+        the jump over them is made, so sort by ``time`` for a global order)."""
+        return pd.DataFrame(
+            {
+                "person": pd.array(self._act_pid, dtype="int64"),
+                "time": pd.array(self._act_time, dtype="float64"),
+                "activity": pd.Categorical(self._act_name),
+                "resource": pd.Categorical(self._act_resource),
+                "outcome": pd.Categorical(self._act_outcome),
+            }
+        )
 
     def event_log(self) -> pd.DataFrame:
         """The per-person event log: ``person, time, from_state, to_state, cause``."""
