@@ -74,6 +74,7 @@ QUIET: dict[str, Any] = {
             "letter": by(QUALITIES, 0.0),
             "email": by(QUALITIES, 0.0),
         },
+        "written_clarity": 1.0,
         "departed_reach_factor": 1.0,
         "complaint_probability": 0.0,
         "enrichment": {
@@ -101,8 +102,15 @@ QUIET: dict[str, Any] = {
         "misses_to_out_of_contact": 3,
         "promotion_agree": by(REPORT_CHANNELS, 0.0),
         "detention_on_reporting": 0.0,
+        "abscond_hazard_per_day": 0.0,
+        "abscond_hazard_shape": 1.0,
+        "abscond_propensity": fixed(1.0),
     },
-    "absconding": {"hazard_per_day": 0.0, "adverse_notice_multiplier": 1.0},
+    "absconding": {
+        "hazard_per_day": 0.0,
+        "adverse_notice_multiplier": 1.0,
+        "declaration_lag_days": fixed(30.0),
+    },
     "tracing": {
         "team_size": 1,
         "referral_probability_high": 0.0,
@@ -113,6 +121,7 @@ QUIET: dict[str, Any] = {
         "success_probability": 0.0,
         "passive_rate_per_day": 0.0,
         "arrest_on_trace_probability": 0.0,
+        "details_refreshed_probability": 0.0,
     },
     "casework": {
         "caseworkers": 1,
@@ -140,6 +149,9 @@ QUIET: dict[str, Any] = {
         "cancellation_probability": 0.0,
         "barrier_on_cancellation": 0.0,
         "max_removal_attempts": 2,
+        "bail_hazard_per_day": 0.0,
+        "vulnerability_hazard_per_day": 0.0,
+        "no_prospect_days": fixed(10_000.0),
     },
     "recording": {"departure_recorded_as_removal": 0.0},
     # unit costs stated here so hand-computed totals do not depend on the documented defaults;
@@ -149,6 +161,7 @@ QUIET: dict[str, Any] = {
         "staff_day": {"agent": 0.0, "caseworker": 0.0, "tracer": 0.0},
         "enrichment_check": 5.0,
         "notice": 3.0,
+        "missed_report": 10.0,
         "report": {"in_person": 15.0, "telephone": 5.0, "digital": 1.0},
         "tracing_action": 250.0,
         "arrest": 2800.0,

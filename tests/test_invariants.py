@@ -15,6 +15,11 @@ Every generated run is checked with its full event log against:
 * non-negative counts, durations, queue statistics and costs; total cost = sum of its items;
   utilisation in [0, 1]; every resource request is served, reneged, blocked or still waiting;
   the queue-length integral equals the waits (exactly when nobody reneged or is still waiting);
+* the activity log: every report (attended or missed) belongs to a person on reporting at that
+  time, every declaration to a person out of contact for at least as long as it took, every
+  removal attempt to a detained person; its counts equal the summary's (reports, missed reports,
+  notices and how they were served, tracing actions, declarations, removals) and detention leavers
+  and their stays agree with the state log;
 * determinism: the same seed gives the identical summary and event log.
 
 The direction tests at the end compare two policies under common random numbers (same seeds,
@@ -41,6 +46,7 @@ TERMINAL = {"departed_voluntary", "removed", "granted_leave", "closed_already_de
 DEPARTED = {"departed_voluntary", "removed", "closed_already_departed"}
 REPORTING_CAUSES = {
     "missed_reports",
+    "stopped_reporting",
     "never_reported",
     "reporting_notice_not_received",
     "detained_on_reporting",
@@ -172,6 +178,8 @@ def check_invariants(scenario: Scenario, r: ReplicationResult) -> None:
     assert s["arrests"] >= arrested
     assert s["detention_days"] == pytest.approx(occ.loc["detained", "person_days"])
 
+    check_activities(scenario, r, sp)
+
     # -- non-negative, costs ----------------------------------------------------------------------
     for key, value in s.items():
         assert value >= 0, key
@@ -181,6 +189,7 @@ def check_invariants(scenario: Scenario, r: ReplicationResult) -> None:
     assert s["total_cost_gbp"] == pytest.approx(sum(s[k] for k in items), rel=1e-9, abs=1e-6)
     assert s["cost_detention_gbp"] == pytest.approx(s["detention_days"] * c.detention_day, abs=1e-6)
     assert s["cost_arrests_gbp"] == pytest.approx(s["arrests"] * c.arrest)
+    assert s["cost_missed_reports_gbp"] == pytest.approx(s["missed_reports"] * c.missed_report)
 
     # -- resources --------------------------------------------------------------------------------
     res = r.resources.set_index("resource")
@@ -212,6 +221,53 @@ def check_invariants(scenario: Scenario, r: ReplicationResult) -> None:
     assert s["detention_rejections_no_bed"] == res.loc["detention_beds", "blocked"]
     centre = res.loc["reporting_centre_interviews"]
     assert 0.0 <= centre.utilisation <= 1.0
+
+
+def within_spells(acts: pd.DataFrame, sp: pd.DataFrame, state: str) -> np.ndarray:
+    """For each activity, whether its person was in ``state`` at its time (spell ends included:
+    the last missed report and the move it causes happen at the same instant)."""
+    spl = sp[sp.state == state]
+    merged = acts.reset_index(drop=True).reset_index().merge(spl, on="person", how="left")
+    inside = (merged.start <= merged.time + 1e-9) & (merged.time <= merged.end + 1e-9)
+    return inside.groupby(merged["index"]).any().reindex(range(len(acts)), fill_value=False).to_numpy()
+
+
+def check_activities(scenario: Scenario, r: ReplicationResult, sp: pd.DataFrame) -> None:
+    s = r.summary
+    acts = r.activity_log
+    log = r.event_log
+    assert acts is not None and log is not None
+    horizon = scenario.horizon_days
+    assert acts.time.min(skipna=True) >= 0 if len(acts) else True
+    assert np.all(acts.time.to_numpy() <= horizon + 1e-9)
+    name = acts.activity.astype(str)
+    outcome = acts.outcome.astype(str)
+    reports = acts[name == "report"]
+    assert np.all(within_spells(reports, sp, "reporting")), "a report by someone not on reporting"
+    assert int((outcome[name == "report"] == "attended").sum()) == s["reports"]
+    assert int((outcome[name == "report"] == "missed").sum()) == s["missed_reports"]
+    notices = acts[name == "notice_served"]
+    assert len(notices) <= s["notices"]  # notices still in the post at the horizon are not logged
+    assert int((notices.resource.astype(str) == "in_person").sum()) == s["notices_in_person"]
+    assert int((name == "tracing_action").sum()) == s["tracing_actions"]
+    declared = acts[name == "declared_absconder"]
+    assert len(declared) == s["declarations"]
+    assert np.all(within_spells(declared, sp, "out_of_contact")), "declared while not out of contact"
+    assert s["declared_absconders_end"] <= s["out_of_contact_end"]
+    attempts = acts[name == "removal_attempt"]
+    assert np.all(within_spells(attempts, sp, "detained")), "a removal attempt outside detention"
+    assert (
+        int((attempts.outcome.astype(str) == "removed").sum())
+        == s["detention_removed"]
+        == s["removed_enforced"]
+    )
+    # detention leavers and their stays, from the state log
+    det = sp[(sp.state == "detained") & (sp.end < horizon)]
+    left = log[log.from_state.astype(str) == "detained"]
+    assert s["detention_leavers"] == len(left) == len(det)
+    stays = (det.end - det.start).to_numpy()
+    assert s["detention_stays_under_29d"] == int((stays < 29).sum())
+    assert s["detention_stays_under_122d"] == int((stays <= 122).sum())
 
 
 HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -306,7 +362,13 @@ def test_invariants_on_busy_scenario() -> None:
         r = run_checked(scenario, replication=rep)
         check_invariants(scenario, r)
         causes |= set(r.event_log.cause.astype(str))
-    assert {"removed", "detained_on_reporting", "released_removal_failed", "arrested_traced"} <= causes
+    assert {
+        "removed",
+        "detained_on_reporting",
+        "released_bail",
+        "stopped_reporting",
+        "arrested_traced",
+    } <= causes
 
 
 def test_invariants_on_default_scenario_small_cohort() -> None:

@@ -152,7 +152,7 @@ def test_written_channel_scaled_by_clarity() -> None:
             "success": {"text": {"good": 1.0}},
         }
     }
-    r = run(quiet(merge(texts, {"correspondence": {"clarity": 0.0}})))
+    r = run(quiet(merge(texts, {"contact": {"written_clarity": 0.0}})))
     assert_log(r, [ENTRY])  # success 1 x clarity 0 = never
     assert r.summary["contact_attempts"] == 3
     r = run(quiet(texts))
@@ -704,7 +704,8 @@ def tracing(**t: Any) -> dict[str, Any]:
 
 
 def test_tracing_success_after_interval_and_action() -> None:
-    # lost 16.25, traced 16.25 + 5 + 1 = 22.25, new notice 24.25, lost 38.25, traced 44.25
+    # lost 16.25, traced 16.25 + 5 + 1 = 22.25, notice handed over then (in person), lost 36.25
+    # at the first report, traced 36.25 + 5 + 1 = 42.25
     r = run(quiet(merge(tracing(success_probability=1.0), {"horizon_days": 50.0})))
     assert_log(
         r,
@@ -714,8 +715,8 @@ def test_tracing_success_after_interval_and_action() -> None:
             TO_REPORTING,
             LOST,
             (22.25, "out_of_contact", "reporting", "contact_reestablished_traced"),
-            (38.25, "reporting", "out_of_contact", "missed_reports"),
-            (44.25, "out_of_contact", "reporting", "contact_reestablished_traced"),
+            (36.25, "reporting", "out_of_contact", "missed_reports"),
+            (42.25, "out_of_contact", "reporting", "contact_reestablished_traced"),
         ],
     )
     s = r.summary
@@ -832,8 +833,11 @@ COST_PATHS = {
         ),
         {"contact": 2.0, "enrichment": 5.0},
     ),
-    # phone 6 + notice 3; lost at 16.25; two tracing actions 250 each, then dormant
-    "tracing": (tracing(success_probability=0.0), {"contact": 6.0, "notices": 3.0, "tracing": 500.0}),
+    # phone 6 + notice 3; one missed report 10, lost at 16.25; two tracing actions 250 each, then dormant
+    "tracing": (
+        tracing(success_probability=0.0),
+        {"contact": 6.0, "notices": 3.0, "missed_reports": 10.0, "tracing": 500.0},
+    ),
 }
 
 

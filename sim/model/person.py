@@ -30,6 +30,8 @@ IN_PERSON, TELEPHONE, DIGITAL = (REPORT_CHANNELS.index(c) for c in ("in_person",
 NOT_REPORTING = -1
 """``Person.channel`` of someone not on reporting."""
 UNDECIDED = -1
+UNDRAWN = -1.0
+"""``Person.propensity`` before it is first needed (on first joining reporting)."""
 """``Person.latent_barrier`` before any check decided whether a barrier would emerge at detention."""
 
 
@@ -46,15 +48,19 @@ class Person:
         "already_departed",
         "barrier",
         "case_type",
+        "cause",
         "channel",
         "comply",
         "contacted",
+        "declared",
         "defy",
         "entry",
         "high_priority",
         "in_error",
         "latent_barrier",
+        "losses",
         "pid",
+        "propensity",
         "quality",
         "refusals",
         "since",
@@ -92,6 +98,10 @@ class Person:
         self.absconded = False
         self.refusals = 0
         self.latent_barrier = UNDECIDED  # would a barrier emerge at detention?
+        self.cause = "entry"  # cause of the last state change (how a notice is served depends on it)
+        self.propensity = UNDRAWN  # propensity to abscond from reporting, drawn when first needed
+        self.losses = 0  # times the person has lost contact (numbers each out-of-contact episode)
+        self.declared = False  # declared an absconder in the current out-of-contact episode
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,7 @@ __all__ = [
     "PARTIAL",
     "TELEPHONE",
     "UNDECIDED",
+    "UNDRAWN",
     "Cohort",
     "Person",
     "count_people",

@@ -112,6 +112,7 @@ class Recorder:
         self.visits[to] += 1
         p.state = to
         p.since = now
+        p.cause = cause
         self.transitions[(frm, to, cause)] += 1
         if to >= FIRST_TERMINAL:
             self.exits[p.pid] = (now, to)

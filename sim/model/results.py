@@ -31,6 +31,11 @@ SUMMARY_COLUMNS = (
     "closed_other",
     "absconded",
     "out_of_contact_end",
+    "declared_absconders_end",
+    "declarations",
+    "declaration_lag_mean_days",
+    "absconded_from_reporting",
+    "reporting_end",
     "detention_rejections",
     "detention_rejections_barrier",
     "detention_rejections_no_bed",
@@ -39,9 +44,16 @@ SUMMARY_COLUMNS = (
     "recorded_departures",
     "contact_attempts",
     "reports",
+    "missed_reports",
+    "notices",
+    "notices_in_person",
     "tracing_actions",
     "arrests",
     "detention_days",
+    "detention_leavers",
+    "detention_removed",
+    "detention_stays_under_29d",
+    "detention_stays_under_122d",
     "total_cost_gbp",
 )
 """Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``)."""
@@ -51,6 +63,7 @@ COST_ITEMS = (
     "enrichment",
     "notices",
     "reporting",
+    "missed_reports",
     "tracing",
     "staff",
     "arrests",
@@ -74,6 +87,7 @@ class ReplicationResult:
     events: int
     wall_seconds: float
     event_log: pd.DataFrame | None = None
+    activity_log: pd.DataFrame | None = None
 
 
 def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None) -> float:
@@ -106,6 +120,7 @@ def costs(m: Model) -> dict[str, float]:
         "enrichment": m.contact.tally.enrichment_checks * c.enrichment_check,
         "notices": m.correspondence.tally.notices * c.notice,
         "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
+        "missed_reports": sum(m.reporting.tally.missed) * c.missed_report,
         "tracing": m.tracing.tally.actions * c.tracing_action,
         "staff": staff_cost(m.scenario, m.regimes),
         "arrests": m.enforcement.tally.arrests * c.arrest,
@@ -120,6 +135,9 @@ def summarise(m: Model) -> dict[str, float | int]:
     counts = m.rec.counts
     dep = m.departure.tally
     enf = m.enforcement.tally
+    tr = m.tracing.tally
+    det = m.detention.tally
+    declared_end = sum(p.declared for p in m.people if p.state == State.OUT_OF_CONTACT)
     cost = costs(m)
     row: dict[str, float | int] = {
         "replication": m.replication,
@@ -135,6 +153,11 @@ def summarise(m: Model) -> dict[str, float | int]:
         "closed_other": counts[State.CLOSED_OTHER],
         "absconded": m.tracing.tally.absconded,
         "out_of_contact_end": counts[State.OUT_OF_CONTACT],
+        "declared_absconders_end": declared_end,
+        "declarations": tr.declarations,
+        "declaration_lag_mean_days": tr.declaration_days / max(tr.declarations, 1),
+        "absconded_from_reporting": m.reporting.tally.absconded,
+        "reporting_end": counts[State.REPORTING],
         "detention_rejections": enf.rejections_barrier + enf.rejections_no_bed,
         "detention_rejections_barrier": enf.rejections_barrier,
         "detention_rejections_no_bed": enf.rejections_no_bed,
@@ -144,9 +167,16 @@ def summarise(m: Model) -> dict[str, float | int]:
         - dep.recorded_as_removal,
         "contact_attempts": sum(m.contact.tally.attempts),
         "reports": sum(m.reporting.tally.reports),
-        "tracing_actions": m.tracing.tally.actions,
+        "missed_reports": sum(m.reporting.tally.missed),
+        "notices": m.correspondence.tally.notices,
+        "notices_in_person": m.correspondence.tally.in_person,
+        "tracing_actions": tr.actions,
         "arrests": enf.arrests,
         "detention_days": m.rec.occupancy[State.DETAINED],
+        "detention_leavers": det.leavers,
+        "detention_removed": det.removals,
+        "detention_stays_under_29d": det.short_stays,
+        "detention_stays_under_122d": det.within_four_months,
         "total_cost_gbp": sum(cost.values()),
     }
     for item in COST_ITEMS:
@@ -288,6 +318,7 @@ def run_replication(
         events=m.events,
         wall_seconds=m.wall_seconds,
         event_log=m.rec.event_log() if keep_log else None,
+        activity_log=m.rec.activity_log() if keep_log else None,
     )
     # Events still pending at the horizon hold processes whose generators hold the model: one big
     # reference cycle that the collector (which runs rarely during a run) would have to scan.

@@ -348,6 +348,14 @@ class Contact(BaseModel):
         "one common scale on the whole table is calibrated, so the relative channel and data-quality "
         "values are assumptions (phone > text > letter = email; no details: 0)",
     )
+    written_clarity: float = prob(
+        0.85,
+        "assumption: share of delivered texts, letters and e-mails whose request to get in touch "
+        "is understood (000 scope 'clarity of Home Office correspondence'); the same value as "
+        "correspondence.clarity, kept apart so that notices and contact attempts can differ. "
+        "Range 0.7-0.95",
+        "multiplier on written contact success",
+    )
     departed_reach_factor: float = param(
         0.8,
         "multiplier",
@@ -388,7 +396,8 @@ class Correspondence(BaseModel):
     clarity: float = prob(
         0.85,
         "assumption: share of received notices understood and acted on (000 scope 'clarity of "
-        "Home Office correspondence'); also scales written contact attempts",
+        "Home Office correspondence'). Notices served in person are explained there and need "
+        "neither receipt nor this (reporting.py). Range 0.7-0.95",
     )
 
 
@@ -495,6 +504,34 @@ class Reporting(BaseModel):
     misses_to_out_of_contact: int = param(
         3, "consecutive misses", "assumption: three consecutive misses trigger absconder action", ge=1
     )
+    abscond_hazard_per_day: float = param(
+        0.00025,
+        "per day",
+        "FIGURES: 500-600 a month miss a reporting event or abscond against ~80,000 on reporting "
+        "(minister to JCHR, c.2017, unverified MI): 550 / 80,000 / 30.4 days = 0.00023 a day, "
+        "rounded up because reporting-centre figures miss people who never report at all. Hazard "
+        "of deciding to stop reporting for an average reportee (propensity 1, no adverse notice), "
+        "averaged over the first year on reporting. Range 0.0001-0.001",
+        ge=0,
+    )
+    abscond_hazard_shape: float = param(
+        1.0,
+        "Weibull shape",
+        "assumption: the hazard of absconding varies with time on reporting as a Weibull hazard "
+        "with this shape (1: constant; above 1: rising as removal looks closer; below 1: highest "
+        "just after being put on reporting). Cumulative hazard over the first year equals "
+        "abscond_hazard_per_day x 365 whatever the shape. No published figure separates the "
+        "shapes; range 0.6-1.5",
+        gt=0,
+    )
+    abscond_propensity: Distribution = group(
+        lambda: Gamma(mean=1.0, cv=1.5),
+        "assumption: people differ a lot in whether they would disappear (FIGURES: ~8% of "
+        "probationers abscond during supervision, Mayzer et al. 2004, while most never do); a "
+        "heavy-tailed Gamma frailty, mean 1, scales each person's hazard, drawn once per person "
+        "(so a person found again keeps it). cv range 0.5-3",
+        "multiplier on the hazard",
+    )
     promotion_agree: ProbByChannel = group(
         lambda: ProbByChannel(in_person=0.004, telephone=0.002, digital=0.001),
         "assumption: voluntary return promoted at reporting events (001 rec 1)",
@@ -532,6 +569,14 @@ class Absconding(BaseModel):
         "missed-report probability",
         ge=1,
     )
+    declaration_lag_days: Distribution = group(
+        lambda: Gamma(mean=28.0, cv=0.5),
+        "assumption: a person who has lost contact is formally declared an absconder after "
+        "enquiries (letters, a call, a visit to the last known address) fail; the Home Office "
+        "publishes no lag, and FIGURES.md keeps 'out of contact' and 'declared absconder' apart. "
+        "About a month, range 7-90 days. Someone found before the lag ends is never declared",
+        "days from losing contact to declaration",
+    )
 
 
 class Tracing(BaseModel):
@@ -564,6 +609,12 @@ class Tracing(BaseModel):
     )
     arrest_on_trace_probability: float = prob(
         0.5, "assumption: share of traced people referred for arrest rather than back to reporting"
+    )
+    details_refreshed_probability: float = prob(
+        0.5,
+        "assumption: share of people found again (traced or by data matching) whose contact details "
+        "are brought up to date (quality 'good'); the rest keep the details they had, so later "
+        "postal notices still go astray. Range 0.2-0.9",
     )
 
 
@@ -652,8 +703,10 @@ class Detention(BaseModel):
     model_config = _FROZEN
     beds: int = param(40, "beds", "assumption: share of the detention estate available to this cohort", ge=0)
     removal_planning_days: Distribution = group(
-        lambda: Gamma(mean=14.0, cv=0.7),
-        "FIGURES: 62% of detention leavers held < 29 days (2015); 64% within a month (2017)",
+        lambda: Gamma(mean=30.0, cv=1.0),
+        "FIGURES: 62% of detention leavers held < 29 days (2015); 64% within a month (2017). With "
+        "the release hazards and limit below, mean 30 days and cv 1 give 62% of stays under 29 "
+        "days (scripts/detention_exits.py derives all four values together)",
         "days",
     )
     cancellation_probability: float = prob(
@@ -666,6 +719,30 @@ class Detention(BaseModel):
     )
     max_removal_attempts: int = param(
         3, "attempts", "assumption: FIGURES: 91% leave detention within 4 months (2017)", ge=1
+    )
+    bail_hazard_per_day: float = param(
+        0.006,
+        "per day",
+        "FIGURES: people leaving detention who were removed fell from 64% (2011) to 45% (2015), "
+        "so ~55% for 2012-14. With the removal attempts above, a release hazard of 0.008 a day in "
+        "all gives that share (scripts/detention_exits.py); bail (by an immigration judge or the "
+        "Home Office) is taken as three quarters of it, an assumption. Range 0.002-0.02",
+        ge=0,
+    )
+    vulnerability_hazard_per_day: float = param(
+        0.002,
+        "per day",
+        "assumption: release as an adult at risk or for health, the other quarter of the release "
+        "hazard derived under bail_hazard_per_day. Range 0-0.006",
+        ge=0,
+    )
+    no_prospect_days: Distribution = group(
+        lambda: Gamma(mean=120.0, cv=0.5),
+        "assumption: time in detention after which a person not yet removed is released because "
+        "removal is no longer in prospect within a reasonable time (Hardial Singh principles), "
+        "about 4 months (FIGURES: 91% of 2017 leavers left within 4 months). Range of the mean "
+        "60-240",
+        "days",
     )
 
 
@@ -729,6 +806,12 @@ class Costs(BaseModel):
         ReportCosts,
         "assumption: staff time per report (2-3 min interview plus overheads, FIGURES)",
         "GBP per report",
+    )
+    missed_report: float = param(
+        10.0,
+        "GBP per missed report",
+        "assumption: follow-up of a missed report (a call and a letter, casework time). Range 5-30",
+        ge=0,
     )
     tracing_action: float = param(
         20.0, "GBP per action", "assumption: checks and travel per action (tracer time is in staff_day)", ge=0
@@ -847,11 +930,11 @@ class Scenario(BaseModel):
                 if top in NOT_CHANGEABLE:
                     raise ValueError(f"{where}.set.{path}: cannot change from a day ({NOT_CHANGEABLE[top]})")
                 sub = rest.partition(".")[0]
-                if (top == "contact" and sub not in CHANGEABLE_CONTACT) or path == "correspondence.clarity":
+                if top == "contact" and sub not in CHANGEABLE_CONTACT:
                     raise ValueError(
                         f"{where}.set.{path}: cannot change from a day (contact attempts are planned for "
                         "each case when the run starts; of contact management only contact.agents can "
-                        "change; correspondence.clarity also sets the success of written attempts)"
+                        "change)"
                     )
         self.regimes()  # every step must be a valid scenario
         return self

@@ -3,11 +3,12 @@
 A case is worked in rounds. In a round the call centre makes up to ``max_attempts`` attempts, one
 every ``attempt_interval_days``, each by phone, text, letter or e-mail (phone calls occupy an
 agent for the call). An attempt succeeds with a probability that depends on the channel and on
-the quality of the person's contact details; written channels are scaled by the clarity of
-correspondence (seed 000 scope). A person with no usable details is not called at all. When a
-round is exhausted, a data-enrichment check (credit reference, other departments; 002 §4.3) may
-find new details (the case is recycled into another round) or evidence that the person has left
-(closed as already departed). Otherwise the case lies dormant in the pool: no more events.
+the quality of the person's contact details; written channels are scaled by the clarity of the
+message (``contact.written_clarity``, seed 000 scope). A person with no usable details is not
+called at all. When a round is exhausted, a data-enrichment check (credit reference, other
+departments; 002 §4.3) may find new details (the case is recycled into another round) or evidence
+that the person has left (closed as already departed). Otherwise the case lies dormant in the
+pool: no more events.
 
 **Planned, then played.** Nothing in this phase depends on anyone else except *when* a phone call
 starts (agents are shared, first come first served). So every person's whole contact phase is
@@ -115,9 +116,9 @@ def _typed(code: str, values: np.ndarray) -> array:
 
 
 def _success_table(s: Scenario) -> np.ndarray:
-    """Chance of contact per attempt [channel, quality]; written channels scaled by clarity."""
+    """Chance of contact per attempt [channel, quality]; written channels scaled by their clarity."""
     c = s.contact
-    clarity = s.correspondence.clarity
+    clarity = c.written_clarity
     return np.array(
         [
             [getattr(getattr(c.success, ch), q) * (1.0 if i == PHONE else clarity) for q in QUALITIES]

@@ -1,9 +1,11 @@
 """Serving notices: delivery delay, non-receipt and clarity (seed 000 scope).
 
-A notice (a reporting or bail notice, a decision, a support discontinuation) takes a delivery
-delay, may not reach a person whose address is poor, and is acted on only if it is clear enough
-to be understood. The two outcomes are kept apart because they call for different policies
-(better addresses versus clearer letters).
+A notice (a reporting or bail notice, a decision, a support discontinuation) sent by post takes a
+delivery delay, may not reach a person whose address is poor, and is acted on only if it is clear
+enough to be understood. The two outcomes are kept apart because they call for different policies
+(better addresses versus clearer letters). A notice handed over in person (on release from
+detention, at the gatekeeper, to someone just traced) is received at once and explained there, so
+neither chance applies (the caller says which route: :meth:`Correspondence.serve`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sim.scenario.schema import QUALITIES, Scenario
 @dataclass
 class CorrespondenceTally:
     notices: int = 0
-    """Notices served (each costs ``costs.notice``)."""
+    """Notices served by either route (each costs ``costs.notice``)."""
+    in_person: int = 0
+    """Of those, notices handed over in person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +66,22 @@ class Correspondence:
         retune(self, self._params(s))
         self.delivery.retune(s.correspondence.delivery_days)
 
-    def serve(self, p: Person) -> Generator[simpy.Event, Any, tuple[bool, bool]]:
-        """Serve a notice on ``p``: returns (received, acted on) after the delivery delay."""
-        self.tally.notices += 1
+    def serve(self, p: Person, in_person: bool = False) -> Generator[simpy.Event, Any, tuple[bool, bool]]:
+        """Serve a notice on ``p``: returns (received, acted on), at once if ``in_person``, else
+        after the delivery delay. Recorded as a ``notice_served`` activity (resource: the route)."""
+        tally = self.tally
+        tally.notices += 1
         pid = p.pid
+        rec = self.core.rec
+        if in_person:
+            tally.in_person += 1
+            rec.act(pid, self.core.env.now, "notice_served", "in_person", "acted")
+            return True, True
         yield self.core.env.timeout(self.delivery(pid))
         received = self.receipt(pid) >= self.not_received[p.quality]
         acted = received and self.understood(pid) < self.clarity
+        outcome = "acted" if acted else ("not_understood" if received else "not_received")
+        rec.act(pid, self.core.env.now, "notice_served", "post", outcome)
         return received, acted
 
 

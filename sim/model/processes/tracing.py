@@ -7,8 +7,14 @@ others): a limited team of tracers makes up to ``max_actions`` actions, each wit
 finding the person. Whoever finds them first, the person is either tasked for arrest or put
 back on reporting conditions.
 
+A person found again has their contact details brought up to date with a stated probability
+(``details_refreshed_probability``); the others keep the details they had.
+
 This part owns the out-of-contact state, so it also counts the people who lose contact at least
-once (its enter hook).
+once (its enter hook) and declares absconders: losing contact is not the same as being declared an
+absconder (FIGURES.md). Each loss of contact starts a declaration lag (``absconding.declaration_lag_days``,
+the enquiries before a formal declaration); someone still out of contact when it ends is declared,
+and stays declared until found (the leave hook clears it).
 
 On a scenario change day (``Scenario.changes``) the data-matching clock of everyone waiting only
 for it is drawn again at the new rate (it is memoryless, so this is exact); for someone still being
@@ -20,12 +26,13 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import simpy
 
 from sim.model.core import Core, retune
-from sim.model.person import Person
+from sim.model.person import GOOD, Person
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
@@ -39,6 +46,12 @@ class TracingTally:
     """People who lost contact at least once."""
     actions: int = 0
     """Tracing actions started before the horizon (each costs ``costs.tracing_action``)."""
+    declarations: int = 0
+    """Absconders declared before the horizon."""
+    declaration_days: float = 0.0
+    """Sum of the days from losing contact to declaration, over the declarations."""
+    refreshed: int = 0
+    """People found again whose contact details were brought up to date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,8 @@ class Tracing:
     max_actions: int
     success: float
     arrest_on_trace: float
+    refresh: float
+    """Probability a found person's contact details are brought up to date."""
     passive: Draw
     referred: Draw
     interval: Delay
@@ -63,6 +78,9 @@ class Tracing:
     """Days a tracing action occupies a tracer."""
     succeeds: Draw
     arrested: Draw
+    refreshed: Draw
+    declaration_lag: Delay
+    """Days from losing contact to being declared an absconder."""
     tally: TracingTally
 
     @classmethod
@@ -78,10 +96,13 @@ class Tracing:
             action=streams.delay("tracing.action", t.action_days),
             succeeds=streams.uniform("tracing.success"),
             arrested=streams.uniform("tracing.arrest_on_trace"),
+            refreshed=streams.uniform("tracing.details_refreshed"),
+            declaration_lag=streams.delay("tracing.declaration_lag", s.absconding.declaration_lag_days),
             tally=TracingTally(),
             **cls._params(s),
         )
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
+        core.on_leave(State.OUT_OF_CONTACT, part.found)
         return part
 
     @staticmethod
@@ -94,6 +115,7 @@ class Tracing:
             "max_actions": t.max_actions,
             "success": t.success_probability,
             "arrest_on_trace": t.arrest_on_trace_probability,
+            "refresh": t.details_refreshed_probability,
         }
 
     def retune(self, s: Scenario) -> None:
@@ -103,13 +125,34 @@ class Tracing:
         retune(self, self._params(s))
         self.interval.retune(t.interval_days)
         self.action.retune(t.action_days)
+        self.declaration_lag.retune(s.absconding.declaration_lag_days)
         self.tracers.resize(t.team_size)
 
     def lost(self, p: Person) -> None:
-        """Enter hook of OUT_OF_CONTACT: count the first loss of contact of each person."""
+        """Enter hook of OUT_OF_CONTACT: count the first loss of contact of each person, and start
+        the declaration lag of this episode (one event, only if it ends before the horizon)."""
         if not p.absconded:
             p.absconded = True
             self.tally.absconded += 1
+        p.losses += 1
+        lag = self.declaration_lag(p.pid)
+        env = self.core.env
+        if env.now + lag < self.core.horizon:
+            env.timeout(lag).callbacks.append(partial(self._declare, p, p.losses))
+
+    def _declare(self, p: Person, episode: int, _: simpy.Event) -> None:
+        """The declaration lag of loss of contact number ``episode`` has ended: declare ``p`` an
+        absconder if that episode is still going on."""
+        if p.state == State.OUT_OF_CONTACT and p.losses == episode:
+            now = self.core.env.now
+            p.declared = True
+            self.tally.declarations += 1
+            self.tally.declaration_days += now - p.since
+            self.core.rec.act(p.pid, now, "declared_absconder", "absconder_unit")
+
+    def found(self, p: Person) -> None:
+        """Leave hook of OUT_OF_CONTACT: a declared absconder found again is one no more."""
+        p.declared = False
 
     def _passive_at(self, p: Person) -> float:
         """When data matching would find ``p``, drawn now at the current rate (inf at rate 0)."""
@@ -134,10 +177,13 @@ class Tracing:
                 start, end = self.tracers.book(self.action(pid))
                 if math.isinf(end):
                     break  # no tracers: only passive re-discovery can find the person
+                success = self.succeeds(pid) < self.success
                 if start <= self.core.horizon:
                     self.tally.actions += 1
+                    outcome = "found" if success else "not_found"
+                    self.core.rec.act(pid, start, "tracing_action", "tracers", outcome)
                 busy = end - env.now
-                if self.succeeds(pid) < self.success:
+                if success:
                     if end >= passive_at:
                         break  # found by data matching while the action waited or ran
                     yield env.timeout(busy)
@@ -156,6 +202,9 @@ class Tracing:
                 return Outcome.DORMANT
             yield env.timeout(max(0.0, passive_at - env.now))
             how = "data_match"
+        if self.refreshed(pid) < self.refresh:
+            p.quality = GOOD
+            self.tally.refreshed += 1
         if self.arrested(pid) < self.arrest_on_trace:
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
