@@ -74,6 +74,9 @@ class ReplicationResult:
     events: int
     wall_seconds: float
     event_log: pd.DataFrame | None = None
+    activity_log: pd.DataFrame | None = None
+    """``Recorder.activity_log`` (person, time, activity, resource, outcome, after), with the
+    event log only."""
 
 
 def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None) -> float:
@@ -288,6 +291,7 @@ def run_replication(
         events=m.events,
         wall_seconds=m.wall_seconds,
         event_log=m.rec.event_log() if keep_log else None,
+        activity_log=m.rec.activity_log() if keep_log else None,
     )
     # Events still pending at the horizon hold processes whose generators hold the model: one big
     # reference cycle that the collector (which runs rarely during a run) would have to scan.
