@@ -38,8 +38,9 @@ def assert_same_result(a: ReplicationResult, b: ReplicationResult) -> None:
     assert a.summary == b.summary
     assert [type(v) for v in a.summary.values()] == [type(v) for v in b.summary.values()]
     assert (a.events, a.wall_seconds) == (b.events, b.wall_seconds)
-    names = [*TABLES, "event_log"] if a.event_log is not None else list(TABLES)
+    names = [*TABLES, *parts.LOGS] if a.event_log is not None else list(TABLES)
     assert (a.event_log is None) == (b.event_log is None)
+    assert (a.activity_log is None) == (b.activity_log is None)
     for name in names:
         x, y = getattr(a, name), getattr(b, name)
         pd.testing.assert_frame_equal(x, y, check_exact=True)
@@ -72,7 +73,8 @@ def test_real_result_round_trips_exactly(tmp_path: Path, keep_log: bool) -> None
     assert_same_result(result, back)
     # nothing but data files in the part
     assert sorted(p.name for p in store.path(2).iterdir()) == sorted(
-        [parts.PART_META, *(f"{t}.parquet" for t in TABLES)] + (["event_log.parquet"] if keep_log else [])
+        [parts.PART_META, *(f"{t}.parquet" for t in TABLES)]
+        + ([f"{t}.parquet" for t in parts.LOGS] if keep_log else [])
     )
 
 
@@ -110,6 +112,7 @@ def test_every_supported_dtype_round_trips_exactly(tmp_path: Path) -> None:
         events=12,
         wall_seconds=0.125,
         event_log=frame.copy(),
+        activity_log=frame.copy(),
     )
     store = parts.PartStore(tmp_path, "k", keep_log=True)
     store.open(resume=False)

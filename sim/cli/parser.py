@@ -53,6 +53,9 @@ writes DIR/<scenario name>/:
   time_to_outcome.csv  cumulative incidence of each outcome by day (Aalen-Johansen, censored at
                        the horizon): clock, outcome, day, cumulative_incidence, 95% CI
   event_log.parquet    every person's state changes (only with --event-log)
+  activity_log.parquet every contact attempt, offer, decision, visit... (only with --event-log)
+  process_log.parquet  both logs as one process-mining log (case:concept:name, concept:name,
+  process_log.xes.gz   time:timestamp, org:resource), as Parquet and gzipped XES (--event-log)
   *.png                plots (state flow, outcome spread, cumulative outcomes, time to outcome)
   .parts/              one folder per finished replication (used by --resume)
   scenario.yaml        the fully resolved scenario (every parameter, overrides applied)
@@ -193,7 +196,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     g = p.add_argument_group("output")
     g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
-    g.add_argument("--event-log", action="store_true", help="also write event_log.parquet (large)")
+    g.add_argument(
+        "--event-log",
+        action="store_true",
+        help="also write the per-person logs (large): event_log.parquet (state changes), "
+        "activity_log.parquet (contact attempts, offers, decisions, visits...) and both combined for "
+        "process mining as process_log.parquet and process_log.xes.gz (pm4py.read_xes reads it)",
+    )
     g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     g.add_argument(
         "--report",

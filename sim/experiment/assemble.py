@@ -13,12 +13,24 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sim.analysis.process_log import XesWriter, process_log
 from sim.experiment.files import atomic_open, atomic_path, write_csv
-from sim.experiment.output import EVENT_LOG_FILE, SUMMARY_FILE, TABLE_FILES
+from sim.experiment.output import (
+    ACTIVITY_LOG_FILE,
+    EVENT_LOG_FILE,
+    LOG_FILES,
+    PROCESS_LOG_FILE,
+    PROCESS_XES_FILE,
+    SUMMARY_FILE,
+    TABLE_FILES,
+)
 from sim.experiment.parts import PartStore
+from sim.model.recorder import ACTIVITY_COLUMNS
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult
 
 
@@ -49,15 +61,48 @@ class Assembled:
     """Sum of the replications' own wall times (seconds), whichever process ran them."""
 
 
+class _Logs:
+    """The ``--event-log`` files (``LOG_FILES``), appended to one replication at a time: the state
+    log, the activity log, and both combined for process mining as Parquet and gzipped XES."""
+
+    def __init__(self, folder: Path, stack: contextlib.ExitStack) -> None:
+        self.stack = stack
+        self.paths = {name: stack.enter_context(atomic_path(folder / name)) for name in LOG_FILES}
+        self.writers: dict[str, Any] = {}  # file name -> pyarrow.parquet.ParquetWriter
+        self.xes = stack.enter_context(XesWriter(self.paths[PROCESS_XES_FILE], gzipped=True))
+
+    def _append(self, name: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = self.writers.get(name)
+        if writer is None:
+            writer = self.writers[name] = self.stack.enter_context(
+                pq.ParquetWriter(self.paths[name], table.schema)
+            )
+        writer.write_table(table.cast(writer.schema))
+
+    def add(self, result: ReplicationResult | None, replication: int) -> None:
+        states = event_log_table(result, replication)
+        activities = activity_log_table(result, replication)
+        combined = process_log(states, activities)
+        self._append(EVENT_LOG_FILE, states)
+        self._append(ACTIVITY_LOG_FILE, activities)
+        self._append(PROCESS_LOG_FILE, combined)
+        self.xes.write(combined)
+
+    def finish(self) -> None:
+        if not self.writers:  # no replications: empty, typed files
+            self.add(None, 0)
+
+
 def assemble(folder: Path, store: PartStore, replications: Sequence[int], keep_log: bool) -> Assembled:
-    """Write ``summary.csv``, the per-replication tables and the event log from the parts.
+    """Write ``summary.csv``, the per-replication tables and the logs from the parts.
 
     Parts are read one at a time in replication order and appended to the open (temporary) output
     files, so memory holds one replication's tables at a time plus the summary rows.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     rows: list[dict[str, float | int]] = []
     total_events = 0
     seconds = 0.0
@@ -65,8 +110,7 @@ def assemble(folder: Path, store: PartStore, replications: Sequence[int], keep_l
         handles = {
             attr: stack.enter_context(atomic_open(folder / name)) for attr, name in TABLE_FILES.items()
         }
-        log_writer: pq.ParquetWriter | None = None
-        log_tmp = stack.enter_context(atomic_path(folder / EVENT_LOG_FILE)) if keep_log else None
+        logs = _Logs(folder, stack) if keep_log else None
         for i, k in enumerate(replications):
             result = store.read(k)
             if result is None:
@@ -76,17 +120,13 @@ def assemble(folder: Path, store: PartStore, replications: Sequence[int], keep_l
             seconds += float(result.wall_seconds)
             for attr, fh in handles.items():
                 getattr(result, attr).to_csv(fh, index=False, header=i == 0, lineterminator="\n")
-            if log_tmp is not None:
-                log = event_log_table(result, k)
-                table = pa.Table.from_pandas(log, preserve_index=False)
-                if log_writer is None:
-                    log_writer = stack.enter_context(pq.ParquetWriter(log_tmp, table.schema))
-                log_writer.write_table(table.cast(log_writer.schema))
-        if log_tmp is not None and log_writer is None:  # no replications: an empty, typed file
-            pq.write_table(pa.Table.from_pandas(event_log_table(None, 0), preserve_index=False), log_tmp)
+            if logs is not None:
+                logs.add(result, k)
+        if logs is not None:
+            logs.finish()
     summary = summary_frame(rows)
     write_csv(folder / SUMMARY_FILE, summary)
-    files = [SUMMARY_FILE, *TABLE_FILES.values()] + ([EVENT_LOG_FILE] if keep_log else [])
+    files = [SUMMARY_FILE, *TABLE_FILES.values()] + (list(LOG_FILES) if keep_log else [])
     return Assembled(summary, files, total_events, seconds)
 
 
@@ -103,11 +143,25 @@ def event_log_table(result: ReplicationResult | None, replication: int) -> pd.Da
                 "cause": pd.array([], dtype=object),
             }
         )
+    return _with_replication(log, replication)
+
+
+def activity_log_table(result: ReplicationResult | None, replication: int) -> pd.DataFrame:
+    """The replication's activity log with a leading replication column and plain strings."""
+    log = result.activity_log if result is not None and result.activity_log is not None else None
+    if log is None:
+        dtypes: dict[str, str] = {c: "object" for c in ACTIVITY_COLUMNS}
+        dtypes.update(person="int64", time="float64", after="int64")
+        log = pd.DataFrame({c: pd.Series([], dtype=dtype) for c, dtype in dtypes.items()})
+    return _with_replication(log, replication)
+
+
+def _with_replication(log: pd.DataFrame, replication: int) -> pd.DataFrame:
     log = log.copy()
     for col in log.columns:
         if isinstance(log[col].dtype, pd.CategoricalDtype) or log[col].dtype == object:
             log[col] = log[col].astype(object).astype("string[pyarrow]")
-    log.insert(0, "replication", pd.array([replication] * len(log), dtype="int32"))
+    log.insert(0, "replication", np.full(len(log), replication, dtype=np.int32))
     return log
 
 
@@ -119,4 +173,12 @@ def read_timeseries(folder: Path) -> pd.DataFrame:
     )
 
 
-__all__ = ["Assembled", "assemble", "event_log_table", "read_timeseries", "summary_columns", "summary_frame"]
+__all__ = [
+    "Assembled",
+    "activity_log_table",
+    "assemble",
+    "event_log_table",
+    "read_timeseries",
+    "summary_columns",
+    "summary_frame",
+]

@@ -27,6 +27,16 @@ SUMMARY_FILE = "summary.csv"
 STATS_FILE = "summary_stats.csv"
 SCENARIO_FILE = "scenario.yaml"
 EVENT_LOG_FILE = "event_log.parquet"
+"""With ``--event-log``: every person's state changes (replication, person, time, from, to, cause)."""
+ACTIVITY_LOG_FILE = "activity_log.parquet"
+"""With ``--event-log``: every activity (replication, person, time, activity, resource, outcome,
+after; ``sim.model.recorder.ACTIVITIES``)."""
+PROCESS_LOG_FILE = "process_log.parquet"
+"""With ``--event-log``: both logs as one process-mining log (``sim.analysis.process_log``)."""
+PROCESS_XES_FILE = "process_log.xes.gz"
+"""With ``--event-log``: the process-mining log as gzipped XES 1.0 (``pm4py.read_xes`` reads it)."""
+LOG_FILES: tuple[str, ...] = (EVENT_LOG_FILE, ACTIVITY_LOG_FILE, PROCESS_LOG_FILE, PROCESS_XES_FILE)
+"""The files ``--event-log`` adds to a scenario folder."""
 COMPARISON_FILE = "comparison.csv"
 TIME_TO_OUTCOME_FILE = "time_to_outcome.csv"
 """Cumulative incidence of each outcome by day since entry (and since contact), per scenario;
@@ -51,7 +61,7 @@ RUN_FILES: tuple[str, ...] = (
     *TABLE_FILES.values(),
     STATS_FILE,
     TIME_TO_OUTCOME_FILE,
-    EVENT_LOG_FILE,
+    *LOG_FILES,
     SCENARIO_FILE,
     MANIFEST,
     REPORT_FILE,
@@ -66,13 +76,17 @@ def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> boo
 
 
 __all__ = [
+    "ACTIVITY_LOG_FILE",
     "COMPARISON_FILE",
     "COMPARISON_MANIFEST",
     "COST_EFFECTIVENESS_FILE",
     "EVENT_LOG_FILE",
+    "LOG_FILES",
     "MANIFEST",
     "MARKER",
     "PARTS_DIR",
+    "PROCESS_LOG_FILE",
+    "PROCESS_XES_FILE",
     "REPORT_FILE",
     "RUN_FILES",
     "SCENARIO_FILE",

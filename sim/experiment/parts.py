@@ -23,11 +23,11 @@ executes code:
             and for every table its columns and their dtypes;
         ``<table>.parquet``
             one per ``ReplicationResult`` table (``end_states``, ``timeseries``, ``resources``,
-            ``transitions``, ``occupancy``, and ``event_log`` when kept). Parquet stores float64
-            bit for bit, and the dtype recorded in ``part.json`` (numpy, pandas string, object
-            strings, nullable, or categorical with its categories) rebuilds each column exactly,
-            so the assembled CSVs are byte-identical whether a replication came straight from a
-            worker or back from its part.
+            ``transitions``, ``occupancy``, and ``event_log`` and ``activity_log`` when kept).
+            Parquet stores float64 bit for bit, and the dtype recorded in ``part.json`` (numpy,
+            pandas string, object strings, nullable, or categorical with its categories) rebuilds
+            each column exactly, so the assembled CSVs are byte-identical whether a replication
+            came straight from a worker or back from its part.
 
 Reading checks everything against expectations instead of trusting the files: file names are
 fixed here (never taken from ``part.json``), column types must be plain Arrow types (numbers,
@@ -52,15 +52,18 @@ from sim.experiment.files import TMP_SUFFIX, atomic_folder, fsync_file, remove, 
 from sim.experiment.output import PARTS_DIR, TABLE_FILES
 from sim.model.results import ReplicationResult
 
-PART_FORMAT = 3
+PART_FORMAT = 4
 """Version of the part layout, part of the run key: parts of another format are never read.
-1 was a pickle per replication; 2 is a folder of Parquet tables and a JSON file."""
+1 was a pickle per replication; 2 is a folder of Parquet tables and a JSON file; 4 adds the
+activity log to the event log."""
 PARTS_KEY = "key.json"
 PART_META = "part.json"
 TABLES: tuple[str, ...] = tuple(TABLE_FILES)
 """``ReplicationResult`` tables every part holds."""
 EVENT_LOG = "event_log"
-"""The optional table, present in every part of a run with the event log and in none otherwise."""
+ACTIVITY_LOG = "activity_log"
+LOGS: tuple[str, ...] = (EVENT_LOG, ACTIVITY_LOG)
+"""The optional tables, present in every part of a run with the event log and in none otherwise."""
 
 _PART_NAME = re.compile(r"rep_(\d+)")
 _NUMPY_DTYPES = frozenset(
@@ -290,7 +293,7 @@ class PartStore:
     def write(self, replication: int, result: ReplicationResult) -> Path:
         """Store one replication's result; it becomes visible only once complete."""
         path = self.path(replication)
-        tables = [*TABLES, EVENT_LOG] if self.keep_log else list(TABLES)
+        tables = [*TABLES, *LOGS] if self.keep_log else list(TABLES)
         with atomic_folder(path) as tmp:
             specs = {}
             for name in tables:
@@ -312,7 +315,7 @@ class PartStore:
 
     def _meta(self, replication: int) -> dict[str, Any]:
         meta = json.loads((self.path(replication) / PART_META).read_text(encoding="utf-8"))
-        expected = [*TABLES, EVENT_LOG] if self.keep_log else list(TABLES)
+        expected = [*TABLES, *LOGS] if self.keep_log else list(TABLES)
         if (
             not isinstance(meta, dict)
             or meta.get("key") != self.key
@@ -335,9 +338,10 @@ class PartStore:
             if not isinstance(events, int) or isinstance(events, bool) or not isinstance(seconds, float):
                 raise PartError("events must be an integer and wall_seconds a float")
             frames = {name: _read_table(folder / f"{name}.parquet", meta["tables"][name]) for name in TABLES}
-            log = None
+            logs: dict[str, pd.DataFrame | None] = dict.fromkeys(LOGS)
             if self.keep_log:
-                log = _read_table(folder / f"{EVENT_LOG}.parquet", meta["tables"][EVENT_LOG])
+                for name in LOGS:
+                    logs[name] = _read_table(folder / f"{name}.parquet", meta["tables"][name])
         except _UNREADABLE:
             return None
         return ReplicationResult(
@@ -350,8 +354,19 @@ class PartStore:
             life_table=frames["life_table"],
             events=events,
             wall_seconds=seconds,
-            event_log=log,
+            event_log=logs[EVENT_LOG],
+            activity_log=logs[ACTIVITY_LOG],
         )
 
 
-__all__ = ["EVENT_LOG", "PART_FORMAT", "TABLES", "PartError", "PartStore", "column_spec", "dtype_from_spec"]
+__all__ = [
+    "ACTIVITY_LOG",
+    "EVENT_LOG",
+    "LOGS",
+    "PART_FORMAT",
+    "TABLES",
+    "PartError",
+    "PartStore",
+    "column_spec",
+    "dtype_from_spec",
+]

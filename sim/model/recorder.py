@@ -23,8 +23,33 @@ FIRST_TERMINAL = int(State.DEPARTED_VOLUNTARY)
 """States are plain ints on the hot path (an enum member lookup costs more than the work)."""
 
 
-ACTIVITY_COLUMNS = ("person", "time", "activity", "resource", "outcome")
-"""Columns of the activity log (``Recorder.activity_log``)."""
+ACTIVITY_COLUMNS = ("person", "time", "activity", "resource", "outcome", "after")
+"""Columns of the activity log (``Recorder.activity_log``). ``after`` is the number of state-log
+records (all people) made before the activity was recorded: it puts a person's activities and
+state changes at one instant back in the order they happened (``sim.analysis.process_log``)."""
+
+ACTIVITIES = (
+    "contact_attempt",  # a call/text/letter/e-mail to someone in the pool (channel); success|failure
+    "enrichment_check",  # after a failed round (data_enrichment); already_departed|new_details|nothing_found
+    "departure_offer",  # voluntary return offered (contractor, family_engagement); agreed|refused
+    "departure_follow_through",  # an agreed departure comes due (contractor); departed|did_not_depart
+    "notice_served",  # a notice (post, in_person); acted|not_received|not_understood
+    "report",  # a report due (in_person, telephone, digital); attended|missed
+    "tracing_action",  # tracing someone out of contact (tracers); found|not_found
+    "declared_absconder",  # a person declared an absconder (absconder_unit); no outcome
+    "removal_attempt",  # a planned removal (detention); removed|cancelled|cancelled_barrier
+    "casework_decision",  # a barrier worked (caseworkers, documentation, courts); <barrier>_<result>
+    "tasking_check",  # a referral checked before arrest (casework); proceed|barrier_found|deferred_no_bed
+    "arrest_visit",  # an arrest team's visit (arrest_teams); found|not_found
+    "gatekeeper_decision",  # (detention_gatekeeper); detained|rejected_barrier|rejected_no_bed
+)
+"""The activity vocabulary of ``Recorder.act``: what was done to or by a person, with its
+resource and outcomes (``name  # meaning (resources); outcomes``). A state change it causes is
+in the state log (``Recorder.event_log``) as well, recorded just after it; state changes alone
+(entry, releases, absconding, outcomes) are only there. ``tasking_check`` is recorded only for
+referrals that get the check; ``gatekeeper_decision`` for arrested people and those detained on
+reporting. Casework outcomes are ``further_submission_granted|refused`` (caseworkers),
+``travel_document_obtained|not_obtained`` (documentation) and ``legal_granted|refused`` (courts)."""
 
 
 class InvariantError(RuntimeError):
@@ -58,6 +83,7 @@ class Recorder:
         self._act_name: list[str] = []
         self._act_resource: list[str] = []
         self._act_outcome: list[str] = []
+        self._act_after: list[int] = []
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
         self._log_pid.append(pid)
@@ -81,6 +107,7 @@ class Recorder:
             self._act_name.append(activity)
             self._act_resource.append(resource)
             self._act_outcome.append(outcome)
+            self._act_after.append(len(self._log_pid))
 
     def enter(self, p: Person, now: float) -> None:
         """A person joins the caseload (in the pool)."""
@@ -132,9 +159,10 @@ class Recorder:
             self.transitions[(ENTRY, POOL, "entry")] = self.entered
 
     def activity_log(self) -> pd.DataFrame:
-        """The per-person activity log: ``person, time, activity, resource, outcome``, in the order
-        recorded (time order within a person; records of skipped-over quiet events are added when
-        the jump over them is made, so sort by ``time`` for a global order)."""
+        """The per-person activity log (``ACTIVITY_COLUMNS``), in the order recorded (time order
+        within a person; records of skipped-over quiet events, e.g. failed written contact
+        attempts, are added when the jump over them is made or after the run, so sort by ``time``
+        for a global order)."""
         return pd.DataFrame(
             {
                 "person": pd.array(self._act_pid, dtype="int64"),
@@ -142,6 +170,7 @@ class Recorder:
                 "activity": pd.Categorical(self._act_name),
                 "resource": pd.Categorical(self._act_resource),
                 "outcome": pd.Categorical(self._act_outcome),
+                "after": pd.array(self._act_after, dtype="int64"),
             }
         )
 

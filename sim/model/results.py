@@ -88,6 +88,8 @@ class ReplicationResult:
     wall_seconds: float
     event_log: pd.DataFrame | None = None
     activity_log: pd.DataFrame | None = None
+    """``Recorder.activity_log`` (person, time, activity, resource, outcome, after), with the
+    event log only."""
 
 
 def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None) -> float:

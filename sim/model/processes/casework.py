@@ -30,6 +30,10 @@ from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
+DECISION = "casework_decision"
+"""Activity at the end of work on a barrier (``Recorder.act``): resource caseworkers, documentation
+or courts; outcome the barrier and its result."""
+
 
 @dataclass
 class CaseworkTally:
@@ -125,7 +129,10 @@ class Casework:
             if lost:
                 return Outcome.MOVED
             self.tally.decisions += 1
-            if self.granted_further_submission(pid) < self.further_submission_grant:
+            granted = self.granted_further_submission(pid) < self.further_submission_grant
+            result = "further_submission_granted" if granted else "further_submission_refused"
+            core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
+            if granted:
                 core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
                 return Outcome.MOVED
         elif barrier == NO_TRAVEL_DOCUMENT:
@@ -134,7 +141,10 @@ class Casework:
             )
             if lost:
                 return Outcome.MOVED
-            if self.obtained_document(pid) >= self.travel_document_success:
+            obtained = self.obtained_document(pid) < self.travel_document_success
+            result = "travel_document_obtained" if obtained else "travel_document_not_obtained"
+            core.rec.act(pid, core.env.now, DECISION, "documentation", result)
+            if not obtained:
                 core.move(p, State.REPORTING, "travel_document_not_obtained")
                 return Outcome.MOVED
         elif barrier == LEGAL:
@@ -144,7 +154,10 @@ class Casework:
             if lost:
                 return Outcome.MOVED
             self.tally.decisions += 1
-            if self.granted_legal(pid) < self.legal_grant:
+            granted = self.granted_legal(pid) < self.legal_grant
+            result = "legal_granted" if granted else "legal_refused"
+            core.rec.act(pid, core.env.now, DECISION, "courts", result)
+            if granted:
                 core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
                 return Outcome.MOVED
         p.barrier = NO_BARRIER

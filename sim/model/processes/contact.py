@@ -18,7 +18,8 @@ what each enrichment check finds. The SimPy process then only plays the plan's *
 points at which something needs the clock: a phone call (it books an agent), a successful written
 attempt, the end of an unsuccessful round, an enrichment check. Failed written attempts need
 nothing but a wait, so they are folded into the wait before the next step and counted after the
-run (:meth:`Contact.settle`), those before the horizon only.
+run (:meth:`Contact.settle`), those before the horizon only; with the event log, each is also
+recorded then, at the time it was made.
 
 **Random numbers.** Each attempt's channel, success and interval, and each round's check, are
 keyed by (person, round, attempt) rather than drawn in sequence (``sim.model.streams``): attempt 3
@@ -45,6 +46,10 @@ from sim.model.streams import Streams, inverse_cdf_array, uniforms
 from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Scenario
 
 PHONE = CONTACT_CHANNELS.index("phone")
+ATTEMPT = "contact_attempt"
+"""Activity of each contact attempt (``Recorder.act``): resource the channel, outcome success or
+failure. A call is recorded when it starts (if before the horizon, like its count)."""
+CHECK_ACTIVITY = "enrichment_check"
 MINUTES_PER_DAY = 24 * 60
 CONTACT_CAUSES = tuple(f"contact_{ch}" for ch in CONTACT_CHANNELS)
 Continuation = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
@@ -366,6 +371,8 @@ class Contact:
         book = self.agents.book
         timeout = env.timeout
         pid = p.pid
+        rec = self.core.rec
+        log = rec.keep_log
         # ``now`` is tracked here rather than read from the clock: after ``timeout(delay)`` the
         # clock reads ``now + delay`` exactly (SimPy schedules the event at that sum)
         now = env.now
@@ -387,6 +394,8 @@ class Contact:
                     return Outcome.DORMANT  # no agents: the call never happens
                 if begin <= horizon:
                     attempts[PHONE] += 1
+                    if log:
+                        rec.act(pid, begin, ATTEMPT, "phone", "success" if oks[i] else "failure")
                 busy_until = end
                 if oks[i]:
                     yield timeout(end - now)
@@ -396,12 +405,16 @@ class Contact:
             elif kind == WRITTEN:
                 ch = plan.channel[i]
                 attempts[ch] += 1
+                if log:
+                    rec.act(pid, now, ATTEMPT, CONTACT_CHANNELS[ch], "success")
                 self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
                 moved = True
                 break
             elif kind == CHECK:
                 self.tally.enrichment_checks += 1
                 p.quality = plan.quality[i]
+                if log:
+                    rec.act(pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid))
                 if oks[i]:
                     self.core.move(p, State.CLOSED_ALREADY_DEPARTED, "data_match_departure_evidence")
                     moved = True
@@ -412,8 +425,22 @@ class Contact:
             return (yield from then(p))
         return Outcome.MOVED
 
+    def _found(self, i: int, pid: int) -> str:
+        """What enrichment check ``i`` (of person ``pid``) found, for the activity log.
+
+        The plan keeps only its consequences: evidence of departure closes the case; new details
+        make the next round one of attempts (a step that is not a CHECK follows); otherwise the
+        next round has no attempts (another CHECK follows, or nothing: the case lies dormant).
+        """
+        plan = self.plan
+        if plan.ok[i]:
+            return "already_departed"
+        j = i + 1
+        return "new_details" if j < plan.first[pid + 1] and plan.kind[j] != CHECK else "nothing_found"
+
     def settle(self, horizon: float) -> None:
-        """Count the failed written attempts made before the horizon (after the run).
+        """Count the failed written attempts made before the horizon (after the run); with the
+        event log, record each of them at the time it was made.
 
         An attempt folded into a step's wait is made at the wait's start plus its offset: before
         the horizon if that sum is (a step that never began has start inf, so none of its are).
@@ -422,10 +449,20 @@ class Contact:
         if not len(plan.skipped_step):
             return
         began = np.frombuffer(self.began, dtype=np.float64)
-        made = began[plan.skipped_step] + plan.skipped_offset <= horizon
+        when = began[plan.skipped_step] + plan.skipped_offset
+        made = when <= horizon
         counts = np.bincount(plan.skipped_channel[made], minlength=len(CONTACT_CHANNELS))
         for ch, n in enumerate(counts.tolist()):
             self.tally.attempts[ch] += n
+        rec = self.core.rec
+        if rec.keep_log:
+            first = np.frombuffer(plan.first, dtype=np.int64)
+            step = plan.skipped_step[made]
+            who = np.searchsorted(first, step, side="right") - 1
+            order = np.lexsort((when[made], who))  # by person, then time
+            rows = (who[order], when[made][order], plan.skipped_channel[made][order])
+            for pid, t, ch in zip(*(column.tolist() for column in rows), strict=True):
+                rec.act(pid, t, ATTEMPT, CONTACT_CHANNELS[ch], "failure")
 
 
 __all__ = ["CALL", "CHECK", "ROUND_END", "WRITTEN", "Contact", "ContactPlan", "ContactTally", "plan_contact"]

@@ -125,8 +125,11 @@ class Departure:
         lost = yield from self.absconding.wait(p, self.delay(pid), "absconded_before_departure")
         if lost:
             return True
+        rec = self.core.rec
         if self.follows(pid) >= self.follow_through:
+            rec.act(pid, self.core.env.now, "departure_follow_through", "contractor", "did_not_depart")
             return False
+        rec.act(pid, self.core.env.now, "departure_follow_through", "contractor", "departed")
         if self.assisted(pid) < self.assisted_share:
             self.tally.assisted_returns += 1
             self.record(p, State.DEPARTED_VOLUNTARY, "assisted_return")
@@ -159,6 +162,7 @@ class Departure:
             self.core.move(p, State.CASEWORK, "barrier_referral")
             return Outcome.MOVED
         family = p.case_type == FAMILY
+        offered_by = "family_engagement" if family else "contractor"
         for k in range(1 + (self.family_offers if family else 0)):
             if k > 0:
                 # family engagement: another offer after an interval, unless contact is lost first
@@ -168,10 +172,12 @@ class Departure:
                 if lost:
                     return Outcome.MOVED
             if self.agrees(pid) < self.agree_probability(p):
+                self.core.rec.act(pid, self.core.env.now, "departure_offer", offered_by, "agreed")
                 left = yield from self.depart(p)
                 if not left:
                     self.core.move(p, State.REPORTING, "did_not_depart")
                 return Outcome.MOVED
+            self.core.rec.act(pid, self.core.env.now, "departure_offer", offered_by, "refused")
             p.refusals += 1
         threshold = self.ensured_return if family else self.referral[p.case_type]
         if self.referred(pid) < threshold:

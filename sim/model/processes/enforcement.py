@@ -25,6 +25,12 @@ from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import Scenario
 
+CHECK = "tasking_check"
+"""Activities (``Recorder.act``): the pre-arrest check (resource casework; only for referrals that
+get it), the arrest visit (arrest_teams) and the gatekeeper's decision (detention_gatekeeper)."""
+VISIT = "arrest_visit"
+GATEKEEPER = "gatekeeper_decision"
+
 
 @dataclass
 class EnforcementTally:
@@ -117,6 +123,7 @@ class Enforcement:
         pid = p.pid
         if self.checked(pid) >= self.pre_arrest_check:
             return True
+        core = self.core
         if p.barrier == NO_BARRIER:
             # would a barrier emerge at detention? the check sees some of these in advance
             p.latent_barrier = int(self.hidden(pid) < self.hidden_barrier)
@@ -124,12 +131,15 @@ class Enforcement:
                 p.barrier = FURTHER_SUBMISSION
                 p.latent_barrier = UNDECIDED
         if p.barrier != NO_BARRIER:
-            self.core.move_unless(p, State.CASEWORK, "barrier_found_at_tasking")
+            core.rec.act(pid, core.env.now, CHECK, "casework", "barrier_found")
+            core.move_unless(p, State.CASEWORK, "barrier_found_at_tasking")
             return False
         if self.detention.full:
             self.tally.tasking_deferred += 1
-            self.core.move_unless(p, State.REPORTING, "tasking_deferred_no_bed")
+            core.rec.act(pid, core.env.now, CHECK, "casework", "deferred_no_bed")
+            core.move_unless(p, State.REPORTING, "tasking_deferred_no_bed")
             return False
+        core.rec.act(pid, core.env.now, CHECK, "casework", "proceed")
         return True
 
     def _referral(self, p: Person, cause: str) -> Generator[simpy.Event, Any, None]:
@@ -147,7 +157,9 @@ class Enforcement:
         yield self.core.env.timeout(self.visit(p.pid))
         self.teams.release()
         self.tally.arrests += 1
-        if self.found(p.pid) >= self.arrest_success:
+        found = self.found(p.pid) < self.arrest_success
+        self.core.rec.act(p.pid, self.core.env.now, VISIT, "arrest_teams", "found" if found else "not_found")
+        if not found:
             self.core.move_unless(p, State.OUT_OF_CONTACT, "not_found_at_arrest")
             return
         self.gatekeep(p, "arrested_" + cause)
@@ -165,13 +177,19 @@ class Enforcement:
             p.latent_barrier = UNDECIDED
             if emerges:
                 p.barrier = FURTHER_SUBMISSION
+        core = self.core
+        now = core.env.now
         if p.barrier != NO_BARRIER:
             self.tally.rejections_barrier += 1
-            self.core.move_unless(p, State.CASEWORK, "rejected_for_detention_barrier")
+            core.rec.act(p.pid, now, GATEKEEPER, "detention_gatekeeper", "rejected_barrier")
+            core.move_unless(p, State.CASEWORK, "rejected_for_detention_barrier")
             return False
+        if core.rec.keep_log:  # recorded before the move it leads to (admission takes a bed if free)
+            decision = "rejected_no_bed" if self.detention.full else "detained"
+            core.rec.act(p.pid, now, GATEKEEPER, "detention_gatekeeper", decision)
         if not self.detention.admit(p, cause):
             self.tally.rejections_no_bed += 1
-            self.core.move_unless(p, State.REPORTING, "rejected_for_detention_no_bed")
+            core.move_unless(p, State.REPORTING, "rejected_for_detention_no_bed")
             return False
         return True
 
