@@ -90,7 +90,7 @@ def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str] |
             unit = "%" if share else wrap(str(row.get("unit", "")), 40)
             ax.set_xlabel(unit, fontsize=8)
             name = titles.get(str(row["target"]), str(row["target"]))
-            verdict = "within" if inside else "outside"
+            verdict = "within" if inside else "outside" if math.isfinite(mean) else "not computed"
             ax.set_title(wrap(f"{name} [{row.get('role', '')}; {verdict}]", 42), fontsize=9)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
