@@ -1,4 +1,5 @@
-"""The five commands (run, compare, report, validate, describe) and ``main``, which dispatches to them.
+"""The six commands (run, compare, report, targets, validate, describe) and ``main``, which
+dispatches to them.
 
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
@@ -283,6 +284,82 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the scenarios of the validation targets table; write and print targets.csv.
+
+    Exit code 0 whatever the targets' ``within`` say; 2 for a bad targets or scenario file.
+    """
+    from sim.experiment.targets import DEFAULT_TARGETS_FILE, read_targets
+
+    targets_file = Path(args.targets_file) if args.targets_file else DEFAULT_TARGETS_FILE
+    try:
+        table = read_targets(targets_file)
+    except ScenarioError as exc:
+        return _scenario_error(exc)
+    named = table.scenario_files()
+    if args.scenarios:
+        wanted = []
+        for file in args.scenarios:
+            path = Path(file).resolve()
+            if path not in named:
+                listed = ", ".join(os.path.relpath(p) for p in named)
+                return _error(
+                    f"{file}: no target in {targets_file} is computed on this scenario; "
+                    f"the table names: {listed}"
+                )
+            wanted.append(path)
+        named = [p for p in named if p in wanted]
+    chosen = [t for t in table.targets if table.scenario_path(t) in named]
+    prepared = _prepare_run([str(p) for p in named], args)
+    if isinstance(prepared, int):
+        return prepared
+    scenarios, overrides = prepared
+    name_of = {path: s.name for path, s in zip(named, scenarios, strict=True)}
+    result = _execute(scenarios, overrides, args, argv, compare_mode=False)
+    if isinstance(result, int):
+        return result
+
+    from sim.analysis.measures import MEASURES
+    from sim.analysis.targets import format_targets_table
+    from sim.experiment.files import write_json
+    from sim.experiment.output import TARGETS_MANIFEST
+    from sim.experiment.targets import FolderTables, evaluate_targets, write_targets
+
+    tables = {run.name: FolderTables(run.folder) for run in result.runs}
+    frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
+    out = Path(args.out)
+    files = write_targets(out, frame, chosen, plot=not args.no_plots)
+    write_json(
+        out / TARGETS_MANIFEST,
+        {
+            "targets_file": str(table.file),
+            "targets": [t.id for t in chosen],
+            "scenarios": {s.name: str(p) for p, s in zip(named, scenarios, strict=True)},
+            "root_seed": args.seed,
+            "replications": result.replications,
+            "files": files,
+            "wall_time_seconds": round(result.wall_seconds, 3),
+            "command_line": [PROG, *argv],
+        },
+    )
+    if not args.quiet:
+        shares = {t.id for t in chosen if MEASURES[t.measure].is_share}
+        n_within = int(frame["within"].sum())
+        print(
+            f"Validation targets ({table.file}): {n_within} of {len(frame)} within tolerance; "
+            f"{result.replications} replications per scenario, seed {args.seed}, "
+            f"{result.wall_seconds:,.0f} s."
+        )
+        print()
+        print(format_targets_table(frame, shares), end="")
+        for r in frame.to_dict("records"):
+            if r["note"]:
+                print(f"  {r['target']}: {r['note']}")
+        print()
+        print(f"Written: {', '.join(str(out / f) for f in files)} (and each scenario's folder under {out})")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the briefing report of a finished results folder."""
     return _write_report(args.results, args.out, quiet=False)
@@ -357,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args, argv)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "targets":
+            return cmd_targets(args, argv)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -367,4 +446,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_validate", "main"]
+__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_targets", "cmd_validate", "main"]

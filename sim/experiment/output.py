@@ -46,6 +46,11 @@ REPORT_FILE = "report.html"
 when the folder is rewritten, so a report never describes results that are no longer there."""
 COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
 """Written by ``compare`` next to comparison.csv: each policy's cost per extra outcome and net benefit."""
+TARGETS_FILE = "targets.csv"
+"""Written by ``run_sim.py targets`` in its output folder: published figures against the model
+(columns ``sim.analysis.targets.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
+TARGETS_PLOT = "targets.png"
+TARGETS_MANIFEST = "targets_manifest.json"
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -93,6 +98,9 @@ __all__ = [
     "STATS_FILE",
     "SUMMARY_FILE",
     "TABLE_FILES",
+    "TARGETS_FILE",
+    "TARGETS_MANIFEST",
+    "TARGETS_PLOT",
     "TIME_TO_OUTCOME_FILE",
     "is_complete",
 ]

@@ -31,6 +31,7 @@ from sim.analysis.kpis import (
 )
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.analysis.tables import fmt_number
+from sim.analysis.targets import TARGET_COLUMNS as _TARGET_COLUMNS
 from sim.experiment import output
 from sim.report.cells import (
     NO_VALUE,
@@ -73,17 +74,9 @@ TIME_TO_OUTCOME_FILE = output.TIME_TO_OUTCOME_FILE
 TIME_TO_OUTCOME_COLUMNS = ("scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high")
 SENSITIVITY_FILE = "sensitivity.csv"
 UNCERTAINTY_FILES = ("uncertainty_summary.csv", "uncertainty.csv")
-TARGETS_FILE = "targets.csv"
-TARGET_COLUMNS = (
-    "target",
-    "source",
-    "published",
-    "model_mean",
-    "model_ci_low",
-    "model_ci_high",
-    "tolerance",
-    "within",
-)
+TARGETS_FILE = output.TARGETS_FILE
+TARGET_COLUMNS = _TARGET_COLUMNS
+"""The columns targets.csv starts with (``run_sim.py targets``; more may follow, e.g. role)."""
 MILESTONE_DAYS = (90, 180, 365)
 """Days at which cumulative incidence is tabulated (with the last day of the horizon)."""
 

@@ -1,0 +1,369 @@
+"""Model measures that a published figure can be compared with: one value per replication.
+
+Each measure is defined once here (name, plain-English definition, unit) with the function that
+computes it from a finished scenario folder's tables. ``validation/targets.yaml`` names measures
+from this registry; ``run_sim.py targets`` evaluates them. A measure returns a Series indexed by
+replication (one value each), so the t interval across replications is computed in the same way
+as for every KPI (``sim.analysis.statistics``).
+
+The tables are the files of a scenario folder (``sim.experiment.output.TABLE_FILES``), passed as a
+mapping from table name to DataFrame: ``summary`` (summary.csv), ``transitions`` (replication,
+from_state, to_state, cause, count), ``occupancy`` (replication, state, person_days, visits),
+``end_states`` (outcomes.csv: replication, state, count), ``life_table`` (replication, clock, day,
+event, count). A measure that needs a table or a column that is not there raises
+``MissingDataError`` naming it: a folder written by an older model never yields a silent NaN.
+A ratio whose denominator is 0 in a replication is NaN for that replication (the statistics drop
+it and report n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_MONTH = 30.44
+"""Mean length of a calendar month in days (365.25 / 12), for rates per month."""
+SIX_MONTHS_DAYS = 182
+"""Day of the time-to-outcome curve read as 'within 6 months' (half of 365 days, rounded down)."""
+
+Tables = Mapping[str, pd.DataFrame]
+"""Table name -> the table for every replication of one scenario."""
+
+
+class MissingDataError(LookupError):
+    """A table or column a measure needs is not in the results folder."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One model measure: what it is, in what unit, and how it is computed."""
+
+    name: str
+    title: str  # short readable name, for plots and tables
+    unit: str  # "share" (0-1) or a rate's unit
+    definition: str  # precise plain-English definition
+    compute: Callable[[Tables], pd.Series]
+
+    @property
+    def is_share(self) -> bool:
+        return self.unit == "share"
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading tables and columns (loudly)
+# ----------------------------------------------------------------------------------------------
+
+
+def table(tables: Tables, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The table ``name`` with at least ``columns``; MissingDataError naming what is absent."""
+    if name not in tables:
+        raise MissingDataError(f"table {name!r} is missing from the results folder")
+    frame = tables[name]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingDataError(
+            f"{name}: column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} missing "
+            f"(written by a model version without {'them' if len(missing) > 1 else 'it'})"
+        )
+    return frame
+
+
+def _summary(tables: Tables, *columns: str) -> pd.DataFrame:
+    frame = table(tables, "summary", ["replication", *columns])
+    return frame.set_index("replication")[list(columns)].astype(float)
+
+
+def _replications(tables: Tables) -> pd.Index:
+    return pd.Index(sorted(_summary(tables).index.unique()), name="replication")
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num, den = num.astype(float), den.astype(float)
+    out = num / den.where(den != 0)
+    out.index.name = "replication"
+    return out
+
+
+def transition_count(
+    tables: Tables,
+    *,
+    from_states: Sequence[str] | None = None,
+    to_states: Sequence[str] | None = None,
+    causes: Sequence[str] | None = None,
+) -> pd.Series:
+    """Number of transitions per replication matching every filter given (0 where none)."""
+    t = table(tables, "transitions", ["replication", "from_state", "to_state", "cause", "count"])
+    keep = pd.Series(True, index=t.index)
+    if from_states is not None:
+        keep &= t["from_state"].isin(from_states)
+    if to_states is not None:
+        keep &= t["to_state"].isin(to_states)
+    if causes is not None:
+        keep &= t["cause"].isin(causes)
+    counts = t[keep].groupby("replication")["count"].sum()
+    return counts.reindex(_replications(tables), fill_value=0).astype(float)
+
+
+def person_days(tables: Tables, state: str) -> pd.Series:
+    o = table(tables, "occupancy", ["replication", "state", "person_days"])
+    days = o[o["state"] == state].groupby("replication")["person_days"].sum()
+    return days.reindex(_replications(tables), fill_value=0.0).astype(float)
+
+
+def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
+    e = table(tables, "end_states", ["replication", "state", "count"])
+    counts = e[e["state"].isin(states)].groupby("replication")["count"].sum()
+    return counts.reindex(_replications(tables), fill_value=0).astype(float)
+
+
+# ----------------------------------------------------------------------------------------------
+# The measures
+# ----------------------------------------------------------------------------------------------
+
+NON_TERMINAL = ("pool", "in_contact", "reporting", "out_of_contact", "casework", "detained")
+"""States of people still liable for removal at the horizon (not departed, removed, granted or closed)."""
+RECORDED_DEPARTURE_CAUSES = ("assisted_return", "voluntary_departure", "evidence_of_departure_on_contact")
+"""Causes of the departures the contractor confirms and records (``Departure.record``): the ones a
+recording error can turn into a removal."""
+
+
+def contacted_share(t: Tables) -> pd.Series:
+    s = _summary(t, "contacted", "cohort_size")
+    return _ratio(s["contacted"], s["cohort_size"])
+
+
+def departed_share_of_contacted(t: Tables) -> pd.Series:
+    s = _summary(t, "departed_contacted", "contacted")
+    return _ratio(s["departed_contacted"], s["contacted"])
+
+
+def complaint_share(t: Tables) -> pd.Series:
+    s = _summary(t, "complaints", "cohort_size")
+    return _ratio(s["complaints"], s["cohort_size"])
+
+
+def departures_recorded_as_removals_share(t: Tables) -> pd.Series:
+    s = _summary(t, "recorded_removals", "removed_enforced")
+    misrecorded = s["recorded_removals"] - s["removed_enforced"]
+    return _ratio(misrecorded, transition_count(t, causes=RECORDED_DEPARTURE_CAUSES))
+
+
+def _contact_outcomes(t: Tables) -> pd.Series:
+    """Cases with a contact-management outcome: first contacts plus closures before contact."""
+    s = _summary(t, "contacted")
+    closed_before = transition_count(t, from_states=["pool"], to_states=["closed_already_departed"])
+    return s["contacted"] + closed_before
+
+
+def service_level_departures_share(t: Tables) -> pd.Series:
+    s = _summary(t, "departed_voluntary", "closed_already_departed")
+    return _ratio(s["departed_voluntary"] + s["closed_already_departed"], _contact_outcomes(t))
+
+
+def service_level_barrier_referrals_share(t: Tables) -> pd.Series:
+    referrals = transition_count(
+        t, from_states=["in_contact"], to_states=["casework"], causes=["barrier_referral"]
+    )
+    return _ratio(referrals, _contact_outcomes(t))
+
+
+def voluntary_departure_within_6_months_of_contact(t: Tables) -> pd.Series:
+    from sim.analysis.survival import incidence_by_replication
+
+    life = table(t, "life_table", ["replication", "clock", "day", "event", "count"])
+    since = life[life["clock"] == "since_contact"]
+    reps = _replications(t)
+    if since.empty:
+        return pd.Series(np.nan, index=reps, dtype=float)
+    curves = incidence_by_replication(since, SIX_MONTHS_DAYS)
+    at = curves[(curves["outcome"] == "departed_voluntary") & (curves["day"] == SIX_MONTHS_DAYS)]
+    out = at.set_index("replication")["cumulative_incidence"].astype(float).reindex(reps)
+    # a replication with contacted people none of whom departed voluntarily has no curve: 0
+    out[reps.isin(since["replication"].unique()) & out.isna().to_numpy()] = 0.0
+    out.index.name = "replication"
+    return out
+
+
+def detention_leavers_removed_share(t: Tables) -> pd.Series:
+    return _ratio(
+        transition_count(t, from_states=["detained"], to_states=["removed"]),
+        transition_count(t, from_states=["detained"]),
+    )
+
+
+def loss_of_contact_per_1000_reporting_per_month(t: Tables) -> pd.Series:
+    lost = transition_count(t, from_states=["reporting"], to_states=["out_of_contact"])
+    return _ratio(lost * DAYS_PER_MONTH * 1000.0, person_days(t, "reporting"))
+
+
+def missed_reports_per_1000_reporting_per_month(t: Tables) -> pd.Series:
+    s = _summary(t, "missed_reports")
+    return _ratio(s["missed_reports"] * DAYS_PER_MONTH * 1000.0, person_days(t, "reporting"))
+
+
+def declared_absconders_per_person_reporting(t: Tables) -> pd.Series:
+    s = _summary(t, "declared_absconders_end", "reporting_end")
+    return _ratio(s["declared_absconders_end"], s["reporting_end"])
+
+
+def detention_stays_under_29_days_share(t: Tables) -> pd.Series:
+    s = _summary(t, "detention_stays_under_29d", "detention_leavers")
+    return _ratio(s["detention_stays_under_29d"], s["detention_leavers"])
+
+
+def detention_stays_within_4_months_share(t: Tables) -> pd.Series:
+    s = _summary(t, "detention_stays_under_122d", "detention_leavers")
+    return _ratio(s["detention_stays_under_122d"], s["detention_leavers"])
+
+
+def not_detained_share_of_liable(t: Tables) -> pd.Series:
+    liable = end_count(t, NON_TERMINAL)
+    return 1.0 - _ratio(end_count(t, ["detained"]), liable)
+
+
+MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in (
+        Measure(
+            "contacted_share",
+            "Contacted",
+            "share",
+            "people contacted at least once by the horizon / people who entered the contact process "
+            "(summary.csv contacted / cohort_size)",
+            contacted_share,
+        ),
+        Measure(
+            "departed_share_of_contacted",
+            "Departed, of contacted",
+            "share",
+            "people contacted who left the UK by the horizon (voluntary departure, removal or "
+            "closed as already departed on contact) / people contacted (summary.csv "
+            "departed_contacted / contacted), as scripts/calibrate.py computes it",
+            departed_share_of_contacted,
+        ),
+        Measure(
+            "complaint_share",
+            "Complaints",
+            "share",
+            "complaints about contact made in error / people who entered the contact process "
+            "(summary.csv complaints / cohort_size)",
+            complaint_share,
+        ),
+        Measure(
+            "departures_recorded_as_removals_share",
+            "Departures recorded as removals",
+            "share",
+            "contractor-confirmed departures logged as enforced removals (summary.csv "
+            "recorded_removals - removed_enforced) / contractor-confirmed departures (transitions "
+            "with cause assisted_return, voluntary_departure or evidence_of_departure_on_contact)",
+            departures_recorded_as_removals_share,
+        ),
+        Measure(
+            "service_level_departures_share",
+            "SL: departures",
+            "share",
+            "people who left without enforcement (summary.csv departed_voluntary + "
+            "closed_already_departed) / cases with a contact-management outcome (summary.csv "
+            "contacted + transitions pool -> closed_already_departed)",
+            service_level_departures_share,
+        ),
+        Measure(
+            "service_level_barrier_referrals_share",
+            "SL: barrier referrals",
+            "share",
+            "referrals to casework with a barrier on contact (transitions in_contact -> casework, "
+            "cause barrier_referral; a recycled case referred again counts again) / cases with a "
+            "contact-management outcome (as service_level_departures_share)",
+            service_level_barrier_referrals_share,
+        ),
+        Measure(
+            "voluntary_departure_within_6_months_of_contact",
+            "Left within 6 months of contact",
+            "share",
+            f"cumulative incidence of voluntary departure (assisted or not) by day {SIX_MONTHS_DAYS} "
+            "since first contact, Aalen-Johansen on life_table.csv clock since_contact (competing "
+            "outcomes; people contacted late are censored at the horizon, not counted as staying)",
+            voluntary_departure_within_6_months_of_contact,
+        ),
+        Measure(
+            "detention_leavers_removed_share",
+            "Detention leavers removed",
+            "share",
+            "transitions detained -> removed / all transitions out of detained before the horizon "
+            "(released to reporting or casework, or removed): the share of detention leavers removed",
+            detention_leavers_removed_share,
+        ),
+        Measure(
+            "loss_of_contact_per_1000_reporting_per_month",
+            "Loss of contact from reporting",
+            "per 1,000 on reporting per month",
+            "transitions reporting -> out_of_contact (any cause: missed reports, never reported, "
+            f"notice not received, absconded before departure) / person-days on reporting x "
+            f"{DAYS_PER_MONTH} x 1,000, over the whole run",
+            loss_of_contact_per_1000_reporting_per_month,
+        ),
+        Measure(
+            "missed_reports_per_1000_reporting_per_month",
+            "Missed reports",
+            "per 1,000 on reporting per month",
+            f"reports missed before the horizon (summary.csv missed_reports) / person-days on "
+            f"reporting x {DAYS_PER_MONTH} x 1,000",
+            missed_reports_per_1000_reporting_per_month,
+        ),
+        Measure(
+            "declared_absconders_per_person_reporting",
+            "Declared absconders per reportee",
+            "declared absconders per person on reporting",
+            "people out of contact at the horizon already formally declared absconders / people on "
+            "reporting conditions at the horizon (summary.csv declared_absconders_end / reporting_end)",
+            declared_absconders_per_person_reporting,
+        ),
+        Measure(
+            "detention_stays_under_29_days_share",
+            "Detention stays < 29 days",
+            "share",
+            "detention leavers (stays ended before the horizon) whose stay was shorter than 29 days / "
+            "detention leavers (summary.csv detention_stays_under_29d / detention_leavers)",
+            detention_stays_under_29_days_share,
+        ),
+        Measure(
+            "detention_stays_within_4_months_share",
+            "Detention stays <= 4 months",
+            "share",
+            "detention leavers whose stay was at most 4 months (122 days) / detention leavers "
+            "(summary.csv detention_stays_under_122d / detention_leavers)",
+            detention_stays_within_4_months_share,
+        ),
+        Measure(
+            "not_detained_share_of_liable",
+            "Liable for removal, not detained",
+            "share",
+            "1 - people detained at the horizon / people in a non-terminal state at the horizon "
+            "(pool, in contact, reporting, out of contact, casework, detained; outcomes.csv)",
+            not_detained_share_of_liable,
+        ),
+    )
+}
+"""Every measure, by name (the ``measure`` of a target in validation/targets.yaml)."""
+
+
+def compute(name: str, tables: Tables) -> pd.Series:
+    """The measure ``name`` for every replication (MissingDataError if its data is absent)."""
+    return MEASURES[name].compute(tables).astype(float)
+
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "MEASURES",
+    "Measure",
+    "MissingDataError",
+    "Tables",
+    "compute",
+    "end_count",
+    "person_days",
+    "table",
+    "transition_count",
+]
