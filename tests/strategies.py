@@ -156,6 +156,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "success": {ch: draw(each(QUALITIES, probability())) for ch in CONTACT_CHANNELS},
         "departed_reach_factor": draw(probability()),
         "complaint_probability": draw(probability()),
+        "written_clarity": draw(probability()),
         "enrichment": {
             "check_probability": draw(probability()),
             "delay_days": draw(delay(0.0, 120.0)),
@@ -185,6 +186,14 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "misses_to_out_of_contact": draw(st.integers(1, 4)),
         "promotion_agree": draw(each(REPORT_CHANNELS, probability())),
         "detention_on_reporting": draw(probability()),
+        "abscond_hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.05))),
+        "abscond_hazard_shape": draw(st.one_of(st.just(1.0), _pos(0.3, 3.0))),
+        "abscond_propensity": draw(
+            st.one_of(
+                _pos(0.0, 3.0).map(lambda v: {"dist": "fixed", "value": v}),
+                _pos(0.1, 3.0).map(lambda cv: {"dist": "gamma", "mean": 1.0, "cv": cv}),
+            )
+        ),
         "centre": {
             "desks": draw(st.one_of(st.just(0), st.integers(1, 5), st.just(30))),
             "hours_per_day": draw(_pos(0.5, 24.0)),
@@ -195,6 +204,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
     absconding = {
         "hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.05))),
         "adverse_notice_multiplier": draw(_pos(1.0, 5.0)),
+        "declaration_lag_days": draw(delay(0.0, 90.0)),
     }
     tracing = {
         "team_size": draw(capacity(5)),
@@ -206,6 +216,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "success_probability": draw(probability()),
         "passive_rate_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.05))),
         "arrest_on_trace_probability": draw(probability()),
+        "details_refreshed_probability": draw(probability()),
     }
     casework = {
         "caseworkers": draw(capacity(5)),
@@ -233,6 +244,9 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "cancellation_probability": draw(probability()),
         "barrier_on_cancellation": draw(probability()),
         "max_removal_attempts": draw(st.integers(1, 4)),
+        "bail_hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.1))),
+        "vulnerability_hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.1))),
+        "no_prospect_days": draw(delay(0.0, 200.0)),
     }
     costs = draw(money_like(_defaults()["costs"]))
     overrides = {

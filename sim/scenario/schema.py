@@ -496,9 +496,12 @@ class Reporting(BaseModel):
         "days between reports",
     )
     miss_probability: ProbByChannel = group(
-        lambda: ProbByChannel(in_person=0.12, telephone=0.15, digital=0.18),
-        "assumption: misses per report; declared absconders ~56,000 of ~80,000 reportees "
-        "(FIGURES, ICIBI 2017) indicate substantial loss of contact",
+        lambda: ProbByChannel(in_person=0.05, telephone=0.06, digital=0.07),
+        "assumption: chance misses per report by people who have not absconded (deliberate "
+        "absconding is abscond_hazard_per_day). Between the UK figure read literally (500-600 a "
+        "month miss an event or abscond of ~80,000: ~0.3% per fortnightly report, FIGURES) and US "
+        "probation (~30% of appointments missed, Hastings et al. 2021, FIGURES; a different "
+        "population); remote channels a little higher. Range 0.003-0.3",
         "probability per report",
     )
     misses_to_out_of_contact: int = param(
