@@ -58,9 +58,8 @@ IN_PERSON_NOTICE: frozenset[str] = frozenset(
     }
 )
 """Causes of entering reporting at which the notice is handed over in person (received and
-explained); every other entry is served by post (``tests/test_reporting.py`` checks each of these
+explained); every other entry is served by post (``tests/test_fidelity.py`` checks each of these
 causes is one the model records)."""
-CHANNEL_NAMES = REPORT_CHANNELS
 
 
 @dataclass
@@ -214,18 +213,18 @@ class Reporting:
     def _log_reports(self, pid: int, first: float, interval: float, n: int, ch: int, outcome: str) -> None:
         """Record ``n`` reports from ``first`` every ``interval`` days (with the event log only)."""
         act = self.core.rec.act
-        name = CHANNEL_NAMES[ch]
+        name = REPORT_CHANNELS[ch]
         for i in range(n):
             act(pid, first + i * interval, "report", name, outcome)
 
     def _missed(self, p: Person, ch: int) -> None:
         """A report missed now: counted, costed and recorded."""
         self.tally.missed[ch] += 1
-        self.core.rec.act(p.pid, self.core.env.now, "report", CHANNEL_NAMES[ch], "missed")
+        self.core.rec.act(p.pid, self.core.env.now, "report", REPORT_CHANNELS[ch], "missed")
 
     def _attended(self, p: Person, ch: int) -> None:
         self.tally.reports[ch] += 1
-        self.core.rec.act(p.pid, self.core.env.now, "report", CHANNEL_NAMES[ch], "attended")
+        self.core.rec.act(p.pid, self.core.env.now, "report", REPORT_CHANNELS[ch], "attended")
 
     def _miss_until_lost(self, p: Person, ch: int, interval: float) -> Generator[simpy.Event, Any, None]:
         """Miss the report due now and the next ones until contact is lost (the person has gone)."""
