@@ -58,16 +58,16 @@ def test_sources_mark_the_setting_file() -> None:
 
 def test_parameter_table_and_markdown() -> None:
     table = parameter_table(Scenario(name="x"))
-    assert list(table.columns) == ["path", "value", "unit", "source"]
+    assert list(table.columns) == ["path", "value", "unit", "range", "source"]
     assert len(table) == len(parameter_rows(Scenario(name="x")))
     md = markdown_table(Scenario(name="x"), {"contact.agents": "a|b.yaml"})
     lines = md.strip().splitlines()
-    assert lines[0] == "| path | value | unit | source |"
+    assert lines[0] == "| path | value | unit | range | source |"
     assert len(lines) == len(table) + 2
     agents = next(line for line in lines if line.startswith("| contact.agents |"))
     assert "[set in a\\|b.yaml]" in agents
-    # Unescaped pipes are exactly the 5 column separators on every row.
-    assert all(line.replace("\\|", "").count("|") == 5 for line in lines)
+    # Unescaped pipes are exactly the 6 column separators on every row.
+    assert all(line.replace("\\|", "").count("|") == 6 for line in lines)
 
 
 def test_explicit_paths() -> None:

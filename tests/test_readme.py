@@ -32,4 +32,4 @@ def test_every_parameter_row_has_unit_and_source() -> None:
     assert len(rows) > 100
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert cells[2] and cells[3], row
+        assert cells[2] and cells[4], row  # path, value, unit, range, source

@@ -25,11 +25,12 @@ from pydantic import BaseModel
 
 from sim.scenario.distributions import Beta, Gamma, Lognormal
 from sim.scenario.files import IDENTITY_KEYS, read_chain
+from sim.scenario.uncertainty import VALUE, Uncertain, ranges
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
 """Scenario identity fields: labels, not parameters."""
 
-TABLE_COLUMNS = ["path", "value", "unit", "source"]
+TABLE_COLUMNS = ["path", "value", "unit", "range", "source"]
 
 # Distribution fields that are dimensionless: inheriting the delay's unit ("days") would be wrong.
 _DIMENSIONLESS: dict[tuple[type[BaseModel], str], str] = {
@@ -42,11 +43,13 @@ _DIMENSIONLESS: dict[tuple[type[BaseModel], str], str] = {
 
 @dataclass(frozen=True)
 class ParamRow:
-    """One leaf parameter: dotted path, compactly formatted value, unit and provenance."""
+    """One leaf parameter: dotted path, compactly formatted value, unit, plausible range (with its
+    reason; ``sim.scenario.uncertainty``) and provenance."""
 
     path: str
     value: str
     unit: str
+    range: str
     source: str
 
 
@@ -132,13 +135,31 @@ def parameter_rows(scenario: BaseModel, sources: Mapping[str, str] | None = None
     file names are ignored (see ``explicit_paths``).
     """
     sources = sources or {}
+    ranged = {u.path: u for u in ranges(scenario)}
     rows = []
     for path, value, unit, source in _walk(scenario, "", "", "", top=True):
         file = _file_for(path, sources)
         if file:
             source = f"{source} [set in {file}]" if source else f"[set in {file}]"
-        rows.append(ParamRow(path, format_value(value), unit, source))
+        rows.append(ParamRow(path, format_value(value), unit, _range_text(path, ranged), source))
     return rows
+
+
+def _range_text(path: str, ranged: Mapping[str, Uncertain]) -> str:
+    """The range of a leaf: its own, or the scale of the nearest group or distribution above it
+    (named, so a reader sees that the group's numbers move together); "" if none."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        u = ranged.get(".".join(parts[:i]))
+        if u is None:
+            continue
+        if u.kind == VALUE and i < len(parts):
+            continue
+        where = "" if i == len(parts) else f" (all of {u.path})"
+        why = f": {u.why}" if u.why else ""
+        own = " [set in the scenario's uncertainty]" if u.origin == "scenario" else ""
+        return f"{u.text}{where}{why}{own}"
+    return ""
 
 
 def parameter_table(scenario: BaseModel, sources: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -198,7 +219,8 @@ def render_text(scenario: BaseModel, sources: Mapping[str, str] | None = None, w
     for r in parameter_rows(scenario, sources):
         head, _, rest = r.path.partition(".")
         section, name = (head, rest) if rest else ("general", head)
-        sections.setdefault(section, []).append(ParamRow(name, r.value, r.unit, r.source))
+        source = f"{r.source} | range {r.range}" if r.range else r.source
+        sections.setdefault(section, []).append(ParamRow(name, r.value, r.unit, r.range, source))
     if "general" in sections:
         sections = {"general": sections.pop("general"), **sections}
 

@@ -41,6 +41,7 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.errors import validation_problems
 from sim.scenario.merge import deep_merge
+from sim.scenario.uncertainty import RANGE_KEY, SCALE_KEY, WHY_KEY, check_range
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 SHARE_TOLERANCE = 1e-6
@@ -54,23 +55,73 @@ def _calibrated_source(target: str, note: str) -> str:
     return f"calibrated to {target} {where}" + (f"; {note}" if note else "")
 
 
-def param(default: Any, unit: str, source: str, **constraints: Any) -> Any:
-    """A leaf parameter: its default (the documented value), unit and provenance."""
-    return Field(default, json_schema_extra={"unit": unit, "source": source}, **constraints)
+def _ranged(
+    extra: JsonDict, range: tuple[float, float] | None, scale: tuple[float, float] | None, why: str
+) -> JsonDict:
+    """Add a plausible range (``sim.scenario.uncertainty``) and its reason to a field's extras."""
+    if range is not None:
+        extra[RANGE_KEY] = [float(range[0]), float(range[1])]
+    if scale is not None:
+        extra[SCALE_KEY] = [float(scale[0]), float(scale[1])]
+    if (range is not None or scale is not None) and not why:
+        raise ValueError("a range needs its reason (why=...)")
+    if why:
+        extra[WHY_KEY] = why
+    return extra
 
 
-def group(default_factory: Any, source: str = "", unit: str = "") -> Any:
-    """A nested parameter group; ``source``/``unit`` apply to leaves that state none themselves."""
+def param(
+    default: Any,
+    unit: str,
+    source: str,
+    *,
+    range: tuple[float, float] | None = None,
+    why: str = "",
+    **constraints: Any,
+) -> Any:
+    """A leaf parameter: its default (the documented value), unit and provenance, and for an
+    assumption its plausible ``range`` (in the unit) with the reason for it."""
+    extra = _ranged({"unit": unit, "source": source}, range, None, why)
+    return Field(default, json_schema_extra=extra, **constraints)
+
+
+def group(
+    default_factory: Any,
+    source: str = "",
+    unit: str = "",
+    *,
+    scale: tuple[float, float] | None = None,
+    why: str = "",
+) -> Any:
+    """A nested parameter group or a distribution; ``source``/``unit`` apply to leaves that state
+    none themselves; ``scale`` is a plausible range of a multiplier on all its numbers."""
     extra: JsonDict = {k: v for k, v in (("source", source), ("unit", unit)) if v}
+    extra = _ranged(extra, None, scale, why)
     return Field(default_factory=default_factory, json_schema_extra=extra or None)
 
 
-def prob(default: float, source: str, unit: str = "probability") -> Any:
+def prob(
+    default: float,
+    source: str,
+    unit: str = "probability",
+    *,
+    range: tuple[float, float] | None = None,
+    why: str = "",
+) -> Any:
     """A probability in [0, 1]."""
-    return param(default, unit, source, ge=0.0, le=1.0)
+    return param(default, unit, source, range=range, why=why, ge=0.0, le=1.0)
 
 
-def calibrated(path: str, unit: str, target: str, note: str = "", **constraints: Any) -> Any:
+def calibrated(
+    path: str,
+    unit: str,
+    target: str,
+    note: str = "",
+    *,
+    range: tuple[float, float] | None = None,
+    why: str = "",
+    **constraints: Any,
+) -> Any:
     """A leaf whose default is its calibrated value from ``calibration.yaml``.
 
     ``path`` is the field's dotted path (checked at import against where the field sits);
@@ -78,28 +129,31 @@ def calibrated(path: str, unit: str, target: str, note: str = "", **constraints:
     The default is validated like any input (``validate_default``), so the file's value gets the
     field's type and constraints.
     """
+    extra: JsonDict = {"unit": unit, "source": _calibrated_source(target, note), CALIBRATED_KEY: path}
     return Field(
         CALIBRATION.value(path),
         validate_default=True,
-        json_schema_extra={
-            "unit": unit,
-            "source": _calibrated_source(target, note),
-            CALIBRATED_KEY: path,
-        },
+        json_schema_extra=_ranged(extra, range, None, why),
         **constraints,
     )
 
 
-def calibrated_group(path: str, model: type[BaseModel], unit: str, target: str, note: str = "") -> Any:
+def calibrated_group(
+    path: str,
+    model: type[BaseModel],
+    unit: str,
+    target: str,
+    note: str = "",
+    *,
+    scale: tuple[float, float] | None = None,
+    why: str = "",
+) -> Any:
     """A nested group whose whole default is calibrated (a table, e.g. contact success)."""
     values = CALIBRATION.value(path)
+    extra: JsonDict = {"unit": unit, "source": _calibrated_source(target, note), CALIBRATED_KEY: path}
     return Field(
         default_factory=lambda: model.model_validate(values),
-        json_schema_extra={
-            "unit": unit,
-            "source": _calibrated_source(target, note),
-            CALIBRATED_KEY: path,
-        },
+        json_schema_extra=_ranged(extra, None, scale, why),
     )
 
 
@@ -204,6 +258,8 @@ class Cohort(BaseModel):
         "assumption: the contractor loaded the pool over the contract's first year (002 §1.3-1.4: "
         "pilots from Jan 2012, contract from late 2012); entry times uniform over the ramp",
         ge=0,
+        range=(180, 548),
+        why="the contract ramped the pool into contact over months; from half a year to the whole horizon",
     )
     inflow_per_week: float = param(
         0.0, "people per week", "assumption: the 002 §4.2 figure is a fixed cohort, no new entrants", ge=0
@@ -226,12 +282,22 @@ class Cohort(BaseModel):
         "seed 002 §4.2 (10% of contacted confirmed departed, 'many ... departed prior to the contact')",
         ge=0.0,
         le=1.0,
+        range=(0.02, 0.08),
+        why=(
+            "calibrated to 10% of contacted confirmed departed; other plausible calibrations "
+            "(how many of those departed before contact) move it within this"
+        ),
     )
     in_pool_in_error_share: float = prob(
         0.02,
         "assumption: people listed in the pool in error (leave granted, wrong person), "
         "seed 002 §8.3-8.4 'contacted in error'; MRP data quality 002 §2.3",
         "share of entrants",
+        range=(0.005, 0.05),
+        why=(
+            "people wrongly in the pool: enough to explain 210 complaints at the calibrated "
+            "complaint rate, up to a few per cent"
+        ),
     )
     barrier: BarrierMix = group(
         BarrierMix,
@@ -245,6 +311,8 @@ class Cohort(BaseModel):
         "assumption: few MRP cases are high-harm; foreign offenders are always high priority "
         "(001 rec 5: pursue absconders in line with harm)",
         "share of non-offender entrants",
+        range=(0.02, 0.15),
+        why="high-harm cases other than foreign offenders: a small minority",
     )
     compliance: UnitInterval = group(
         lambda: Beta(a=2.0, b=2.0),
@@ -294,20 +362,39 @@ class Enrichment(BaseModel):
 
     model_config = _FROZEN
     check_probability: float = prob(
-        0.6, "assumption: most exhausted cases are re-checked (002 §4.3 'working across the Home Office')"
+        0.6,
+        "assumption: most exhausted cases are re-checked (002 §4.3 'working across the Home Office')",
+        range=(0.3, 0.9),
+        why="share of exhausted cases sent for a credit-reference check; no published figure",
     )
     delay_days: Distribution = group(
-        lambda: Exponential(mean=60.0), "assumption: batch data-matching runs every few months", "days"
+        lambda: Exponential(mean=60.0),
+        "assumption: batch data-matching runs every few months",
+        "days",
+        scale=(0.5, 2.0),
+        why="a month to a quarter for a check to come back",
     )
     refresh_probability: float = prob(
-        0.25, "assumption: 002 §4.3 (Experian and other departments' data find new contact details)"
+        0.25,
+        "assumption: 002 §4.3 (Experian and other departments' data find new contact details)",
+        range=(0.1, 0.5),
+        why="share of checks that find usable new details",
     )
     departure_evidence_probability: float = prob(
         0.10,
         "assumption: data matching sometimes shows a person has left (002 §4.2 'departed prior to "
         "the contact')",
+        range=(0.02, 0.25),
+        why="share of checks that find evidence of departure",
     )
-    max_rounds: int = param(3, "rounds", "assumption: a case is recycled at most a few times", ge=0)
+    max_rounds: int = param(
+        3,
+        "rounds",
+        "assumption: a case is recycled at most a few times",
+        ge=0,
+        range=(1, 5),
+        why="rounds of recycling before a case is left dormant",
+    )
 
 
 class Contact(BaseModel):
@@ -321,12 +408,22 @@ class Contact(BaseModel):
         "busy but not the bottleneck (002 §1.4 'larger volume lower cost activity utilising call "
         "centre technology')",
         ge=0,
+        range=(3, 10),
+        why="the call centre was not the bottleneck (002 §1.4); half to twice the assumed size",
     )
     call_minutes: Distribution = group(
-        lambda: Exponential(mean=8.0), "assumption: outbound call incl. wrap-up", "minutes"
+        lambda: Exponential(mean=8.0),
+        "assumption: outbound call incl. wrap-up",
+        "minutes",
+        scale=(0.5, 2.0),
+        why="4 to 16 minutes per outbound call with wrap-up",
     )
     attempt_interval_days: Distribution = group(
-        lambda: Exponential(mean=14.0), "assumption: fortnightly attempts", "days"
+        lambda: Exponential(mean=14.0),
+        "assumption: fortnightly attempts",
+        "days",
+        scale=(0.5, 2.0),
+        why="a week to a month between attempts",
     )
     max_attempts: int = param(
         6,
@@ -334,6 +431,8 @@ class Contact(BaseModel):
         "assumption: 39,100 texts over ~14 months to ~120k people "
         "(FIGURES, press report of FOI) suggests a handful of attempts each",
         ge=1,
+        range=(3, 12),
+        why="39,100 texts to ~120,000 people suggests a handful of attempts each",
     )
     channel_mix: ChannelMix = group(
         ChannelMix,
@@ -347,6 +446,8 @@ class Contact(BaseModel):
         "seed 002 §4.2 (21% contacted)",
         "one common scale on the whole table is calibrated, so the relative channel and data-quality "
         "values are assumptions (phone > text > letter = email; no details: 0)",
+        scale=(0.9, 1.1),
+        why="calibrated to 21% contacted; the common scale is pinned to within a few per cent by that figure",
     )
     written_clarity: float = prob(
         0.85,
@@ -355,6 +456,8 @@ class Contact(BaseModel):
         "correspondence.clarity, kept apart so that notices and contact attempts can differ. "
         "Range 0.7-0.95",
         "multiplier on written contact success",
+        range=(0.7, 0.95),
+        why="share of written requests understood; as for notices",
     )
     departed_reach_factor: float = param(
         0.8,
@@ -363,6 +466,8 @@ class Contact(BaseModel):
         "'provided evidence they had departed')",
         ge=0,
         le=1,
+        range=(0.5, 1.0),
+        why="whether someone who has left still answers a mobile or e-mail",
     )
     complaint_probability: float = calibrated(
         "contact.complaint_probability",
@@ -371,6 +476,8 @@ class Contact(BaseModel):
         "the chance of a complaint given contact with a person listed in error",
         ge=0.0,
         le=1.0,
+        range=(0.3, 0.6),
+        why="calibrated to 210 complaints; moves with the share listed in error",
     )
     enrichment: Enrichment = group(Enrichment)
 
@@ -385,19 +492,27 @@ class Correspondence(BaseModel):
 
     model_config = _FROZEN
     delivery_days: Distribution = group(
-        lambda: Uniform(low=2.0, high=5.0), "assumption: second-class post and processing", "days"
+        lambda: Uniform(low=2.0, high=5.0),
+        "assumption: second-class post and processing",
+        "days",
+        scale=(0.5, 2.0),
+        why="first-class post to a slow second-class delivery with processing",
     )
     not_received: ByQuality = group(
         lambda: ByQuality(none=0.9, partial=0.25, good=0.05),
         "assumption: notices to stale addresses go astray (000 scope 'measures to ensure it has "
         "been received')",
         "probability per notice",
+        scale=(0.5, 1.1),
+        why="non-receipt by quality of details; up to a tenth more (0.9 stays a probability) or half as much",
     )
     clarity: float = prob(
         0.85,
         "assumption: share of received notices understood and acted on (000 scope 'clarity of "
         "Home Office correspondence'). Notices served in person are explained there and need "
         "neither receipt nor this (reporting.py). Range 0.7-0.95",
+        range=(0.7, 0.95),
+        why="share of received notices understood and acted on; no published figure",
     )
 
 
@@ -416,17 +531,28 @@ class Departure(BaseModel):
         "had left before contact; FIGURES: 20% left within 6 months of contact in the 2012 "
         "pilot (2nd hand; an upper bound)",
         "probability",
+        scale=(0.5, 2.0),
+        why="agreement to leave on contact, by case type; half to twice the assumed level",
     )
     delay_days: Distribution = group(
         lambda: Gamma(mean=45.0, cv=0.8),
         "assumption: arranging tickets/documents; 20% left within 6 months of contact (FIGURES, 2012 pilot)",
         "days",
+        scale=(0.5, 2.0),
+        why="three weeks to three months to arrange a departure",
     )
-    follow_through_probability: float = prob(0.8, "assumption: some who agree to leave do not")
+    follow_through_probability: float = prob(
+        0.8,
+        "assumption: some who agree to leave do not",
+        range=(0.6, 0.95),
+        why="some who agree to leave do not",
+    )
     assisted_share: float = prob(
         0.3,
         "assumption: share of voluntary departures using assisted return (FIGURES: 13,637 assisted "
         "returns 2021-24)",
+        range=(0.1, 0.6),
+        why="share of voluntary departures that are assisted returns",
     )
     family_engagement_multiplier: float = param(
         1.5,
@@ -434,11 +560,15 @@ class Departure(BaseModel):
         "assumption: family engagement managers raise agreement (001 rec 6 'promote a culture of "
         "compliance')",
         ge=0,
+        range=(1.0, 2.5),
+        why="family engagement raises agreement; no published effect size",
     )
     family_offer_interval_days: Distribution = group(
         lambda: Exponential(mean=30.0),
         "assumption: monthly family engagement meetings (001 §6.6 field officers' returns work)",
         "days",
+        scale=(0.5, 2.0),
+        why="fortnightly to bimonthly engagement meetings",
     )
     family_offers_before_enforcement: int = param(
         2,
@@ -446,6 +576,8 @@ class Departure(BaseModel):
         "seed 001 §6.2: families arrested only as a last resort; number of refused offers "
         "before an ensured return is an assumption",
         ge=0,
+        range=(1, 4),
+        why="refused offers before an ensured return",
     )
 
 
@@ -458,8 +590,17 @@ class ReportingCentre(BaseModel):
     """In-person reporting capacity (FIGURES: 2-3 minutes per interview, ICIBI 2017)."""
 
     model_config = _FROZEN
-    desks: int = param(30, "desks", "assumption: national desks open for reporting interviews", ge=0)
-    hours_per_day: float = param(7.0, "hours per day", "assumption: opening hours", gt=0, le=24)
+    desks: int = param(
+        30,
+        "desks",
+        "assumption: national desks open for reporting interviews",
+        ge=0,
+        range=(15, 60),
+        why="national desks open for reporting interviews",
+    )
+    hours_per_day: float = param(
+        7.0, "hours per day", "assumption: opening hours", gt=0, le=24, range=(5.0, 10.0), why="opening hours"
+    )
     interview_minutes: Distribution = group(
         lambda: Uniform(low=2.0, high=3.0),
         "FIGURES: 2-3 minutes per reporting interview (ICIBI 2017)",
@@ -494,6 +635,8 @@ class Reporting(BaseModel):
         lambda: IntervalByChannel(in_person=14.0, telephone=7.0, digital=7.0),
         "assumption: fortnightly in person, weekly remote",
         "days between reports",
+        scale=(0.5, 2.0),
+        why="weekly to monthly reporting",
     )
     miss_probability: ProbByChannel = group(
         lambda: ProbByChannel(in_person=0.05, telephone=0.06, digital=0.07),
@@ -503,9 +646,16 @@ class Reporting(BaseModel):
         "probation (~30% of appointments missed, Hastings et al. 2021, FIGURES; a different "
         "population); remote channels a little higher. Range 0.003-0.3",
         "probability per report",
+        scale=(0.1, 4.0),
+        why="from the UK figure read literally (~0.005 per report) to four times the assumed chance misses",
     )
     misses_to_out_of_contact: int = param(
-        3, "consecutive misses", "assumption: three consecutive misses trigger absconder action", ge=1
+        3,
+        "consecutive misses",
+        "assumption: three consecutive misses trigger absconder action",
+        ge=1,
+        range=(1, 4),
+        why="consecutive misses before absconder action",
     )
     abscond_hazard_per_day: float = param(
         0.00025,
@@ -516,6 +666,8 @@ class Reporting(BaseModel):
         "of deciding to stop reporting for an average reportee (propensity 1, no adverse notice), "
         "averaged over the first year on reporting. Range 0.0001-0.001",
         ge=0,
+        range=(0.0001, 0.001),
+        why="the published 500-600 a month of ~80,000 is unverified MI; from half it to four times it",
     )
     abscond_hazard_shape: float = param(
         1.0,
@@ -526,6 +678,8 @@ class Reporting(BaseModel):
         "abscond_hazard_per_day x 365 whatever the shape. No published figure separates the "
         "shapes; range 0.6-1.5",
         gt=0,
+        range=(0.6, 1.5),
+        why="no figure separates a hazard falling or rising with time on reporting",
     )
     abscond_propensity: Distribution = group(
         lambda: Gamma(mean=1.0, cv=1.5),
@@ -534,17 +688,23 @@ class Reporting(BaseModel):
         "heavy-tailed Gamma frailty, mean 1, scales each person's hazard, drawn once per person "
         "(so a person found again keeps it). cv range 0.5-3",
         "multiplier on the hazard",
+        scale=(0.5, 2.0),
+        why="scales the mean propensity, so the hazard of everyone, with the hazard's own range",
     )
     promotion_agree: ProbByChannel = group(
         lambda: ProbByChannel(in_person=0.004, telephone=0.002, digital=0.001),
         "assumption: voluntary return promoted at reporting events (001 rec 1)",
         "probability per attended report",
+        scale=(0.25, 4.0),
+        why="agreement to leave per attended report; no published effect",
     )
     detention_on_reporting: float = prob(
         0.002,
         "assumption: detention on reporting per attended in-person report (002 §13.9 'Reporting "
         "Centres will identify cases suitable for Detention on Reporting')",
         "probability per attended report",
+        range=(0.0005, 0.01),
+        why="detention on reporting per attended in-person report",
     )
     centre: ReportingCentre = group(ReportingCentre)
 
@@ -564,6 +724,8 @@ class Absconding(BaseModel):
         "assumption: ~5% a month lose contact while in contact or casework; 32% of withdrawn "
         "asylum claimants out of contact (FIGURES, 2024) shows the scale",
         ge=0,
+        range=(0.0005, 0.005),
+        why="losing contact while in contact or casework: 1.5% to 15% a month",
     )
     adverse_notice_multiplier: float = param(
         3.0,
@@ -571,6 +733,8 @@ class Absconding(BaseModel):
         "assumption: an adverse notice (refusal, removal directions) multiplies the hazard and "
         "missed-report probability",
         ge=1,
+        range=(1.0, 5.0),
+        why="effect of a refusal or removal directions on absconding",
     )
     declaration_lag_days: Distribution = group(
         lambda: Gamma(mean=28.0, cv=0.5),
@@ -579,6 +743,8 @@ class Absconding(BaseModel):
         "publishes no lag, and FIGURES.md keeps 'out of contact' and 'declared absconder' apart. "
         "About a month, range 7-90 days. Someone found before the lag ends is never declared",
         "days from losing contact to declaration",
+        scale=(0.25, 3.0),
+        why="a week to three months of enquiries before a declaration",
     )
 
 
@@ -587,37 +753,67 @@ class Tracing(BaseModel):
 
     model_config = _FROZEN
     team_size: int = param(
-        65, "tracers", "FIGURES: ~65 staff dedicated to tracing (PQ UIN 95752, c.2025)", ge=0
+        65,
+        "tracers",
+        "FIGURES: ~65 staff dedicated to tracing (PQ UIN 95752, c.2025)",
+        ge=0,
+        range=(30, 100),
+        why="~65 dedicated staff (PQ 2025); in 2012-14 the cohort's share may have been half or more",
     )
     referral_probability_high: float = prob(
-        0.9, "assumption: high-harm absconders are almost always traced (001 rec 5)"
+        0.9,
+        "assumption: high-harm absconders are almost always traced (001 rec 5)",
+        range=(0.7, 1.0),
+        why="high-harm absconders are almost always traced",
     )
     referral_probability_normal: float = prob(
-        0.3, "assumption: most other absconders are not actively traced (001 rec 5: capacity)"
+        0.3,
+        "assumption: most other absconders are not actively traced (001 rec 5: capacity)",
+        range=(0.1, 0.6),
+        why="most other absconders are not actively traced",
     )
     action_days: Distribution = group(
-        lambda: Exponential(mean=1.0), "assumption: one tracing action occupies a tracer ~1 day", "days"
+        lambda: Exponential(mean=1.0),
+        "assumption: one tracing action occupies a tracer ~1 day",
+        "days",
+        scale=(0.5, 2.0),
+        why="half a day to two days of a tracer per action",
     )
     interval_days: PositiveDelay = group(
-        lambda: Exponential(mean=30.0), "assumption: monthly follow-up actions", "days"
+        lambda: Exponential(mean=30.0),
+        "assumption: monthly follow-up actions",
+        "days",
+        scale=(0.5, 2.0),
+        why="fortnightly to bimonthly follow-up actions",
     )
-    max_actions: int = param(4, "actions", "assumption", ge=0)
-    success_probability: float = prob(0.15, "assumption: per tracing action")
+    max_actions: int = param(
+        4, "actions", "assumption", ge=0, range=(2, 8), why="actions before active tracing stops"
+    )
+    success_probability: float = prob(
+        0.15, "assumption: per tracing action", range=(0.05, 0.3), why="chance one action finds the person"
+    )
     passive_rate_per_day: float = param(
         0.0005,
         "per day",
         "assumption: re-found through data matching and checks by banks, landlords, DVLA, NHS "
         "(001 introduction)",
         ge=0,
+        range=(0.0002, 0.002),
+        why="found by data matching: mean 1.4 to 14 years",
     )
     arrest_on_trace_probability: float = prob(
-        0.5, "assumption: share of traced people referred for arrest rather than back to reporting"
+        0.5,
+        "assumption: share of traced people referred for arrest rather than back to reporting",
+        range=(0.2, 0.8),
+        why="share of traced people referred for arrest",
     )
     details_refreshed_probability: float = prob(
         0.5,
         "assumption: share of people found again (traced or by data matching) whose contact details "
         "are brought up to date (quality 'good'); the rest keep the details they had, so later "
         "postal notices still go astray. Range 0.2-0.9",
+        range=(0.2, 0.9),
+        why="share of people found again whose details are updated",
     )
 
 
@@ -630,28 +826,57 @@ class Casework(BaseModel):
     """Casework barriers to removal (001 rec 4; 002 §6.2)."""
 
     model_config = _FROZEN
-    caseworkers: int = param(25, "caseworkers", "assumption: caseworkers on non-detained barrier cases", ge=0)
+    caseworkers: int = param(
+        25,
+        "caseworkers",
+        "assumption: caseworkers on non-detained barrier cases",
+        ge=0,
+        range=(10, 50),
+        why="caseworkers on non-detained barrier cases for this cohort",
+    )
     further_submission_days: PositiveDelay = group(
         lambda: Lognormal(mean=20.0, cv=1.0),
         "assumption: caseworker time per further-submission decision; 001 §4.4 targets 5 days "
         "for new submissions",
         "days",
+        scale=(0.25, 2.0),
+        why="5 days (the target, 001 §4.4) to 40 days of casework per decision",
     )
     further_submission_grant: float = prob(
-        0.10, "assumption: share of further submissions that lead to leave"
+        0.10,
+        "assumption: share of further submissions that lead to leave",
+        range=(0.03, 0.25),
+        why="share of further submissions that lead to leave",
     )
     travel_document_days: PositiveDelay = group(
-        lambda: Gamma(mean=120.0, cv=0.8), "assumption: obtaining an emergency travel document", "days"
+        lambda: Gamma(mean=120.0, cv=0.8),
+        "assumption: obtaining an emergency travel document",
+        "days",
+        scale=(0.5, 2.0),
+        why="two months to eight months for an emergency travel document",
     )
-    travel_document_success: float = prob(0.6, "assumption: documents obtained")
+    travel_document_success: float = prob(
+        0.6, "assumption: documents obtained", range=(0.4, 0.8), why="share of travel documents obtained"
+    )
     legal_days: PositiveDelay = group(
-        lambda: Gamma(mean=180.0, cv=0.8), "assumption: legal/human-rights challenge duration", "days"
+        lambda: Gamma(mean=180.0, cv=0.8),
+        "assumption: legal/human-rights challenge duration",
+        "days",
+        scale=(0.5, 2.0),
+        why="three months to a year for a legal challenge",
     )
-    legal_grant: float = prob(0.15, "assumption: share of legal challenges that lead to leave")
+    legal_grant: float = prob(
+        0.15,
+        "assumption: share of legal challenges that lead to leave",
+        range=(0.05, 0.3),
+        why="share of legal challenges that lead to leave",
+    )
     enforcement_after_resolution: float = prob(
         0.5,
         "assumption: cleared cases go to enforcement or back to contact management (002 §6.2: "
         "'closed, passed to core casework, or cleansed and recycled to contact management')",
+        range=(0.2, 0.8),
+        why="cleared cases sent to enforcement rather than back to contact management",
     )
 
 
@@ -669,34 +894,53 @@ class Enforcement(BaseModel):
         "arrest teams",
         "assumption: ICE team capacity available to this cohort (most ICE work is elsewhere)",
         ge=0,
+        range=(2, 8),
+        why="arrest-team capacity available to this cohort",
     )
     visit_days: PositiveDelay = group(
-        lambda: Exponential(mean=1.0), "assumption: one arrest visit occupies a team ~1 day", "days"
+        lambda: Exponential(mean=1.0),
+        "assumption: one arrest visit occupies a team ~1 day",
+        "days",
+        scale=(0.5, 2.0),
+        why="half a day to two days per visit",
     )
     referral_on_refusal: ByCaseType = group(
         lambda: ByCaseType(failed_asylum=0.04, overstayer=0.03, foreign_offender=0.8, family=0.0),
         "assumption: share of people refusing departure who are tasked for arrest; families only "
         "as a last resort (001 §6.2)",
         "probability",
+        scale=(0.5, 1.25),
+        why="share of refusers tasked for arrest (foreign offenders 0.8 stays a probability)",
     )
-    arrest_success: float = prob(0.6, "assumption: person found at the address")
+    arrest_success: float = prob(
+        0.6, "assumption: person found at the address", range=(0.4, 0.8), why="person found at the address"
+    )
     pre_arrest_check: float = prob(
         0.2,
         "assumption: share of referrals checked for barriers and bed space before the visit "
         "(002 §13.3, 001 rec 3)",
+        range=(0.05, 0.5),
+        why="share of referrals checked before the visit",
     )
     hidden_barrier_probability: float = prob(
         0.3,
         "assumption: a barrier emerges at the point of detention (002 §13.8); FIGURES: 1/3 of "
         "FNO removal failures avoidable",
+        range=(0.1, 0.5),
+        why="a barrier emerging at detention; 1/3 of FNO removal failures avoidable (FIGURES)",
     )
     check_detects_hidden_barrier: float = prob(
         0.5,
         "assumption: share of the barriers that would emerge at detention which a pre-arrest "
         "casework check finds (002 §13.8-13.9 signposting and urgent consideration)",
+        range=(0.2, 0.8),
+        why="share of such barriers a pre-arrest check finds",
     )
     ensured_return_probability: float = prob(
-        0.5, "assumption: families tasked for an ensured return after the offers run out (001 §6.2)"
+        0.5,
+        "assumption: families tasked for an ensured return after the offers run out (001 §6.2)",
+        range=(0.2, 0.8),
+        why="families tasked for an ensured return after the offers",
     )
 
 
@@ -704,24 +948,43 @@ class Detention(BaseModel):
     """Detention beds, removal attempts and releases."""
 
     model_config = _FROZEN
-    beds: int = param(40, "beds", "assumption: share of the detention estate available to this cohort", ge=0)
+    beds: int = param(
+        40,
+        "beds",
+        "assumption: share of the detention estate available to this cohort",
+        ge=0,
+        range=(20, 80),
+        why="the cohort's share of the detention estate: half to twice the assumption",
+    )
     removal_planning_days: Distribution = group(
         lambda: Gamma(mean=30.0, cv=1.0),
         "FIGURES: 62% of detention leavers held < 29 days (2015); 64% within a month (2017). With "
         "the release hazards and limit below, mean 30 days and cv 1 give 62% of stays under 29 "
         "days (scripts/detention_exits.py derives all four values together)",
         "days",
+        scale=(0.5, 1.5),
+        why="set with the release hazards from the published length of detention; 15 to 45 days",
     )
     cancellation_probability: float = prob(
-        0.40, "FIGURES: 40% of planned removals cancelled (ICIBI escorted removals, 2016)"
+        0.40,
+        "FIGURES: 40% of planned removals cancelled (ICIBI escorted removals, 2016)",
+        range=(0.3, 0.5),
+        why="40% of planned removals cancelled (ICIBI 2016), other years and populations",
     )
     barrier_on_cancellation: float = prob(
         0.4,
         "assumption: share of cancellations due to a new barrier (further submission, judicial "
         "review) which releases the person to casework",
+        range=(0.2, 0.6),
+        why="share of cancellations due to a new barrier",
     )
     max_removal_attempts: int = param(
-        3, "attempts", "assumption: FIGURES: 91% leave detention within 4 months (2017)", ge=1
+        3,
+        "attempts",
+        "assumption: FIGURES: 91% leave detention within 4 months (2017)",
+        ge=1,
+        range=(2, 5),
+        why="attempts before release",
     )
     bail_hazard_per_day: float = param(
         0.006,
@@ -731,6 +994,11 @@ class Detention(BaseModel):
         "all gives that share (scripts/detention_exits.py); bail (by an immigration judge or the "
         "Home Office) is taken as three quarters of it, an assumption. Range 0.002-0.02",
         ge=0,
+        range=(0.002, 0.02),
+        why=(
+            "set from the removed share of leavers (64% in 2011, 45% in 2015) with the other "
+            "exits; wide because the split between exits is not published"
+        ),
     )
     vulnerability_hazard_per_day: float = param(
         0.002,
@@ -738,6 +1006,8 @@ class Detention(BaseModel):
         "assumption: release as an adult at risk or for health, the other quarter of the release "
         "hazard derived under bail_hazard_per_day. Range 0-0.006",
         ge=0,
+        range=(0.0, 0.006),
+        why="the split of releases between bail and vulnerability is not published",
     )
     no_prospect_days: Distribution = group(
         lambda: Gamma(mean=120.0, cv=0.5),
@@ -746,6 +1016,8 @@ class Detention(BaseModel):
         "about 4 months (FIGURES: 91% of 2017 leavers left within 4 months). Range of the mean "
         "60-240",
         "days",
+        scale=(0.5, 2.0),
+        why="two months to eight months before release for no realistic prospect of removal",
     )
 
 
@@ -760,6 +1032,8 @@ class Recording(BaseModel):
         0.28,
         "seed 002 §5.4: 28% error rate in departures recorded as removals, 2013/14 (applied per "
         "contractor-confirmed departure)",
+        range=(0.2, 0.35),
+        why="28% error rate in 2013/14 (seed 002 §5.4); other years",
     )
 
 
@@ -795,6 +1069,8 @@ class Costs(BaseModel):
         ContactCosts,
         "assumption: telecoms and postage per attempt by channel (agent time is in staff_day)",
         "GBP per attempt",
+        scale=(0.5, 2.0),
+        why="telecoms and postage prices",
     )
     staff_day: StaffDayCosts = group(
         StaffDayCosts,
@@ -802,33 +1078,79 @@ class Costs(BaseModel):
         "24-hour equivalent (3 shifts). Costed for the whole horizon whatever the workload, so "
         "policies that add staff pay for them",
         "GBP per staff member per day",
+        scale=(0.8, 1.3),
+        why="loaded salaries of GBP 30-55k a year",
     )
-    enrichment_check: float = param(5.0, "GBP per check", "assumption: credit-reference check", ge=0)
-    notice: float = param(3.0, "GBP per notice", "assumption: producing and serving a notice", ge=0)
+    enrichment_check: float = param(
+        5.0,
+        "GBP per check",
+        "assumption: credit-reference check",
+        ge=0,
+        range=(1.0, 20.0),
+        why="price of a credit-reference check",
+    )
+    notice: float = param(
+        3.0,
+        "GBP per notice",
+        "assumption: producing and serving a notice",
+        ge=0,
+        range=(1.0, 10.0),
+        why="producing and serving a notice",
+    )
     report: ReportCosts = group(
         ReportCosts,
         "assumption: staff time per report (2-3 min interview plus overheads, FIGURES)",
         "GBP per report",
+        scale=(0.5, 2.0),
+        why="staff time per report",
     )
     missed_report: float = param(
         10.0,
         "GBP per missed report",
         "assumption: follow-up of a missed report (a call and a letter, casework time). Range 5-30",
         ge=0,
+        range=(5.0, 30.0),
+        why="follow-up of a missed report",
     )
     tracing_action: float = param(
-        20.0, "GBP per action", "assumption: checks and travel per action (tracer time is in staff_day)", ge=0
+        20.0,
+        "GBP per action",
+        "assumption: checks and travel per action (tracer time is in staff_day)",
+        ge=0,
+        range=(10.0, 60.0),
+        why="checks and travel per tracing action",
     )
-    arrest: float = param(2800.0, "GBP per arrest", "FIGURES: NAO HC 76 (2005), arrest component", ge=0)
-    detention_day: float = param(97.0, "GBP per day", "FIGURES: Migration Observatory, 2014", ge=0)
+    arrest: float = param(
+        2800.0,
+        "GBP per arrest",
+        "FIGURES: NAO HC 76 (2005), arrest component",
+        ge=0,
+        range=(2000.0, 4000.0),
+        why="NAO 2005 component in 2003-04 prices; later prices",
+    )
+    detention_day: float = param(
+        97.0,
+        "GBP per day",
+        "FIGURES: Migration Observatory, 2014",
+        ge=0,
+        range=(85.0, 110.0),
+        why="GBP 97 (2014) to 107 (2022) a day (FIGURES)",
+    )
     removal: float = param(
         2400.0,
         "GBP per removal",
         "FIGURES: NAO HC 76 (2005): documents/representations 1,500 + removal 900 (detention costed per day)",
         ge=0,
+        range=(1500.0, 4000.0),
+        why="NAO 2005 components; charter against scheduled flights",
     )
     assisted_return: float = param(
-        1100.0, "GBP per assisted return", "FIGURES: NAO HC 76 (2005), ~GBP 1,100", ge=0
+        1100.0,
+        "GBP per assisted return",
+        "FIGURES: NAO HC 76 (2005), ~GBP 1,100",
+        ge=0,
+        range=(800.0, 4000.0),
+        why="GBP 1,100 (NAO 2005) to up to GBP 3,000 incentives plus travel (FIGURES, 2021-24)",
     )
 
 
@@ -848,6 +1170,7 @@ NOT_CHANGEABLE: dict[str, str] = {
     "cohort": "the cohort is drawn when the run starts",
     "costs": "unit costs are one price list for the whole run",
     "changes": "changes cannot be nested",
+    "uncertainty": "ranges describe the whole run",
 }
 """Top-level parameters a change may not set, and why."""
 
@@ -905,6 +1228,13 @@ class Scenario(BaseModel):
     detention: Detention = group(Detention)
     recording: Recording = group(Recording)
     costs: Costs = group(Costs)
+    uncertainty: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        json_schema_extra={
+            "unit": "[low, high] by dotted path",
+            "source": "the scenario: plausible ranges that replace or add to the schema's (none by default)",
+        },
+    )
     changes: tuple[Change, ...] = Field(
         default=(),
         json_schema_extra={
@@ -940,6 +1270,11 @@ class Scenario(BaseModel):
                         "change)"
                     )
         self.regimes()  # every step must be a valid scenario
+        for path, (low, high) in self.uncertainty.items():
+            try:
+                check_range(self, path, low, high)
+            except ValueError as exc:
+                raise ValueError(f"uncertainty.{exc}") from None
         return self
 
     def regimes(self) -> list[tuple[float, Scenario]]:
