@@ -1,8 +1,9 @@
-"""Command line: run, compare, report on, validate and describe scenario files; check the model
-against the validation targets.
+"""Command line: run, compare, report on, validate and describe scenario files; sweep a parameter;
+check the model against the validation targets.
 
     python run_sim.py run SCENARIO.yaml [options]
     python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options] [--report]
+    python run_sim.py sweep SCENARIO.yaml --param PATH=V1,V2,... [--param PATH2=...] [options]
     python run_sim.py report RESULTS_DIR [--out FILE]
     python run_sim.py targets [SCENARIO.yaml...] [options]
     python run_sim.py validate SCENARIO.yaml...

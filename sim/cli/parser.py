@@ -21,6 +21,7 @@ from sim.experiment.defaults import (
     DEFAULT_SEED,
     DEFAULT_VALUE_PER_OUTCOME_GBP,
 )
+from sim.experiment.grid import FORMS, ParamSpec, parse_spec
 
 PROG = "run_sim.py"
 """Program name shown in help, messages and manifests (the documented way to run the tool)."""
@@ -143,7 +144,24 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
+def _param(text: str) -> ParamSpec:
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _kpi_list(text: str) -> list[str]:
+    names = [k.strip() for k in text.split(",")]
+    if not text.strip() or any(not k for k in names):
+        raise argparse.ArgumentTypeError(
+            "expected KPI names separated by commas, e.g. removed_enforced,detention_rejections, "
+            f"got {text!r}"
+        )
+    return names
+
+
+def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     g = p.add_argument_group("replications")
     g.add_argument(
         "--replications",
@@ -151,7 +169,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         type=_int_at_least(1, "replications per scenario"),
         default=DEFAULT_REPLICATIONS,
         metavar="N",
-        help="replications per scenario (replication k uses random streams (seed, k))",
+        help="replications per scenario (replication k uses random streams (seed, k))"
+        + (" and per grid point: the same streams at every point" if sweep else ""),
     )
     g.add_argument(
         "--seed",
@@ -195,6 +214,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "package installed); 'local' starts a local cluster of W worker processes",
     )
     g = p.add_argument_group("output")
+    if sweep:
+        g.add_argument(
+            "--out", "-o", metavar="DIR", help="output folder (default: results/sweep/<scenario name>)"
+        )
+        g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+        g.add_argument("--quiet", "-q", action="store_true", help="no estimate, progress bar or result table")
+        p.set_defaults(event_log=False, report=False)
+        return
     g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
     g.add_argument(
         "--event-log",
@@ -234,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml -w 4 --report
               {PROG} report results
               {PROG} targets -w 2
+              {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 -n 5 -w 2
 
             Use '{PROG} COMMAND --help' for each command's options and outputs.
 
@@ -537,6 +565,73 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
     tgt.set_defaults(scheduler=None, event_log=False, horizon=None, cohort_size=None, report=False)
+
+    swp = sub.add_parser(
+        "sweep",
+        formatter_class=_Formatter,
+        help="response curves: each KPI against one parameter (or a grid of two), with 95%% bands",
+        description=_para(
+            "Run the scenario at every value of one parameter (or every pair of values of two), with "
+            "the same seed and replication indices at every grid point (common random numbers, so "
+            "differences between points are measured on paired replications), and write each KPI's "
+            "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
+            "starting it prints how many simulations it will run and an estimate of the time."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 \\
+                  --replications 5 --cohort-size 20000 --workers 2
+              {PROG} sweep scenarios/baseline.yaml --param detention.beds=20:120:6 \\
+                  --kpis removed_enforced,detention_rejections_no_bed
+              {PROG} sweep scenarios/baseline.yaml --param reporting.abscond_hazard_per_day=0.001,0.002 \\
+                  --param detention.beds=20,60 -n 10 -w 2
+              {PROG} sweep scenarios/baseline.yaml --param detention.removal_planning_days.mean=15,30,60
+
+            --param PATH=V1,V2,...  or  PATH=LO:HI:N (N evenly spaced values from LO to HI)
+              PATH is a numeric parameter as 'describe' lists it (detention.beds,
+              cohort.already_departed_share, ...) or a field of a distribution
+              (detention.removal_planning_days.mean keeps the distribution's other fields). A whole
+              number parameter takes whole numbers (a range is rounded). Each value must be one the
+              scenario file could hold. Give --param twice for a 2-D grid (every pair of values).
+              The value in force is the scenario's from day 0; 'changes' from a later day still apply.
+
+            writes DIR (default results/sweep/<scenario name>):
+              DIR/sweep.csv        param, value, [param2, value2,] kpi, mean, ci_low, ci_high, n, then
+                                   diff_vs_first, diff_ci_low, diff_ci_high (the paired difference
+                                   from the first grid point, 95% t interval) and scenario (the grid
+                                   point's folder); every KPI of the registry, or --kpis
+              DIR/sweep_<kpi>.png  mean and 95% band against the value, one per KPI (--kpis, else the
+                                   headline KPIs of 'compare'); a 2-D grid has one labelled line per
+                                   value of the second parameter
+              DIR/<scenario>__<path>_<value>/   each grid point's results folder, as 'run' writes
+                                   it (tables and manifest, no plots; --resume reuses its .parts)
+              DIR/sweep_manifest.json   parameters, values, grid points, seed, code version,
+                                   command line; written last (DIR holds .incomplete until then)
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    swp.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    g = swp.add_argument_group("the sweep")
+    g.add_argument(
+        "--param",
+        "-p",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="PATH=VALUES",
+        help=f"the parameter and its values: {FORMS}; twice for a 2-D grid",
+    )
+    g.add_argument(
+        "--kpis",
+        type=_kpi_list,
+        metavar="A,B,...",
+        help="KPIs of sweep.csv and the plots (summary.csv columns or departures_and_removals) "
+        "(default: every KPI in sweep.csv, the headline KPIs plotted)",
+    )
+    _add_run_options(swp, sweep=True)
 
     desc = sub.add_parser(
         "describe",

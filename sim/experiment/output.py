@@ -51,6 +51,11 @@ TARGETS_FILE = "targets.csv"
 (columns ``sim.analysis.targets.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
 TARGETS_PLOT = "targets.png"
 TARGETS_MANIFEST = "targets_manifest.json"
+SWEEP_FILE = "sweep.csv"
+"""Written by ``run_sim.py sweep`` in its output folder: each KPI against the swept parameter(s)
+(columns ``sim.analysis.sweep.sweep_columns``); the grid points' folders sit beside it."""
+SWEEP_MANIFEST = "sweep_manifest.json"
+"""Written last in a sweep folder: the parameters and values, grid points, seed, code version."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -97,6 +102,8 @@ __all__ = [
     "SCENARIO_FILE",
     "STATS_FILE",
     "SUMMARY_FILE",
+    "SWEEP_FILE",
+    "SWEEP_MANIFEST",
     "TABLE_FILES",
     "TARGETS_FILE",
     "TARGETS_MANIFEST",

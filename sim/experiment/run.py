@@ -344,6 +344,7 @@ def run_experiment(
     alpha: float = DEFAULT_ALPHA,
     value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP,
     select: SelectBest | None = None,
+    folder: tuple[str, Sequence[str]] | None = None,
     overrides: Mapping[str, Any] | None = None,
     command_line: Sequence[str] | None = None,
     on_progress: ProgressCallback | None = None,
@@ -359,6 +360,9 @@ def run_experiment(
     1 - ``alpha`` when the best is ``select.indifference`` better) or the cap is reached; the
     first batch is its first stage. The comparison's intervals are at level 1 - ``alpha``
     (unadjusted and simultaneous); ``value_per_outcome`` (GBP) prices an outcome in the net benefit.
+    ``folder`` (manifest name, fixed file names), for a command that writes its own files in
+    ``out`` (``sweep``), marks ``out`` incomplete like the comparison folder, once the request has
+    been checked and the executor opened; the caller writes that manifest last.
 
     Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
     WorkerLostError when a replication keeps killing its worker process (finished replications
@@ -406,6 +410,8 @@ def run_experiment(
                     output.REPORT_FILE,
                 ),
             )
+        elif folder is not None:
+            begin_folder(out, folder[0], tuple(folder[1]))
         runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
         while True:
             _execute(runner, runs, n, root_seed, keep_log, progress, notify)

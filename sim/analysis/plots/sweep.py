@@ -1,0 +1,104 @@
+"""Response curves of a parameter sweep (sweep.csv): one figure per KPI.
+
+The line is the KPI's mean over replications at each value of the swept parameter, the shaded
+band its 95% t interval; each value is marked. With a second parameter there is one line per value
+of it, named in the legend (titled with the second parameter and its unit) and told apart by colour,
+line style and marker, so the figure reads in grey too. Labels, units and display scales
+come from ``sim.analysis.kpis``; the parameter's unit from the schema. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.kpis import kpi
+from sim.analysis.plots.style import (
+    LINESTYLES,
+    MARKERS,
+    counts_axis,
+    figure,
+    policy_colours,
+    save,
+    slug,
+    wrap,
+)
+
+
+def _value_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def plot_sweep_kpi(
+    frame: pd.DataFrame, column: str, units: Mapping[str, str], path: str | Path, scenario: str = ""
+) -> Path:
+    """The response curve of one KPI against the first swept parameter (see the module doc).
+
+    ``frame`` is sweep.csv's rows; ``units`` maps each swept path to its unit.
+    """
+    definition = kpi(column)
+    rows = frame[frame["kpi"] == column]
+    param = str(rows["param"].iloc[0])
+    two = "param2" in rows.columns
+    groups = list(dict.fromkeys(rows["value2"])) if two else [None]
+    colours = policy_colours(len(groups))
+    scale = definition.scale
+    x_unit = units.get(param, "")
+    with figure(1, 1, (6.4, 4.2)) as (fig, axes):
+        ax = axes[0]
+        for i, g in enumerate(groups):
+            part = rows if g is None else rows[rows["value2"] == g]
+            part = part.sort_values("value")
+            x = part["value"].to_numpy(dtype=float)
+            mean = part["mean"].to_numpy(dtype=float) / scale
+            low = part["ci_low"].to_numpy(dtype=float) / scale
+            high = part["ci_high"].to_numpy(dtype=float) / scale
+            label = None if g is None else _value_text(g)
+            ls = LINESTYLES[i % len(LINESTYLES)]
+            marker = MARKERS[i % len(MARKERS)]
+            ax.plot(x, mean, color=colours[i], ls=ls, marker=marker, ms=5, lw=1.8, label=label, zorder=3)
+            ok = np.isfinite(low) & np.isfinite(high)
+            if ok.any():
+                ax.fill_between(x, low, high, where=ok, color=colours[i], alpha=0.18, lw=0, zorder=2)
+        ax.set_xlabel(wrap(f"{param} ({x_unit})" if x_unit else param, 70))
+        ax.set_ylabel(wrap(definition.display_unit.capitalize(), 30))
+        counts_axis(ax.yaxis, integer=scale == 1.0)
+        counts_axis(ax.xaxis, integer=bool(np.all(np.mod(rows["value"].to_numpy(dtype=float), 1) == 0)))
+        title = f"{definition.label} against {param}"
+        ax.set_title(wrap(title, 60))
+        if two:
+            p2 = str(rows["param2"].iloc[0])
+            u2 = units.get(p2, "")
+            ax.legend(title=wrap(f"{p2} ({u2})" if u2 else p2, 40), frameon=False, fontsize=8)
+        n = sorted(set(rows["n"].astype(int)))
+        band = (
+            "shaded: 95% t confidence interval"
+            if np.isfinite(rows["ci_low"]).any()
+            else "no band: one replication"
+        )
+        caption = (
+            f"Line: mean over {', '.join(map(str, n))} replications per value ({band}); replications "
+            "paired across values (common random numbers)."
+        )
+        if scenario:
+            caption = f"Scenario {scenario}. " + caption
+        return save(fig, path, wrap(caption, 110))
+
+
+def plot_sweep(
+    frame: pd.DataFrame, kpis: Sequence[str], units: Mapping[str, str], outdir: str | Path, scenario: str = ""
+) -> list[Path]:
+    """One PNG per KPI in ``kpis`` (those present in ``frame``): ``sweep_<kpi>.png``."""
+    outdir = Path(outdir)
+    present = set(frame["kpi"])
+    return [
+        plot_sweep_kpi(frame, k, units, outdir / f"sweep_{slug(k)}.png", scenario)
+        for k in kpis
+        if k in present
+    ]
+
+
+__all__ = ["plot_sweep", "plot_sweep_kpi"]

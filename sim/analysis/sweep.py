@@ -1,0 +1,149 @@
+"""Response curves of a parameter sweep: each KPI's mean and 95% t interval at every grid point,
+and the paired difference from the first grid point (common random numbers).
+
+Replication ``k`` of every grid point uses the random streams of ``(seed, k)``, so the grid points
+are paired by replication like the policies of a comparison: the difference from the first point
+is analysed on the per-replication differences (``statistics.paired_difference``), which removes
+the noise the points share. Pure functions over tidy tables; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from sim.analysis.kpis import DERIVED_KPIS, KPIS, TABLE_KPIS, kpi
+from sim.analysis.statistics import kpi_values, paired_difference, t_interval
+from sim.analysis.tables import fmt_number
+
+SWEEP_COLUMNS_1D: tuple[str, ...] = ("param", "value", "kpi", "mean", "ci_low", "ci_high", "n")
+"""The required columns of sweep.csv for one swept parameter, first and in this order."""
+SWEEP_COLUMNS_2D: tuple[str, ...] = (
+    "param",
+    "value",
+    "param2",
+    "value2",
+    "kpi",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+)
+"""The required columns of sweep.csv for a 2-D grid, first and in this order."""
+EXTRA_COLUMNS: tuple[str, ...] = ("diff_vs_first", "diff_ci_low", "diff_ci_high", "scenario")
+"""After the required columns: the paired difference from the first grid point (mean of the
+per-replication differences, 95% t interval; 0 at the first point itself) and the grid point's
+scenario name (its results folder)."""
+
+SWEEP_KPIS: tuple[str, ...] = (*KPIS, *DERIVED_KPIS)
+"""Every KPI of the registry (summary.csv columns, then the derived ones): sweep.csv's default."""
+
+
+def sweep_columns(dimensions: int) -> list[str]:
+    """sweep.csv's columns for a grid of one or two parameters."""
+    return [*(SWEEP_COLUMNS_1D if dimensions == 1 else SWEEP_COLUMNS_2D), *EXTRA_COLUMNS]
+
+
+def _paired(first: pd.DataFrame, frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = first.set_index("replication").sort_index()
+    b = frame.set_index("replication").sort_index()
+    if set(a.index) != set(b.index):
+        raise ValueError(f"grid point {name!r} does not have the first grid point's replications")
+    return a, b.loc[a.index]
+
+
+def sweep_table(
+    paths: Sequence[str],
+    points: Sequence[tuple[Sequence[float], str]],
+    summaries: Mapping[str, pd.DataFrame],
+    kpis: Sequence[str] = SWEEP_KPIS,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The rows of sweep.csv: one per grid point and KPI.
+
+    ``paths`` are the swept parameters (one or two), ``points`` each grid point's values (one per
+    path) and scenario name, in grid order (the first is the reference of the differences), and
+    ``summaries`` each scenario's summary.csv table (one row per replication).
+    """
+    first_name = points[0][1]
+    first = summaries[first_name]
+    rows = []
+    for values, name in points:
+        frame = summaries[name]
+        a, b = _paired(first, frame, name)
+        keys: list[object] = []
+        for path, value in zip(paths, values, strict=True):
+            keys += [path, value]
+        for column in kpis:
+            series = kpi_values(frame, column)
+            mean, low, high = t_interval(series, level)
+            n = int(series.notna().sum())
+            if name == first_name:
+                diff = (0.0, 0.0, 0.0)
+            else:
+                diff = paired_difference(
+                    kpi_values(a.reset_index(), column), kpi_values(b.reset_index(), column), level
+                )
+            rows.append([*keys, column, mean, low, high, n, *diff, name])
+    return pd.DataFrame(rows, columns=sweep_columns(len(paths)))
+
+
+def _fmt_value(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) -> str:
+    """Rows = grid points, columns = the parameter value(s) and each KPI's mean (display units,
+    money in £ million), ``*`` where the paired 95% interval of the difference from the first grid
+    point excludes 0. KPIs absent from ``frame`` are left out."""
+    two = "param2" in frame.columns
+    shown = [kpi(k) for k in kpis if k in set(frame["kpi"])]
+    keys = ["value", "value2"] if two else ["value"]
+    heads = [str(frame["param"].iloc[0])] + ([str(frame["param2"].iloc[0])] if two else [])
+    header = [*heads, *(k.heading for k in shown)]
+    cells = {(tuple(r[c] for c in keys), r["kpi"]): r for r in frame.to_dict("records")}
+    order = list(dict.fromkeys(tuple(r[c] for c in keys) for r in frame.to_dict("records")))
+    decimals = {}
+    for definition in shown:
+        means = frame.loc[frame["kpi"] == definition.name, "mean"].abs().max()
+        biggest = definition.display(float(means))
+        decimals[definition.name] = (
+            definition.decimals if definition.decimals is not None else _decimals(biggest)
+        )
+    rows = []
+    for point in order:
+        row = [_fmt_value(v) for v in point]
+        for definition in shown:
+            r = cells.get((point, definition.name))
+            if r is None:
+                row.append("")
+                continue
+            mean = definition.display(float(r["mean"]))
+            d = decimals[definition.name]
+            low, high = float(r["diff_ci_low"]), float(r["diff_ci_high"])
+            star = "*" if (math.isfinite(low) and (low > 0 or high < 0)) else " "
+            row.append(fmt_number(mean, d) + star)
+        rows.append(row)
+    widths = [max(len(x[i]) for x in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def _decimals(magnitude: float) -> int:
+    if not math.isfinite(magnitude) or magnitude >= 1000:
+        return 0
+    return 1 if magnitude >= 10 else 2
+
+
+__all__ = [
+    "EXTRA_COLUMNS",
+    "SWEEP_COLUMNS_1D",
+    "SWEEP_COLUMNS_2D",
+    "SWEEP_KPIS",
+    "format_sweep_table",
+    "sweep_columns",
+    "sweep_table",
+]

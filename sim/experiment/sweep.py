@@ -1,0 +1,205 @@
+"""Running a parameter sweep: every grid point as a scenario folder, then sweep.csv and its plots.
+
+``run_sweep`` is what ``run_sim.py sweep`` calls. The grid points (``sim.experiment.grid``) run
+through ``run_experiment`` like the scenarios of ``run`` and ``compare``: the same executors
+(serial, process pool, Dask), each replication stored as it arrives, ``--resume``, progress
+callbacks, and one folder per grid point (``out/<scenario>__<path>_<value>/``, its tables and
+manifest; no per-point plots). Replication ``k`` of every grid point uses the random streams of
+``(seed, k)``, so the points are paired (common random numbers). Then ``sweep.csv`` (columns
+``sim.analysis.sweep.sweep_columns``), one PNG per plotted KPI and, last, ``sweep_manifest.json``;
+``out`` holds ``.incomplete`` until then. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiment import output
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.grid import GridPoint, SweepParam
+from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
+from sim.scenario.schema import Scenario
+
+SECONDS_PER_FULL_REPLICATION = 6.5
+"""Wall time of one replication of the full baseline (120,545 people, 548 days) on the 2-core
+development machine (README, "Performance": 6.3-6.9 s). The estimate before a sweep scales it by
+each grid point's people and horizon; it is an estimate, and machines differ."""
+_FULL_PEOPLE = 120_545
+_FULL_DAYS = 548.0
+
+
+@dataclass
+class SweepResult:
+    """What ``run_sweep`` did: the table, the files, and the underlying experiment."""
+
+    out: Path
+    params: list[SweepParam]
+    points: list[GridPoint]
+    table: pd.DataFrame
+    experiment: ExperimentResult
+    files: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def people(scenario: Scenario) -> float:
+    """People entering over the horizon: the initial cohort and the inflow."""
+    c = scenario.cohort
+    return c.initial_size + c.inflow_per_week * scenario.horizon_days / 7.0
+
+
+def estimate_seconds(scenarios: Sequence[Scenario], replications: int, workers: int) -> float:
+    """A rough wall time for ``replications`` of every scenario on ``workers`` processes: the
+    measured time of a full-cohort replication scaled by people and by horizon."""
+    total = sum(
+        SECONDS_PER_FULL_REPLICATION * (people(s) / _FULL_PEOPLE) * (s.horizon_days / _FULL_DAYS)
+        for s in scenarios
+    )
+    return total * replications / max(1, workers)
+
+
+def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
+    """Each name a KPI of the registry (summary.csv column or derived), once; ExperimentError if not."""
+    from sim.analysis.sweep import SWEEP_KPIS
+
+    out: list[str] = []
+    for name in names:
+        if name not in SWEEP_KPIS:
+            import difflib
+
+            close = difflib.get_close_matches(name, SWEEP_KPIS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(SWEEP_KPIS)
+            raise ExperimentError(f"{option}: unknown KPI {name!r}; {hint}")
+        if name in out:
+            raise ExperimentError(f"{option}: KPI {name!r} given twice")
+        out.append(name)
+    if not out:
+        raise ExperimentError(f"{option}: give at least one KPI, e.g. removed_enforced")
+    return out
+
+
+def run_sweep(
+    base: Scenario,
+    params: Sequence[SweepParam],
+    points: Sequence[GridPoint],
+    out: str | Path,
+    *,
+    kpis: Sequence[str] | None = None,
+    plot_kpis: Sequence[str] | None = None,
+    replications: int,
+    root_seed: int,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    plots: bool = True,
+    overrides: dict[str, Any] | None = None,
+    command_line: Sequence[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_message: MessageCallback | None = None,
+) -> SweepResult:
+    """Run every grid point and write sweep.csv, its plots and sweep_manifest.json (module doc).
+
+    ``kpis`` are sweep.csv's KPIs (default: every KPI of the registry); ``plot_kpis`` those drawn
+    (default: ``kpis`` when given, else ``kpis.PLOT_KPIS``, the headline KPIs of ``compare``).
+    Raises ExperimentError before writing anything for a request that cannot be carried out;
+    WorkerLostError and KeyboardInterrupt as ``run_experiment``.
+    """
+    from sim.analysis.kpis import PLOT_KPIS
+    from sim.analysis.sweep import SWEEP_KPIS, sweep_table
+
+    started = time.perf_counter()
+    out = Path(out)
+    chosen = check_kpis(list(kpis)) if kpis is not None else list(SWEEP_KPIS)
+    if plot_kpis is not None:
+        drawn = check_kpis(list(plot_kpis))
+    else:
+        drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
+    if replications < 1:
+        raise ExperimentError(f"--replications must be at least 1, got {replications}")
+    experiment = run_experiment(
+        [p.scenario for p in points],
+        out,
+        replications=replications,
+        root_seed=root_seed,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        plots=False,
+        folder=(output.SWEEP_MANIFEST, (output.SWEEP_FILE,)),
+        overrides=overrides,
+        command_line=command_line,
+        on_progress=on_progress,
+        on_message=on_message,
+    )
+    summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
+    paths = [p.path for p in params]
+    table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], summaries, chosen)
+    write_csv(out / output.SWEEP_FILE, table)
+    files = [output.SWEEP_FILE]
+    if plots:
+        from sim.analysis.plots.sweep import plot_sweep
+
+        units = {p.path: p.unit for p in params}
+        draw = functools.partial(plot_sweep, scenario=base.label)
+        files += write_plots(out, draw, table, [k for k in drawn if k in chosen], units)
+    manifest_base = experiment.runs[0].manifest
+    manifest = {
+        "scenario": base.name,
+        "label": base.label,
+        "params": [
+            {"path": p.path, "unit": p.unit, "whole_number": p.integer, "values": list(p.values)}
+            for p in params
+        ],
+        "points": [
+            {"values": list(pt.values), "name": pt.scenario.name, "folder": pt.scenario.name} for pt in points
+        ],
+        "kpis": chosen,
+        "plotted_kpis": [k for k in drawn if k in chosen] if plots else [],
+        "differences": "paired by replication (common random numbers), from the first grid point",
+        **{
+            k: manifest_base[k]
+            for k in (
+                "root_seed",
+                "replications",
+                "overrides",
+                "executor",
+                "workers",
+                "scheduler",
+                "start_time",
+                "package_version",
+                "git_commit",
+                "git_dirty",
+                "repository",
+                "python_version",
+                "library_versions",
+                "platform",
+                "command_line",
+            )
+        },
+        "replications_run_this_time": experiment.ran_this_time,
+        "estimated_seconds": round(estimate_seconds([p.scenario for p in points], replications, workers), 1),
+        "files": [*files, output.SWEEP_MANIFEST],
+        "wall_time_seconds": round(time.perf_counter() - started, 3),
+        "base_scenario": base.model_dump(mode="json"),
+    }
+    finish_folder(out, manifest, output.SWEEP_MANIFEST)
+    return SweepResult(
+        out, list(params), list(points), table, experiment, files, time.perf_counter() - started
+    )
+
+
+__all__ = [
+    "SECONDS_PER_FULL_REPLICATION",
+    "SweepResult",
+    "check_kpis",
+    "estimate_seconds",
+    "people",
+    "run_sweep",
+]
