@@ -1,0 +1,238 @@
+"""Probabilistic sensitivity analysis: how sure is a policy difference once the assumptions vary?
+
+A simulation's confidence interval covers the randomness of the simulation only. Here the ranged
+parameters (``sim.scenario.uncertainty``) are drawn together by Latin hypercube, every policy is
+run under every draw with common random numbers, and each policy's paired difference from the
+reference is summarised *across draws*: its distribution (mean, 5th, 50th and 95th percentiles),
+the probability that the policy is better than the reference, the probability that it is the best
+of all the policies compared (the reference included), cost-effectiveness acceptability curves,
+and scenario discovery: which parameters, in which ranges, flip the sign of a difference.
+
+The functions are pure and work on tidy tables; running the draws is the experiment layer's job.
+Conventions:
+
+* ``diffs``: one row per (scenario, kpi, draw) with ``diff`` = policy - reference, the mean over
+  the draw's replications of the paired differences (``UNCERTAINTY_COLUMNS``);
+* "better" follows the KPI registry's ``higher_is_better``; a KPI with no stated direction has no
+  probability of being better (NaN), since nothing says which way is better;
+* a tie (a difference of exactly 0, which common random numbers give wherever a policy cannot
+  change a KPI) counts as half better, half worse, so a policy identical to the reference has a
+  probability of 0.5 of being better, as a coin would.
+
+Design: Latin hypercube from ``scipy.stats.qmc`` (each parameter's range cut into ``n`` equal
+strata, one draw in each); scenario discovery with a shallow decision tree from scikit-learn, read
+out as boxes of parameter ranges (the EMA Workbench's PRIM answers the same question; a tree is
+enough to say which parameters flip a sign and where).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from sim.analysis.kpis import KPIS
+
+UNCERTAINTY_COLUMNS = ["scenario", "kpi", "draw", "diff"]
+"""Columns of uncertainty.csv: a policy's paired difference from the reference under one draw."""
+SUMMARY_COLUMNS = ["scenario", "kpi", "mean_diff", "p05", "p50", "p95", "prob_better", "prob_best"]
+"""Columns of uncertainty_summary.csv."""
+CEAC_COLUMNS = ["scenario", "outcome", "value_per_outcome", "prob_cost_effective"]
+"""Columns of the cost-effectiveness acceptability curves."""
+DISCOVERY_COLUMNS = ["scenario", "kpi", "rule", "share_worse", "draws", "parameter", "low", "high"]
+"""Columns of scenario discovery: one row per (box, parameter bound) of a sign-flipping region."""
+
+
+def latin_hypercube(bounds: Sequence[tuple[float, float]], n: int, seed: int) -> np.ndarray:
+    """``n`` draws (rows) of ``len(bounds)`` parameters: one draw in each of ``n`` equal strata of
+    every parameter's range, strata paired at random (scipy's LatinHypercube, fixed by ``seed``)."""
+    if n < 1:
+        raise ValueError(f"the number of draws must be >= 1, got {n}")
+    if not bounds:
+        return np.zeros((n, 0))
+    low = np.array([b[0] for b in bounds], dtype=float)
+    high = np.array([b[1] for b in bounds], dtype=float)
+    unit = qmc.LatinHypercube(d=len(bounds), seed=seed).random(n)
+    return low + unit * (high - low)
+
+
+def _direction(kpi: str) -> float:
+    """+1 if higher is better, -1 if lower is better, NaN if the registry states no direction."""
+    definition = KPIS.get(kpi)
+    better = definition.higher_is_better if definition is not None else None
+    return math.nan if better is None else (1.0 if better else -1.0)
+
+
+def _better_share(signed: np.ndarray) -> float:
+    """Share of draws better than 0, ties counted half."""
+    if signed.size == 0:
+        return math.nan
+    return float(np.mean((signed > 0) + 0.5 * (signed == 0)))
+
+
+def summarise(diffs: pd.DataFrame) -> pd.DataFrame:
+    """``SUMMARY_COLUMNS`` per (scenario, kpi): the distribution of the difference across draws,
+    the probability the policy beats the reference, and the probability it is the best of all
+    policies compared (the reference, whose difference is 0, included; ties shared equally)."""
+    rows = []
+    for kpi, by_kpi in diffs.groupby("kpi", sort=False):
+        sign = _direction(str(kpi))
+        wide = by_kpi.pivot_table(
+            index="draw", columns="scenario", values="diff", aggfunc="first", sort=False
+        )
+        best = _best_shares(wide, sign)
+        for scenario in wide.columns:
+            d = wide[scenario].dropna().to_numpy(dtype=float)
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "kpi": kpi,
+                    "mean_diff": float(d.mean()) if d.size else math.nan,
+                    "p05": float(np.percentile(d, 5)) if d.size else math.nan,
+                    "p50": float(np.percentile(d, 50)) if d.size else math.nan,
+                    "p95": float(np.percentile(d, 95)) if d.size else math.nan,
+                    "prob_better": _better_share(sign * d) if not math.isnan(sign) else math.nan,
+                    "prob_best": best.get(scenario, math.nan),
+                }
+            )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _best_shares(wide: pd.DataFrame, sign: float) -> dict[str, float]:
+    """Per policy, the share of draws in which it is the best (reference = 0 included)."""
+    if math.isnan(sign) or wide.empty:
+        return {}
+    values = sign * wide.to_numpy(dtype=float)
+    values = np.column_stack([values, np.zeros(len(values))])  # the reference
+    top = np.nanmax(values, axis=1, keepdims=True)
+    winners = np.isclose(values, top, rtol=0.0, atol=1e-12)
+    shares = (winners / winners.sum(axis=1, keepdims=True)).mean(axis=0)
+    return {str(s): float(v) for s, v in zip(wide.columns, shares[:-1], strict=True)}
+
+
+def ceac(
+    d_cost: pd.DataFrame,
+    d_outcome: pd.DataFrame,
+    values: Sequence[float],
+    outcome: str = "departures_and_removals",
+) -> pd.DataFrame:
+    """Cost-effectiveness acceptability curves: for each policy and each value of an extra outcome
+    (GBP), the share of draws whose net benefit ``value x d_outcome - d_cost`` is positive.
+
+    ``d_cost`` and ``d_outcome`` are (scenario, draw, diff) tables of the paired differences in
+    cost (GBP) and in the outcome (people). A net benefit of exactly 0 counts half.
+    """
+    merged = d_cost.merge(d_outcome, on=["scenario", "draw"], suffixes=("_cost", "_outcome"))
+    rows = []
+    for scenario, g in merged.groupby("scenario", sort=False):
+        cost = g["diff_cost"].to_numpy(dtype=float)
+        gain = g["diff_outcome"].to_numpy(dtype=float)
+        for value in values:
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "outcome": outcome,
+                    "value_per_outcome": float(value),
+                    "prob_cost_effective": _better_share(value * gain - cost),
+                }
+            )
+    return pd.DataFrame(rows, columns=CEAC_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A region of the parameter space (a leaf of the tree) where the difference tends to one sign."""
+
+    bounds: dict[str, tuple[float, float]]
+    share_worse: float
+    """Share of the draws in the box in which the policy does worse than the reference."""
+    draws: int
+
+
+def discover(
+    parameters: pd.DataFrame,
+    worse: Sequence[bool] | np.ndarray,
+    ranges: Mapping[str, tuple[float, float]],
+    max_depth: int = 2,
+    min_share: float = 0.1,
+    seed: int = 0,
+) -> list[Box]:
+    """Scenario discovery: boxes of parameter ranges where a policy tends to do worse.
+
+    ``parameters`` holds one row per draw and one column per ranged parameter; ``worse`` says in
+    which draws the policy did worse than the reference. A decision tree of depth ``max_depth``
+    (leaves of at least ``min_share`` of the draws) is fitted; each leaf where most draws are worse
+    is returned as a box, its bounds cut from the parameter ranges. No box if the policy is never
+    (or always) worse: nothing flips the sign.
+    """
+    from sklearn.tree import DecisionTreeClassifier
+
+    y = np.asarray(worse, dtype=bool)
+    if y.size == 0 or y.all() or not y.any():
+        return []
+    x = parameters.to_numpy(dtype=float)
+    tree = DecisionTreeClassifier(
+        max_depth=max_depth, min_samples_leaf=max(1, math.ceil(min_share * len(y))), random_state=seed
+    ).fit(x, y)
+    t = tree.tree_
+    names = list(parameters.columns)
+    boxes: list[Box] = []
+
+    def walk(node: int, bounds: dict[str, tuple[float, float]]) -> None:
+        left, right = t.children_left[node], t.children_right[node]
+        if left == right:  # a leaf
+            members = tree.apply(x) == node
+            share = float(y[members].mean()) if members.any() else math.nan
+            if share > 0.5:
+                boxes.append(Box(dict(bounds), share, int(members.sum())))
+            return
+        name = names[t.feature[node]]
+        cut = float(t.threshold[node])
+        lo, hi = bounds[name]
+        walk(left, {**bounds, name: (lo, min(hi, cut))})
+        walk(right, {**bounds, name: (max(lo, cut), hi)})
+
+    walk(0, {name: (float(ranges[name][0]), float(ranges[name][1])) for name in names})
+    boxes.sort(key=lambda b: (-b.share_worse, -b.draws))
+    return boxes
+
+
+def discovery_table(
+    scenario: str, kpi: str, boxes: Sequence[Box], ranges: Mapping[str, tuple[float, float]]
+) -> pd.DataFrame:
+    """``DISCOVERY_COLUMNS``: each box's bounds that differ from the full range, one row each."""
+    rows = []
+    for i, box in enumerate(boxes, start=1):
+        for name, (lo, hi) in box.bounds.items():
+            if (lo, hi) != tuple(map(float, ranges[name])):
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "kpi": kpi,
+                        "rule": i,
+                        "share_worse": box.share_worse,
+                        "draws": box.draws,
+                        "parameter": name,
+                        "low": lo,
+                        "high": hi,
+                    }
+                )
+    return pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
+
+
+__all__ = [
+    "CEAC_COLUMNS",
+    "DISCOVERY_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "UNCERTAINTY_COLUMNS",
+    "Box",
+    "ceac",
+    "discover",
+    "discovery_table",
+    "latin_hypercube",
+    "summarise",
+]
