@@ -15,9 +15,9 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -152,14 +152,14 @@ def _execute(
     compare_mode: bool,
 ) -> ExperimentResult | int:
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.run import ExperimentError, run_experiment
-    from sim.experiment.runners import WorkerLostError
+    from sim.experiment.run import run_experiment
 
     targets = dict(getattr(args, "target_halfwidth", []) or [])
     comparison_options = _comparison_options(args)
     progress = Progress(args.quiet, "replications")
-    try:
-        return run_experiment(
+    kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
+    return _guarded(
+        lambda: run_experiment(
             scenarios,
             args.out,
             replications=args.replications,
@@ -177,7 +177,25 @@ def _execute(
             command_line=[PROG, *argv],
             on_progress=progress,
             on_message=progress.message,
-        )
+        ),
+        progress,
+        kept,
+    )
+
+
+T = TypeVar("T")
+
+
+def _guarded(work: Callable[[], T], progress: Progress, kept: str) -> T | int:
+    """Run a long command's work (replications), turning its known failures into exit codes: a
+    request that cannot be carried out is bad input (2, nothing written), a replication that keeps
+    killing its worker is 3, Ctrl-C is 130 and says where finished replications are kept for
+    ``--resume``. The progress bar is closed whatever happens."""
+    from sim.experiment.errors import ExperimentError
+    from sim.experiment.runners import WorkerLostError
+
+    try:
+        return work()
     except ExperimentError as exc:
         return _error(str(exc))
     except WorkerLostError as exc:
@@ -186,7 +204,6 @@ def _execute(
         return EXIT_WORKER_LOST
     except KeyboardInterrupt:
         progress.close()
-        kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
         print(
             f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "
             "re-run the same command with --resume to continue.",
@@ -410,12 +427,11 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(_sweep_intro(params, len(points), args.replications, args.workers, seconds), flush=True)
 
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.runners import WorkerLostError
     from sim.experiment.sweep import run_sweep
 
     progress = Progress(args.quiet, "simulations")
-    try:
-        result = run_sweep(
+    result = _guarded(
+        lambda: run_sweep(
             scenario,
             params,
             points,
@@ -431,23 +447,12 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             command_line=[PROG, *argv],
             on_progress=progress,
             on_message=progress.message,
-        )
-    except ExperimentError as exc:
-        return _error(str(exc))
-    except WorkerLostError as exc:
-        progress.close()
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_WORKER_LOST
-    except KeyboardInterrupt:
-        progress.close()
-        print(
-            f"\n{PROG}: interrupted. Finished replications are kept in {out / ('*' + os.sep + PARTS_DIR)}; "
-            "re-run the same command with --resume to continue.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    finally:
-        progress.close()
+        ),
+        progress,
+        str(out / ("*" + os.sep + PARTS_DIR)),
+    )
+    if isinstance(result, int):
+        return result
     if not args.quiet:
         from sim.analysis.kpis import TABLE_KPIS
         from sim.analysis.sweep import format_sweep_table
