@@ -394,6 +394,101 @@ def _sweep_intro(
     )
 
 
+def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the reference and every policy under every draw of the ranged parameters; summarise."""
+    from sim.experiment.errors import ExperimentError
+    from sim.experiment.output import PARTS_DIR
+    from sim.experiment.sweep import check_kpis, estimate_seconds
+    from sim.experiment.uncertainty import design, run_uncertainty
+
+    prepared = _prepare_run([args.reference, *args.policies], args)
+    if isinstance(prepared, int):
+        return prepared
+    (reference, *policies), overrides = prepared
+    try:
+        kpis = check_kpis(args.kpis) if args.kpis is not None else None
+        params, draws = design(reference, policies, args.samples, args.seed)
+    except ExperimentError as exc:
+        return _error(str(exc))
+    out = Path(args.out) if args.out else Path("results") / "uncertainty" / reference.name
+    if not args.quiet:
+        scenarios = [s for d in draws for s in (d.reference, *d.policies)]
+        seconds = estimate_seconds(scenarios, args.replications, args.workers)
+        when = f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+        print(
+            f"Uncertainty: {len(params)} ranged parameters, {args.samples} Latin-hypercube draws x "
+            f"{1 + len(policies)} scenarios x {args.replications} replications = "
+            f"{len(scenarios) * args.replications} simulations; estimated {when} on {args.workers} "
+            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon).",
+            flush=True,
+        )
+    progress = Progress(args.quiet, "simulations")
+    result = _guarded(
+        lambda: run_uncertainty(
+            reference,
+            policies,
+            out,
+            samples=args.samples,
+            replications=args.replications,
+            root_seed=args.seed,
+            kpis=kpis,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            plots=not args.no_plots,
+            overrides=overrides,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        ),
+        progress,
+        str(out / ("*" + os.sep + PARTS_DIR)),
+    )
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        from sim.analysis.kpis import kpi
+
+        labels = {p.name: p.label for p in policies}
+        print()
+        print(
+            f"Paired differences from {reference.label} across {args.samples} draws of the assumptions "
+            f"({args.replications} replications each, seed {args.seed}): median (5th to 95th percentile), "
+            "P(better than the reference), P(best of those compared)"
+        )
+        rows = [["Policy", "KPI", "Median (p05 to p95)", "P(better)", "P(best)"]]
+        for r in result.summary.to_dict("records"):
+            k = kpi(str(r["kpi"]))
+
+            def show(x: float, k: Any = k) -> str:
+                return f"{k.display(x):+,.2f}" if k.decimals else f"{k.display(x):+,.1f}"
+
+            rows.append(
+                [
+                    labels.get(str(r["scenario"]), str(r["scenario"])),
+                    k.label,
+                    f"{show(r['p50'])} ({show(r['p05'])} to {show(r['p95'])})",
+                    "n/a" if r["prob_better"] != r["prob_better"] else f"{r['prob_better']:.2f}",
+                    "n/a" if r["prob_best"] != r["prob_best"] else f"{r['prob_best']:.2f}",
+                ]
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for i, row in enumerate(rows):
+            print(
+                "  ".join(
+                    c.ljust(w) if j < 2 else c.rjust(w)
+                    for j, (c, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
+            if i == 0:
+                print("  ".join("-" * w for w in widths))
+        print()
+        print(
+            f"Written: {', '.join(str(out / f) for f in result.files)} (and each draw's folder under {out})"
+        )
+    return EXIT_OK
+
+
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the scenario at every grid point with common random numbers; write sweep.csv and plots."""
     from sim.experiment.errors import ExperimentError
@@ -560,6 +655,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_targets(args, argv)
         if args.command == "sweep":
             return cmd_sweep(args, argv)
+        if args.command == "uncertainty":
+            return cmd_uncertainty(args, argv)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -577,6 +674,7 @@ __all__ = [
     "cmd_run",
     "cmd_sweep",
     "cmd_targets",
+    "cmd_uncertainty",
     "cmd_validate",
     "main",
 ]

@@ -161,7 +161,7 @@ def _kpi_list(text: str) -> list[str]:
     return names
 
 
-def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
+def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str = "results/sweep") -> None:
     g = p.add_argument_group("replications")
     g.add_argument(
         "--replications",
@@ -216,7 +216,7 @@ def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     g = p.add_argument_group("output")
     if sweep:
         g.add_argument(
-            "--out", "-o", metavar="DIR", help="output folder (default: results/sweep/<scenario name>)"
+            "--out", "-o", metavar="DIR", help=f"output folder (default: {folder}/<scenario name>)"
         )
         g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
         g.add_argument("--quiet", "-q", action="store_true", help="no estimate, progress bar or result table")
@@ -632,6 +632,76 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: every KPI in sweep.csv, the headline KPIs plotted)",
     )
     _add_run_options(swp, sweep=True)
+
+    unc = sub.add_parser(
+        "uncertainty",
+        formatter_class=_Formatter,
+        help="how sure is each policy difference when the assumptions vary (probabilistic sensitivity)",
+        description=_para(
+            "Probabilistic sensitivity analysis. The reference's ranged parameters ('describe' lists "
+            "them with their ranges; a scenario's uncertainty: key narrows, widens or adds them) are "
+            "drawn together by Latin hypercube; the reference and every policy run under every draw "
+            "(a parameter a policy changes is its lever and keeps the policy's value), replication k "
+            "of every scenario and draw with the same random numbers, so each draw gives each "
+            "policy's paired difference under those assumptions. Across draws: the distribution of "
+            "each difference, the probability that the policy beats the reference and that it is the "
+            "best of those compared, acceptability curves, and the parameter ranges in which a "
+            "difference changes sign. Prints how many simulations it will run and an estimate first."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
+                  scenarios/more_detention_capacity.yaml --samples 20 -n 2 --cohort-size 20000 -w 2
+              {PROG} uncertainty scenarios/baseline.yaml scenarios/*.yaml --samples 50 -n 2 -w 2
+
+            writes DIR (default results/uncertainty/<reference name>):
+              uncertainty.csv          scenario, kpi, draw, diff: each policy's paired difference
+                                       from the reference (mean over the draw's replications)
+              uncertainty_summary.csv  scenario, kpi, mean_diff, p05, p50, p95, prob_better,
+                                       prob_best (across draws; a tie counts half; a KPI with no
+                                       better direction has none)
+              ceac.csv                 scenario, outcome, value_per_outcome, prob_cost_effective:
+                                       the share of draws in which value x extra departures and
+                                       removals - extra cost > 0, GBP 0 to 30,000 an outcome
+              discovery.csv            scenario, kpi, rule, share_worse, draws, parameter, low, high:
+                                       boxes of the ranges where a policy tends to do worse (a
+                                       shallow decision tree over the draws); only where the sign
+                                       of a difference changes between draws
+              uncertainty_draws.csv    each draw's parameter values (a scale is a multiplier)
+              <name>__draw_<d>/        each scenario and draw's results folder (--resume reuses it)
+              uncertainty_manifest.json   parameters and ranges, draws, seed, code version, command
+                                       line; written last (DIR holds .incomplete until then)
+
+            how to read it: prob_better near 0.5 means the assumptions, not the policy, decide the
+            sign; near 0 or 1, the sign holds across the ranges. The interval p05-p95 is the spread
+            due to the assumptions (with a little simulation noise: raise -n to shrink that part).
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    unc.add_argument(
+        "reference", metavar="REFERENCE.yaml", help="the reference scenario (its ranges are drawn)"
+    )
+    unc.add_argument("policies", nargs="+", metavar="POLICY.yaml", help="the policies compared with it")
+    g = unc.add_argument_group("the draws")
+    g.add_argument(
+        "--samples",
+        "-s",
+        type=_int_at_least(2, "draws of the ranged parameters"),
+        default=20,
+        metavar="N",
+        help="Latin-hypercube draws of the ranged parameters",
+    )
+    g.add_argument(
+        "--kpis",
+        type=_kpi_list,
+        metavar="A,B,...",
+        help="KPIs summarised (summary.csv columns or departures_and_removals) (default: the headline KPIs)",
+    )
+    _add_run_options(unc, sweep=True, folder="results/uncertainty")
+    unc.set_defaults(replications=2)
 
     desc = sub.add_parser(
         "describe",

@@ -56,6 +56,19 @@ SWEEP_FILE = "sweep.csv"
 (columns ``sim.analysis.sweep.sweep_columns``); the grid points' folders sit beside it."""
 SWEEP_MANIFEST = "sweep_manifest.json"
 """Written last in a sweep folder: the parameters and values, grid points, seed, code version."""
+UNCERTAINTY_FILE = "uncertainty.csv"
+"""Written by the uncertainty analysis: each policy's paired difference per KPI and draw
+(``sim.analysis.psa.UNCERTAINTY_COLUMNS``)."""
+UNCERTAINTY_SUMMARY_FILE = "uncertainty_summary.csv"
+"""Its distribution across draws, probability better and best (``psa.SUMMARY_COLUMNS``)."""
+CEAC_FILE = "ceac.csv"
+"""Cost-effectiveness acceptability curves (``psa.CEAC_COLUMNS``)."""
+DISCOVERY_FILE = "discovery.csv"
+"""Scenario discovery: where in the ranges a difference changes sign (``psa.DISCOVERY_COLUMNS``)."""
+UNCERTAINTY_DRAWS_FILE = "uncertainty_draws.csv"
+"""The parameter values of each draw (a scale is a multiplier)."""
+UNCERTAINTY_MANIFEST = "uncertainty_manifest.json"
+"""Written last in an uncertainty folder: parameters and ranges, draws, seed, code version."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",

@@ -73,7 +73,7 @@ COST_EFFECTIVENESS_COLUMNS = tuple(c for c in CE_COLUMNS if c != "cpo_note")
 TIME_TO_OUTCOME_FILE = output.TIME_TO_OUTCOME_FILE
 TIME_TO_OUTCOME_COLUMNS = ("scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high")
 SENSITIVITY_FILE = "sensitivity.csv"
-UNCERTAINTY_FILES = ("uncertainty_summary.csv", "uncertainty.csv")
+UNCERTAINTY_FILES = (output.UNCERTAINTY_SUMMARY_FILE, output.UNCERTAINTY_FILE)
 TARGETS_FILE = output.TARGETS_FILE
 TARGET_COLUMNS = _TARGET_COLUMNS
 """The columns targets.csv starts with (``run_sim.py targets``; more may follow, e.g. role)."""

@@ -97,6 +97,16 @@ def _resolve(scenario: BaseModel, path: str) -> Any:
     return value
 
 
+def same_at(a: BaseModel, b: BaseModel, path: str) -> bool:
+    """Whether two scenarios hold the same value (or the same group or distribution) at ``path``:
+    a policy that changes a ranged parameter holds it as a lever, so a draw of the assumption must
+    not overwrite it."""
+    x, y = _resolve(a, path), _resolve(b, path)
+    if isinstance(x, BaseModel) and isinstance(y, BaseModel):
+        return bool(x.model_dump() == y.model_dump())
+    return bool(x == y)
+
+
 def _numbers(value: Any) -> list[float]:
     """The numbers a scale multiplies in a group or distribution."""
     if _is_distribution(value):
@@ -206,4 +216,4 @@ def apply(scenario: Any, values: Mapping[str, float]) -> Any:
     return scenario.with_overrides(overrides_for(scenario, values))
 
 
-__all__ = ["SCALE", "VALUE", "Uncertain", "apply", "check_range", "overrides_for", "ranges"]
+__all__ = ["SCALE", "VALUE", "Uncertain", "apply", "check_range", "overrides_for", "ranges", "same_at"]

@@ -1,0 +1,284 @@
+"""Running a probabilistic sensitivity analysis: every policy under every draw of the assumptions.
+
+``run_uncertainty`` draws the reference scenario's ranged parameters (``sim.scenario.uncertainty``)
+by Latin hypercube, applies each draw to the reference and to every policy (a parameter a policy
+sets outside its plausible range is a lever there and keeps the policy's value), and runs all of
+them through ``run_experiment`` like the scenarios of ``compare``: the same executors, each
+replication stored as it arrives, ``--resume``, progress callbacks, one folder per (scenario, draw)
+(``out/<name>__draw_<d>/``). What a policy changes from the reference keeps the policy's value in
+every draw: it is the policy's lever, not an assumption. Replication ``k`` of every scenario and
+draw uses the random streams of ``(seed, k)``, so a policy and the reference are paired within a
+draw (common random numbers): the difference a draw gives is the policy's effect under those
+assumptions, not noise.
+
+Then, from ``sim.analysis.psa``: ``uncertainty.csv`` (each policy's paired difference per KPI and
+draw), ``uncertainty_summary.csv`` (its distribution across draws, the probability of being better
+than the reference and of being the best), ``ceac.csv`` (cost-effectiveness acceptability),
+``discovery.csv`` (where in the ranges a difference changes sign), ``uncertainty_draws.csv`` (the
+parameter values of each draw), and last ``uncertainty_manifest.json``; ``out`` holds
+``.incomplete`` until then. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.experiment import output
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
+from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import Uncertain, apply, ranges, same_at
+
+UNCERTAINTY_FILE = output.UNCERTAINTY_FILE
+SUMMARY_FILE = output.UNCERTAINTY_SUMMARY_FILE
+CEAC_FILE = output.CEAC_FILE
+DISCOVERY_FILE = output.DISCOVERY_FILE
+DRAWS_FILE = output.UNCERTAINTY_DRAWS_FILE
+MANIFEST_FILE = output.UNCERTAINTY_MANIFEST
+FILES = (UNCERTAINTY_FILE, SUMMARY_FILE, CEAC_FILE, DISCOVERY_FILE, DRAWS_FILE)
+CE_OUTCOME = "departures_and_removals"
+"""The outcome of the acceptability curves: voluntary departures plus enforced removals (people)."""
+CE_VALUES = tuple(float(v) for v in range(0, 30_001, 1_000))
+"""Values of one extra departure or removal (GBP) at which the curves are evaluated."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One draw of the ranged parameters and the scenarios it gives."""
+
+    index: int
+    values: dict[str, float]
+    reference: Scenario
+    policies: tuple[Scenario, ...]
+
+
+@dataclass
+class UncertaintyResult:
+    out: Path
+    parameters: list[Uncertain]
+    draws: list[Draw]
+    diffs: pd.DataFrame
+    summary: pd.DataFrame
+    experiment: ExperimentResult
+    files: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def draw_name(scenario: Scenario, index: int) -> str:
+    return f"{scenario.name}__draw_{index:03d}"
+
+
+def design(
+    reference: Scenario, policies: Sequence[Scenario], samples: int, seed: int
+) -> tuple[list[Uncertain], list[Draw]]:
+    """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
+    applied to the reference and to every policy, except, in a policy, the parameters it sets to a
+    value of its own (its levers: e.g. more beds keeps its 60 beds in every draw). ExperimentError,
+    before anything runs, if a draw gives a scenario the schema rejects."""
+    from sim.analysis.psa import latin_hypercube
+
+    if samples < 2:
+        raise ExperimentError(f"--samples must be at least 2 (a distribution across draws), got {samples}")
+    params = ranges(reference)
+    if not params:
+        raise ExperimentError(f"{reference.name}: no ranged parameters to draw (see `describe`)")
+    x = latin_hypercube([(u.low, u.high) for u in params], samples, seed)
+    # a policy shares the draw of every ranged parameter it leaves as the reference has it; what it
+    # changes is its lever and keeps the policy's value
+    shared = [{u.path for u in params if same_at(p, reference, u.path)} for p in policies]
+    draws = []
+    for d in range(samples):
+        values = {u.path: float(x[d, j]) for j, u in enumerate(params)}
+        try:
+            ref = _named(apply(reference, values), reference, d)
+            pols = tuple(
+                _named(apply(p, {k: v for k, v in values.items() if k in own}), p, d)
+                for p, own in zip(policies, shared, strict=True)
+            )
+        except ValidationError as exc:
+            raise ExperimentError(
+                f"draw {d}: a drawn value gives an invalid scenario ({_first_problem(exc)}); narrow that "
+                "parameter's range under the scenario's uncertainty: key"
+            ) from None
+        draws.append(Draw(d, values, ref, pols))
+    return params, draws
+
+
+def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
+    return s.model_copy(
+        update={"name": draw_name(original, index), "title": f"{original.label}, draw {index}"}
+    )
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return ".".join(str(p) for p in err["loc"]) + ": " + str(err["msg"])
+
+
+def differences(
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    draws: Sequence[Draw],
+    summaries: Mapping[str, pd.DataFrame],
+    kpis: Sequence[str],
+) -> pd.DataFrame:
+    """``uncertainty.csv``: per policy, KPI and draw, the mean over replications of the paired
+    difference policy - reference (replication k with replication k)."""
+    from sim.analysis.statistics import kpi_values
+
+    rows = []
+    for draw in draws:
+        ref = summaries[draw.reference.name].set_index("replication").sort_index()
+        for policy, scenario in zip(policies, draw.policies, strict=True):
+            pol = summaries[scenario.name].set_index("replication").sort_index()
+            if list(pol.index) != list(ref.index):
+                raise ExperimentError(f"{scenario.name}: replications differ from the reference's")
+            for k in kpis:
+                diff = kpi_values(pol.reset_index(), k).to_numpy(float) - kpi_values(
+                    ref.reset_index(), k
+                ).to_numpy(float)
+                rows.append(
+                    {"scenario": policy.name, "kpi": k, "draw": draw.index, "diff": float(np.mean(diff))}
+                )
+    return pd.DataFrame(rows, columns=["scenario", "kpi", "draw", "diff"])
+
+
+def run_uncertainty(
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    out: str | Path,
+    *,
+    samples: int,
+    replications: int,
+    root_seed: int,
+    kpis: Sequence[str] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    plots: bool = True,
+    overrides: dict[str, Any] | None = None,
+    command_line: Sequence[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_message: MessageCallback | None = None,
+) -> UncertaintyResult:
+    """Run every policy and the reference under every draw and write the tables (module doc).
+
+    Raises ExperimentError before writing anything for a request that cannot be carried out;
+    WorkerLostError and KeyboardInterrupt as ``run_experiment``.
+    """
+    from sim.analysis.kpis import KPIS, TABLE_KPIS
+    from sim.analysis.psa import ceac, discover, discovery_table, summarise
+    from sim.experiment.sweep import check_kpis
+
+    started = time.perf_counter()
+    out = Path(out)
+    if not policies:
+        raise ExperimentError("uncertainty needs at least one POLICY to compare with the reference")
+    names = [reference.name, *(p.name for p in policies)]
+    if len(set(names)) != len(names):
+        raise ExperimentError(f"scenario names must be unique, got {', '.join(names)}")
+    chosen = check_kpis(list(kpis)) if kpis is not None else list(TABLE_KPIS)
+    wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
+    params, draws = design(reference, policies, samples, root_seed)
+    scenarios = [s for d in draws for s in (d.reference, *d.policies)]
+    experiment = run_experiment(
+        scenarios,
+        out,
+        replications=replications,
+        root_seed=root_seed,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        plots=False,
+        folder=(MANIFEST_FILE, FILES),
+        overrides=overrides,
+        command_line=command_line,
+        on_progress=on_progress,
+        on_message=on_message,
+    )
+    summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
+    diffs = differences(reference, policies, draws, summaries, wanted)
+    summary = summarise(diffs[diffs.kpi.isin(chosen)])
+    ce = ceac(
+        diffs[diffs.kpi == "total_cost_gbp"].drop(columns="kpi"),
+        diffs[diffs.kpi == CE_OUTCOME].drop(columns="kpi"),
+        CE_VALUES,
+        CE_OUTCOME,
+    )
+    draw_table = pd.DataFrame([{"draw": d.index, **d.values} for d in draws])
+    bounds = {u.path: (u.low, u.high) for u in params}
+    found = []
+    for rec in summary.to_dict("records"):
+        scenario, k, p_better = str(rec["scenario"]), str(rec["kpi"]), float(rec["prob_better"])
+        if not 0.0 < p_better < 1.0:
+            continue  # never or always better (or no direction): nothing flips the sign
+        better = KPIS[k].higher_is_better if k in KPIS else None
+        d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
+        worse = (d < 0) if better else (d > 0)
+        x = draw_table.set_index("draw").loc[d.index]
+        found.append(discovery_table(scenario, k, discover(x, worse.to_numpy(), bounds), bounds))
+    found = [f for f in found if not f.empty]
+    discovery = pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
+    files = []
+    for name, frame in (
+        (UNCERTAINTY_FILE, diffs),
+        (SUMMARY_FILE, summary),
+        (CEAC_FILE, ce),
+        (DISCOVERY_FILE, discovery),
+        (DRAWS_FILE, draw_table),
+    ):
+        write_csv(out / name, frame)
+        files.append(name)
+    if plots:
+        from sim.analysis.plots.uncertainty import plot_ceac, plot_differences
+
+        labels = {p.name: p.label for p in policies}
+        files += write_plots(
+            out, lambda d: [plot_differences(diffs, summary, labels, d), plot_ceac(ce, labels, d)]
+        )
+    base = experiment.runs[0].manifest
+    manifest = {
+        "reference": reference.name,
+        "policies": [p.name for p in policies],
+        "samples": samples,
+        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
+        "the root seed",
+        "parameters": [
+            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "why": u.why, "origin": u.origin}
+            for u in params
+        ],
+        "kpis": chosen,
+        "ce_outcome": CE_OUTCOME,
+        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
+        **{
+            k: base[k]
+            for k in (
+                "root_seed",
+                "replications",
+                "overrides",
+                "executor",
+                "workers",
+                "git_commit",
+                "command_line",
+            )
+        },
+        "replications_run_this_time": experiment.ran_this_time,
+        "files": [*files, MANIFEST_FILE],
+        "wall_time_seconds": round(time.perf_counter() - started, 3),
+    }
+    finish_folder(out, manifest, MANIFEST_FILE)
+    return UncertaintyResult(
+        out, params, draws, diffs, summary, experiment, files, time.perf_counter() - started
+    )
+
+
+__all__ = ["FILES", "Draw", "UncertaintyResult", "design", "differences", "draw_name", "run_uncertainty"]
