@@ -37,6 +37,14 @@ def test_draws_respect_ranges_and_keep_a_policys_levers() -> None:
     for d in draws:  # everything else the policy shares with the reference draw by draw
         assert d.policies[0].reporting == d.reference.reporting
         assert d.policies[0].tracing == d.reference.tracing
+    # a policy that changes a scaled group gets the drawn scale on its own values
+    faster = ref.with_overrides({"name": "faster", "reporting": {"miss_probability": {"in_person": 0.01}}})
+    for d in design(ref, [faster], samples=4, seed=5)[1]:
+        factor = d.values["reporting.miss_probability"]
+        assert d.policies[0].reporting.miss_probability.in_person == pytest.approx(0.01 * factor)
+        assert d.reference.reporting.miss_probability.in_person == pytest.approx(
+            ref.reporting.miss_probability.in_person * factor
+        )
     again = design(ref, [policy], samples=6, seed=11)[1]
     assert [d.values for d in again] == [d.values for d in draws]
 

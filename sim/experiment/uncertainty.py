@@ -5,11 +5,12 @@ by Latin hypercube, applies each draw to the reference and to every policy (a pa
 sets outside its plausible range is a lever there and keeps the policy's value), and runs all of
 them through ``run_experiment`` like the scenarios of ``compare``: the same executors, each
 replication stored as it arrives, ``--resume``, progress callbacks, one folder per (scenario, draw)
-(``out/<name>__draw_<d>/``). What a policy changes from the reference keeps the policy's value in
-every draw: it is the policy's lever, not an assumption. Replication ``k`` of every scenario and
-draw uses the random streams of ``(seed, k)``, so a policy and the reference are paired within a
-draw (common random numbers): the difference a draw gives is the policy's effect under those
-assumptions, not noise.
+(``out/<name>__draw_<d>/``). A drawn scale multiplies a policy's own values as well (a policy that
+doubles promotion at reports doubles the drawn level); a single value a policy changes keeps the
+policy's value in every draw: it is the policy's lever, not an assumption. Replication ``k`` of
+every scenario and draw uses the random streams of ``(seed, k)``, so a policy and the reference are
+paired within a draw (common random numbers): the difference a draw gives is the policy's effect
+under those assumptions, not noise.
 
 Then, from ``sim.analysis.psa``: ``uncertainty.csv`` (each policy's paired difference per KPI and
 draw), ``uncertainty_summary.csv`` (its distribution across draws, the probability of being better
@@ -36,7 +37,7 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import Uncertain, apply, ranges, same_at
+from sim.scenario.uncertainty import SCALE, Uncertain, apply, ranges, same_at
 
 UNCERTAINTY_FILE = output.UNCERTAINTY_FILE
 SUMMARY_FILE = output.UNCERTAINTY_SUMMARY_FILE
@@ -81,9 +82,10 @@ def design(
     reference: Scenario, policies: Sequence[Scenario], samples: int, seed: int
 ) -> tuple[list[Uncertain], list[Draw]]:
     """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
-    applied to the reference and to every policy, except, in a policy, the parameters it sets to a
-    value of its own (its levers: e.g. more beds keeps its 60 beds in every draw). ExperimentError,
-    before anything runs, if a draw gives a scenario the schema rejects."""
+    applied to the reference and to every policy. A scale (the level of a group or delay) multiplies
+    a policy's own values too; a value a policy sets differently is its lever and stays (more beds
+    keeps its 60 beds in every draw). ExperimentError, before anything runs, if a draw gives a
+    scenario the schema rejects."""
     from sim.analysis.psa import latin_hypercube
 
     if samples < 2:
@@ -92,9 +94,10 @@ def design(
     if not params:
         raise ExperimentError(f"{reference.name}: no ranged parameters to draw (see `describe`)")
     x = latin_hypercube([(u.low, u.high) for u in params], samples, seed)
-    # a policy shares the draw of every ranged parameter it leaves as the reference has it; what it
-    # changes is its lever and keeps the policy's value
-    shared = [{u.path for u in params if same_at(p, reference, u.path)} for p in policies]
+    # a policy shares every scale (the uncertain level of a group or delay multiplies the policy's
+    # own values too, so a policy stated as "twice the baseline" stays twice the drawn baseline) and
+    # every value it leaves as the reference has it; a value it changes is its lever and stays
+    shared = [{u.path for u in params if u.kind == SCALE or same_at(p, reference, u.path)} for p in policies]
     draws = []
     for d in range(samples):
         values = {u.path: float(x[d, j]) for j, u in enumerate(params)}
