@@ -1,4 +1,4 @@
-"""The six commands (run, compare, report, targets, validate, describe) and ``main``, which
+"""The seven commands (run, compare, report, targets, sensitivity, validate, describe) and ``main``, which
 dispatches to them.
 
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
@@ -360,6 +360,108 @@ def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Global sensitivity of the KPIs to the ranged parameters; write and summarise sensitivity.csv.
+
+    Exit code 2, before anything is run or written, for a bad scenario or policy file or option.
+    """
+    from sim.experiment.errors import ExperimentError
+    from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity
+
+    prepared = _prepare_run([args.scenario, *args.policies], args)
+    if isinstance(prepared, int):
+        return prepared
+    scenarios, _ = prepared
+    if len(scenarios) < 1 + len(args.policies):
+        return _error("a POLICY file is the SCENARIO file or named twice; give each policy once")
+    request = SensitivityRequest(
+        method=args.method,
+        params=tuple(args.params),
+        shortlist=args.shortlist,
+        top=args.top,
+        **({"kpis": args.kpis} if args.kpis is not None else {}),
+        trajectories=args.trajectories,
+        levels=args.levels,
+        samples=args.samples,
+        replications=args.replications,
+        seed=args.seed,
+    )
+    if args.shortlist is None and args.method == "morris" and "--top" in argv:
+        return _error("--top goes with --shortlist FILE (--method sobol)")
+    try:
+        plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
+    except ExperimentError as exc:
+        return _error(str(exc))
+    out = Path(args.out) if args.out else Path("results") / "sensitivity" / scenarios[0].name
+    if not args.quiet:
+        k, points = len(plan.parameters), len(plan.X)
+        design = (
+            f"{request.trajectories} trajectories x ({k} parameters + 1)"
+            if request.method == "morris"
+            else f"{request.samples} samples x ({k} parameters + 2)"
+        )
+        policies = f" and {len(plan.policies)} policies" if plan.policies else ""
+        print(
+            f"Sensitivity ({request.method}) of {scenarios[0].name}{policies}: {design} = {points} "
+            f"design points x {len(plan.points)} scenario(s) x "
+            f"{request.replications} replications = {plan.simulations:,} simulations; estimated "
+            f"{_duration(plan.estimate(args.workers))} on {args.workers} worker(s) (an estimate: "
+            "~6.5 s per full-cohort replication, scaled by cohort size)."
+        )
+        for note in plan.notes:
+            print(f"note: {note}")
+    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.runners import WorkerLostError
+    from sim.experiment.sensitivity import run_sensitivity
+
+    progress = Progress(args.quiet, "simulations")
+    try:
+        result = run_sensitivity(
+            plan,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            plots=not args.no_plots,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        )
+    except ExperimentError as exc:
+        return _error(str(exc))
+    except WorkerLostError as exc:
+        progress.close()
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_WORKER_LOST
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"\n{PROG}: interrupted. Finished simulations are kept in {out / DESIGN_DIR}; "
+            "re-run the same command with --resume to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        progress.close()
+    if not args.quiet:
+        from sim.cli.text import sensitivity_text
+
+        print(sensitivity_text(result.frame, request.method, plan.reference.name), end="")
+        print(
+            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s. "
+            f"Written: {', '.join(str(out / f) for f in result.files)}"
+        )
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the briefing report of a finished results folder."""
     return _write_report(args.results, args.out, quiet=False)
@@ -436,6 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "targets":
             return cmd_targets(args, argv)
+        if args.command == "sensitivity":
+            return cmd_sensitivity(args, argv)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -446,4 +550,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_targets", "cmd_validate", "main"]
+__all__ = [
+    "cmd_compare",
+    "cmd_describe",
+    "cmd_report",
+    "cmd_run",
+    "cmd_sensitivity",
+    "cmd_targets",
+    "cmd_validate",
+    "main",
+]
