@@ -159,6 +159,7 @@ def test_cli_end_to_end_writes_the_table_and_plots_and_resumes(tmp_path, capsys)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["simulations"] == 2 * 3 * 2 * 2 and manifest["simulations_resumed"] == 0
     assert [p["path"] for p in manifest["parameters"]] == ["contact.success", "costs.arrest"]
+    assert manifest["overrides"] == {"horizon_days": 120.0, "cohort": {"initial_size": 200}}
     assert not (out / ".incomplete").exists()
 
     code, io = run_cli([*args, "--resume", "-q", "--no-plots"], capsys)
@@ -224,3 +225,25 @@ def test_shortlist_takes_the_top_parameters_of_a_morris_table(tmp_path, tiny):
         tiny, [], SensitivityRequest(method="sobol", shortlist=str(path), top=1, samples=2)
     )
     assert [u.path for u in plan.parameters] == ["contact.success", "costs.arrest"]
+
+
+def test_design_store_resumes_after_a_cut_line_and_matches_a_process_pool(tmp_path, tiny):
+    from sim.experiment.design import DESIGN_DIR, design_runner, run_design
+
+    variants = [tiny, tiny.with_overrides({"contact": {"max_attempts": 3}}), tiny]  # the last repeats
+    runner = design_runner(1)
+    first = run_design(variants, 2, tmp_path, runner, root_seed=5)
+    assert (first.ran, first.resumed, first.unique) == (4, 0, 2)
+    assert first.rows[0] == first.rows[2]
+    store = tmp_path / DESIGN_DIR / "results.jsonl"
+    lines = store.read_text().splitlines(keepends=True)
+    store.write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # killed mid-line
+    again = run_design(variants, 2, tmp_path, runner, root_seed=5, resume=True)
+    assert (again.ran, again.resumed) == (2, 2)
+    assert again.rows == first.rows
+    pool = design_runner(2)
+    try:
+        fresh = run_design(variants, 2, tmp_path / "pool", pool, root_seed=5)
+    finally:
+        pool.close()
+    assert fresh.rows == first.rows

@@ -379,7 +379,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     prepared = _prepare_run([args.scenario, *args.policies], args)
     if isinstance(prepared, int):
         return prepared
-    scenarios, _ = prepared
+    scenarios, overrides = prepared
     if len(scenarios) < 1 + len(args.policies):
         return _error("a POLICY file is the SCENARIO file or named twice; give each policy once")
     request = SensitivityRequest(
@@ -408,7 +408,8 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if request.method == "morris"
             else f"{request.samples} samples x ({k} parameters + 2)"
         )
-        policies = f" and {len(plan.policies)} policies" if plan.policies else ""
+        n_pol = len(plan.policies)
+        policies = f" and {n_pol} {'policy' if n_pol == 1 else 'policies'}" if plan.policies else ""
         print(
             f"Sensitivity ({request.method}) of {scenarios[0].name}{policies}: {design} = {points} "
             f"design points x {len(plan.points)} scenario(s) x "
@@ -431,6 +432,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
             scheduler=args.scheduler,
             resume=args.resume,
             plots=not args.no_plots,
+            overrides=overrides,
             command_line=[PROG, *argv],
             on_progress=progress,
             on_message=progress.message,
@@ -456,7 +458,13 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
         print(sensitivity_text(result.frame, request.method, plan.reference.name), end="")
         print(
-            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s. "
+            f"{result.ran:,} simulations run, {result.resumed:,} resumed"
+            + (
+                " (identical design points run once)"
+                if result.ran + result.resumed < plan.simulations
+                else ""
+            )
+            + f", {result.wall_seconds:,.0f} s. "
             f"Written: {', '.join(str(out / f) for f in result.files)}"
         )
     return EXIT_OK

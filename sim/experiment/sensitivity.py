@@ -23,7 +23,7 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -307,6 +307,7 @@ def run_sensitivity(
     scheduler: str | None = None,
     resume: bool = False,
     plots: bool = True,
+    overrides: Mapping[str, Any] | None = None,
     command_line: Sequence[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     on_message: Callable[[str], None] | None = None,
@@ -369,6 +370,7 @@ def run_sensitivity(
             "sampler_seed": req.seed,
         },
         "replications": req.replications,
+        "overrides": dict(overrides or {}),
         "root_seed": req.seed,
         "simulations": plan.simulations,
         "simulations_run_this_time": design.ran,
