@@ -1,10 +1,11 @@
 """Command line: run, compare, report on, validate and describe scenario files; check the model
-against the validation targets.
+against the validation targets; rank which plausible ranges drive each KPI (sensitivity).
 
     python run_sim.py run SCENARIO.yaml [options]
     python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options] [--report]
     python run_sim.py report RESULTS_DIR [--out FILE]
     python run_sim.py targets [SCENARIO.yaml...] [options]
+    python run_sim.py sensitivity SCENARIO.yaml [POLICY.yaml...] [--method morris|sobol] [options]
     python run_sim.py validate SCENARIO.yaml...
     python run_sim.py describe SCENARIO.yaml [--markdown]
 
