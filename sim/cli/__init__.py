@@ -1,11 +1,14 @@
 """Command line: run, compare, report on, validate and describe scenario files; sweep a parameter;
-check the model against the validation targets.
+check the model against the validation targets; rank which plausible ranges drive each KPI
+(sensitivity); say how sure each policy difference is when the assumptions vary (uncertainty).
 
     python run_sim.py run SCENARIO.yaml [options]
     python run_sim.py compare REFERENCE.yaml OTHER.yaml... [options] [--report]
     python run_sim.py sweep SCENARIO.yaml --param PATH=V1,V2,... [--param PATH2=...] [options]
     python run_sim.py report RESULTS_DIR [--out FILE]
     python run_sim.py targets [SCENARIO.yaml...] [options]
+    python run_sim.py sensitivity SCENARIO.yaml [POLICY.yaml...] [--method morris|sobol] [options]
+    python run_sim.py uncertainty REFERENCE.yaml POLICY.yaml... [--samples N] [options]
     python run_sim.py validate SCENARIO.yaml...
     python run_sim.py describe SCENARIO.yaml [--markdown]
 

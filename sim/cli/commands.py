@@ -1,4 +1,5 @@
-"""The seven commands (run, compare, sweep, report, targets, validate, describe) and ``main``, which
+"""The nine commands (run, compare, sweep, report, targets, sensitivity, uncertainty, validate,
+describe) and ``main``, which
 dispatches to them.
 
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
@@ -394,6 +395,104 @@ def _sweep_intro(
     )
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Global sensitivity of the KPIs to the ranged parameters; write and summarise sensitivity.csv.
+
+    Exit code 2, before anything is run or written, for a bad scenario or policy file or option.
+    """
+    from sim.experiment.errors import ExperimentError
+    from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity
+
+    prepared = _prepare_run([args.scenario, *args.policies], args)
+    if isinstance(prepared, int):
+        return prepared
+    scenarios, overrides = prepared
+    if len(scenarios) < 1 + len(args.policies):
+        return _error("a POLICY file is the SCENARIO file or named twice; give each policy once")
+    request = SensitivityRequest(
+        method=args.method,
+        params=tuple(args.params),
+        shortlist=args.shortlist,
+        top=args.top,
+        **({"kpis": tuple(args.kpis)} if args.kpis is not None else {}),
+        trajectories=args.trajectories,
+        levels=args.levels,
+        samples=args.samples,
+        replications=args.replications,
+        seed=args.seed,
+    )
+    if args.shortlist is None and args.method == "morris" and "--top" in argv:
+        return _error("--top goes with --shortlist FILE (--method sobol)")
+    try:
+        plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
+    except ExperimentError as exc:
+        return _error(str(exc))
+    out = Path(args.out) if args.out else Path("results") / "sensitivity" / scenarios[0].name
+    if not args.quiet:
+        k, points = len(plan.parameters), len(plan.X)
+        design = (
+            f"{request.trajectories} trajectories x ({k} parameters + 1)"
+            if request.method == "morris"
+            else f"{request.samples} samples x ({k} parameters + 2)"
+        )
+        n_pol = len(plan.policies)
+        policies = f" and {n_pol} {'policy' if n_pol == 1 else 'policies'}" if plan.policies else ""
+        print(
+            f"Sensitivity ({request.method}) of {scenarios[0].name}{policies}: {design} = {points} "
+            f"design points x {len(plan.points)} scenario(s) x "
+            f"{request.replications} replications = {plan.simulations:,} simulations; estimated "
+            f"{_duration(plan.estimate(args.workers))} on {args.workers} worker(s) (an estimate: "
+            "~6.5 s per full-cohort replication, scaled by cohort size)."
+        )
+        for note in plan.notes:
+            print(f"note: {note}")
+    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.sensitivity import run_sensitivity
+
+    progress = Progress(args.quiet, "simulations")
+    result = _guarded(
+        lambda: run_sensitivity(
+            plan,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            plots=not args.no_plots,
+            overrides=overrides,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        ),
+        progress,
+        str(out / DESIGN_DIR),
+    )
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        from sim.cli.text import sensitivity_text
+
+        print(sensitivity_text(result.frame, request.method, plan.reference.name), end="")
+        print(
+            f"{result.ran:,} simulations run, {result.resumed:,} resumed"
+            + (
+                " (identical design points run once)"
+                if result.ran + result.resumed < plan.simulations
+                else ""
+            )
+            + f", {result.wall_seconds:,.0f} s. "
+            f"Written: {', '.join(str(out / f) for f in result.files)}"
+        )
+    return EXIT_OK
+
+
 def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the reference and every policy under every draw of the ranged parameters; summarise."""
     from sim.experiment.errors import ExperimentError
@@ -657,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sweep(args, argv)
         if args.command == "uncertainty":
             return cmd_uncertainty(args, argv)
+        if args.command == "sensitivity":
+            return cmd_sensitivity(args, argv)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -672,6 +773,7 @@ __all__ = [
     "cmd_describe",
     "cmd_report",
     "cmd_run",
+    "cmd_sensitivity",
     "cmd_sweep",
     "cmd_targets",
     "cmd_uncertainty",

@@ -13,6 +13,7 @@ import argparse
 import math
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
 from sim.experiment.defaults import (
     DEFAULT_ALPHA,
@@ -239,6 +240,174 @@ def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: st
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
 
 
+def _add_sensitivity(sub: Any) -> None:
+    sen = sub.add_parser(
+        "sensitivity",
+        formatter_class=_Formatter,
+        help="which ranged parameters drive each KPI (global sensitivity: Morris or Sobol, with SALib)",
+        description=_para(
+            "Global sensitivity of the KPIs to the parameters' plausible ranges ('describe' lists "
+            "them; a scenario's uncertainty: key narrows, widens or adds them). SALib samples a design "
+            "over the ranges, every design point is simulated --replications times (replication k of "
+            "every point uses the same random numbers), each KPI is averaged over the replications of "
+            "a point and SALib analyses it. Given POLICY files, each policy is run at the same design "
+            "points (a parameter the policy sets outside its range keeps the policy's value) and its "
+            "paired difference from SCENARIO is analysed too: which assumptions decide whether the "
+            "policy helps. Prints how many simulations it will run and an estimate of the time first."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} sensitivity scenarios/baseline.yaml --cohort-size 2000 --horizon 365 -w 2
+              {PROG} sensitivity scenarios/baseline.yaml --params 'contact.*' --params 'costs.*' \\
+                  --kpis contacted,total_cost_gbp --trajectories 20
+              {PROG} sensitivity scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
+                  --method sobol --shortlist results/sensitivity/baseline/sensitivity.csv --top 4
+
+            two steps (Morris screens, Sobol quantifies):
+              1. --method morris (the default) over all parameters: R x (k + 1) design points for
+                 k parameters; cheap, ranks them by mu*.
+              2. --method sobol --shortlist DIR/sensitivity.csv --top K: Sobol on the union of the
+                 top K parameters of each KPI by mu* (those not within noise), N x (k + 2) points;
+                 or choose them yourself with --params.
+
+            writes DIR (default results/sensitivity/<scenario name>):
+              sensitivity.csv   Morris: method, kpi, parameter, mu_star, mu_star_ci, sigma;
+                                Sobol: method, kpi, parameter, S1, S1_ci, ST, ST_ci;
+                                then scenario (SCENARIO: the KPI itself; a policy: its paired
+                                difference from SCENARIO), within_noise, n_points, replications, noise
+              design.csv        the parameter values of each design point (scales are multipliers)
+              outputs.csv       every replication's KPIs at every design point, per scenario
+              morris_<scenario>.png           mu* against sigma per KPI, top parameters labelled
+              tornado_<scenario>_<kpi>.png    mu* (or ST) per parameter, sorted, CI whiskers
+              manifest.json     parameters and ranges, design, seed, replications, versions, git
+                                commit, command line (written last)
+              .design/          every finished simulation's summary row (used by --resume)
+
+            how to read it:
+              mu_star   mean absolute change in the KPI (its own unit) for a step of
+                        levels/(2(levels-1)) of the parameter's range (2/3 of it with 4 levels);
+                        sigma: spread of those changes (interactions, non-linearity)
+              S1, ST    share of the KPI's variance over the design due to the parameter alone,
+                        and with all its interactions
+              *_ci      SALib's 95% bootstrap CI half-widths over the design points
+              within_noise  the index is no bigger than simulation noise alone would make it:
+                        Morris: mu_star <= noise = 2 x the RMS (over trajectories) of the standard
+                        error of an elementary effect, from its paired per-replication values;
+                        Sobol: ST <= noise + ST_ci, noise = the replication noise's share of the
+                        variance of the design points' means. Needs --replications 2 or more.
+
+            The time estimate scales ~6.5 s per replication of the full baseline cohort by cohort
+            size and divides by the workers; it is an estimate only.
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    sen.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario whose assumptions are varied")
+    sen.add_argument(
+        "policies",
+        nargs="*",
+        metavar="POLICY.yaml",
+        help="policies whose paired difference from SCENARIO is analysed too",
+    )
+    g = sen.add_argument_group("design")
+    g.add_argument("--method", choices=("morris", "sobol"), default="morris", help="SALib method")
+    g.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="vary only the ranged parameters whose dotted path matches (fnmatch; repeat for more), "
+        "e.g. 'contact.*' (default: all of them)",
+    )
+    g.add_argument(
+        "--shortlist",
+        metavar="FILE",
+        help="(sobol) vary the top --top parameters of each KPI of a Morris run's sensitivity.csv",
+    )
+    g.add_argument(
+        "--top",
+        type=_int_at_least(1, "parameters per KPI"),
+        default=5,
+        metavar="K",
+        help="parameters per KPI taken from --shortlist",
+    )
+    g.add_argument(
+        "--kpis",
+        type=_kpi_list,
+        metavar="A,B",
+        help="KPIs to analyse, comma-separated (default: the headline KPIs of summary_stats.csv)",
+    )
+    g.add_argument(
+        "--trajectories",
+        type=_int_at_least(1, "Morris trajectories"),
+        default=10,
+        metavar="R",
+        help="(morris) trajectories: R x (k + 1) design points",
+    )
+    g.add_argument(
+        "--levels",
+        type=_int_at_least(2, "Morris grid levels"),
+        default=4,
+        metavar="P",
+        help="(morris) grid levels of each range (even)",
+    )
+    g.add_argument(
+        "--samples",
+        type=_int_at_least(2, "Sobol base samples"),
+        default=64,
+        metavar="N",
+        help="(sobol) base sample, a power of 2: N x (k + 2) design points",
+    )
+    g = sen.add_argument_group("replications")
+    g.add_argument(
+        "--replications",
+        "-n",
+        type=_int_at_least(1, "replications per design point"),
+        default=2,
+        metavar="N",
+        help="replications per design point (2 or more to estimate the noise)",
+    )
+    g.add_argument(
+        "--seed",
+        type=_int_at_least(0, "root seed"),
+        default=DEFAULT_SEED,
+        metavar="S",
+        help="root random seed, and SALib's sampling seed",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
+        "and model code)",
+    )
+    g = sen.add_argument_group("quick looks (recorded in manifest.json)")
+    g.add_argument("--horizon", type=_positive_float("days"), metavar="DAYS", help="override horizon_days")
+    g.add_argument(
+        "--cohort-size", type=_int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
+    )
+    g = sen.add_argument_group("execution and output")
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_int_at_least(1, "worker processes"),
+        default=1,
+        metavar="W",
+        help="run simulations on W local processes (results do not depend on W)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run simulations on a Dask cluster ('local' starts one of W workers)",
+    )
+    g.add_argument(
+        "--out", "-o", metavar="DIR", help="output folder (default: results/sensitivity/<scenario name>)"
+    )
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -262,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} report results
               {PROG} targets -w 2
               {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 -n 5 -w 2
+              {PROG} sensitivity scenarios/baseline.yaml --cohort-size 2000 -w 2
+              {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml -s 20 -n 2 -w 2
 
             Use '{PROG} COMMAND --help' for each command's options and outputs.
 
@@ -703,6 +874,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(unc, sweep=True, folder="results/uncertainty")
     unc.set_defaults(replications=2)
+    _add_sensitivity(sub)
 
     desc = sub.add_parser(
         "describe",

@@ -163,6 +163,38 @@ def selection_text(selection: Selection, labels: Mapping[str, str]) -> str:
     )
 
 
+SUMMARY_TOP = 5
+"""Parameters printed per KPI by ``sensitivity``."""
+
+
+def _index(x: float, scale: float) -> str:
+    return "nan" if x != x else f"{x / scale:.3g}"
+
+
+def sensitivity_text(frame: Any, method: str, reference: str) -> str:
+    """The top parameters of each KPI (and each policy's difference), with their index and CI;
+    '(noise)' marks an index within simulation noise."""
+    col = "mu_star" if method == "morris" else "ST"
+    lines = []
+    for (scenario, name), part in frame.groupby(["scenario", "kpi"], sort=False):
+        k = kpi(name)
+        scale = k.scale if method == "morris" else 1.0
+        what = k.title if scenario == reference else f"{k.title}, {scenario} - {reference}"
+        unit = f" ({k.display_unit})" if method == "morris" else ""
+        lines.append(f"{what}: top parameters by {col}{unit}")
+        ranked = part.sort_values(col, ascending=False, kind="stable").head(SUMMARY_TOP)
+        for r in ranked.to_dict("records"):
+            flag = "  (noise)" if r["within_noise"] else ""
+            extra = (
+                f"  sigma {_index(r['sigma'], scale)}" if method == "morris" else f"  S1 {_index(r['S1'], 1)}"
+            )
+            lines.append(
+                f"  {r['parameter']:<48} {_index(r[col], scale):>9} ± {_index(r[col + '_ci'], scale):<8}"
+                f"{extra}{flag}"
+            )
+    return "\n".join(lines) + "\n\n"
+
+
 __all__ = [
     "adaptive_text",
     "comparison_intro",
@@ -171,4 +203,5 @@ __all__ = [
     "footer",
     "header",
     "selection_text",
+    "sensitivity_text",
 ]

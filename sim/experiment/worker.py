@@ -9,9 +9,11 @@ starts as fast as the model allows.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import os
 from collections.abc import Callable
+from typing import Any
 
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
@@ -39,6 +41,36 @@ def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log
     return run_replication(scenario, replication, root_seed, keep_log=keep_log)
 
 
+def run_summary(
+    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
+) -> ReplicationResult:
+    """``run_one`` without the tables: only the summary row travels back to the parent.
+
+    What designs of many scenario variants run (``sim.experiment.design``): they need one row per
+    replication, and sending back (and storing) every table would cost more than the replication
+    of a small cohort. ``keep_log`` is ignored (no log is kept).
+    """
+    result = run_one(scenario, replication, root_seed, False)
+    empty = _empty_table()
+    return dataclasses.replace(
+        result,
+        end_states=empty,
+        timeseries=empty,
+        resources=empty,
+        transitions=empty,
+        occupancy=empty,
+        life_table=empty,
+        event_log=None,
+        activity_log=None,
+    )
+
+
+def _empty_table() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 def start_pool_worker() -> None:
     """Initializer of local pool workers: skip interpreter teardown when the pool shuts down.
 
@@ -56,4 +88,4 @@ def warm_up() -> None:
     imports this module (the model), so workers start while the parent is still preparing."""
 
 
-__all__ = ["ReplicationFn", "run_one", "start_pool_worker", "warm_up"]
+__all__ = ["ReplicationFn", "run_one", "run_summary", "start_pool_worker", "warm_up"]

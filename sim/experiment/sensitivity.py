@@ -1,0 +1,426 @@
+"""Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``).
+
+``plan_sensitivity`` checks a request and builds its design before anything is run or written:
+the parameters (``ranges(scenario)``, filtered by ``--params`` globs on the dotted path, or a
+Morris table's shortlist), SALib's problem and sample (seeded, so ``--resume`` regenerates the same
+design), and one validated scenario per design point, for the reference and for each policy (a
+policy gets the same values, except for a parameter the policy itself sets outside its range:
+``ranges(policy)`` omits it and the policy keeps its own value). Any problem is an
+``ExperimentError`` naming the option.
+
+``run_sensitivity`` runs every design point x replication through ``sim.experiment.design`` (the
+usual executors, common random numbers, streamed to ``.design/`` and resumable), averages each
+KPI (or each policy's paired difference from the reference) over the replications of a point,
+analyses it with ``sim.analysis.sensitivity`` and writes, atomically, ``sensitivity.csv``,
+``design.csv`` (the parameter values of each point), ``outputs.csv`` (every replication's KPIs),
+the plots and, last, ``manifest.json``. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.analysis import sensitivity as sa
+from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
+from sim.analysis.statistics import kpi_values
+from sim.experiment.design import DESIGN_DIR, design_runner, estimate_seconds, run_design
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
+from sim.experiment.provenance import git_state, library_versions, package_version, repository
+from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import Uncertain, apply, ranges
+
+SENSITIVITY_FILE = "sensitivity.csv"
+DESIGN_FILE = "design.csv"
+OUTPUTS_FILE = "outputs.csv"
+MANIFEST = "manifest.json"
+FIXED_FILES = (SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE, MANIFEST)
+DEFAULT_TRAJECTORIES = 10
+DEFAULT_LEVELS = 4
+DEFAULT_SAMPLES = 64
+DEFAULT_REPLICATIONS = 2
+DEFAULT_TOP = 5
+
+
+@dataclass(frozen=True)
+class SensitivityRequest:
+    """What to analyse and how (the command's options)."""
+
+    method: str = sa.MORRIS
+    params: tuple[str, ...] = ()
+    """Glob patterns on the dotted paths (fnmatch); empty: every ranged parameter."""
+    shortlist: str | None = None
+    """A Morris sensitivity.csv whose top parameters (``top`` per KPI, not within noise) to use."""
+    top: int = DEFAULT_TOP
+    kpis: tuple[str, ...] = DEFAULT_KPIS
+    trajectories: int = DEFAULT_TRAJECTORIES
+    levels: int = DEFAULT_LEVELS
+    samples: int = DEFAULT_SAMPLES
+    replications: int = DEFAULT_REPLICATIONS
+    seed: int = 1
+
+
+@dataclass
+class SensitivityPlan:
+    """A checked request: the parameters, SALib's problem and sample, the scenarios to run."""
+
+    request: SensitivityRequest
+    reference: Scenario
+    policies: list[Scenario]
+    parameters: list[Uncertain]
+    problem: dict[str, Any]
+    X: np.ndarray
+    points: list[list[Scenario]]
+    """``points[s][i]``: scenario s (reference first, then each policy) at design point i."""
+    kept: dict[str, list[str]] = field(default_factory=dict)
+    """Per policy, parameters it keeps at its own value (set outside their range)."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def simulations(self) -> int:
+        return len(self.points) * len(self.X) * self.request.replications
+
+    def estimate(self, workers: int) -> float:
+        """Seconds, roughly (see ``design.estimate_seconds``)."""
+        every = [s for scenarios in self.points for s in scenarios]
+        return estimate_seconds(every, self.request.replications, workers)
+
+
+@dataclass
+class SensitivityResult:
+    frame: pd.DataFrame
+    files: list[str]
+    ran: int
+    resumed: int
+    wall_seconds: float
+    manifest: dict[str, Any]
+
+
+def known_kpis() -> list[str]:
+    return [*KPIS, *DERIVED_KPIS]
+
+
+def check_kpis(names: Sequence[str]) -> tuple[str, ...]:
+    """The KPIs, or ExperimentError naming the unknown one and the choices."""
+    import difflib
+
+    known = known_kpis()
+    if not names:
+        raise ExperimentError("--kpis: give at least one KPI, e.g. --kpis contacted,total_cost_gbp")
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ExperimentError(f"--kpis: unknown KPI {name!r}; {hint}choose from: {', '.join(known)}")
+    return tuple(dict.fromkeys(names))
+
+
+def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -> list[Uncertain]:
+    """The ranged parameters whose path matches any pattern (all with no pattern); ExperimentError
+    for a pattern that matches nothing, listing the available paths."""
+    if not patterns:
+        return list(available)
+    paths = [u.path for u in available]
+    for pattern in patterns:
+        if not fnmatch.filter(paths, pattern):
+            raise ExperimentError(
+                f"--params: {pattern!r} matches no ranged parameter of the scenario; available: "
+                + ", ".join(paths)
+            )
+    return [u for u in available if any(fnmatch.fnmatchcase(u.path, p) for p in patterns)]
+
+
+def read_shortlist(file: str, available: Sequence[Uncertain], top: int) -> list[str]:
+    """The top ``top`` parameters per KPI of a Morris sensitivity.csv (not within noise)."""
+    path = Path(file)
+    if not path.is_file():
+        raise ExperimentError(f"--shortlist: {file} not found; give the sensitivity.csv of a Morris run")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f"--shortlist: cannot read {file} as CSV ({exc})") from None
+    needed = {"method", "kpi", "parameter", "mu_star", "within_noise", "scenario"}
+    if not needed <= set(frame.columns) or not (frame["method"] == sa.MORRIS).any():
+        raise ExperimentError(
+            f"--shortlist: {file} is not a Morris sensitivity.csv (needs method 'morris' rows with "
+            f"columns {', '.join(sorted(needed))})"
+        )
+    names = sa.shortlist(frame, top)
+    paths = {u.path for u in available}
+    unknown = [n for n in names if n not in paths]
+    if unknown:
+        raise ExperimentError(
+            f"--shortlist: {file} names parameters this scenario has no range for: {', '.join(unknown)}"
+        )
+    if not names:
+        raise ExperimentError(f"--shortlist: every parameter in {file} is within noise; nothing to analyse")
+    return names
+
+
+def _validated(base: Scenario, values: dict[str, float], what: str) -> Scenario:
+    try:
+        scenario: Scenario = apply(base, values)
+        return scenario
+    except ValidationError as exc:
+        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ExperimentError(
+            f"{what}: the design point {shown} gives an invalid scenario ({lines}); narrow the range "
+            "(the scenario's uncertainty: key) or leave the parameter out with --params"
+        ) from None
+
+
+def plan_sensitivity(
+    reference: Scenario, policies: Sequence[Scenario], request: SensitivityRequest
+) -> SensitivityPlan:
+    """Check ``request`` and build the design (ExperimentError before anything is run or written)."""
+    if request.method not in sa.METHODS:
+        raise ExperimentError(f"--method: got {request.method!r}; choose morris or sobol")
+    kpis = check_kpis(request.kpis)
+    request = SensitivityRequest(**{**request.__dict__, "kpis": kpis})
+    names = {reference.name}
+    for p in policies:
+        if p.name in names:
+            raise ExperimentError(
+                f"policy {p.name!r}: has the same name as the reference or another policy; every "
+                "scenario needs its own name"
+            )
+        names.add(p.name)
+    available = ranges(reference)
+    if request.shortlist is not None:
+        if request.params:
+            raise ExperimentError("--shortlist and --params: give one or the other")
+        wanted = set(read_shortlist(request.shortlist, available, request.top))
+        chosen = [u for u in available if u.path in wanted]
+    else:
+        chosen = select_parameters(available, request.params)
+    notes = []
+    fixed = [u.path for u in chosen if not u.high > u.low]
+    if fixed:
+        notes.append(f"left out (range of zero width): {', '.join(fixed)}")
+    chosen = [u for u in chosen if u.high > u.low]
+    if not chosen or (len(chosen) < 2 and request.method == sa.SOBOL):
+        raise ExperimentError(
+            f"--params: {len(chosen)} parameter(s) selected; {request.method} needs at least "
+            f"{2 if request.method == sa.SOBOL else 1}"
+        )
+    prob = sa.problem([u.path for u in chosen], [(u.low, u.high) for u in chosen])
+    if request.method == sa.MORRIS:
+        if request.levels % 2:
+            notes.append(f"--levels {request.levels} is odd; SALib recommends an even number of levels")
+        X = sa.morris_design(prob, request.trajectories, request.levels, request.seed)
+    else:
+        if not sa.is_power_of_two(request.samples):
+            notes.append(
+                f"--samples {request.samples} is not a power of 2; Sobol sequences balance best at powers "
+                "of 2 (SALib's advice)"
+            )
+        X = sa.sobol_design(prob, request.samples, request.seed)
+    names_ = list(prob["names"])
+    rows = [dict(zip(names_, map(float, x), strict=True)) for x in X]
+    points = [[_validated(reference, r, reference.name) for r in rows]]
+    kept: dict[str, list[str]] = {}
+    for policy in policies:
+        own = {u.path for u in ranges(policy)}
+        kept[policy.name] = [n for n in names_ if n not in own]
+        points.append(
+            [_validated(policy, {k: v for k, v in r.items() if k in own}, policy.name) for r in rows]
+        )
+        if kept[policy.name]:
+            notes.append(
+                f"{policy.name} keeps its own value of {', '.join(kept[policy.name])} (set outside the range)"
+            )
+    return SensitivityPlan(request, reference, list(policies), chosen, prob, X, points, kept, notes)
+
+
+def _values(rows: list[list[dict[str, Any]]], kpi: str) -> np.ndarray:
+    """A KPI per design point (rows) and replication (columns)."""
+    out = np.empty((len(rows), len(rows[0])))
+    for i, reps in enumerate(rows):
+        out[i] = kpi_values(pd.DataFrame(reps), kpi).to_numpy(float)
+    return out
+
+
+def analyse(plan: SensitivityPlan, results: list[list[list[dict[str, Any]]]]) -> pd.DataFrame:
+    """sensitivity.csv: per KPI, the reference's indices, then each policy's paired difference's."""
+    req = plan.request
+    frames = []
+    ref_name = plan.reference.name
+    for kpi in req.kpis:
+        ref = _values(results[0], kpi)
+        outputs = [(ref_name, ref)]
+        outputs += [(p.name, _values(results[s + 1], kpi) - ref) for s, p in enumerate(plan.policies)]
+        for name, values in outputs:
+            if req.method == sa.MORRIS:
+                frame = sa.analyse_morris(plan.problem, plan.X, values, req.levels, req.seed)
+            else:
+                frame = sa.analyse_sobol(plan.problem, values, req.seed)
+            frames.append(frame.assign(method=req.method, kpi=kpi, scenario=name))
+    table = pd.concat(frames, ignore_index=True)
+    return table[sa.columns(req.method)]
+
+
+def _design_table(plan: SensitivityPlan) -> pd.DataFrame:
+    frame = pd.DataFrame(plan.X, columns=list(plan.problem["names"]))
+    for u in plan.parameters:
+        if u.integer:
+            frame[u.path] = frame[u.path].round().astype(int)
+    frame.insert(0, "point", range(len(frame)))
+    return frame
+
+
+def _outputs_table(plan: SensitivityPlan, results: list[list[list[dict[str, Any]]]]) -> pd.DataFrame:
+    frames = []
+    names = [plan.reference.name, *(p.name for p in plan.policies)]
+    for name, rows in zip(names, results, strict=True):
+        for i, reps in enumerate(rows):
+            f = pd.DataFrame(reps)
+            data = {"scenario": name, "point": i, "replication": range(len(reps))}
+            data.update({k: kpi_values(f, k).to_numpy(float) for k in plan.request.kpis})
+            frames.append(pd.DataFrame(data))
+    return pd.concat(frames, ignore_index=True)
+
+
+def check_output(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out: {out} exists and is not a folder")
+
+
+def run_sensitivity(
+    plan: SensitivityPlan,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    plots: bool = True,
+    overrides: Mapping[str, Any] | None = None,
+    command_line: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> SensitivityResult:
+    """Run the design, analyse it and write the folder (see the module doc)."""
+    started = time.perf_counter()
+    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    out = Path(out)
+    check_output(out)
+    req = plan.request
+    runner = design_runner(workers, scheduler)  # may raise ExperimentError: nothing written yet
+    clean = False
+    try:
+        begin_folder(out, MANIFEST, FIXED_FILES)
+        every = [s for scenarios in plan.points for s in scenarios]
+        design = run_design(
+            every,
+            req.replications,
+            out,
+            runner,
+            root_seed=req.seed,
+            resume=resume,
+            on_progress=on_progress,
+            on_message=on_message,
+        )
+        clean = True
+    finally:
+        runner.close(wait=clean)
+    n = len(plan.X)
+    results = [design.rows[s * n : (s + 1) * n] for s in range(len(plan.points))]
+    frame = analyse(plan, results)
+    write_csv(out / SENSITIVITY_FILE, frame)
+    write_csv(out / DESIGN_FILE, _design_table(plan))
+    write_csv(out / OUTPUTS_FILE, _outputs_table(plan, results))
+    files = [SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE]
+    if plots:
+        from sim.analysis.plots.sensitivity import plot_sensitivity
+
+        files += write_plots(out, plot_sensitivity, frame, req.method, plan.reference.name)
+    commit, dirty = git_state()
+    manifest = {
+        "method": req.method,
+        "reference": plan.reference.name,
+        "policies": [p.name for p in plan.policies],
+        "kpis": list(req.kpis),
+        "parameters": [
+            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "base": u.base, "origin": u.origin}
+            for u in plan.parameters
+        ],
+        "policies_keep_own_value": plan.kept,
+        "design": {
+            "sampler": "SALib.sample.morris" if req.method == sa.MORRIS else "SALib.sample.sobol (Saltelli)",
+            "trajectories": req.trajectories if req.method == sa.MORRIS else None,
+            "levels": req.levels if req.method == sa.MORRIS else None,
+            "samples": req.samples if req.method == sa.SOBOL else None,
+            "shortlist": req.shortlist,
+            "top": req.top if req.shortlist else None,
+            "points": n,
+            "distinct_scenarios": design.unique,
+            "sampler_seed": req.seed,
+        },
+        "replications": req.replications,
+        "overrides": dict(overrides or {}),
+        "root_seed": req.seed,
+        "simulations": plan.simulations,
+        "simulations_run_this_time": design.ran,
+        "simulations_resumed": design.resumed,
+        "noise": {
+            "morris": f"within_noise: mu_star <= noise = {sa.NOISE_FACTOR:g} x the RMS over trajectories of "
+            "the standard error of an elementary effect, from its paired per-replication values",
+            "sobol": "within_noise: ST <= noise + ST_ci, noise = the variance of a point's mean due to "
+            "replication noise as a share of the variance of the means over the design",
+            "ci": f"SALib bootstrap, {sa.BOOTSTRAP_RESAMPLES} resamples, {sa.CONF_LEVEL:.0%} (half-widths)",
+        },
+        "notes": plan.notes,
+        "executor": runner.name,
+        "workers": runner.workers,
+        "scheduler": runner.address,
+        "start_time": start_time,
+        "package_version": package_version(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "repository": repository(),
+        "python_version": platform.python_version(),
+        "library_versions": library_versions(),
+        "platform": platform.platform(),
+        "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
+        "files": [*files, MANIFEST],
+        "store": DESIGN_DIR,
+        "wall_time_seconds": round(time.perf_counter() - started, 3),
+        "scenario": plan.reference.model_dump(mode="json"),
+    }
+    finish_folder(out, manifest, MANIFEST)
+    return SensitivityResult(
+        frame, [*files, MANIFEST], design.ran, design.resumed, time.perf_counter() - started, manifest
+    )
+
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "DEFAULT_REPLICATIONS",
+    "DEFAULT_SAMPLES",
+    "DEFAULT_TOP",
+    "DEFAULT_TRAJECTORIES",
+    "SENSITIVITY_FILE",
+    "SensitivityPlan",
+    "SensitivityRequest",
+    "SensitivityResult",
+    "analyse",
+    "check_kpis",
+    "known_kpis",
+    "plan_sensitivity",
+    "read_shortlist",
+    "run_sensitivity",
+    "select_parameters",
+]
