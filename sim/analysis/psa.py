@@ -159,25 +159,27 @@ def discover(
     ranges: Mapping[str, tuple[float, float]],
     max_depth: int = 2,
     min_share: float = 0.1,
+    min_draws: int = 10,
     seed: int = 0,
 ) -> list[Box]:
     """Scenario discovery: boxes of parameter ranges where a policy tends to do worse.
 
     ``parameters`` holds one row per draw and one column per ranged parameter; ``worse`` says in
     which draws the policy did worse than the reference. A decision tree of depth ``max_depth``
-    (leaves of at least ``min_share`` of the draws) is fitted; each leaf where most draws are worse
-    is returned as a box, its bounds cut from the parameter ranges. No box if the policy is never
-    (or always) worse: nothing flips the sign.
+    (leaves of at least ``min_share`` of the draws and at least ``min_draws`` draws, so that a box
+    is not one or two draws that happened to fall together) is fitted; each leaf where most draws
+    are worse is returned as a box, its bounds cut from the parameter ranges. No box if the policy
+    is never (or always) worse, or if there are too few draws for two leaves. With many parameters
+    and few draws a box can still be chance: it is a place to look, not a finding.
     """
     from sklearn.tree import DecisionTreeClassifier
 
     y = np.asarray(worse, dtype=bool)
-    if y.size == 0 or y.all() or not y.any():
+    leaf = max(1, math.ceil(min_share * len(y)), min_draws)
+    if y.size < 2 * leaf or y.all() or not y.any():
         return []
     x = parameters.to_numpy(dtype=float)
-    tree = DecisionTreeClassifier(
-        max_depth=max_depth, min_samples_leaf=max(1, math.ceil(min_share * len(y))), random_state=seed
-    ).fit(x, y)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=leaf, random_state=seed).fit(x, y)
     t = tree.tree_
     names = list(parameters.columns)
     boxes: list[Box] = []
