@@ -495,9 +495,10 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the reference and every policy under every draw of the ranged parameters; summarise."""
+    from sim.experiment.design import estimate_seconds
     from sim.experiment.errors import ExperimentError
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.sweep import check_kpis, estimate_seconds
+    from sim.experiment.sweep import check_kpis
     from sim.experiment.uncertainty import design, run_uncertainty
 
     prepared = _prepare_run([args.reference, *args.policies], args)
@@ -608,7 +609,8 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 "use one of them"
             )
     try:
-        from sim.experiment.sweep import check_kpis, estimate_seconds
+        from sim.experiment.design import estimate_seconds
+        from sim.experiment.sweep import check_kpis
 
         kpis = check_kpis(args.kpis) if args.kpis is not None else None
         params = resolve(scenario, args.param)

@@ -35,8 +35,10 @@ DESIGN_DIR = ".design"
 RESULTS_FILE = "results.jsonl"
 SECONDS_PER_FULL_REPLICATION = 6.5
 """Measured seconds of one replication of the full baseline cohort (120,545 people, 548 days) on
-the reference machine (README "Performance"); estimates scale it by cohort size."""
+the 2-core development machine (README "Performance": 6.3-6.9 s); estimates scale it by people
+entering and by horizon."""
 FULL_COHORT = 120_545
+FULL_DAYS = 548.0
 MIN_SECONDS_PER_REPLICATION = 0.02
 """A replication of a tiny cohort still costs its set-up (and the trip to a worker)."""
 
@@ -57,13 +59,20 @@ class DesignResult:
     """Distinct variants (design points that are the same scenario count once)."""
 
 
+def people(scenario: Scenario) -> float:
+    """People entering over the horizon: the initial cohort and the inflow."""
+    c = scenario.cohort
+    return c.initial_size + c.inflow_per_week * scenario.horizon_days / 7.0
+
+
 def estimate_seconds(scenarios: Sequence[Scenario], replications: int, workers: int) -> float:
-    """Rough wall time of ``replications`` of each scenario on ``workers`` workers (an estimate:
-    cost scales with cohort size, not exactly, and depends on the machine and its load)."""
+    """Rough wall time of ``replications`` of each scenario on ``workers`` workers: the measured
+    full-cohort replication scaled by people and by horizon (an estimate: cost is not exactly
+    proportional, and depends on the machine and its load). The one estimate every command prints."""
     per = [
         max(
             MIN_SECONDS_PER_REPLICATION,
-            SECONDS_PER_FULL_REPLICATION * s.cohort.initial_size / FULL_COHORT,
+            SECONDS_PER_FULL_REPLICATION * (people(s) / FULL_COHORT) * (s.horizon_days / FULL_DAYS),
         )
         for s in scenarios
     ]
@@ -153,9 +162,11 @@ def design_runner(workers: int = 1, scheduler: str | None = None) -> Runner:
 __all__ = [
     "DESIGN_DIR",
     "FULL_COHORT",
+    "FULL_DAYS",
     "SECONDS_PER_FULL_REPLICATION",
     "DesignResult",
     "design_runner",
     "estimate_seconds",
+    "people",
     "run_design",
 ]

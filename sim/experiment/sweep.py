@@ -22,18 +22,12 @@ from typing import Any
 import pandas as pd
 
 from sim.experiment import output
+from sim.experiment.design import estimate_seconds
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.grid import GridPoint, SweepParam
 from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
 from sim.scenario.schema import Scenario
-
-SECONDS_PER_FULL_REPLICATION = 6.5
-"""Wall time of one replication of the full baseline (120,545 people, 548 days) on the 2-core
-development machine (README, "Performance": 6.3-6.9 s). The estimate before a sweep scales it by
-each grid point's people and horizon; it is an estimate, and machines differ."""
-_FULL_PEOPLE = 120_545
-_FULL_DAYS = 548.0
 
 
 @dataclass
@@ -47,22 +41,6 @@ class SweepResult:
     experiment: ExperimentResult
     files: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
-
-
-def people(scenario: Scenario) -> float:
-    """People entering over the horizon: the initial cohort and the inflow."""
-    c = scenario.cohort
-    return c.initial_size + c.inflow_per_week * scenario.horizon_days / 7.0
-
-
-def estimate_seconds(scenarios: Sequence[Scenario], replications: int, workers: int) -> float:
-    """A rough wall time for ``replications`` of every scenario on ``workers`` processes: the
-    measured time of a full-cohort replication scaled by people and by horizon."""
-    total = sum(
-        SECONDS_PER_FULL_REPLICATION * (people(s) / _FULL_PEOPLE) * (s.horizon_days / _FULL_DAYS)
-        for s in scenarios
-    )
-    return total * replications / max(1, workers)
 
 
 def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
@@ -196,10 +174,7 @@ def run_sweep(
 
 
 __all__ = [
-    "SECONDS_PER_FULL_REPLICATION",
     "SweepResult",
     "check_kpis",
-    "estimate_seconds",
-    "people",
     "run_sweep",
 ]
