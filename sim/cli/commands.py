@@ -450,7 +450,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"design points x {len(plan.points)} scenario(s) x "
             f"{request.replications} replications = {plan.simulations:,} simulations; estimated "
             f"{_duration(plan.estimate(args.workers))} on {args.workers} worker(s) (an estimate: "
-            "~6.5 s per full-cohort replication, scaled by cohort size)."
+            "~6.5 s per full-cohort replication, scaled by people and horizon)."
         )
         for note in plan.notes:
             print(f"note: {note}")
