@@ -66,6 +66,8 @@ def test_lower_is_better_kpis_flip_the_sign_and_undirected_kpis_have_none() -> N
     values = {"cheaper": [-5.0, -1.0, 2.0, -3.0]}
     cost = summarise(_diffs(values, "total_cost_gbp")).iloc[0]
     assert cost.prob_better == 0.75
+    derived = summarise(_diffs({"more": [1.0, 2.0, -1.0, 3.0]}, "departures_and_removals")).iloc[0]
+    assert derived.prob_better == 0.75  # a derived KPI's direction comes from the registry too
     undirected = summarise(_diffs(values, "granted_leave")).iloc[0]
     assert np.isnan(undirected.prob_better) and np.isnan(undirected.prob_best)
 

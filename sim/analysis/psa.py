@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from sim.analysis.kpis import KPIS
+from sim.analysis.kpis import kpi
 
 UNCERTAINTY_COLUMNS = ["scenario", "kpi", "draw", "diff"]
 """Columns of uncertainty.csv: a policy's paired difference from the reference under one draw."""
@@ -60,10 +60,10 @@ def latin_hypercube(bounds: Sequence[tuple[float, float]], n: int, seed: int) ->
     return low + unit * (high - low)
 
 
-def _direction(kpi: str) -> float:
-    """+1 if higher is better, -1 if lower is better, NaN if the registry states no direction."""
-    definition = KPIS.get(kpi)
-    better = definition.higher_is_better if definition is not None else None
+def _direction(name: str) -> float:
+    """+1 if higher is better, -1 if lower is better, NaN if the registry states no direction
+    (summary.csv columns and derived KPIs alike)."""
+    better = kpi(name).higher_is_better
     return math.nan if better is None else (1.0 if better else -1.0)
 
 
@@ -79,8 +79,8 @@ def summarise(diffs: pd.DataFrame) -> pd.DataFrame:
     the probability the policy beats the reference, and the probability it is the best of all
     policies compared (the reference, whose difference is 0, included; ties shared equally)."""
     rows = []
-    for kpi, by_kpi in diffs.groupby("kpi", sort=False):
-        sign = _direction(str(kpi))
+    for name, by_kpi in diffs.groupby("kpi", sort=False):
+        sign = _direction(str(name))
         wide = by_kpi.pivot_table(
             index="draw", columns="scenario", values="diff", aggfunc="first", sort=False
         )
@@ -90,7 +90,7 @@ def summarise(diffs: pd.DataFrame) -> pd.DataFrame:
             rows.append(
                 {
                     "scenario": scenario,
-                    "kpi": kpi,
+                    "kpi": name,
                     "mean_diff": float(d.mean()) if d.size else math.nan,
                     "p05": float(np.percentile(d, 5)) if d.size else math.nan,
                     "p50": float(np.percentile(d, 50)) if d.size else math.nan,

@@ -178,7 +178,7 @@ def run_uncertainty(
     Raises ExperimentError before writing anything for a request that cannot be carried out;
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
-    from sim.analysis.kpis import KPIS, TABLE_KPIS
+    from sim.analysis.kpis import TABLE_KPIS, kpi
     from sim.analysis.psa import ceac, discover, discovery_table, summarise
     from sim.experiment.sweep import check_kpis
 
@@ -224,7 +224,7 @@ def run_uncertainty(
         scenario, k, p_better = str(rec["scenario"]), str(rec["kpi"]), float(rec["prob_better"])
         if not 0.0 < p_better < 1.0:
             continue  # never or always better (or no direction): nothing flips the sign
-        better = KPIS[k].higher_is_better if k in KPIS else None
+        better = kpi(k).higher_is_better
         d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
         worse = (d < 0) if better else (d > 0)
         x = draw_table.set_index("draw").loc[d.index]
