@@ -323,3 +323,11 @@ def test_found_by_data_matching_with_refreshed_details_gets_the_next_notice(
     ]
     again = len(causes) > 5 and causes[5] == "reporting_notice_not_received"
     assert again == lost_again
+
+
+def test_a_tiny_hazard_with_a_small_shape_never_absconds_and_does_not_overflow() -> None:
+    # the Weibull inverse raises the cumulative hazard to 1/shape: with a hazard of 1e-300 that
+    # overflows a float; the time is then beyond any horizon (found by the hypothesis invariants)
+    r = run(quiet(hazard(1e-300, shape=0.3, horizon=100.0)))
+    assert_log(r, [ENTRY, CONTACT, TO_REPORTING])
+    assert r.summary["absconded_from_reporting"] == 0

@@ -199,7 +199,12 @@ class Reporting:
         """Cumulative hazard of absconding after ``t`` days on reporting, at base hazard ``h``."""
         if t <= 0.0:
             return 0.0
-        return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.shape if self.shape != 1.0 else h * t
+        if self.shape == 1.0:
+            return h * t
+        try:
+            return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.shape
+        except OverflowError:
+            return math.inf
 
     def _time_at(self, h: float, cumulative: float) -> float:
         """Days on reporting at which the cumulative hazard reaches ``cumulative`` (inverse of
@@ -208,7 +213,10 @@ class Reporting:
             return math.inf
         if self.shape == 1.0:
             return cumulative / h
-        return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.shape)
+        try:
+            return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.shape)
+        except OverflowError:  # a tiny hazard with a small shape: never within any horizon
+            return math.inf
 
     def _log_reports(self, pid: int, first: float, interval: float, n: int, ch: int, outcome: str) -> None:
         """Record ``n`` reports from ``first`` every ``interval`` days (with the event log only)."""
