@@ -8,9 +8,13 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import platform
+import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sim.experiment.parts import PART_FORMAT
 from sim.scenario.schema import Scenario
@@ -118,10 +122,34 @@ def repository() -> str | None:
     return _git("config", "--get", "remote.origin.url") or _git("rev-parse", "--show-toplevel")
 
 
+def environment(
+    executor: str, workers: int, scheduler: str | None, start_time: str, command_line: Sequence[str] | None
+) -> dict[str, Any]:
+    """What every manifest records about where and how a run was made: executor, workers, start
+    time, package version, git commit (and whether the tree had changes), repository, Python,
+    library versions, platform and the command line (``sys.argv`` when none is given)."""
+    commit, dirty = git_state()
+    return {
+        "executor": executor,
+        "workers": workers,
+        "scheduler": scheduler,
+        "start_time": start_time,
+        "package_version": package_version(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "repository": repository(),
+        "python_version": platform.python_version(),
+        "library_versions": library_versions(),
+        "platform": platform.platform(),
+        "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
+    }
+
+
 __all__ = [
     "MODEL_CODE",
     "PACKAGE_DIR",
     "RECORDED_LIBRARIES",
+    "environment",
     "git_state",
     "library_versions",
     "model_code_hash",

@@ -28,9 +28,6 @@ import dataclasses
 import difflib
 import functools
 import math
-import platform
-import shlex
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +49,7 @@ from sim.experiment.defaults import (
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
-from sim.experiment.provenance import git_state, library_versions, package_version, repository, run_key
+from sim.experiment.provenance import environment, run_key
 from sim.experiment.runners import Runner, make_runner
 from sim.experiment.selection import SelectBest, check_select_best, select_best
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
@@ -433,24 +430,12 @@ def run_experiment(
     finally:
         runner.close(wait=clean)
 
-    commit, dirty = git_state()
     manifest_base: dict[str, Any] = {
         "root_seed": root_seed,
         "replications": n,
         "overrides": dict(overrides or {}),
         "event_log": keep_log,
-        "executor": runner.name,
-        "workers": runner.workers,
-        "scheduler": runner.address,
-        "start_time": start_time,
-        "package_version": package_version(),
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "repository": repository(),
-        "python_version": platform.python_version(),
-        "library_versions": library_versions(),
-        "platform": platform.platform(),
-        "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
+        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
         "adaptive": adaptive,
     }
     for run in runs:

@@ -19,9 +19,6 @@ the plots and, last, ``manifest.json``. Nothing here prints.
 from __future__ import annotations
 
 import fnmatch
-import platform
-import shlex
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +36,7 @@ from sim.analysis.statistics import kpi_values
 from sim.experiment.design import DESIGN_DIR, design_runner, estimate_seconds, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
-from sim.experiment.provenance import git_state, library_versions, package_version, repository
+from sim.experiment.provenance import environment
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
 
@@ -347,7 +344,6 @@ def run_sensitivity(
         from sim.analysis.plots.sensitivity import plot_sensitivity
 
         files += write_plots(out, plot_sensitivity, frame, req.method, plan.reference.name)
-    commit, dirty = git_state()
     manifest = {
         "method": req.method,
         "reference": plan.reference.name,
@@ -383,18 +379,7 @@ def run_sensitivity(
             "ci": f"SALib bootstrap, {sa.BOOTSTRAP_RESAMPLES} resamples, {sa.CONF_LEVEL:.0%} (half-widths)",
         },
         "notes": plan.notes,
-        "executor": runner.name,
-        "workers": runner.workers,
-        "scheduler": runner.address,
-        "start_time": start_time,
-        "package_version": package_version(),
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "repository": repository(),
-        "python_version": platform.python_version(),
-        "library_versions": library_versions(),
-        "platform": platform.platform(),
-        "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
+        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
         "files": [*files, MANIFEST],
         "store": DESIGN_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),
