@@ -51,6 +51,7 @@ r = run_replication(scenario, 0, {seed})
 print(json.dumps({{"peak_kib": hwm_kib(), "before_kib": before, "events": r.events}}))
 """
 
+
 def bare_simpy(n_events: int, n_processes: int = 120_545) -> float:
     """Seconds for ``n_events`` timeouts spread over ``n_processes`` plain SimPy processes."""
     env = simpy.Environment()

@@ -247,3 +247,102 @@ def test_design_store_resumes_after_a_cut_line_and_matches_a_process_pool(tmp_pa
     finally:
         pool.close()
     assert fresh.rows == first.rows
+
+
+def test_grouped_morris_design_moves_one_whole_section_per_step(tiny):
+    paths = {"contact.success", "contact.agents", "costs.arrest", "costs.removal", "detention.beds"}
+    chosen = [u for u in ranges(tiny) if u.path in paths]
+    plan = plan_sensitivity(
+        tiny,
+        [],
+        SensitivityRequest(
+            params=tuple(sorted(paths)), groups="section", trajectories=6, kpis=("contacted",)
+        ),
+    )
+    groups = plan.problem["groups"]
+    assert groups == [u.path.split(".")[0] + ".*" for u in chosen]
+    g = len(set(groups))
+    assert g == 3 and plan.X.shape == (6 * (g + 1), len(chosen))
+    width = np.array([u.high - u.low for u in chosen])
+    for t in range(6):
+        block = plan.X[t * (g + 1) : (t + 1) * (g + 1)]
+        moved_groups = []
+        for step in np.diff(block, axis=0) / width:
+            moving = {groups[j] for j in np.flatnonzero(np.abs(step) > 1e-12)}
+            assert len(moving) == 1  # one group per step ...
+            (group,) = moving
+            members = [j for j, name in enumerate(groups) if name == group]
+            assert (np.abs(step[members]) > 1e-12).all()  # ... and all of its members
+            moved_groups.append(group)
+        assert sorted(moved_groups) == sorted(set(groups))  # each group once per trajectory
+    assert sa.group_members(plan.problem)["costs.*"] == ["costs.arrest", "costs.removal"]
+
+
+def test_grouped_morris_ranks_the_group_that_matters_and_flags_an_inert_one():
+    names = ["a.x", "a.y", "b.z", "c.w"]
+    prob = sa.problem(names, [(0.0, 1.0)] * 4, ["a.*", "a.*", "b.*", "c.*"])
+    X = sa.morris_design(prob, 20, 4, seed=5)
+    rng = np.random.default_rng(1)
+    values = (4.0 * X[:, [0]] + 4.0 * X[:, [1]] + 1.0 * X[:, [2]]) + rng.normal(0, 0.05, (len(X), 3))
+    frame = sa.analyse_morris(prob, X, values, 4, seed=5).set_index("parameter")
+    assert list(frame.index) == ["a.*", "b.*", "c.*"]
+    assert frame["mu_star"].idxmax() == "a.*"
+    assert not frame.loc["b.*", "within_noise"]
+    assert frame.loc["c.*", "within_noise"]
+    assert np.isfinite(frame["sigma"]).all()  # defined for groups of several parameters too
+    # the elementary effects behind mu*: SALib's mu* is their mean absolute value
+    effects, _ = sa.elementary_effects(prob, X, values)
+    assert [len(e) for e in effects] == [20, 20, 20]
+    assert frame.loc["b.*", "mu_star"] == pytest.approx(np.mean(np.abs(effects[1])), rel=1e-9)
+
+
+def test_grouped_cli_run_and_a_shortlist_of_groups_expands_to_their_parameters(tmp_path, capsys, tiny):
+    out = tmp_path / "grouped"
+    code, io = run_cli(
+        [
+            str(BASELINE),
+            *TINY_ARGS,
+            "--params",
+            "contact.*",
+            "--params",
+            "costs.*",
+            "--groups",
+            "section",
+            "--trajectories",
+            "2",
+            "-n",
+            "2",
+            "--kpis",
+            "contacted,total_cost_gbp",
+            "--no-plots",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, io.err
+    assert "2 trajectories x (2 groups of" in io.out
+    frame = pd.read_csv(out / "sensitivity.csv")
+    assert set(frame["parameter"]) == {"contact.*", "costs.*"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["design"]["groups"]) == {"contact.*", "costs.*"}
+    # costs move no KPI but cost: within noise (exactly 0) for contacted
+    row = frame[(frame["kpi"] == "contacted") & (frame["parameter"] == "costs.*")].iloc[0]
+    assert row["mu_star"] == 0.0 and row["within_noise"]
+    plan = plan_sensitivity(
+        tiny, [], SensitivityRequest(method="sobol", shortlist=str(out / "sensitivity.csv"), top=1, samples=2)
+    )
+    groups = sa.shortlist(frame, 1)
+    assert groups and set(groups) <= {"contact.*", "costs.*"}
+    members = {u.path for u in ranges(tiny) if any(u.path.startswith(g[:-1]) for g in groups)}
+    assert {u.path for u in plan.parameters} == members  # each KPI's top group, expanded
+    assert len(members) > len(groups)
+
+
+def test_bad_groups_option_exits_2(tmp_path, capsys):
+    out = tmp_path / "never"
+    code, io = run_cli([str(BASELINE), *TINY_ARGS, "--groups", "module", "--out", str(out)], capsys)
+    assert code == 2 and "--groups" in io.err and "Traceback" not in io.err
+    assert not out.exists()
+    with pytest.raises(Exception, match="--groups"):
+        plan_sensitivity(load_scenario(BASELINE), [], SensitivityRequest(groups="module"))

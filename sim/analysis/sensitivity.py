@@ -52,13 +52,44 @@ def columns(method: str) -> list[str]:
     return [*(MORRIS_COLUMNS if method == MORRIS else SOBOL_COLUMNS), *EXTRA_COLUMNS]
 
 
-def problem(names: Sequence[str], bounds: Sequence[tuple[float, float]]) -> dict[str, Any]:
-    """SALib's problem: names are the dotted parameter paths, bounds their [low, high]."""
-    return {
+def problem(
+    names: Sequence[str], bounds: Sequence[tuple[float, float]], groups: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """SALib's problem: names are the dotted parameter paths, bounds their [low, high]; with
+    ``groups`` (one group name per parameter), SALib moves each group as one factor."""
+    prob: dict[str, Any] = {
         "num_vars": len(names),
         "names": list(names),
         "bounds": [[float(lo), float(hi)] for lo, hi in bounds],
     }
+    if groups is not None:
+        if len(groups) != len(names):
+            raise ValueError(f"{len(groups)} group names for {len(names)} parameters")
+        prob["groups"] = list(groups)
+    return prob
+
+
+def factors(prob: Mapping[str, Any]) -> list[str]:
+    """What a design moves one at a time: the groups (in order of first appearance), or the
+    parameters when the problem has no groups."""
+    groups = prob.get("groups")
+    return list(dict.fromkeys(groups)) if groups else list(prob["names"])
+
+
+def _factor_of(prob: Mapping[str, Any]) -> np.ndarray:
+    """The factor index of each parameter."""
+    names = factors(prob)
+    groups = prob.get("groups") or prob["names"]
+    return np.array([names.index(g) for g in groups])
+
+
+def group_members(prob: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each factor's parameters (a parameter is its own factor when there are no groups)."""
+    groups = prob.get("groups") or prob["names"]
+    out: dict[str, list[str]] = {f: [] for f in factors(prob)}
+    for name, g in zip(prob["names"], groups, strict=True):
+        out[g].append(name)
+    return out
 
 
 def morris_design(prob: Mapping[str, Any], trajectories: int, levels: int, seed: int) -> np.ndarray:
@@ -85,34 +116,57 @@ def _means(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float).mean(axis=1)
 
 
-def morris_noise(prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per parameter: the root-mean-square over trajectories of the standard error of an
-    elementary effect, from its R paired per-replication values (NaN with one replication)."""
-    k = int(prob["num_vars"])
+def elementary_effects(
+    prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Per factor (parameter, or group): its elementary effects on the mean output (one per
+    trajectory) and the squared standard error of each, from the R paired per-replication effects
+    (no standard errors with one replication).
+
+    A step moves one factor: every parameter of a group moves by the same share of its range
+    (SALib's grouped design), so the effect is the change in the output over that share.
+    """
+    factor_of = _factor_of(prob)
+    g = len(factors(prob))
     width = np.array([hi - lo for lo, hi in prob["bounds"]], dtype=float)
     r = values.shape[1]
-    sq: list[list[float]] = [[] for _ in range(k)]
-    for start in range(0, X.shape[0], k + 1):
-        for a in range(start, start + k):
+    means = _means(values)
+    effects: list[list[float]] = [[] for _ in range(g)]
+    sq: list[list[float]] = [[] for _ in range(g)]
+    for start in range(0, X.shape[0], g + 1):
+        for a in range(start, start + g):
             step = (X[a + 1] - X[a]) / width
-            j = int(np.argmax(np.abs(step)))
-            if step[j] == 0 or r < 2:
+            i = int(np.argmax(np.abs(step)))
+            if step[i] == 0:
                 continue
-            effects = (values[a + 1] - values[a]) / step[j]
-            sq[j].append(float(np.var(effects, ddof=1)) / r)
+            j = int(factor_of[i])
+            effects[j].append(float(means[a + 1] - means[a]) / float(step[i]))
+            if r >= 2:
+                per = (values[a + 1] - values[a]) / step[i]
+                sq[j].append(float(np.var(per, ddof=1)) / r)
+    return effects, sq
+
+
+def morris_noise(prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per factor: the root-mean-square over trajectories of the standard error of an
+    elementary effect, from its R paired per-replication values (NaN with one replication)."""
+    _, sq = elementary_effects(prob, X, values)
     return np.array([math.sqrt(sum(s) / len(s)) if s else math.nan for s in sq])
 
 
 def analyse_morris(
     prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray, levels: int, seed: int
 ) -> pd.DataFrame:
-    """mu*, its bootstrap CI half-width, sigma and the noise flag of each parameter.
+    """mu*, its bootstrap CI half-width, sigma and the noise flag of each parameter (or group).
 
-    ``values``: the output per design point (rows of ``X``) and replication (columns).
+    ``values``: the output per design point (rows of ``X``) and replication (columns). With
+    groups, SALib leaves sigma undefined for a group of several parameters (it averages the
+    parameters' own statistics); here sigma is the standard deviation of the group's elementary
+    effects, which is what it is for a single parameter.
     """
     from SALib.analyze import morris
 
-    names = list(prob["names"])
+    names = factors(prob)
     values = np.asarray(values, dtype=float)
     Y = _means(values)
     if not np.all(np.isfinite(Y)):
@@ -128,12 +182,16 @@ def analyse_morris(
     )
     noise = NOISE_FACTOR * morris_noise(prob, X, values)
     mu_star = np.asarray(res["mu_star"], dtype=float)
+    sigma = np.asarray(res["sigma"], dtype=float)
+    if prob.get("groups"):
+        effects, _ = elementary_effects(prob, X, values)
+        sigma = np.array([float(np.std(e, ddof=1)) if len(e) > 1 else math.nan for e in effects])
     return pd.DataFrame(
         {
             "parameter": names,
             "mu_star": mu_star,
             "mu_star_ci": np.asarray(res["mu_star_conf"], dtype=float),
-            "sigma": np.asarray(res["sigma"], dtype=float),
+            "sigma": sigma,
             "within_noise": [
                 bool(m <= n) if not math.isnan(n) else False for m, n in zip(mu_star, noise, strict=True)
             ],
@@ -158,10 +216,10 @@ def sobol_noise_share(values: np.ndarray) -> float:
 
 
 def analyse_sobol(prob: Mapping[str, Any], values: np.ndarray, seed: int) -> pd.DataFrame:
-    """S1, ST, their bootstrap CI half-widths and the noise flag of each parameter."""
+    """S1, ST, their bootstrap CI half-widths and the noise flag of each parameter (or group)."""
     from SALib.analyze import sobol
 
-    names = list(prob["names"])
+    names = factors(prob)
     values = np.asarray(values, dtype=float)
     Y = _means(values)
     if not np.all(np.isfinite(Y)):
@@ -244,6 +302,9 @@ __all__ = [
     "analyse_morris",
     "analyse_sobol",
     "columns",
+    "elementary_effects",
+    "factors",
+    "group_members",
     "is_power_of_two",
     "morris_design",
     "morris_noise",

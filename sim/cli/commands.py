@@ -428,6 +428,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
         samples=args.samples,
         replications=args.replications,
         seed=args.seed,
+        groups=args.groups,
     )
     if args.shortlist is None and args.method == "morris" and "--top" in argv:
         return _error("--top goes with --shortlist FILE (--method sobol)")
@@ -438,10 +439,13 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     out = Path(args.out) if args.out else Path("results") / "sensitivity" / scenarios[0].name
     if not args.quiet:
         k, points = len(plan.parameters), len(plan.X)
+        factors = f"{k} parameters"
+        if request.groups != "none":
+            factors = f"{len(set(plan.problem['groups']))} groups of {k} parameters"
         design = (
-            f"{request.trajectories} trajectories x ({k} parameters + 1)"
+            f"{request.trajectories} trajectories x ({factors} + 1)"
             if request.method == "morris"
-            else f"{request.samples} samples x ({k} parameters + 2)"
+            else f"{request.samples} samples x ({factors} + 2)"
         )
         n_pol = len(plan.policies)
         policies = f" and {n_pol} {'policy' if n_pol == 1 else 'policies'}" if plan.policies else ""

@@ -266,7 +266,9 @@ def _add_sensitivity(sub: Any) -> None:
 
             two steps (Morris screens, Sobol quantifies):
               1. --method morris (the default) over all parameters: R x (k + 1) design points for
-                 k parameters; cheap, ranks them by mu*.
+                 k parameters; cheap, ranks them by mu*. On the full cohort, --groups section
+                 screens the 12 sections first (R x 13 points); a shortlist of groups expands
+                 to their parameters.
               2. --method sobol --shortlist DIR/sensitivity.csv --top K: Sobol on the union of the
                  top K parameters of each KPI by mu* (those not within noise), N x (k + 2) points;
                  or choose them yourself with --params.
@@ -320,6 +322,14 @@ def _add_sensitivity(sub: Any) -> None:
         metavar="GLOB",
         help="vary only the ranged parameters whose dotted path matches (fnmatch; repeat for more), "
         "e.g. 'contact.*' (default: all of them)",
+    )
+    g.add_argument(
+        "--groups",
+        choices=("none", "section"),
+        default="none",
+        help="'section': move the parameters of each top-level section (contact.*, detention.*, "
+        "...) together as one factor (SALib groups): (sections + 1) points per Morris trajectory "
+        "instead of (parameters + 1); rows of sensitivity.csv are then the groups",
     )
     g.add_argument(
         "--shortlist",

@@ -50,6 +50,15 @@ DEFAULT_LEVELS = 4
 DEFAULT_SAMPLES = 64
 DEFAULT_REPLICATIONS = 2
 DEFAULT_TOP = 5
+NO_GROUPS, SECTION_GROUPS = "none", "section"
+GROUPINGS: tuple[str, ...] = (NO_GROUPS, SECTION_GROUPS)
+
+
+def section_group(path: str) -> str:
+    """The group of a parameter under ``--groups section``: its top-level section as a glob
+    (``contact.enrichment.delay_days`` -> ``contact.*``), which ``--params`` and ``--shortlist``
+    read back as the pattern of its members."""
+    return path.split(".", 1)[0] + ".*"
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,11 @@ class SensitivityRequest:
     samples: int = DEFAULT_SAMPLES
     replications: int = DEFAULT_REPLICATIONS
     seed: int = 1
+    groups: str = NO_GROUPS
+    """``none``: every parameter is a factor; ``section``: the parameters of each top-level section
+    of the scenario (``contact.*``, ``detention.*``, ...) move together as one factor (SALib
+    groups: Campolongo et al. 2007), so a design costs (sections + 1) points per trajectory
+    instead of (parameters + 1)."""
 
 
 @dataclass
@@ -156,15 +170,16 @@ def read_shortlist(file: str, available: Sequence[Uncertain], top: int) -> list[
             f"columns {', '.join(sorted(needed))})"
         )
     names = sa.shortlist(frame, top)
-    paths = {u.path for u in available}
-    unknown = [n for n in names if n not in paths]
+    paths = [u.path for u in available]
+    unknown = [n for n in names if not fnmatch.filter(paths, n)]
     if unknown:
         raise ExperimentError(
             f"--shortlist: {file} names parameters this scenario has no range for: {', '.join(unknown)}"
         )
     if not names:
         raise ExperimentError(f"--shortlist: every parameter in {file} is within noise; nothing to analyse")
-    return names
+    # a group of a grouped Morris run ('contact.*') stands for all its members
+    return [p for n in names for p in fnmatch.filter(paths, n)]
 
 
 def _validated(base: Scenario, values: dict[str, float], what: str) -> Scenario:
@@ -186,6 +201,8 @@ def plan_sensitivity(
     """Check ``request`` and build the design (ExperimentError before anything is run or written)."""
     if request.method not in sa.METHODS:
         raise ExperimentError(f"--method: got {request.method!r}; choose morris or sobol")
+    if request.groups not in GROUPINGS:
+        raise ExperimentError(f"--groups: got {request.groups!r}; choose {' or '.join(GROUPINGS)}")
     kpis = check_kpis(request.kpis)
     request = SensitivityRequest(**{**request.__dict__, "kpis": kpis})
     names = {reference.name}
@@ -209,12 +226,15 @@ def plan_sensitivity(
     if fixed:
         notes.append(f"left out (range of zero width): {', '.join(fixed)}")
     chosen = [u for u in chosen if u.high > u.low]
-    if not chosen or (len(chosen) < 2 and request.method == sa.SOBOL):
+    groups = [section_group(u.path) for u in chosen] if request.groups == SECTION_GROUPS else None
+    n_factors = len(set(groups)) if groups else len(chosen)
+    if not chosen or (n_factors < 2 and request.method == sa.SOBOL):
+        what = "group(s)" if groups else "parameter(s)"
         raise ExperimentError(
-            f"--params: {len(chosen)} parameter(s) selected; {request.method} needs at least "
+            f"--params: {n_factors} {what} selected; {request.method} needs at least "
             f"{2 if request.method == sa.SOBOL else 1}"
         )
-    prob = sa.problem([u.path for u in chosen], [(u.low, u.high) for u in chosen])
+    prob = sa.problem([u.path for u in chosen], [(u.low, u.high) for u in chosen], groups)
     if request.method == sa.MORRIS:
         if request.levels % 2:
             notes.append(f"--levels {request.levels} is odd; SALib recommends an even number of levels")
@@ -364,6 +384,7 @@ def run_sensitivity(
             "points": n,
             "distinct_scenarios": design.unique,
             "sampler_seed": req.seed,
+            "groups": sa.group_members(plan.problem) if req.groups == SECTION_GROUPS else None,
         },
         "replications": req.replications,
         "overrides": dict(overrides or {}),
@@ -397,6 +418,9 @@ __all__ = [
     "DEFAULT_SAMPLES",
     "DEFAULT_TOP",
     "DEFAULT_TRAJECTORIES",
+    "GROUPINGS",
+    "NO_GROUPS",
+    "SECTION_GROUPS",
     "SENSITIVITY_FILE",
     "SensitivityPlan",
     "SensitivityRequest",
@@ -407,5 +431,6 @@ __all__ = [
     "plan_sensitivity",
     "read_shortlist",
     "run_sensitivity",
+    "section_group",
     "select_parameters",
 ]
