@@ -147,3 +147,38 @@ def test_kinds_follow_the_parameter() -> None:
     assert kinds["detention.beds"] == VALUE
     assert kinds["reporting.miss_probability"] == SCALE
     assert kinds["detention.no_prospect_days"] == SCALE
+
+
+def test_a_drawn_scale_multiplies_what_a_change_sets_and_a_changed_value_stays_a_lever():
+    """A policy introduced part-way through is drawn consistently: x2 on agreement to leave doubles
+    the baseline level before the change day and the policy's level after it; a value the change
+    sets (the assisted share) keeps the change's value whatever the draw."""
+    year2 = load_scenario(REPO / "scenarios" / "integrated_voluntary_returns_from_year_2.yaml")
+    drawn = apply(
+        year2,
+        {"departure.agree_on_contact": 2.0, "reporting.interval_days": 1.5, "departure.assisted_share": 0.2},
+    )
+    before = drawn
+    ((day, after),) = drawn.regimes()
+    assert day == 365
+    base, policy = year2, year2.regimes()[0][1]
+    for case in ("failed_asylum", "overstayer", "foreign_offender", "family"):
+        assert getattr(before.departure.agree_on_contact, case) == pytest.approx(
+            2.0 * getattr(base.departure.agree_on_contact, case)
+        )
+        assert getattr(after.departure.agree_on_contact, case) == pytest.approx(
+            2.0 * getattr(policy.departure.agree_on_contact, case)
+        )
+    assert after.departure.agree_on_contact.family == pytest.approx(0.12)  # the policy's 0.06 x 2
+    assert before.departure.assisted_share == 0.2 and after.departure.assisted_share == 0.45
+    # a scale the change does not touch is drawn once and carried through the change
+    assert after.reporting.interval_days == before.reporting.interval_days
+    assert drawn.changes[0].set.keys() == year2.changes[0].set.keys()
+    # the policy's distribution is scaled from its own mean (30 days), not the baseline's (45)
+    unscaled = apply(year2, {"departure.delay_days": 1.0})
+    assert unscaled.regimes()[0][1].departure.delay_days == policy.departure.delay_days
+    slow = apply(year2, {"departure.delay_days": 2.0}).regimes()[0][1]
+    assert slow.departure.delay_days.mean == pytest.approx(60.0)
+    assert slow.departure.delay_days.cv == policy.departure.delay_days.cv
+    # a scenario without changes is untouched by this
+    assert not apply(base.model_copy(update={"changes": ()}), {"departure.agree_on_contact": 2.0}).changes

@@ -16,10 +16,17 @@ and ranges that exclude the scenario's own value (1 for a scale) are input error
 
 :func:`ranges` lists the resolved ranges of a scenario; :func:`apply` gives the scenario with some
 of them set to given values (what sweeps and sampling designs run).
+
+A scenario with ``changes`` (a policy introduced part-way through) is drawn consistently over
+time: a scale multiplies the numbers a change sets under its path as well (a service that raises
+agreement to leave by half from day 365 still raises the *drawn* level by half from then on),
+while a single value a change sets is that policy's lever and keeps the change's value, as a
+policy's own values do (``sim.experiment.uncertainty``).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -211,9 +218,38 @@ def overrides_for(scenario: BaseModel, values: Mapping[str, float]) -> dict[str,
     return out
 
 
+def _scaled_changes(scenario: Any, values: Mapping[str, float]) -> list[dict[str, Any]] | None:
+    """The scenario's ``changes`` with each drawn scale applied to what a change sets under the
+    scale's path (the whole group or distribution as the change makes it, times the scale), or
+    None when no change sets anything a scale covers."""
+    changes = getattr(scenario, "changes", ()) or ()
+    scales = {p: float(x) for p, x in values.items() if isinstance(_resolve(scenario, p), BaseModel)}
+    if not changes or not scales:
+        return None
+    touched = False
+    out = []
+    for change, (_, regime) in zip(changes, scenario.regimes(), strict=True):
+        new = copy.deepcopy(change.set)
+        for path, x in scales.items():
+            *parents, leaf = path.split(".")
+            node: Any = new
+            for key in parents:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict) and leaf in node:
+                node[leaf] = _scaled(_resolve(regime, path), x)
+                touched = True
+        out.append({"from_day": change.from_day, "set": new})
+    return out if touched else None
+
+
 def apply(scenario: Any, values: Mapping[str, float]) -> Any:
-    """``scenario`` with each ranged path set to its value or scale, validated like a file."""
-    return scenario.with_overrides(overrides_for(scenario, values))
+    """``scenario`` with each ranged path set to its value or scale, validated like a file (with
+    its ``changes`` scaled to match: see the module doc)."""
+    overrides = overrides_for(scenario, values)
+    changes = _scaled_changes(scenario, values)
+    if changes is not None:
+        overrides["changes"] = changes
+    return scenario.with_overrides(overrides)
 
 
 __all__ = ["SCALE", "VALUE", "Uncertain", "apply", "check_range", "overrides_for", "ranges", "same_at"]
