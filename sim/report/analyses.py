@@ -600,18 +600,19 @@ def figure_title(name: str) -> str:
 
 
 def analysis_figures(folder: AnalysisFolder) -> tuple[list[Figure], list[str]]:
-    """The PNGs the folder's manifest lists, embedded up to ``MAX_ANALYSIS_IMAGE_BYTES``; and a
-    note naming any left out for size."""
-    figures, left_out, used = [], [], 0
+    """The PNGs the folder's manifest lists, embedded in its order up to
+    ``MAX_ANALYSIS_IMAGE_BYTES`` in all; and a note naming those left out for size."""
+    figures: list[Figure] = []
+    left_out: list[str] = []
+    used = 0
     for name in listed_files(folder.manifest):
         uri = png_data_uri(folder.path, name)
         if uri is None:
             continue
-        size = len(uri) * 3 // 4
-        if used + size > MAX_ANALYSIS_IMAGE_BYTES:
+        used += (folder.path / name).stat().st_size
+        if left_out or used > MAX_ANALYSIS_IMAGE_BYTES:  # in the writer's order: overviews first
             left_out.append(name)
             continue
-        used += size
         figures.append(Figure(figure_title(name), _caption(name), uri, f"{folder.path.name}/{name}"))
     notes = (
         [

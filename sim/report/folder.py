@@ -244,9 +244,15 @@ class AnalysisFolder:
     given: str
 
     def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder; None if absent."""
+        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError
+        naming the ``--with`` folder if it cannot be parsed."""
         path = safe_file(self.path, name)
-        return None if path is None else read_csv(path)
+        if path is None:
+            return None
+        try:
+            return read_csv(path)
+        except ReportError as exc:
+            raise ReportError(f"--with {self.given}: {exc}") from None
 
 
 def _analysis_kind(folder: Path) -> tuple[AnalysisKind, str] | None:
