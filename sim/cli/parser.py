@@ -633,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} report results
               {PROG} report results/policies --out briefing.html
               {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --report   (run, then report)
-              {PROG} report results --with results/sensitivity/baseline \
+              {PROG} report results --with results/sensitivity/baseline \\
                   --with results/uncertainty/baseline
 
             writes RESULTS_DIR/report.html (or --out FILE), atomically. Each --with DIR adds a

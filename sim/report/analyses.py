@@ -121,6 +121,8 @@ def significant(x: float, digits: int = 3) -> str:
         return "n/a"
     if x == 0:
         return "0"
+    if abs(x) < 1e-8:  # floating-point residue of a difference that is 0
+        return "~0"
     magnitude = math.floor(math.log10(abs(x)))
     decimals = min(max(digits - 1 - magnitude, 0), 8)
     return fmt_number(x, decimals)
@@ -215,6 +217,8 @@ def sensitivity_tables(
                         Cell("within noise" if noise else "no", css="zero" if noise else ""),
                     ]
                 )
+        grouped = part["parameter"].astype(str).str.endswith(".*").any()
+        noun = "groups" if grouped else "parameters"
         what = (
             f"{_label(labels, scenario)} (the reference): its KPIs"
             if scenario == reference
@@ -239,8 +243,8 @@ def sensitivity_tables(
                 headings,
                 rows,
                 [False, False, True, True, False],
-                f"{what}. The top {TOP} parameters of each KPI by {index} (an index of exactly 0, a "
-                "parameter that cannot reach the KPI, is left out). Highlighted where the "
+                f"{what}. The top {TOP} {noun} of each KPI by {index}. An index of exactly 0 (a "
+                f"{noun[:-1]} that cannot reach the KPI) is left out. Highlighted where the "
                 "index is larger than simulation noise; 'within noise': no larger than the noise of "
                 "the replications, so not distinguishable from no effect.",
                 groups=frozenset(groups),
@@ -267,11 +271,12 @@ def _sensitivity_line(manifest: Mapping[str, Any], labels: Mapping[str, str]) ->
     assert isinstance(policies, list)
     reference = manifest.get("reference", "?")
     varied = f"{k} ranged parameter{'s' if k != 1 else ''}" if k is not None else "its ranged parameters"
+    varied += f" of {_label(labels, reference)}"
     if isinstance(groups, Mapping) and groups:
-        varied += f", moved as {len(groups)} group{'s' if len(groups) != 1 else ''} by section"
+        varied += f", moved as {len(groups)} group{'s' if len(groups) != 1 else ''} (one per section)"
     line = (
-        f"{how}; {varied} of {_label(labels, reference)}"
-        + (f" and the differences of {', '.join(_label(labels, p) for p in policies)}" if policies else "")
+        f"{how}; {varied}"
+        + (f"; also the differences of {', '.join(_label(labels, p) for p in policies)}" if policies else "")
         + f"; {design.get('points', '?')} design points x {1 + len(policies)} scenario(s) x "
         f"{manifest.get('replications', '?')} replications = {manifest.get('simulations', '?')} "
         f"simulations; seed {manifest.get('root_seed', '?')}."
@@ -307,12 +312,13 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
             dec = count_decimals(
                 max((abs(r[c] / scale) for c in ("p05", "p50", "p95") if pd.notna(r[c])), default=0)
             )
-        if r["scenario"] != last:
+        first = r["scenario"] != last
+        if first:
             groups.add(len(rows))
             last = r["scenario"]
         rows.append(
             [
-                text(_label(labels, r["scenario"])),
+                text(_label(labels, r["scenario"]) if first else ""),
                 text(kpi_text(str(r["kpi"]))),
                 Cell(
                     fmt_number(r["p50"] / scale, dec, sign=True),
@@ -329,7 +335,8 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         ["Policy", "KPI (display unit)", "Median (p05 to p95)", "P(better)", "P(best)"],
         rows,
         [False, False, True, True, True],
-        "Each policy minus the reference, across the draws of the assumptions (uncertainty_summary.csv): "
+        "Each policy (named on its first row) minus the reference, across the draws of the assumptions "
+        "(uncertainty_summary.csv): "
         "the median of the paired differences and their 5th to 95th percentiles (highlighted where that "
         "range excludes 0); P(better), the share of draws in which the policy does better than the "
         "reference (a tie counts half); P(best), the share in which it is the best of those compared. "
