@@ -293,3 +293,29 @@ def test_figures_beyond_the_size_budget_are_named_not_embedded(
     assert len(figures) == 1
     assert figures[0].title == f"{kpi('departed_voluntary').label} against the swept parameter"
     assert len(notes) == 1 and all(p.name in notes[0] for p in pngs[1:])
+
+
+def test_discovery_boxes_read_as_one_row_each() -> None:
+    frame = pd.DataFrame(
+        {
+            "scenario": "remote_reporting",
+            "kpi": "out_of_contact_end",
+            "rule": [1, 1, 2],
+            "share_worse": [0.9, 0.9, 0.6],
+            "draws": [12, 12, 10],
+            "parameter": ["reporting.interval_days", "contact.agents", "tracing.team_size"],
+            "low": [1.25, 3.0, 40.0],
+            "high": [2.0, 5.5, 60.0],
+        }
+    )
+    table = analyses.discovery_table(frame, {"remote_reporting": REMOTE_LABEL})
+    assert [[c.text for c in r] for r in table.rows] == [
+        [
+            REMOTE_LABEL,
+            kpi("out_of_contact_end").label,
+            "reporting.interval_days from 1.25 to 2; contact.agents from 3 to 5.50",
+            "90%",
+            "12",
+        ],
+        [REMOTE_LABEL, kpi("out_of_contact_end").label, "tracing.team_size from 40 to 60", "60%", "10"],
+    ]

@@ -291,8 +291,17 @@ def _sensitivity_line(manifest: Mapping[str, Any], labels: Mapping[str, str]) ->
 # ----------------------------------------------------------------------------------------------
 
 
+def finite(value: Any) -> float | None:
+    """A finite number from a table cell (numpy integers and floats included), else None."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
 def _probability(value: Any) -> Cell:
-    x = number(value) if not isinstance(value, str) else None
+    x = finite(value) if not isinstance(value, str) else None
     return Cell(fmt_number(x, 2) if x is not None else "n/a", numeric=True)
 
 
@@ -381,7 +390,7 @@ def discovery_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
             f"{p} from {value_text(lo)} to {value_text(hi)}"
             for p, lo, hi in zip(box["parameter"], box["low"], box["high"], strict=True)
         )
-        draws = number(first["draws"])
+        draws = finite(first["draws"])
         rows.append(
             [
                 text(_label(labels, scenario)),
