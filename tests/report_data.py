@@ -80,26 +80,59 @@ TIME_TO_OUTCOME = pd.DataFrame(
     ],
     columns=["scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high"],
 )
-SENSITIVITY = pd.DataFrame(
-    {
-        "parameter": ["reporting.miss_probability.digital", "detention.beds"],
-        "kpi": ["out_of_contact_end", "removed_enforced"],
-        "low": [101.0, 30.5],
-        "high": [140.25, 33.0],
-        "swing": [39.25, 2.5],
-    }
+MORRIS_PARAMETERS = (
+    "reporting.miss_probability.digital",
+    "reporting.interval_days",
+    "tracing.team_size",
+    "contact.agents",
+    "detention.beds",
+    "costs.staff_day",
+    "absconding.hazard_per_day",
 )
+SENSITIVITY = pd.DataFrame(
+    [
+        # out of contact: seven parameters, mu* 60, 50, ..., 0 (the last exactly 0); the fourth
+        # within noise; total cost in GBP (shown in £ million)
+        ("morris", kpi, p, scale * (60 - 10 * i), scale * 2.5, scale * 3.0, scenario, i == 3, 16, 2, 5.0)
+        for scenario in ("baseline", "remote_reporting")
+        for kpi, scale in (("out_of_contact_end", 1.0), ("total_cost_gbp", 1e5))
+        for i, p in enumerate(MORRIS_PARAMETERS)
+    ],
+    columns=[
+        "method",
+        "kpi",
+        "parameter",
+        "mu_star",
+        "mu_star_ci",
+        "sigma",
+        "scenario",
+        "within_noise",
+        "n_points",
+        "replications",
+        "noise",
+    ],
+)
+"""A Morris sensitivity.csv as ``sensitivity`` writes it (``sim.analysis.sensitivity.columns``)."""
 UNCERTAINTY_SUMMARY = pd.DataFrame(
     {
-        "scenario": ["remote_reporting"],
-        "kpi": ["out_of_contact_end"],
-        "mean": [10.0],
-        "p05": [2.5],
-        "p95": [17.5],
-        "probability_positive": [0.93],
+        "scenario": ["remote_reporting", "remote_reporting"],
+        "kpi": ["out_of_contact_end", "total_cost_gbp"],
+        "mean_diff": [10.0, -120_000.0],
+        "p50": [9.5, -110_000.0],
+        "p05": [2.5, -250_000.0],
+        "p95": [17.5, 50_000.0],
+        "prob_better": [0.05, 0.85],
+        "prob_best": [0.0, 0.75],
     }
 )
-UNCERTAINTY = pd.DataFrame({"sample": range(75), "out_of_contact_end": [100.0 + k for k in range(75)]})
+UNCERTAINTY = pd.DataFrame(
+    {
+        "scenario": "remote_reporting",
+        "kpi": "out_of_contact_end",
+        "draw": range(75),
+        "diff": [float(k % 20) for k in range(75)],
+    }
+)
 TARGETS = pd.DataFrame(
     {
         "target": ["share contacted", "complaints"],

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from report_data import (
     COST_EFFECTIVENESS,
+    MORRIS_PARAMETERS,
     POLICIES,
     add_optional_files,
     add_simultaneous_intervals,
@@ -246,12 +247,40 @@ def test_optional_analyses_are_shown_when_their_files_are_present(folder: Path) 
     assert tto[1][2][0] == "0.4% | [0.0, 1.4]" and tto[1][3][0] == "1.8% | [0.8, 2.8]"
     assert len(tto) == 1 + 2 * len(POLICIES)
 
-    sensitivity = text_of(section(html, "sensitivity"))
-    assert (
-        "reporting.miss_probability.digital" in sensitivity and kpi("out_of_contact_end").label in sensitivity
-    )
-    uncertainty = section(html, "uncertainty")
-    assert "First 60 of 75 rows." in text_of(uncertainty) and "probability positive" in text_of(uncertainty)
+    # sensitivity.csv is summarised, not dumped: per scenario, the top 5 parameters of each KPI
+    # by mu* in the KPI's display unit, the one within noise marked, the exactly-0 one left out
+    sens = section(html, "sensitivity")
+    tables = [t for t in Page(sens).tables if t and t[0][0][0].startswith("KPI")]
+    assert len(tables) == 2  # the reference's KPIs, then the policy's difference
+    assert "Telephone and digital reporting minus Baseline (2012-14 contract)" in text_of(sens)
+    rows = tables[0][1:]
+    first_of_each = [kpi("out_of_contact_end").label, "", "", "", "", kpi("total_cost_gbp").label]
+    assert [r[0][0] for r in rows] == [*first_of_each, "", "", "", ""]
+    assert [r[1][0] for r in rows[:5]] == list(MORRIS_PARAMETERS[:5])
+    assert rows[0][2] == ("60.0* | ± 2.50", {"num", "mark"})
+    assert rows[3][2] == ("30.0 | ± 2.50", {"num"}) and rows[3][4][0] == "within noise"
+    assert rows[5][2][0] == "6.00* | ± 0.250"  # GBP 600,000 as £ million
+    assert MORRIS_PARAMETERS[6] not in text_of(sens) and "every column as written" not in text_of(sens)
+
+    # uncertainty: the summary's median (p05 to p95) in display units, P(better), P(best); the
+    # per-draw differences of uncertainty.csv are not dumped
+    unc = table_by_header(section(html, "uncertainty"), "Policy")
+    assert [c for c, _ in unc[0]] == [
+        "Policy",
+        "KPI (display unit)",
+        "Median (p05 to p95)",
+        "P(better)",
+        "P(best)",
+    ]
+    assert [c for c, _ in unc[1]] == [
+        LABELS["remote_reporting"],
+        kpi("out_of_contact_end").label,
+        "+9.5* | (+2.5 to +17.5)",
+        "0.05",
+        "0.00",
+    ]
+    assert unc[2][2][0] == "-0.11 | (-0.25 to +0.05)" and unc[2][3][0] == "0.85"
+    assert "rows." not in text_of(section(html, "uncertainty"))
 
     targets = section(html, "targets")
     assert "1 of 2 targets within tolerance." in text_of(targets)

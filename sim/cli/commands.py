@@ -215,12 +215,13 @@ def _guarded(work: Callable[[], T], progress: Progress, kept: str) -> T | int:
         progress.close()
 
 
-def _write_report(results: str | Path, out: str | None, quiet: bool) -> int:
-    """Write the briefing report of a results folder; exit code 2 with the reason if it cannot."""
+def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequence[str] = ()) -> int:
+    """Write the briefing report of a results folder (with the analysis folders ``with_``); exit
+    code 2 with the reason if it cannot."""
     from sim.report import ReportError, write_report
 
     try:
-        path = write_report(results, out)
+        path = write_report(results, out, with_=with_)
     except ReportError as exc:
         return _error(str(exc))
     if not quiet:
@@ -684,7 +685,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the briefing report of a finished results folder."""
-    return _write_report(args.results, args.out, quiet=False)
+    return _write_report(args.results, args.out, quiet=False, with_=args.with_dirs or ())
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -623,7 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
             "'run'): the question and the policies compared, exactly which parameters each changes "
             "(with unit and source), the headline table with its intervals, the plots, "
             "cost-effectiveness, outcomes over time, sensitivity, uncertainty and calibration "
-            "targets where the folder has them, the methods and a STRESS-DES checklist. Images are "
+            "targets where the folder has them, the analyses of --with folders (sensitivity, "
+            "uncertainty, sweep, targets), the methods and a STRESS-DES checklist. Images are "
             "embedded and the styles inline: the file can be emailed and opened anywhere, offline."
         ),
         epilog=textwrap.dedent(
@@ -632,10 +633,17 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} report results
               {PROG} report results/policies --out briefing.html
               {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --report   (run, then report)
+              {PROG} report results --with results/sensitivity/baseline \\
+                  --with results/uncertainty/baseline
 
-            writes RESULTS_DIR/report.html (or --out FILE), atomically. Exit code 2, and nothing
-            written, if RESULTS_DIR is not a complete comparison or run folder (missing, or still
-            holding .incomplete).
+            writes RESULTS_DIR/report.html (or --out FILE), atomically. Each --with DIR adds a
+            readable summary of that analysis to its section (sensitivity: the top 5 parameters of
+            each KPI; uncertainty: each policy's difference across draws, P(better), P(best);
+            sweep: each KPI at each value; targets: published against model), its figures, and a
+            line under Methods saying what it varied. Exit code 2, and nothing written, if
+            RESULTS_DIR is not a complete comparison or run folder (missing, or still holding
+            .incomplete), or a --with DIR is not a finished folder of one of those four commands
+            or its tables lack the columns that command writes.
 
             """
         )
@@ -644,6 +652,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results", metavar="RESULTS_DIR", help="results folder written by compare or run")
     rep.add_argument(
         "--out", "-o", metavar="FILE", help="where to write the report (default: RESULTS_DIR/report.html)"
+    )
+    rep.add_argument(
+        "--with",
+        dest="with_dirs",
+        action="append",
+        metavar="DIR",
+        help="also include a finished folder of 'sensitivity', 'uncertainty', 'sweep' or 'targets' "
+        "(its kind is read from its manifest); repeat for several",
     )
 
     tgt = sub.add_parser(

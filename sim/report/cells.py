@@ -58,6 +58,28 @@ class Table:
             self.numeric.extend(False for _ in self.columns)
 
 
+@dataclass(frozen=True)
+class Figure:
+    """An embedded plot: the PNG as a data URI, and the folder-relative file it came from."""
+
+    title: str
+    caption: str
+    uri: str
+    file: str
+
+
+@dataclass
+class Part:
+    """A titled part of a section: one analysis folder's summary (``report --with``), or the
+    analysis files found in the results folder itself. ``notes`` are shown after the figures."""
+
+    title: str
+    intro: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def text(value: Any) -> Cell:
     return Cell("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value))
 
@@ -159,6 +181,8 @@ def frame_table(
 __all__ = [
     "NO_VALUE",
     "Cell",
+    "Figure",
+    "Part",
     "Table",
     "auto_decimals",
     "count_decimals",

@@ -33,9 +33,19 @@ from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.analysis.tables import fmt_number
 from sim.analysis.targets import TARGET_COLUMNS as _TARGET_COLUMNS
 from sim.experiment import output
+from sim.report.analyses import (
+    SENSITIVITY_FILE,
+    analysis_part,
+    folder_sensitivity,
+    folder_uncertainty,
+    reference_warning,
+    targets_table,
+)
 from sim.report.cells import (
     NO_VALUE,
     Cell,
+    Figure,
+    Part,
     Table,
     count_decimals,
     excludes_zero,
@@ -45,13 +55,14 @@ from sim.report.cells import (
     text,
 )
 from sim.report.folder import (
+    AnalysisFolder,
     ReportError,
     ResultsFolder,
     ScenarioFolder,
     listed_files,
     png_data_uri,
 )
-from sim.report.methods import StressSection, methods_table, runs_table, stress_checklist
+from sim.report.methods import StressSection, analyses_table, methods_table, runs_table, stress_checklist
 from sim.report.policies import ParamChange, parameter_changes, raw_changes, schema_defaults
 from sim.report.wording import (
     cohort_text,
@@ -72,7 +83,6 @@ COST_EFFECTIVENESS_COLUMNS = tuple(c for c in CE_COLUMNS if c != "cpo_note")
 """The cost-effectiveness columns the report needs (the note is optional: older folders lack it)."""
 TIME_TO_OUTCOME_FILE = output.TIME_TO_OUTCOME_FILE
 TIME_TO_OUTCOME_COLUMNS = ("scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high")
-SENSITIVITY_FILE = "sensitivity.csv"
 UNCERTAINTY_FILES = (output.UNCERTAINTY_SUMMARY_FILE, output.UNCERTAINTY_FILE)
 TARGETS_FILE = output.TARGETS_FILE
 TARGET_COLUMNS = _TARGET_COLUMNS
@@ -84,16 +94,6 @@ MILESTONE_DAYS = (90, 180, 365)
 # ----------------------------------------------------------------------------------------------
 # What the template receives
 # ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """An embedded plot: the PNG as a data URI, and the folder-relative file it came from."""
-
-    title: str
-    caption: str
-    uri: str
-    file: str
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     absent: str = ""
+    parts: list[Part] = field(default_factory=list)
+    """One per ``report --with`` folder of this section's analysis, after the section's own content."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class Report:
     methods: Table
     runs: Table
     stress: list[StressSection]
+    analyses: Table | None = None
+    """What each ``--with`` analysis varied and how (None when none was given)."""
 
     @property
     def contents(self) -> list[tuple[str, str]]:
@@ -667,58 +671,11 @@ def _time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
     )
 
 
-def _target_decimals(row: Mapping[Any, Any]) -> int:
-    """Decimals for one target's numbers: four for shares and rates (below 1), none for whole
-    counts, else by magnitude."""
-    values = [abs(float(row[c])) for c in ("published", "model_mean") if pd.notna(row[c])]
-    size = max(values, default=math.inf)
-    if size < 1:
-        return 4
-    whole = all(float(row[c]).is_integer() for c in ("published", "tolerance") if pd.notna(row[c]))
-    return 0 if whole else count_decimals(size)
-
-
-def _targets(folder: ResultsFolder, frame: pd.DataFrame) -> tuple[Table, str]:
-    """The calibration/validation targets: published value against the model's, and whether the
-    model lies within the tolerance."""
-    if not all(c in frame.columns for c in TARGET_COLUMNS):
-        return frame_table(
-            frame, folder.labels, "targets.csv as written (its columns are not the ones this report knows)."
-        ), ""
-    numbers = ("published", "model_mean", "model_ci_low", "model_ci_high", "tolerance")
-    frame = frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in numbers})
-    rows = []
-    within_count = 0
-    for r in frame.to_dict("records"):
-        dec = _target_decimals(r)
-        within = str(r["within"]).strip().lower() in ("true", "1", "yes")
-        within_count += within
-        rows.append(
-            [
-                text(r["target"]),
-                text(r["source"]),
-                Cell(fmt_number(r["published"], dec), numeric=True),
-                Cell(
-                    fmt_number(r["model_mean"], dec),
-                    interval(r["model_ci_low"], r["model_ci_high"], dec),
-                    numeric=True,
-                ),
-                Cell(fmt_number(r["tolerance"], dec), numeric=True),
-                Cell("yes" if within else "no", css="yes" if within else "no"),
-            ]
-        )
-    summary = f"{within_count} of {len(rows)} target{'s' if len(rows) != 1 else ''} within tolerance."
-    table = Table(
-        ["Target", "Source", "Published", "Model (mean, CI)", "Tolerance", "Within"],
-        rows,
-        [False, False, True, True, True, False],
-        "Published figures against the model's mean with its interval (targets.csv); "
-        "'within' as the file records it.",
-    )
-    return table, summary
-
-
-def _optional_sections(folder: ResultsFolder, figures: dict[str, list[Figure]]) -> list[Section]:
+def _optional_sections(
+    folder: ResultsFolder, figures: dict[str, list[Figure]], analyses: Sequence[AnalysisFolder] = ()
+) -> list[Section]:
+    """The optional analyses: from files in the results folder itself, and from each ``--with``
+    folder (one part of its kind's section each)."""
     labels = folder.labels
     is_comparison = folder.kind == "comparison"
 
@@ -744,32 +701,42 @@ def _optional_sections(folder: ResultsFolder, figures: dict[str, list[Figure]]) 
     else:
         time.absent = f"Not run: no {TIME_TO_OUTCOME_FILE} and no plots over time in this folder."
 
+    by_kind: dict[str, list[Part]] = {}
+    for a in analyses:
+        by_kind.setdefault(a.kind, []).append(analysis_part(a, labels, folder.reference.name))
+    hint = "Add the folder a '{0}' run wrote with report --with DIR."
+
     sensitivity = Section("sensitivity", "Sensitivity analysis", figures=figures.get("sensitivity", []))
     frame = folder.csv(SENSITIVITY_FILE)
     if frame is not None:
-        sensitivity.tables.append(frame_table(frame, labels, f"{SENSITIVITY_FILE}, every column as written."))
-    elif not sensitivity.figures:
-        sensitivity.absent = f"Not run: no {SENSITIVITY_FILE} in this folder."
+        sensitivity.tables += folder_sensitivity(frame, labels, folder.reference.name)
+    sensitivity.parts = by_kind.get("sensitivity", [])
+    if frame is None and not sensitivity.figures and not sensitivity.parts:
+        sensitivity.absent = f"Not run: no {SENSITIVITY_FILE} in this folder. " + hint.format("sensitivity")
 
     uncertainty = Section("uncertainty", "Parameter uncertainty", figures=figures.get("uncertainty", []))
-    for name in UNCERTAINTY_FILES:
-        frame = folder.csv(name)
-        if frame is not None:
-            uncertainty.tables.append(frame_table(frame, labels, f"{name}, every column as written."))
-    if not uncertainty.tables and not uncertainty.figures:
-        uncertainty.absent = f"Not run: no {' or '.join(UNCERTAINTY_FILES)} in this folder."
+    summary, draws = (folder.csv(name) for name in UNCERTAINTY_FILES)
+    uncertainty.tables += folder_uncertainty(summary, draws, labels)
+    uncertainty.parts = by_kind.get("uncertainty", [])
+    if not uncertainty.tables and not uncertainty.figures and not uncertainty.parts:
+        uncertainty.absent = f"Not run: no {' or '.join(UNCERTAINTY_FILES)} in this folder. " + hint.format(
+            "uncertainty"
+        )
 
     targets = Section("targets", "Calibration and validation targets", figures=figures.get("targets", []))
     frame = folder.csv(TARGETS_FILE)
     if frame is not None:
-        table, summary = _targets(folder, frame)
+        table, count = targets_table(frame, labels)
         targets.tables.append(table)
-        if summary:
-            targets.intro.append(summary)
-    elif not targets.figures:
-        targets.absent = f"Not run: no {TARGETS_FILE} in this folder."
+        if count:
+            targets.intro.append(count)
+    targets.parts = by_kind.get("targets", [])
+    if frame is None and not targets.figures and not targets.parts:
+        targets.absent = f"Not run: no {TARGETS_FILE} in this folder. " + hint.format("targets")
 
     sections = [cost, time, sensitivity, uncertainty, targets]
+    if "sweep" in by_kind:  # a sweep is never part of a comparison folder: shown only when given
+        sections.append(Section("sweep", "Parameter sweeps", parts=by_kind["sweep"]))
     # A comparison says "not run" for an analysis it lacks; a single run, to which most of them
     # do not apply, leaves them out.
     return sections if is_comparison else [s for s in sections if not s.absent]
@@ -807,8 +774,30 @@ def _warnings(folder: ResultsFolder) -> list[str]:
     return out
 
 
-def build_report(folder: ResultsFolder, written: datetime | None = None) -> Report:
-    """Every section of the report of ``folder`` (ReportError if its core tables are unusable)."""
+def _analysis_warnings(folder: ResultsFolder, analyses: Sequence[AnalysisFolder]) -> list[str]:
+    """Where a ``--with`` folder was run on another reference or another cohort than the results:
+    worth a line at the top, not a refusal (a sensitivity run is often on a smaller cohort)."""
+    out = []
+    ours = overrides_text(folder.manifest.get("overrides")) or "none"
+    for a in analyses:
+        warning = reference_warning(a, folder.reference.name, folder.labels)
+        if warning:
+            out.append(warning)
+        if "overrides" in a.manifest:
+            theirs = overrides_text(a.manifest.get("overrides")) or "none"
+            if theirs != ours:
+                out.append(
+                    f"--with {a.given}: run with command-line overrides {theirs}, the results "
+                    f"folder with {ours}: its numbers are for another cohort or horizon."
+                )
+    return out
+
+
+def build_report(
+    folder: ResultsFolder, written: datetime | None = None, analyses: Sequence[AnalysisFolder] = ()
+) -> Report:
+    """Every section of the report of ``folder`` and of the ``analyses`` given with ``--with``
+    (ReportError if its core tables, or an analysis's tables, are unusable)."""
     written = written or datetime.now(timezone.utc).astimezone()
     ref = folder.reference
     if folder.kind == "comparison":
@@ -847,7 +836,7 @@ def build_report(folder: ResultsFolder, written: datetime | None = None) -> Repo
             "The scenario's description and the parameters it sets differently from the schema's "
             "documented or calibrated defaults, with each parameter's unit and source."
         )
-    sections = [headline_section, *_optional_sections(folder, figures), *tail]
+    sections = [headline_section, *_optional_sections(folder, figures, analyses), *tail]
     other = figures.get("other", [])
     if other:
         sections.append(Section("other-figures", "Other figures", figures=other))
@@ -857,13 +846,14 @@ def build_report(folder: ResultsFolder, written: datetime | None = None) -> Repo
         subtitle=subtitle,
         written=written.isoformat(timespec="seconds"),
         question=_question(folder),
-        warnings=_warnings(folder),
+        warnings=_warnings(folder) + _analysis_warnings(folder, analyses),
         policies_title=policies_title,
         policies_intro=policies_intro,
         policies=_policies(folder),
         sections=sections,
         methods=methods_table(folder, level),
         runs=runs_table(folder),
+        analyses=analyses_table(analyses),
         stress=stress_checklist(folder, level, kpis_compared),
     )
 

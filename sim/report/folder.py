@@ -11,6 +11,10 @@ What the folder must be is decided by ``sim.experiment.output`` (the writer's co
 comparison folder is complete when ``comparison_manifest.json`` exists without ``.incomplete``,
 and so must every scenario folder it names; a single ``run`` folder is complete by its
 ``manifest.json``.
+
+``report --with DIR`` adds the folder of a design analysis (``sensitivity``, ``uncertainty``,
+``sweep`` or ``targets``), each of which writes its own folder; ``open_analysis`` tells which by
+the manifest its writer leaves last (``ANALYSIS_MANIFESTS``) and reads it by the same rules.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 """Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
 
 Kind = Literal["comparison", "run"]
+AnalysisKind = Literal["sensitivity", "uncertainty", "sweep", "targets"]
+ANALYSIS_MANIFESTS: dict[AnalysisKind, str] = {
+    "sensitivity": output.MANIFEST,
+    "uncertainty": output.UNCERTAINTY_MANIFEST,
+    "sweep": output.SWEEP_MANIFEST,
+    "targets": output.TARGETS_MANIFEST,
+}
+"""The manifest each analysis writes last (``sim.experiment.sensitivity``, ``.uncertainty``,
+``.sweep``; ``run_sim.py targets``). Sensitivity's is ``manifest.json`` like a run folder's, so it is
+told apart by its ``method`` key."""
+WITH_ALLOWED = (
+    "--with takes the finished folder of 'sensitivity' (manifest.json with a \"method\"), "
+    f"'uncertainty' ({output.UNCERTAINTY_MANIFEST}), 'sweep' ({output.SWEEP_MANIFEST}) or "
+    f"'targets' ({output.TARGETS_MANIFEST})"
+)
 
 
 class ReportError(Exception):
@@ -214,6 +233,72 @@ def _open_comparison(folder: Path) -> ResultsFolder:
     return ResultsFolder(folder, "comparison", manifest, scenarios)
 
 
+@dataclass(frozen=True)
+class AnalysisFolder:
+    """A finished folder of a design analysis given with ``report --with``: its kind, manifest and
+    the path as the user typed it (for messages and the methods table)."""
+
+    path: Path
+    kind: AnalysisKind
+    manifest: dict[str, Any]
+    given: str
+
+    def csv(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError
+        naming the ``--with`` folder if it cannot be parsed."""
+        path = safe_file(self.path, name)
+        if path is None:
+            return None
+        try:
+            return read_csv(path)
+        except ReportError as exc:
+            raise ReportError(f"--with {self.given}: {exc}") from None
+
+
+def _analysis_kind(folder: Path) -> tuple[AnalysisKind, str] | None:
+    """The kind of analysis whose manifest the folder holds, and that manifest's name."""
+    for kind in ("uncertainty", "sweep", "targets"):
+        name = ANALYSIS_MANIFESTS[kind]
+        if (folder / name).exists():
+            return kind, name
+    manifest = safe_file(folder, output.MANIFEST)
+    if manifest is not None and "method" in _read_json(manifest):
+        return "sensitivity", output.MANIFEST
+    return None
+
+
+def open_analysis(path: str | Path) -> AnalysisFolder:
+    """The finished analysis folder at ``path``; ReportError naming it and what ``--with`` takes
+    if it is missing, not a folder, incomplete, or not an analysis folder."""
+    given = str(path)
+    folder = Path(path)
+    if not folder.exists():
+        raise ReportError(f"--with {given}: no such folder; {WITH_ALLOWED}")
+    if not folder.is_dir():
+        raise ReportError(f"--with {given}: not a folder; {WITH_ALLOWED}")
+    if (folder / output.MARKER).exists():
+        raise ReportError(
+            f"--with {given}: not complete: it still holds {output.MARKER} (being written, or the "
+            "run was interrupted: re-run the same command with --resume)"
+        )
+    try:
+        found = _analysis_kind(folder)
+    except ReportError as exc:
+        raise ReportError(f"--with {given}: {exc}") from None
+    if found is None:
+        if output.is_complete(folder, output.COMPARISON_MANIFEST) or output.is_complete(folder):
+            raise ReportError(
+                f"--with {given}: a comparison or run folder, not an analysis: give it as "
+                f"RESULTS_DIR; {WITH_ALLOWED}"
+            )
+        raise ReportError(f"--with {given}: not an analysis folder; {WITH_ALLOWED}")
+    kind, name = found
+    manifest_path = safe_file(folder, name)
+    if manifest_path is None:
+        raise ReportError(f"--with {given}: {name} is not a regular file inside the folder")
+    return AnalysisFolder(folder, kind, _read_json(manifest_path), given)
+
+
 def listed_files(manifest: dict[str, Any]) -> list[str]:
     """The plain file names a manifest lists (anything else is ignored)."""
     files = manifest.get("files")
@@ -247,12 +332,16 @@ def number(value: Any) -> float | None:
 
 
 __all__ = [
+    "ANALYSIS_MANIFESTS",
+    "AnalysisFolder",
+    "AnalysisKind",
     "Kind",
     "ReportError",
     "ResultsFolder",
     "ScenarioFolder",
     "listed_files",
     "number",
+    "open_analysis",
     "open_folder",
     "png_data_uri",
     "read_csv",

@@ -10,6 +10,7 @@ template an error instead of a silently empty cell.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import jinja2
 from sim.experiment.files import write_text
 from sim.experiment.output import REPORT_FILE
 from sim.report.content import Report, build_report
-from sim.report.folder import ReportError, open_folder
+from sim.report.folder import ReportError, open_analysis, open_folder
 
 TEMPLATE = "report.html.j2"
 
@@ -41,15 +42,23 @@ def render_html(report: Report) -> str:
     return environment().get_template(TEMPLATE).render(report=report)
 
 
-def write_report(results: str | Path, out: str | Path | None = None, written: datetime | None = None) -> Path:
-    """Write the report of the results folder ``results`` to ``out`` (default
-    ``results/report.html``) atomically, and return its path.
+def write_report(
+    results: str | Path,
+    out: str | Path | None = None,
+    written: datetime | None = None,
+    with_: Sequence[str | Path] = (),
+) -> Path:
+    """Write the report of the results folder ``results``, with the design analyses of the
+    folders ``with_`` (``report --with``), to ``out`` (default ``results/report.html``) atomically,
+    and return its path.
 
-    Raises ReportError if ``results`` is not a complete comparison or run folder, or ``out``
-    cannot be written; nothing is written then.
+    Raises ReportError if ``results`` is not a complete comparison or run folder, a ``with_``
+    folder is not a finished analysis folder (or its tables are not what its kind writes), or
+    ``out`` cannot be written; nothing is written then.
     """
     folder = open_folder(results)
-    html = render_html(build_report(folder, written))
+    analyses = [open_analysis(w) for w in with_]
+    html = render_html(build_report(folder, written, analyses))
     path = Path(out) if out is not None else folder.path / REPORT_FILE
     if path.is_dir():
         raise ReportError(f"--out {path}: is a folder; give a file name such as {path / REPORT_FILE}")
