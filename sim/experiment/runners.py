@@ -48,6 +48,18 @@ MAX_RETRIES = 3
 Process pool: re-runs alone after the first loss; Dask: the local cluster's ``allowed-failures``."""
 
 
+LOCAL_CLUSTER_CONFIG: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+"""Dask settings for the local cluster started by ``--scheduler local``. A replication is seconds of
+pure-Python work holding the GIL, and by default every Dask worker samples the running task's stack
+every 10 ms for its profiler (and may poll GIL contention every 1 ms): on a 2-core machine that
+costs the simulation time a process pool does not lose (``benchmarks/dask_overhead.py`` measures
+it). Workers of a remote cluster take their own settings: start them with
+``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` for the same effect."""
+
+
 class WorkerLostError(Exception):
     """A replication kept killing the worker process running it (out of memory, or killed).
 
@@ -226,14 +238,17 @@ class DaskRunner:
         self.cluster = None
         try:
             if address == "local":
-                self.cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                    scheduler_kwargs={"allowed_failures": MAX_RETRIES},
-                )
+                import dask
+
+                with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies pass it to their workers
+                    self.cluster = LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                        scheduler_kwargs={"allowed_failures": MAX_RETRIES},
+                    )
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout="10s")
@@ -320,6 +335,7 @@ def make_runner(workers: int = 1, scheduler: str | None = None, replicate: Repli
 
 
 __all__ = [
+    "LOCAL_CLUSTER_CONFIG",
     "MAX_RETRIES",
     "Call",
     "DaskRunner",
