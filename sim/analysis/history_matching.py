@@ -140,7 +140,7 @@ class Emulator:
 
 
 def fit_emulator(
-    measure: str, x: np.ndarray, values: np.ndarray, seed: int = 0, restarts: int = 2
+    measure: str, x: np.ndarray, values: np.ndarray, seed: int = 0, restarts: int = 1
 ) -> Emulator:
     """A GP of ``measure`` over design points ``x`` (rows, in [0, 1]) from per-replication ``values``
     (rows: points, columns: replications). Points whose every replication is NaN are left out;

@@ -107,6 +107,11 @@ DEFAULT_REPLICATIONS = 2
 DEFAULT_CANDIDATES = 20_000
 POINTS_PER_PARAMETER = 10
 """Default design points per wave: 10 per parameter (Loeppky, Sacks & Welch 2009)."""
+MAX_CANDIDATE_BATCHES = 5
+"""At most this many batches of ``candidates`` are drawn in a wave (see KEEP_FACTOR)."""
+KEEP_FACTOR = 2
+"""Batches of candidates are drawn until this many times ``points`` are not ruled out (or
+MAX_CANDIDATE_BATCHES), so the next wave's design has room to spread."""
 STABLE_RATIO = 0.95
 """Stop early when a wave keeps at least this share of the previous wave's non-implausible share."""
 
@@ -398,6 +403,36 @@ def _max_implausibility(
     return worst, which
 
 
+def _fit(
+    measures: Sequence[str],
+    xs: Sequence[np.ndarray],
+    values: Mapping[str, Sequence[np.ndarray]],
+    bounds: Sequence[tuple[float, float]],
+    seed: int,
+) -> tuple[dict[str, hm.Emulator], dict[str, tuple[float, float, float]], dict[str, str]]:
+    """An emulator of each measure on every point run so far (waves stacked), its check (LOO share
+    within 3 sd, LOO RMSE, sd of one replication), and the measures that could not be emulated
+    (undefined almost everywhere, e.g. no departures at all on a tiny cohort) with the reason."""
+    u = hm.scale_unit(np.vstack(xs), bounds)
+    emulators: dict[str, hm.Emulator] = {}
+    checks: dict[str, tuple[float, float, float]] = {}
+    failed: dict[str, str] = {}
+    for m in measures:
+        width = max(v.shape[1] for v in values[m])
+        stacked = np.vstack(
+            [np.pad(v, ((0, 0), (0, width - v.shape[1])), constant_values=np.nan) for v in values[m]]
+        )
+        try:
+            em = hm.fit_emulator(m, u, stacked, seed=seed)
+        except ValueError as exc:
+            failed[m] = str(exc)
+            continue
+        emulators[m] = em
+        within, rmse = hm.loo_check(em)
+        checks[m] = (within, rmse, math.sqrt(em.var_sim))
+    return emulators, checks, failed
+
+
 def _measures(plan: CalibrationPlan) -> list[str]:
     return list(dict.fromkeys(t.measure for t in [*plan.targets, *plan.checks]))
 
@@ -445,6 +480,7 @@ def run_calibration(
     last_means: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     """Measures that could not be emulated at the last wave, and why."""
+    emulator_seconds = 0.0
     try:
         begin_folder(out, MANIFEST, FIXED_FILES)
         for wave in range(1, req.waves + 1):
@@ -487,35 +523,32 @@ def run_calibration(
                 frame[f"{m}_sd"] = np.sqrt(var)
                 last_means[m] = mean
             runs.append(frame)
-            # emulators on every point run so far
-            all_u = hm.scale_unit(np.vstack(xs), plan.bounds)
-            emulators: dict[str, hm.Emulator] = {}
-            checks: dict[str, tuple[float, float, float]] = {}
-            for m in measures:
-                width = max(v.shape[1] for v in values[m])
-                stacked = np.vstack(
-                    [np.pad(v, ((0, 0), (0, width - v.shape[1])), constant_values=np.nan) for v in values[m]]
-                )
-                try:
-                    em = hm.fit_emulator(m, all_u, stacked, seed=req.seed)
-                except ValueError as exc:
-                    # undefined (a denominator of 0) almost everywhere: on a small cohort or a short
-                    # horizon, e.g. no departures at all; the targets on it cannot constrain anything
-                    if m not in skipped:
-                        skipped[m] = f"wave {wave}: {exc}"
-                        say(f"wave {wave}: not matched, {exc} (raise --cohort-size or --horizon)")
-                    continue
-                skipped.pop(m, None)
-                emulators[m] = em
-                within, rmse = hm.loo_check(em)
-                checks[m] = (within, rmse, math.sqrt(em.var_sim))
+            # emulators of the matched measures, on every point run so far
+            fit_started = time.perf_counter()
+            matched = list(dict.fromkeys(t.measure for t in plan.targets))
+            emulators, checks, failed = _fit(matched, xs, values, plan.bounds, req.seed)
+            for m, why in failed.items():
+                if m not in skipped:
+                    say(f"wave {wave}: not matched, {why} (raise --cohort-size or --horizon)")
+            skipped = {m: f"wave {wave}: {why}" for m, why in failed.items()}
             emulators_by_wave.append(emulators)
             box = [(0.0, 1.0)] * d if wave == 1 else hm.bounding_box(nroy_u)
             box_share = float(np.prod([b - a for a, b in box]))
-            cand = _candidates(plan, box, req.seed + 1000 * wave)
-            worst, which = _max_implausibility(emulators_by_wave, observations, cand)
+            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+            for batch in range(MAX_CANDIDATE_BATCHES):
+                # a small non-implausible share leaves few candidates: draw more batches until the
+                # next wave has enough to choose from (each batch a new Latin hypercube)
+                cand = _candidates(plan, box, req.seed + 1000 * wave + batch)
+                worst, which = _max_implausibility(emulators_by_wave, observations, cand)
+                parts.append((cand, worst, which))
+                if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
+                    break
+            cand = np.vstack([p[0] for p in parts])
+            worst = np.concatenate([p[1] for p in parts])
+            which = np.concatenate([p[2] for p in parts])
             keep = hm.nroy(worst, req.cutoff)
             share = float(keep.mean()) * box_share
+            emulator_seconds += time.perf_counter() - fit_started
             outcomes.append(
                 WaveOutcome(
                     wave,
@@ -548,7 +581,14 @@ def run_calibration(
     finally:
         runner.close(wait=clean)
 
-    final = emulators_by_wave[-1]
+    fit_started = time.perf_counter()
+    final = dict(emulators_by_wave[-1])
+    others = [m for m in measures if m not in final and m not in skipped]
+    if others:  # the measures of the targets only checked: fitted once, on every point run
+        extra, _, failed = _fit(others, xs, values, plan.bounds, req.seed)
+        final.update(extra)
+        skipped.update({m: f"checked target: {why}" for m, why in failed.items()})
+    emulator_seconds += time.perf_counter() - fit_started
     nroy_x = hm.from_unit(nroy_u, plan.bounds)
     nroy_frame = pd.DataFrame(_rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=names)
     for par in plan.parameters:
@@ -627,6 +667,7 @@ def run_calibration(
         "simulations_run_this_time": ran,
         "simulations_resumed": resumed,
         "nroy_sets": len(nroy_frame),
+        "emulator_seconds": round(emulator_seconds, 3),
         "not_emulated": skipped,
         "notes": plan.notes,
         **environment(runner.name, runner.workers, runner.address, start_time, command_line),
