@@ -313,7 +313,7 @@ def test_draws_take_the_calibrated_parameters_from_the_file_rows(tmp_path: Path)
     file = _calibration_csv(tmp_path / "calibration.csv", rows)
     pairs = set(zip(rows["contact.success"], rows["detention.beds"], strict=True))
     for samples, replace in ((3, False), (8, True)):
-        params, draws = design(ref, [], samples, seed=5, from_calibration=str(file))
+        _, draws = design(ref, [], samples, seed=5, from_calibration=str(file))
         got = [(d.values["contact.success"], d.values["detention.beds"]) for d in draws]
         assert set(got) <= pairs  # whole rows: the pairs of the file, never a mix
         if not replace:

@@ -533,8 +533,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"({', '.join(t.id for t in plan.targets)}), {k} parameters; up to {request.waves} waves x "
             f"{plan.points} points x {request.replications} replications = {plan.simulations:,} "
             f"simulations; estimated {_duration(plan.estimate(args.workers))} on {args.workers} "
-            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon; "
-            "fitting the emulators adds a few seconds a wave).",
+            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon), "
+            "plus fitting the emulators and evaluating the candidates, ~5-30 s a wave.",
             flush=True,
         )
         for note in plan.notes:
@@ -567,7 +567,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print()
         print(calibration_text(plan, result), end="")
         print(
-            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s. "
+            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s "
+            f"(emulators and candidates {result.manifest['emulator_seconds']:,.0f} s). "
             f"Written: {', '.join(str(out / f) for f in result.files)}"
         )
     return EXIT_OK

@@ -33,6 +33,12 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _label(path: str) -> str:
+    """A dotted path on two lines (group, then the rest), so long names fit under a small panel."""
+    head, _, rest = path.partition(".")
+    return f"{head}.\n{rest}" if rest else path
+
+
 def plot_waves(waves: pd.DataFrame, outdir: Path) -> Path:
     """The non-implausible share of the space after each wave."""
     per = waves.drop_duplicates("wave")
@@ -111,11 +117,11 @@ def plot_pairs(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Path
                     if len(sample):
                         ax.scatter(sample[uj.path], sample[ui.path], s=2, color=NROY_COLOUR, alpha=0.4)
                 if i == n - 1:
-                    ax.set_xlabel(uj.path, fontsize=6)
+                    ax.set_xlabel(_label(uj.path), fontsize=6)
                 else:
                     ax.set_xticklabels([])
                 if j == 0 and i != 0:
-                    ax.set_ylabel(ui.path, fontsize=6)
+                    ax.set_ylabel(_label(ui.path), fontsize=6)
                 elif i != j:
                     ax.set_yticklabels([])
         fig.suptitle("Values not ruled out, every pair of parameters")
