@@ -3,7 +3,8 @@
 Kept apart from the rest of ``sim.experiment`` because process pools using ``spawn`` and Dask
 workers import the module of the function they run: importing this one pulls in the model and
 the scenario schema and nothing else (no analysis, plotting, YAML or Parquet code), so a worker
-starts as fast as the model allows.
+starts as fast as the model allows. (``run_measures``, what calibration runs, imports the measures
+of ``sim.analysis`` when it is first called, in the worker, not when this module is imported.)
 """
 
 from __future__ import annotations
