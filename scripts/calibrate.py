@@ -22,6 +22,13 @@ probability proportionally. Usage::
     python scripts/calibrate.py --write      # ... check them with 20 reps, write calibration.yaml
     python scripts/calibrate.py --check-only # only the 20-replication check of baseline.yaml
 
+How it relates to ``run_sim.py calibrate``: this script finds *one* set of the three values that
+hits the three figures on the full cohort, and makes it every scenario's default. ``run_sim.py
+calibrate`` (history matching, ``sim/experiment/calibration.py``) asks which values of these and
+related assumptions the published figures *do not rule out*, given the tolerances, the simulation
+noise and the emulator's uncertainty; its calibration.csv feeds ``run_sim.py uncertainty
+--from-calibration``. It writes nothing here: the point values stay the schema's defaults.
+
 ``--write`` replaces ``sim/scenario/calibration.yaml`` atomically (a complete new file, checked by
 the same code the schema uses at import, then renamed over the old one), with a header giving the
 targets, the date, the seed and the check.

@@ -1,6 +1,5 @@
-"""The nine commands (run, compare, sweep, report, targets, sensitivity, uncertainty, validate,
-describe) and ``main``, which
-dispatches to them.
+"""The ten commands (run, compare, sweep, report, targets, sensitivity, uncertainty, calibrate,
+validate, describe) and ``main``, which dispatches to them.
 
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
@@ -498,13 +497,95 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """History matching of the scenario's ranged parameters to its validation targets; write the
+    parameter sets not ruled out and print what was kept.
+
+    Exit code 2, before anything is run or written, for a bad scenario file, targets file or
+    option; 0 also when every value is ruled out (that is a finding, printed).
+    """
+    from sim.experiment.calibration import CalibrationRequest, plan_calibration
+    from sim.experiment.errors import ExperimentError
+
+    prepared = _prepare_run([args.scenario], args)
+    if isinstance(prepared, int):
+        return prepared
+    (scenario,), overrides = prepared
+    request = CalibrationRequest(
+        params=tuple(args.params),
+        **({"roles": tuple(args.roles)} if args.roles is not None else {}),
+        exclude=tuple(args.exclude),
+        waves=args.waves,
+        points=args.points,
+        replications=args.replications,
+        candidates=args.candidates,
+        cutoff=args.cutoff,
+        discrepancy=args.discrepancy,
+        seed=args.seed,
+        targets_file=args.targets_file,
+    )
+    try:
+        plan = plan_calibration(scenario, args.scenario, request)
+    except ExperimentError as exc:
+        return _error(str(exc))
+    except ScenarioError as exc:
+        return _scenario_error(exc)
+    out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
+    if not args.quiet:
+        k = len(plan.parameters)
+        print(
+            f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
+            f"({', '.join(t.id for t in plan.targets)}), {k} parameters; up to {request.waves} waves x "
+            f"{plan.points} points x {request.replications} replications = {plan.simulations:,} "
+            f"simulations; estimated {_duration(plan.estimate(args.workers))} on {args.workers} "
+            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon), "
+            "plus fitting the emulators and evaluating the candidates, ~5-30 s a wave.",
+            flush=True,
+        )
+        for note in plan.notes:
+            print(f"note: {note}")
+    from sim.experiment.calibration import run_calibration
+    from sim.experiment.design import DESIGN_DIR
+
+    progress = Progress(args.quiet, "simulations")
+    result = _guarded(
+        lambda: run_calibration(
+            plan,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            plots=not args.no_plots,
+            overrides=overrides,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        ),
+        progress,
+        str(out / DESIGN_DIR),
+    )
+    if isinstance(result, int):
+        return result
+    if not args.quiet:
+        from sim.cli.text import calibration_text
+
+        print()
+        print(calibration_text(plan, result), end="")
+        print(
+            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s "
+            f"(emulators and candidates {result.manifest['emulator_seconds']:,.0f} s). "
+            f"Written: {', '.join(str(out / f) for f in result.files)}"
+        )
+    return EXIT_OK
+
+
 def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the reference and every policy under every draw of the ranged parameters; summarise."""
     from sim.experiment.design import estimate_seconds
     from sim.experiment.errors import ExperimentError
     from sim.experiment.output import PARTS_DIR
     from sim.experiment.sweep import check_kpis
-    from sim.experiment.uncertainty import design, run_uncertainty
+    from sim.experiment.uncertainty import calibrated_design, run_uncertainty
 
     prepared = _prepare_run([args.reference, *args.policies], args)
     if isinstance(prepared, int):
@@ -512,7 +593,9 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     (reference, *policies), overrides = prepared
     try:
         kpis = check_kpis(args.kpis) if args.kpis is not None else None
-        params, draws = design(reference, policies, args.samples, args.seed)
+        params, draws, calibrated = calibrated_design(
+            reference, policies, args.samples, args.seed, args.from_calibration
+        )
     except ExperimentError as exc:
         return _error(str(exc))
     out = Path(args.out) if args.out else Path("results") / "uncertainty" / reference.name
@@ -527,6 +610,14 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon).",
             flush=True,
         )
+        if calibrated is not None:
+            how = "with replacement (fewer rows than draws)" if calibrated.replace else "without replacement"
+            print(
+                f"From {calibrated.file}: {', '.join(calibrated.parameters)} drawn from its "
+                f"{calibrated.rows:,} parameter sets not ruled out, {how}; the other "
+                f"{len(params) - len(calibrated.parameters)} over their ranges.",
+                flush=True,
+            )
     progress = Progress(args.quiet, "simulations")
     result = _guarded(
         lambda: run_uncertainty(
@@ -545,6 +636,7 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
             command_line=[PROG, *argv],
             on_progress=progress,
             on_message=progress.message,
+            from_calibration=args.from_calibration,
         ),
         progress,
         str(out / ("*" + os.sep + PARTS_DIR)),
@@ -765,6 +857,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_uncertainty(args, argv)
         if args.command == "sensitivity":
             return cmd_sensitivity(args, argv)
+        if args.command == "calibrate":
+            return cmd_calibrate(args, argv)
         if args.command == "validate":
             return cmd_validate(args)
         return cmd_describe(args)
@@ -776,6 +870,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = [
+    "cmd_calibrate",
     "cmd_compare",
     "cmd_describe",
     "cmd_report",

@@ -418,6 +418,194 @@ def _add_sensitivity(sub: Any) -> None:
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
 
+def _role_list(text: str) -> list[str]:
+    names = [k.strip() for k in text.split(",")]
+    if not text.strip() or any(not k for k in names):
+        raise argparse.ArgumentTypeError(
+            f"expected roles separated by commas, e.g. calibration,parameter, got {text!r}"
+        )
+    return names
+
+
+def _add_calibrate(sub: Any) -> None:
+    cal = sub.add_parser(
+        "calibrate",
+        formatter_class=_Formatter,
+        help="which parameter values the published figures do not rule out (history matching)",
+        description=_para(
+            "Calibration with uncertainty by history matching. The scenario's ranged parameters that "
+            "the validation targets depend on (or those chosen with --params) are run at a Latin "
+            "hypercube of design points; a Gaussian-process emulator (scikit-learn) of each target's "
+            "measure predicts it anywhere in the ranges, with its uncertainty; every candidate whose "
+            "implausibility (distance from the published figure in standard deviations of the "
+            "observation, model-discrepancy, emulator and simulation uncertainty) exceeds the cut-off "
+            "for any target is ruled out. Later waves run design points in what is left and refit. "
+            "The result is the set of parameter values not ruled out, which 'uncertainty "
+            "--from-calibration' samples instead of the raw ranges. Prints how many simulations it "
+            "will run and an estimate of the time first."
+        ),
+        epilog=textwrap.dedent(
+            f"""\
+            examples:
+              {PROG} calibrate --cohort-size 5000 --waves 3 -n 2 -w 2
+              {PROG} calibrate scenarios/baseline.yaml --params 'contact.*' --roles calibration
+              {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
+                  --from-calibration results/calibration/baseline/calibration.csv
+
+            targets: those of --targets-file (validation/targets.yaml) computed on SCENARIO, with a
+            role of --roles (calibration and parameter by default: validation targets stay out of
+            the fit and are checked afterwards, out of sample).
+            parameters: by default the ones each target's measure depends on directly (for the
+            baseline: the three calibrated values and six related assumptions); an emulator in many
+            more dimensions needs far more simulations than a calibration can afford.
+
+            implausibility of x for a target with published value z:
+              I(x) = |z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim)
+              V_obs   (tolerance / 3)^2: the target's tolerance read as 3 sd, so with no other
+                      uncertainty the cut-off 3 keeps exactly the means within tolerance
+              V_disc  (DISCREPANCY x tolerance)^2: model discrepancy
+              V_em    the emulator's variance of the mean at x
+              V_sim   the variance of one replication (the published figure is one realisation)
+              x is ruled out if the largest I over the targets exceeds --cutoff (3: Pukelsheim's
+              3-sigma rule). One-sided targets count only a shortfall or an excess.
+
+            writes DIR (default results/calibration/<scenario name>):
+              calibration.csv          the parameter sets not ruled out (one row per kept
+                                       candidate): parameter paths, max_implausibility, wave
+              calibration_runs.csv     every simulated point: wave, point, parameters,
+                                       replications, <measure>_mean and <measure>_sd
+              calibration_waves.csv    per wave and measure: points, simulations, candidates,
+                                       box_share, nroy_candidates, nroy_share (estimated share of
+                                       the original space not ruled out), loo_within_3sd and
+                                       loo_rmse (leave-one-out check of the emulator),
+                                       replication_sd
+              calibration_targets.csv  per target: role, used, published, tolerance, the emulated
+                                       range over the sets kept and the share of them within
+                                       tolerance, the last wave's simulated range
+              calibration_waves.png, calibration_ranges.png, calibration_pairs.png
+              calibration_manifest.json   targets, parameters, design, implausibility terms, seeds,
+                                       versions, command line (written last)
+              .design/                 every finished simulation's measures (used by --resume)
+
+            If every candidate is ruled out, calibration.csv has no rows and the summary names the
+            closest candidate and the target it misses (exit code 0: that is a finding).
+
+            """
+        )
+        + EXIT_CODES,
+    )
+    cal.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/baseline.yaml",
+        metavar="SCENARIO.yaml",
+        help="the scenario whose ranged parameters are matched to its targets",
+    )
+    g = cal.add_argument_group("targets and parameters")
+    g.add_argument(
+        "--targets-file", metavar="FILE", help="the targets table (default: validation/targets.yaml)"
+    )
+    g.add_argument(
+        "--roles",
+        type=_role_list,
+        metavar="A,B",
+        help="roles of the targets matched, comma-separated: calibration, parameter, validation "
+        "(default: calibration,parameter); the others on the scenario are checked out of sample",
+    )
+    g.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="TARGET",
+        help="leave this target (its id) out of the fit; it is still checked afterwards (repeatable)",
+    )
+    g.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="match only the ranged parameters whose dotted path matches (fnmatch; repeat for more) "
+        "(default: the parameters the targets' measures depend on)",
+    )
+    g = cal.add_argument_group("history matching")
+    g.add_argument(
+        "--waves", type=_int_at_least(1, "waves of simulations"), default=3, metavar="K", help="waves"
+    )
+    g.add_argument(
+        "--points",
+        type=_int_at_least(4, "design points per wave"),
+        metavar="N",
+        help="design points per wave (default: 10 per parameter)",
+    )
+    g.add_argument(
+        "--candidates",
+        type=_int_at_least(10, "candidate points per wave"),
+        default=20_000,
+        metavar="M",
+        help="candidates per wave at which the emulators are evaluated (cheap)",
+    )
+    g.add_argument(
+        "--cutoff",
+        type=_positive_float("implausibility cut-off, in standard deviations"),
+        default=3.0,
+        metavar="C",
+        help="rule out a point whose largest implausibility exceeds C",
+    )
+    g.add_argument(
+        "--discrepancy",
+        type=_non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
+        default=0.1,
+        metavar="F",
+        help="model-discrepancy sd as a fraction of each target's tolerance",
+    )
+    g = cal.add_argument_group("replications")
+    g.add_argument(
+        "--replications",
+        "-n",
+        type=_int_at_least(1, "replications per design point"),
+        default=2,
+        metavar="N",
+        help="replications per design point (replication k uses the streams (seed, k) at every point)",
+    )
+    g.add_argument(
+        "--seed",
+        type=_int_at_least(0, "root seed"),
+        default=DEFAULT_SEED,
+        metavar="S",
+        help="root random seed, and the seed of the designs",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
+        "and model code)",
+    )
+    g = cal.add_argument_group("quick looks (recorded in the manifest)")
+    g.add_argument("--horizon", type=_positive_float("days"), metavar="DAYS", help="override horizon_days")
+    g.add_argument(
+        "--cohort-size", type=_int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
+    )
+    g = cal.add_argument_group("execution and output")
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_int_at_least(1, "worker processes"),
+        default=1,
+        metavar="W",
+        help="run simulations on W local processes (results do not depend on W)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run simulations on a Dask cluster ('local' starts one of W workers)",
+    )
+    g.add_argument(
+        "--out", "-o", metavar="DIR", help="output folder (default: results/calibration/<scenario name>)"
+    )
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -443,6 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 -n 5 -w 2
               {PROG} sensitivity scenarios/baseline.yaml --cohort-size 2000 -w 2
               {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml -s 20 -n 2 -w 2
+              {PROG} calibrate --cohort-size 5000 -w 2
 
             Use '{PROG} COMMAND --help' for each command's options and outputs.
 
@@ -852,6 +1041,8 @@ def build_parser() -> argparse.ArgumentParser:
               {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
                   scenarios/more_detention_capacity.yaml --samples 20 -n 2 --cohort-size 20000 -w 2
               {PROG} uncertainty scenarios/baseline.yaml scenarios/*.yaml --samples 50 -n 2 -w 2
+              {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
+                  --from-calibration results/calibration/baseline/calibration.csv
 
             writes DIR (default results/uncertainty/<reference name>):
               uncertainty.csv          scenario, kpi, draw, diff: each policy's paired difference
@@ -900,7 +1091,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(unc, sweep=True, folder="results/uncertainty")
     unc.set_defaults(replications=2)
+    g = unc.add_argument_group("calibrated draws")
+    g.add_argument(
+        "--from-calibration",
+        metavar="FILE",
+        help="draw the parameters of FILE (a calibration.csv of 'calibrate') from its rows, the sets "
+        "not ruled out, instead of their raw ranges (rows sampled with the seed, without replacement "
+        "when FILE has at least --samples rows); the other ranged parameters are drawn as usual",
+    )
     _add_sensitivity(sub)
+    _add_calibrate(sub)
 
     desc = sub.add_parser(
         "describe",

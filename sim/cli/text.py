@@ -15,6 +15,7 @@ from sim.analysis.kpis import kpi
 
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
+    from sim.experiment.calibration import CalibrationPlan, CalibrationResult
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
 
@@ -195,8 +196,82 @@ def sensitivity_text(frame: Any, method: str, reference: str) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def _num(x: float) -> str:
+    return "n/a" if x != x else f"{x:.4g}"
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        cells = (
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
+    """What a calibration kept: the waves, each parameter's original and non-implausible range,
+    and each target's published figure against the emulated range over the sets kept."""
+    lines = []
+    for w in result.waves:
+        lines.append(
+            f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
+            f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
+        )
+    if result.status == "empty" and result.closest is not None:
+        worst, target = result.closest
+        lines.append(
+            f"Every candidate is ruled out: no values within these ranges are consistent with the targets "
+            f"at cut-off {plan.request.cutoff:g}. The closest has implausibility {worst:.2f}, worst on "
+            f"{target}. Widen the ranges, add parameters, or question the target (or the reduced cohort)."
+        )
+    elif result.status == "stable":
+        lines.append("Stopped early: the non-implausible share no longer shrinks.")
+    for m, why in result.not_emulated.items():
+        lines.append(f"Not matched ({m}): {why}")
+    lines.append("")
+    rows = [["Parameter", "Original range", "Not ruled out"]]
+    for u in plan.parameters:
+        if len(result.nroy):
+            col = result.nroy[u.path]
+            kept = f"{_num(float(col.min()))} to {_num(float(col.max()))}"
+        else:
+            kept = "none"
+        rows.append(
+            [u.path + (" (scale)" if u.kind == "scale" else ""), f"{_num(u.low)} to {_num(u.high)}", kept]
+        )
+    lines += _table(rows, {1, 2})
+    lines.append("")
+    rows = [["Target", "Role", "Published", "Emulated over kept sets", "Within", "Last wave simulated"]]
+    for r in result.targets.to_dict("records"):
+        sign = {"at_least": ">= ", "at_most": "<= "}.get(str(r["comparison"]), "")
+        role = str(r["role"]) + ("" if r["used"] else " (check)")
+        share = r["share_within"]
+        rows.append(
+            [
+                str(r["target"]),
+                role,
+                f"{sign}{_num(r['published'])} ± {_num(r['tolerance'])}",
+                f"{_num(r['emulator_min'])} to {_num(r['emulator_max'])}",
+                "n/a" if share != share else f"{100 * share:.0f}%",
+                f"{_num(r['simulated_min'])} to {_num(r['simulated_max'])}",
+            ]
+        )
+    lines += _table(rows, {2, 3, 4, 5})
+    lines.append(
+        "Within: share of the kept sets whose emulated mean is within the tolerance; (check): a "
+        "validation target not used in the fit."
+    )
+    return "\n".join(lines) + "\n\n"
+
+
 __all__ = [
     "adaptive_text",
+    "calibration_text",
     "comparison_intro",
     "cost_effectiveness_intro",
     "flat_overrides",

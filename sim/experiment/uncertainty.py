@@ -78,14 +78,75 @@ def draw_name(scenario: Scenario, index: int) -> str:
     return f"{scenario.name}__draw_{index:03d}"
 
 
+@dataclass(frozen=True)
+class Calibrated:
+    """Draws taken from the rows of a calibration.csv (``--from-calibration``)."""
+
+    file: str
+    parameters: tuple[str, ...]
+    """The parameters drawn from the file's rows (the others: Latin hypercube over their ranges)."""
+    rows: int
+    """Rows in the file: the parameter sets not ruled out."""
+    replace: bool
+    """Sampled with replacement (the file has fewer rows than draws)."""
+    chosen: tuple[int, ...]
+    """The file's row (0-based) used by each draw."""
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "parameters": list(self.parameters),
+            "rows_in_file": self.rows,
+            "sampling": (
+                "rows drawn uniformly with replacement (fewer rows than draws)"
+                if self.replace
+                else "rows drawn uniformly without replacement"
+            )
+            + ", with numpy's default_rng(seed); the other ranged parameters by Latin hypercube",
+            "rows_used": list(self.chosen),
+        }
+
+
+def calibrated_rows(
+    file: str, params: Sequence[Uncertain], samples: int, seed: int
+) -> tuple[pd.DataFrame, Calibrated]:
+    """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
+    without replacement when it has at least ``samples`` rows, with replacement otherwise."""
+    from sim.experiment.calibration import read_calibration
+
+    frame = read_calibration(file, params)
+    replace = len(frame) < samples
+    chosen = np.random.default_rng(seed).choice(len(frame), size=samples, replace=replace)
+    info = Calibrated(file, tuple(frame.columns), len(frame), replace, tuple(int(i) for i in chosen))
+    return frame.iloc[chosen].reset_index(drop=True), info
+
+
 def design(
-    reference: Scenario, policies: Sequence[Scenario], samples: int, seed: int
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    samples: int,
+    seed: int,
+    from_calibration: str | None = None,
 ) -> tuple[list[Uncertain], list[Draw]]:
+    """The ranged parameters and the draws (see :func:`calibrated_design`)."""
+    params, draws, _ = calibrated_design(reference, policies, samples, seed, from_calibration)
+    return params, draws
+
+
+def calibrated_design(
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    samples: int,
+    seed: int,
+    from_calibration: str | None = None,
+) -> tuple[list[Uncertain], list[Draw], Calibrated | None]:
     """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
     applied to the reference and to every policy. A scale (the level of a group or delay) multiplies
     a policy's own values too; a value a policy sets differently is its lever and stays (more beds
-    keeps its 60 beds in every draw). ExperimentError, before anything runs, if a draw gives a
-    scenario the schema rejects."""
+    keeps its 60 beds in every draw). With ``from_calibration`` (a calibration.csv), the parameters
+    it holds are taken from its rows instead (:func:`calibrated_rows`): values not ruled out by the
+    validation targets, drawn together, so their dependence is kept. ExperimentError, before
+    anything runs, if a draw gives a scenario the schema rejects or the file is unusable."""
     from sim.analysis.psa import latin_hypercube
 
     if samples < 2:
@@ -94,6 +155,12 @@ def design(
     if not params:
         raise ExperimentError(f"{reference.name}: no ranged parameters to draw (see `describe`)")
     x = latin_hypercube([(u.low, u.high) for u in params], samples, seed)
+    calibrated = None
+    if from_calibration is not None:
+        rows, calibrated = calibrated_rows(from_calibration, params, samples, seed)
+        for j, u in enumerate(params):
+            if u.path in rows.columns:
+                x[:, j] = rows[u.path].to_numpy(float)
     # a policy shares every scale (the uncertain level of a group or delay multiplies the policy's
     # own values too, so a policy stated as "twice the baseline" stays twice the drawn baseline) and
     # every value it leaves as the reference has it; a value it changes is its lever and stays
@@ -113,7 +180,7 @@ def design(
                 "parameter's range under the scenario's uncertainty: key"
             ) from None
         draws.append(Draw(d, values, ref, pols))
-    return params, draws
+    return params, draws, calibrated
 
 
 def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
@@ -172,6 +239,7 @@ def run_uncertainty(
     command_line: Sequence[str] | None = None,
     on_progress: ProgressCallback | None = None,
     on_message: MessageCallback | None = None,
+    from_calibration: str | None = None,
 ) -> UncertaintyResult:
     """Run every policy and the reference under every draw and write the tables (module doc).
 
@@ -191,7 +259,7 @@ def run_uncertainty(
         raise ExperimentError(f"scenario names must be unique, got {', '.join(names)}")
     chosen = check_kpis(list(kpis)) if kpis is not None else list(TABLE_KPIS)
     wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
-    params, draws = design(reference, policies, samples, root_seed)
+    params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
     experiment = run_experiment(
         scenarios,
@@ -254,7 +322,9 @@ def run_uncertainty(
         "policies": [p.name for p in policies],
         "samples": samples,
         "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
-        "the root seed",
+        "the root seed"
+        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
+        "from_calibration": calibrated.manifest() if calibrated else None,
         "parameters": [
             {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "why": u.why, "origin": u.origin}
             for u in params
@@ -284,4 +354,15 @@ def run_uncertainty(
     )
 
 
-__all__ = ["FILES", "Draw", "UncertaintyResult", "design", "differences", "draw_name", "run_uncertainty"]
+__all__ = [
+    "FILES",
+    "Calibrated",
+    "Draw",
+    "UncertaintyResult",
+    "calibrated_design",
+    "calibrated_rows",
+    "design",
+    "differences",
+    "draw_name",
+    "run_uncertainty",
+]

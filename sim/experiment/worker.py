@@ -3,7 +3,8 @@
 Kept apart from the rest of ``sim.experiment`` because process pools using ``spawn`` and Dask
 workers import the module of the function they run: importing this one pulls in the model and
 the scenario schema and nothing else (no analysis, plotting, YAML or Parquet code), so a worker
-starts as fast as the model allows.
+starts as fast as the model allows. (``run_measures``, what calibration runs, imports the measures
+of ``sim.analysis`` when it is first called, in the worker, not when this module is imported.)
 """
 
 from __future__ import annotations
@@ -65,6 +66,60 @@ def run_summary(
     )
 
 
+MEASURE_PREFIX = "measure."
+"""Prefix of the measure values ``run_measures`` adds to a summary row (``measure.contacted_share``),
+so they cannot collide with a summary column."""
+
+
+def run_measures(
+    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
+) -> ReplicationResult:
+    """``run_summary`` plus every measure of ``sim.analysis.measures.MEASURES`` computed here, in the
+    worker, from the replication's own tables: the summary row gains ``measure.<name>`` (NaN when
+    the measure is undefined or its data missing), and still only numbers travel back.
+
+    What calibration runs (``sim.experiment.calibration``): some measures need the transitions,
+    occupancy or life table, which ``run_summary`` drops. Every measure is computed (a few ms each)
+    so rows stored in ``.design`` serve any choice of targets on ``--resume``. The measures module is
+    imported here, not at the top, so importing this module stays as light as before.
+    """
+    import math
+
+    import pandas as pd
+
+    from sim.analysis.measures import MEASURES, MissingDataError, compute
+
+    full = run_one(scenario, replication, root_seed, False)
+    tables = {
+        "summary": pd.DataFrame([full.summary]),
+        "transitions": full.transitions,
+        "occupancy": full.occupancy,
+        "end_states": full.end_states,
+        "life_table": full.life_table,
+    }
+    summary: dict[str, float | int] = dict(full.summary)
+    for name in MEASURES:
+        try:
+            values = compute(name, tables)
+            value = float(values.iloc[0]) if len(values) else math.nan
+        except MissingDataError:
+            value = math.nan
+        summary[MEASURE_PREFIX + name] = value
+    empty = _empty_table()
+    return dataclasses.replace(
+        full,
+        summary=summary,
+        end_states=empty,
+        timeseries=empty,
+        resources=empty,
+        transitions=empty,
+        occupancy=empty,
+        life_table=empty,
+        event_log=None,
+        activity_log=None,
+    )
+
+
 def _empty_table() -> Any:
     import pandas as pd
 
@@ -88,4 +143,12 @@ def warm_up() -> None:
     imports this module (the model), so workers start while the parent is still preparing."""
 
 
-__all__ = ["ReplicationFn", "run_one", "run_summary", "start_pool_worker", "warm_up"]
+__all__ = [
+    "MEASURE_PREFIX",
+    "ReplicationFn",
+    "run_measures",
+    "run_one",
+    "run_summary",
+    "start_pool_worker",
+    "warm_up",
+]

@@ -1,0 +1,833 @@
+"""Calibration with uncertainty: history matching against the validation targets (``run_sim.py
+calibrate``).
+
+``plan_calibration`` checks a request before anything is run or written: the targets (those of
+``validation/targets.yaml`` computed on the chosen scenario, with the chosen roles: ``calibration``
+and ``parameter`` by default; ``validation`` targets stay out of the fit and are checked afterwards,
+out of sample), and the parameters (``--params`` globs on the scenario's ranged parameters, or by
+default the :data:`DRIVERS` of the targets' measures). Any problem is an ``ExperimentError`` naming
+the option (or a ``ScenarioError`` for the targets file).
+
+Why a small default set of parameters: a Gaussian-process emulator in the 80-odd ranged parameters
+with a few hundred simulations cannot be trusted (it needs roughly ten design points per input to
+learn each one's effect, Loeppky, Sacks & Welch 2009), and most of them cannot move the targets at
+all, so including them only spreads the design thin. The default is the parameters each target's
+measure depends on directly (:data:`DRIVERS`): the three calibrated values of
+``sim/scenario/calibration.yaml`` (``CALIBRATED_PATHS``: the contact success scale, the
+already-departed share, the complaint probability) and the assumptions that most directly set the
+same figures (about 9 for the baseline). Every other ranged parameter keeps its scenario value;
+an uncertainty analysis still draws them over their ranges.
+
+``run_calibration`` runs the waves (``sim.analysis.history_matching`` does the statistics):
+
+1. wave 1: a Latin hypercube of ``points`` over the ranges; later waves: a space-filling subset of
+   the previous wave's non-implausible candidates;
+2. each point x ``replications`` through ``sim.experiment.design.run_design`` with the replication
+   function ``worker.run_measures`` (every measure computed in the worker; common random numbers:
+   replication k uses the streams of (seed, k) at every point; streamed to ``.design/`` and
+   reused by ``--resume``);
+3. one emulator per measure, fitted on every point run so far;
+4. ``candidates`` Latin-hypercube candidates (wave 1: over the ranges; later: over the box around
+   the previous non-implausible set), kept if they pass every wave's cut-off;
+5. stop early when nothing is left (reported, not an error) or the non-implausible share of the
+   space stops shrinking (:data:`STABLE_RATIO`).
+
+Files, written atomically (``out`` holds ``.incomplete`` until the manifest, written last):
+``calibration.csv`` (the non-implausible parameter sets: what ``uncertainty --from-calibration``
+samples), ``calibration_runs.csv``, ``calibration_waves.csv``, ``calibration_targets.csv``, the
+plots and ``calibration_manifest.json``. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from sim.analysis import history_matching as hm
+from sim.analysis.targets import ROLES, band
+from sim.experiment.design import DESIGN_DIR, estimate_seconds, run_design
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
+from sim.experiment.provenance import environment
+from sim.experiment.sensitivity import select_parameters
+from sim.experiment.targets import DEFAULT_TARGETS_FILE, Target, read_targets
+from sim.experiment.worker import MEASURE_PREFIX, run_measures
+from sim.scenario.schema import Scenario
+from sim.scenario.uncertainty import Uncertain, apply, ranges
+
+CALIBRATION_FILE = "calibration.csv"
+RUNS_FILE = "calibration_runs.csv"
+WAVES_FILE = "calibration_waves.csv"
+TARGETS_FILE = "calibration_targets.csv"
+MANIFEST = "calibration_manifest.json"
+FIXED_FILES = (CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE, MANIFEST)
+CALIBRATION_COLUMNS = ("max_implausibility", "wave")
+"""The columns of calibration.csv after the parameter paths (what ``--from-calibration`` checks)."""
+WAVE_COLUMNS = (
+    "wave",
+    "points",
+    "simulations",
+    "candidates",
+    "box_share",
+    "nroy_candidates",
+    "nroy_share",
+    "measure",
+    "loo_within_3sd",
+    "loo_rmse",
+    "replication_sd",
+)
+"""Columns of calibration_waves.csv: one row per wave and emulated measure."""
+TARGET_COLUMNS = (
+    "target",
+    "role",
+    "used",
+    "measure",
+    "comparison",
+    "published",
+    "tolerance",
+    "emulator_min",
+    "emulator_max",
+    "share_within",
+    "simulated_min",
+    "simulated_max",
+)
+"""Columns of calibration_targets.csv."""
+DEFAULT_ROLES = ("calibration", "parameter")
+DEFAULT_WAVES = 3
+DEFAULT_REPLICATIONS = 2
+DEFAULT_CANDIDATES = 20_000
+POINTS_PER_PARAMETER = 10
+"""Default design points per wave: 10 per parameter (Loeppky, Sacks & Welch 2009)."""
+MAX_CANDIDATE_BATCHES = 5
+"""At most this many batches of ``candidates`` are drawn in a wave (see KEEP_FACTOR)."""
+KEEP_FACTOR = 2
+"""Batches of candidates are drawn until this many times ``points`` are not ruled out (or
+MAX_CANDIDATE_BATCHES), so the next wave's design has room to spread."""
+STABLE_RATIO = 0.95
+"""Stop early when a wave keeps at least this share of the previous wave's non-implausible share."""
+
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "contacted_share": ("contact.success", "contact.max_attempts"),
+    "departed_share_of_contacted": (
+        "cohort.already_departed_share",
+        "departure.agree_on_contact",
+        "departure.follow_through_probability",
+    ),
+    "complaint_share": ("contact.complaint_probability", "cohort.in_pool_in_error_share"),
+    "departures_recorded_as_removals_share": ("recording.departure_recorded_as_removal",),
+    "voluntary_departure_within_6_months_of_contact": (
+        "departure.agree_on_contact",
+        "departure.delay_days",
+    ),
+    "service_level_departures_share": ("cohort.already_departed_share", "departure.agree_on_contact"),
+    "service_level_barrier_referrals_share": ("casework.enforcement_after_resolution",),
+    "detention_leavers_removed_share": (
+        "detention.bail_hazard_per_day",
+        "detention.vulnerability_hazard_per_day",
+        "detention.removal_planning_days",
+    ),
+    "detention_stays_under_29_days_share": (
+        "detention.removal_planning_days",
+        "detention.bail_hazard_per_day",
+    ),
+    "detention_stays_within_4_months_share": ("detention.no_prospect_days",),
+    "loss_of_contact_per_1000_reporting_per_month": (
+        "reporting.abscond_hazard_per_day",
+        "reporting.miss_probability",
+        "reporting.misses_to_out_of_contact",
+    ),
+    "missed_reports_per_1000_reporting_per_month": ("reporting.miss_probability",),
+    "declared_absconders_per_person_reporting": (
+        "reporting.abscond_hazard_per_day",
+        "absconding.declaration_lag_days",
+    ),
+    "not_detained_share_of_liable": ("detention.beds",),
+}
+"""The ranged parameters that most directly set each measure: the default ``--params`` is the union
+over the targets used (see the module doc for why the set is small)."""
+
+
+@dataclass(frozen=True)
+class CalibrationRequest:
+    """What to match and how (the command's options)."""
+
+    params: tuple[str, ...] = ()
+    """Glob patterns on the dotted paths; empty: the drivers of the targets' measures."""
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    exclude: tuple[str, ...] = ()
+    """Target ids left out of the fit (still checked, like a validation target)."""
+    waves: int = DEFAULT_WAVES
+    points: int | None = None
+    """Design points per wave (default: 10 per parameter)."""
+    replications: int = DEFAULT_REPLICATIONS
+    candidates: int = DEFAULT_CANDIDATES
+    cutoff: float = hm.CUTOFF
+    discrepancy: float = hm.DEFAULT_DISCREPANCY
+    seed: int = 1
+    targets_file: str | None = None
+
+
+@dataclass
+class CalibrationPlan:
+    """A checked request: the scenario, its targets and the parameters to match."""
+
+    request: CalibrationRequest
+    scenario: Scenario
+    targets_file: Path
+    targets: list[Target]
+    """The targets matched (the chosen roles)."""
+    checks: list[Target]
+    """Targets on the same scenario with other roles: emulated and checked, not matched."""
+    parameters: list[Uncertain]
+    points: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        return [(u.low, u.high) for u in self.parameters]
+
+    @property
+    def simulations(self) -> int:
+        """At most (the run stops early when nothing is left or the set is stable)."""
+        return self.request.waves * self.points * self.request.replications
+
+    def estimate(self, workers: int) -> float:
+        """Seconds for every wave, roughly (``design.estimate_seconds``; emulators not counted)."""
+        return estimate_seconds([self.scenario], self.simulations, workers)
+
+    def observations(self) -> list[hm.Observation]:
+        d = self.request.discrepancy
+        return [
+            hm.Observation(t.id, t.measure, t.published, t.tolerance, t.comparison, d) for t in self.targets
+        ]
+
+
+@dataclass
+class WaveOutcome:
+    """What one wave found."""
+
+    wave: int
+    points: int
+    simulations: int
+    candidates: int
+    box_share: float
+    """Share of the original (scaled) space covered by the box the candidates were drawn in."""
+    nroy_candidates: int
+    nroy_share: float
+    """Estimated non-implausible share of the original space."""
+    checks: dict[str, tuple[float, float, float]]
+    """Per measure: LOO share within 3 sd, LOO RMSE, sd of one replication."""
+
+
+@dataclass
+class CalibrationResult:
+    nroy: pd.DataFrame
+    """calibration.csv."""
+    runs: pd.DataFrame
+    waves: list[WaveOutcome]
+    targets: pd.DataFrame
+    status: str
+    """``completed``, ``stable`` or ``empty`` (nothing is left: no value is consistent)."""
+    closest: tuple[float, str] | None
+    """With ``empty``: the smallest max implausibility of any candidate and its worst target."""
+    files: list[str]
+    ran: int
+    resumed: int
+    wall_seconds: float
+    manifest: dict[str, Any]
+    not_emulated: dict[str, str] = field(default_factory=dict)
+    """Measures undefined at (almost) every design point, so their targets constrained nothing."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking a request
+# ----------------------------------------------------------------------------------------------
+
+
+def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
+    if not roles:
+        raise ExperimentError(f"--roles: give at least one of {', '.join(ROLES)}")
+    for r in roles:
+        if r not in ROLES:
+            raise ExperimentError(f"--roles: unknown role {r!r}; choose from {', '.join(ROLES)}")
+    return tuple(dict.fromkeys(roles))
+
+
+def _check_numbers(req: CalibrationRequest, points: int) -> None:
+    if req.waves < 1:
+        raise ExperimentError(f"--waves: got {req.waves}; give at least 1 wave")
+    if req.replications < 1:
+        raise ExperimentError(f"--replications: got {req.replications}; give at least 1")
+    if points < 4:
+        raise ExperimentError(f"--points: got {points}; an emulator needs at least 4 design points per wave")
+    if not (math.isfinite(req.cutoff) and req.cutoff > 0):
+        raise ExperimentError(
+            f"--cutoff: got {req.cutoff:g}; give a number > 0 (3 is the usual 3-sigma rule)"
+        )
+    if not (math.isfinite(req.discrepancy) and req.discrepancy >= 0):
+        raise ExperimentError(
+            f"--discrepancy: got {req.discrepancy:g}; give a fraction of the tolerance >= 0 (e.g. 0.1)"
+        )
+    if req.candidates < points:
+        raise ExperimentError(
+            f"--candidates: got {req.candidates}; give at least as many as --points ({points})"
+        )
+
+
+def default_parameters(
+    targets: Sequence[Target], available: Sequence[Uncertain]
+) -> tuple[list[Uncertain], list[str]]:
+    """The :data:`DRIVERS` of the targets' measures that the scenario has a range for, and notes on
+    the drivers it has none for (a policy may set one outside its range: a lever there)."""
+    wanted: list[str] = []
+    for t in targets:
+        if t.measure not in DRIVERS:
+            raise ExperimentError(
+                f"--params: target {t.id!r} (measure {t.measure}) has no default parameters; choose them "
+                "with --params"
+            )
+        wanted += DRIVERS[t.measure]
+    wanted = list(dict.fromkeys(wanted))
+    paths = {u.path for u in available}
+    missing = [p for p in wanted if p not in paths]
+    notes = [f"no range in this scenario, kept at its value: {', '.join(missing)}"] if missing else []
+    return [u for u in available if u.path in wanted], notes
+
+
+def plan_calibration(
+    scenario: Scenario, scenario_file: str | Path, request: CalibrationRequest
+) -> CalibrationPlan:
+    """Check ``request`` against the scenario and the targets file (ExperimentError, or the targets
+    file's ScenarioError, before anything is run or written)."""
+    roles = check_roles(request.roles)
+    targets_path = Path(request.targets_file) if request.targets_file else DEFAULT_TARGETS_FILE
+    table = read_targets(targets_path)
+    here = Path(scenario_file).resolve()
+    on_scenario = [t for t in table.targets if table.scenario_path(t) == here]
+    ids = [t.id for t in on_scenario]
+    for x in request.exclude:
+        if x not in ids:
+            raise ExperimentError(
+                f"--exclude: {x!r} is not a target on {scenario_file} in {targets_path}; its targets: "
+                + (", ".join(ids) or "none")
+            )
+    chosen = [t for t in on_scenario if t.role in roles and t.id not in request.exclude]
+    if not chosen:
+        named = sorted({str(table.scenario_path(t)) for t in table.targets if t.role in roles})
+        raise ExperimentError(
+            f"{scenario_file}: no target with role {' or '.join(roles)} in {targets_path} is computed on "
+            f"this scenario; the table has such targets on: {', '.join(named) or 'none'}"
+        )
+    checks = [t for t in on_scenario if t not in chosen]
+    available = ranges(scenario)
+    notes: list[str] = []
+    if request.params:
+        chosen_params = select_parameters(available, request.params)
+    else:
+        chosen_params, notes = default_parameters(chosen, available)
+    fixed = [u.path for u in chosen_params if not u.high > u.low]
+    if fixed:
+        notes.append(f"left out (range of zero width): {', '.join(fixed)}")
+    chosen_params = [u for u in chosen_params if u.high > u.low]
+    if not chosen_params:
+        raise ExperimentError("--params: no parameter with a range of non-zero width selected")
+    points = request.points if request.points is not None else POINTS_PER_PARAMETER * len(chosen_params)
+    _check_numbers(request, points)
+    request = CalibrationRequest(**{**request.__dict__, "roles": roles})
+    return CalibrationPlan(request, scenario, table.file, chosen, checks, chosen_params, points, notes)
+
+
+# ----------------------------------------------------------------------------------------------
+# Running the waves
+# ----------------------------------------------------------------------------------------------
+
+
+def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:
+    """Integer parameters rounded, as ``apply`` will: the emulator sees the values that ran."""
+    x = np.array(x, dtype=float, copy=True)
+    for j, u in enumerate(plan.parameters):
+        if u.integer:
+            x[:, j] = np.round(x[:, j])
+    return x
+
+
+def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
+    out = []
+    names = [u.path for u in plan.parameters]
+    for row in x:
+        values = dict(zip(names, map(float, row), strict=True))
+        try:
+            out.append(apply(plan.scenario, values))
+        except ValidationError as exc:
+            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+            raise ExperimentError(
+                f"the design point {shown} gives an invalid scenario ({lines}); narrow the range (the "
+                "scenario's uncertainty: key) or leave the parameter out with --params"
+            ) from None
+    return out
+
+
+def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
+    """Latin-hypercube candidates in ``box`` (unit coordinates), integers rounded, in [0, 1]."""
+    from sim.analysis.psa import latin_hypercube
+
+    u = latin_hypercube(box, plan.request.candidates, seed)
+    return hm.scale_unit(_rounded(plan, hm.from_unit(u, plan.bounds)), plan.bounds)
+
+
+def _max_implausibility(
+    waves: Sequence[Mapping[str, hm.Emulator]], observations: Sequence[hm.Observation], u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Over every wave's emulators: the largest implausibility of each candidate, and the target
+    (index into ``observations``) giving it at the last wave."""
+    worst = np.zeros(len(u))
+    which = np.full(len(u), -1)
+    for emulators in waves:
+        used = [o for o in observations if o.measure in emulators]
+        if not used:
+            continue
+        frame = hm.wave_implausibility(emulators, used, u)
+        worst = np.maximum(worst, frame["max"].to_numpy(float))
+        index = [observations.index(o) for o in used]
+        which = np.array(index)[frame.drop(columns="max").to_numpy(float).argmax(axis=1)]
+    return worst, which
+
+
+def _fit(
+    measures: Sequence[str],
+    xs: Sequence[np.ndarray],
+    values: Mapping[str, Sequence[np.ndarray]],
+    bounds: Sequence[tuple[float, float]],
+    seed: int,
+) -> tuple[dict[str, hm.Emulator], dict[str, tuple[float, float, float]], dict[str, str]]:
+    """An emulator of each measure on every point run so far (waves stacked), its check (LOO share
+    within 3 sd, LOO RMSE, sd of one replication), and the measures that could not be emulated
+    (undefined almost everywhere, e.g. no departures at all on a tiny cohort) with the reason."""
+    u = hm.scale_unit(np.vstack(xs), bounds)
+    emulators: dict[str, hm.Emulator] = {}
+    checks: dict[str, tuple[float, float, float]] = {}
+    failed: dict[str, str] = {}
+    for m in measures:
+        width = max(v.shape[1] for v in values[m])
+        stacked = np.vstack(
+            [np.pad(v, ((0, 0), (0, width - v.shape[1])), constant_values=np.nan) for v in values[m]]
+        )
+        try:
+            em = hm.fit_emulator(m, u, stacked, seed=seed)
+        except ValueError as exc:
+            failed[m] = str(exc)
+            continue
+        emulators[m] = em
+        within, rmse = hm.loo_check(em)
+        checks[m] = (within, rmse, math.sqrt(em.var_sim))
+    return emulators, checks, failed
+
+
+def _measures(plan: CalibrationPlan) -> list[str]:
+    return list(dict.fromkeys(t.measure for t in [*plan.targets, *plan.checks]))
+
+
+def run_calibration(
+    plan: CalibrationPlan,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    plots: bool = True,
+    overrides: Mapping[str, Any] | None = None,
+    command_line: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> CalibrationResult:
+    """Run the waves, match and write the folder (see the module doc)."""
+    from sim.analysis.psa import latin_hypercube
+    from sim.experiment.runners import make_runner
+
+    started = time.perf_counter()
+    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out: {out} exists and is not a folder")
+    req = plan.request
+    say = on_message or (lambda text: None)
+    names = [u.path for u in plan.parameters]
+    d = len(names)
+    observations = plan.observations()
+    measures = _measures(plan)
+    total = plan.simulations
+    runner = make_runner(workers, scheduler, replicate=run_measures)  # ExperimentError: nothing written
+    clean = False
+    runs: list[pd.DataFrame] = []
+    xs: list[np.ndarray] = []
+    values: dict[str, list[np.ndarray]] = {m: [] for m in measures}
+    emulators_by_wave: list[dict[str, hm.Emulator]] = []
+    outcomes: list[WaveOutcome] = []
+    status, closest = "completed", None
+    ran = resumed = 0
+    nroy_u = np.zeros((0, d))
+    nroy_max = np.zeros(0)
+    last_means: dict[str, np.ndarray] = {}
+    skipped: dict[str, str] = {}
+    """Measures that could not be emulated at the last wave, and why."""
+    emulator_seconds = 0.0
+    try:
+        begin_folder(out, MANIFEST, FIXED_FILES)
+        for wave in range(1, req.waves + 1):
+            if wave == 1:
+                u = latin_hypercube([(0.0, 1.0)] * d, plan.points, req.seed)
+            else:
+                u = nroy_u[hm.wave_design(nroy_u, plan.points, req.seed + wave)]
+            x = _rounded(plan, hm.from_unit(u, plan.bounds))
+            u = hm.scale_unit(x, plan.bounds)
+            offset = sum(o.simulations for o in outcomes)
+
+            def progress(done: int, _total: int, offset: int = offset) -> None:
+                if on_progress is not None:
+                    on_progress(offset + done, total)
+
+            design = run_design(
+                _scenarios(plan, x),
+                req.replications,
+                out,
+                runner,
+                root_seed=req.seed,
+                resume=resume or wave > 1,  # later waves keep the earlier waves' rows
+                on_progress=progress,
+                on_message=on_message,
+            )
+            ran += design.ran
+            resumed += design.resumed
+            xs.append(x)
+            frame = pd.DataFrame(x, columns=names)
+            frame.insert(0, "point", range(len(x)))
+            frame.insert(0, "wave", wave)
+            frame["replications"] = req.replications
+            for m in measures:
+                v = np.array(
+                    [[float(r.get(MEASURE_PREFIX + m, math.nan)) for r in reps] for reps in design.rows]
+                )
+                values[m].append(v)
+                mean, var, _ = hm.point_statistics(v)
+                frame[f"{m}_mean"] = mean
+                frame[f"{m}_sd"] = np.sqrt(var)
+                last_means[m] = mean
+            runs.append(frame)
+            # emulators of the matched measures, on every point run so far
+            fit_started = time.perf_counter()
+            matched = list(dict.fromkeys(t.measure for t in plan.targets))
+            emulators, checks, failed = _fit(matched, xs, values, plan.bounds, req.seed)
+            for m, why in failed.items():
+                if m not in skipped:
+                    say(f"wave {wave}: not matched, {why} (raise --cohort-size or --horizon)")
+            skipped = {m: f"wave {wave}: {why}" for m, why in failed.items()}
+            emulators_by_wave.append(emulators)
+            box = [(0.0, 1.0)] * d if wave == 1 else hm.bounding_box(nroy_u)
+            box_share = float(np.prod([b - a for a, b in box]))
+            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+            for batch in range(MAX_CANDIDATE_BATCHES):
+                # a small non-implausible share leaves few candidates: draw more batches until the
+                # next wave has enough to choose from (each batch a new Latin hypercube)
+                cand = _candidates(plan, box, req.seed + 1000 * wave + batch)
+                worst, which = _max_implausibility(emulators_by_wave, observations, cand)
+                parts.append((cand, worst, which))
+                if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
+                    break
+            cand = np.vstack([p[0] for p in parts])
+            worst = np.concatenate([p[1] for p in parts])
+            which = np.concatenate([p[2] for p in parts])
+            keep = hm.nroy(worst, req.cutoff)
+            share = float(keep.mean()) * box_share
+            emulator_seconds += time.perf_counter() - fit_started
+            outcomes.append(
+                WaveOutcome(
+                    wave,
+                    len(x),
+                    design.ran + design.resumed,
+                    len(cand),
+                    box_share,
+                    int(keep.sum()),
+                    share,
+                    checks,
+                )
+            )
+            say(
+                f"wave {wave}: {len(x)} points x {req.replications} replications; "
+                f"{int(keep.sum()):,} of {len(cand):,} candidates not implausible "
+                f"({100 * share:.3g}% of the space)"
+            )
+            if not keep.any():
+                best = int(np.argmin(worst))
+                closest = (float(worst[best]), observations[int(which[best])].name)
+                status = "empty"
+                nroy_u, nroy_max = cand[:0], worst[:0]
+                break
+            previous = outcomes[-2].nroy_share if len(outcomes) > 1 else None
+            nroy_u, nroy_max = cand[keep], worst[keep]
+            if previous is not None and share >= STABLE_RATIO * previous and wave < req.waves:
+                status = "stable"
+                break
+        clean = True
+    finally:
+        runner.close(wait=clean)
+
+    fit_started = time.perf_counter()
+    final = dict(emulators_by_wave[-1])
+    others = [m for m in measures if m not in final and m not in skipped]
+    if others:  # the measures of the targets only checked: fitted once, on every point run
+        extra, _, failed = _fit(others, xs, values, plan.bounds, req.seed)
+        final.update(extra)
+        skipped.update({m: f"checked target: {why}" for m, why in failed.items()})
+    emulator_seconds += time.perf_counter() - fit_started
+    nroy_x = hm.from_unit(nroy_u, plan.bounds)
+    nroy_frame = pd.DataFrame(_rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=names)
+    for par in plan.parameters:
+        if par.integer:
+            nroy_frame[par.path] = nroy_frame[par.path].round().astype(int)
+    nroy_frame["max_implausibility"] = nroy_max
+    nroy_frame["wave"] = len(outcomes)
+    nroy_frame = nroy_frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)
+    runs_frame = pd.concat(runs, ignore_index=True)
+    targets_frame = _targets_table(plan, final, nroy_u, last_means)
+    waves_frame = _waves_table(outcomes)
+    write_csv(out / CALIBRATION_FILE, nroy_frame)
+    write_csv(out / RUNS_FILE, runs_frame)
+    write_csv(out / WAVES_FILE, waves_frame)
+    write_csv(out / TARGETS_FILE, targets_frame)
+    files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
+    if plots:
+        from sim.analysis.plots.calibration import plot_calibration
+
+        files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
+    manifest = {
+        "method": "history matching (Gaussian-process emulators, scikit-learn)",
+        "scenario": plan.scenario.name,
+        "status": status,
+        "closest": {"max_implausibility": closest[0], "target": closest[1]} if closest else None,
+        "targets_file": str(plan.targets_file),
+        "roles": list(req.roles),
+        "targets": [
+            {
+                "id": t.id,
+                "role": t.role,
+                "measure": t.measure,
+                "published": t.published,
+                "tolerance": t.tolerance,
+                "comparison": t.comparison,
+            }
+            for t in plan.targets
+        ],
+        "excluded": list(req.exclude),
+        "checked_out_of_sample": [t.id for t in plan.checks],
+        "parameters": [
+            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "base": u.base, "origin": u.origin}
+            for u in plan.parameters
+        ],
+        "parameters_default": not req.params,
+        "design": {
+            "waves_requested": req.waves,
+            "waves_run": len(outcomes),
+            "points_per_wave": plan.points,
+            "replications": req.replications,
+            "candidates": req.candidates,
+            "wave_1": "Latin hypercube over the ranges (scipy.stats.qmc), seeded by the root seed",
+            "later_waves": "greedy maximin subset of the previous wave's non-implausible candidates",
+            "candidate_sampling": "Latin hypercube over the ranges (wave 1) or the box around the "
+            "previous non-implausible set (5% of each range added on each side); a candidate must pass "
+            "every wave's cut-off",
+            "stop": f"nothing left, or the non-implausible share >= {STABLE_RATIO:g} x the previous wave's",
+        },
+        "implausibility": {
+            "formula": "|z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim); one-sided targets count "
+            "only a shortfall (at_least) or an excess (at_most)",
+            "V_obs": f"(tolerance / {hm.TOLERANCE_SDS:g})^2",
+            "V_disc": f"(discrepancy x tolerance)^2, discrepancy {req.discrepancy:g}",
+            "V_em": "the emulator's predictive variance of the mean, without its white noise",
+            "V_sim": "the variance of one replication, pooled over the design points",
+            "cutoff": req.cutoff,
+            "emulator": "GaussianProcessRegressor(ConstantKernel x Matern(nu=2.5, one length scale per "
+            "parameter) + WhiteKernel, normalize_y), inputs scaled to [0, 1], fitted on every point run "
+            "so far",
+        },
+        "replications": req.replications,
+        "root_seed": req.seed,
+        "pairing": "replication k at every design point uses the streams of (seed, k)",
+        "overrides": dict(overrides or {}),
+        "simulations": int(sum(o.simulations for o in outcomes)),
+        "simulations_run_this_time": ran,
+        "simulations_resumed": resumed,
+        "nroy_sets": len(nroy_frame),
+        "emulator_seconds": round(emulator_seconds, 3),
+        "not_emulated": skipped,
+        "notes": plan.notes,
+        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
+        "files": [*files, MANIFEST],
+        "store": DESIGN_DIR,
+        "wall_time_seconds": round(time.perf_counter() - started, 3),
+        "resolved_scenario": plan.scenario.model_dump(mode="json"),
+    }
+    finish_folder(out, manifest, MANIFEST)
+    return CalibrationResult(
+        nroy_frame,
+        runs_frame,
+        outcomes,
+        targets_frame,
+        status,
+        closest,
+        [*files, MANIFEST],
+        ran,
+        resumed,
+        time.perf_counter() - started,
+        manifest,
+        skipped,
+    )
+
+
+def _waves_table(outcomes: Sequence[WaveOutcome]) -> pd.DataFrame:
+    rows = []
+    for o in outcomes:
+        for m, (within, rmse, sd) in o.checks.items():
+            rows.append(
+                {
+                    "wave": o.wave,
+                    "points": o.points,
+                    "simulations": o.simulations,
+                    "candidates": o.candidates,
+                    "box_share": o.box_share,
+                    "nroy_candidates": o.nroy_candidates,
+                    "nroy_share": o.nroy_share,
+                    "measure": m,
+                    "loo_within_3sd": within,
+                    "loo_rmse": rmse,
+                    "replication_sd": sd,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(WAVE_COLUMNS))
+
+
+def _targets_table(
+    plan: CalibrationPlan,
+    emulators: Mapping[str, hm.Emulator],
+    nroy_u: np.ndarray,
+    last: Mapping[str, np.ndarray],
+) -> pd.DataFrame:
+    """Per target (matched or checked): the emulated mean's range over the non-implausible set, the
+    share of that set whose emulated mean is within the tolerance band, and the range of the last
+    wave's simulated point means."""
+    rows = []
+    for t in [*plan.targets, *plan.checks]:
+        if len(nroy_u) and t.measure in emulators:
+            mean, _ = emulators[t.measure].predict(nroy_u)
+            low, high = band(t.published, t.tolerance, t.comparison)
+            lo, hi = float(mean.min()), float(mean.max())
+            share = float(np.mean((mean >= low) & (mean <= high)))
+        else:
+            lo = hi = share = math.nan
+        sim = last[t.measure][np.isfinite(last[t.measure])]
+        rows.append(
+            {
+                "target": t.id,
+                "role": t.role,
+                "used": t in plan.targets,
+                "measure": t.measure,
+                "comparison": t.comparison,
+                "published": t.published,
+                "tolerance": t.tolerance,
+                "emulator_min": lo,
+                "emulator_max": hi,
+                "share_within": share,
+                "simulated_min": float(sim.min()) if sim.size else math.nan,
+                "simulated_max": float(sim.max()) if sim.size else math.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading calibration.csv back (``uncertainty --from-calibration``)
+# ----------------------------------------------------------------------------------------------
+
+
+def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.DataFrame:
+    """The parameter columns of a calibration.csv, checked against the scenario's ranges
+    (ExperimentError naming the file and what is wrong: missing, not a calibration.csv, a parameter
+    the scenario has no range for, a value outside its range or not a number, no rows)."""
+    path = Path(file)
+    opt = "--from-calibration"
+    if not path.is_file():
+        raise ExperimentError(f"{opt}: {file} not found; give the {CALIBRATION_FILE} of a 'calibrate' run")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f"{opt}: cannot read {file} as CSV ({exc})") from None
+    params = [c for c in frame.columns if c not in CALIBRATION_COLUMNS]
+    if not set(CALIBRATION_COLUMNS) <= set(frame.columns) or not params:
+        raise ExperimentError(
+            f"{opt}: {file} is not a {CALIBRATION_FILE} (needs parameter columns and "
+            f"{', '.join(CALIBRATION_COLUMNS)})"
+        )
+    by_path = {u.path: u for u in available}
+    unknown = [p for p in params if p not in by_path]
+    if unknown:
+        raise ExperimentError(
+            f"{opt}: {file}: the reference has no range for {', '.join(unknown)}; ranged parameters: "
+            + ", ".join(by_path)
+        )
+    if frame.empty:
+        raise ExperimentError(
+            f"{opt}: {file} has no rows: the calibration ruled out every value (see its "
+            f"{MANIFEST}); nothing to sample"
+        )
+    for p in params:
+        col = pd.to_numeric(frame[p], errors="coerce")
+        u = by_path[p]
+        bad = ~np.isfinite(col.to_numpy(float))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ExperimentError(
+                f"{opt}: {file}: {p}, row {row + 2}: got {frame[p].iloc[row]!r}; must be a number"
+            )
+        eps = 1e-9 * max(1.0, abs(u.low), abs(u.high))
+        outside = (col < u.low - eps) | (col > u.high + eps)
+        if outside.any():
+            row = int(np.flatnonzero(outside.to_numpy())[0])
+            raise ExperimentError(
+                f"{opt}: {file}: {p}, row {row + 2}: {col.iloc[row]:g} is outside the reference's range "
+                f"[{u.low:g}, {u.high:g}]"
+            )
+        frame[p] = col
+    return frame[params].reset_index(drop=True)
+
+
+__all__ = [
+    "CALIBRATION_COLUMNS",
+    "CALIBRATION_FILE",
+    "DEFAULT_CANDIDATES",
+    "DEFAULT_REPLICATIONS",
+    "DEFAULT_ROLES",
+    "DEFAULT_WAVES",
+    "DRIVERS",
+    "MANIFEST",
+    "RUNS_FILE",
+    "TARGETS_FILE",
+    "WAVES_FILE",
+    "CalibrationPlan",
+    "CalibrationRequest",
+    "CalibrationResult",
+    "WaveOutcome",
+    "check_roles",
+    "default_parameters",
+    "plan_calibration",
+    "read_calibration",
+    "run_calibration",
+]
