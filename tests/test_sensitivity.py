@@ -346,3 +346,20 @@ def test_bad_groups_option_exits_2(tmp_path, capsys):
     assert not out.exists()
     with pytest.raises(Exception, match="--groups"):
         plan_sensitivity(load_scenario(BASELINE), [], SensitivityRequest(groups="module"))
+
+
+def test_a_policy_keeps_a_value_it_changes_inside_the_range_and_shares_the_scales(tiny):
+    """More beds (60, inside the assumption's 20-80 range) is the policy's lever: every design point
+    keeps its 60 beds while the reference's beds vary; a scale multiplies the policy's values too.
+    (Before this rule a design overwrote the lever, and every difference was exactly 0.)"""
+    policy = load_scenario(REPO / "scenarios" / "more_detention_capacity.yaml").with_overrides(TINY)
+    assert policy.detention.beds == 60
+    request = SensitivityRequest(
+        params=("detention.beds", "reporting.miss_probability"), kpis=("removed_enforced",), trajectories=3
+    )
+    plan = plan_sensitivity(tiny, [policy], request)
+    assert plan.kept == {policy.name: ["detention.beds"]}
+    assert {s.detention.beds for s in plan.points[1]} == {60}
+    assert len({s.detention.beds for s in plan.points[0]}) > 1
+    for ref, pol in zip(plan.points[0], plan.points[1], strict=True):
+        assert pol.reporting.miss_probability == ref.reporting.miss_probability  # same drawn scale

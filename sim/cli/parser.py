@@ -251,7 +251,8 @@ def _add_sensitivity(sub: Any) -> None:
             "over the ranges, every design point is simulated --replications times (replication k of "
             "every point uses the same random numbers), each KPI is averaged over the replications of "
             "a point and SALib analyses it. Given POLICY files, each policy is run at the same design "
-            "points (a parameter the policy sets outside its range keeps the policy's value) and its "
+            "points (a value the policy changes is its lever and keeps the policy's value; a scale "
+            "multiplies the policy's own values too) and its "
             "paired difference from SCENARIO is analysed too: which assumptions decide whether the "
             "policy helps. Prints how many simulations it will run and an estimate of the time first."
         ),

@@ -4,9 +4,9 @@
 the parameters (``ranges(scenario)``, filtered by ``--params`` globs on the dotted path, or a
 Morris table's shortlist), SALib's problem and sample (seeded, so ``--resume`` regenerates the same
 design), and one validated scenario per design point, for the reference and for each policy (a
-policy gets the same values, except for a parameter the policy itself sets outside its range:
-``ranges(policy)`` omits it and the policy keeps its own value). Any problem is an
-``ExperimentError`` naming the option.
+policy gets the same values, except for a value the policy itself changes: that is its lever and
+keeps the policy's value, while scales multiply the policy's own values too; the rule of
+``shared_paths``, as in ``uncertainty``). Any problem is an ``ExperimentError`` naming the option.
 
 ``run_sensitivity`` runs every design point x replication through ``sim.experiment.design`` (the
 usual executors, common random numbers, streamed to ``.design/`` and resumable), averages each
@@ -38,7 +38,7 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
 from sim.experiment.provenance import environment
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import Uncertain, apply, ranges
+from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
 SENSITIVITY_FILE = "sensitivity.csv"
 DESIGN_FILE = "design.csv"
@@ -97,7 +97,7 @@ class SensitivityPlan:
     points: list[list[Scenario]]
     """``points[s][i]``: scenario s (reference first, then each policy) at design point i."""
     kept: dict[str, list[str]] = field(default_factory=dict)
-    """Per policy, parameters it keeps at its own value (set outside their range)."""
+    """Per policy, parameters it keeps at its own value (the values it changes: its levers)."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -251,15 +251,13 @@ def plan_sensitivity(
     points = [[_validated(reference, r, reference.name) for r in rows]]
     kept: dict[str, list[str]] = {}
     for policy in policies:
-        own = {u.path for u in ranges(policy)}
+        own = shared_paths(policy, reference)
         kept[policy.name] = [n for n in names_ if n not in own]
         points.append(
             [_validated(policy, {k: v for k, v in r.items() if k in own}, policy.name) for r in rows]
         )
         if kept[policy.name]:
-            notes.append(
-                f"{policy.name} keeps its own value of {', '.join(kept[policy.name])} (set outside the range)"
-            )
+            notes.append(f"{policy.name} keeps its own value of {', '.join(kept[policy.name])} (its levers)")
     return SensitivityPlan(request, reference, list(policies), chosen, prob, X, points, kept, notes)
 
 

@@ -37,7 +37,7 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import SCALE, Uncertain, apply, ranges, same_at
+from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
 UNCERTAINTY_FILE = output.UNCERTAINTY_FILE
 SUMMARY_FILE = output.UNCERTAINTY_SUMMARY_FILE
@@ -164,7 +164,7 @@ def calibrated_design(
     # a policy shares every scale (the uncertain level of a group or delay multiplies the policy's
     # own values too, so a policy stated as "twice the baseline" stays twice the drawn baseline) and
     # every value it leaves as the reference has it; a value it changes is its lever and stays
-    shared = [{u.path for u in params if u.kind == SCALE or same_at(p, reference, u.path)} for p in policies]
+    shared = [shared_paths(p, reference) for p in policies]
     draws = []
     for d in range(samples):
         values = {u.path: float(x[d, j]) for j, u in enumerate(params)}

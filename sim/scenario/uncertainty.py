@@ -114,6 +114,15 @@ def same_at(a: BaseModel, b: BaseModel, path: str) -> bool:
     return bool(x == y)
 
 
+def shared_paths(policy: BaseModel, reference: BaseModel) -> set[str]:
+    """The reference's ranged paths whose drawn values a policy takes too: every scale (an
+    uncertain level multiplies the policy's own values as well, so a policy stated as "twice the
+    baseline" stays twice the drawn baseline) and every value the policy leaves as the reference
+    has it. A value the policy changes is its lever and keeps the policy's value (more beds keeps
+    its 60 beds at every design point or draw). The one rule of sensitivity and uncertainty."""
+    return {u.path for u in ranges(reference) if u.kind == SCALE or same_at(policy, reference, u.path)}
+
+
 def _numbers(value: Any) -> list[float]:
     """The numbers a scale multiplies in a group or distribution."""
     if _is_distribution(value):
@@ -252,4 +261,14 @@ def apply(scenario: Any, values: Mapping[str, float]) -> Any:
     return scenario.with_overrides(overrides)
 
 
-__all__ = ["SCALE", "VALUE", "Uncertain", "apply", "check_range", "overrides_for", "ranges", "same_at"]
+__all__ = [
+    "SCALE",
+    "VALUE",
+    "Uncertain",
+    "apply",
+    "check_range",
+    "overrides_for",
+    "ranges",
+    "same_at",
+    "shared_paths",
+]
