@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
 
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
@@ -51,19 +50,7 @@ def run_summary(
     replication, and sending back (and storing) every table would cost more than the replication
     of a small cohort. ``keep_log`` is ignored (no log is kept).
     """
-    result = run_one(scenario, replication, root_seed, False)
-    empty = _empty_table()
-    return dataclasses.replace(
-        result,
-        end_states=empty,
-        timeseries=empty,
-        resources=empty,
-        transitions=empty,
-        occupancy=empty,
-        life_table=empty,
-        event_log=None,
-        activity_log=None,
-    )
+    return _summary_only(run_one(scenario, replication, root_seed, False))
 
 
 MEASURE_PREFIX = "measure."
@@ -105,10 +92,16 @@ def run_measures(
         except MissingDataError:
             value = math.nan
         summary[MEASURE_PREFIX + name] = value
-    empty = _empty_table()
+    return _summary_only(dataclasses.replace(full, summary=summary))
+
+
+def _summary_only(result: ReplicationResult) -> ReplicationResult:
+    """``result`` with every table emptied and no logs: what travels back from a design's worker."""
+    import pandas as pd
+
+    empty = pd.DataFrame()
     return dataclasses.replace(
-        full,
-        summary=summary,
+        result,
         end_states=empty,
         timeseries=empty,
         resources=empty,
@@ -118,12 +111,6 @@ def run_measures(
         event_log=None,
         activity_log=None,
     )
-
-
-def _empty_table() -> Any:
-    import pandas as pd
-
-    return pd.DataFrame()
 
 
 def start_pool_worker() -> None:
