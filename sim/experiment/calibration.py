@@ -54,9 +54,10 @@ from pydantic import ValidationError
 
 from sim.analysis import history_matching as hm
 from sim.analysis.targets import ROLES, band
-from sim.experiment.design import DESIGN_DIR, estimate_seconds, run_design
+from sim.experiment import output
+from sim.experiment.design import DESIGN_DIR, design_folder, estimate_seconds, run_design
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
+from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.provenance import environment
 from sim.experiment.sensitivity import select_parameters
 from sim.experiment.targets import DEFAULT_TARGETS_FILE, Target, read_targets
@@ -64,43 +65,16 @@ from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
 
-CALIBRATION_FILE = "calibration.csv"
-RUNS_FILE = "calibration_runs.csv"
-WAVES_FILE = "calibration_waves.csv"
-TARGETS_FILE = "calibration_targets.csv"
-MANIFEST = "calibration_manifest.json"
+CALIBRATION_FILE = output.CALIBRATION_FILE
+RUNS_FILE = output.CALIBRATION_RUNS_FILE
+WAVES_FILE = output.CALIBRATION_WAVES_FILE
+TARGETS_FILE = output.CALIBRATION_TARGETS_FILE
+MANIFEST = output.CALIBRATION_MANIFEST
 FIXED_FILES = (CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE, MANIFEST)
-CALIBRATION_COLUMNS = ("max_implausibility", "wave")
+CALIBRATION_COLUMNS = hm.NROY_COLUMNS
 """The columns of calibration.csv after the parameter paths (what ``--from-calibration`` checks)."""
-WAVE_COLUMNS = (
-    "wave",
-    "points",
-    "simulations",
-    "candidates",
-    "box_share",
-    "nroy_candidates",
-    "nroy_share",
-    "measure",
-    "loo_within_3sd",
-    "loo_rmse",
-    "replication_sd",
-)
-"""Columns of calibration_waves.csv: one row per wave and emulated measure."""
-TARGET_COLUMNS = (
-    "target",
-    "role",
-    "used",
-    "measure",
-    "comparison",
-    "published",
-    "tolerance",
-    "emulator_min",
-    "emulator_max",
-    "share_within",
-    "simulated_min",
-    "simulated_max",
-)
-"""Columns of calibration_targets.csv."""
+WAVE_COLUMNS = hm.WAVE_COLUMNS
+TARGET_COLUMNS = hm.TARGET_COLUMNS
 DEFAULT_ROLES = ("calibration", "parameter")
 DEFAULT_WAVES = 3
 DEFAULT_REPLICATIONS = 2
@@ -452,13 +426,10 @@ def run_calibration(
 ) -> CalibrationResult:
     """Run the waves, match and write the folder (see the module doc)."""
     from sim.analysis.psa import latin_hypercube
-    from sim.experiment.runners import make_runner
 
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ExperimentError(f"--out: {out} exists and is not a folder")
     req = plan.request
     say = on_message or (lambda text: None)
     names = [u.path for u in plan.parameters]
@@ -466,8 +437,6 @@ def run_calibration(
     observations = plan.observations()
     measures = _measures(plan)
     total = plan.simulations
-    runner = make_runner(workers, scheduler, replicate=run_measures)  # ExperimentError: nothing written
-    clean = False
     runs: list[pd.DataFrame] = []
     xs: list[np.ndarray] = []
     values: dict[str, list[np.ndarray]] = {m: [] for m in measures}
@@ -481,8 +450,7 @@ def run_calibration(
     skipped: dict[str, str] = {}
     """Measures that could not be emulated at the last wave, and why."""
     emulator_seconds = 0.0
-    try:
-        begin_folder(out, MANIFEST, FIXED_FILES)
+    with design_folder(out, MANIFEST, FIXED_FILES, workers, scheduler, run_measures) as runner:
         for wave in range(1, req.waves + 1):
             if wave == 1:
                 u = latin_hypercube([(0.0, 1.0)] * d, plan.points, req.seed)
@@ -577,9 +545,6 @@ def run_calibration(
             if previous is not None and share >= STABLE_RATIO * previous and wave < req.waves:
                 status = "stable"
                 break
-        clean = True
-    finally:
-        runner.close(wait=clean)
 
     fit_started = time.perf_counter()
     final = dict(emulators_by_wave[-1])

@@ -13,22 +13,26 @@ travel back), and appends each summary row to ``<folder>/.design/results.jsonl``
   code), so ``resume`` reuses exactly the rows of identical variants and ignores the rest, whatever
   their position in the design.
 
-``estimate_seconds`` gives the up-front time estimate the commands print. Nothing here prints.
+``design_folder`` gives a design command (``sensitivity``, ``calibrate``) its executor and output
+folder, checked and opened in the order that leaves nothing behind on bad input; ``estimate_seconds``
+gives the up-front time estimate the commands print. Nothing here prints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.files import remove
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, remove
 from sim.experiment.provenance import run_key
 from sim.experiment.runners import Runner
-from sim.experiment.worker import run_summary
+from sim.experiment.worker import ReplicationFn, run_summary
 from sim.scenario.schema import Scenario
 
 DESIGN_DIR = ".design"
@@ -152,11 +156,44 @@ def run_design(
     return DesignResult(rows=rows, ran=total - resumed, resumed=resumed, unique=len(order))
 
 
-def design_runner(workers: int = 1, scheduler: str | None = None) -> Runner:
-    """The executor for a design: ``make_runner`` with the summary-only replication function."""
+def design_runner(
+    workers: int = 1, scheduler: str | None = None, replicate: ReplicationFn = run_summary
+) -> Runner:
+    """The executor for a design: ``make_runner`` with the summary-only replication function (or
+    ``replicate``: calibration's ``run_measures``)."""
     from sim.experiment.runners import make_runner
 
-    return make_runner(workers, scheduler, replicate=run_summary)
+    return make_runner(workers, scheduler, replicate=replicate)
+
+
+@contextlib.contextmanager
+def design_folder(
+    out: Path,
+    manifest: str,
+    fixed: Sequence[str],
+    workers: int = 1,
+    scheduler: str | None = None,
+    replicate: ReplicationFn = run_summary,
+) -> Iterator[Runner]:
+    """The executor of a design command writing into ``out`` (``sensitivity``, ``calibrate``).
+
+    In this order, so a bad ``--out`` or ``--scheduler`` leaves nothing behind: ``out`` must be a
+    folder or absent, then the executor starts (``ExperimentError`` if it cannot), and only then is
+    ``out`` marked incomplete and cleared of the previous run's outputs (``begin_folder``; the
+    ``.design`` store stays for ``--resume``). The executor is closed on the way out; after an error
+    or Ctrl-C without waiting for replications in flight (they are stored or not; ``--resume``
+    re-runs what is missing). The caller writes its outputs and ``finish_folder`` afterwards.
+    """
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out: {out} exists and is not a folder")
+    runner = design_runner(workers, scheduler, replicate)
+    clean = False
+    try:
+        begin_folder(out, manifest, fixed)
+        yield runner
+        clean = True
+    finally:
+        runner.close(wait=clean)
 
 
 __all__ = [
@@ -165,6 +202,7 @@ __all__ = [
     "FULL_DAYS",
     "SECONDS_PER_FULL_REPLICATION",
     "DesignResult",
+    "design_folder",
     "design_runner",
     "estimate_seconds",
     "people",

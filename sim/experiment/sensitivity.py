@@ -33,9 +33,9 @@ from pydantic import ValidationError
 from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
 from sim.analysis.statistics import kpi_values
-from sim.experiment.design import DESIGN_DIR, design_runner, estimate_seconds, run_design
+from sim.experiment.design import DESIGN_DIR, design_folder, estimate_seconds, run_design
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots
+from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.provenance import environment
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
@@ -309,11 +309,6 @@ def _outputs_table(plan: SensitivityPlan, results: list[list[list[dict[str, Any]
     return pd.concat(frames, ignore_index=True)
 
 
-def check_output(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExperimentError(f"--out: {out} exists and is not a folder")
-
-
 def run_sensitivity(
     plan: SensitivityPlan,
     out: str | Path,
@@ -331,12 +326,8 @@ def run_sensitivity(
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
-    check_output(out)
     req = plan.request
-    runner = design_runner(workers, scheduler)  # may raise ExperimentError: nothing written yet
-    clean = False
-    try:
-        begin_folder(out, MANIFEST, FIXED_FILES)
+    with design_folder(out, MANIFEST, FIXED_FILES, workers, scheduler) as runner:
         every = [s for scenarios in plan.points for s in scenarios]
         design = run_design(
             every,
@@ -348,9 +339,6 @@ def run_sensitivity(
             on_progress=on_progress,
             on_message=on_message,
         )
-        clean = True
-    finally:
-        runner.close(wait=clean)
     n = len(plan.X)
     results = [design.rows[s * n : (s + 1) * n] for s in range(len(plan.points))]
     frame = analyse(plan, results)
