@@ -228,6 +228,28 @@ def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequ
     return EXIT_OK
 
 
+def _check_with(args: argparse.Namespace) -> int | None:
+    """``--with`` of ``run``/``compare``: it needs ``--report``, and each folder must be a finished
+    analysis folder. Checked before anything runs (exit code 2, nothing written), so a long run does
+    not end in a report that cannot be written; None when all is well."""
+    dirs = args.with_dirs or []
+    if not dirs:
+        return None
+    if not args.report:
+        return _error(
+            "--with DIR adds an analysis folder to the report: give --report too "
+            "(or run 'report RESULTS --with DIR' afterwards)"
+        )
+    from sim.report import ReportError, open_analysis
+
+    for d in dirs:
+        try:
+            open_analysis(d)
+        except ReportError as exc:
+            return _error(str(exc))
+    return None
+
+
 # ----------------------------------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------------------------------
@@ -235,6 +257,9 @@ def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequ
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
+    bad = _check_with(args)
+    if bad is not None:
+        return bad
     prepared = _prepare_run([args.scenario], args)
     if isinstance(prepared, int):
         return prepared
@@ -253,7 +278,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print()
         print(footer(result, run.folder))
     if args.report:
-        return _write_report(result.runs[0].folder, None, args.quiet)
+        return _write_report(result.runs[0].folder, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
 
 
@@ -263,6 +288,9 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         _comparison_options(args)  # bad combinations of options: before anything is loaded
     except _BadInput as exc:
         return _error(str(exc))
+    bad = _check_with(args)
+    if bad is not None:
+        return bad
     prepared = _prepare_run([args.reference, *args.others], args)
     if isinstance(prepared, int):
         return prepared
@@ -299,7 +327,7 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print()
         print(footer(result, Path(args.out)))
     if args.report:
-        return _write_report(args.out, None, args.quiet)
+        return _write_report(args.out, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
 
 
@@ -379,28 +407,69 @@ def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _sweep_intro(
-    params: Sequence[Any], n_points: int, replications: int, workers: int, seconds: float
-) -> str:
-    """How many simulations a sweep will run and roughly how long it will take."""
-    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
-    sims = n_points * replications
-    when = f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    on = f"{workers} worker{'s' if workers != 1 else ''}"
-    return (
-        f"Sweep of {what}: {n_points} grid points x {replications} replications = {sims} simulations; "
-        f"estimated {when} on {on} (an estimate: a full-cohort replication takes ~6.5 s on the 2-core "
-        "development machine, scaled by people and horizon; stored replications reused by --resume "
-        "are not run again)."
-    )
-
-
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _estimate(seconds: float, workers: int) -> str:
+    """The time estimate every design command prints before it starts, in one wording."""
+    from sim.experiment.design import SECONDS_PER_FULL_REPLICATION
+
+    on = f"{workers} worker{'s' if workers != 1 else ''}"
+    return (
+        f"estimated {_duration(seconds)} on {on} (an estimate: a full-cohort replication takes "
+        f"~{SECONDS_PER_FULL_REPLICATION:g} s on the 2-core development machine, scaled by people and "
+        "horizon; stored replications reused by --resume are not run again)"
+    )
+
+
+def _sweep_intro(
+    params: Sequence[Any], n_points: int, replications: int, workers: int, seconds: float
+) -> str:
+    """How many simulations a sweep will run and roughly how long it will take."""
+    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
+    sims = n_points * replications
+    return (
+        f"Sweep of {what}: {n_points} grid points x {replications} replications = {sims} simulations; "
+        f"{_estimate(seconds, workers)}."
+    )
+
+
+def _run_with_progress(
+    run: Callable[..., T],
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    overrides: Any,
+    kept: Path | str,
+    *positional: Any,
+    **options: Any,
+) -> T | int:
+    """Run an experiment command's work, ``run(*positional, **options, <the shared options>)``, with
+    a progress bar and the interruption guard; ``kept`` says where finished replications are kept on
+    Ctrl-C or a lost worker (what ``--resume`` reads). The shared options are the ones every design
+    command takes from its command line: workers, scheduler, resume, plots, overrides and the
+    command line itself for the manifest."""
+    progress = Progress(args.quiet, "simulations")
+    return _guarded(
+        lambda: run(
+            *positional,
+            **options,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            plots=not args.no_plots,
+            overrides=overrides,
+            command_line=[PROG, *argv],
+            on_progress=progress,
+            on_message=progress.message,
+        ),
+        progress,
+        str(kept),
+    )
 
 
 def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -452,32 +521,15 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(
             f"Sensitivity ({request.method}) of {scenarios[0].name}{policies}: {design} = {points} "
             f"design points x {len(plan.points)} scenario(s) x "
-            f"{request.replications} replications = {plan.simulations:,} simulations; estimated "
-            f"{_duration(plan.estimate(args.workers))} on {args.workers} worker(s) (an estimate: "
-            "~6.5 s per full-cohort replication, scaled by people and horizon)."
+            f"{request.replications} replications = {plan.simulations:,} simulations; "
+            f"{_estimate(plan.estimate(args.workers), args.workers)}."
         )
         for note in plan.notes:
             print(f"note: {note}")
     from sim.experiment.design import DESIGN_DIR
     from sim.experiment.sensitivity import run_sensitivity
 
-    progress = Progress(args.quiet, "simulations")
-    result = _guarded(
-        lambda: run_sensitivity(
-            plan,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
-        progress,
-        str(out / DESIGN_DIR),
-    )
+    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / DESIGN_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:
@@ -537,9 +589,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
             f"({', '.join(t.id for t in plan.targets)}), {k} parameters; up to {request.waves} waves x "
             f"{plan.points} points x {request.replications} replications = {plan.simulations:,} "
-            f"simulations; estimated {_duration(plan.estimate(args.workers))} on {args.workers} "
-            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon), "
-            "plus fitting the emulators and evaluating the candidates, ~5-30 s a wave.",
+            f"simulations; {_estimate(plan.estimate(args.workers), args.workers)}, plus fitting the "
+            "emulators and evaluating the candidates, ~5-30 s a wave.",
             flush=True,
         )
         for note in plan.notes:
@@ -547,23 +598,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.experiment.calibration import run_calibration
     from sim.experiment.design import DESIGN_DIR
 
-    progress = Progress(args.quiet, "simulations")
-    result = _guarded(
-        lambda: run_calibration(
-            plan,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
-        progress,
-        str(out / DESIGN_DIR),
-    )
+    result = _run_with_progress(run_calibration, args, argv, overrides, out / DESIGN_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:
@@ -602,12 +637,10 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.quiet:
         scenarios = [s for d in draws for s in (d.reference, *d.policies)]
         seconds = estimate_seconds(scenarios, args.replications, args.workers)
-        when = f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
         print(
             f"Uncertainty: {len(params)} ranged parameters, {args.samples} Latin-hypercube draws x "
             f"{1 + len(policies)} scenarios x {args.replications} replications = "
-            f"{len(scenarios) * args.replications} simulations; estimated {when} on {args.workers} "
-            "worker(s) (an estimate: ~6.5 s per full-cohort replication, scaled by people and horizon).",
+            f"{len(scenarios) * args.replications} simulations; {_estimate(seconds, args.workers)}.",
             flush=True,
         )
         if calibrated is not None:
@@ -618,28 +651,20 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 f"{len(params) - len(calibrated.parameters)} over their ranges.",
                 flush=True,
             )
-    progress = Progress(args.quiet, "simulations")
-    result = _guarded(
-        lambda: run_uncertainty(
-            reference,
-            policies,
-            out,
-            samples=args.samples,
-            replications=args.replications,
-            root_seed=args.seed,
-            kpis=kpis,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-            from_calibration=args.from_calibration,
-        ),
-        progress,
-        str(out / ("*" + os.sep + PARTS_DIR)),
+    result = _run_with_progress(
+        run_uncertainty,
+        args,
+        argv,
+        overrides,
+        out / ("*" + os.sep + PARTS_DIR),
+        reference,
+        policies,
+        out,
+        samples=args.samples,
+        replications=args.replications,
+        root_seed=args.seed,
+        kpis=kpis,
+        from_calibration=args.from_calibration,
     )
     if isinstance(result, int):
         return result
@@ -722,27 +747,19 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.experiment.output import PARTS_DIR
     from sim.experiment.sweep import run_sweep
 
-    progress = Progress(args.quiet, "simulations")
-    result = _guarded(
-        lambda: run_sweep(
-            scenario,
-            params,
-            points,
-            out,
-            kpis=kpis,
-            replications=args.replications,
-            root_seed=args.seed,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
-        progress,
-        str(out / ("*" + os.sep + PARTS_DIR)),
+    result = _run_with_progress(
+        run_sweep,
+        args,
+        argv,
+        overrides,
+        out / ("*" + os.sep + PARTS_DIR),
+        scenario,
+        params,
+        points,
+        out,
+        kpis=kpis,
+        replications=args.replications,
+        root_seed=args.seed,
     )
     if isinstance(result, int):
         return result

@@ -162,6 +162,25 @@ def _kpi_list(text: str) -> list[str]:
     return names
 
 
+def _add_executor_options(g: Any, what: str) -> None:
+    """--workers and --scheduler, the same for every command that runs ``what`` (replications,
+    simulations)."""
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_int_at_least(1, "worker processes"),
+        default=1,
+        metavar="W",
+        help=f"run {what} on W local processes (results do not depend on W)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"run {what} on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers need this "
+        "package installed); 'local' starts a local cluster of W worker processes",
+    )
+
+
 def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str = "results/sweep") -> None:
     g = p.add_argument_group("replications")
     g.add_argument(
@@ -199,21 +218,7 @@ def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: st
         metavar="N",
         help="override cohort.initial_size, e.g. 300",
     )
-    g = p.add_argument_group("execution")
-    g.add_argument(
-        "--workers",
-        "-w",
-        type=_int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help="run replications on W local processes (results do not depend on W)",
-    )
-    g.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run replications on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers need this "
-        "package installed); 'local' starts a local cluster of W worker processes",
-    )
+    _add_executor_options(p.add_argument_group("execution"), "replications")
     g = p.add_argument_group("output")
     if sweep:
         g.add_argument(
@@ -221,7 +226,7 @@ def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: st
         )
         g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
         g.add_argument("--quiet", "-q", action="store_true", help="no estimate, progress bar or result table")
-        p.set_defaults(event_log=False, report=False)
+        p.set_defaults(event_log=False, report=False, with_dirs=None)
         return
     g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
     g.add_argument(
@@ -237,7 +242,54 @@ def _add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: st
         action="store_true",
         help="also write DIR/report.html, the self-contained briefing report (as the 'report' command)",
     )
+    g.add_argument(
+        "--with",
+        dest="with_dirs",
+        action="append",
+        metavar="DIR",
+        help="with --report: also include this finished folder of 'sensitivity', 'uncertainty', "
+        "'sweep', 'targets' or 'calibrate' in the report (checked before anything runs; repeatable)",
+    )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
+
+
+def _add_design_options(
+    p: argparse.ArgumentParser, replications_help: str, seed_help: str, folder: str
+) -> None:
+    """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated,
+    stored in ``DIR/.design`` as it runs."""
+    g = p.add_argument_group("replications")
+    g.add_argument(
+        "--replications",
+        "-n",
+        type=_int_at_least(1, "replications per design point"),
+        default=2,
+        metavar="N",
+        help=replications_help,
+    )
+    g.add_argument(
+        "--seed",
+        type=_int_at_least(0, "root seed"),
+        default=DEFAULT_SEED,
+        metavar="S",
+        help=seed_help,
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
+        "and model code)",
+    )
+    g = p.add_argument_group("quick looks (recorded in the manifest)")
+    g.add_argument("--horizon", type=_positive_float("days"), metavar="DAYS", help="override horizon_days")
+    g.add_argument(
+        "--cohort-size", type=_int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
+    )
+    g = p.add_argument_group("execution and output")
+    _add_executor_options(g, "simulations")
+    g.add_argument("--out", "-o", metavar="DIR", help=f"output folder (default: {folder}/<scenario name>)")
+    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
 
 def _add_sensitivity(sub: Any) -> None:
@@ -371,52 +423,12 @@ def _add_sensitivity(sub: Any) -> None:
         metavar="N",
         help="(sobol) base sample, a power of 2: N x (k + 2) design points",
     )
-    g = sen.add_argument_group("replications")
-    g.add_argument(
-        "--replications",
-        "-n",
-        type=_int_at_least(1, "replications per design point"),
-        default=2,
-        metavar="N",
-        help="replications per design point (2 or more to estimate the noise)",
+    _add_design_options(
+        sen,
+        "replications per design point (2 or more to estimate the noise)",
+        "root random seed, and SALib's sampling seed",
+        "results/sensitivity",
     )
-    g.add_argument(
-        "--seed",
-        type=_int_at_least(0, "root seed"),
-        default=DEFAULT_SEED,
-        metavar="S",
-        help="root random seed, and SALib's sampling seed",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
-        "and model code)",
-    )
-    g = sen.add_argument_group("quick looks (recorded in manifest.json)")
-    g.add_argument("--horizon", type=_positive_float("days"), metavar="DAYS", help="override horizon_days")
-    g.add_argument(
-        "--cohort-size", type=_int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
-    )
-    g = sen.add_argument_group("execution and output")
-    g.add_argument(
-        "--workers",
-        "-w",
-        type=_int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help="run simulations on W local processes (results do not depend on W)",
-    )
-    g.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run simulations on a Dask cluster ('local' starts one of W workers)",
-    )
-    g.add_argument(
-        "--out", "-o", metavar="DIR", help="output folder (default: results/sensitivity/<scenario name>)"
-    )
-    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
 
 def _role_list(text: str) -> list[str]:
@@ -559,52 +571,12 @@ def _add_calibrate(sub: Any) -> None:
         metavar="F",
         help="model-discrepancy sd as a fraction of each target's tolerance",
     )
-    g = cal.add_argument_group("replications")
-    g.add_argument(
-        "--replications",
-        "-n",
-        type=_int_at_least(1, "replications per design point"),
-        default=2,
-        metavar="N",
-        help="replications per design point (replication k uses the streams (seed, k) at every point)",
+    _add_design_options(
+        cal,
+        "replications per design point (replication k uses the streams (seed, k) at every point)",
+        "root random seed, and the seed of the designs",
+        "results/calibration",
     )
-    g.add_argument(
-        "--seed",
-        type=_int_at_least(0, "root seed"),
-        default=DEFAULT_SEED,
-        metavar="S",
-        help="root random seed, and the seed of the designs",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
-        "and model code)",
-    )
-    g = cal.add_argument_group("quick looks (recorded in the manifest)")
-    g.add_argument("--horizon", type=_positive_float("days"), metavar="DAYS", help="override horizon_days")
-    g.add_argument(
-        "--cohort-size", type=_int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
-    )
-    g = cal.add_argument_group("execution and output")
-    g.add_argument(
-        "--workers",
-        "-w",
-        type=_int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help="run simulations on W local processes (results do not depend on W)",
-    )
-    g.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run simulations on a Dask cluster ('local' starts one of W workers)",
-    )
-    g.add_argument(
-        "--out", "-o", metavar="DIR", help="output folder (default: results/calibration/<scenario name>)"
-    )
-    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -814,7 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(with unit and source), the headline table with its intervals, the plots, "
             "cost-effectiveness, outcomes over time, sensitivity, uncertainty and calibration "
             "targets where the folder has them, the analyses of --with folders (sensitivity, "
-            "uncertainty, sweep, targets), the methods and a STRESS-DES checklist. Images are "
+            "uncertainty, sweep, targets, calibrate), the methods and a STRESS-DES checklist. Images are "
             "embedded and the styles inline: the file can be emailed and opened anywhere, offline."
         ),
         epilog=textwrap.dedent(
@@ -829,10 +801,11 @@ def build_parser() -> argparse.ArgumentParser:
             writes RESULTS_DIR/report.html (or --out FILE), atomically. Each --with DIR adds a
             readable summary of that analysis to its section (sensitivity: the top 5 parameters of
             each KPI; uncertainty: each policy's difference across draws, P(better), P(best);
-            sweep: each KPI at each value; targets: published against model), its figures, and a
+            sweep: each KPI at each value; targets: published against model; calibrate: the waves,
+            the ranges not ruled out, each target against the emulated range), its figures, and a
             line under Methods saying what it varied. Exit code 2, and nothing written, if
             RESULTS_DIR is not a complete comparison or run folder (missing, or still holding
-            .incomplete), or a --with DIR is not a finished folder of one of those four commands
+            .incomplete), or a --with DIR is not a finished folder of one of those five commands
             or its tables lack the columns that command writes.
 
             """
@@ -848,8 +821,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="with_dirs",
         action="append",
         metavar="DIR",
-        help="also include a finished folder of 'sensitivity', 'uncertainty', 'sweep' or 'targets' "
-        "(its kind is read from its manifest); repeat for several",
+        help="also include a finished folder of 'sensitivity', 'uncertainty', 'sweep', 'targets' or "
+        "'calibrate' (its kind is read from its manifest); repeat for several",
     )
 
     tgt = sub.add_parser(
