@@ -60,6 +60,40 @@ DEFAULT_DISCREPANCY = 0.1
 """Model-discrepancy sd as a fraction of the target's tolerance."""
 COMPARISONS = ("two_sided", "at_least", "at_most")
 
+NROY_COLUMNS: tuple[str, ...] = ("max_implausibility", "wave")
+"""The columns of calibration.csv after the parameter paths: each kept set's largest implausibility
+and the wave whose cut-off it passed last."""
+WAVE_COLUMNS: tuple[str, ...] = (
+    "wave",
+    "points",
+    "simulations",
+    "candidates",
+    "box_share",
+    "nroy_candidates",
+    "nroy_share",
+    "measure",
+    "loo_within_3sd",
+    "loo_rmse",
+    "replication_sd",
+)
+"""Columns of calibration_waves.csv: one row per wave and emulated measure."""
+TARGET_COLUMNS: tuple[str, ...] = (
+    "target",
+    "role",
+    "used",
+    "measure",
+    "comparison",
+    "published",
+    "tolerance",
+    "emulator_min",
+    "emulator_max",
+    "share_within",
+    "simulated_min",
+    "simulated_max",
+)
+"""Columns of calibration_targets.csv: each target against the emulated range of its measure over
+the sets kept, the share of them within tolerance, and the last wave's simulated range."""
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -260,7 +294,10 @@ __all__ = [
     "COMPARISONS",
     "CUTOFF",
     "DEFAULT_DISCREPANCY",
+    "NROY_COLUMNS",
+    "TARGET_COLUMNS",
     "TOLERANCE_SDS",
+    "WAVE_COLUMNS",
     "Emulator",
     "Observation",
     "bounding_box",

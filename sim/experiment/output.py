@@ -69,6 +69,18 @@ UNCERTAINTY_DRAWS_FILE = "uncertainty_draws.csv"
 """The parameter values of each draw (a scale is a multiplier)."""
 UNCERTAINTY_MANIFEST = "uncertainty_manifest.json"
 """Written last in an uncertainty folder: parameters and ranges, draws, seed, code version."""
+CALIBRATION_FILE = "calibration.csv"
+"""Written by ``run_sim.py calibrate``: the parameter sets not ruled out, one row each (the parameter
+paths, then ``sim.analysis.history_matching.NROY_COLUMNS``); what ``uncertainty --from-calibration``
+samples."""
+CALIBRATION_RUNS_FILE = "calibration_runs.csv"
+"""Every simulated design point of a calibration, with each measure's mean and sd."""
+CALIBRATION_WAVES_FILE = "calibration_waves.csv"
+"""A calibration's waves, a row per wave and measure (``history_matching.WAVE_COLUMNS``)."""
+CALIBRATION_TARGETS_FILE = "calibration_targets.csv"
+"""Each target against the emulated range over the sets kept (``history_matching.TARGET_COLUMNS``)."""
+CALIBRATION_MANIFEST = "calibration_manifest.json"
+"""Written last in a calibration folder: targets, parameters, design, implausibility, seeds."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",
@@ -100,6 +112,11 @@ def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> boo
 
 __all__ = [
     "ACTIVITY_LOG_FILE",
+    "CALIBRATION_FILE",
+    "CALIBRATION_MANIFEST",
+    "CALIBRATION_RUNS_FILE",
+    "CALIBRATION_TARGETS_FILE",
+    "CALIBRATION_WAVES_FILE",
     "COMPARISON_FILE",
     "COMPARISON_MANIFEST",
     "COST_EFFECTIVENESS_FILE",

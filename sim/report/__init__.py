@@ -9,7 +9,7 @@ stylesheet is inline, so the file needs nothing else and makes no network reques
 This is the top layer beside the command line: it reads the experiment layer's folder layout
 (``sim.experiment.output``) and uses the analysis layer's KPI definitions and the scenario layer's
 parameter table. Nothing here prints; ``run_sim.py report`` and ``compare --report`` call
-``write_report``.
+``write_report`` (and ``open_analysis`` to check ``--with`` folders before a run).
 
 Modules: ``folder`` (reading a folder safely), ``cells`` (tables and number formats),
 ``policies`` (parameter differences), ``content`` (every section), ``render`` (Jinja2, writing).
@@ -18,7 +18,7 @@ Modules: ``folder`` (reading a folder safely), ``cells`` (tables and number form
 from __future__ import annotations
 
 from sim.report.content import Report, build_report
-from sim.report.folder import ReportError, ResultsFolder, open_folder
+from sim.report.folder import ReportError, ResultsFolder, open_analysis, open_folder
 from sim.report.render import REPORT_FILE, render_html, write_report
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ReportError",
     "ResultsFolder",
     "build_report",
+    "open_analysis",
     "open_folder",
     "render_html",
     "write_report",

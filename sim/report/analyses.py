@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis import history_matching as hm
 from sim.analysis import sensitivity as sa
+from sim.analysis.history_matching import NROY_COLUMNS
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
 from sim.analysis.psa import CEAC_COLUMNS, DISCOVERY_COLUMNS, SUMMARY_COLUMNS, UNCERTAINTY_COLUMNS, summarise
 from sim.analysis.sweep import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
@@ -76,6 +78,9 @@ FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
     ),
     ("sweep_", "The KPI's mean at each value of the swept parameter, with its 95% band."),
     ("targets", "Published value, the model's mean with its 95% interval, and the tolerance band."),
+    ("calibration_waves", "The share of the searched space not ruled out after each wave."),
+    ("calibration_ranges", "Each parameter's searched range and the part of it not ruled out."),
+    ("calibration_pairs", "The parameter sets kept, two parameters at a time."),
 )
 
 
@@ -540,6 +545,160 @@ def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table
 
 
 # ----------------------------------------------------------------------------------------------
+# Calibration (history matching)
+# ----------------------------------------------------------------------------------------------
+
+
+def _share_text(x: float | None) -> str:
+    """A share of the parameter space or of the sets kept, as a percentage to three figures."""
+    return "n/a" if x is None else f"{significant(100 * x)}%"
+
+
+def calibration_waves_table(frame: pd.DataFrame) -> Table:
+    """A row per wave of calibration_waves.csv (which has a row per wave and measure): points,
+    simulations, candidates, how many were not ruled out and what share of the space that is, and
+    the worst leave-one-out check of that wave's emulators."""
+    counts = ["wave", "points", "simulations", "candidates", "nroy_candidates"]
+    frame = numeric(frame, [*counts, "nroy_share", "loo_within_3sd"])
+    rows = []
+    for _, part in frame.groupby("wave", sort=True, dropna=True):
+        first = part.iloc[0]
+        checks = part.dropna(subset=["loo_within_3sd"])
+        if checks.empty:
+            check = Cell("n/a")
+        else:
+            worst = checks.loc[checks["loo_within_3sd"].idxmin()]
+            check = Cell(f"{_share_text(finite(worst['loo_within_3sd']))} ({worst['measure']})")
+        rows.append(
+            [
+                *(Cell(value_text(first[c]), numeric=True) for c in counts),
+                Cell(_share_text(finite(first["nroy_share"])), numeric=True),
+                check,
+            ]
+        )
+    return Table(
+        [
+            "Wave",
+            "Points",
+            "Simulations",
+            "Candidates",
+            "Not ruled out",
+            "Share of the space",
+            "Emulator check",
+        ],
+        rows,
+        [True, True, True, True, True, True, False],
+        "Each wave: the emulators, fitted on every point simulated so far, evaluated at the candidates; "
+        "'share of the space': the estimated share of the searched ranges not ruled out. Emulator check: "
+        "the worst measure's share of points predicted within 3 sd when left out of the fit "
+        "(calibration_waves.csv; nearly all is expected of a good emulator).",
+    )
+
+
+def calibration_ranges_table(
+    kept: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], where: str
+) -> Table:
+    """Each matched parameter: the range searched, and the range (and median) of the sets not ruled
+    out (calibration.csv). ReportError if calibration.csv lacks a parameter the manifest lists."""
+    paths = [str(p.get("path")) for p in parameters]
+    require(kept, [*paths, *NROY_COLUMNS], where)
+    kept = numeric(kept, paths)
+    rows = []
+    for par in parameters:
+        path = str(par.get("path"))
+        low, high = number(par.get("low")), number(par.get("high"))
+        searched = (
+            f"{value_text(low)} to {value_text(high)}"
+            if low is not None and high is not None
+            else "not recorded"
+        )
+        col = kept[path].dropna()
+        rows.append(
+            [
+                Cell(path + (" (scale)" if par.get("kind") == "scale" else "")),
+                Cell(searched, numeric=True),
+                Cell(
+                    f"{value_text(float(col.min()))} to {value_text(float(col.max()))}"
+                    if len(col)
+                    else "none",
+                    numeric=True,
+                ),
+                Cell(value_text(float(col.median())) if len(col) else NO_VALUE, numeric=True),
+            ]
+        )
+    return Table(
+        ["Parameter", "Range searched", "Not ruled out", "Median of the sets kept"],
+        rows,
+        [False, True, True, True],
+        f"The values consistent with the targets ({len(kept):,} parameter sets kept, calibration.csv; "
+        "a scale multiplies the scenario's values). 'uncertainty --from-calibration' samples these sets.",
+    )
+
+
+def calibration_targets_table(frame: pd.DataFrame) -> Table:
+    """Each target: published figure and tolerance, the emulated range of its measure over the sets
+    kept, the share of them within tolerance, and the last wave's simulated range."""
+    cols = ["published", "tolerance", "emulator_min", "emulator_max", "share_within", "simulated_min"]
+    frame = numeric(frame, [*cols, "simulated_max"])
+    rows = []
+    for r in frame.to_dict("records"):
+        sign = {"at_least": "≥ ", "at_most": "≤ "}.get(str(r["comparison"]), "")
+        used = is_true(r["used"])
+        rows.append(
+            [
+                text(r["target"]),
+                Cell(str(r["role"]) + ("" if used else " (check)")),
+                Cell(f"{sign}{value_text(r['published'])} ± {value_text(r['tolerance'])}", numeric=True),
+                Cell(f"{value_text(r['emulator_min'])} to {value_text(r['emulator_max'])}", numeric=True),
+                Cell(_share_text(finite(r["share_within"])), numeric=True),
+                Cell(f"{value_text(r['simulated_min'])} to {value_text(r['simulated_max'])}", numeric=True),
+            ]
+        )
+    return Table(
+        ["Target", "Role", "Published", "Emulated over the sets kept", "Within", "Last wave simulated"],
+        rows,
+        [False, False, True, True, True, True],
+        "Within: the share of the sets kept whose emulated mean lies within the tolerance; (check): a "
+        "target not used in the fit, checked out of sample (calibration_targets.csv).",
+    )
+
+
+def _calibration_line(manifest: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    design = manifest.get("design") if isinstance(manifest.get("design"), Mapping) else {}
+    assert isinstance(design, Mapping)
+    targets = manifest.get("targets") if isinstance(manifest.get("targets"), list) else []
+    assert isinstance(targets, list)
+    used = [str(t.get("id")) for t in targets if isinstance(t, Mapping)]
+    parameters = manifest.get("parameters") if isinstance(manifest.get("parameters"), list) else []
+    assert isinstance(parameters, list)
+    implausibility = manifest.get("implausibility")
+    cutoff = implausibility.get("cutoff", "?") if isinstance(implausibility, Mapping) else "?"
+    k, n = len(parameters), len(used)
+    line = (
+        f"History matching of {k} ranged parameter{'s' if k != 1 else ''} of "
+        f"{_label(labels, manifest.get('scenario', '?'))} to {n} target{'s' if n != 1 else ''} "
+        f"({', '.join(used) or 'none recorded'}) with Gaussian-process emulators: "
+        f"{design.get('waves_run', '?')} wave(s) of {design.get('points_per_wave', '?')} points x "
+        f"{manifest.get('replications', '?')} replication(s) "
+        f"({manifest.get('simulations', '?')} simulations); "
+        f"a point is ruled out when a target's implausibility exceeds {cutoff}; seed "
+        f"{manifest.get('root_seed', '?')}."
+    )
+    status = manifest.get("status")
+    closest = manifest.get("closest")
+    if status == "empty" and isinstance(closest, Mapping):
+        worst = number(closest.get("max_implausibility"))
+        line += (
+            " Every candidate was ruled out: no values within these ranges are consistent with the "
+            f"targets; the closest has implausibility {significant(worst) if worst is not None else '?'}, "
+            f"worst on {closest.get('target', '?')}."
+        )
+    elif status == "stable":
+        line += " It stopped early: the share not ruled out no longer shrank."
+    return line
+
+
+# ----------------------------------------------------------------------------------------------
 # Tables found in the results folder itself (the older way)
 # ----------------------------------------------------------------------------------------------
 
@@ -594,6 +753,9 @@ FIXED_TITLES = {
     "uncertainty_differences.png": "Differences across draws of the assumptions",
     "ceac.png": "Cost-effectiveness acceptability",
     "targets.png": "Published figures against the model",
+    "calibration_waves.png": "Calibration: what each wave ruled out",
+    "calibration_ranges.png": "Calibration: the ranges not ruled out",
+    "calibration_pairs.png": "Calibration: the sets kept, in pairs",
 }
 
 
@@ -716,6 +878,23 @@ def analysis_part(folder: AnalysisFolder, labels: Mapping[str, str], reference: 
             part.tables.append(sweep_table(frame, m))
         except ReportError as exc:
             raise ReportError(f"--with {folder.given}: {exc}") from None
+    elif folder.kind == "calibration":
+        parameters = m.get("parameters")
+        if not isinstance(parameters, list) or not all(isinstance(p, Mapping) for p in parameters):
+            raise ReportError(
+                f"--with {folder.given}: {output.CALIBRATION_MANIFEST} does not list the parameters "
+                "matched; it was not written by this version's calibrate, or was edited"
+            )
+        kept = _strict_csv(folder, output.CALIBRATION_FILE, NROY_COLUMNS, needed=True)
+        waves = _strict_csv(folder, output.CALIBRATION_WAVES_FILE, hm.WAVE_COLUMNS, needed=True)
+        matched = _strict_csv(folder, output.CALIBRATION_TARGETS_FILE, hm.TARGET_COLUMNS, needed=True)
+        assert kept is not None and waves is not None and matched is not None
+        part.title = f"Calibration: history matching ({folder.given})"
+        part.intro.append(_calibration_line(m, labels))
+        part.tables.append(calibration_waves_table(waves))
+        where = f"--with {folder.given}: {output.CALIBRATION_FILE}"
+        part.tables.append(calibration_ranges_table(kept, parameters, where))
+        part.tables.append(calibration_targets_table(matched))
     else:
         frame = _strict_csv(folder, output.TARGETS_FILE, TARGET_COLUMNS, needed=True)
         assert frame is not None
@@ -737,7 +916,7 @@ def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[st
                 f"not on this report's reference {_label(labels, reference)} ({reference})."
             )
         return ""
-    theirs = m.get("scenario") if folder.kind == "sweep" else m.get("reference")
+    theirs = m.get("scenario") if folder.kind in ("sweep", "calibration") else m.get("reference")
     if isinstance(theirs, str) and theirs != reference:
         return (
             f"--with {folder.given}: its reference scenario is {theirs}, not this report's reference "
@@ -752,6 +931,9 @@ __all__ = [
     "TOP",
     "analysis_figures",
     "analysis_part",
+    "calibration_ranges_table",
+    "calibration_targets_table",
+    "calibration_waves_table",
     "ceac_table",
     "definition",
     "discovery_table",

@@ -730,7 +730,7 @@ def _optional_sections(
         targets.tables.append(table)
         if count:
             targets.intro.append(count)
-    targets.parts = by_kind.get("targets", [])
+    targets.parts = by_kind.get("targets", []) + by_kind.get("calibration", [])
     if frame is None and not targets.figures and not targets.parts:
         targets.absent = f"Not run: no {TARGETS_FILE} in this folder. " + hint.format("targets")
 

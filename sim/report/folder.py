@@ -13,8 +13,8 @@ and so must every scenario folder it names; a single ``run`` folder is complete 
 ``manifest.json``.
 
 ``report --with DIR`` adds the folder of a design analysis (``sensitivity``, ``uncertainty``,
-``sweep`` or ``targets``), each of which writes its own folder; ``open_analysis`` tells which by
-the manifest its writer leaves last (``ANALYSIS_MANIFESTS``) and reads it by the same rules.
+``sweep``, ``targets`` or ``calibrate``), each of which writes its own folder; ``open_analysis``
+tells which by the manifest its writer leaves last (``ANALYSIS_MANIFESTS``) and reads it by the same rules.
 """
 
 from __future__ import annotations
@@ -38,20 +38,21 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 """Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
 
 Kind = Literal["comparison", "run"]
-AnalysisKind = Literal["sensitivity", "uncertainty", "sweep", "targets"]
+AnalysisKind = Literal["sensitivity", "uncertainty", "sweep", "targets", "calibration"]
 ANALYSIS_MANIFESTS: dict[AnalysisKind, str] = {
     "sensitivity": output.MANIFEST,
     "uncertainty": output.UNCERTAINTY_MANIFEST,
     "sweep": output.SWEEP_MANIFEST,
     "targets": output.TARGETS_MANIFEST,
+    "calibration": output.CALIBRATION_MANIFEST,
 }
 """The manifest each analysis writes last (``sim.experiment.sensitivity``, ``.uncertainty``,
-``.sweep``; ``run_sim.py targets``). Sensitivity's is ``manifest.json`` like a run folder's, so it is
-told apart by its ``method`` key."""
+``.sweep``, ``.calibration``; ``run_sim.py targets``). Sensitivity's is ``manifest.json`` like a run
+folder's, so it is told apart by its ``method`` key."""
 WITH_ALLOWED = (
     "--with takes the finished folder of 'sensitivity' (manifest.json with a \"method\"), "
-    f"'uncertainty' ({output.UNCERTAINTY_MANIFEST}), 'sweep' ({output.SWEEP_MANIFEST}) or "
-    f"'targets' ({output.TARGETS_MANIFEST})"
+    f"'uncertainty' ({output.UNCERTAINTY_MANIFEST}), 'sweep' ({output.SWEEP_MANIFEST}), "
+    f"'targets' ({output.TARGETS_MANIFEST}) or 'calibrate' ({output.CALIBRATION_MANIFEST})"
 )
 
 
@@ -257,7 +258,7 @@ class AnalysisFolder:
 
 def _analysis_kind(folder: Path) -> tuple[AnalysisKind, str] | None:
     """The kind of analysis whose manifest the folder holds, and that manifest's name."""
-    for kind in ("uncertainty", "sweep", "targets"):
+    for kind in ("uncertainty", "sweep", "targets", "calibration"):
         name = ANALYSIS_MANIFESTS[kind]
         if (folder / name).exists():
             return kind, name

@@ -228,6 +228,14 @@ def _varied(a: AnalysisFolder) -> str:
         )
     targets = m.get("targets") if isinstance(m.get("targets"), list) else []
     assert isinstance(targets, list)
+    if a.kind == "calibration":
+        return (
+            f"{n} ranged parameters ({_paths(m.get('parameters'))}) searched by history matching against "
+            f"{len(targets)} published figures ({recorded(m.get('targets_file'))}): "
+            f"{recorded(design.get('waves_run'))} wave(s) of {recorded(design.get('points_per_wave'))} "
+            f"Latin-hypercube points x {reps} replication(s), Gaussian-process emulators, values ruled "
+            "out by implausibility"
+        )
     scenarios = m.get("scenarios") if isinstance(m.get("scenarios"), Mapping) else {}
     assert isinstance(scenarios, Mapping)
     return (
