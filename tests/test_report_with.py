@@ -1,10 +1,11 @@
 """``report RESULTS --with DIR``: the briefing report includes the folders ``sensitivity``,
-``uncertainty``, ``sweep`` and ``targets`` write, as readable summaries (not whole CSVs), with their
-figures and a methods line; a folder that is not a finished analysis, or whose tables are not what
-its command writes, is refused with exit code 2 and nothing written.
+``uncertainty``, ``sweep``, ``targets`` and ``calibrate`` write, as readable summaries (not whole
+CSVs), with their figures and a methods line; a folder that is not a finished analysis, or whose
+tables are not what its command writes, is refused with exit code 2 and nothing written.
 
 The analysis folders are made once per module by the real commands on a tiny cohort (300 people,
-120 days); the targets folder is made by hand, since ``targets`` runs its scenarios at full size."""
+120 days; the calibration on 1,000 people and 200 days, so that its measures are defined); the
+targets folder is made by hand, since ``targets`` runs its scenarios at full size."""
 
 from __future__ import annotations
 
@@ -28,19 +29,26 @@ REMOTE = str(REPO / "scenarios" / "remote_reporting.yaml")
 TINY = ["--cohort-size", "300", "--horizon", "120", "-q"]
 REMOTE_LABEL = "Telephone and digital reporting"
 KPIS = "contacted,total_cost_gbp"
+CALIBRATE_ARGS = [
+    *("--cohort-size", "1000", "--horizon", "200", "--points", "8", "--waves", "2", "-n", "1"),
+    *("--candidates", "500", "--roles", "calibration", "--cutoff", "10", "-q"),
+    *("--params", "contact.success", "--params", "cohort.already_departed_share"),
+]
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One finished folder of each analysis (about 15 s in all)."""
+    """One finished folder of each analysis (about 25 s in all)."""
     root = tmp_path_factory.mktemp("with")
-    out = {k: root / k for k in ("sensitivity", "uncertainty", "sweep", "targets")}
+    out = {k: root / k for k in ("sensitivity", "uncertainty", "sweep", "targets", "calibration")}
     sens = ["sensitivity", BASELINE, REMOTE, "--params", "contact.*", "--trajectories", "2", "-n", "2"]
     assert cli.main([*sens, "--kpis", KPIS, *TINY, "--out", str(out["sensitivity"])]) == 0
     unc = ["uncertainty", BASELINE, REMOTE, "--samples", "4", "-n", "1", *TINY]
     assert cli.main([*unc, "--out", str(out["uncertainty"])]) == 0
     sweep = ["sweep", BASELINE, "--param", "contact.max_attempts=2,6", "-n", "2", *TINY]
     assert cli.main([*sweep, "--out", str(out["sweep"])]) == 0
+    cal = ["calibrate", BASELINE, *CALIBRATE_ARGS]
+    assert cli.main([*cal, "--out", str(out["calibration"])]) == 0
     out["targets"].mkdir()
     TARGETS.to_csv(out["targets"] / "targets.csv", index=False)
     write_json(
@@ -67,6 +75,10 @@ def results(report_comparison: Path, tmp_path: Path) -> Path:
 def mine(made: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
     """Private copies of the analysis folders, for tests that spoil them."""
     return {k: copy_folder(v, tmp_path / k) for k, v in made.items()}
+
+
+def rows_of(table: list[list[tuple[str, set[str]]]]) -> list[list[str]]:
+    return [[text for text, _ in row] for row in table]
 
 
 def report_with(results: Path, *folders: Path) -> str:
@@ -165,10 +177,77 @@ def test_report_with_every_analysis_has_readable_sections_and_their_figures(
     assert "--with" not in text_of(section(html, "question"))  # same reference and cohort: no warning
 
 
+def test_report_with_a_calibration_shows_its_waves_kept_ranges_and_targets(
+    results: Path, made: dict[str, Path]
+) -> None:
+    folder = made["calibration"]
+    html = report_with(results, folder)
+    targets = section(html, "targets")
+    assert f"Calibration: history matching ({folder})" in text_of(targets)
+    manifest = read_json(folder / "calibration_manifest.json")
+    kept = pd.read_csv(folder / "calibration.csv")
+    waves = pd.read_csv(folder / "calibration_waves.csv")
+    matched = pd.read_csv(folder / "calibration_targets.csv")
+    used = manifest["targets"]  # the targets fitted; calibration_targets.csv also has those checked
+    assert len(used) < len(matched)
+    ids = ", ".join(t["id"] for t in used)
+    assert f"of Baseline (2012-14 contract) to {len(used)} targets ({ids})" in text_of(targets)
+
+    # a row per wave (the file has a row per wave and measure), with its share of the space
+    table = rows_of(table_by_header(targets, "Wave"))
+    per_wave = waves.groupby("wave").first()
+    assert [r[0] for r in table[1:]] == [str(w) for w in per_wave.index]
+    assert [r[4] for r in table[1:]] == [f"{n:,}" for n in per_wave["nroy_candidates"]]
+    assert [r[5] for r in table[1:]] == [f"{analyses.significant(100 * x)}%" for x in per_wave["nroy_share"]]
+
+    # each parameter: its searched range from the manifest, its kept range from calibration.csv
+    table = rows_of(table_by_header(targets, "Parameter"))
+    assert len(table) == 1 + len(manifest["parameters"]) and len(kept)
+    for row, par in zip(table[1:], manifest["parameters"], strict=True):
+        col = kept[par["path"]]
+        assert row[0].startswith(par["path"])
+        assert row[1] == f"{analyses.value_text(par['low'])} to {analyses.value_text(par['high'])}"
+        assert row[2] == f"{analyses.value_text(col.min())} to {analyses.value_text(col.max())}"
+    assert f"{len(kept):,} parameter sets kept" in text_of(targets)
+
+    # each target against the emulated range over the sets kept
+    heads = "Emulated over the sets kept"
+    (table,) = [rows_of(t) for t in Page(targets).tables if heads in [c for c, _ in t[0]]]
+    assert [r[0] for r in table[1:]] == list(matched["target"])
+
+    # the three plots, byte for byte, and a line under Methods
+    pngs = listed_pngs(folder, "calibration_manifest.json")
+    assert len(pngs) == 3
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in Page(targets).images}
+    assert {p.read_bytes() for p in pngs} <= embedded
+    assert "searched by history matching against" in text_of(section(html, "methods"))
+
+
 def test_a_run_folder_takes_with_too(report_comparison: Path, made: dict[str, Path], tmp_path: Path) -> None:
     run = copy_folder(report_comparison / "baseline", tmp_path / "run")
     html = report_with(run, made["sweep"])
     assert "sweep" in Page(html).ids and "Parameter sweeps" in html
+
+
+def test_compare_report_with_checks_the_folders_first_and_includes_them(
+    made: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def compare(out: Path, *extra: str) -> int:
+        args = ["compare", BASELINE, REMOTE, "-n", "2", *TINY, "--no-plots", "--out", str(out)]
+        return cli.main([*args, *extra])
+
+    # refused before anything runs: no results folder at all
+    bad = tmp_path / "bad"
+    assert compare(bad, "--report", "--with", str(tmp_path / "missing")) == 2
+    assert "--with" in capsys.readouterr().err and not bad.exists()
+    assert compare(bad, "--with", str(made["sweep"])) == 2
+    assert "give --report too" in capsys.readouterr().err and not bad.exists()
+
+    out = tmp_path / "cmp"
+    assert compare(out, "--report", "--with", str(made["sweep"]), "--with", str(made["calibration"])) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert {"sweep", "targets"} <= Page(html).ids
+    assert f"Calibration: history matching ({made['calibration']})" in text_of(section(html, "targets"))
 
 
 def test_another_reference_or_cohort_is_a_warning_not_an_error(results: Path, mine: dict[str, Path]) -> None:
@@ -224,6 +303,14 @@ def test_tables_without_the_columns_their_command_writes_are_refused(
     refused(results, mine["sweep"], capsys, "sweep.csv", "missing column(s) kpi")
     (mine["targets"] / "targets.csv").write_bytes(b"\x00\xff\x00 not a table \x89PNG")
     refused(results, mine["targets"], capsys, "targets.csv")
+
+    kept = pd.read_csv(mine["calibration"] / "calibration.csv")
+    kept.drop(columns=["contact.success"]).to_csv(mine["calibration"] / "calibration.csv", index=False)
+    refused(results, mine["calibration"], capsys, "calibration.csv", "missing column(s) contact.success")
+    kept.to_csv(mine["calibration"] / "calibration.csv", index=False)
+    calibration = read_json(mine["calibration"] / "calibration_manifest.json")
+    write_json(mine["calibration"] / "calibration_manifest.json", {**calibration, "parameters": "all"})
+    refused(results, mine["calibration"], capsys, "does not list the parameters")
 
     manifest = read_json(mine["sensitivity"] / "manifest.json")
     manifest["method"] = "fast"

@@ -363,3 +363,23 @@ def test_a_policy_keeps_a_value_it_changes_inside_the_range_and_shares_the_scale
     assert len({s.detention.beds for s in plan.points[0]}) > 1
     for ref, pol in zip(plan.points[0], plan.points[1], strict=True):
         assert pol.reporting.miss_probability == ref.reporting.miss_probability  # same drawn scale
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "calibrate"])
+def test_design_commands_check_out_and_scheduler_before_writing_anything(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``design_folder``: --out must be a folder (or absent) and the executor must start before the
+    folder is touched, so a bad --out or --scheduler leaves nothing behind."""
+    args = [command, str(BASELINE), *TINY_ARGS, "-q"]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me", encoding="utf-8")
+    assert cli.main([*args, "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "exists and is not a folder" in err and "Traceback" not in err
+    assert a_file.read_text(encoding="utf-8") == "keep me"
+    out = tmp_path / "out"
+    assert cli.main([*args, "--out", str(out), "--scheduler", "nosuch://nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler: cannot connect to Dask scheduler nosuch://nowhere" in err and "Traceback" not in err
+    assert not out.exists()
