@@ -8,6 +8,13 @@ falls on all of them; each one's wall time includes starting and stopping its wo
 median time of each and the ratios to the pool, and what each cluster's workers report for the
 profiler setting (to show the setting reached them).
 
+And where the difference goes: each replication is timed inside its worker (wall and CPU seconds),
+so the printout splits an executor's time into the replications themselves (summed over workers),
+the idle time of a worker between two of its replications (the round trip through this process),
+and the rest (starting and stopping the workers, and the last replication's wait). On 2026-11-27,
+on 8 design points x 2 replications and again on 26 x 2, the gaps were 10-25 ms per replication on
+Dask and ~1 ms on the pool, against replications of ~10 s.
+
 A script that prints figures, never a timed unit test. Usage::
 
     python benchmarks/dask_overhead.py                 # 8 replications, 2 rounds (~5 min)
@@ -17,6 +24,7 @@ A script that prints figures, never a timed unit test. Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -32,9 +40,33 @@ def _profile_setting() -> object:
     return dask.config.get("distributed.worker.profile.enabled")
 
 
+def timed(payload: str, replication: int, root_seed: int, keep_log: bool) -> tuple[int, float, float, float]:
+    """``run_summary`` timed where it runs: (worker pid, start and end on the wall clock, CPU
+    seconds of the whole worker process meanwhile, its other threads included)."""
+    import os
+
+    from sim.experiment.worker import run_summary
+
+    start, cpu = time.time(), time.process_time()
+    run_summary(payload, replication, root_seed, keep_log)
+    return os.getpid(), start, time.time(), time.process_time() - cpu
+
+
+def breakdown(tasks: list[tuple[int, float, float, float]]) -> tuple[float, float, float]:
+    """Seconds summed over workers: in replications (wall), their CPU, and idle between two
+    replications of the same worker."""
+    by_worker: dict[int, list[tuple[float, float]]] = {}
+    for pid, start, end, _ in tasks:
+        by_worker.setdefault(pid, []).append((start, end))
+    gaps = 0.0
+    for spans in by_worker.values():
+        spans.sort()
+        gaps += sum(max(0.0, b[0] - a[1]) for a, b in itertools.pairwise(spans))
+    return sum(e - s for _, s, e, _ in tasks), sum(c for *_, c in tasks), gaps
+
+
 def main() -> None:
     from sim.experiment import runners
-    from sim.experiment.worker import run_summary
     from sim.scenario import load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,6 +83,7 @@ def main() -> None:
     payload = [scenario.model_dump_json()]
     tuned = dict(runners.LOCAL_CLUSTER_CONFIG)
     times: dict[str, list[float]] = {"pool": [], "dask_default": [], "dask_local": []}
+    parts: dict[str, list[tuple[float, float, float]]] = {label: [] for label in times}
     seen: dict[str, object] = {}
     for r in range(args.rounds):
         for label in times:
@@ -58,24 +91,37 @@ def main() -> None:
             if label == "dask_local":
                 runners.LOCAL_CLUSTER_CONFIG.update(tuned)
             t0 = time.perf_counter()
-            runner = runners.make_runner(2, None if label == "pool" else "local", replicate=run_summary)
+            runner = runners.make_runner(2, None if label == "pool" else "local", replicate=timed)
+            tasks: list[tuple[int, float, float, float]] = []
             try:
-                for _ in runner.results([(0, k) for k in range(args.reps)], payload, args.seed, False):
-                    pass
+                for _, task in runner.results([(0, k) for k in range(args.reps)], payload, args.seed, False):
+                    tasks.append(task)
                 if isinstance(runner, runners.DaskRunner):
                     seen[label] = sorted(set(runner.client.run(_profile_setting).values()), key=str)
             finally:
                 runner.close()
             times[label].append(time.perf_counter() - t0)
-            print(f"round {r + 1}, {label}: {times[label][-1]:.1f} s", flush=True)
+            parts[label].append(breakdown(tasks))
+            wall, cpu, gaps = parts[label][-1]
+            print(
+                f"round {r + 1}, {label}: {times[label][-1]:.1f} s (replications {wall:.1f} s of wall and "
+                f"{cpu:.1f} s of CPU summed over workers, idle between them {gaps:.2f} s)",
+                flush=True,
+            )
     runners.LOCAL_CLUSTER_CONFIG.clear()
     runners.LOCAL_CLUSTER_CONFIG.update(tuned)
     pool = statistics.median(times["pool"])
     print(f"{args.reps} replications of {scenario.cohort.initial_size:,} people, median of {args.rounds}:")
     for label, values in times.items():
         t = statistics.median(values)
+        wall = statistics.median(p[0] for p in parts[label])
+        gap = statistics.median(p[2] for p in parts[label]) / max(args.reps - 2, 1)  # 2 workers
         profile = f", workers' profiler enabled: {seen[label]}" if label in seen else ""
-        print(f"  {label:<13} {t:7.1f} s  ({t / pool:.3f} x the pool){profile}")
+        print(
+            f"  {label:<13} {t:7.1f} s  ({t / pool:.3f} x the pool); one replication "
+            f"{wall / args.reps:.2f} s, idle between two of a worker's {1000 * gap:.0f} ms"
+            f"{profile}"
+        )
 
 
 if __name__ == "__main__":
