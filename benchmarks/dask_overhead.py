@@ -11,9 +11,10 @@ profiler setting (to show the setting reached them).
 And where the difference goes: each replication is timed inside its worker (wall and CPU seconds),
 so the printout splits an executor's time into the replications themselves (summed over workers),
 the idle time of a worker between two of its replications (the round trip through this process),
-and the rest (starting and stopping the workers, and the last replication's wait). On 2026-11-27,
-on 8 design points x 2 replications and again on 26 x 2, the gaps were 10-25 ms per replication on
-Dask and ~1 ms on the pool, against replications of ~10 s.
+and the rest (starting and stopping the workers, and the last replication's wait). On 2026-11-27
+(2 rounds): pool 31.7 s, Dask defaults 40.2 s, as ``--scheduler local`` starts it 35.4 s; one
+replication 7.67 s in a pool worker, 9.28 s and 8.31 s in the Dask workers, which idled 11-13 ms
+between two replications (the pool's ~0 ms).
 
 A script that prints figures, never a timed unit test. Usage::
 
