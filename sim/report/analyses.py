@@ -23,7 +23,6 @@ import pandas as pd
 
 from sim.analysis import history_matching as hm
 from sim.analysis import sensitivity as sa
-from sim.analysis.history_matching import NROY_COLUMNS
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
 from sim.analysis.psa import CEAC_COLUMNS, DISCOVERY_COLUMNS, SUMMARY_COLUMNS, UNCERTAINTY_COLUMNS, summarise
 from sim.analysis.sweep import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
@@ -549,6 +548,11 @@ def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table
 # ----------------------------------------------------------------------------------------------
 
 
+def _range_text(low: Any, high: Any) -> str:
+    """``low to high`` as parameter values ("n/a" for an undefined end)."""
+    return f"{value_text(low)} to {value_text(high)}"
+
+
 def _share_text(x: float | None) -> str:
     """A share of the parameter space or of the sets kept, as a percentage to three figures."""
     return "n/a" if x is None else f"{significant(100 * x)}%"
@@ -601,28 +605,19 @@ def calibration_ranges_table(
     """Each matched parameter: the range searched, and the range (and median) of the sets not ruled
     out (calibration.csv). ReportError if calibration.csv lacks a parameter the manifest lists."""
     paths = [str(p.get("path")) for p in parameters]
-    require(kept, [*paths, *NROY_COLUMNS], where)
+    require(kept, paths, where)
     kept = numeric(kept, paths)
     rows = []
     for par in parameters:
         path = str(par.get("path"))
         low, high = number(par.get("low")), number(par.get("high"))
-        searched = (
-            f"{value_text(low)} to {value_text(high)}"
-            if low is not None and high is not None
-            else "not recorded"
-        )
+        searched = _range_text(low, high) if low is not None and high is not None else "not recorded"
         col = kept[path].dropna()
         rows.append(
             [
                 Cell(path + (" (scale)" if par.get("kind") == "scale" else "")),
                 Cell(searched, numeric=True),
-                Cell(
-                    f"{value_text(float(col.min()))} to {value_text(float(col.max()))}"
-                    if len(col)
-                    else "none",
-                    numeric=True,
-                ),
+                Cell(_range_text(float(col.min()), float(col.max())) if len(col) else "none", numeric=True),
                 Cell(value_text(float(col.median())) if len(col) else NO_VALUE, numeric=True),
             ]
         )
@@ -638,8 +633,8 @@ def calibration_ranges_table(
 def calibration_targets_table(frame: pd.DataFrame) -> Table:
     """Each target: published figure and tolerance, the emulated range of its measure over the sets
     kept, the share of them within tolerance, and the last wave's simulated range."""
-    cols = ["published", "tolerance", "emulator_min", "emulator_max", "share_within", "simulated_min"]
-    frame = numeric(frame, [*cols, "simulated_max"])
+    numbers = ["published", "tolerance", "share_within"]
+    frame = numeric(frame, [*numbers, "emulator_min", "emulator_max", "simulated_min", "simulated_max"])
     rows = []
     for r in frame.to_dict("records"):
         sign = {"at_least": "≥ ", "at_most": "≤ "}.get(str(r["comparison"]), "")
@@ -649,9 +644,9 @@ def calibration_targets_table(frame: pd.DataFrame) -> Table:
                 text(r["target"]),
                 Cell(str(r["role"]) + ("" if used else " (check)")),
                 Cell(f"{sign}{value_text(r['published'])} ± {value_text(r['tolerance'])}", numeric=True),
-                Cell(f"{value_text(r['emulator_min'])} to {value_text(r['emulator_max'])}", numeric=True),
+                Cell(_range_text(r["emulator_min"], r["emulator_max"]), numeric=True),
                 Cell(_share_text(finite(r["share_within"])), numeric=True),
-                Cell(f"{value_text(r['simulated_min'])} to {value_text(r['simulated_max'])}", numeric=True),
+                Cell(_range_text(r["simulated_min"], r["simulated_max"]), numeric=True),
             ]
         )
     return Table(
@@ -885,7 +880,7 @@ def analysis_part(folder: AnalysisFolder, labels: Mapping[str, str], reference: 
                 f"--with {folder.given}: {output.CALIBRATION_MANIFEST} does not list the parameters "
                 "matched; it was not written by this version's calibrate, or was edited"
             )
-        kept = _strict_csv(folder, output.CALIBRATION_FILE, NROY_COLUMNS, needed=True)
+        kept = _strict_csv(folder, output.CALIBRATION_FILE, hm.NROY_COLUMNS, needed=True)
         waves = _strict_csv(folder, output.CALIBRATION_WAVES_FILE, hm.WAVE_COLUMNS, needed=True)
         matched = _strict_csv(folder, output.CALIBRATION_TARGETS_FILE, hm.TARGET_COLUMNS, needed=True)
         assert kept is not None and waves is not None and matched is not None
