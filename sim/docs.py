@@ -1,14 +1,16 @@
-"""Generated parts of the README: the parameter table with provenance and the policy library.
+"""Generated parts of the docs: the parameter table with provenance and the policy library.
 
-The README keeps each generated block between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
-markers. ``python -m sim.docs`` rewrites them; ``tests/test_readme.py`` fails when they are
-stale, so the table an analyst reads is always the schema and scenario files as they are.
+A page keeps each generated block between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
+markers (``PAGES`` says which page holds which block). ``python -m sim.docs`` rewrites them;
+``tests/test_readme.py`` fails when they are stale, so the table an analyst reads is always the
+schema and scenario files as they are.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,6 @@ from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 SCENARIOS = ROOT / "scenarios"
 
 
@@ -57,15 +58,20 @@ def policies_block() -> str:
     return "\n".join(rows) + "\n"
 
 
-BLOCKS = {"PARAMETERS": parameters_block, "POLICIES": policies_block}
+PAGES: dict[Path, dict[str, Callable[[], str]]] = {
+    ROOT / "docs" / "parameters.md": {"PARAMETERS": parameters_block},
+    ROOT / "docs" / "user-guide.md": {"POLICIES": policies_block},
+}
+"""Each page with generated blocks, and the function that makes each block's content."""
 
 
-def render(text: str) -> str:
-    """``text`` with every generated block replaced by its current content."""
-    for name, make in BLOCKS.items():
+def render(page: Path) -> str:
+    """The text of ``page`` with every generated block it holds replaced by its current content."""
+    text = page.read_text(encoding="utf-8")
+    for name, make in PAGES[page].items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(text):
-            raise ValueError(f"README has no {name} block")
+            raise ValueError(f"{page.name} has no {name} block")
         text = _fill(pattern, make(), text)
     return text
 
@@ -80,13 +86,13 @@ def _fill(pattern: re.Pattern[str], content: str, text: str) -> str:
 
 
 def main() -> int:
-    current = README.read_text(encoding="utf-8")
-    updated = render(current)
-    if updated != current:
-        tmp = README.with_suffix(".md.tmp")
-        tmp.write_text(updated, encoding="utf-8")
-        tmp.replace(README)
-        print("README.md updated", file=sys.stderr)
+    for page in PAGES:
+        updated = render(page)
+        if updated != page.read_text(encoding="utf-8"):
+            tmp = page.with_suffix(".md.tmp")
+            tmp.write_text(updated, encoding="utf-8")
+            tmp.replace(page)
+            print(f"{page.relative_to(ROOT)} updated", file=sys.stderr)
     return 0
 
 

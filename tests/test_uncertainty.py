@@ -29,7 +29,7 @@ UNRANGED = {
     "reporting.channel_mix": "a mix must sum to 1",
     "reporting.centre.interview_minutes": "FIGURES: 2-3 minutes per interview (ICIBI 2017)",
 }
-"""Assumption-sourced parameters without a range, and why (each row of the README table names the
+"""Assumption-sourced parameters without a range, and why (each row of docs/parameters.md names the
 source; these are published figures, structural choices or mixes)."""
 
 
