@@ -31,9 +31,15 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci, f"{test_command!r} is not a line of .ci/run"
 
 
-def test_readme_is_short() -> None:
-    """A newcomer reads the README in one sitting; everything else lives in docs/ (issue 17)."""
+def test_readme_is_short_and_keeps_no_diary() -> None:
+    """A newcomer reads the README in one sitting; dated measurements and the commits they were
+    made on belong in docs/performance.md and docs/studies.md (issue 17)."""
     assert len(README.splitlines()) <= 200
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", README), "a date in the README"
+    hashes = [
+        h for h in re.findall(r"\b[0-9a-f]{7,40}\b", README) if re.search(r"[a-f]", h) and re.search(r"\d", h)
+    ]
+    assert hashes == [], f"commit hashes in the README: {hashes}"
 
 
 def test_every_parameter_row_has_unit_and_source() -> None:
