@@ -5,7 +5,7 @@ asks six things of a simulation study: objectives, logic, data, experimentation,
 and code access. The parts that are facts of this run (replications, seeds, horizon, versions,
 commit, command line, which parameters are assumptions) are read from the manifests and the
 resolved scenarios; the parts that are facts of the model (its logic and algorithms) are stated
-once here, in the words of the README's model section. What a folder does not record is said to
+once here, in the words of docs/model.md. What a folder does not record is said to
 be "not recorded".
 """
 
@@ -375,8 +375,8 @@ def _logic(folder: ResultsFolder) -> StressSection:
                 "Base model overview",
                 [
                     f"States a person moves between: {live} (live), and {terminal} (terminal). The figure "
-                    "of where the cohort is over time shows the flow; README.md ('The model') tabulates "
-                    "each state and the process that runs it."
+                    "of where the cohort is over time shows the flow; docs/model.md ('Process overview') "
+                    "tabulates each state and the process that runs it."
                 ],
             ),
             StressItem(
@@ -432,7 +432,7 @@ def _data(folder: ResultsFolder) -> StressSection:
     overrides = overrides_text(folder.manifest.get("overrides"))
     parameters = (
         "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
-        "extends chain and overrides applied); 'run_sim.py describe' and the README list each with "
+        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
         "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
     )
     return StressSection(
@@ -457,7 +457,7 @@ def _data(folder: ResultsFolder) -> StressSection:
                     "Parameters whose source begins 'assumption' are the modellers' stated assumptions "
                     "(counted under 3.1). People who leave the UK while out of contact are not modelled "
                     "apart from those still here; staff capacity runs round the clock in simulated "
-                    "time (README, 'Limitations')."
+                    "time (docs/model.md, 'Limitations')."
                 ],
             ),
         ],
