@@ -27,6 +27,8 @@ exist (other paths, such as ``results/...`` or ``/tmp/...``, are outputs or exam
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 _SCRIPT = re.compile(r"\b(?:scripts|benchmarks)/\w+\.py\b")
+_CODE_PATH = re.compile(rf"`((?:{'|'.join(REPO_DIRS)})/[\w./-]+)`")
+"""A repository path quoted in prose (``sim/model/streams.py``): the docs name modules by path."""
 _PROGRAM = re.compile(r"(\S*/)?(python3?|pip|pytest|ruff|mypy|bash|dask) ")
 """The start of a command line in a block without prompts (a diagram or output is not one)."""
 
@@ -131,6 +133,13 @@ def test_commands_resolve(page: Path, capsys: pytest.CaptureFixture[str]) -> Non
     problems = [p for c in commands(text) for p in command_problems(c)]
     problems += [f"{page.name}: no file {s}" for s in _SCRIPT.findall(text) if not (ROOT / s).exists()]
     assert problems == [], capsys.readouterr().err
+
+
+@pytest.mark.parametrize("page", doc_pages(), ids=lambda p: p.name)
+def test_quoted_repository_paths_exist(page: Path) -> None:
+    """A module or file the docs name by path still exists (a move must update the docs)."""
+    missing = [p for p in _CODE_PATH.findall(page.read_text(encoding="utf-8")) if not (ROOT / p).exists()]
+    assert missing == [], f"{page.name} names paths that do not exist"
 
 
 def test_every_docs_page_is_linked_from_the_readme() -> None:
