@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.run import run_experiment
 from sim.scenario.loading import load_scenarios
 
@@ -30,8 +31,10 @@ def build_comparison(out: Path) -> Path:
         out,
         replications=3,
         compare_mode=True,
-        overrides=SMALL,
-        command_line=["run_sim.py", "compare", *(f"scenarios/{p}.yaml" for p in POLICIES), "-n", "3"],
+        options=ExecutionOptions(
+            overrides=SMALL,
+            command_line=("run_sim.py", "compare", *(f"scenarios/{p}.yaml" for p in POLICIES), "-n", "3"),
+        ),
     )
     return out
 

@@ -13,6 +13,7 @@ import pytest
 
 from sim.experiment import output, parts
 from sim.experiment import run as run_module
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.runners import (
     MAX_RETRIES,
     DaskRunner,
@@ -26,6 +27,10 @@ from sim.scenario.schema import Scenario
 
 STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
 COMPARED = [*output.TABLE_FILES.values(), output.SUMMARY_FILE, output.STATS_FILE]
+
+
+QUIET = ExecutionOptions(plots=False)
+"""Options of the tests that need no figures."""
 
 
 def small(name: str = "t", **over: object) -> Scenario:
@@ -62,15 +67,16 @@ def same_tables(a: Path, b: Path, names: list[str]) -> None:
 
 def test_pool_replaces_a_worker_killed_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 4, "root_seed": 3, "plots": False, "compare_mode": True}
-    run_module.run_experiment(scenarios, tmp_path / "calm", **kw)
+    kw = {"replications": 4, "root_seed": 3, "compare_mode": True}
+    run_module.run_experiment(scenarios, tmp_path / "calm", options=QUIET, **kw)
 
     marks = tmp_path / "marks"
     marks.mkdir()
     kill_1_once = functools.partial(lost_worker.die_once, str(marks), frozenset({1}))
     made = use_runner(monkeypatch, pool(kill_1_once))
     messages: list[str] = []
-    done = run_module.run_experiment(scenarios, tmp_path / "stormy", on_message=messages.append, **kw)
+    options = ExecutionOptions(plots=False, on_message=messages.append)
+    done = run_module.run_experiment(scenarios, tmp_path / "stormy", options=options, **kw)
 
     assert (marks / "died_1").exists()  # the worker running replication 1 really died
     runner = made[0]
@@ -91,7 +97,7 @@ def test_pool_gives_up_on_a_replication_that_always_kills_its_worker(
     use_runner(monkeypatch, pool(functools.partial(lost_worker.always_die, str(marks), 2)))
     with pytest.raises(WorkerLostError) as info:
         run_module.run_experiment(
-            [small("doomed")], tmp_path / "out", replications=5, root_seed=1, plots=False
+            [small("doomed")], tmp_path / "out", replications=5, root_seed=1, options=QUIET
         )
 
     err = info.value
@@ -113,7 +119,7 @@ def test_a_replications_own_exception_is_not_retried(tmp_path: Path, monkeypatch
     marks.mkdir()
     made = use_runner(monkeypatch, pool(functools.partial(lost_worker.fail, str(marks), 1)))
     with pytest.raises(ValueError, match="replication 1 is broken"):
-        run_module.run_experiment([small()], tmp_path / "out", replications=3, root_seed=1, plots=False)
+        run_module.run_experiment([small()], tmp_path / "out", replications=3, root_seed=1, options=QUIET)
     assert lost_worker.attempts(marks, 1) == 1
     assert isinstance(made[0], ProcessRunner) and made[0].restarts == 0
 
@@ -134,7 +140,7 @@ def test_dask_reschedules_a_lost_worker_then_gives_up(
 ) -> None:
     """A local Dask cluster: a worker killed once costs a re-run; one killed every time, the run."""
     scenarios = [small("a")]
-    kw = {"replications": 4, "root_seed": 3, "plots": False}
+    kw = {"replications": 4, "root_seed": 3, "options": QUIET}
     run_module.run_experiment(scenarios, tmp_path / "calm", **kw)
 
     marks = tmp_path / "marks"

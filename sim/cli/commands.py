@@ -36,6 +36,7 @@ from sim.experiment.grid import FORMS as GRID_FORMS
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 
 if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
 
@@ -164,22 +165,33 @@ def _execute(
             args.out,
             replications=args.replications,
             root_seed=args.seed,
-            workers=args.workers,
-            scheduler=args.scheduler,
             keep_log=args.event_log,
-            resume=args.resume,
-            plots=not args.no_plots,
             compare_mode=compare_mode,
             targets=targets,
             max_replications=getattr(args, "max_replications", None),
             **comparison_options,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
+            options=_options(args, argv, overrides, progress),
         ),
         progress,
         kept,
+    )
+
+
+def _options(
+    args: argparse.Namespace, argv: Sequence[str], overrides: Mapping[str, Any], progress: Progress
+) -> ExecutionOptions:
+    """The execution options every command that runs replications takes from its command line."""
+    from sim.experiment.engine import ExecutionOptions
+
+    return ExecutionOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        plots=not args.no_plots,
+        overrides=dict(overrides),
+        command_line=(PROG, *argv),
+        on_progress=progress,
+        on_message=progress.message,
     )
 
 
@@ -446,27 +458,14 @@ def _run_with_progress(
     overrides: Any,
     kept: Path | str,
     *positional: Any,
-    **options: Any,
+    **study: Any,
 ) -> T | int:
-    """Run an experiment command's work, ``run(*positional, **options, <the shared options>)``, with
-    a progress bar and the interruption guard; ``kept`` says where finished replications are kept on
-    Ctrl-C or a lost worker (what ``--resume`` reads). The shared options are the ones every design
-    command takes from its command line: workers, scheduler, resume, plots, overrides and the
-    command line itself for the manifest."""
+    """Run an experiment command's work, ``run(*positional, **study, options=<ExecutionOptions>)``,
+    with progress reports and the interruption guard; ``kept`` says where finished replications are
+    kept on Ctrl-C or a lost worker (what ``--resume`` reads)."""
     progress = Progress(args.quiet, "simulations")
     return _guarded(
-        lambda: run(
-            *positional,
-            **options,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
+        lambda: run(*positional, **study, options=_options(args, argv, overrides, progress)),
         progress,
         str(kept),
     )
@@ -526,10 +525,10 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         for note in plan.notes:
             print(f"note: {note}")
-    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.output import PARTS_DIR
     from sim.experiment.sensitivity import run_sensitivity
 
-    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / DESIGN_DIR, plan, out)
+    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:
@@ -596,9 +595,9 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         for note in plan.notes:
             print(f"note: {note}")
     from sim.experiment.calibration import run_calibration
-    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.output import PARTS_DIR
 
-    result = _run_with_progress(run_calibration, args, argv, overrides, out / DESIGN_DIR, plan, out)
+    result = _run_with_progress(run_calibration, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:

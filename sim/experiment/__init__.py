@@ -9,7 +9,10 @@ Modules, bottom to top:
 * ``assemble``: the final tables from the parts, in replication order;
 * ``runners``: serial, process-pool and Dask executors;
 * ``provenance``: run keys, code hash, git commit, package version;
-* ``run``: ``run_experiment``, which ties them together.
+* ``engine``: ``ExecutionOptions`` and the engine every study is a plan on: variants x
+  replications -> part stores, one resume path, batches until a rule says stop (``run_batches``),
+  summary-only designs (``run_design``);
+* ``run``: ``run_experiment``, the run and compare plan (scenario folders, comparison tables).
 
 The public names are re-exported here but imported on first use (PEP 562): a worker process
 unpickling ``sim.experiment.worker.run_one`` imports this package first, and must not pay for
@@ -25,12 +28,21 @@ from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIO
 from sim.experiment.errors import ExperimentError
 
 if TYPE_CHECKING:
+    from sim.experiment.engine import (
+        DesignResult,
+        ExecutionOptions,
+        MessageCallback,
+        ProgressCallback,
+        Variant,
+        execute,
+        open_variant,
+        run_batches,
+        run_design,
+    )
     from sim.experiment.output import PARTS_DIR, is_complete
     from sim.experiment.provenance import git_state, model_code_hash, package_version, run_key
     from sim.experiment.run import (
         ExperimentResult,
-        MessageCallback,
-        ProgressCallback,
         ScenarioRun,
         display_labels,
         paired_halfwidths,
@@ -49,6 +61,15 @@ if TYPE_CHECKING:
     from sim.experiment.worker import ReplicationFn, run_one
 
 _LAZY: dict[str, str] = {
+    "DesignResult": "engine",
+    "ExecutionOptions": "engine",
+    "MessageCallback": "engine",
+    "ProgressCallback": "engine",
+    "Variant": "engine",
+    "execute": "engine",
+    "open_variant": "engine",
+    "run_batches": "engine",
+    "run_design": "engine",
     "PARTS_DIR": "output",
     "is_complete": "output",
     "git_state": "provenance",
@@ -56,8 +77,6 @@ _LAZY: dict[str, str] = {
     "package_version": "provenance",
     "run_key": "provenance",
     "ExperimentResult": "run",
-    "MessageCallback": "run",
-    "ProgressCallback": "run",
     "ScenarioRun": "run",
     "display_labels": "run",
     "paired_halfwidths": "run",
@@ -96,6 +115,8 @@ __all__ = [
     "MAX_RETRIES",
     "PARTS_DIR",
     "DaskRunner",
+    "DesignResult",
+    "ExecutionOptions",
     "ExperimentError",
     "ExperimentResult",
     "MessageCallback",
@@ -105,14 +126,19 @@ __all__ = [
     "Runner",
     "ScenarioRun",
     "SerialRunner",
+    "Variant",
     "WorkerLostError",
     "display_labels",
+    "execute",
     "git_state",
     "is_complete",
     "make_runner",
     "model_code_hash",
+    "open_variant",
     "package_version",
     "paired_halfwidths",
+    "run_batches",
+    "run_design",
     "run_experiment",
     "run_key",
     "run_one",

@@ -29,7 +29,7 @@ import difflib
 import functools
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,11 +46,17 @@ from sim.experiment.defaults import (
     DEFAULT_SEED,
     DEFAULT_VALUE_PER_OUTCOME_GBP,
 )
+from sim.experiment.engine import (
+    ExecutionOptions,
+    Variant,
+    open_variant,
+    run_batches,
+)
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import environment, run_key
-from sim.experiment.runners import Runner, make_runner
+from sim.experiment.runners import make_runner
 from sim.experiment.selection import SelectBest, check_select_best, select_best
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.loading import scenario_to_yaml
@@ -59,21 +65,11 @@ from sim.scenario.schema import Scenario
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
 
-ProgressCallback = Callable[[int, int], None]
-"""Called with (replications done, replications planned) as results arrive."""
-MessageCallback = Callable[[str], None]
-"""Called with a notice for the user (e.g. stored replications discarded)."""
-
 
 @dataclass
-class ScenarioRun:
-    """One scenario's folder, its stored replications and, once finished, its tables."""
+class ScenarioRun(Variant):
+    """One scenario's folder, its stored replications (``Variant``) and, once finished, its tables."""
 
-    scenario: Scenario
-    folder: Path
-    store: PartStore
-    summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
-    ran: int = 0
     summary: pd.DataFrame | None = None
     stats: pd.DataFrame | None = None
     time_to_outcome: pd.DataFrame | None = None
@@ -81,8 +77,9 @@ class ScenarioRun:
     files: list[str] = field(default_factory=list)
 
     @property
-    def name(self) -> str:
-        return self.scenario.name
+    def folder(self) -> Path:
+        """The scenario's output folder (its part store is ``folder/.parts``)."""
+        return self.store.folder
 
 
 @dataclass
@@ -186,53 +183,14 @@ def _check_request(
 
 
 def _prepare(
-    scenario: Scenario,
-    out: Path,
-    root_seed: int,
-    keep_log: bool,
-    resume: bool,
-    notify: MessageCallback,
+    scenario: Scenario, out: Path, root_seed: int, keep_log: bool, options: ExecutionOptions
 ) -> ScenarioRun:
     folder = out / scenario.name
     begin_folder(folder)
     info = {"scenario": scenario.name, "root_seed": root_seed, "keep_log": keep_log}
-    store = PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info)
-    why = store.open(resume)
-    if why:
-        notify(f"warning: {scenario.name}: {why}")
-    run = ScenarioRun(scenario, folder, store)
-    if resume:
-        for k in store.existing():
-            result = store.read(k)
-            if result is None:
-                store.discard(k)  # unreadable or foreign: run it again
-            else:
-                run.summaries[k] = dict(result.summary)
+    run = ScenarioRun(scenario, PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info))
+    open_variant(run, options)
     return run
-
-
-def _execute(
-    runner: Runner,
-    runs: Sequence[ScenarioRun],
-    n: int,
-    root_seed: int,
-    keep_log: bool,
-    progress: ProgressCallback,
-    notify: MessageCallback,
-) -> None:
-    """Run every replication in ``range(n)`` not yet stored, storing each as it arrives."""
-    payloads = [r.scenario.model_dump_json() for r in runs]
-    calls = [(i, k) for k in range(n) for i, r in enumerate(runs) if k not in r.summaries]
-    total = n * len(runs)
-    done = total - len(calls)
-    progress(done, total)
-    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log, notify=notify):
-        run = runs[i]
-        run.store.write(k, result)
-        run.summaries[k] = dict(result.summary)
-        run.ran += 1
-        done += 1
-        progress(done, total)
 
 
 def paired_halfwidths(
@@ -330,11 +288,7 @@ def run_experiment(
     *,
     replications: int = DEFAULT_REPLICATIONS,
     root_seed: int = DEFAULT_SEED,
-    workers: int = 1,
-    scheduler: str | None = None,
     keep_log: bool = False,
-    resume: bool = False,
-    plots: bool = True,
     compare_mode: bool = False,
     targets: Mapping[str, float] | None = None,
     max_replications: int | None = None,
@@ -342,10 +296,7 @@ def run_experiment(
     value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP,
     select: SelectBest | None = None,
     folder: tuple[str, Sequence[str]] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: ProgressCallback | None = None,
-    on_message: MessageCallback | None = None,
+    options: ExecutionOptions | None = None,
 ) -> ExperimentResult:
     """Run ``replications`` replications of each scenario into ``out/<name>/`` (see the module doc).
 
@@ -370,8 +321,7 @@ def run_experiment(
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     targets = dict(targets or {})
-    progress = on_progress or (lambda done, total: None)
-    notify = on_message or (lambda text: None)
+    options = options or ExecutionOptions()
     _check_request(scenarios, out, replications, root_seed, targets, max_replications, compare_mode)
     if not 0.0 < alpha < 1.0:
         raise ExperimentError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
@@ -390,10 +340,10 @@ def run_experiment(
     cap = max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
     labels = display_labels(scenarios)
 
-    runner = make_runner(workers, scheduler)  # may raise ExperimentError: nothing written yet
-    n = replications
+    runner = make_runner(options.workers, options.scheduler)  # may raise ExperimentError: nothing written yet
     adaptive: dict[str, Any] | None = None
-    selection = None
+    selection: Selection | None = None
+    met = True
     clean = False
     try:
         if compare_mode:
@@ -409,23 +359,26 @@ def run_experiment(
             )
         elif folder is not None:
             begin_folder(out, folder[0], tuple(folder[1]))
-        runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
-        while True:
-            _execute(runner, runs, n, root_seed, keep_log, progress, notify)
+        runs = [_prepare(s, out, root_seed, keep_log, options) for s in scenarios]
+
+        def stop(n: int) -> bool:
+            """The stopping rule of adaptive replication and of KN selection, after each batch."""
+            nonlocal met, selection
             met = _targets_met(runs, n, targets) if targets else True
             if select is not None:
                 selection = select_best({r.name: r.summaries for r in runs}, n, select, alpha, replications)
-            if (met and (selection is None or selection.decided)) or n >= cap:
-                if targets:
-                    adaptive = {
-                        "targets": targets,
-                        "batch": replications,
-                        "max_replications": cap,
-                        "met": met,
-                        "halfwidths": paired_halfwidths(runs, n, targets),
-                    }
-                break
-            n = min(n + replications, cap)
+            return met and (selection is None or selection.decided)
+
+        rule = stop if targets or select is not None else None
+        n = run_batches(runner, runs, replications, cap, root_seed, keep_log, options, rule)
+        if targets:
+            adaptive = {
+                "targets": targets,
+                "batch": replications,
+                "max_replications": cap,
+                "met": met,
+                "halfwidths": paired_halfwidths(runs, n, targets),
+            }
         clean = True
     finally:
         runner.close(wait=clean)
@@ -433,13 +386,13 @@ def run_experiment(
     manifest_base: dict[str, Any] = {
         "root_seed": root_seed,
         "replications": n,
-        "overrides": dict(overrides or {}),
+        "overrides": dict(options.overrides),
         "event_log": keep_log,
-        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
+        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
         "adaptive": adaptive,
     }
     for run in runs:
-        _finish_run(run, n, keep_log, plots, labels[run.name], manifest_base, started)
+        _finish_run(run, n, keep_log, options.plots, labels[run.name], manifest_base, started)
 
     result = ExperimentResult(
         out=out,
@@ -455,7 +408,7 @@ def run_experiment(
         selection=selection,
     )
     if compare_mode:
-        _finish_comparison(result, manifest_base, plots, started)
+        _finish_comparison(result, manifest_base, options.plots, started)
     result.wall_seconds = time.perf_counter() - started
     return result
 
@@ -521,10 +474,7 @@ def _finish_comparison(
 
 
 __all__ = [
-    "ExperimentError",
     "ExperimentResult",
-    "MessageCallback",
-    "ProgressCallback",
     "ScenarioRun",
     "display_labels",
     "paired_halfwidths",
