@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.experiment import files, output, parts
+from sim.experiment import engine, files, output, parts
 from sim.experiment import run as run_module
+from sim.experiment.compare import run_comparison
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.runners import SerialRunner
 from sim.experiment.worker import run_one
@@ -319,19 +320,17 @@ QUIET = ExecutionOptions(plots=False)
 
 def test_resume_after_interruption_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 3, "root_seed": 4, "compare_mode": True, "keep_log": True}
-    run_module.run_experiment(scenarios, tmp_path / "straight", options=QUIET, **kw)
+    kw = {"replications": 3, "root_seed": 4, "keep_log": True}
+    run_comparison(scenarios, tmp_path / "straight", options=QUIET, **kw)
 
-    real = run_module.make_runner
-    monkeypatch.setattr(run_module, "make_runner", lambda workers, scheduler: InterruptedRunner(4))
+    real = engine.make_runner
+    monkeypatch.setattr(engine, "make_runner", lambda workers, scheduler, replicate: InterruptedRunner(4))
     with pytest.raises(KeyboardInterrupt):
-        run_module.run_experiment(
-            scenarios, tmp_path / "resumed", options=ExecutionOptions(plots=False), **kw
-        )
+        run_comparison(scenarios, tmp_path / "resumed", options=ExecutionOptions(plots=False), **kw)
     for name in ("a", "b"):
         assert not output.is_complete(tmp_path / "resumed" / name)
-    monkeypatch.setattr(run_module, "make_runner", real)
-    again = run_module.run_experiment(
+    monkeypatch.setattr(engine, "make_runner", real)
+    again = run_comparison(
         scenarios, tmp_path / "resumed", options=ExecutionOptions(plots=False, resume=True), **kw
     )
     assert again.ran_this_time == 2  # 4 of the 6 were stored before the interruption

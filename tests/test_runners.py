@@ -11,8 +11,9 @@ from pathlib import Path
 import lost_worker
 import pytest
 
-from sim.experiment import output, parts
+from sim.experiment import engine, output, parts
 from sim.experiment import run as run_module
+from sim.experiment.compare import run_comparison
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.runners import (
     MAX_RETRIES,
@@ -40,14 +41,14 @@ def small(name: str = "t", **over: object) -> Scenario:
 
 
 def use_runner(monkeypatch: pytest.MonkeyPatch, make: Callable[[], Runner]) -> list[Runner]:
-    """Make run_experiment use ``make()`` as its executor; returns the runners made."""
+    """Make the engine use ``make()`` as its executor; returns the runners made."""
     made: list[Runner] = []
 
-    def factory(workers: int, scheduler: str | None) -> Runner:
+    def factory(workers: int, scheduler: str | None, replicate: ReplicationFn) -> Runner:
         made.append(make())
         return made[-1]
 
-    monkeypatch.setattr(run_module, "make_runner", factory)
+    monkeypatch.setattr(engine, "make_runner", factory)
     return made
 
 
@@ -67,8 +68,8 @@ def same_tables(a: Path, b: Path, names: list[str]) -> None:
 
 def test_pool_replaces_a_worker_killed_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 4, "root_seed": 3, "compare_mode": True}
-    run_module.run_experiment(scenarios, tmp_path / "calm", options=QUIET, **kw)
+    kw = {"replications": 4, "root_seed": 3}
+    run_comparison(scenarios, tmp_path / "calm", options=QUIET, **kw)
 
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -76,7 +77,7 @@ def test_pool_replaces_a_worker_killed_mid_run(tmp_path: Path, monkeypatch: pyte
     made = use_runner(monkeypatch, pool(kill_1_once))
     messages: list[str] = []
     options = ExecutionOptions(plots=False, on_message=messages.append)
-    done = run_module.run_experiment(scenarios, tmp_path / "stormy", options=options, **kw)
+    done = run_comparison(scenarios, tmp_path / "stormy", options=options, **kw)
 
     assert (marks / "died_1").exists()  # the worker running replication 1 really died
     runner = made[0]

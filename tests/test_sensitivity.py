@@ -377,7 +377,7 @@ def test_a_policy_keeps_a_value_it_changes_inside_the_range_and_shares_the_scale
 def test_design_commands_check_out_and_scheduler_before_writing_anything(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``design_folder``: --out must be a folder (or absent) and the executor must start before the
+    """``experiment_folder``: --out must be a folder (or absent) and the executor must start before the
     folder is touched, so a bad --out or --scheduler leaves nothing behind."""
     args = [command, str(BASELINE), *TINY_ARGS, "-q"]
     a_file = tmp_path / "a_file"

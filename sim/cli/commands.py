@@ -94,9 +94,7 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``compare``'s statistics options as ``run_experiment`` keywords (none for ``run``)."""
-    if getattr(args, "alpha", None) is None:
-        return {}
+    """``compare``'s statistics options as ``run_comparison`` keywords."""
     from sim.experiment.selection import SelectBest
 
     select = None
@@ -106,7 +104,13 @@ def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         select = SelectBest(args.select_best, args.indifference, args.maximize)
     elif args.indifference is not None or args.maximize is not None:
         raise _BadInput("--indifference, --maximize and --minimize go with --select-best KPI")
-    return {"alpha": args.alpha, "value_per_outcome": args.value_per_outcome, "select": select}
+    return {
+        "alpha": args.alpha,
+        "value_per_outcome": args.value_per_outcome,
+        "select": select,
+        "targets": dict(args.target_halfwidth or []),
+        "max_replications": args.max_replications,
+    }
 
 
 def _fits_terminal(text: str) -> bool:
@@ -152,23 +156,21 @@ def _execute(
     argv: Sequence[str],
     compare_mode: bool,
 ) -> ExperimentResult | int:
+    from sim.experiment.compare import run_comparison
     from sim.experiment.output import PARTS_DIR
     from sim.experiment.run import run_experiment
 
-    targets = dict(getattr(args, "target_halfwidth", []) or [])
-    comparison_options = _comparison_options(args)
+    plan: Callable[..., ExperimentResult] = run_comparison if compare_mode else run_experiment
+    comparison_options = _comparison_options(args) if compare_mode else {}
     progress = Progress(args.quiet, "replications")
     kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
     return _guarded(
-        lambda: run_experiment(
+        lambda: plan(
             scenarios,
             args.out,
             replications=args.replications,
             root_seed=args.seed,
             keep_log=args.event_log,
-            compare_mode=compare_mode,
-            targets=targets,
-            max_replications=getattr(args, "max_replications", None),
             **comparison_options,
             options=_options(args, argv, overrides, progress),
         ),

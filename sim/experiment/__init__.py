@@ -12,7 +12,8 @@ Modules, bottom to top:
 * ``engine``: ``ExecutionOptions`` and the engine every study is a plan on: variants x
   replications -> part stores, one resume path, batches until a rule says stop (``run_batches``),
   summary-only designs (``run_design``);
-* ``run``: ``run_experiment``, the run and compare plan (scenario folders, comparison tables).
+* ``run``: ``run_experiment``, the run plan (a folder per scenario), and ``run_scenarios`` on
+  which ``compare`` (``run_comparison``), ``sweep`` and ``uncertainty`` build.
 
 The public names are re-exported here but imported on first use (PEP 562): a worker process
 unpickling ``sim.experiment.worker.run_one`` imports this package first, and must not pay for
@@ -28,6 +29,7 @@ from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIO
 from sim.experiment.errors import ExperimentError
 
 if TYPE_CHECKING:
+    from sim.experiment.compare import paired_halfwidths, run_comparison, target_kpis
     from sim.experiment.engine import (
         DesignResult,
         ExecutionOptions,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
         ProgressCallback,
         Variant,
         execute,
+        experiment_folder,
         open_variant,
         run_batches,
         run_design,
@@ -44,10 +47,11 @@ if TYPE_CHECKING:
     from sim.experiment.run import (
         ExperimentResult,
         ScenarioRun,
+        StopRule,
+        check_scenarios,
         display_labels,
-        paired_halfwidths,
         run_experiment,
-        target_kpis,
+        run_scenarios,
     )
     from sim.experiment.runners import (
         MAX_RETRIES,
@@ -67,6 +71,7 @@ _LAZY: dict[str, str] = {
     "ProgressCallback": "engine",
     "Variant": "engine",
     "execute": "engine",
+    "experiment_folder": "engine",
     "open_variant": "engine",
     "run_batches": "engine",
     "run_design": "engine",
@@ -78,10 +83,14 @@ _LAZY: dict[str, str] = {
     "run_key": "provenance",
     "ExperimentResult": "run",
     "ScenarioRun": "run",
+    "StopRule": "run",
+    "check_scenarios": "run",
     "display_labels": "run",
-    "paired_halfwidths": "run",
     "run_experiment": "run",
-    "target_kpis": "run",
+    "run_scenarios": "run",
+    "paired_halfwidths": "compare",
+    "run_comparison": "compare",
+    "target_kpis": "compare",
     "MAX_RETRIES": "runners",
     "WorkerLostError": "runners",
     "DaskRunner": "runners",
@@ -126,10 +135,13 @@ __all__ = [
     "Runner",
     "ScenarioRun",
     "SerialRunner",
+    "StopRule",
     "Variant",
     "WorkerLostError",
+    "check_scenarios",
     "display_labels",
     "execute",
+    "experiment_folder",
     "git_state",
     "is_complete",
     "make_runner",
@@ -138,9 +150,11 @@ __all__ = [
     "package_version",
     "paired_halfwidths",
     "run_batches",
+    "run_comparison",
     "run_design",
     "run_experiment",
     "run_key",
     "run_one",
+    "run_scenarios",
     "target_kpis",
 ]

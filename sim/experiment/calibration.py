@@ -56,8 +56,8 @@ from pydantic import ValidationError
 from sim.analysis import history_matching as hm
 from sim.analysis.targets import ROLES, band
 from sim.experiment import output
-from sim.experiment.design import design_folder, estimate_seconds
-from sim.experiment.engine import ExecutionOptions, run_design
+from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
@@ -447,7 +447,7 @@ def run_calibration(
     skipped: dict[str, str] = {}
     """Measures that could not be emulated at the last wave, and why."""
     emulator_seconds = 0.0
-    with design_folder(out, MANIFEST, FIXED_FILES, options, run_measures) as runner:
+    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
         for wave in range(1, req.waves + 1):
             if wave == 1:
                 u = latin_hypercube([(0.0, 1.0)] * d, plan.points, req.seed)

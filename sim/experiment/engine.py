@@ -14,6 +14,8 @@ sweep.csv, indices, emulators) is the study's own code, run after the engine ret
   are reused (a part half-written by a killed run is ignored, a damaged one run again).
 * Batches (``run_batches``): replications are added a batch at a time until a rule says stop (the
   adaptive replication and KN selection of ``compare``).
+* ``experiment_folder`` starts the executor and marks the output folder, in the order that leaves
+  nothing behind on bad input.
 * Summary-only plans (``run_design``) keep one store per distinct variant under ``<folder>/.parts``,
   so identical variants run once.
 
@@ -22,16 +24,19 @@ Nothing here prints: progress and notices go to the callbacks of ``ExecutionOpti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.files import remove
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, remove
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import run_key
-from sim.experiment.runners import Runner
+from sim.experiment.runners import Runner, make_runner
+from sim.experiment.worker import ReplicationFn, run_one
 from sim.scenario.schema import Scenario
 
 ProgressCallback = Callable[[int, int], None]
@@ -69,6 +74,37 @@ class ExecutionOptions:
         """Pass a notice to ``on_message`` (if any)."""
         if self.on_message is not None:
             self.on_message(text)
+
+
+@contextlib.contextmanager
+def experiment_folder(
+    out: Path,
+    options: ExecutionOptions,
+    manifest: str | None = None,
+    fixed: Sequence[str] = (),
+    replicate: ReplicationFn = run_one,
+) -> Iterator[Runner]:
+    """The executor of a command writing into ``out``, running ``replicate`` for each replication.
+
+    In this order, so a bad ``--out`` or ``--scheduler`` leaves nothing behind: ``out`` must be a
+    folder or absent, then the executor starts (``ExperimentError`` if it cannot), and only then,
+    for a plan that writes its own files in ``out`` (``manifest``, ``fixed``: compare, sweep,
+    uncertainty, sensitivity, calibrate), is ``out`` marked incomplete and cleared of the previous
+    run's outputs (``begin_folder``; the part stores stay for ``--resume``). The executor is closed
+    on the way out; after an error or Ctrl-C without waiting for replications in flight (they are
+    stored or not; ``--resume`` re-runs what is missing). The caller writes that manifest last.
+    """
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out: {out} exists and is not a folder")
+    runner = make_runner(options.workers, options.scheduler, replicate)
+    clean = False
+    try:
+        if manifest is not None:
+            begin_folder(out, manifest, fixed)
+        yield runner
+        clean = True
+    finally:
+        runner.close(wait=clean)
 
 
 @dataclass
@@ -200,6 +236,7 @@ __all__ = [
     "ProgressCallback",
     "Variant",
     "execute",
+    "experiment_folder",
     "open_variant",
     "run_batches",
     "run_design",

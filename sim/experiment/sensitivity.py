@@ -33,12 +33,13 @@ from pydantic import ValidationError
 from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
 from sim.analysis.statistics import kpi_values
-from sim.experiment.design import design_folder, estimate_seconds
-from sim.experiment.engine import ExecutionOptions, run_design
+from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
+from sim.experiment.worker import run_summary
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
@@ -323,7 +324,7 @@ def run_sensitivity(
     out = Path(out)
     req = plan.request
     options = options or ExecutionOptions()
-    with design_folder(out, MANIFEST, FIXED_FILES, options) as runner:
+    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_summary) as runner:
         every = [s for scenarios in plan.points for s in scenarios]
         design = run_design(every, req.replications, out, runner, req.seed, options)
     n = len(plan.X)

@@ -23,11 +23,11 @@ import pandas as pd
 
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
-from sim.experiment.engine import ExecutionOptions
+from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.grid import GridPoint, SweepParam
-from sim.experiment.run import ExperimentResult, run_experiment
+from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
 from sim.scenario.schema import Scenario
 
 
@@ -96,14 +96,11 @@ def run_sweep(
         drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
     if replications < 1:
         raise ExperimentError(f"--replications must be at least 1, got {replications}")
-    experiment = run_experiment(
-        [p.scenario for p in points],
-        out,
-        replications=replications,
-        root_seed=root_seed,
-        folder=(output.SWEEP_MANIFEST, (output.SWEEP_FILE,)),
-        options=dataclasses.replace(options, plots=False),
-    )
+    scenarios = [p.scenario for p in points]
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)) as runner:
+        no_plots = dataclasses.replace(options, plots=False)
+        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
     summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
     paths = [p.path for p in params]
     table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], summaries, chosen)

@@ -34,10 +34,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.experiment import output
-from sim.experiment.engine import ExecutionOptions
+from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
-from sim.experiment.run import ExperimentResult, run_experiment
+from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
@@ -257,14 +257,10 @@ def run_uncertainty(
     wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
     params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-    experiment = run_experiment(
-        scenarios,
-        out,
-        replications=replications,
-        root_seed=root_seed,
-        folder=(MANIFEST_FILE, FILES),
-        options=dataclasses.replace(options, plots=False),
-    )
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options, MANIFEST_FILE, FILES) as runner:
+        no_plots = dataclasses.replace(options, plots=False)
+        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
     summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
     diffs = differences(reference, policies, draws, summaries, wanted)
     summary = summarise(diffs[diffs.kpi.isin(chosen)])
