@@ -36,7 +36,6 @@ from sim.experiment.grid import FORMS as GRID_FORMS
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 
 if TYPE_CHECKING:
-    from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
 
@@ -161,39 +160,19 @@ def _execute(
     from sim.experiment.run import run_experiment
 
     plan: Callable[..., ExperimentResult] = run_comparison if compare_mode else run_experiment
-    comparison_options = _comparison_options(args) if compare_mode else {}
-    progress = Progress(args.quiet, "replications")
     kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
-    return _guarded(
-        lambda: plan(
-            scenarios,
-            args.out,
-            replications=args.replications,
-            root_seed=args.seed,
-            keep_log=args.event_log,
-            **comparison_options,
-            options=_options(args, argv, overrides, progress),
-        ),
-        progress,
+    return _run_with_progress(
+        plan,
+        args,
+        argv,
+        overrides,
         kept,
-    )
-
-
-def _options(
-    args: argparse.Namespace, argv: Sequence[str], overrides: Mapping[str, Any], progress: Progress
-) -> ExecutionOptions:
-    """The execution options every command that runs replications takes from its command line."""
-    from sim.experiment.engine import ExecutionOptions
-
-    return ExecutionOptions(
-        workers=args.workers,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        plots=not args.no_plots,
-        overrides=dict(overrides),
-        command_line=(PROG, *argv),
-        on_progress=progress,
-        on_message=progress.message,
+        scenarios,
+        args.out,
+        replications=args.replications,
+        root_seed=args.seed,
+        keep_log=args.event_log,
+        **(_comparison_options(args) if compare_mode else {}),
     )
 
 
@@ -457,20 +436,29 @@ def _run_with_progress(
     run: Callable[..., T],
     args: argparse.Namespace,
     argv: Sequence[str],
-    overrides: Any,
+    overrides: Mapping[str, Any],
     kept: Path | str,
     *positional: Any,
     **study: Any,
 ) -> T | int:
     """Run an experiment command's work, ``run(*positional, **study, options=<ExecutionOptions>)``,
     with progress reports and the interruption guard; ``kept`` says where finished replications are
-    kept on Ctrl-C or a lost worker (what ``--resume`` reads)."""
-    progress = Progress(args.quiet, "simulations")
-    return _guarded(
-        lambda: run(*positional, **study, options=_options(args, argv, overrides, progress)),
-        progress,
-        str(kept),
+    kept on Ctrl-C or a lost worker (what ``--resume`` reads). The execution options are the ones
+    every command that runs replications takes from its command line."""
+    from sim.experiment.engine import ExecutionOptions
+
+    progress = Progress(args.quiet, "replications")
+    options = ExecutionOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        plots=not args.no_plots,
+        overrides=dict(overrides),
+        command_line=(PROG, *argv),
+        on_progress=progress,
+        on_message=progress.message,
     )
+    return _guarded(lambda: run(*positional, **study, options=options), progress, str(kept))
 
 
 def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:

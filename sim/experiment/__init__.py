@@ -29,16 +29,11 @@ from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIO
 from sim.experiment.errors import ExperimentError
 
 if TYPE_CHECKING:
-    from sim.experiment.compare import paired_halfwidths, run_comparison, target_kpis
+    from sim.experiment.compare import run_comparison
     from sim.experiment.engine import (
         DesignResult,
         ExecutionOptions,
-        MessageCallback,
-        ProgressCallback,
-        Variant,
-        execute,
         experiment_folder,
-        open_variant,
         run_batches,
         run_design,
     )
@@ -54,7 +49,6 @@ if TYPE_CHECKING:
         run_scenarios,
     )
     from sim.experiment.runners import (
-        MAX_RETRIES,
         DaskRunner,
         ProcessRunner,
         Runner,
@@ -62,17 +56,12 @@ if TYPE_CHECKING:
         WorkerLostError,
         make_runner,
     )
-    from sim.experiment.worker import ReplicationFn, run_one
+    from sim.experiment.worker import run_one
 
 _LAZY: dict[str, str] = {
     "DesignResult": "engine",
     "ExecutionOptions": "engine",
-    "MessageCallback": "engine",
-    "ProgressCallback": "engine",
-    "Variant": "engine",
-    "execute": "engine",
     "experiment_folder": "engine",
-    "open_variant": "engine",
     "run_batches": "engine",
     "run_design": "engine",
     "PARTS_DIR": "output",
@@ -88,17 +77,13 @@ _LAZY: dict[str, str] = {
     "display_labels": "run",
     "run_experiment": "run",
     "run_scenarios": "run",
-    "paired_halfwidths": "compare",
     "run_comparison": "compare",
-    "target_kpis": "compare",
-    "MAX_RETRIES": "runners",
     "WorkerLostError": "runners",
     "DaskRunner": "runners",
     "ProcessRunner": "runners",
     "Runner": "runners",
     "SerialRunner": "runners",
     "make_runner": "runners",
-    "ReplicationFn": "worker",
     "run_one": "worker",
 }
 """Public name -> the module of this package that defines it."""
@@ -121,34 +106,26 @@ __all__ = [
     "DEFAULT_MAX_REPLICATIONS",
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
-    "MAX_RETRIES",
     "PARTS_DIR",
     "DaskRunner",
     "DesignResult",
     "ExecutionOptions",
     "ExperimentError",
     "ExperimentResult",
-    "MessageCallback",
     "ProcessRunner",
-    "ProgressCallback",
-    "ReplicationFn",
     "Runner",
     "ScenarioRun",
     "SerialRunner",
     "StopRule",
-    "Variant",
     "WorkerLostError",
     "check_scenarios",
     "display_labels",
-    "execute",
     "experiment_folder",
     "git_state",
     "is_complete",
     "make_runner",
     "model_code_hash",
-    "open_variant",
     "package_version",
-    "paired_halfwidths",
     "run_batches",
     "run_comparison",
     "run_design",
@@ -156,5 +133,4 @@ __all__ = [
     "run_key",
     "run_one",
     "run_scenarios",
-    "target_kpis",
 ]

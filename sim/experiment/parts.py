@@ -251,12 +251,6 @@ class PartStore:
             return None
         return data if isinstance(data, dict) else None
 
-    def stored_key(self) -> str | None:
-        """The key recorded in ``.parts/key.json`` (None if absent or unreadable)."""
-        stored = self._stored()
-        key = stored.get("key") if stored else None
-        return key if isinstance(key, str) else None
-
     def existing(self) -> list[int]:
         """Replication indices that have a part folder (not yet checked)."""
         found = []
