@@ -94,8 +94,6 @@ def run_sweep(
         drawn = check_kpis(list(plot_kpis))
     else:
         drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
-    if replications < 1:
-        raise ExperimentError(f"--replications must be at least 1, got {replications}")
     scenarios = [p.scenario for p in points]
     check_scenarios(scenarios, out, replications, root_seed)
     with experiment_folder(out, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)) as runner:
@@ -112,7 +110,6 @@ def run_sweep(
         units = {p.path: p.unit for p in params}
         draw = functools.partial(plot_sweep, scenario=base.label)
         files += write_plots(out, draw, table, [k for k in drawn if k in chosen], units)
-    manifest_base = experiment.runs[0].manifest
     manifest = {
         "scenario": base.name,
         "label": base.label,
@@ -126,26 +123,7 @@ def run_sweep(
         "kpis": chosen,
         "plotted_kpis": [k for k in drawn if k in chosen] if options.plots else [],
         "differences": "paired by replication (common random numbers), from the first grid point",
-        **{
-            k: manifest_base[k]
-            for k in (
-                "root_seed",
-                "replications",
-                "overrides",
-                "executor",
-                "workers",
-                "scheduler",
-                "start_time",
-                "package_version",
-                "git_commit",
-                "git_dirty",
-                "repository",
-                "python_version",
-                "library_versions",
-                "platform",
-                "command_line",
-            )
-        },
+        **{k: v for k, v in experiment.base.items() if k not in ("event_log", "adaptive")},
         "replications_run_this_time": experiment.ran_this_time,
         "estimated_seconds": round(
             estimate_seconds([p.scenario for p in points], replications, options.workers), 1
