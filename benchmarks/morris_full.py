@@ -7,8 +7,8 @@ takes within 15% of the process pool's time.
 
 Each executor runs exactly the simulations of ``run_sim.py sensitivity SCENARIO POLICY --groups
 section --trajectories 10 -n 2 -w 2 [--scheduler local]`` (``plan_sensitivity``, then
-``run_design`` on ``design_runner``, the executor the command uses), into ``OUT/<executor>/``; the
-command's own ``run_sensitivity`` then finds every row stored (``resume``) and writes
+``run_design`` on ``make_runner(..., replicate=run_summary)``, the executor the command uses), into
+``OUT/<executor>/``; the command's own ``run_sensitivity`` then finds every row stored (``resume``) and writes
 sensitivity.csv.
 
 Interleaved, because the machine is shared. Run one after the other, each executor would take
@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from sim.analysis.sensitivity import top_parameters
-    from sim.experiment.design import design_runner, run_design
+    from sim.experiment.engine import ExecutionOptions, run_design
+    from sim.experiment.runners import make_runner
     from sim.experiment.sensitivity import (
         SECTION_GROUPS,
         SENSITIVITY_FILE,
@@ -59,6 +60,7 @@ def main() -> None:
         plan_sensitivity,
         run_sensitivity,
     )
+    from sim.experiment.worker import run_summary
     from sim.scenario import load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,15 +110,11 @@ def main() -> None:
     for t, block in enumerate(blocks):
         for executor in executors if t % 2 == 0 else executors[::-1]:
             started = time.perf_counter()
-            runner = design_runner(args.workers, "local" if executor == "dask" else None)
+            runner = make_runner(args.workers, "local" if executor == "dask" else None, run_summary)
             try:
+                out = Path(args.out) / executor
                 run_design(
-                    block,
-                    args.replications,
-                    Path(args.out) / executor,
-                    runner,
-                    root_seed=request.seed,
-                    resume=t > 0,
+                    block, args.replications, out, runner, request.seed, ExecutionOptions(resume=t > 0)
                 )
             finally:
                 runner.close()
@@ -130,12 +128,14 @@ def main() -> None:
         result = run_sensitivity(
             plan,
             Path(args.out) / executor,
-            workers=args.workers,
-            scheduler="local" if executor == "dask" else None,
-            resume=True,
-            plots=False,
-            overrides=overrides,
-            command_line=sys.argv,
+            options=ExecutionOptions(
+                workers=args.workers,
+                scheduler="local" if executor == "dask" else None,
+                resume=True,
+                plots=False,
+                overrides=overrides,
+                command_line=tuple(sys.argv),
+            ),
         )
         assert result.ran == 0, f"{executor}: {result.ran} simulations were not stored by the blocks"
         times[executor].append(time.perf_counter() - started)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment.run import run_experiment
+from sim.experiment.compare import run_comparison
+from sim.experiment.engine import ExecutionOptions
 from sim.scenario.loading import load_scenarios
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,13 +26,14 @@ def build_comparison(out: Path) -> Path:
     """Run a small comparison of ``POLICIES`` with plots into ``out`` (a few seconds)."""
     files = [REPO / "scenarios" / f"{p}.yaml" for p in POLICIES]
     scenarios = [s.with_overrides(SMALL) for s in load_scenarios(files)]
-    run_experiment(
+    run_comparison(
         scenarios,
         out,
         replications=3,
-        compare_mode=True,
-        overrides=SMALL,
-        command_line=["run_sim.py", "compare", *(f"scenarios/{p}.yaml" for p in POLICIES), "-n", "3"],
+        options=ExecutionOptions(
+            overrides=SMALL,
+            command_line=("run_sim.py", "compare", *(f"scenarios/{p}.yaml" for p in POLICIES), "-n", "3"),
+        ),
     )
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -11,8 +12,7 @@ import pytest
 
 import sim.experiment as experiment
 from sim.cli import parser as cli  # the CLI parser takes its defaults from sim.experiment
-from sim.experiment import assemble, files, output
-from sim.experiment import run as run_module
+from sim.experiment import assemble, engine, files, output
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
 
@@ -106,6 +106,9 @@ def test_summary_frame_orders_rows_and_columns() -> None:
 # run_experiment
 # ----------------------------------------------------------------------------------------------
 
+QUIET = experiment.ExecutionOptions(plots=False)
+"""Options of the tests that need no figures."""
+
 
 class ReversedRunner(experiment.SerialRunner):
     """Delivers results in reverse order, as a parallel executor might."""
@@ -128,10 +131,10 @@ def test_output_does_not_depend_on_completion_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 3, "root_seed": 4, "plots": False, "compare_mode": True}
-    first = experiment.run_experiment(scenarios, tmp_path / "serial", **kw)
-    monkeypatch.setattr(run_module, "make_runner", lambda workers, scheduler: ReversedRunner())
-    second = experiment.run_experiment(scenarios, tmp_path / "reversed", **kw)
+    kw = {"replications": 3, "root_seed": 4, "options": QUIET}
+    first = experiment.run_comparison(scenarios, tmp_path / "serial", **kw)
+    monkeypatch.setattr(engine, "make_runner", lambda workers, scheduler, replicate: ReversedRunner())
+    second = experiment.run_comparison(scenarios, tmp_path / "reversed", **kw)
     assert second.executor == "reversed" and first.executor == "serial"
     for name in ("a", "b"):
         for file in ("summary.csv", "timeseries.csv", "transitions.csv", "outcomes.csv"):
@@ -147,12 +150,12 @@ def test_output_does_not_depend_on_completion_order(
 def test_resume_reports_discarded_parts(tmp_path: Path) -> None:
     messages: list[str] = []
     progress: list[tuple[int, int]] = []
-    kw = {"replications": 2, "plots": False, "resume": True, "on_message": messages.append}
+    options = experiment.ExecutionOptions(plots=False, resume=True, on_message=messages.append)
+    kw = {"replications": 2, "options": options}
     experiment.run_experiment([small()], tmp_path, root_seed=1, **kw)
     assert messages == []
-    again = experiment.run_experiment(
-        [small()], tmp_path, root_seed=1, on_progress=lambda *a: progress.append(a), **kw
-    )
+    kw["options"] = dataclasses.replace(options, on_progress=lambda *a: progress.append(a))
+    again = experiment.run_experiment([small()], tmp_path, root_seed=1, **kw)
     assert again.ran_this_time == 0 and progress[-1] == (2, 2)
     other = experiment.run_experiment([small()], tmp_path, root_seed=2, **kw)
     assert other.ran_this_time == 2
@@ -168,11 +171,11 @@ def test_bad_requests_raise_before_writing(tmp_path: Path) -> None:
     with pytest.raises(experiment.ExperimentError, match="unique"):
         experiment.run_experiment([small(), small()], out)
     with pytest.raises(experiment.ExperimentError, match="did you mean 'absconded'"):
-        experiment.run_experiment([small("a"), small("b")], out, compare_mode=True, targets={"abscondd": 1.0})
-    with pytest.raises(experiment.ExperimentError, match="compare"):
-        experiment.run_experiment([small()], out, targets={"absconded": 1.0})
+        experiment.run_comparison([small("a"), small("b")], out, targets={"abscondd": 1.0})
+    with pytest.raises(experiment.ExperimentError, match="compare needs a reference"):
+        experiment.run_comparison([small()], out, targets={"absconded": 1.0})
     with pytest.raises(experiment.ExperimentError, match="workers"):
-        experiment.run_experiment([small()], out, workers=0)
+        experiment.run_experiment([small()], out, options=experiment.ExecutionOptions(workers=0))
     assert not out.exists()
 
 

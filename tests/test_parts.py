@@ -15,8 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.experiment import files, output, parts
+from sim.experiment import engine, files, output, parts
 from sim.experiment import run as run_module
+from sim.experiment.compare import run_comparison
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.runners import SerialRunner
 from sim.experiment.worker import run_one
 from sim.model.results import ReplicationResult, run_replication
@@ -254,7 +256,11 @@ def test_old_pickled_parts_are_discarded_unread(tmp_path: Path) -> None:
         (folder / output.PARTS_DIR / f"rep_{k:06d}.pkl").write_bytes(pickle.dumps(Evil(proof)))
     messages: list[str] = []
     done = run_module.run_experiment(
-        [small()], tmp_path, replications=2, root_seed=1, plots=False, resume=True, on_message=messages.append
+        [small()],
+        tmp_path,
+        replications=2,
+        root_seed=1,
+        options=ExecutionOptions(plots=False, resume=True, on_message=messages.append),
     )
     assert done.ran_this_time == 2 and not proof.exists()
     assert len(messages) == 1 and "part format 1" in messages[0] and "2 stored" in messages[0]
@@ -308,19 +314,25 @@ class InterruptedRunner(SerialRunner):
             yield call, run_one(payloads[call[0]], call[1], root_seed, keep_log)
 
 
+QUIET = ExecutionOptions(plots=False)
+"""Options of the tests that need no figures."""
+
+
 def test_resume_after_interruption_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 3, "root_seed": 4, "plots": False, "compare_mode": True, "keep_log": True}
-    run_module.run_experiment(scenarios, tmp_path / "straight", **kw)
+    kw = {"replications": 3, "root_seed": 4, "keep_log": True}
+    run_comparison(scenarios, tmp_path / "straight", options=QUIET, **kw)
 
-    real = run_module.make_runner
-    monkeypatch.setattr(run_module, "make_runner", lambda workers, scheduler: InterruptedRunner(4))
+    real = engine.make_runner
+    monkeypatch.setattr(engine, "make_runner", lambda workers, scheduler, replicate: InterruptedRunner(4))
     with pytest.raises(KeyboardInterrupt):
-        run_module.run_experiment(scenarios, tmp_path / "resumed", **kw)
+        run_comparison(scenarios, tmp_path / "resumed", options=ExecutionOptions(plots=False), **kw)
     for name in ("a", "b"):
         assert not output.is_complete(tmp_path / "resumed" / name)
-    monkeypatch.setattr(run_module, "make_runner", real)
-    again = run_module.run_experiment(scenarios, tmp_path / "resumed", resume=True, **kw)
+    monkeypatch.setattr(engine, "make_runner", real)
+    again = run_comparison(
+        scenarios, tmp_path / "resumed", options=ExecutionOptions(plots=False, resume=True), **kw
+    )
     assert again.ran_this_time == 2  # 4 of the 6 were stored before the interruption
 
     for name in ("a", "b"):

@@ -11,6 +11,7 @@ import pytest
 
 from sim.analysis.process_log import COLUMNS, START, process_log, write_xes
 from sim.experiment import run_experiment
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.output import ACTIVITY_LOG_FILE, EVENT_LOG_FILE, PROCESS_LOG_FILE, PROCESS_XES_FILE
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.loading import load_scenario
@@ -110,7 +111,8 @@ def test_xes_escapes_text(tmp_path: Path, combined: pd.DataFrame) -> None:
 
 
 def test_run_with_event_log_writes_the_logs(tmp_path: Path, small: Scenario) -> None:
-    run_experiment([small], tmp_path, replications=2, root_seed=3, keep_log=True, plots=False)
+    options = ExecutionOptions(plots=False)
+    run_experiment([small], tmp_path, replications=2, root_seed=3, keep_log=True, options=options)
     folder = tmp_path / small.name
     states = pd.read_parquet(folder / EVENT_LOG_FILE)
     activities = pd.read_parquet(folder / ACTIVITY_LOG_FILE)

@@ -11,8 +11,10 @@ from pathlib import Path
 import lost_worker
 import pytest
 
-from sim.experiment import output, parts
+from sim.experiment import engine, output, parts
 from sim.experiment import run as run_module
+from sim.experiment.compare import run_comparison
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.runners import (
     MAX_RETRIES,
     DaskRunner,
@@ -28,6 +30,10 @@ STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in 
 COMPARED = [*output.TABLE_FILES.values(), output.SUMMARY_FILE, output.STATS_FILE]
 
 
+QUIET = ExecutionOptions(plots=False)
+"""Options of the tests that need no figures."""
+
+
 def small(name: str = "t", **over: object) -> Scenario:
     return Scenario(name=name).with_overrides(
         {"horizon_days": 120.0, "cohort": {"initial_size": 300}, **STEER, **over}
@@ -35,14 +41,14 @@ def small(name: str = "t", **over: object) -> Scenario:
 
 
 def use_runner(monkeypatch: pytest.MonkeyPatch, make: Callable[[], Runner]) -> list[Runner]:
-    """Make run_experiment use ``make()`` as its executor; returns the runners made."""
+    """Make the engine use ``make()`` as its executor; returns the runners made."""
     made: list[Runner] = []
 
-    def factory(workers: int, scheduler: str | None) -> Runner:
+    def factory(workers: int, scheduler: str | None, replicate: ReplicationFn) -> Runner:
         made.append(make())
         return made[-1]
 
-    monkeypatch.setattr(run_module, "make_runner", factory)
+    monkeypatch.setattr(engine, "make_runner", factory)
     return made
 
 
@@ -62,15 +68,16 @@ def same_tables(a: Path, b: Path, names: list[str]) -> None:
 
 def test_pool_replaces_a_worker_killed_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scenarios = [small("a"), small("b", contact={"agents": 60})]
-    kw = {"replications": 4, "root_seed": 3, "plots": False, "compare_mode": True}
-    run_module.run_experiment(scenarios, tmp_path / "calm", **kw)
+    kw = {"replications": 4, "root_seed": 3}
+    run_comparison(scenarios, tmp_path / "calm", options=QUIET, **kw)
 
     marks = tmp_path / "marks"
     marks.mkdir()
     kill_1_once = functools.partial(lost_worker.die_once, str(marks), frozenset({1}))
     made = use_runner(monkeypatch, pool(kill_1_once))
     messages: list[str] = []
-    done = run_module.run_experiment(scenarios, tmp_path / "stormy", on_message=messages.append, **kw)
+    options = ExecutionOptions(plots=False, on_message=messages.append)
+    done = run_comparison(scenarios, tmp_path / "stormy", options=options, **kw)
 
     assert (marks / "died_1").exists()  # the worker running replication 1 really died
     runner = made[0]
@@ -91,7 +98,7 @@ def test_pool_gives_up_on_a_replication_that_always_kills_its_worker(
     use_runner(monkeypatch, pool(functools.partial(lost_worker.always_die, str(marks), 2)))
     with pytest.raises(WorkerLostError) as info:
         run_module.run_experiment(
-            [small("doomed")], tmp_path / "out", replications=5, root_seed=1, plots=False
+            [small("doomed")], tmp_path / "out", replications=5, root_seed=1, options=QUIET
         )
 
     err = info.value
@@ -113,7 +120,7 @@ def test_a_replications_own_exception_is_not_retried(tmp_path: Path, monkeypatch
     marks.mkdir()
     made = use_runner(monkeypatch, pool(functools.partial(lost_worker.fail, str(marks), 1)))
     with pytest.raises(ValueError, match="replication 1 is broken"):
-        run_module.run_experiment([small()], tmp_path / "out", replications=3, root_seed=1, plots=False)
+        run_module.run_experiment([small()], tmp_path / "out", replications=3, root_seed=1, options=QUIET)
     assert lost_worker.attempts(marks, 1) == 1
     assert isinstance(made[0], ProcessRunner) and made[0].restarts == 0
 
@@ -134,7 +141,7 @@ def test_dask_reschedules_a_lost_worker_then_gives_up(
 ) -> None:
     """A local Dask cluster: a worker killed once costs a re-run; one killed every time, the run."""
     scenarios = [small("a")]
-    kw = {"replications": 4, "root_seed": 3, "plots": False}
+    kw = {"replications": 4, "root_seed": 3, "options": QUIET}
     run_module.run_experiment(scenarios, tmp_path / "calm", **kw)
 
     marks = tmp_path / "marks"

@@ -8,6 +8,7 @@ toy-model tests can assert exact zeros, not seeded numbers.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 
 from sim import cli
 from sim.analysis import sensitivity as sa
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity, run_sensitivity
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
@@ -84,7 +86,7 @@ def test_toy_morris_inert_parameter_is_exactly_zero(tmp_path, tiny):
         replications=2,
     )
     plan = plan_sensitivity(tiny, [], request)
-    result = run_sensitivity(plan, tmp_path / "out", plots=False)
+    result = run_sensitivity(plan, tmp_path / "out", options=ExecutionOptions(plots=False))
     frame = result.frame.set_index("parameter")
     assert frame.loc["costs.arrest", "mu_star"] == 0.0  # common random numbers: exactly
     assert frame.loc["costs.arrest", "within_noise"]
@@ -103,7 +105,7 @@ def test_toy_sobol_ranks_the_influential_parameter_first(tmp_path, tiny):
     )
     plan = plan_sensitivity(tiny, [], request)
     assert plan.X.shape == (8 * 4, 2)
-    result = run_sensitivity(plan, tmp_path / "out", plots=False)
+    result = run_sensitivity(plan, tmp_path / "out", options=ExecutionOptions(plots=False))
     frame = result.frame.set_index("parameter")
     assert frame.loc["costs.arrest", "ST"] == pytest.approx(0.0, abs=1e-12)
     assert frame.loc["costs.arrest", "within_noise"]
@@ -227,23 +229,29 @@ def test_shortlist_takes_the_top_parameters_of_a_morris_table(tmp_path, tiny):
     assert [u.path for u in plan.parameters] == ["contact.success", "costs.arrest"]
 
 
-def test_design_store_resumes_after_a_cut_line_and_matches_a_process_pool(tmp_path, tiny):
-    from sim.experiment.design import DESIGN_DIR, design_runner, run_design
+def test_design_store_resumes_after_a_killed_run_and_matches_a_process_pool(tmp_path, tiny):
+    from sim.experiment.engine import run_design
+    from sim.experiment.output import PARTS_DIR
+    from sim.experiment.runners import make_runner
+    from sim.experiment.worker import run_summary
 
     variants = [tiny, tiny.with_overrides({"contact": {"max_attempts": 3}}), tiny]  # the last repeats
-    runner = design_runner(1)
-    first = run_design(variants, 2, tmp_path, runner, root_seed=5)
+    runner = make_runner(1, replicate=run_summary)
+    first = run_design(variants, 2, tmp_path, runner, 5, ExecutionOptions())
     assert (first.ran, first.resumed, first.unique) == (4, 0, 2)
     assert first.rows[0] == first.rows[2]
-    store = tmp_path / DESIGN_DIR / "results.jsonl"
-    lines = store.read_text().splitlines(keepends=True)
-    store.write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # killed mid-line
-    again = run_design(variants, 2, tmp_path, runner, root_seed=5, resume=True)
+    stored = sorted((tmp_path / PARTS_DIR).glob("*/rep_*"))
+    assert len(stored) == 4
+    meta = stored[1] / "part.json"
+    meta.write_text(meta.read_text()[:40])  # damaged: run again
+    shutil.rmtree(stored[2])  # never finished
+    (tmp_path / PARTS_DIR / stored[3].parent.name / ".rep_000001.x.tmp").mkdir()  # killed mid-write
+    again = run_design(variants, 2, tmp_path, runner, 5, ExecutionOptions(resume=True))
     assert (again.ran, again.resumed) == (2, 2)
     assert again.rows == first.rows
-    pool = design_runner(2)
+    pool = make_runner(2, replicate=run_summary)
     try:
-        fresh = run_design(variants, 2, tmp_path / "pool", pool, root_seed=5)
+        fresh = run_design(variants, 2, tmp_path / "pool", pool, 5, ExecutionOptions())
     finally:
         pool.close()
     assert fresh.rows == first.rows
@@ -369,7 +377,7 @@ def test_a_policy_keeps_a_value_it_changes_inside_the_range_and_shares_the_scale
 def test_design_commands_check_out_and_scheduler_before_writing_anything(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``design_folder``: --out must be a folder (or absent) and the executor must start before the
+    """``experiment_folder``: --out must be a folder (or absent) and the executor must start before the
     folder is touched, so a bad --out or --scheduler leaves nothing behind."""
     args = [command, str(BASELINE), *TINY_ARGS, "-q"]
     a_file = tmp_path / "a_file"

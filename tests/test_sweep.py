@@ -16,6 +16,7 @@ from sim import cli
 from sim.analysis.statistics import paired_difference
 from sim.analysis.sweep import EXTRA_COLUMNS, SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D, SWEEP_KPIS, sweep_table
 from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.grid import ParamSpec, build_grid, parse_spec, resolve
 from sim.experiment.run import run_experiment
 from sim.experiment.sweep import run_sweep
@@ -33,6 +34,9 @@ BUSY = {"cohort": {"initial_size": 2000}, "horizon_days": 365.0}
 def baseline():  # type: ignore[no-untyped-def]
     return load_scenario(BASELINE)
 
+
+QUIET = ExecutionOptions(plots=False)
+"""Options of the tests that need no figures."""
 
 # ----------------------------------------------------------------------------------------------
 # --param: the two forms
@@ -220,8 +224,8 @@ def test_a_grid_point_equal_to_the_scenario_reproduces_run(baseline, tmp_path: P
     small = baseline.with_overrides({"cohort": {"initial_size": 300}, "horizon_days": 120.0})
     params = resolve(small, [parse_spec(f"detention.beds=5,{small.detention.beds}")])
     points = build_grid(small, params)
-    sweep = run_sweep(small, params, points, tmp_path / "sweep", replications=3, root_seed=7, plots=False)
-    alone = run_experiment([small], tmp_path / "run", replications=3, root_seed=7, plots=False)
+    sweep = run_sweep(small, params, points, tmp_path / "sweep", replications=3, root_seed=7, options=QUIET)
+    alone = run_experiment([small], tmp_path / "run", replications=3, root_seed=7, options=QUIET)
     same = sweep.experiment.runs[1].summary
     assert same is not None and alone.runs[0].summary is not None
     pd.testing.assert_frame_equal(same.reset_index(drop=True), alone.runs[0].summary.reset_index(drop=True))
@@ -232,7 +236,7 @@ def test_more_beds_never_more_rejections_for_want_of_a_bed(baseline, tmp_path: P
     params = resolve(busy, [parse_spec("detention.beds=0,2,5,20")])
     points = build_grid(busy, params)
     kpis = ["detention_rejections_no_bed"]
-    result = run_sweep(busy, params, points, tmp_path, kpis=kpis, replications=6, root_seed=3, plots=False)
+    result = run_sweep(busy, params, points, tmp_path, kpis=kpis, replications=6, root_seed=3, options=QUIET)
     runs = result.experiment.runs
     column = [
         r.summary["detention_rejections_no_bed"].to_numpy(dtype=float) for r in runs if r.summary is not None

@@ -93,9 +93,7 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``compare``'s statistics options as ``run_experiment`` keywords (none for ``run``)."""
-    if getattr(args, "alpha", None) is None:
-        return {}
+    """``compare``'s statistics options as ``run_comparison`` keywords."""
     from sim.experiment.selection import SelectBest
 
     select = None
@@ -105,7 +103,13 @@ def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         select = SelectBest(args.select_best, args.indifference, args.maximize)
     elif args.indifference is not None or args.maximize is not None:
         raise _BadInput("--indifference, --maximize and --minimize go with --select-best KPI")
-    return {"alpha": args.alpha, "value_per_outcome": args.value_per_outcome, "select": select}
+    return {
+        "alpha": args.alpha,
+        "value_per_outcome": args.value_per_outcome,
+        "select": select,
+        "targets": dict(args.target_halfwidth or []),
+        "max_replications": args.max_replications,
+    }
 
 
 def _fits_terminal(text: str) -> bool:
@@ -151,35 +155,24 @@ def _execute(
     argv: Sequence[str],
     compare_mode: bool,
 ) -> ExperimentResult | int:
+    from sim.experiment.compare import run_comparison
     from sim.experiment.output import PARTS_DIR
     from sim.experiment.run import run_experiment
 
-    targets = dict(getattr(args, "target_halfwidth", []) or [])
-    comparison_options = _comparison_options(args)
-    progress = Progress(args.quiet, "replications")
+    plan: Callable[..., ExperimentResult] = run_comparison if compare_mode else run_experiment
     kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
-    return _guarded(
-        lambda: run_experiment(
-            scenarios,
-            args.out,
-            replications=args.replications,
-            root_seed=args.seed,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            keep_log=args.event_log,
-            resume=args.resume,
-            plots=not args.no_plots,
-            compare_mode=compare_mode,
-            targets=targets,
-            max_replications=getattr(args, "max_replications", None),
-            **comparison_options,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
-        progress,
+    return _run_with_progress(
+        plan,
+        args,
+        argv,
+        overrides,
         kept,
+        scenarios,
+        args.out,
+        replications=args.replications,
+        root_seed=args.seed,
+        keep_log=args.event_log,
+        **(_comparison_options(args) if compare_mode else {}),
     )
 
 
@@ -443,33 +436,29 @@ def _run_with_progress(
     run: Callable[..., T],
     args: argparse.Namespace,
     argv: Sequence[str],
-    overrides: Any,
+    overrides: Mapping[str, Any],
     kept: Path | str,
     *positional: Any,
-    **options: Any,
+    **study: Any,
 ) -> T | int:
-    """Run an experiment command's work, ``run(*positional, **options, <the shared options>)``, with
-    a progress bar and the interruption guard; ``kept`` says where finished replications are kept on
-    Ctrl-C or a lost worker (what ``--resume`` reads). The shared options are the ones every design
-    command takes from its command line: workers, scheduler, resume, plots, overrides and the
-    command line itself for the manifest."""
-    progress = Progress(args.quiet, "simulations")
-    return _guarded(
-        lambda: run(
-            *positional,
-            **options,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            plots=not args.no_plots,
-            overrides=overrides,
-            command_line=[PROG, *argv],
-            on_progress=progress,
-            on_message=progress.message,
-        ),
-        progress,
-        str(kept),
+    """Run an experiment command's work, ``run(*positional, **study, options=<ExecutionOptions>)``,
+    with progress reports and the interruption guard; ``kept`` says where finished replications are
+    kept on Ctrl-C or a lost worker (what ``--resume`` reads). The execution options are the ones
+    every command that runs replications takes from its command line."""
+    from sim.experiment.engine import ExecutionOptions
+
+    progress = Progress(args.quiet, "replications")
+    options = ExecutionOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        plots=not args.no_plots,
+        overrides=dict(overrides),
+        command_line=(PROG, *argv),
+        on_progress=progress,
+        on_message=progress.message,
     )
+    return _guarded(lambda: run(*positional, **study, options=options), progress, str(kept))
 
 
 def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -526,10 +515,10 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         for note in plan.notes:
             print(f"note: {note}")
-    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.output import PARTS_DIR
     from sim.experiment.sensitivity import run_sensitivity
 
-    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / DESIGN_DIR, plan, out)
+    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:
@@ -596,9 +585,9 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         for note in plan.notes:
             print(f"note: {note}")
     from sim.experiment.calibration import run_calibration
-    from sim.experiment.design import DESIGN_DIR
+    from sim.experiment.output import PARTS_DIR
 
-    result = _run_with_progress(run_calibration, args, argv, overrides, out / DESIGN_DIR, plan, out)
+    result = _run_with_progress(run_calibration, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
         return result
     if not args.quiet:

@@ -9,7 +9,11 @@ Modules, bottom to top:
 * ``assemble``: the final tables from the parts, in replication order;
 * ``runners``: serial, process-pool and Dask executors;
 * ``provenance``: run keys, code hash, git commit, package version;
-* ``run``: ``run_experiment``, which ties them together.
+* ``engine``: ``ExecutionOptions`` and the engine every study is a plan on: variants x
+  replications -> part stores, one resume path, batches until a rule says stop (``run_batches``),
+  summary-only designs (``run_design``);
+* ``run``: ``run_experiment``, the run plan (a folder per scenario), and ``run_scenarios`` on
+  which ``compare`` (``run_comparison``), ``sweep`` and ``uncertainty`` build.
 
 The public names are re-exported here but imported on first use (PEP 562): a worker process
 unpickling ``sim.experiment.worker.run_one`` imports this package first, and must not pay for
@@ -25,20 +29,26 @@ from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIO
 from sim.experiment.errors import ExperimentError
 
 if TYPE_CHECKING:
+    from sim.experiment.compare import run_comparison
+    from sim.experiment.engine import (
+        DesignResult,
+        ExecutionOptions,
+        experiment_folder,
+        run_batches,
+        run_design,
+    )
     from sim.experiment.output import PARTS_DIR, is_complete
     from sim.experiment.provenance import git_state, model_code_hash, package_version, run_key
     from sim.experiment.run import (
         ExperimentResult,
-        MessageCallback,
-        ProgressCallback,
         ScenarioRun,
+        StopRule,
+        check_scenarios,
         display_labels,
-        paired_halfwidths,
         run_experiment,
-        target_kpis,
+        run_scenarios,
     )
     from sim.experiment.runners import (
-        MAX_RETRIES,
         DaskRunner,
         ProcessRunner,
         Runner,
@@ -46,9 +56,14 @@ if TYPE_CHECKING:
         WorkerLostError,
         make_runner,
     )
-    from sim.experiment.worker import ReplicationFn, run_one
+    from sim.experiment.worker import run_one
 
 _LAZY: dict[str, str] = {
+    "DesignResult": "engine",
+    "ExecutionOptions": "engine",
+    "experiment_folder": "engine",
+    "run_batches": "engine",
+    "run_design": "engine",
     "PARTS_DIR": "output",
     "is_complete": "output",
     "git_state": "provenance",
@@ -56,21 +71,19 @@ _LAZY: dict[str, str] = {
     "package_version": "provenance",
     "run_key": "provenance",
     "ExperimentResult": "run",
-    "MessageCallback": "run",
-    "ProgressCallback": "run",
     "ScenarioRun": "run",
+    "StopRule": "run",
+    "check_scenarios": "run",
     "display_labels": "run",
-    "paired_halfwidths": "run",
     "run_experiment": "run",
-    "target_kpis": "run",
-    "MAX_RETRIES": "runners",
+    "run_scenarios": "run",
+    "run_comparison": "compare",
     "WorkerLostError": "runners",
     "DaskRunner": "runners",
     "ProcessRunner": "runners",
     "Runner": "runners",
     "SerialRunner": "runners",
     "make_runner": "runners",
-    "ReplicationFn": "worker",
     "run_one": "worker",
 }
 """Public name -> the module of this package that defines it."""
@@ -93,28 +106,31 @@ __all__ = [
     "DEFAULT_MAX_REPLICATIONS",
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
-    "MAX_RETRIES",
     "PARTS_DIR",
     "DaskRunner",
+    "DesignResult",
+    "ExecutionOptions",
     "ExperimentError",
     "ExperimentResult",
-    "MessageCallback",
     "ProcessRunner",
-    "ProgressCallback",
-    "ReplicationFn",
     "Runner",
     "ScenarioRun",
     "SerialRunner",
+    "StopRule",
     "WorkerLostError",
+    "check_scenarios",
     "display_labels",
+    "experiment_folder",
     "git_state",
     "is_complete",
     "make_runner",
     "model_code_hash",
     "package_version",
-    "paired_halfwidths",
+    "run_batches",
+    "run_comparison",
+    "run_design",
     "run_experiment",
     "run_key",
     "run_one",
-    "target_kpis",
+    "run_scenarios",
 ]

@@ -22,9 +22,9 @@ an uncertainty analysis still draws them over their ranges.
 
 1. wave 1: a Latin hypercube of ``points`` over the ranges; later waves: a space-filling subset of
    the previous wave's non-implausible candidates;
-2. each point x ``replications`` through ``sim.experiment.design.run_design`` with the replication
+2. each point x ``replications`` through ``sim.experiment.engine.run_design`` with the replication
    function ``worker.run_measures`` (every measure computed in the worker; common random numbers:
-   replication k uses the streams of (seed, k) at every point; streamed to ``.design/`` and
+   replication k uses the streams of (seed, k) at every point; stored in ``.parts/`` and
    reused by ``--resume``);
 3. one emulator per measure, fitted on every point run so far;
 4. ``candidates`` Latin-hypercube candidates (wave 1: over the ranges; later: over the box around
@@ -40,9 +40,10 @@ plots and ``calibration_manifest.json``. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,9 +56,11 @@ from pydantic import ValidationError
 from sim.analysis import history_matching as hm
 from sim.analysis.targets import ROLES, band
 from sim.experiment import output
-from sim.experiment.design import DESIGN_DIR, design_folder, estimate_seconds, run_design
+from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.sensitivity import select_parameters
 from sim.experiment.targets import DEFAULT_TARGETS_FILE, Target, read_targets
@@ -415,14 +418,7 @@ def run_calibration(
     plan: CalibrationPlan,
     out: str | Path,
     *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    resume: bool = False,
-    plots: bool = True,
-    overrides: Mapping[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    on_message: Callable[[str], None] | None = None,
+    options: ExecutionOptions | None = None,
 ) -> CalibrationResult:
     """Run the waves, match and write the folder (see the module doc)."""
     from sim.analysis.psa import latin_hypercube
@@ -431,7 +427,8 @@ def run_calibration(
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     req = plan.request
-    say = on_message or (lambda text: None)
+    options = options or ExecutionOptions()
+    say = options.notify
     names = [u.path for u in plan.parameters]
     d = len(names)
     observations = plan.observations()
@@ -450,7 +447,7 @@ def run_calibration(
     skipped: dict[str, str] = {}
     """Measures that could not be emulated at the last wave, and why."""
     emulator_seconds = 0.0
-    with design_folder(out, MANIFEST, FIXED_FILES, workers, scheduler, run_measures) as runner:
+    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
         for wave in range(1, req.waves + 1):
             if wave == 1:
                 u = latin_hypercube([(0.0, 1.0)] * d, plan.points, req.seed)
@@ -461,19 +458,13 @@ def run_calibration(
             offset = sum(o.simulations for o in outcomes)
 
             def progress(done: int, _total: int, offset: int = offset) -> None:
-                if on_progress is not None:
-                    on_progress(offset + done, total)
+                options.progress(offset + done, total)
 
-            design = run_design(
-                _scenarios(plan, x),
-                req.replications,
-                out,
-                runner,
-                root_seed=req.seed,
-                resume=resume or wave > 1,  # later waves keep the earlier waves' rows
-                on_progress=progress,
-                on_message=on_message,
+            # later waves keep the earlier waves' rows
+            wave_options = dataclasses.replace(
+                options, resume=options.resume or wave > 1, on_progress=progress
             )
+            design = run_design(_scenarios(plan, x), req.replications, out, runner, req.seed, wave_options)
             ran += design.ran
             resumed += design.resumed
             xs.append(x)
@@ -570,7 +561,7 @@ def run_calibration(
     write_csv(out / WAVES_FILE, waves_frame)
     write_csv(out / TARGETS_FILE, targets_frame)
     files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
-    if plots:
+    if options.plots:
         from sim.analysis.plots.calibration import plot_calibration
 
         files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
@@ -627,7 +618,7 @@ def run_calibration(
         "replications": req.replications,
         "root_seed": req.seed,
         "pairing": "replication k at every design point uses the streams of (seed, k)",
-        "overrides": dict(overrides or {}),
+        "overrides": dict(options.overrides),
         "simulations": int(sum(o.simulations for o in outcomes)),
         "simulations_run_this_time": ran,
         "simulations_resumed": resumed,
@@ -635,9 +626,9 @@ def run_calibration(
         "emulator_seconds": round(emulator_seconds, 3),
         "not_emulated": skipped,
         "notes": plan.notes,
-        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
+        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
         "files": [*files, MANIFEST],
-        "store": DESIGN_DIR,
+        "store": PARTS_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "resolved_scenario": plan.scenario.model_dump(mode="json"),
     }

@@ -8,7 +8,8 @@ Why no pickles: ``--resume`` may be pointed at a results folder someone else wro
 runs whatever code the file names, so a part is stored as data only, and reading one never
 executes code:
 
-``<scenario folder>/.parts/``
+``<scenario folder>/.parts/`` (or, for the summary-only variants of a design,
+``<folder>/.parts/<run key>/``)
     ``key.json``
         the run key (hash of the resolved scenario, root seed, event-log setting, model code and
         this format's version) and, for people, the scenario name, seed and event-log setting.
@@ -221,11 +222,23 @@ class PartStore:
     key are never reused. ``keep_log`` says whether every part holds the event log.
     """
 
-    def __init__(self, folder: Path, key: str, keep_log: bool, info: Mapping[str, Any] | None = None) -> None:
-        self.dir = folder / PARTS_DIR
+    def __init__(
+        self,
+        folder: Path,
+        key: str,
+        keep_log: bool = False,
+        info: Mapping[str, Any] | None = None,
+        *,
+        summary_only: bool = False,
+        subdir: str = "",
+    ) -> None:
+        self.folder = folder
+        self.dir = folder / PARTS_DIR / subdir if subdir else folder / PARTS_DIR
         self.key = key
         self.keep_log = keep_log
         self.info = dict(info or {})
+        self.tables: tuple[str, ...] = () if summary_only else (*TABLES, *LOGS) if keep_log else TABLES
+        """The tables every part holds: none for a summary-only plan (a design's variants)."""
 
     def path(self, replication: int) -> Path:
         """The folder of replication ``replication`` (it may not exist)."""
@@ -237,12 +250,6 @@ class PartStore:
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
-
-    def stored_key(self) -> str | None:
-        """The key recorded in ``.parts/key.json`` (None if absent or unreadable)."""
-        stored = self._stored()
-        key = stored.get("key") if stored else None
-        return key if isinstance(key, str) else None
 
     def existing(self) -> list[int]:
         """Replication indices that have a part folder (not yet checked)."""
@@ -293,10 +300,9 @@ class PartStore:
     def write(self, replication: int, result: ReplicationResult) -> Path:
         """Store one replication's result; it becomes visible only once complete."""
         path = self.path(replication)
-        tables = [*TABLES, *LOGS] if self.keep_log else list(TABLES)
         with atomic_folder(path) as tmp:
             specs = {}
-            for name in tables:
+            for name in self.tables:
                 frame = getattr(result, name)
                 if frame is None:
                     raise ValueError(f"replication {replication} has no {name} table to store")
@@ -315,7 +321,6 @@ class PartStore:
 
     def _meta(self, replication: int) -> dict[str, Any]:
         meta = json.loads((self.path(replication) / PART_META).read_text(encoding="utf-8"))
-        expected = [*TABLES, *LOGS] if self.keep_log else list(TABLES)
         if (
             not isinstance(meta, dict)
             or meta.get("key") != self.key
@@ -323,7 +328,7 @@ class PartStore:
             or meta.get("replication") != replication
             or not isinstance(meta.get("summary"), dict)
             or not isinstance(meta.get("tables"), dict)
-            or sorted(meta["tables"]) != sorted(expected)
+            or sorted(meta["tables"]) != sorted(self.tables)
         ):
             raise PartError(f"replication {replication}: part belongs to another run or format")
         return meta
@@ -337,25 +342,24 @@ class PartStore:
             events, seconds = meta["events"], meta["wall_seconds"]
             if not isinstance(events, int) or isinstance(events, bool) or not isinstance(seconds, float):
                 raise PartError("events must be an integer and wall_seconds a float")
-            frames = {name: _read_table(folder / f"{name}.parquet", meta["tables"][name]) for name in TABLES}
-            logs: dict[str, pd.DataFrame | None] = dict.fromkeys(LOGS)
-            if self.keep_log:
-                for name in LOGS:
-                    logs[name] = _read_table(folder / f"{name}.parquet", meta["tables"][name])
+            frames = {
+                name: _read_table(folder / f"{name}.parquet", meta["tables"][name]) for name in self.tables
+            }
         except _UNREADABLE:
             return None
+        empty = pd.DataFrame()  # the tables a summary-only part does not hold
         return ReplicationResult(
             summary=summary,
-            end_states=frames["end_states"],
-            timeseries=frames["timeseries"],
-            resources=frames["resources"],
-            transitions=frames["transitions"],
-            occupancy=frames["occupancy"],
-            life_table=frames["life_table"],
+            end_states=frames.get("end_states", empty),
+            timeseries=frames.get("timeseries", empty),
+            resources=frames.get("resources", empty),
+            transitions=frames.get("transitions", empty),
+            occupancy=frames.get("occupancy", empty),
+            life_table=frames.get("life_table", empty),
             events=events,
             wall_seconds=seconds,
-            event_log=logs[EVENT_LOG],
-            activity_log=logs[ACTIVITY_LOG],
+            event_log=frames.get(EVENT_LOG),
+            activity_log=frames.get(ACTIVITY_LOG),
         )
 
 

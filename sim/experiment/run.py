@@ -1,39 +1,32 @@
-"""Running many replications of one or more scenarios and writing their results.
+"""The ``run`` plan: replications of scenarios into one folder each, on the engine.
 
-``run_experiment`` is what ``run_sim.py run`` and ``run_sim.py compare`` call. It
+``run_experiment`` is what ``run_sim.py run`` and ``targets`` call; ``run_scenarios`` is the same on
+an executor the caller has opened (``engine.experiment_folder``), what ``compare``
+(``sim.experiment.compare``), ``sweep`` and ``uncertainty`` build on. For each scenario it
 
-1. checks the request and the output location and opens the executor (in-process, a process pool,
-   or a Dask cluster) before anything is written, so bad input leaves the output folder untouched;
-2. marks each scenario folder incomplete and opens its part store (``.parts``), reusing finished
+1. marks the scenario folder incomplete and opens its part store (``.parts``), reusing finished
    replications with ``resume`` when they belong to the same resolved scenario, seed and model;
-3. runs the missing replications, storing each result as soon as it arrives (memory does not
-   grow with the number of replications);
-4. optionally adds batches of replications until the paired-difference confidence intervals of
-   chosen KPIs are narrow enough, or until the KN procedure has selected the best policy on a KPI
-   (``select_best``; adaptive mode, comparisons only);
-5. assembles the final tables from the parts in replication order, so the output is the same
+2. runs the missing replications on the engine (``engine.run_batches``: one batch, or batches until
+   the caller's ``StopRule`` says stop), storing each result as soon as it arrives;
+3. assembles the final tables from the parts in replication order, so the output is the same
    whatever the executor, the number of workers or the order in which replications finished;
-   then the statistics, plots, ``scenario.yaml`` and, last, ``manifest.json``. A comparison adds
-   comparison.csv (with simultaneous intervals), cost_effectiveness.csv and its plots.
+   then the statistics, plots, ``scenario.yaml`` and, last, ``manifest.json``.
 
-Replication ``k`` of every scenario uses the random streams of ``(root_seed, k)``, so a comparison
-uses common random numbers by construction.
+Replication ``k`` of every scenario uses the random streams of ``(root_seed, k)``, so scenarios
+run together are paired (common random numbers) by construction.
 
-Nothing here prints: progress and notices go to the callbacks the caller passes.
+Nothing here prints: progress and notices go to the callbacks of ``ExecutionOptions``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import functools
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -41,39 +34,33 @@ from sim.experiment import output
 from sim.experiment.assemble import assemble, read_timeseries
 from sim.experiment.defaults import (
     DEFAULT_ALPHA,
-    DEFAULT_MAX_REPLICATIONS,
     DEFAULT_REPLICATIONS,
     DEFAULT_SEED,
     DEFAULT_VALUE_PER_OUTCOME_GBP,
+)
+from sim.experiment.engine import (
+    ExecutionOptions,
+    Variant,
+    experiment_folder,
+    open_variant,
+    run_batches,
 )
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import environment, run_key
-from sim.experiment.runners import Runner, make_runner
-from sim.experiment.selection import SelectBest, check_select_best, select_best
-from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
+from sim.experiment.runners import Runner
 from sim.scenario.loading import scenario_to_yaml
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
 
-ProgressCallback = Callable[[int, int], None]
-"""Called with (replications done, replications planned) as results arrive."""
-MessageCallback = Callable[[str], None]
-"""Called with a notice for the user (e.g. stored replications discarded)."""
-
 
 @dataclass
-class ScenarioRun:
-    """One scenario's folder, its stored replications and, once finished, its tables."""
+class ScenarioRun(Variant):
+    """One scenario's folder, its stored replications (``Variant``) and, once finished, its tables."""
 
-    scenario: Scenario
-    folder: Path
-    store: PartStore
-    summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
-    ran: int = 0
     summary: pd.DataFrame | None = None
     stats: pd.DataFrame | None = None
     time_to_outcome: pd.DataFrame | None = None
@@ -81,13 +68,14 @@ class ScenarioRun:
     files: list[str] = field(default_factory=list)
 
     @property
-    def name(self) -> str:
-        return self.scenario.name
+    def folder(self) -> Path:
+        """The scenario's output folder (its part store is ``folder/.parts``)."""
+        return self.store.folder
 
 
 @dataclass
 class ExperimentResult:
-    """What ``run_experiment`` did."""
+    """What ``run_experiment`` (or ``compare.run_comparison``) did."""
 
     out: Path
     runs: list[ScenarioRun]
@@ -110,6 +98,9 @@ class ExperimentResult:
     selection: Selection | None = None
     """What ``--select-best`` concluded, else None."""
 
+    base: dict[str, Any] = field(default_factory=dict)
+    """The manifest entries every folder of the experiment shares (seed, replications, executor...)."""
+
     @property
     def ran_this_time(self) -> int:
         return sum(r.ran for r in self.runs)
@@ -121,32 +112,37 @@ def display_labels(scenarios: Sequence[Scenario]) -> dict[str, str]:
     return {s.name: (s.label if labels.count(s.label) == 1 else f"{s.label} [{s.name}]") for s in scenarios}
 
 
-def target_kpis() -> list[str]:
-    """Summary columns a stopping rule may use (every numeric KPI of ``summary.csv``)."""
-    cost = [f"cost_{item}_gbp" for item in COST_ITEMS]
-    return [c for c in (*SUMMARY_COLUMNS, *cost) if c not in ("replication", "seed")]
+class StopRule(Protocol):
+    """When to stop adding batches of replications (``compare``'s adaptive replication and KN
+    selection), and what to record about it in every manifest."""
+
+    cap: int
+    """The most replications of each scenario, whatever the rule says."""
+
+    def __call__(self, runs: Sequence[ScenarioRun], n: int) -> bool:
+        """Whether ``n`` replications of each run are enough."""
+        ...
+
+    def record(self, runs: Sequence[ScenarioRun], n: int) -> dict[str, Any] | None:
+        """The manifests' ``adaptive`` entry once the batches are done."""
+        ...
 
 
-def _check_request(
+def check_scenarios(
     scenarios: Sequence[Scenario],
     out: Path,
     replications: int,
     root_seed: int,
-    targets: Mapping[str, float],
-    max_replications: int | None,
-    compare_mode: bool,
+    reserved: Set[str] = frozenset(),
 ) -> None:
+    """ExperimentError, before anything is written, for scenarios that cannot be run into ``out``
+    (``reserved``: names of files the plan writes in ``out`` itself)."""
     if not scenarios:
         raise ExperimentError("no scenarios to run")
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ExperimentError(f"scenario names must be unique, repeated: {', '.join(dup)}")
-    reserved = (
-        {output.COMPARISON_FILE, output.COST_EFFECTIVENESS_FILE, output.COMPARISON_MANIFEST, output.MARKER}
-        if compare_mode
-        else set()
-    )
     for name in names:
         # The schema's name pattern allows '.', '..' and hidden names, which would write outside
         # the output folder or into a hidden one.
@@ -164,105 +160,17 @@ def _check_request(
     for name in names:
         if (out / name).exists() and not (out / name).is_dir():
             raise ExperimentError(f"--out {out}: {out / name} exists and is not a folder")
-    if compare_mode and len(scenarios) < 2:
-        raise ExperimentError("compare needs a reference scenario and at least one other")
-    if targets:
-        if not compare_mode:
-            raise ExperimentError("--target-halfwidth applies to compare (paired differences) only")
-        if replications < 2:
-            raise ExperimentError("--target-halfwidth needs --replications of at least 2 per batch")
-        if max_replications is not None and max_replications < replications:
-            raise ExperimentError(
-                f"--max-replications ({max_replications}) is below --replications ({replications})"
-            )
-        known = target_kpis()
-        for kpi, width in targets.items():
-            if kpi not in known:
-                close = difflib.get_close_matches(kpi, known, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(known)
-                raise ExperimentError(f"--target-halfwidth: unknown KPI {kpi!r}; {hint}")
-            if not (width > 0 and math.isfinite(width)):
-                raise ExperimentError(f"--target-halfwidth {kpi}: the width must be a positive number")
 
 
 def _prepare(
-    scenario: Scenario,
-    out: Path,
-    root_seed: int,
-    keep_log: bool,
-    resume: bool,
-    notify: MessageCallback,
+    scenario: Scenario, out: Path, root_seed: int, keep_log: bool, options: ExecutionOptions
 ) -> ScenarioRun:
     folder = out / scenario.name
     begin_folder(folder)
     info = {"scenario": scenario.name, "root_seed": root_seed, "keep_log": keep_log}
-    store = PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info)
-    why = store.open(resume)
-    if why:
-        notify(f"warning: {scenario.name}: {why}")
-    run = ScenarioRun(scenario, folder, store)
-    if resume:
-        for k in store.existing():
-            result = store.read(k)
-            if result is None:
-                store.discard(k)  # unreadable or foreign: run it again
-            else:
-                run.summaries[k] = dict(result.summary)
+    run = ScenarioRun(scenario, PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info))
+    open_variant(run, options)
     return run
-
-
-def _execute(
-    runner: Runner,
-    runs: Sequence[ScenarioRun],
-    n: int,
-    root_seed: int,
-    keep_log: bool,
-    progress: ProgressCallback,
-    notify: MessageCallback,
-) -> None:
-    """Run every replication in ``range(n)`` not yet stored, storing each as it arrives."""
-    payloads = [r.scenario.model_dump_json() for r in runs]
-    calls = [(i, k) for k in range(n) for i, r in enumerate(runs) if k not in r.summaries]
-    total = n * len(runs)
-    done = total - len(calls)
-    progress(done, total)
-    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log, notify=notify):
-        run = runs[i]
-        run.store.write(k, result)
-        run.summaries[k] = dict(result.summary)
-        run.ran += 1
-        done += 1
-        progress(done, total)
-
-
-def paired_halfwidths(
-    runs: Sequence[ScenarioRun], n: int, kpis: Iterable[str]
-) -> dict[str, dict[str, float]]:
-    """Half-width of the 95% CI of the paired difference from the first scenario, per KPI and
-    other scenario, over replications ``0..n-1``."""
-    from sim.analysis.statistics import t_interval
-
-    ref = runs[0]
-    out: dict[str, dict[str, float]] = {}
-    for run in runs[1:]:
-        out[run.name] = {}
-        for kpi in kpis:
-            diffs = [float(run.summaries[k][kpi]) - float(ref.summaries[k][kpi]) for k in range(n)]
-            _, low, high = t_interval(diffs)
-            out[run.name][kpi] = (high - low) / 2.0 if not math.isnan(low) else math.nan
-    return out
-
-
-def _targets_met(runs: Sequence[ScenarioRun], n: int, targets: Mapping[str, float]) -> bool:
-    from sim.analysis.statistics import halfwidth_below
-
-    ref = runs[0]
-    for run in runs[1:]:
-        for kpi, width in targets.items():
-            diffs = [float(run.summaries[k][kpi]) - float(ref.summaries[k][kpi]) for k in range(n)]
-            if not halfwidth_below(diffs, width):
-                return False
-    return True
 
 
 def outcomes_over_time(folder: Path, scenario: Scenario) -> pd.DataFrame:
@@ -330,204 +238,72 @@ def run_experiment(
     *,
     replications: int = DEFAULT_REPLICATIONS,
     root_seed: int = DEFAULT_SEED,
-    workers: int = 1,
-    scheduler: str | None = None,
     keep_log: bool = False,
-    resume: bool = False,
-    plots: bool = True,
-    compare_mode: bool = False,
-    targets: Mapping[str, float] | None = None,
-    max_replications: int | None = None,
-    alpha: float = DEFAULT_ALPHA,
-    value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP,
-    select: SelectBest | None = None,
-    folder: tuple[str, Sequence[str]] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: ProgressCallback | None = None,
-    on_message: MessageCallback | None = None,
+    options: ExecutionOptions | None = None,
 ) -> ExperimentResult:
     """Run ``replications`` replications of each scenario into ``out/<name>/`` (see the module doc).
-
-    With ``compare_mode`` the first scenario is the reference: ``out/comparison.csv`` and the
-    comparison plots are written too, and ``targets`` (KPI -> half-width) switches on adaptive
-    replication: batches of ``replications`` are added until every paired-difference half-width
-    is below its target or ``max_replications`` is reached. ``select`` adds batches likewise
-    until the KN procedure selects the best policy on its KPI (probability of a correct selection
-    1 - ``alpha`` when the best is ``select.indifference`` better) or the cap is reached; the
-    first batch is its first stage. The comparison's intervals are at level 1 - ``alpha``
-    (unadjusted and simultaneous); ``value_per_outcome`` (GBP) prices an outcome in the net benefit.
-    ``folder`` (manifest name, fixed file names), for a command that writes its own files in
-    ``out`` (``sweep``), marks ``out`` incomplete like the comparison folder, once the request has
-    been checked and the executor opened; the caller writes that manifest last.
 
     Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
     WorkerLostError when a replication keeps killing its worker process (finished replications
     stay stored for ``resume``). Any other exception is a bug. After either of the last two the
     folders keep their ``.incomplete`` marker and have no manifest.
     """
+    out = Path(out)
+    options = options or ExecutionOptions()
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options) as runner:
+        return run_scenarios(runner, scenarios, out, replications, root_seed, keep_log, options)
+
+
+def run_scenarios(
+    runner: Runner,
+    scenarios: Sequence[Scenario],
+    out: Path,
+    replications: int,
+    root_seed: int,
+    keep_log: bool,
+    options: ExecutionOptions,
+    rule: StopRule | None = None,
+) -> ExperimentResult:
+    """``run_experiment`` on an open executor, for scenarios ``check_scenarios`` accepted; with
+    ``rule``, batches of ``replications`` are added until it says stop or reaches its cap."""
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    out = Path(out)
-    targets = dict(targets or {})
-    progress = on_progress or (lambda done, total: None)
-    notify = on_message or (lambda text: None)
-    _check_request(scenarios, out, replications, root_seed, targets, max_replications, compare_mode)
-    if not 0.0 < alpha < 1.0:
-        raise ExperimentError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
-    if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
-        raise ExperimentError(
-            f"--value-per-outcome must be a non-negative number of GBP, got {value_per_outcome}"
-        )
-    if select is not None:
-        select = check_select_best(
-            select,
-            target_kpis(),
-            compare_mode=compare_mode,
-            first_stage=replications,
-            max_replications=max_replications,
-        )
-    cap = max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
     labels = display_labels(scenarios)
-
-    runner = make_runner(workers, scheduler)  # may raise ExperimentError: nothing written yet
-    n = replications
-    adaptive: dict[str, Any] | None = None
-    selection = None
-    clean = False
-    try:
-        if compare_mode:
-            begin_folder(
-                out,
-                output.COMPARISON_MANIFEST,
-                (
-                    output.COMPARISON_FILE,
-                    output.COST_EFFECTIVENESS_FILE,
-                    output.TIME_TO_OUTCOME_FILE,
-                    output.REPORT_FILE,
-                ),
-            )
-        elif folder is not None:
-            begin_folder(out, folder[0], tuple(folder[1]))
-        runs = [_prepare(s, out, root_seed, keep_log, resume, notify) for s in scenarios]
-        while True:
-            _execute(runner, runs, n, root_seed, keep_log, progress, notify)
-            met = _targets_met(runs, n, targets) if targets else True
-            if select is not None:
-                selection = select_best({r.name: r.summaries for r in runs}, n, select, alpha, replications)
-            if (met and (selection is None or selection.decided)) or n >= cap:
-                if targets:
-                    adaptive = {
-                        "targets": targets,
-                        "batch": replications,
-                        "max_replications": cap,
-                        "met": met,
-                        "halfwidths": paired_halfwidths(runs, n, targets),
-                    }
-                break
-            n = min(n + replications, cap)
-        clean = True
-    finally:
-        runner.close(wait=clean)
-
-    manifest_base: dict[str, Any] = {
+    runs = [_prepare(s, out, root_seed, keep_log, options) for s in scenarios]
+    stop = (lambda n: rule(runs, n)) if rule is not None else None
+    cap = rule.cap if rule is not None else replications
+    n = run_batches(runner, runs, replications, cap, root_seed, keep_log, options, stop)
+    base: dict[str, Any] = {
         "root_seed": root_seed,
         "replications": n,
-        "overrides": dict(overrides or {}),
+        "overrides": dict(options.overrides),
         "event_log": keep_log,
-        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
-        "adaptive": adaptive,
+        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
+        "adaptive": rule.record(runs, n) if rule is not None else None,
     }
     for run in runs:
-        _finish_run(run, n, keep_log, plots, labels[run.name], manifest_base, started)
-
-    result = ExperimentResult(
+        _finish_run(run, n, keep_log, options.plots, labels[run.name], base, started)
+    return ExperimentResult(
         out=out,
         runs=runs,
         replications=n,
         executor=runner.name,
         workers=runner.workers,
-        wall_seconds=0.0,
-        adaptive=adaptive,
+        wall_seconds=time.perf_counter() - started,
+        adaptive=base["adaptive"],
         labels=labels,
-        alpha=alpha,
-        value_per_outcome=value_per_outcome,
-        selection=selection,
+        base=base,
     )
-    if compare_mode:
-        _finish_comparison(result, manifest_base, plots, started)
-    result.wall_seconds = time.perf_counter() - started
-    return result
-
-
-def _finish_comparison(
-    result: ExperimentResult, manifest_base: Mapping[str, Any], plots: bool, started: float
-) -> None:
-    from sim.analysis.cost_effectiveness import cost_effectiveness
-    from sim.analysis.multiplicity import METHODS, simultaneous_comparison
-    from sim.analysis.statistics import DEFAULT_KPIS
-
-    runs, out, labels, alpha = result.runs, result.out, result.labels, result.alpha
-    reference = runs[0].name
-    summaries = {r.name: r.summary for r in runs if r.summary is not None}
-    comparison, families = simultaneous_comparison(summaries, reference, DEFAULT_KPIS, alpha)
-    write_csv(out / output.COMPARISON_FILE, comparison)
-    ce = cost_effectiveness(summaries, reference, alpha=alpha, value_per_outcome=result.value_per_outcome)
-    write_csv(out / output.COST_EFFECTIVENESS_FILE, ce)
-    files = [output.COMPARISON_FILE, output.COST_EFFECTIVENESS_FILE]
-    if plots:
-        from sim.analysis.plots import plot_comparison
-
-        by_label = {labels[name]: frame for name, frame in summaries.items()}
-        timeseries = {labels[r.name]: read_timeseries(r.folder) for r in runs}
-        shown = comparison.assign(scenario=comparison["scenario"].map(labels))
-        shown_ce = ce.assign(scenario=ce["scenario"].map(labels))
-        draw = functools.partial(plot_comparison, cost_effectiveness=shown_ce, alpha=alpha)
-        files += write_plots(out, draw, by_label, timeseries, shown, labels[reference])
-    over_time = pd.concat(
-        [r.time_to_outcome for r in runs if r.time_to_outcome is not None], ignore_index=True
-    )
-    write_csv(out / output.TIME_TO_OUTCOME_FILE, over_time)
-    files.append(output.TIME_TO_OUTCOME_FILE)
-    if plots:
-        from sim.analysis.plots.time_to_outcome import plot_time_to_outcome_comparison
-
-        files += write_plots(out, plot_time_to_outcome_comparison, over_time, labels, [r.name for r in runs])
-    result.comparison = comparison
-    result.cost_effectiveness = ce
-    result.multiplicity = {k: dataclasses.asdict(f) for k, f in families.items()}
-    result.comparison_files = files
-    manifest = {
-        "reference": reference,
-        "scenarios": [{"name": r.name, "label": labels[r.name], "folder": r.name} for r in runs],
-        **manifest_base,
-        "replications_run_this_time": result.ran_this_time,
-        "kpis": list(DEFAULT_KPIS),
-        "alpha": alpha,
-        "multiplicity": {
-            "family": "per KPI: every policy's paired difference from the reference",
-            "methods": dict(METHODS),
-            "kpis": result.multiplicity,
-        },
-        "cost_effectiveness": {
-            "value_per_outcome_gbp": result.value_per_outcome,
-            "cost_per_outcome_interval": "Fieller on the paired mean differences",
-        },
-        "selection": result.selection.as_dict() if result.selection is not None else None,
-        "files": [*files, output.COMPARISON_MANIFEST],
-        "wall_time_seconds": round(time.perf_counter() - started, 3),
-    }
-    finish_folder(out, manifest, output.COMPARISON_MANIFEST)
 
 
 __all__ = [
-    "ExperimentError",
     "ExperimentResult",
-    "MessageCallback",
-    "ProgressCallback",
     "ScenarioRun",
+    "StopRule",
+    "check_scenarios",
     "display_labels",
-    "paired_halfwidths",
+    "outcomes_over_time",
     "run_experiment",
-    "target_kpis",
+    "run_scenarios",
 ]

@@ -1,6 +1,6 @@
 """``compare --select-best``: checking the request and running KN on the replications so far.
 
-The statistics are ``sim.analysis.selection.kn_select`` (pure); ``run_experiment`` adds batches of
+The statistics are ``sim.analysis.selection.kn_select`` (pure); ``compare.run_comparison`` adds batches of
 replications until it has decided or the cap is reached. This module turns the stored summary
 rows into the values KN needs and checks the request before anything is written (an unknown KPI,
 a KPI without a direction and no ``--maximize``/``--minimize``, a non-positive indifference zone:
@@ -36,8 +36,6 @@ class SelectBest:
 def check_select_best(
     request: SelectBest,
     known: Sequence[str],
-    *,
-    compare_mode: bool,
     first_stage: int,
     max_replications: int | None,
 ) -> SelectBest:
@@ -46,8 +44,6 @@ def check_select_best(
     ``known`` are the summary.csv KPIs; derived KPIs (``kpis.DERIVED_KPIS``) are allowed too.
     ``first_stage`` is the first batch (``--replications``): KN's n0, at least 2.
     """
-    if not compare_mode:
-        raise ExperimentError("--select-best applies to compare only")
     names = [*known, *DERIVED_KPIS]
     if request.kpi not in names:
         close = difflib.get_close_matches(request.kpi, names, n=1)

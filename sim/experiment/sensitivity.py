@@ -8,8 +8,8 @@ policy gets the same values, except for a value the policy itself changes: that 
 keeps the policy's value, while scales multiply the policy's own values too; the rule of
 ``shared_paths``, as in ``uncertainty``). Any problem is an ``ExperimentError`` naming the option.
 
-``run_sensitivity`` runs every design point x replication through ``sim.experiment.design`` (the
-usual executors, common random numbers, streamed to ``.design/`` and resumable), averages each
+``run_sensitivity`` runs every design point x replication through ``sim.experiment.engine.run_design``
+(the usual executors, common random numbers, stored in ``.parts/`` and resumable), averages each
 KPI (or each policy's paired difference from the reference) over the replications of a point,
 analyses it with ``sim.analysis.sensitivity`` and writes, atomically, ``sensitivity.csv``,
 ``design.csv`` (the parameter values of each point), ``outputs.csv`` (every replication's KPIs),
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,10 +33,13 @@ from pydantic import ValidationError
 from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
 from sim.analysis.statistics import kpi_values
-from sim.experiment.design import DESIGN_DIR, design_folder, estimate_seconds, run_design
+from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
+from sim.experiment.worker import run_summary
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
@@ -313,32 +316,17 @@ def run_sensitivity(
     plan: SensitivityPlan,
     out: str | Path,
     *,
-    workers: int = 1,
-    scheduler: str | None = None,
-    resume: bool = False,
-    plots: bool = True,
-    overrides: Mapping[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    on_message: Callable[[str], None] | None = None,
+    options: ExecutionOptions | None = None,
 ) -> SensitivityResult:
     """Run the design, analyse it and write the folder (see the module doc)."""
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     req = plan.request
-    with design_folder(out, MANIFEST, FIXED_FILES, workers, scheduler) as runner:
+    options = options or ExecutionOptions()
+    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_summary) as runner:
         every = [s for scenarios in plan.points for s in scenarios]
-        design = run_design(
-            every,
-            req.replications,
-            out,
-            runner,
-            root_seed=req.seed,
-            resume=resume,
-            on_progress=on_progress,
-            on_message=on_message,
-        )
+        design = run_design(every, req.replications, out, runner, req.seed, options)
     n = len(plan.X)
     results = [design.rows[s * n : (s + 1) * n] for s in range(len(plan.points))]
     frame = analyse(plan, results)
@@ -346,7 +334,7 @@ def run_sensitivity(
     write_csv(out / DESIGN_FILE, _design_table(plan))
     write_csv(out / OUTPUTS_FILE, _outputs_table(plan, results))
     files = [SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE]
-    if plots:
+    if options.plots:
         from sim.analysis.plots.sensitivity import plot_sensitivity
 
         files += write_plots(out, plot_sensitivity, frame, req.method, plan.reference.name)
@@ -373,7 +361,7 @@ def run_sensitivity(
             "groups": sa.group_members(plan.problem) if req.groups == SECTION_GROUPS else None,
         },
         "replications": req.replications,
-        "overrides": dict(overrides or {}),
+        "overrides": dict(options.overrides),
         "root_seed": req.seed,
         "simulations": plan.simulations,
         "simulations_run_this_time": design.ran,
@@ -386,9 +374,9 @@ def run_sensitivity(
             "ci": f"SALib bootstrap, {sa.BOOTSTRAP_RESAMPLES} resamples, {sa.CONF_LEVEL:.0%} (half-widths)",
         },
         "notes": plan.notes,
-        **environment(runner.name, runner.workers, runner.address, start_time, command_line),
+        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
         "files": [*files, MANIFEST],
-        "store": DESIGN_DIR,
+        "store": PARTS_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "scenario": plan.reference.model_dump(mode="json"),
     }

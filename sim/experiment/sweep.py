@@ -12,21 +12,22 @@ manifest; no per-point plots). Replication ``k`` of every grid point uses the ra
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
+from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.grid import GridPoint, SweepParam
-from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
+from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
 from sim.scenario.schema import Scenario
 
 
@@ -73,14 +74,7 @@ def run_sweep(
     plot_kpis: Sequence[str] | None = None,
     replications: int,
     root_seed: int,
-    workers: int = 1,
-    scheduler: str | None = None,
-    resume: bool = False,
-    plots: bool = True,
-    overrides: dict[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: ProgressCallback | None = None,
-    on_message: MessageCallback | None = None,
+    options: ExecutionOptions | None = None,
 ) -> SweepResult:
     """Run every grid point and write sweep.csv, its plots and sweep_manifest.json (module doc).
 
@@ -93,41 +87,29 @@ def run_sweep(
     from sim.analysis.sweep import SWEEP_KPIS, sweep_table
 
     started = time.perf_counter()
+    options = options or ExecutionOptions()
     out = Path(out)
     chosen = check_kpis(list(kpis)) if kpis is not None else list(SWEEP_KPIS)
     if plot_kpis is not None:
         drawn = check_kpis(list(plot_kpis))
     else:
         drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
-    if replications < 1:
-        raise ExperimentError(f"--replications must be at least 1, got {replications}")
-    experiment = run_experiment(
-        [p.scenario for p in points],
-        out,
-        replications=replications,
-        root_seed=root_seed,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-        plots=False,
-        folder=(output.SWEEP_MANIFEST, (output.SWEEP_FILE,)),
-        overrides=overrides,
-        command_line=command_line,
-        on_progress=on_progress,
-        on_message=on_message,
-    )
+    scenarios = [p.scenario for p in points]
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)) as runner:
+        no_plots = dataclasses.replace(options, plots=False)
+        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
     summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
     paths = [p.path for p in params]
     table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], summaries, chosen)
     write_csv(out / output.SWEEP_FILE, table)
     files = [output.SWEEP_FILE]
-    if plots:
+    if options.plots:
         from sim.analysis.plots.sweep import plot_sweep
 
         units = {p.path: p.unit for p in params}
         draw = functools.partial(plot_sweep, scenario=base.label)
         files += write_plots(out, draw, table, [k for k in drawn if k in chosen], units)
-    manifest_base = experiment.runs[0].manifest
     manifest = {
         "scenario": base.name,
         "label": base.label,
@@ -139,30 +121,13 @@ def run_sweep(
             {"values": list(pt.values), "name": pt.scenario.name, "folder": pt.scenario.name} for pt in points
         ],
         "kpis": chosen,
-        "plotted_kpis": [k for k in drawn if k in chosen] if plots else [],
+        "plotted_kpis": [k for k in drawn if k in chosen] if options.plots else [],
         "differences": "paired by replication (common random numbers), from the first grid point",
-        **{
-            k: manifest_base[k]
-            for k in (
-                "root_seed",
-                "replications",
-                "overrides",
-                "executor",
-                "workers",
-                "scheduler",
-                "start_time",
-                "package_version",
-                "git_commit",
-                "git_dirty",
-                "repository",
-                "python_version",
-                "library_versions",
-                "platform",
-                "command_line",
-            )
-        },
+        **{k: v for k, v in experiment.base.items() if k not in ("event_log", "adaptive")},
         "replications_run_this_time": experiment.ran_this_time,
-        "estimated_seconds": round(estimate_seconds([p.scenario for p in points], replications, workers), 1),
+        "estimated_seconds": round(
+            estimate_seconds([p.scenario for p in points], replications, options.workers), 1
+        ),
         "files": [*files, output.SWEEP_MANIFEST],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "base_scenario": base.model_dump(mode="json"),

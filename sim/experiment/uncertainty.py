@@ -22,6 +22,7 @@ parameter values of each draw), and last ``uncertainty_manifest.json``; ``out`` 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +34,10 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.experiment import output
+from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
-from sim.experiment.run import ExperimentResult, MessageCallback, ProgressCallback, run_experiment
+from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
@@ -231,14 +233,7 @@ def run_uncertainty(
     replications: int,
     root_seed: int,
     kpis: Sequence[str] | None = None,
-    workers: int = 1,
-    scheduler: str | None = None,
-    resume: bool = False,
-    plots: bool = True,
-    overrides: dict[str, Any] | None = None,
-    command_line: Sequence[str] | None = None,
-    on_progress: ProgressCallback | None = None,
-    on_message: MessageCallback | None = None,
+    options: ExecutionOptions | None = None,
     from_calibration: str | None = None,
 ) -> UncertaintyResult:
     """Run every policy and the reference under every draw and write the tables (module doc).
@@ -251,6 +246,7 @@ def run_uncertainty(
     from sim.experiment.sweep import check_kpis
 
     started = time.perf_counter()
+    options = options or ExecutionOptions()
     out = Path(out)
     if not policies:
         raise ExperimentError("uncertainty needs at least one POLICY to compare with the reference")
@@ -261,21 +257,10 @@ def run_uncertainty(
     wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
     params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-    experiment = run_experiment(
-        scenarios,
-        out,
-        replications=replications,
-        root_seed=root_seed,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-        plots=False,
-        folder=(MANIFEST_FILE, FILES),
-        overrides=overrides,
-        command_line=command_line,
-        on_progress=on_progress,
-        on_message=on_message,
-    )
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options, MANIFEST_FILE, FILES) as runner:
+        no_plots = dataclasses.replace(options, plots=False)
+        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
     summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
     diffs = differences(reference, policies, draws, summaries, wanted)
     summary = summarise(diffs[diffs.kpi.isin(chosen)])
@@ -309,7 +294,7 @@ def run_uncertainty(
     ):
         write_csv(out / name, frame)
         files.append(name)
-    if plots:
+    if options.plots:
         from sim.analysis.plots.uncertainty import plot_ceac, plot_differences
 
         labels = {p.name: p.label for p in policies}

@@ -46,7 +46,7 @@ def run_summary(
 ) -> ReplicationResult:
     """``run_one`` without the tables: only the summary row travels back to the parent.
 
-    What designs of many scenario variants run (``sim.experiment.design``): they need one row per
+    What designs of many scenario variants run (``sim.experiment.engine.run_design``): they need one row per
     replication, and sending back (and storing) every table would cost more than the replication
     of a small cohort. ``keep_log`` is ignored (no log is kept).
     """
@@ -67,7 +67,7 @@ def run_measures(
 
     What calibration runs (``sim.experiment.calibration``): some measures need the transitions,
     occupancy or life table, which ``run_summary`` drops. Every measure is computed (a few ms each)
-    so rows stored in ``.design`` serve any choice of targets on ``--resume``. The measures module is
+    so rows stored in ``.parts`` serve any choice of targets on ``--resume``. The measures module is
     imported here, not at the top, so importing this module stays as light as before.
     """
     import math

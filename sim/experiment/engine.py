@@ -1,0 +1,243 @@
+"""The experiment engine: variants x replications -> one store, whatever the study.
+
+Every command that runs replications (run, compare, sweep, uncertainty, targets, sensitivity,
+calibrate) is a plan on this engine: a list of scenario variants, a number of replications, a root
+seed, what comes back of each replication (full tables, or the summary row only) and the
+``ExecutionOptions`` of the command line. The engine runs every ``(variant, replication)`` not yet
+stored on an executor (``runners``), stores each result in its variant's part store as it arrives
+(``parts``: one folder per replication, Parquet and JSON, written atomically, tagged with the
+variant's run key) and reports progress; what a study makes of the rows (comparison tables,
+sweep.csv, indices, emulators) is the study's own code, run after the engine returns.
+
+* Common random numbers: replication ``k`` of every variant uses the streams of ``(root_seed, k)``.
+* One resume path (``open_variant``): with ``resume`` the parts stored under the variant's run key
+  are reused (a part half-written by a killed run is ignored, a damaged one run again).
+* Batches (``run_batches``): replications are added a batch at a time until a rule says stop (the
+  adaptive replication and KN selection of ``compare``).
+* ``experiment_folder`` starts the executor and marks the output folder, in the order that leaves
+  nothing behind on bad input.
+* Summary-only plans (``run_design``) keep one store per distinct variant under ``<folder>/.parts``,
+  so identical variants run once.
+
+Nothing here prints: progress and notices go to the callbacks of ``ExecutionOptions``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.experiment.errors import ExperimentError
+from sim.experiment.files import begin_folder, remove
+from sim.experiment.output import PARTS_DIR
+from sim.experiment.parts import PartStore
+from sim.experiment.provenance import run_key
+from sim.experiment.runners import Runner, make_runner
+from sim.experiment.worker import ReplicationFn, run_one
+from sim.scenario.schema import Scenario
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (replications done, replications planned) as results arrive."""
+MessageCallback = Callable[[str], None]
+"""Called with a notice for the user (e.g. stored replications discarded)."""
+
+
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """How a command runs its replications and records them: the options every study takes from
+    its command line, passed once. None of them changes a result."""
+
+    workers: int = 1
+    """Local worker processes (1: in this process), or Dask workers with ``scheduler="local"``."""
+    scheduler: str | None = None
+    """A Dask scheduler address, ``"local"`` for a local cluster, None for no Dask."""
+    resume: bool = False
+    """Reuse replications stored by an earlier run of the same variants (``--resume``)."""
+    plots: bool = True
+    """Write the figures (``--no-plots``: the tables only)."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """The quick-look overrides applied to every scenario (``--horizon``, ...), for the manifest."""
+    command_line: tuple[str, ...] | None = None
+    """The command as typed, for the manifest."""
+    on_progress: ProgressCallback | None = None
+    on_message: MessageCallback | None = None
+
+    def progress(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` replications to ``on_progress`` (if any)."""
+        if self.on_progress is not None:
+            self.on_progress(done, total)
+
+    def notify(self, text: str) -> None:
+        """Pass a notice to ``on_message`` (if any)."""
+        if self.on_message is not None:
+            self.on_message(text)
+
+
+@contextlib.contextmanager
+def experiment_folder(
+    out: Path,
+    options: ExecutionOptions,
+    manifest: str | None = None,
+    fixed: Sequence[str] = (),
+    replicate: ReplicationFn = run_one,
+) -> Iterator[Runner]:
+    """The executor of a command writing into ``out``, running ``replicate`` for each replication.
+
+    In this order, so a bad ``--out`` or ``--scheduler`` leaves nothing behind: ``out`` must be a
+    folder or absent, then the executor starts (``ExperimentError`` if it cannot), and only then,
+    for a plan that writes its own files in ``out`` (``manifest``, ``fixed``: compare, sweep,
+    uncertainty, sensitivity, calibrate), is ``out`` marked incomplete and cleared of the previous
+    run's outputs (``begin_folder``; the part stores stay for ``--resume``). The executor is closed
+    on the way out; after an error or Ctrl-C without waiting for replications in flight (they are
+    stored or not; ``--resume`` re-runs what is missing). The caller writes that manifest last.
+    """
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out: {out} exists and is not a folder")
+    runner = make_runner(options.workers, options.scheduler, replicate)
+    clean = False
+    try:
+        if manifest is not None:
+            begin_folder(out, manifest, fixed)
+        yield runner
+        clean = True
+    finally:
+        runner.close(wait=clean)
+
+
+@dataclass
+class Variant:
+    """One variant's part store and the summary rows stored so far (replication -> row)."""
+
+    scenario: Scenario
+    store: PartStore
+    summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ran: int = 0
+    """Replications run (not resumed) this time."""
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+
+def open_variant(variant: Variant, options: ExecutionOptions) -> None:
+    """The one resume path: open the variant's store (emptied without ``resume``) and, with
+    ``resume``, take the summary row of every stored replication that reads back intact (the
+    others are run again)."""
+    why = variant.store.open(options.resume)
+    if why:
+        options.notify(f"warning: {variant.name}: {why}")
+    if options.resume:
+        for k in variant.store.existing():
+            result = variant.store.read(k)
+            if result is None:
+                variant.store.discard(k)  # unreadable or foreign: run it again
+            else:
+                variant.summaries[k] = dict(result.summary)
+
+
+def execute(
+    runner: Runner,
+    variants: Sequence[Variant],
+    replications: int,
+    root_seed: int,
+    keep_log: bool,
+    options: ExecutionOptions,
+) -> None:
+    """Run every replication in ``range(replications)`` of every variant not yet stored, storing
+    each as it arrives (memory does not grow with the number of replications)."""
+    payloads = [v.scenario.model_dump_json() for v in variants]
+    calls = [(i, k) for k in range(replications) for i, v in enumerate(variants) if k not in v.summaries]
+    total = replications * len(variants)
+    done = total - len(calls)
+    options.progress(done, total)
+    for (i, k), result in runner.results(calls, payloads, root_seed, keep_log, notify=options.on_message):
+        variant = variants[i]
+        variant.store.write(k, result)
+        variant.summaries[k] = dict(result.summary)
+        variant.ran += 1
+        done += 1
+        options.progress(done, total)
+
+
+def run_batches(
+    runner: Runner,
+    variants: Sequence[Variant],
+    batch: int,
+    cap: int,
+    root_seed: int,
+    keep_log: bool,
+    options: ExecutionOptions,
+    stop: Callable[[int], bool] | None = None,
+) -> int:
+    """Run ``batch`` replications of every variant, then another batch while ``stop(n)`` (n the
+    replications so far) is false, up to ``cap``; without ``stop``, one batch. Returns n."""
+    n = batch
+    while True:
+        execute(runner, variants, n, root_seed, keep_log, options)
+        if stop is None or stop(n) or n >= cap:
+            return n
+        n = min(n + batch, cap)
+
+
+@dataclass
+class DesignResult:
+    """Summary rows of every variant and replication: ``rows[i][k]`` for variant i, replication k."""
+
+    rows: list[list[dict[str, Any]]]
+    ran: int
+    """Replications run this time (identical variants counted once)."""
+    resumed: int
+    """Replications reused from the store."""
+    unique: int
+    """Distinct variants (design points that are the same scenario count once)."""
+
+
+def run_design(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    folder: Path,
+    runner: Runner,
+    root_seed: int,
+    options: ExecutionOptions,
+) -> DesignResult:
+    """Replications ``0..replications-1`` of every scenario, summary rows only, on ``runner`` (made
+    with a summary-only replication function, ``worker.run_summary`` or ``run_measures``).
+
+    Each distinct variant (by run key) has its own part store, ``folder/.parts/<run key>/``, so
+    identical variants run once and ``resume`` reuses exactly the rows of identical variants,
+    whatever their position in the design; without ``resume`` every earlier row is removed.
+    """
+    if not options.resume:
+        remove(folder / PARTS_DIR)
+    keys = [run_key(s, root_seed, False) for s in scenarios]
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    variants = {
+        key: Variant(scenarios[i], PartStore(folder, key, summary_only=True, subdir=key))
+        for key, i in first.items()
+    }
+    for variant in variants.values():
+        open_variant(variant, options)
+    resumed = sum(k < replications for v in variants.values() for k in v.summaries)
+    execute(runner, list(variants.values()), replications, root_seed, False, options)
+    rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]
+    ran = sum(v.ran for v in variants.values())
+    return DesignResult(rows=rows, ran=ran, resumed=resumed, unique=len(variants))
+
+
+__all__ = [
+    "DesignResult",
+    "ExecutionOptions",
+    "MessageCallback",
+    "ProgressCallback",
+    "Variant",
+    "execute",
+    "experiment_folder",
+    "open_variant",
+    "run_batches",
+    "run_design",
+]
