@@ -12,65 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.model.kpis import COST_ITEMS, KPIS, cost_column
 from sim.model.model import Model
 from sim.model.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
 from sim.model.streams import replication_seed
 from sim.scenario.schema import CONTACT_CHANNELS, REPORT_CHANNELS, Scenario
 
-SUMMARY_COLUMNS = (
-    "replication",
-    "seed",
-    "cohort_size",
-    "contacted",
-    "departed_contacted",
-    "departed_voluntary",
-    "departed_assisted",
-    "removed_enforced",
-    "granted_leave",
-    "closed_already_departed",
-    "closed_other",
-    "absconded",
-    "out_of_contact_end",
-    "declared_absconders_end",
-    "declarations",
-    "declaration_lag_mean_days",
-    "absconded_from_reporting",
-    "reporting_end",
-    "detention_rejections",
-    "detention_rejections_barrier",
-    "detention_rejections_no_bed",
-    "complaints",
-    "recorded_removals",
-    "recorded_departures",
-    "contact_attempts",
-    "reports",
-    "missed_reports",
-    "notices",
-    "notices_in_person",
-    "tracing_actions",
-    "arrests",
-    "detention_days",
-    "detention_leavers",
-    "detention_removed",
-    "detention_stays_under_29d",
-    "detention_stays_under_122d",
-    "total_cost_gbp",
+ROW_KEYS = ("replication", "seed")
+"""The columns of ``summary.csv`` before its KPIs: which replication, with which seed."""
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    *ROW_KEYS,
+    *(name for name in KPIS if name not in {cost_column(item) for item in COST_ITEMS}),
 )
-"""Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``)."""
-
-COST_ITEMS = (
-    "contact",
-    "enrichment",
-    "notices",
-    "reporting",
-    "missed_reports",
-    "tracing",
-    "staff",
-    "arrests",
-    "detention",
-    "removals",
-    "assisted_returns",
-)
+"""Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``), in the
+order of the KPI definitions (``sim.model.kpis``)."""
 
 
 @dataclass
@@ -133,7 +88,8 @@ def costs(m: Model) -> dict[str, float]:
 
 
 def summarise(m: Model) -> dict[str, float | int]:
-    """One row of ``summary.csv``: the replication's KPIs (``SUMMARY_COLUMNS``) and costs."""
+    """One row of ``summary.csv``: the replication's KPIs and costs, in the order of their
+    definitions (``ROW_KEYS``, then ``sim.model.kpis.KPIS``)."""
     counts = m.rec.counts
     dep = m.departure.tally
     enf = m.enforcement.tally
@@ -141,7 +97,7 @@ def summarise(m: Model) -> dict[str, float | int]:
     det = m.detention.tally
     declared_end = sum(p.declared for p in m.people if p.state == State.OUT_OF_CONTACT)
     cost = costs(m)
-    row: dict[str, float | int] = {
+    values: dict[str, float | int] = {
         "replication": m.replication,
         "seed": replication_seed(m.root_seed, m.replication),
         "cohort_size": m.rec.entered,
@@ -182,8 +138,8 @@ def summarise(m: Model) -> dict[str, float | int]:
         "total_cost_gbp": sum(cost.values()),
     }
     for item in COST_ITEMS:
-        row[f"cost_{item}_gbp"] = cost[item]
-    return row
+        values[cost_column(item)] = cost[item]
+    return {name: values[name] for name in (*ROW_KEYS, *KPIS)}
 
 
 CLOCKS: dict[str, str] = {
