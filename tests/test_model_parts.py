@@ -78,3 +78,12 @@ def test_resources_held_are_exactly_those_of_people_in_the_states_that_hold_them
         assert m.enforcement.tally.rejections_no_bed + m.enforcement.tally.tasking_deferred > 0
     if overrides.get("reporting"):
         assert m.reporting.centre.refused > 0
+
+
+def test_the_package_ships_its_type_hints() -> None:
+    """PEP 561: ``sim/py.typed`` exists and is package data, so an installed sim is type-checked."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    repo = BASELINE.parents[1]
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["sim"]
+    assert (repo / "sim" / "py.typed").is_file()
