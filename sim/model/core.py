@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import fields
-from typing import Any, Protocol
+from dataclasses import FrozenInstanceError
+from typing import Protocol
 
 import simpy
 
@@ -89,18 +89,21 @@ class Retunable(Protocol):
     def retune(self, s: Scenario) -> None: ...
 
 
-def retune(part: Any, values: dict[str, Any]) -> None:
-    """Give a frozen part new parameter values on a scenario change day.
+class Part:
+    """Base of a domain part: fields are set once, at build, except ``params``.
 
-    Parts are frozen so nothing changes them by accident; this is the one way parameters change
-    after a part is built, called only by the part's own ``retune(scenario)`` when the model
-    applies a scheduled change. Only declared fields can be set.
+    A part holds its parameters as one frozen, typed ``params`` (built from its scenario section)
+    and its runtime state (resources, tallies, streams) as other fields. On a scenario change day
+    the part's ``retune`` swaps ``params`` whole; any other assignment after build raises, so
+    nothing changes a part by accident. Reads cost nothing extra: only assignment is checked.
     """
-    known = {f.name for f in fields(part)}
-    for name, value in values.items():
-        if name not in known:
-            raise AttributeError(f"{type(part).__name__} has no field {name!r}")
-        object.__setattr__(part, name, value)
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name != "params" and hasattr(self, name):
+            raise FrozenInstanceError(f"cannot assign to field {name!r} of {type(self).__name__}")
+        super().__setattr__(name, value)
 
 
-__all__ = ["Core", "Hook", "Retunable", "retune"]
+__all__ = ["Core", "Hook", "Part", "Retunable"]

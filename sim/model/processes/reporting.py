@@ -33,7 +33,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import IN_PERSON, NO_BARRIER, NOT_REPORTING, TELEPHONE, UNDRAWN, Person
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
@@ -79,14 +79,10 @@ class ReportingTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Reporting:
-    """Reporting channels, the centres' capacity and what happens at reports."""
+class ReportingParams:
+    """What the reporting part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    correspondence: Correspondence
-    departure: Departure
-    enforcement: Enforcement
-    centre: BookedCapacity
     mix_edges: tuple[float, ...]
     """Cumulative channel mix of new reportees (code order), last edge above 1."""
     interval: tuple[float, ...]
@@ -102,6 +98,38 @@ class Reporting:
     """Hazard of absconding per day for propensity 1, averaged over a first year on reporting."""
     shape: float
     """Weibull shape of the hazard against time on reporting (1: constant)."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> ReportingParams:
+        """The parameters in force under scenario ``s``."""
+        r = s.reporting
+        mix = r.channel_mix.as_dict()
+        edges = list(itertools.accumulate(mix[ch] for ch in REPORT_CHANNELS))
+        edges[-1] = 1.0 + 1e-12
+        return cls(
+            mix_edges=tuple(edges),
+            interval=tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
+            miss=tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
+            promotion=tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
+            detention_on_reporting=r.detention_on_reporting,
+            adverse_multiplier=s.absconding.adverse_notice_multiplier,
+            misses_to_out_of_contact=r.misses_to_out_of_contact,
+            hazard=r.abscond_hazard_per_day,
+            shape=r.abscond_hazard_shape,
+        )
+
+
+@dataclass(slots=True)
+class Reporting(Part):
+    """Reporting channels, the centres' capacity and what happens at reports."""
+
+    core: Core
+    params: ReportingParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    correspondence: Correspondence
+    departure: Departure
+    enforcement: Enforcement
+    centre: BookedCapacity
     channel: Draw
     next_event: Draw
     event_kind: Draw
@@ -137,7 +165,7 @@ class Reporting:
             abscond=streams.exponential("reporting.abscond"),
             propensity=streams.delay("reporting.propensity", s.reporting.abscond_propensity),
             tally=ReportingTally([0] * len(REPORT_CHANNELS), [0] * len(REPORT_CHANNELS)),
-            **cls._params(s),
+            params=ReportingParams.of(s),
         )
         core.on_leave(State.REPORTING, part.leave)
         return part
@@ -148,40 +176,22 @@ class Reporting:
         rc = s.reporting.centre
         return rc.desks * rc.hours_per_day * 60.0 / rc.interview_minutes.mean
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        r = s.reporting
-        mix = r.channel_mix.as_dict()
-        edges = list(itertools.accumulate(mix[ch] for ch in REPORT_CHANNELS))
-        edges[-1] = 1.0 + 1e-12
-        return {
-            "mix_edges": tuple(edges),
-            "interval": tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
-            "miss": tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
-            "promotion": tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
-            "detention_on_reporting": r.detention_on_reporting,
-            "adverse_multiplier": s.absconding.adverse_notice_multiplier,
-            "misses_to_out_of_contact": r.misses_to_out_of_contact,
-            "hazard": r.abscond_hazard_per_day,
-            "shape": r.abscond_hazard_shape,
-        }
-
     def retune(self, s: Scenario) -> None:
         """New parameters and centre capacity from a change day on. Reportees take them up at
         their first report from that day (see :meth:`process`); bookings are kept."""
-        retune(self, self._params(s))
+        self.params = ReportingParams.of(s)
         self.propensity.retune(s.reporting.abscond_propensity)
         self.centre.resize(self._centre_capacity(s))
 
     def assigned(self, p: Person) -> int:
         """The channel the notice puts ``p`` on (from the mix of new reportees)."""
         u = self.channel(p.pid)
-        return next(i for i, edge in enumerate(self.mix_edges) if u < edge)
+        return next(i for i, edge in enumerate(self.params.mix_edges) if u < edge)
 
     def join(self, p: Person, ch: int) -> None:
         """Start ``p`` reporting on channel ``ch``; in person only if the centres can take the load."""
         if ch == IN_PERSON:
-            per_day = 1.0 / self.interval[IN_PERSON]
+            per_day = 1.0 / self.params.interval[IN_PERSON]
             if self.centre.try_book(per_day):
                 self.tally.booked[p.pid] = per_day
             else:
@@ -199,10 +209,10 @@ class Reporting:
         """Cumulative hazard of absconding after ``t`` days on reporting, at base hazard ``h``."""
         if t <= 0.0:
             return 0.0
-        if self.shape == 1.0:
+        if self.params.shape == 1.0:
             return h * t
         try:
-            return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.shape
+            return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.params.shape
         except OverflowError:
             return math.inf
 
@@ -211,10 +221,10 @@ class Reporting:
         :meth:`_cumulative`; inf at a zero hazard)."""
         if h <= 0.0:
             return math.inf
-        if self.shape == 1.0:
+        if self.params.shape == 1.0:
             return cumulative / h
         try:
-            return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.shape)
+            return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.params.shape)
         except OverflowError:  # a tiny hazard with a small shape: never within any horizon
             return math.inf
 
@@ -236,7 +246,7 @@ class Reporting:
 
     def _miss_until_lost(self, p: Person, ch: int, interval: float) -> Generator[simpy.Event, Any, None]:
         """Miss the report due now and the next ones until contact is lost (the person has gone)."""
-        for i in range(self.misses_to_out_of_contact):
+        for i in range(self.params.misses_to_out_of_contact):
             if i:
                 yield self.core.env.timeout(interval)
             self._missed(p, ch)
@@ -246,14 +256,14 @@ class Reporting:
         env = self.core.env
         pid = p.pid
         log = self.core.rec.keep_log
-        n_out = self.misses_to_out_of_contact
+        n_out = self.params.misses_to_out_of_contact
         if p.channel == NOT_REPORTING:
             received, acted = yield from self.correspondence.serve(p, p.cause in IN_PERSON_NOTICE)
             ch = self.assigned(p)
             if not acted:
                 # never reports: the reports due on the channel are missed until contact is lost
-                yield env.timeout(self.interval[ch])
-                yield from self._miss_until_lost(p, ch, self.interval[ch])
+                yield env.timeout(self.params.interval[ch])
+                yield from self._miss_until_lost(p, ch, self.params.interval[ch])
                 cause = "never_reported" if received else "reporting_notice_not_received"
                 self.core.move(p, State.OUT_OF_CONTACT, cause)
                 return Outcome.MOVED
@@ -279,14 +289,14 @@ class Reporting:
                     regime_start = change
                 change = self.core.next_change(env.now)
                 ch = p.channel
-                interval = self.interval[ch]
-                adverse = self.adverse_multiplier if p.adverse else 1.0
-                q = min(1.0, self.miss[ch] * p.defy * adverse)
-                a = min(1.0, self.promotion[ch] * p.comply)
-                d = self.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
+                interval = self.params.interval[ch]
+                adverse = self.params.adverse_multiplier if p.adverse else 1.0
+                q = min(1.0, self.params.miss[ch] * p.defy * adverse)
+                a = min(1.0, self.params.promotion[ch] * p.comply)
+                d = self.params.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
                 attended_event = a + (1.0 - a) * d
                 p_event = q + (1.0 - q) * attended_event
-                h = self.hazard * p.propensity * adverse
+                h = self.params.hazard * p.propensity * adverse
                 since = regime_start - start
                 abscond_at = start + self._time_at(h, clock - used + self._cumulative(h, since))
             if gap < 0:

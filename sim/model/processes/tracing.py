@@ -31,7 +31,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import GOOD, Person
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
@@ -55,12 +55,10 @@ class TracingTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Tracing:
-    """The tracing team and passive re-discovery."""
+class TracingParams:
+    """What the tracing part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    enforcement: Enforcement
-    tracers: BookedPool
     passive_rate: float
     """Chance per day of being found by data matching and third-party checks."""
     refer_high: float
@@ -70,6 +68,31 @@ class Tracing:
     arrest_on_trace: float
     refresh: float
     """Probability a found person's contact details are brought up to date."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> TracingParams:
+        """The parameters in force under scenario ``s``."""
+        t = s.tracing
+        return cls(
+            passive_rate=t.passive_rate_per_day,
+            refer_high=t.referral_probability_high,
+            refer_normal=t.referral_probability_normal,
+            max_actions=t.max_actions,
+            success=t.success_probability,
+            arrest_on_trace=t.arrest_on_trace_probability,
+            refresh=t.details_refreshed_probability,
+        )
+
+
+@dataclass(slots=True)
+class Tracing(Part):
+    """The tracing team and passive re-discovery."""
+
+    core: Core
+    params: TracingParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    enforcement: Enforcement
+    tracers: BookedPool
     passive: Draw
     referred: Draw
     interval: Delay
@@ -99,30 +122,17 @@ class Tracing:
             refreshed=streams.uniform("tracing.details_refreshed"),
             declaration_lag=streams.delay("tracing.declaration_lag", s.absconding.declaration_lag_days),
             tally=TracingTally(),
-            **cls._params(s),
+            params=TracingParams.of(s),
         )
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
         core.on_leave(State.OUT_OF_CONTACT, part.found)
         return part
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        t = s.tracing
-        return {
-            "passive_rate": t.passive_rate_per_day,
-            "refer_high": t.referral_probability_high,
-            "refer_normal": t.referral_probability_normal,
-            "max_actions": t.max_actions,
-            "success": t.success_probability,
-            "arrest_on_trace": t.arrest_on_trace_probability,
-            "refresh": t.details_refreshed_probability,
-        }
-
     def retune(self, s: Scenario) -> None:
         """New parameters and team size from a change day on (actions booked are kept; the
         clock of passive re-discovery is re-drawn at the change with the new rate)."""
         t = s.tracing
-        retune(self, self._params(s))
+        self.params = TracingParams.of(s)
         self.interval.retune(t.interval_days)
         self.action.retune(t.action_days)
         self.declaration_lag.retune(s.absconding.declaration_lag_days)
@@ -156,7 +166,7 @@ class Tracing:
 
     def _passive_at(self, p: Person) -> float:
         """When data matching would find ``p``, drawn now at the current rate (inf at rate 0)."""
-        rate = self.passive_rate
+        rate = self.params.passive_rate
         return self.core.env.now + self.passive(p.pid) / rate if rate > 0 else math.inf
 
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
@@ -165,9 +175,9 @@ class Tracing:
         pid = p.pid
         passive_at = self._passive_at(p)
         how = ""
-        if self.referred(pid) < (self.refer_high if p.high_priority else self.refer_normal):
+        if self.referred(pid) < (self.params.refer_high if p.high_priority else self.params.refer_normal):
             busy = 0.0  # days until the previous action ends
-            for _ in range(self.max_actions):
+            for _ in range(self.params.max_actions):
                 wait = busy + self.interval(pid)
                 if env.now + wait >= passive_at:
                     break
@@ -177,7 +187,7 @@ class Tracing:
                 start, end = self.tracers.book(self.action(pid))
                 if math.isinf(end):
                     break  # no tracers: only passive re-discovery can find the person
-                success = self.succeeds(pid) < self.success
+                success = self.succeeds(pid) < self.params.success
                 if start <= self.core.horizon:
                     self.tally.actions += 1
                     outcome = "found" if success else "not_found"
@@ -202,10 +212,10 @@ class Tracing:
                 return Outcome.DORMANT
             yield env.timeout(max(0.0, passive_at - env.now))
             how = "data_match"
-        if self.refreshed(pid) < self.refresh:
+        if self.refreshed(pid) < self.params.refresh:
             p.quality = GOOD
             self.tally.refreshed += 1
-        if self.arrested(pid) < self.arrest_on_trace:
+        if self.arrested(pid) < self.params.arrest_on_trace:
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
         return Outcome.MOVED
