@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import FrozenInstanceError
-from typing import Protocol
+from typing import Any, Protocol
 
 import simpy
 
@@ -49,6 +49,20 @@ class Core:
             return math.inf
         i = bisect.bisect_right(days, now)
         return days[i] if i < len(days) else math.inf
+
+    def stop_at_change(self, within: float) -> Generator[simpy.Event, Any, float]:
+        """Wait for the next change day if it comes less than ``within`` days from now, and
+        return the days waited (0.0 at once, with no event, otherwise).
+
+        The one way a process waits on a clock that runs at a rate: it waits ``within`` days (to
+        its clock or its deadline, whichever is first) unless the rates may change before, in
+        which case it stops here and draws its clock again (exact: the clocks are memoryless)."""
+        env = self.env
+        to_change = self.next_change(env.now) - env.now
+        if to_change < within:
+            yield env.timeout(to_change)
+            return to_change
+        return 0.0
 
     def on_leave(self, state: int, hook: Hook) -> None:
         """Run ``hook(person)`` whenever someone leaves ``state`` (one hook per state)."""

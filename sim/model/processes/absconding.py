@@ -72,10 +72,9 @@ class Absconding(Part):
         remaining = delay
         while True:
             a = self.delay(p)
-            to_change = self.core.next_change(env.now) - env.now
-            if to_change < remaining and a >= to_change:
-                yield env.timeout(to_change)  # the hazard may change here: draw the clock again
-                remaining -= to_change
+            waited = yield from self.core.stop_at_change(min(remaining, a))
+            if waited:  # the hazard may have changed: draw the clock again
+                remaining -= waited
                 continue
             if a < remaining:
                 yield env.timeout(a)

@@ -165,15 +165,15 @@ class Detention(Part):
         vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
         for _ in range(self.params.max_attempts):
             attempt_at = env.now + self.planning(pid)
-            while True:
-                release_at = min(bail_at, vulnerable_at, limit_at)
-                change = self.core.next_change(env.now)
-                if change >= min(attempt_at, release_at):
-                    break
-                # the hazards may change here: draw the release clocks again (memoryless)
-                yield env.timeout(change - env.now)
+            # at a change day the hazards may change: draw the release clocks again (memoryless)
+            while (
+                yield from self.core.stop_at_change(
+                    min(attempt_at, bail_at, vulnerable_at, limit_at) - env.now
+                )
+            ):
                 bail_at = self._clock(self.bail, self.params.bail_rate, pid)
                 vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
+            release_at = min(bail_at, vulnerable_at, limit_at)
             if release_at < attempt_at:
                 yield env.timeout(release_at - env.now)
                 if release_at == bail_at:

@@ -202,11 +202,7 @@ class Tracing(Part):
         if not how:
             # wait for data matching; the rate may change on a change day, when the clock (which
             # is memoryless) is drawn again with the new rate
-            while True:
-                change = self.core.next_change(env.now)
-                if passive_at <= change:
-                    break
-                yield env.timeout(change - env.now)
+            while (yield from self.core.stop_at_change(passive_at - env.now)):
                 passive_at = self._passive_at(p)
             if math.isinf(passive_at):
                 return Outcome.DORMANT
