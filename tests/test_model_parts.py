@@ -108,3 +108,25 @@ def test_the_package_ships_its_type_hints() -> None:
     pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["sim"]
     assert (repo / "sim" / "py.typed").is_file()
+
+
+def test_parts_contribute_distinct_known_columns_costs_and_resources() -> None:
+    """Each summary column and cost item comes from one place; the results iterate over the parts."""
+    from sim.model.kpis import COST_ITEMS, KPIS
+    from sim.model.results import summarise
+
+    m = Model(small(), 0, 1).run()
+    columns = [name for part in m.parts for name in part.summary()]
+    items = [item for part in m.parts for item in part.costs(m.scenario.costs)]
+    assert len(set(columns)) == len(columns) and set(columns) < set(KPIS)
+    assert len(set(items)) == len(items) and set(items) == set(COST_ITEMS) - {"staff"}
+    assert list(summarise(m))[2:] == list(KPIS)
+    owned = [row["resource"] for part in m.parts for row in part.resources(m.scenario.horizon_days)]
+    pools = (
+        m.contact.agents,
+        m.casework.caseworkers,
+        m.tracing.tracers,
+        m.enforcement.teams,
+        m.detention.beds,
+    )
+    assert sorted(owned) == sorted([*(pool.name for pool in pools), m.reporting.centre.name])

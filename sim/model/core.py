@@ -13,14 +13,14 @@ import bisect
 import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import FrozenInstanceError
-from typing import Any, Protocol
+from typing import Any
 
 import simpy
 
 from sim.model.person import Person
 from sim.model.recorder import Recorder
 from sim.model.states import N_STATES
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 Hook = Callable[[Person], None]
 
@@ -97,12 +97,6 @@ class Core:
             self.move(p, to, cause)
 
 
-class Retunable(Protocol):
-    """A domain part: it takes new parameter values on a scenario change day."""
-
-    def retune(self, s: Scenario) -> None: ...
-
-
 class Part:
     """Base of a domain part: fields are set once, at build, except ``params``.
 
@@ -110,6 +104,9 @@ class Part:
     and its runtime state (resources, tallies, streams) as other fields. On a scenario change day
     the part's ``retune`` swaps ``params`` whole; any other assignment after build raises, so
     nothing changes a part by accident. Reads cost nothing extra: only assignment is checked.
+
+    After the run each part contributes what it counted to the results (``sim.model.results``
+    iterates over the parts): its columns of summary.csv, its cost items and its resources.
     """
 
     __slots__ = ()
@@ -119,5 +116,21 @@ class Part:
             raise FrozenInstanceError(f"cannot assign to field {name!r} of {type(self).__name__}")
         super().__setattr__(name, value)
 
+    def retune(self, s: Scenario) -> None:
+        """Take the parameters in force from a change day on (``s``, one of the regimes)."""
+        raise NotImplementedError(f"{type(self).__name__} must say what a change day changes")
 
-__all__ = ["Core", "Hook", "Part", "Retunable"]
+    def summary(self) -> dict[str, float | int]:
+        """This part's columns of summary.csv (named in ``sim.model.kpis``); none by default."""
+        return {}
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        """This part's cost items (``kpis.COST_ITEMS``) in GBP, at unit costs ``c``; none by default."""
+        return {}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        """Rows of resources.csv for the resources this part owns, over [0, horizon] days."""
+        return []
+
+
+__all__ = ["Core", "Hook", "Part"]

@@ -113,6 +113,9 @@ class Casework(Part):
             params=CaseworkParams.of(s),
         )
 
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.caseworkers.stats(horizon))]
+
     def retune(self, s: Scenario) -> None:
         """New parameters and number of caseworkers from a change day on (cases being worked
         keep their caseworker and their decision date)."""

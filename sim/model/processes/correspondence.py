@@ -19,7 +19,7 @@ import simpy
 from sim.model.core import Core, Part
 from sim.model.person import Person
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import QUALITIES, Scenario
+from sim.scenario.schema import QUALITIES, Costs, Scenario
 
 
 @dataclass
@@ -70,6 +70,12 @@ class Correspondence(Part):
             tally=CorrespondenceTally(),
             params=CorrespondenceParams.of(s),
         )
+
+    def summary(self) -> dict[str, float | int]:
+        return {"notices": self.tally.notices, "notices_in_person": self.tally.in_person}
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"notices": self.tally.notices * c.notice}
 
     def retune(self, s: Scenario) -> None:
         """New parameters from a change day on (notices already on their way arrive as drawn)."""

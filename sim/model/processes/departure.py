@@ -23,9 +23,9 @@ from sim.model.core import Core, Part
 from sim.model.person import FAMILY, NO_BARRIER, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.enforcement import Enforcement
-from sim.model.states import Outcome, State
+from sim.model.states import DEPARTURE_STATES, Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import CASE_TYPES, Scenario
+from sim.scenario.schema import CASE_TYPES, Costs, Scenario
 
 
 @dataclass
@@ -116,6 +116,21 @@ class Departure(Part):
             tally=DepartureTally(),
             params=DepartureParams.of(s),
         )
+
+    def summary(self) -> dict[str, float | int]:
+        counts = self.core.rec.counts
+        dep = self.tally
+        return {
+            "contacted": dep.contacted,
+            "departed_assisted": dep.assisted_returns,
+            "complaints": dep.complaints,
+            "recorded_removals": counts[State.REMOVED] + dep.recorded_as_removal,
+            "recorded_departures": sum(counts[s] for s in DEPARTURE_STATES if s != State.REMOVED)
+            - dep.recorded_as_removal,
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"assisted_returns": self.tally.assisted_returns * c.assisted_return}
 
     def retune(self, s: Scenario) -> None:
         """New parameters from a change day on (departures being arranged keep their date)."""

@@ -35,7 +35,7 @@ from sim.model.person import LEGAL, Person
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 SHORT_STAY_DAYS = 29.0
 """Stays shorter than this are counted apart (FIGURES: 62% of 2015 leavers held < 29 days)."""
@@ -117,6 +117,25 @@ class Detention(Part):
         )
         core.on_leave(State.DETAINED, part.release)
         return part
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
+        return {
+            "detention_days": self.core.rec.occupancy[State.DETAINED],
+            "detention_leavers": t.leavers,
+            "detention_removed": t.removals,
+            "detention_stays_under_29d": t.short_stays,
+            "detention_stays_under_122d": t.within_four_months,
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {
+            "detention": self.core.rec.occupancy[State.DETAINED] * c.detention_day,
+            "removals": self.tally.removals * c.removal,
+        }
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.beds.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and number of beds from a change day on (no one is released to fit

@@ -23,7 +23,7 @@ from sim.model.processes.detention import Detention
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 CHECK = "tasking_check"
 """Activities (``Recorder.act``): the pre-arrest check (resource casework; only for referrals that
@@ -103,6 +103,21 @@ class Enforcement(Part):
             tally=EnforcementTally(),
             params=EnforcementParams.of(s),
         )
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
+        return {
+            "detention_rejections": t.rejections_barrier + t.rejections_no_bed,
+            "detention_rejections_barrier": t.rejections_barrier,
+            "detention_rejections_no_bed": t.rejections_no_bed,
+            "arrests": t.arrests,
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"arrests": self.tally.arrests * c.arrest}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.teams.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and number of arrest teams from a change day on (visits under way

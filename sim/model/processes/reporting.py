@@ -41,7 +41,7 @@ from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedCapacity
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams, geometric_trials
-from sim.scenario.schema import REPORT_CHANNELS, Scenario
+from sim.scenario.schema import REPORT_CHANNELS, Costs, Scenario
 
 QUIET_FOR_EVER = 10**15
 """Quiet reports of a reportee at whose reports nothing can happen (capped at the horizon)."""
@@ -210,6 +210,37 @@ class Reporting(Part):
         """Interviews a day: desks x opening minutes / mean minutes per interview."""
         rc = s.reporting.centre
         return rc.desks * rc.hours_per_day * 60.0 / rc.interview_minutes.mean
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
+        return {
+            "absconded_from_reporting": t.absconded,
+            "reports": sum(t.reports),
+            "missed_reports": sum(t.missed),
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        reports = self.tally.reports
+        return {
+            "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
+            "missed_reports": sum(self.tally.missed) * c.missed_report,
+        }
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        """The centres' interviews: each in-person report is one, served at once or not at all
+        (an in-person reportee the centres cannot take is put on telephone: ``blocked``)."""
+        centre = self.centre
+        return [
+            {
+                "resource": centre.name,
+                "capacity": centre.mean_capacity(horizon),
+                "arrivals": self.tally.reports[0],
+                "served": self.tally.reports[0],
+                "reneged": 0,
+                "blocked": centre.refused,
+                "utilisation": centre.utilisation(horizon),
+            }
+        ]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and centre capacity from a change day on. Reportees take them up at

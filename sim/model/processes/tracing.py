@@ -37,7 +37,7 @@ from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 
 @dataclass
@@ -127,6 +127,21 @@ class Tracing(Part):
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
         core.on_leave(State.OUT_OF_CONTACT, part.found)
         return part
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
+        return {
+            "absconded": t.absconded,
+            "declarations": t.declarations,
+            "declaration_lag_mean_days": t.declaration_days / max(t.declarations, 1),
+            "tracing_actions": t.actions,
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"tracing": self.tally.actions * c.tracing_action}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.tracers.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and team size from a change day on (actions booked are kept; the
