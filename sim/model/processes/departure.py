@@ -27,6 +27,15 @@ from sim.model.states import DEPARTURE_STATES, Outcome, State
 from sim.model.streams import Delay, Draw, Streams
 from sim.scenario.schema import CASE_TYPES, Costs, Scenario
 
+ASSISTED_RETURN = "assisted_return"
+VOLUNTARY_DEPARTURE = "voluntary_departure"
+EVIDENCE_OF_DEPARTURE = "evidence_of_departure_on_contact"
+RECORDED_DEPARTURE_CAUSES = (ASSISTED_RETURN, VOLUNTARY_DEPARTURE, EVIDENCE_OF_DEPARTURE)
+"""Causes of the departures the contractor confirms and records (:meth:`Departure.record`): the
+ones a recording error can turn into a removal (read by ``sim.analysis.measures``)."""
+BARRIER_REFERRAL = "barrier_referral"
+"""Cause of a referral to casework with a barrier found on contact."""
+
 
 @dataclass
 class DepartureTally:
@@ -157,9 +166,9 @@ class Departure(Part):
         rec.act(pid, self.core.env.now, "departure_follow_through", "contractor", "departed")
         if self.assisted(pid) < self.params.assisted_share:
             self.tally.assisted_returns += 1
-            self.record(p, State.DEPARTED_VOLUNTARY, "assisted_return")
+            self.record(p, State.DEPARTED_VOLUNTARY, ASSISTED_RETURN)
         else:
-            self.record(p, State.DEPARTED_VOLUNTARY, "voluntary_departure")
+            self.record(p, State.DEPARTED_VOLUNTARY, VOLUNTARY_DEPARTURE)
         return True
 
     def agree_probability(self, p: Person) -> float:
@@ -181,10 +190,10 @@ class Departure(Part):
                 self.core.move(p, State.CLOSED_OTHER, "contacted_in_error")
                 return Outcome.MOVED
             if p.already_departed:
-                self.record(p, State.CLOSED_ALREADY_DEPARTED, "evidence_of_departure_on_contact")
+                self.record(p, State.CLOSED_ALREADY_DEPARTED, EVIDENCE_OF_DEPARTURE)
                 return Outcome.MOVED
         if p.barrier != NO_BARRIER:
-            self.core.move(p, State.CASEWORK, "barrier_referral")
+            self.core.move(p, State.CASEWORK, BARRIER_REFERRAL)
             return Outcome.MOVED
         family = p.case_type == FAMILY
         offered_by = "family_engagement" if family else "contractor"
@@ -211,4 +220,13 @@ class Departure(Part):
         return Outcome.MOVED
 
 
-__all__ = ["Departure", "DepartureTally"]
+__all__ = [
+    "ASSISTED_RETURN",
+    "BARRIER_REFERRAL",
+    "EVIDENCE_OF_DEPARTURE",
+    "RECORDED_DEPARTURE_CAUSES",
+    "VOLUNTARY_DEPARTURE",
+    "Departure",
+    "DepartureParams",
+    "DepartureTally",
+]
