@@ -132,47 +132,15 @@ class Casework(Part):
         core = self.core
         barrier = p.barrier
         if barrier == FURTHER_SUBMISSION:
-            held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
-            if not held:
-                return Outcome.MOVED
-            lost = yield from self.absconding.wait(
-                p, self.further_submission_days(pid), "absconded_awaiting_decision"
-            )
-            self.caseworkers.release()
-            if lost:
-                return Outcome.MOVED
-            self.tally.decisions += 1
-            granted = self.granted_further_submission(pid) < self.params.further_submission_grant
-            result = "further_submission_granted" if granted else "further_submission_refused"
-            core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
-            if granted:
-                core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
-                return Outcome.MOVED
+            cleared = yield from self._further_submission(p)
         elif barrier == NO_TRAVEL_DOCUMENT:
-            lost = yield from self.absconding.wait(
-                p, self.travel_document_days(pid), "absconded_awaiting_documents"
-            )
-            if lost:
-                return Outcome.MOVED
-            obtained = self.obtained_document(pid) < self.params.travel_document_success
-            result = "travel_document_obtained" if obtained else "travel_document_not_obtained"
-            core.rec.act(pid, core.env.now, DECISION, "documentation", result)
-            if not obtained:
-                core.move(p, State.REPORTING, "travel_document_not_obtained")
-                return Outcome.MOVED
+            cleared = yield from self._travel_document(p)
         elif barrier == LEGAL:
-            lost = yield from self.absconding.wait(
-                p, self.legal_days(pid), "absconded_during_legal_challenge"
-            )
-            if lost:
-                return Outcome.MOVED
-            self.tally.decisions += 1
-            granted = self.granted_legal(pid) < self.params.legal_grant
-            result = "legal_granted" if granted else "legal_refused"
-            core.rec.act(pid, core.env.now, DECISION, "courts", result)
-            if granted:
-                core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
-                return Outcome.MOVED
+            cleared = yield from self._legal_challenge(p)
+        else:
+            cleared = True
+        if not cleared:
+            return Outcome.MOVED
         p.barrier = NO_BARRIER
         if barrier in (FURTHER_SUBMISSION, LEGAL):
             received, _ = yield from self.correspondence.serve(p)
@@ -181,6 +149,61 @@ class Casework(Part):
             return (yield from self.enforcement.refer(p, "barrier_cleared"))
         core.move(p, State.IN_CONTACT, "barrier_cleared_recycled")
         return Outcome.MOVED
+
+    def _further_submission(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """A caseworker decides a further submission: False if ``p`` absconded waiting or was
+        granted leave (moved), True if refused (the barrier is cleared)."""
+        pid = p.pid
+        core = self.core
+        held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
+        if not held:
+            return False
+        lost = yield from self.absconding.wait(
+            p, self.further_submission_days(pid), "absconded_awaiting_decision"
+        )
+        self.caseworkers.release()
+        if lost:
+            return False
+        self.tally.decisions += 1
+        granted = self.granted_further_submission(pid) < self.params.further_submission_grant
+        result = "further_submission_granted" if granted else "further_submission_refused"
+        core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
+        if granted:
+            core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
+        return not granted
+
+    def _travel_document(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """A travel document is sought: True if obtained, False if ``p`` absconded waiting or none
+        was obtained (then on reporting: moved)."""
+        pid = p.pid
+        core = self.core
+        lost = yield from self.absconding.wait(
+            p, self.travel_document_days(pid), "absconded_awaiting_documents"
+        )
+        if lost:
+            return False
+        obtained = self.obtained_document(pid) < self.params.travel_document_success
+        result = "travel_document_obtained" if obtained else "travel_document_not_obtained"
+        core.rec.act(pid, core.env.now, DECISION, "documentation", result)
+        if not obtained:
+            core.move(p, State.REPORTING, "travel_document_not_obtained")
+        return obtained
+
+    def _legal_challenge(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """The courts decide a legal challenge: False if ``p`` absconded during it or was granted
+        leave (moved), True if refused (the barrier is cleared)."""
+        pid = p.pid
+        core = self.core
+        lost = yield from self.absconding.wait(p, self.legal_days(pid), "absconded_during_legal_challenge")
+        if lost:
+            return False
+        self.tally.decisions += 1
+        granted = self.granted_legal(pid) < self.params.legal_grant
+        result = "legal_granted" if granted else "legal_refused"
+        core.rec.act(pid, core.env.now, DECISION, "courts", result)
+        if granted:
+            core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
+        return not granted
 
 
 __all__ = ["Casework", "CaseworkTally"]

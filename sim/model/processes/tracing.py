@@ -191,29 +191,7 @@ class Tracing(Part):
         passive_at = self._passive_at(p)
         how = ""
         if self.referred(pid) < (self.params.refer_high if p.high_priority else self.params.refer_normal):
-            busy = 0.0  # days until the previous action ends
-            for _ in range(self.params.max_actions):
-                wait = busy + self.interval(pid)
-                if env.now + wait >= passive_at:
-                    break
-                yield env.timeout(wait)
-                # the action is queued for a tracer and its start and end known now (FCFS, no
-                # reneging); it counts (and costs) if it starts before the horizon
-                start, end = self.tracers.book(self.action(pid))
-                if math.isinf(end):
-                    break  # no tracers: only passive re-discovery can find the person
-                success = self.succeeds(pid) < self.params.success
-                if start <= self.core.horizon:
-                    self.tally.actions += 1
-                    outcome = "found" if success else "not_found"
-                    self.core.rec.act(pid, start, "tracing_action", "tracers", outcome)
-                busy = end - env.now
-                if success:
-                    if end >= passive_at:
-                        break  # found by data matching while the action waited or ran
-                    yield env.timeout(busy)
-                    how = "traced"
-                    break
+            how = yield from self._trace(p, passive_at)
         if not how:
             # wait for data matching; the rate may change on a change day, when the clock (which
             # is memoryless) is drawn again with the new rate
@@ -230,6 +208,35 @@ class Tracing(Part):
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
         return Outcome.MOVED
+
+    def _trace(self, p: Person, passive_at: float) -> Generator[simpy.Event, Any, str]:
+        """Active tracing until ``p`` is found, the actions run out, or data matching (due on day
+        ``passive_at``) would find them first: ``"traced"`` if an action found them, else ``""``."""
+        env = self.core.env
+        pid = p.pid
+        busy = 0.0  # days until the previous action ends
+        for _ in range(self.params.max_actions):
+            wait = busy + self.interval(pid)
+            if env.now + wait >= passive_at:
+                break
+            yield env.timeout(wait)
+            # the action is queued for a tracer and its start and end known now (FCFS, no
+            # reneging); it counts (and costs) if it starts before the horizon
+            start, end = self.tracers.book(self.action(pid))
+            if math.isinf(end):
+                break  # no tracers: only passive re-discovery can find the person
+            success = self.succeeds(pid) < self.params.success
+            if start <= self.core.horizon:
+                self.tally.actions += 1
+                outcome = "found" if success else "not_found"
+                self.core.rec.act(pid, start, "tracing_action", "tracers", outcome)
+            busy = end - env.now
+            if success:
+                if end >= passive_at:
+                    break  # found by data matching while the action waited or ran
+                yield env.timeout(busy)
+                return "traced"
+        return ""
 
 
 __all__ = ["Tracing", "TracingTally"]
