@@ -24,6 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.model.processes.departure import BARRIER_REFERRAL, RECORDED_DEPARTURE_CAUSES
+from sim.model.states import NON_TERMINAL, State
+
 DAYS_PER_MONTH = 30.44
 """Mean length of a calendar month in days (365.25 / 12), for rates per month."""
 SIX_MONTHS_DAYS = 182
@@ -123,11 +126,8 @@ def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
 # The measures
 # ----------------------------------------------------------------------------------------------
 
-NON_TERMINAL = ("pool", "in_contact", "reporting", "out_of_contact", "casework", "detained")
+LIABLE: tuple[str, ...] = tuple(state.label for state in NON_TERMINAL)
 """States of people still liable for removal at the horizon (not departed, removed, granted or closed)."""
-RECORDED_DEPARTURE_CAUSES = ("assisted_return", "voluntary_departure", "evidence_of_departure_on_contact")
-"""Causes of the departures the contractor confirms and records (``Departure.record``): the ones a
-recording error can turn into a removal."""
 
 
 def contacted_share(t: Tables) -> pd.Series:
@@ -154,7 +154,9 @@ def departures_recorded_as_removals_share(t: Tables) -> pd.Series:
 def _contact_outcomes(t: Tables) -> pd.Series:
     """Cases with a contact-management outcome: first contacts plus closures before contact."""
     s = _summary(t, "contacted")
-    closed_before = transition_count(t, from_states=["pool"], to_states=["closed_already_departed"])
+    closed_before = transition_count(
+        t, from_states=[State.POOL.label], to_states=[State.CLOSED_ALREADY_DEPARTED.label]
+    )
     return s["contacted"] + closed_before
 
 
@@ -165,7 +167,7 @@ def service_level_departures_share(t: Tables) -> pd.Series:
 
 def service_level_barrier_referrals_share(t: Tables) -> pd.Series:
     referrals = transition_count(
-        t, from_states=["in_contact"], to_states=["casework"], causes=["barrier_referral"]
+        t, from_states=[State.IN_CONTACT.label], to_states=[State.CASEWORK.label], causes=[BARRIER_REFERRAL]
     )
     return _ratio(referrals, _contact_outcomes(t))
 
@@ -179,7 +181,7 @@ def voluntary_departure_within_6_months_of_contact(t: Tables) -> pd.Series:
     if since.empty:
         return pd.Series(np.nan, index=reps, dtype=float)
     curves = incidence_by_replication(since, SIX_MONTHS_DAYS)
-    at = curves[(curves["outcome"] == "departed_voluntary") & (curves["day"] == SIX_MONTHS_DAYS)]
+    at = curves[(curves["outcome"] == State.DEPARTED_VOLUNTARY.label) & (curves["day"] == SIX_MONTHS_DAYS)]
     out = at.set_index("replication")["cumulative_incidence"].astype(float).reindex(reps)
     # a replication with contacted people none of whom departed voluntarily has no curve: 0
     out[reps.isin(since["replication"].unique()) & out.isna().to_numpy()] = 0.0
@@ -189,19 +191,19 @@ def voluntary_departure_within_6_months_of_contact(t: Tables) -> pd.Series:
 
 def detention_leavers_removed_share(t: Tables) -> pd.Series:
     return _ratio(
-        transition_count(t, from_states=["detained"], to_states=["removed"]),
-        transition_count(t, from_states=["detained"]),
+        transition_count(t, from_states=[State.DETAINED.label], to_states=[State.REMOVED.label]),
+        transition_count(t, from_states=[State.DETAINED.label]),
     )
 
 
 def loss_of_contact_per_1000_reporting_per_month(t: Tables) -> pd.Series:
-    lost = transition_count(t, from_states=["reporting"], to_states=["out_of_contact"])
-    return _ratio(lost * DAYS_PER_MONTH * 1000.0, person_days(t, "reporting"))
+    lost = transition_count(t, from_states=[State.REPORTING.label], to_states=[State.OUT_OF_CONTACT.label])
+    return _ratio(lost * DAYS_PER_MONTH * 1000.0, person_days(t, State.REPORTING.label))
 
 
 def missed_reports_per_1000_reporting_per_month(t: Tables) -> pd.Series:
     s = _summary(t, "missed_reports")
-    return _ratio(s["missed_reports"] * DAYS_PER_MONTH * 1000.0, person_days(t, "reporting"))
+    return _ratio(s["missed_reports"] * DAYS_PER_MONTH * 1000.0, person_days(t, State.REPORTING.label))
 
 
 def declared_absconders_per_person_reporting(t: Tables) -> pd.Series:
@@ -220,8 +222,8 @@ def detention_stays_within_4_months_share(t: Tables) -> pd.Series:
 
 
 def not_detained_share_of_liable(t: Tables) -> pd.Series:
-    liable = end_count(t, NON_TERMINAL)
-    return 1.0 - _ratio(end_count(t, ["detained"]), liable)
+    liable = end_count(t, LIABLE)
+    return 1.0 - _ratio(end_count(t, [State.DETAINED.label]), liable)
 
 
 MEASURES: dict[str, Measure] = {

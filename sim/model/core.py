@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import fields
-from typing import Any, Protocol
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import FrozenInstanceError
+from typing import Any
 
 import simpy
 
 from sim.model.person import Person
 from sim.model.recorder import Recorder
 from sim.model.states import N_STATES
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 Hook = Callable[[Person], None]
 
@@ -49,6 +49,20 @@ class Core:
             return math.inf
         i = bisect.bisect_right(days, now)
         return days[i] if i < len(days) else math.inf
+
+    def stop_at_change(self, within: float) -> Generator[simpy.Event, Any, float]:
+        """Wait for the next change day if it comes less than ``within`` days from now, and
+        return the days waited (0.0 at once, with no event, otherwise).
+
+        The one way a process waits on a clock that runs at a rate: it waits ``within`` days (to
+        its clock or its deadline, whichever is first) unless the rates may change before, in
+        which case it stops here and draws its clock again (exact: the clocks are memoryless)."""
+        env = self.env
+        to_change = self.next_change(env.now) - env.now
+        if to_change < within:
+            yield env.timeout(to_change)
+            return to_change
+        return 0.0
 
     def on_leave(self, state: int, hook: Hook) -> None:
         """Run ``hook(person)`` whenever someone leaves ``state`` (one hook per state)."""
@@ -83,24 +97,40 @@ class Core:
             self.move(p, to, cause)
 
 
-class Retunable(Protocol):
-    """A domain part: it takes new parameter values on a scenario change day."""
+class Part:
+    """Base of a domain part: fields are set once, at build, except ``params``.
 
-    def retune(self, s: Scenario) -> None: ...
+    A part holds its parameters as one frozen, typed ``params`` (built from its scenario section)
+    and its runtime state (resources, tallies, streams) as other fields. On a scenario change day
+    the part's ``retune`` swaps ``params`` whole; any other assignment after build raises, so
+    nothing changes a part by accident. Reads cost nothing extra: only assignment is checked.
 
-
-def retune(part: Any, values: dict[str, Any]) -> None:
-    """Give a frozen part new parameter values on a scenario change day.
-
-    Parts are frozen so nothing changes them by accident; this is the one way parameters change
-    after a part is built, called only by the part's own ``retune(scenario)`` when the model
-    applies a scheduled change. Only declared fields can be set.
+    After the run each part contributes what it counted to the results (``sim.model.results``
+    iterates over the parts): its columns of summary.csv, its cost items and its resources.
     """
-    known = {f.name for f in fields(part)}
-    for name, value in values.items():
-        if name not in known:
-            raise AttributeError(f"{type(part).__name__} has no field {name!r}")
-        object.__setattr__(part, name, value)
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name != "params" and hasattr(self, name):
+            raise FrozenInstanceError(f"cannot assign to field {name!r} of {type(self).__name__}")
+        super().__setattr__(name, value)
+
+    def retune(self, s: Scenario) -> None:
+        """Take the parameters in force from a change day on (``s``, one of the regimes)."""
+        raise NotImplementedError(f"{type(self).__name__} must say what a change day changes")
+
+    def summary(self) -> dict[str, float | int]:
+        """This part's columns of summary.csv (named in ``sim.model.kpis``); none by default."""
+        return {}
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        """This part's cost items (``kpis.COST_ITEMS``) in GBP, at unit costs ``c``; none by default."""
+        return {}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        """Rows of resources.csv for the resources this part owns, over [0, horizon] days."""
+        return []
 
 
-__all__ = ["Core", "Hook", "Retunable", "retune"]
+__all__ = ["Core", "Hook", "Part"]

@@ -9,9 +9,9 @@ to another state, or reports that nothing more will happen before the horizon (`
 so no event is scheduled for them.
 
 How a parameter reaches the event that uses it: ``Scenario`` (validated, frozen) ->
-``<Part>.build(scenario, ...)`` copies the values it needs into typed fields (tuples indexed by
-category code, probabilities, keyed ``Draw`` streams, resources) -> the part's process reads
-``self.<field>`` when the event happens.
+``<Part>.build(scenario, ...)`` builds its frozen, typed ``params`` (``<Part>Params.of``: tuples
+indexed by category code, probabilities, rates) beside its keyed ``Draw`` streams and resources ->
+the part's process reads ``self.params.<field>`` when the event happens.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import simpy
 
 from sim.model import compat
-from sim.model.core import Core, Retunable
+from sim.model.core import Core, Part
 from sim.model.person import Person, count_people, sample_cohort
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.casework import Casework
@@ -42,18 +42,6 @@ from sim.model.streams import Streams
 from sim.scenario.schema import Scenario
 
 StateProcess = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
-Part = (
-    Absconding
-    | Correspondence
-    | Detention
-    | Enforcement
-    | Departure
-    | Casework
-    | Tracing
-    | Reporting
-    | Contact
-)
-"""Any domain part: each has ``retune(scenario)`` for a scenario change day."""
 SNAPSHOT_DAYS = 7.0
 """Days between the counts of people in each state kept for ``timeseries.csv``."""
 
@@ -93,7 +81,7 @@ class Model:
             State.DETAINED: self.detention.process,
         }
         self.processes: list[StateProcess] = [processes[st] for st in sorted(processes)]
-        self.parts: tuple[Retunable, ...] = (
+        self.parts: tuple[Part, ...] = (
             self.absconding,
             self.correspondence,
             self.detention,

@@ -12,65 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.model.kpis import COST_ITEMS, KPIS, cost_column
 from sim.model.model import Model
-from sim.model.states import DEPARTURE_STATES, NON_TERMINAL, STATE_NAMES, State, state_name
+from sim.model.states import NON_TERMINAL, STATE_NAMES, State, state_name
 from sim.model.streams import replication_seed
-from sim.scenario.schema import CONTACT_CHANNELS, REPORT_CHANNELS, Scenario
+from sim.scenario.schema import Scenario
 
-SUMMARY_COLUMNS = (
-    "replication",
-    "seed",
-    "cohort_size",
-    "contacted",
-    "departed_contacted",
-    "departed_voluntary",
-    "departed_assisted",
-    "removed_enforced",
-    "granted_leave",
-    "closed_already_departed",
-    "closed_other",
-    "absconded",
-    "out_of_contact_end",
-    "declared_absconders_end",
-    "declarations",
-    "declaration_lag_mean_days",
-    "absconded_from_reporting",
-    "reporting_end",
-    "detention_rejections",
-    "detention_rejections_barrier",
-    "detention_rejections_no_bed",
-    "complaints",
-    "recorded_removals",
-    "recorded_departures",
-    "contact_attempts",
-    "reports",
-    "missed_reports",
-    "notices",
-    "notices_in_person",
-    "tracing_actions",
-    "arrests",
-    "detention_days",
-    "detention_leavers",
-    "detention_removed",
-    "detention_stays_under_29d",
-    "detention_stays_under_122d",
-    "total_cost_gbp",
+ROW_KEYS = ("replication", "seed")
+"""The columns of ``summary.csv`` before its KPIs: which replication, with which seed."""
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    *ROW_KEYS,
+    *(name for name in KPIS if name not in {cost_column(item) for item in COST_ITEMS}),
 )
-"""Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``)."""
-
-COST_ITEMS = (
-    "contact",
-    "enrichment",
-    "notices",
-    "reporting",
-    "missed_reports",
-    "tracing",
-    "staff",
-    "arrests",
-    "detention",
-    "removals",
-    "assisted_returns",
-)
+"""Stable column names of ``summary.csv`` (cost components follow as ``cost_<item>_gbp``), in the
+order of the KPI definitions (``sim.model.kpis``)."""
 
 
 @dataclass
@@ -113,77 +68,40 @@ def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None)
 
 
 def costs(m: Model) -> dict[str, float]:
-    """Cost by item in GBP, from the parts' activity counts and the unit costs."""
-    c = m.scenario.costs
-    attempts = m.contact.tally.attempts
-    reports = m.reporting.tally.reports
-    return {
-        "contact": sum(attempts[i] * getattr(c.contact_attempt, ch) for i, ch in enumerate(CONTACT_CHANNELS)),
-        "enrichment": m.contact.tally.enrichment_checks * c.enrichment_check,
-        "notices": m.correspondence.tally.notices * c.notice,
-        "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
-        "missed_reports": sum(m.reporting.tally.missed) * c.missed_report,
-        "tracing": m.tracing.tally.actions * c.tracing_action,
-        "staff": staff_cost(m.scenario, m.regimes),
-        "arrests": m.enforcement.tally.arrests * c.arrest,
-        "detention": m.rec.occupancy[State.DETAINED] * c.detention_day,
-        "removals": m.detention.tally.removals * c.removal,
-        "assisted_returns": m.departure.tally.assisted_returns * c.assisted_return,
-    }
+    """Cost by item in GBP (``COST_ITEMS`` order): each part's, from its counts and the unit
+    costs, and the staff kept over the horizon."""
+    found = {"staff": staff_cost(m.scenario, m.regimes)}
+    for part in m.parts:
+        found.update(part.costs(m.scenario.costs))
+    return {item: found[item] for item in COST_ITEMS}
 
 
 def summarise(m: Model) -> dict[str, float | int]:
-    """One row of ``summary.csv``: the replication's KPIs (``SUMMARY_COLUMNS``) and costs."""
+    """One row of ``summary.csv``: the replication's KPIs and costs, in the order of their
+    definitions (``ROW_KEYS``, then ``sim.model.kpis.KPIS``). Each part gives the columns of
+    what it counted; the counts of people by state are the recorder's."""
     counts = m.rec.counts
-    dep = m.departure.tally
-    enf = m.enforcement.tally
-    tr = m.tracing.tally
-    det = m.detention.tally
-    declared_end = sum(p.declared for p in m.people if p.state == State.OUT_OF_CONTACT)
     cost = costs(m)
-    row: dict[str, float | int] = {
+    values: dict[str, float | int] = {
         "replication": m.replication,
         "seed": replication_seed(m.root_seed, m.replication),
         "cohort_size": m.rec.entered,
-        "contacted": dep.contacted,
         "departed_contacted": m.rec.departed_contacted,
         "departed_voluntary": counts[State.DEPARTED_VOLUNTARY],
-        "departed_assisted": dep.assisted_returns,
         "removed_enforced": counts[State.REMOVED],
         "granted_leave": counts[State.GRANTED_LEAVE],
         "closed_already_departed": counts[State.CLOSED_ALREADY_DEPARTED],
         "closed_other": counts[State.CLOSED_OTHER],
-        "absconded": m.tracing.tally.absconded,
         "out_of_contact_end": counts[State.OUT_OF_CONTACT],
-        "declared_absconders_end": declared_end,
-        "declarations": tr.declarations,
-        "declaration_lag_mean_days": tr.declaration_days / max(tr.declarations, 1),
-        "absconded_from_reporting": m.reporting.tally.absconded,
+        "declared_absconders_end": sum(p.declared for p in m.people if p.state == State.OUT_OF_CONTACT),
         "reporting_end": counts[State.REPORTING],
-        "detention_rejections": enf.rejections_barrier + enf.rejections_no_bed,
-        "detention_rejections_barrier": enf.rejections_barrier,
-        "detention_rejections_no_bed": enf.rejections_no_bed,
-        "complaints": dep.complaints,
-        "recorded_removals": counts[State.REMOVED] + dep.recorded_as_removal,
-        "recorded_departures": sum(counts[s] for s in DEPARTURE_STATES if s != State.REMOVED)
-        - dep.recorded_as_removal,
-        "contact_attempts": sum(m.contact.tally.attempts),
-        "reports": sum(m.reporting.tally.reports),
-        "missed_reports": sum(m.reporting.tally.missed),
-        "notices": m.correspondence.tally.notices,
-        "notices_in_person": m.correspondence.tally.in_person,
-        "tracing_actions": tr.actions,
-        "arrests": enf.arrests,
-        "detention_days": m.rec.occupancy[State.DETAINED],
-        "detention_leavers": det.leavers,
-        "detention_removed": det.removals,
-        "detention_stays_under_29d": det.short_stays,
-        "detention_stays_under_122d": det.within_four_months,
         "total_cost_gbp": sum(cost.values()),
     }
+    for part in m.parts:
+        values.update(part.summary())
     for item in COST_ITEMS:
-        row[f"cost_{item}_gbp"] = cost[item]
-    return row
+        values[cost_column(item)] = cost[item]
+    return {name: values[name] for name in (*ROW_KEYS, *KPIS)}
 
 
 CLOCKS: dict[str, str] = {
@@ -273,25 +191,10 @@ def run_replication(
     )
     timeseries = ts.reset_index().melt(id_vars="day", var_name="state", value_name="count")
     timeseries.insert(0, "replication", k)
-    pools = (
-        m.contact.agents,
-        m.casework.caseworkers,
-        m.tracing.tracers,
-        m.enforcement.teams,
-        m.detention.beds,
-    )
     horizon = scenario.horizon_days
-    resources = pd.DataFrame([vars(pool.stats(horizon)) for pool in pools])
-    centre = {
-        "resource": m.reporting.centre.name,
-        "capacity": m.reporting.centre.mean_capacity(horizon),
-        "arrivals": m.reporting.tally.reports[0],
-        "served": m.reporting.tally.reports[0],
-        "reneged": 0,
-        "blocked": m.reporting.centre.refused,
-        "utilisation": m.reporting.centre.utilisation(horizon),
-    }
-    resources = pd.concat([resources, pd.DataFrame([centre])], ignore_index=True)
+    # the rows of resources.csv, in this order of the parts that own them
+    owners = (m.contact, m.casework, m.tracing, m.enforcement, m.detention, m.reporting)
+    resources = pd.DataFrame([row for part in owners for row in part.resources(horizon)])
     resources.insert(0, "replication", k)
     transitions = pd.DataFrame(
         [

@@ -1,5 +1,6 @@
-"""The domain parts: one module per concept of the Home Office process, each a frozen, slotted
-dataclass built by ``<Part>.build(scenario, core, streams, <parts it hands people to>)``.
+"""The domain parts: one module per concept of the Home Office process, each a slotted dataclass
+(a ``core.Part``: its frozen, typed ``params`` swapped whole on a change day, nothing else
+assignable) built by ``<Part>.build(scenario, core, streams, <parts it hands people to>)``.
 
 Build order (each part only refers to parts built before it, so the references form a tree):
 absconding, correspondence, detention, enforcement, departure, casework, tracing, reporting,

@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import Person
 from sim.model.resources import Pool
 from sim.model.states import State
@@ -25,33 +25,43 @@ from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True, slots=True)
-class Absconding:
-    """The absconding hazard and the waits it competes with."""
+class AbscondingParams:
+    """What the absconding part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
     hazard_per_day: float
     """Hazard of losing contact while waiting, per day."""
     adverse_multiplier: float
     """Factor on the hazard after an adverse notice."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> AbscondingParams:
+        """The parameters in force under scenario ``s``."""
+        a = s.absconding
+        return cls(hazard_per_day=a.hazard_per_day, adverse_multiplier=a.adverse_notice_multiplier)
+
+
+@dataclass(slots=True)
+class Absconding(Part):
+    """The absconding hazard and the waits it competes with."""
+
+    core: Core
+    params: AbscondingParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
     time: Draw
     """Standard exponential draws per person (divided by the hazard: days to losing contact)."""
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        a = s.absconding
-        return {"hazard_per_day": a.hazard_per_day, "adverse_multiplier": a.adverse_notice_multiplier}
-
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Absconding:
-        return cls(core=core, time=streams.exponential("absconding.time"), **cls._params(s))
+        return cls(core=core, time=streams.exponential("absconding.time"), params=AbscondingParams.of(s))
 
     def retune(self, s: Scenario) -> None:
         """New parameters from a change day on (waits under way re-draw their clock at the change)."""
-        retune(self, self._params(s))
+        self.params = AbscondingParams.of(s)
 
     def delay(self, p: Person) -> float:
         """Days until ``p`` would lose contact (inf if the hazard is zero)."""
-        rate = self.hazard_per_day * (self.adverse_multiplier if p.adverse else 1.0)
+        rate = self.params.hazard_per_day * (self.params.adverse_multiplier if p.adverse else 1.0)
         return self.time(p.pid) / rate if rate > 0 else math.inf
 
     def wait(self, p: Person, delay: float, cause: str) -> Generator[simpy.Event, Any, bool]:
@@ -62,10 +72,9 @@ class Absconding:
         remaining = delay
         while True:
             a = self.delay(p)
-            to_change = self.core.next_change(env.now) - env.now
-            if to_change < remaining and a >= to_change:
-                yield env.timeout(to_change)  # the hazard may change here: draw the clock again
-                remaining -= to_change
+            waited = yield from self.core.stop_at_change(min(remaining, a))
+            if waited:  # the hazard may have changed: draw the clock again
+                remaining -= waited
                 continue
             if a < remaining:
                 yield env.timeout(a)

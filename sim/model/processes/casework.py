@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.correspondence import Correspondence
@@ -42,18 +42,38 @@ class CaseworkTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Casework:
-    """Caseworkers and the three kinds of barrier."""
+class CaseworkParams:
+    """What the casework part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    absconding: Absconding
-    correspondence: Correspondence
-    enforcement: Enforcement
-    caseworkers: Pool
     further_submission_grant: float
     travel_document_success: float
     legal_grant: float
     enforcement_after_resolution: float
+
+    @classmethod
+    def of(cls, s: Scenario) -> CaseworkParams:
+        """The parameters in force under scenario ``s``."""
+        c = s.casework
+        return cls(
+            further_submission_grant=c.further_submission_grant,
+            travel_document_success=c.travel_document_success,
+            legal_grant=c.legal_grant,
+            enforcement_after_resolution=c.enforcement_after_resolution,
+        )
+
+
+@dataclass(slots=True)
+class Casework(Part):
+    """Caseworkers and the three kinds of barrier."""
+
+    core: Core
+    params: CaseworkParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    absconding: Absconding
+    correspondence: Correspondence
+    enforcement: Enforcement
+    caseworkers: Pool
     further_submission_days: Delay
     travel_document_days: Delay
     legal_days: Delay
@@ -90,24 +110,17 @@ class Casework:
             granted_legal=streams.uniform("casework.legal_grant"),
             enforced=streams.uniform("casework.enforcement_after_resolution"),
             tally=CaseworkTally(),
-            **cls._params(s),
+            params=CaseworkParams.of(s),
         )
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        c = s.casework
-        return {
-            "further_submission_grant": c.further_submission_grant,
-            "travel_document_success": c.travel_document_success,
-            "legal_grant": c.legal_grant,
-            "enforcement_after_resolution": c.enforcement_after_resolution,
-        }
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.caseworkers.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and number of caseworkers from a change day on (cases being worked
         keep their caseworker and their decision date)."""
         c = s.casework
-        retune(self, self._params(s))
+        self.params = CaseworkParams.of(s)
         self.further_submission_days.retune(c.further_submission_days)
         self.travel_document_days.retune(c.travel_document_days)
         self.legal_days.retune(c.legal_days)
@@ -119,55 +132,78 @@ class Casework:
         core = self.core
         barrier = p.barrier
         if barrier == FURTHER_SUBMISSION:
-            held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
-            if not held:
-                return Outcome.MOVED
-            lost = yield from self.absconding.wait(
-                p, self.further_submission_days(pid), "absconded_awaiting_decision"
-            )
-            self.caseworkers.release()
-            if lost:
-                return Outcome.MOVED
-            self.tally.decisions += 1
-            granted = self.granted_further_submission(pid) < self.further_submission_grant
-            result = "further_submission_granted" if granted else "further_submission_refused"
-            core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
-            if granted:
-                core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
-                return Outcome.MOVED
+            cleared = yield from self._further_submission(p)
         elif barrier == NO_TRAVEL_DOCUMENT:
-            lost = yield from self.absconding.wait(
-                p, self.travel_document_days(pid), "absconded_awaiting_documents"
-            )
-            if lost:
-                return Outcome.MOVED
-            obtained = self.obtained_document(pid) < self.travel_document_success
-            result = "travel_document_obtained" if obtained else "travel_document_not_obtained"
-            core.rec.act(pid, core.env.now, DECISION, "documentation", result)
-            if not obtained:
-                core.move(p, State.REPORTING, "travel_document_not_obtained")
-                return Outcome.MOVED
+            cleared = yield from self._travel_document(p)
         elif barrier == LEGAL:
-            lost = yield from self.absconding.wait(
-                p, self.legal_days(pid), "absconded_during_legal_challenge"
-            )
-            if lost:
-                return Outcome.MOVED
-            self.tally.decisions += 1
-            granted = self.granted_legal(pid) < self.legal_grant
-            result = "legal_granted" if granted else "legal_refused"
-            core.rec.act(pid, core.env.now, DECISION, "courts", result)
-            if granted:
-                core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
-                return Outcome.MOVED
+            cleared = yield from self._legal_challenge(p)
+        else:
+            cleared = True
+        if not cleared:
+            return Outcome.MOVED
         p.barrier = NO_BARRIER
         if barrier in (FURTHER_SUBMISSION, LEGAL):
             received, _ = yield from self.correspondence.serve(p)
             p.adverse = p.adverse or received
-        if self.enforced(pid) < self.enforcement_after_resolution:
+        if self.enforced(pid) < self.params.enforcement_after_resolution:
             return (yield from self.enforcement.refer(p, "barrier_cleared"))
         core.move(p, State.IN_CONTACT, "barrier_cleared_recycled")
         return Outcome.MOVED
+
+    def _further_submission(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """A caseworker decides a further submission: False if ``p`` absconded waiting or was
+        granted leave (moved), True if refused (the barrier is cleared)."""
+        pid = p.pid
+        core = self.core
+        held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
+        if not held:
+            return False
+        lost = yield from self.absconding.wait(
+            p, self.further_submission_days(pid), "absconded_awaiting_decision"
+        )
+        self.caseworkers.release()
+        if lost:
+            return False
+        self.tally.decisions += 1
+        granted = self.granted_further_submission(pid) < self.params.further_submission_grant
+        result = "further_submission_granted" if granted else "further_submission_refused"
+        core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
+        if granted:
+            core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
+        return not granted
+
+    def _travel_document(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """A travel document is sought: True if obtained, False if ``p`` absconded waiting or none
+        was obtained (then on reporting: moved)."""
+        pid = p.pid
+        core = self.core
+        lost = yield from self.absconding.wait(
+            p, self.travel_document_days(pid), "absconded_awaiting_documents"
+        )
+        if lost:
+            return False
+        obtained = self.obtained_document(pid) < self.params.travel_document_success
+        result = "travel_document_obtained" if obtained else "travel_document_not_obtained"
+        core.rec.act(pid, core.env.now, DECISION, "documentation", result)
+        if not obtained:
+            core.move(p, State.REPORTING, "travel_document_not_obtained")
+        return obtained
+
+    def _legal_challenge(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """The courts decide a legal challenge: False if ``p`` absconded during it or was granted
+        leave (moved), True if refused (the barrier is cleared)."""
+        pid = p.pid
+        core = self.core
+        lost = yield from self.absconding.wait(p, self.legal_days(pid), "absconded_during_legal_challenge")
+        if lost:
+            return False
+        self.tally.decisions += 1
+        granted = self.granted_legal(pid) < self.params.legal_grant
+        result = "legal_granted" if granted else "legal_refused"
+        core.rec.act(pid, core.env.now, DECISION, "courts", result)
+        if granted:
+            core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
+        return not granted
 
 
 __all__ = ["Casework", "CaseworkTally"]

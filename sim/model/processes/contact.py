@@ -38,12 +38,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model.core import Core
+from sim.model.core import Core, Part
 from sim.model.person import GOOD, NO_DETAILS, Cohort, Person
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Streams, inverse_cdf_array, uniforms
-from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Scenario
+from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Costs, Scenario
 
 PHONE = CONTACT_CHANNELS.index("phone")
 ATTEMPT = "contact_attempt"
@@ -326,8 +326,8 @@ class ContactTally:
     enrichment_checks: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+@dataclass(slots=True)
+class Contact(Part):
     """The call centre, the contact plan and the progress of each person through it."""
 
     core: Core
@@ -349,6 +349,21 @@ class Contact:
             array("d", [math.inf]) * plan.steps,
             ContactTally([0] * len(CONTACT_CHANNELS)),
         )
+
+    def summary(self) -> dict[str, float | int]:
+        return {"contact_attempts": sum(self.tally.attempts)}
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        attempts = self.tally.attempts
+        return {
+            "contact": sum(
+                attempts[i] * getattr(c.contact_attempt, ch) for i, ch in enumerate(CONTACT_CHANNELS)
+            ),
+            "enrichment": self.tally.enrichment_checks * c.enrichment_check,
+        }
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.agents.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """A scenario change: only the call centre's size can change from a day (the attempts

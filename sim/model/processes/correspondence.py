@@ -16,10 +16,10 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import Person
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import QUALITIES, Scenario
+from sim.scenario.schema import QUALITIES, Costs, Scenario
 
 
 @dataclass
@@ -31,24 +31,34 @@ class CorrespondenceTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Correspondence:
-    """Notices and how they fare."""
+class CorrespondenceParams:
+    """What the correspondence part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
     not_received: tuple[float, ...]
     """Probability a notice goes astray, by quality of the person's details (code order)."""
     clarity: float
     """Probability a received notice is understood and acted on."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> CorrespondenceParams:
+        """The parameters in force under scenario ``s``."""
+        c = s.correspondence
+        return cls(not_received=tuple(getattr(c.not_received, q) for q in QUALITIES), clarity=c.clarity)
+
+
+@dataclass(slots=True)
+class Correspondence(Part):
+    """Notices and how they fare."""
+
+    core: Core
+    params: CorrespondenceParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
     delivery: Delay
     """Days from sending to delivery."""
     receipt: Draw
     understood: Draw
     tally: CorrespondenceTally
-
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        c = s.correspondence
-        return {"not_received": tuple(getattr(c.not_received, q) for q in QUALITIES), "clarity": c.clarity}
 
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Correspondence:
@@ -58,12 +68,18 @@ class Correspondence:
             receipt=streams.uniform("correspondence.receipt"),
             understood=streams.uniform("correspondence.clarity"),
             tally=CorrespondenceTally(),
-            **cls._params(s),
+            params=CorrespondenceParams.of(s),
         )
+
+    def summary(self) -> dict[str, float | int]:
+        return {"notices": self.tally.notices, "notices_in_person": self.tally.in_person}
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"notices": self.tally.notices * c.notice}
 
     def retune(self, s: Scenario) -> None:
         """New parameters from a change day on (notices already on their way arrive as drawn)."""
-        retune(self, self._params(s))
+        self.params = CorrespondenceParams.of(s)
         self.delivery.retune(s.correspondence.delivery_days)
 
     def serve(self, p: Person, in_person: bool = False) -> Generator[simpy.Event, Any, tuple[bool, bool]]:
@@ -78,8 +94,8 @@ class Correspondence:
             rec.act(pid, self.core.env.now, "notice_served", "in_person", "acted")
             return True, True
         yield self.core.env.timeout(self.delivery(pid))
-        received = self.receipt(pid) >= self.not_received[p.quality]
-        acted = received and self.understood(pid) < self.clarity
+        received = self.receipt(pid) >= self.params.not_received[p.quality]
+        acted = received and self.understood(pid) < self.params.clarity
         outcome = "acted" if acted else ("not_understood" if received else "not_received")
         rec.act(pid, self.core.env.now, "notice_served", "post", outcome)
         return received, acted

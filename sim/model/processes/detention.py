@@ -30,12 +30,12 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import LEGAL, Person
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 SHORT_STAY_DAYS = 29.0
 """Stays shorter than this are counted apart (FIGURES: 62% of 2015 leavers held < 29 days)."""
@@ -55,11 +55,10 @@ class DetentionTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Detention:
-    """The detention estate available to the cohort and what happens inside it."""
+class DetentionParams:
+    """What the detention part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    beds: Pool
     max_attempts: int
     cancellation: float
     """Probability a planned removal is cancelled."""
@@ -69,6 +68,28 @@ class Detention:
     """Hazard of release on bail, per day."""
     vulnerable_rate: float
     """Hazard of release for vulnerability, per day."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> DetentionParams:
+        """The parameters in force under scenario ``s``."""
+        d = s.detention
+        return cls(
+            max_attempts=d.max_removal_attempts,
+            cancellation=d.cancellation_probability,
+            barrier_on_cancellation=d.barrier_on_cancellation,
+            bail_rate=d.bail_hazard_per_day,
+            vulnerable_rate=d.vulnerability_hazard_per_day,
+        )
+
+
+@dataclass(slots=True)
+class Detention(Part):
+    """The detention estate available to the cohort and what happens inside it."""
+
+    core: Core
+    params: DetentionParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    beds: Pool
     planning: Delay
     """Days to plan (or re-plan) a removal."""
     no_prospect: Delay
@@ -78,17 +99,6 @@ class Detention:
     bail: Draw
     vulnerable: Draw
     tally: DetentionTally
-
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        d = s.detention
-        return {
-            "max_attempts": d.max_removal_attempts,
-            "cancellation": d.cancellation_probability,
-            "barrier_on_cancellation": d.barrier_on_cancellation,
-            "bail_rate": d.bail_hazard_per_day,
-            "vulnerable_rate": d.vulnerability_hazard_per_day,
-        }
 
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams) -> Detention:
@@ -103,16 +113,35 @@ class Detention:
             bail=streams.exponential("detention.bail"),
             vulnerable=streams.exponential("detention.vulnerability"),
             tally=DetentionTally(),
-            **cls._params(s),
+            params=DetentionParams.of(s),
         )
         core.on_leave(State.DETAINED, part.release)
         return part
+
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
+        return {
+            "detention_days": self.core.rec.occupancy[State.DETAINED],
+            "detention_leavers": t.leavers,
+            "detention_removed": t.removals,
+            "detention_stays_under_29d": t.short_stays,
+            "detention_stays_under_122d": t.within_four_months,
+        }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {
+            "detention": self.core.rec.occupancy[State.DETAINED] * c.detention_day,
+            "removals": self.tally.removals * c.removal,
+        }
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.beds.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and number of beds from a change day on (no one is released to fit
         fewer beds: they are simply not refilled until below the new number; release clocks are
         re-drawn at the change with the new hazards)."""
-        retune(self, self._params(s))
+        self.params = DetentionParams.of(s)
         self.planning.retune(s.detention.removal_planning_days)
         self.no_prospect.retune(s.detention.no_prospect_days)
         self.beds.resize(s.detention.beds)
@@ -151,19 +180,19 @@ class Detention:
         pid = p.pid
         act = self.core.rec.act
         limit_at = env.now + self.no_prospect(pid)
-        bail_at = self._clock(self.bail, self.bail_rate, pid)
-        vulnerable_at = self._clock(self.vulnerable, self.vulnerable_rate, pid)
-        for _ in range(self.max_attempts):
+        bail_at = self._clock(self.bail, self.params.bail_rate, pid)
+        vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
+        for _ in range(self.params.max_attempts):
             attempt_at = env.now + self.planning(pid)
-            while True:
-                release_at = min(bail_at, vulnerable_at, limit_at)
-                change = self.core.next_change(env.now)
-                if change >= min(attempt_at, release_at):
-                    break
-                # the hazards may change here: draw the release clocks again (memoryless)
-                yield env.timeout(change - env.now)
-                bail_at = self._clock(self.bail, self.bail_rate, pid)
-                vulnerable_at = self._clock(self.vulnerable, self.vulnerable_rate, pid)
+            # at a change day the hazards may change: draw the release clocks again (memoryless)
+            while (
+                yield from self.core.stop_at_change(
+                    min(attempt_at, bail_at, vulnerable_at, limit_at) - env.now
+                )
+            ):
+                bail_at = self._clock(self.bail, self.params.bail_rate, pid)
+                vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
+            release_at = min(bail_at, vulnerable_at, limit_at)
             if release_at < attempt_at:
                 yield env.timeout(release_at - env.now)
                 if release_at == bail_at:
@@ -175,12 +204,12 @@ class Detention:
                 self.core.move(p, State.REPORTING, cause)
                 return Outcome.MOVED
             yield env.timeout(attempt_at - env.now)
-            if self.cancelled(pid) >= self.cancellation:
+            if self.cancelled(pid) >= self.params.cancellation:
                 act(pid, env.now, "removal_attempt", "detention", "removed")
                 self.tally.removals += 1
                 self.core.move(p, State.REMOVED, "removed")
                 return Outcome.MOVED
-            if self.barrier(pid) < self.barrier_on_cancellation:
+            if self.barrier(pid) < self.params.barrier_on_cancellation:
                 act(pid, env.now, "removal_attempt", "detention", "cancelled_barrier")
                 p.barrier = LEGAL
                 self.core.move(p, State.CASEWORK, "released_barrier_emerged")

@@ -16,14 +16,14 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import FURTHER_SUBMISSION, NO_BARRIER, UNDECIDED, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.detention import Detention
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 CHECK = "tasking_check"
 """Activities (``Recorder.act``): the pre-arrest check (resource casework; only for referrals that
@@ -43,13 +43,10 @@ class EnforcementTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Enforcement:
-    """Arrest teams, the pre-arrest check and the gatekeeper."""
+class EnforcementParams:
+    """What the enforcement part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    absconding: Absconding
-    detention: Detention
-    teams: Pool
     pre_arrest_check: float
     """Share of referrals checked for barriers and bed space before the visit."""
     hidden_barrier: float
@@ -57,6 +54,29 @@ class Enforcement:
     detects_hidden: float
     """Probability a pre-arrest check finds a barrier that would emerge at detention."""
     arrest_success: float
+
+    @classmethod
+    def of(cls, s: Scenario) -> EnforcementParams:
+        """The parameters in force under scenario ``s``."""
+        e = s.enforcement
+        return cls(
+            pre_arrest_check=e.pre_arrest_check,
+            hidden_barrier=e.hidden_barrier_probability,
+            detects_hidden=e.check_detects_hidden_barrier,
+            arrest_success=e.arrest_success,
+        )
+
+
+@dataclass(slots=True)
+class Enforcement(Part):
+    """Arrest teams, the pre-arrest check and the gatekeeper."""
+
+    core: Core
+    params: EnforcementParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    absconding: Absconding
+    detention: Detention
+    teams: Pool
     checked: Draw
     hidden: Draw
     detected: Draw
@@ -81,23 +101,28 @@ class Enforcement:
             found=streams.uniform("enforcement.arrest_success"),
             visit=streams.delay("enforcement.visit", e.visit_days),
             tally=EnforcementTally(),
-            **cls._params(s),
+            params=EnforcementParams.of(s),
         )
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        e = s.enforcement
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
         return {
-            "pre_arrest_check": e.pre_arrest_check,
-            "hidden_barrier": e.hidden_barrier_probability,
-            "detects_hidden": e.check_detects_hidden_barrier,
-            "arrest_success": e.arrest_success,
+            "detention_rejections": t.rejections_barrier + t.rejections_no_bed,
+            "detention_rejections_barrier": t.rejections_barrier,
+            "detention_rejections_no_bed": t.rejections_no_bed,
+            "arrests": t.arrests,
         }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"arrests": self.tally.arrests * c.arrest}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.teams.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and number of arrest teams from a change day on (visits under way
         finish)."""
-        retune(self, self._params(s))
+        self.params = EnforcementParams.of(s)
         self.visit.retune(s.enforcement.visit_days)
         self.teams.resize(s.enforcement.teams)
 
@@ -121,13 +146,13 @@ class Enforcement:
         case when no bed is free is deferred (back to reporting). Unchecked cases always go ahead.
         """
         pid = p.pid
-        if self.checked(pid) >= self.pre_arrest_check:
+        if self.checked(pid) >= self.params.pre_arrest_check:
             return True
         core = self.core
         if p.barrier == NO_BARRIER:
             # would a barrier emerge at detention? the check sees some of these in advance
-            p.latent_barrier = int(self.hidden(pid) < self.hidden_barrier)
-            if p.latent_barrier and self.detected(pid) < self.detects_hidden:
+            p.latent_barrier = int(self.hidden(pid) < self.params.hidden_barrier)
+            if p.latent_barrier and self.detected(pid) < self.params.detects_hidden:
                 p.barrier = FURTHER_SUBMISSION
                 p.latent_barrier = UNDECIDED
         if p.barrier != NO_BARRIER:
@@ -157,7 +182,7 @@ class Enforcement:
         yield self.core.env.timeout(self.visit(p.pid))
         self.teams.release()
         self.tally.arrests += 1
-        found = self.found(p.pid) < self.arrest_success
+        found = self.found(p.pid) < self.params.arrest_success
         self.core.rec.act(p.pid, self.core.env.now, VISIT, "arrest_teams", "found" if found else "not_found")
         if not found:
             self.core.move_unless(p, State.OUT_OF_CONTACT, "not_found_at_arrest")
@@ -173,7 +198,7 @@ class Enforcement:
         """
         if p.barrier == NO_BARRIER:
             latent = p.latent_barrier
-            emerges = bool(latent) if latent != UNDECIDED else self.hidden(p.pid) < self.hidden_barrier
+            emerges = bool(latent) if latent != UNDECIDED else self.hidden(p.pid) < self.params.hidden_barrier
             p.latent_barrier = UNDECIDED
             if emerges:
                 p.barrier = FURTHER_SUBMISSION

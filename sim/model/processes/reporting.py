@@ -33,7 +33,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import IN_PERSON, NO_BARRIER, NOT_REPORTING, TELEPHONE, UNDRAWN, Person
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
@@ -41,7 +41,7 @@ from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedCapacity
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams, geometric_trials
-from sim.scenario.schema import REPORT_CHANNELS, Scenario
+from sim.scenario.schema import REPORT_CHANNELS, Costs, Scenario
 
 QUIET_FOR_EVER = 10**15
 """Quiet reports of a reportee at whose reports nothing can happen (capped at the horizon)."""
@@ -78,15 +78,46 @@ class ReportingTally:
     """In-person reportee -> interviews a day booked at the centres (released on leaving)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Reporting:
-    """Reporting channels, the centres' capacity and what happens at reports."""
+@dataclass(slots=True)
+class _Spell:
+    """One reportee's spell on reporting: the clock of absconding and the rates in force, read
+    again at each change day and after a pause for departure (:meth:`Reporting._read_rates`)."""
 
-    core: Core
-    correspondence: Correspondence
-    departure: Departure
-    enforcement: Enforcement
-    centre: BookedCapacity
+    start: float
+    """Day the spell began (time on reporting drives the hazard)."""
+    clock: float
+    """Cumulative hazard at which the person absconds (a standard exponential draw)."""
+    regime_start: float
+    """Day the rates in use came into force for this person."""
+    n_out: int
+    """Consecutive misses that put the person out of contact (as on joining)."""
+    ch: int
+    """Reporting channel (code) when the rates were read."""
+    used: float = 0.0
+    """Cumulative hazard run down before ``regime_start``."""
+    change: float = -math.inf
+    """The next change day when the rates were read (-inf: read them now)."""
+    interval: float = 0.0
+    """Days between reports on the channel."""
+    q: float = 0.0
+    """Probability a report is missed."""
+    a: float = 0.0
+    """Probability of agreeing to leave at an attended report."""
+    attended_event: float = 0.0
+    """Probability something happens at an attended report (agreeing, or detention)."""
+    p_event: float = 0.0
+    """Probability something happens at a report (a miss, or an eventful attended report)."""
+    h: float = 0.0
+    """This person's hazard of absconding per day (propensity and adverse notice included)."""
+    abscond_at: float = math.inf
+    """Day the person would stop reporting under these rates."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingParams:
+    """What the reporting part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
+
     mix_edges: tuple[float, ...]
     """Cumulative channel mix of new reportees (code order), last edge above 1."""
     interval: tuple[float, ...]
@@ -102,6 +133,38 @@ class Reporting:
     """Hazard of absconding per day for propensity 1, averaged over a first year on reporting."""
     shape: float
     """Weibull shape of the hazard against time on reporting (1: constant)."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> ReportingParams:
+        """The parameters in force under scenario ``s``."""
+        r = s.reporting
+        mix = r.channel_mix.as_dict()
+        edges = list(itertools.accumulate(mix[ch] for ch in REPORT_CHANNELS))
+        edges[-1] = 1.0 + 1e-12
+        return cls(
+            mix_edges=tuple(edges),
+            interval=tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
+            miss=tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
+            promotion=tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
+            detention_on_reporting=r.detention_on_reporting,
+            adverse_multiplier=s.absconding.adverse_notice_multiplier,
+            misses_to_out_of_contact=r.misses_to_out_of_contact,
+            hazard=r.abscond_hazard_per_day,
+            shape=r.abscond_hazard_shape,
+        )
+
+
+@dataclass(slots=True)
+class Reporting(Part):
+    """Reporting channels, the centres' capacity and what happens at reports."""
+
+    core: Core
+    params: ReportingParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    correspondence: Correspondence
+    departure: Departure
+    enforcement: Enforcement
+    centre: BookedCapacity
     channel: Draw
     next_event: Draw
     event_kind: Draw
@@ -137,7 +200,7 @@ class Reporting:
             abscond=streams.exponential("reporting.abscond"),
             propensity=streams.delay("reporting.propensity", s.reporting.abscond_propensity),
             tally=ReportingTally([0] * len(REPORT_CHANNELS), [0] * len(REPORT_CHANNELS)),
-            **cls._params(s),
+            params=ReportingParams.of(s),
         )
         core.on_leave(State.REPORTING, part.leave)
         return part
@@ -148,40 +211,53 @@ class Reporting:
         rc = s.reporting.centre
         return rc.desks * rc.hours_per_day * 60.0 / rc.interview_minutes.mean
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        r = s.reporting
-        mix = r.channel_mix.as_dict()
-        edges = list(itertools.accumulate(mix[ch] for ch in REPORT_CHANNELS))
-        edges[-1] = 1.0 + 1e-12
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
         return {
-            "mix_edges": tuple(edges),
-            "interval": tuple(getattr(r.interval_days, ch) for ch in REPORT_CHANNELS),
-            "miss": tuple(getattr(r.miss_probability, ch) for ch in REPORT_CHANNELS),
-            "promotion": tuple(getattr(r.promotion_agree, ch) for ch in REPORT_CHANNELS),
-            "detention_on_reporting": r.detention_on_reporting,
-            "adverse_multiplier": s.absconding.adverse_notice_multiplier,
-            "misses_to_out_of_contact": r.misses_to_out_of_contact,
-            "hazard": r.abscond_hazard_per_day,
-            "shape": r.abscond_hazard_shape,
+            "absconded_from_reporting": t.absconded,
+            "reports": sum(t.reports),
+            "missed_reports": sum(t.missed),
         }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        reports = self.tally.reports
+        return {
+            "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
+            "missed_reports": sum(self.tally.missed) * c.missed_report,
+        }
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        """The centres' interviews: each in-person report is one, served at once or not at all
+        (an in-person reportee the centres cannot take is put on telephone: ``blocked``)."""
+        centre = self.centre
+        return [
+            {
+                "resource": centre.name,
+                "capacity": centre.mean_capacity(horizon),
+                "arrivals": self.tally.reports[0],
+                "served": self.tally.reports[0],
+                "reneged": 0,
+                "blocked": centre.refused,
+                "utilisation": centre.utilisation(horizon),
+            }
+        ]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and centre capacity from a change day on. Reportees take them up at
         their first report from that day (see :meth:`process`); bookings are kept."""
-        retune(self, self._params(s))
+        self.params = ReportingParams.of(s)
         self.propensity.retune(s.reporting.abscond_propensity)
         self.centre.resize(self._centre_capacity(s))
 
     def assigned(self, p: Person) -> int:
         """The channel the notice puts ``p`` on (from the mix of new reportees)."""
         u = self.channel(p.pid)
-        return next(i for i, edge in enumerate(self.mix_edges) if u < edge)
+        return next(i for i, edge in enumerate(self.params.mix_edges) if u < edge)
 
     def join(self, p: Person, ch: int) -> None:
         """Start ``p`` reporting on channel ``ch``; in person only if the centres can take the load."""
         if ch == IN_PERSON:
-            per_day = 1.0 / self.interval[IN_PERSON]
+            per_day = 1.0 / self.params.interval[IN_PERSON]
             if self.centre.try_book(per_day):
                 self.tally.booked[p.pid] = per_day
             else:
@@ -199,10 +275,10 @@ class Reporting:
         """Cumulative hazard of absconding after ``t`` days on reporting, at base hazard ``h``."""
         if t <= 0.0:
             return 0.0
-        if self.shape == 1.0:
+        if self.params.shape == 1.0:
             return h * t
         try:
-            return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.shape
+            return h * HAZARD_YEAR * (t / HAZARD_YEAR) ** self.params.shape
         except OverflowError:
             return math.inf
 
@@ -211,10 +287,10 @@ class Reporting:
         :meth:`_cumulative`; inf at a zero hazard)."""
         if h <= 0.0:
             return math.inf
-        if self.shape == 1.0:
+        if self.params.shape == 1.0:
             return cumulative / h
         try:
-            return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.shape)
+            return HAZARD_YEAR * (cumulative / (h * HAZARD_YEAR)) ** (1.0 / self.params.shape)
         except OverflowError:  # a tiny hazard with a small shape: never within any horizon
             return math.inf
 
@@ -236,7 +312,7 @@ class Reporting:
 
     def _miss_until_lost(self, p: Person, ch: int, interval: float) -> Generator[simpy.Event, Any, None]:
         """Miss the report due now and the next ones until contact is lost (the person has gone)."""
-        for i in range(self.misses_to_out_of_contact):
+        for i in range(self.params.misses_to_out_of_contact):
             if i:
                 yield self.core.env.timeout(interval)
             self._missed(p, ch)
@@ -245,133 +321,161 @@ class Reporting:
         """REPORTING state: jump from one eventful report (or absconding) to the next."""
         env = self.core.env
         pid = p.pid
-        log = self.core.rec.keep_log
-        n_out = self.misses_to_out_of_contact
+        n_out = self.params.misses_to_out_of_contact  # as on joining, for the whole spell
         if p.channel == NOT_REPORTING:
-            received, acted = yield from self.correspondence.serve(p, p.cause in IN_PERSON_NOTICE)
-            ch = self.assigned(p)
+            acted = yield from self._notice(p)
             if not acted:
-                # never reports: the reports due on the channel are missed until contact is lost
-                yield env.timeout(self.interval[ch])
-                yield from self._miss_until_lost(p, ch, self.interval[ch])
-                cause = "never_reported" if received else "reporting_notice_not_received"
-                self.core.move(p, State.OUT_OF_CONTACT, cause)
                 return Outcome.MOVED
-            self.join(p, ch)
         if p.propensity == UNDRAWN:
             p.propensity = self.propensity(pid)
-        reports = self.tally.reports
-        pending = self.tally.pending
-        start = env.now  # reporting starts now (time on reporting drives the hazard)
-        clock = self.abscond(pid)  # cumulative hazard at which this person absconds
-        used = 0.0  # cumulative hazard run down before the current parameter regime
-        regime_start = start  # when the rates in use came into force for this person
-        change = -math.inf  # the next change day when the rates were read (read them now)
+        s = _Spell(env.now, self.abscond(pid), env.now, n_out, p.channel)
         gap = -1.0  # days to the next report (set from the interval once the rates are read)
-        ch = p.channel
-        interval = q = a = attended_event = p_event = abscond_at = h = 0.0
         while True:
-            if env.now >= change:
-                # a scenario change day has passed (or the rates were never read): run the
-                # absconding clock down to the change under the old hazard, then read the rates
-                if change > start:
-                    used += self._cumulative(h, change - start) - self._cumulative(h, regime_start - start)
-                    regime_start = change
-                change = self.core.next_change(env.now)
-                ch = p.channel
-                interval = self.interval[ch]
-                adverse = self.adverse_multiplier if p.adverse else 1.0
-                q = min(1.0, self.miss[ch] * p.defy * adverse)
-                a = min(1.0, self.promotion[ch] * p.comply)
-                d = self.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
-                attended_event = a + (1.0 - a) * d
-                p_event = q + (1.0 - q) * attended_event
-                h = self.hazard * p.propensity * adverse
-                since = regime_start - start
-                abscond_at = start + self._time_at(h, clock - used + self._cumulative(h, since))
+            if env.now >= s.change:
+                self._read_rates(p, s)
             if gap < 0:
-                gap = interval
+                gap = s.interval
             first = env.now + gap  # time of the next report
-            if p_event <= 0.0:
-                if change == math.inf and abscond_at == math.inf:
+            if s.p_event <= 0.0:
+                if s.change == math.inf and s.abscond_at == math.inf:
                     # reports for ever and nothing else happens: settled at the horizon
-                    pending[pid] = (first, interval, QUIET_FOR_EVER, ch)
+                    self.tally.pending[pid] = (first, s.interval, QUIET_FOR_EVER, s.ch)
                     return Outcome.DORMANT
                 k = QUIET_FOR_EVER  # quiet until the change or absconding
             else:
-                k = geometric_trials(self.next_event(pid), p_event)
-            event_at = first + (k - 1) * interval
-            if abscond_at < event_at and abscond_at < change:
-                # decides to stop reporting: the reports before are attended, then all missed
-                quiet = min(max(0, math.ceil((abscond_at - first) / interval)), k - 1)
-                pending[pid] = (first, interval, quiet, ch)
-                yield env.timeout(first + quiet * interval - env.now)
-                del pending[pid]
-                reports[ch] += quiet
-                if log:
-                    self._log_reports(pid, first, interval, quiet, ch, "attended")
-                self.tally.absconded += 1
-                yield from self._miss_until_lost(p, ch, interval)
-                self.core.move(p, State.OUT_OF_CONTACT, "stopped_reporting")
+                k = geometric_trials(self.next_event(pid), s.p_event)
+            event_at = first + (k - 1) * s.interval
+            if s.abscond_at < event_at and s.abscond_at < s.change:
+                yield from self._stop_reporting(p, s, first, k)
                 return Outcome.MOVED
-            if event_at >= change:
+            if event_at >= s.change:
                 # reports from the change day on follow the new rates: the reports before it
                 # are quiet (given the event is later, by memorylessness), then draw again
-                quiet = min(max(0, math.ceil((change - first) / interval)), k - 1)  # before the change
-                pending[pid] = (first, interval, quiet, ch)
-                yield env.timeout(change - env.now)
-                del pending[pid]
-                reports[ch] += quiet
-                if log:
-                    self._log_reports(pid, first, interval, quiet, ch, "attended")
-                gap = first + quiet * interval - env.now  # the next report, at or after the change
+                quiet = min(max(0, math.ceil((s.change - first) / s.interval)), k - 1)  # before the change
+                yield from self._quiet(pid, first, s.interval, quiet, s.ch, s.change)
+                gap = first + quiet * s.interval - env.now  # the next report, at or after the change
                 continue
-            pending[pid] = (first, interval, k - 1, ch)
-            yield env.timeout(event_at - env.now)
-            del pending[pid]
-            reports[ch] += k - 1
-            if log:
-                self._log_reports(pid, first, interval, k - 1, ch, "attended")
+            yield from self._quiet(pid, first, s.interval, k - 1, s.ch, event_at)
             gap = -1.0
-            if self.event_kind(pid) * p_event < q:
-                # a missed report: a run of misses begins
-                self._missed(p, ch)
-                run = 1
-                while run < n_out:
-                    yield env.timeout(interval)
-                    if self.missed_again(pid) < q:
-                        self._missed(p, ch)
-                        run += 1
-                    else:
-                        break
-                if run >= n_out:
-                    self.core.move(p, State.OUT_OF_CONTACT, "missed_reports")
-                    return Outcome.MOVED
-                self._attended(p, ch)  # the report that ended the run
-                u = self.attended_event(pid)
-                if u >= attended_event:
-                    continue
-                agree = u < a
+            outcome = yield from self._at_event(p, s)
+            if outcome is not None:
+                return outcome
+
+    def _notice(self, p: Person) -> Generator[simpy.Event, Any, bool]:
+        """Serve the reporting notice and put ``p`` on a channel; False if they never act on it:
+        the reports due on the channel are then missed until contact is lost (moved)."""
+        env = self.core.env
+        received, acted = yield from self.correspondence.serve(p, p.cause in IN_PERSON_NOTICE)
+        ch = self.assigned(p)
+        if acted:
+            self.join(p, ch)
+            return True
+        yield env.timeout(self.params.interval[ch])
+        yield from self._miss_until_lost(p, ch, self.params.interval[ch])
+        self.core.move(
+            p, State.OUT_OF_CONTACT, "never_reported" if received else "reporting_notice_not_received"
+        )
+        return False
+
+    def _read_rates(self, p: Person, s: _Spell) -> None:
+        """A scenario change day has passed (or the rates were never read): run the absconding
+        clock down to the change under the old hazard, then read the rates in force for ``p``."""
+        if s.change > s.start:
+            s.used += self._cumulative(s.h, s.change - s.start) - self._cumulative(
+                s.h, s.regime_start - s.start
+            )
+            s.regime_start = s.change
+        s.change = self.core.next_change(self.core.env.now)
+        params = self.params
+        ch = s.ch = p.channel
+        s.interval = params.interval[ch]
+        adverse = params.adverse_multiplier if p.adverse else 1.0
+        q = s.q = min(1.0, params.miss[ch] * p.defy * adverse)
+        a = s.a = min(1.0, params.promotion[ch] * p.comply)
+        d = params.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
+        attended_event = s.attended_event = a + (1.0 - a) * d
+        s.p_event = q + (1.0 - q) * attended_event
+        h = s.h = params.hazard * p.propensity * adverse
+        since = s.regime_start - s.start
+        s.abscond_at = s.start + self._time_at(h, s.clock - s.used + self._cumulative(h, since))
+
+    def _quiet(
+        self, pid: int, first: float, interval: float, n: int, ch: int, until: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """Wait until day ``until`` over ``n`` quiet reports every ``interval`` days from day
+        ``first``, counted (and logged) after the wait; a wait the horizon cuts short is settled
+        by :meth:`settle`."""
+        pending = self.tally.pending
+        pending[pid] = (first, interval, n, ch)
+        yield self.core.env.timeout(until - self.core.env.now)
+        del pending[pid]
+        self.tally.reports[ch] += n
+        if self.core.rec.keep_log:
+            self._log_reports(pid, first, interval, n, ch, "attended")
+
+    def _stop_reporting(
+        self, p: Person, s: _Spell, first: float, k: int
+    ) -> Generator[simpy.Event, Any, None]:
+        """``p`` decides to stop reporting before the ``k``-th report from day ``first``: the
+        reports before are attended, then all are missed until contact is lost (moved)."""
+        quiet = min(max(0, math.ceil((s.abscond_at - first) / s.interval)), k - 1)
+        yield from self._quiet(p.pid, first, s.interval, quiet, s.ch, first + quiet * s.interval)
+        self.tally.absconded += 1
+        yield from self._miss_until_lost(p, s.ch, s.interval)
+        self.core.move(p, State.OUT_OF_CONTACT, "stopped_reporting")
+
+    def _at_event(self, p: Person, s: _Spell) -> Generator[simpy.Event, Any, Outcome | None]:
+        """An eventful report now: a run of misses, or an attended report at which ``p`` agrees
+        to leave or is detained. The outcome if ``p`` left reporting, None if they report on."""
+        pid = p.pid
+        if self.event_kind(pid) * s.p_event < s.q:
+            lost = yield from self._missed_run(p, s)
+            if lost:
+                return Outcome.MOVED
+            self._attended(p, s.ch)  # the report that ended the run
+            u = self.attended_event(pid)
+            if u >= s.attended_event:
+                return None
+            agree = u < s.a
+        else:
+            self._attended(p, s.ch)
+            agree = self.attended_event(pid) * s.attended_event < s.a
+        if agree:
+            paused = self.core.env.now
+            left = yield from self.departure.depart(p)
+            if left:
+                return Outcome.MOVED
+            # the hazard of absconding on reporting was paused while departure was arranged
+            # (the absconding part's hazard ran instead): run the clock down to the pause,
+            # and resume it from now with the rates read again
+            s.used += self._cumulative(s.h, paused - s.start) - self._cumulative(
+                s.h, s.regime_start - s.start
+            )
+            s.regime_start = self.core.env.now
+            s.change = -math.inf
+            return None
+        # detention on reporting: the reporting centre signposts the case (002 §13.9)
+        if self.enforcement.tasking_check(p):
+            self.enforcement.gatekeep(p, "detained_on_reporting")
+        return Outcome.MOVED if p.state != State.REPORTING else None
+
+    def _missed_run(self, p: Person, s: _Spell) -> Generator[simpy.Event, Any, bool]:
+        """A report missed now and the run of misses it begins: True if the run reached
+        ``misses_to_out_of_contact`` (then out of contact), False at the report that ended it."""
+        pid = p.pid
+        self._missed(p, s.ch)
+        run = 1
+        while run < s.n_out:
+            yield self.core.env.timeout(s.interval)
+            if self.missed_again(pid) < s.q:
+                self._missed(p, s.ch)
+                run += 1
             else:
-                self._attended(p, ch)
-                agree = self.attended_event(pid) * attended_event < a
-            if agree:
-                paused = env.now
-                left = yield from self.departure.depart(p)
-                if left:
-                    return Outcome.MOVED
-                # the hazard of absconding on reporting was paused while departure was arranged
-                # (the absconding part's hazard ran instead): run the clock down to the pause,
-                # and resume it from now with the rates read again
-                used += self._cumulative(h, paused - start) - self._cumulative(h, regime_start - start)
-                regime_start = env.now
-                change = -math.inf
-            else:
-                # detention on reporting: the reporting centre signposts the case (002 §13.9)
-                if self.enforcement.tasking_check(p):
-                    self.enforcement.gatekeep(p, "detained_on_reporting")
-                if p.state != State.REPORTING:
-                    return Outcome.MOVED
+                break
+        if run >= s.n_out:
+            self.core.move(p, State.OUT_OF_CONTACT, "missed_reports")
+            return True
+        return False
 
     def settle(self, horizon: float) -> None:
         """Count (and, with the event log, record) the quiet reports made before the horizon in

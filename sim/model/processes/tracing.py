@@ -31,13 +31,13 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, retune
+from sim.model.core import Core, Part
 from sim.model.person import GOOD, Person
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Costs, Scenario
 
 
 @dataclass
@@ -55,12 +55,10 @@ class TracingTally:
 
 
 @dataclass(frozen=True, slots=True)
-class Tracing:
-    """The tracing team and passive re-discovery."""
+class TracingParams:
+    """What the tracing part reads from its scenario section, typed (probabilities, rates per
+    day, days; tuples in category-code order)."""
 
-    core: Core
-    enforcement: Enforcement
-    tracers: BookedPool
     passive_rate: float
     """Chance per day of being found by data matching and third-party checks."""
     refer_high: float
@@ -70,6 +68,31 @@ class Tracing:
     arrest_on_trace: float
     refresh: float
     """Probability a found person's contact details are brought up to date."""
+
+    @classmethod
+    def of(cls, s: Scenario) -> TracingParams:
+        """The parameters in force under scenario ``s``."""
+        t = s.tracing
+        return cls(
+            passive_rate=t.passive_rate_per_day,
+            refer_high=t.referral_probability_high,
+            refer_normal=t.referral_probability_normal,
+            max_actions=t.max_actions,
+            success=t.success_probability,
+            arrest_on_trace=t.arrest_on_trace_probability,
+            refresh=t.details_refreshed_probability,
+        )
+
+
+@dataclass(slots=True)
+class Tracing(Part):
+    """The tracing team and passive re-discovery."""
+
+    core: Core
+    params: TracingParams
+    """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    enforcement: Enforcement
+    tracers: BookedPool
     passive: Draw
     referred: Draw
     interval: Delay
@@ -99,30 +122,32 @@ class Tracing:
             refreshed=streams.uniform("tracing.details_refreshed"),
             declaration_lag=streams.delay("tracing.declaration_lag", s.absconding.declaration_lag_days),
             tally=TracingTally(),
-            **cls._params(s),
+            params=TracingParams.of(s),
         )
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
         core.on_leave(State.OUT_OF_CONTACT, part.found)
         return part
 
-    @staticmethod
-    def _params(s: Scenario) -> dict[str, Any]:
-        t = s.tracing
+    def summary(self) -> dict[str, float | int]:
+        t = self.tally
         return {
-            "passive_rate": t.passive_rate_per_day,
-            "refer_high": t.referral_probability_high,
-            "refer_normal": t.referral_probability_normal,
-            "max_actions": t.max_actions,
-            "success": t.success_probability,
-            "arrest_on_trace": t.arrest_on_trace_probability,
-            "refresh": t.details_refreshed_probability,
+            "absconded": t.absconded,
+            "declarations": t.declarations,
+            "declaration_lag_mean_days": t.declaration_days / max(t.declarations, 1),
+            "tracing_actions": t.actions,
         }
+
+    def costs(self, c: Costs) -> dict[str, float]:
+        return {"tracing": self.tally.actions * c.tracing_action}
+
+    def resources(self, horizon: float) -> list[dict[str, Any]]:
+        return [vars(self.tracers.stats(horizon))]
 
     def retune(self, s: Scenario) -> None:
         """New parameters and team size from a change day on (actions booked are kept; the
         clock of passive re-discovery is re-drawn at the change with the new rate)."""
         t = s.tracing
-        retune(self, self._params(s))
+        self.params = TracingParams.of(s)
         self.interval.retune(t.interval_days)
         self.action.retune(t.action_days)
         self.declaration_lag.retune(s.absconding.declaration_lag_days)
@@ -156,7 +181,7 @@ class Tracing:
 
     def _passive_at(self, p: Person) -> float:
         """When data matching would find ``p``, drawn now at the current rate (inf at rate 0)."""
-        rate = self.passive_rate
+        rate = self.params.passive_rate
         return self.core.env.now + self.passive(p.pid) / rate if rate > 0 else math.inf
 
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
@@ -165,50 +190,53 @@ class Tracing:
         pid = p.pid
         passive_at = self._passive_at(p)
         how = ""
-        if self.referred(pid) < (self.refer_high if p.high_priority else self.refer_normal):
-            busy = 0.0  # days until the previous action ends
-            for _ in range(self.max_actions):
-                wait = busy + self.interval(pid)
-                if env.now + wait >= passive_at:
-                    break
-                yield env.timeout(wait)
-                # the action is queued for a tracer and its start and end known now (FCFS, no
-                # reneging); it counts (and costs) if it starts before the horizon
-                start, end = self.tracers.book(self.action(pid))
-                if math.isinf(end):
-                    break  # no tracers: only passive re-discovery can find the person
-                success = self.succeeds(pid) < self.success
-                if start <= self.core.horizon:
-                    self.tally.actions += 1
-                    outcome = "found" if success else "not_found"
-                    self.core.rec.act(pid, start, "tracing_action", "tracers", outcome)
-                busy = end - env.now
-                if success:
-                    if end >= passive_at:
-                        break  # found by data matching while the action waited or ran
-                    yield env.timeout(busy)
-                    how = "traced"
-                    break
+        if self.referred(pid) < (self.params.refer_high if p.high_priority else self.params.refer_normal):
+            how = yield from self._trace(p, passive_at)
         if not how:
             # wait for data matching; the rate may change on a change day, when the clock (which
             # is memoryless) is drawn again with the new rate
-            while True:
-                change = self.core.next_change(env.now)
-                if passive_at <= change:
-                    break
-                yield env.timeout(change - env.now)
+            while (yield from self.core.stop_at_change(passive_at - env.now)):
                 passive_at = self._passive_at(p)
             if math.isinf(passive_at):
                 return Outcome.DORMANT
             yield env.timeout(max(0.0, passive_at - env.now))
             how = "data_match"
-        if self.refreshed(pid) < self.refresh:
+        if self.refreshed(pid) < self.params.refresh:
             p.quality = GOOD
             self.tally.refreshed += 1
-        if self.arrested(pid) < self.arrest_on_trace:
+        if self.arrested(pid) < self.params.arrest_on_trace:
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
         return Outcome.MOVED
+
+    def _trace(self, p: Person, passive_at: float) -> Generator[simpy.Event, Any, str]:
+        """Active tracing until ``p`` is found, the actions run out, or data matching (due on day
+        ``passive_at``) would find them first: ``"traced"`` if an action found them, else ``""``."""
+        env = self.core.env
+        pid = p.pid
+        busy = 0.0  # days until the previous action ends
+        for _ in range(self.params.max_actions):
+            wait = busy + self.interval(pid)
+            if env.now + wait >= passive_at:
+                break
+            yield env.timeout(wait)
+            # the action is queued for a tracer and its start and end known now (FCFS, no
+            # reneging); it counts (and costs) if it starts before the horizon
+            start, end = self.tracers.book(self.action(pid))
+            if math.isinf(end):
+                break  # no tracers: only passive re-discovery can find the person
+            success = self.succeeds(pid) < self.params.success
+            if start <= self.core.horizon:
+                self.tally.actions += 1
+                outcome = "found" if success else "not_found"
+                self.core.rec.act(pid, start, "tracing_action", "tracers", outcome)
+            busy = end - env.now
+            if success:
+                if end >= passive_at:
+                    break  # found by data matching while the action waited or ran
+                yield env.timeout(busy)
+                return "traced"
+        return ""
 
 
 __all__ = ["Tracing", "TracingTally"]
