@@ -21,13 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import history_matching as hm
-from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
-from sim.analysis.psa import CEAC_COLUMNS, DISCOVERY_COLUMNS, SUMMARY_COLUMNS, UNCERTAINTY_COLUMNS, summarise
-from sim.analysis.sweep import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
 from sim.analysis.tables import fmt_number
-from sim.analysis.targets import TARGET_COLUMNS
 from sim.experiment import output
 from sim.report.cells import (
     NO_VALUE,
@@ -43,6 +38,17 @@ from sim.report.cells import (
 )
 from sim.report.folder import AnalysisFolder, ReportError, listed_files, number, png_data_uri
 from sim.report.wording import outcome_label, overrides_text
+from sim.studies.calibration import analysis as hm
+from sim.studies.sensitivity import analysis as sa
+from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
+from sim.studies.targets.analysis import TARGET_COLUMNS
+from sim.studies.uncertainty.analysis import (
+    CEAC_COLUMNS,
+    DISCOVERY_COLUMNS,
+    SUMMARY_COLUMNS,
+    UNCERTAINTY_COLUMNS,
+    summarise,
+)
 
 SENSITIVITY_FILE = "sensitivity.csv"
 TOP = 5
@@ -162,7 +168,7 @@ def sensitivity_method(frame: pd.DataFrame, manifest: Mapping[str, Any] | None =
 
 
 def sensitivity_columns(method: str) -> list[str]:
-    """The columns the summary reads (``sim.analysis.sensitivity``'s own names)."""
+    """The columns the summary reads (``sim.studies.sensitivity.analysis``'s own names)."""
     second = "sigma" if method == sa.MORRIS else "S1"
     rank = sa.ranking_column(method)
     return ["kpi", "parameter", "scenario", "within_noise", rank, f"{rank}_ci", second]

@@ -31,7 +31,6 @@ from sim.analysis.kpis import (
 )
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.analysis.tables import fmt_number
-from sim.analysis.targets import TARGET_COLUMNS as _TARGET_COLUMNS
 from sim.experiment import output
 from sim.report.analyses import (
     SENSITIVITY_FILE,
@@ -74,6 +73,7 @@ from sim.report.wording import (
     percent,
     value_at,
 )
+from sim.studies.targets.analysis import TARGET_COLUMNS as _TARGET_COLUMNS
 
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
 """Simultaneous-interval columns of comparison.csv, when the comparison computed them."""

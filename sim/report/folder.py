@@ -46,7 +46,7 @@ ANALYSIS_MANIFESTS: dict[AnalysisKind, str] = {
     "targets": output.TARGETS_MANIFEST,
     "calibration": output.CALIBRATION_MANIFEST,
 }
-"""The manifest each analysis writes last (``sim.experiment.sensitivity``, ``.uncertainty``,
+"""The manifest each analysis writes last (``sim.studies.sensitivity.run``, ``.uncertainty``,
 ``.sweep``, ``.calibration``; ``run_sim.py targets``). Sensitivity's is ``manifest.json`` like a run
 folder's, so it is told apart by its ``method`` key."""
 WITH_ALLOWED = (
