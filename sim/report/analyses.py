@@ -39,6 +39,7 @@ from sim.report.cells import (
 from sim.report.folder import AnalysisFolder, ReportError, listed_files, number, png_data_uri
 from sim.report.wording import outcome_label, overrides_text
 from sim.studies.calibration import analysis as hm
+from sim.studies.registry import BY_KIND
 from sim.studies.sensitivity import analysis as sa
 from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
 from sim.studies.targets.analysis import TARGET_COLUMNS
@@ -907,17 +908,16 @@ def analysis_part(folder: AnalysisFolder, labels: Mapping[str, str], reference: 
 
 
 def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[str, str]) -> str:
-    """A warning when the analysis was run on another reference than the report's ("" if not)."""
-    m = folder.manifest
-    if folder.kind == "targets":
-        scenarios = m.get("scenarios")
-        if isinstance(scenarios, Mapping) and reference not in scenarios:
-            return (
-                f"--with {folder.given}: the targets were computed on {', '.join(map(str, scenarios))}, "
-                f"not on this report's reference {_label(labels, reference)} ({reference})."
-            )
-        return ""
-    theirs = m.get("scenario") if folder.kind in ("sweep", "calibration") else m.get("reference")
+    """A warning when the analysis was run on another reference than the report's ("" if not):
+    its manifest names the scenario it ran on, or a mapping of them (``Study.reference``)."""
+    theirs = folder.manifest.get(BY_KIND[folder.kind].reference)
+    if isinstance(theirs, Mapping):
+        if reference in theirs:
+            return ""
+        return (
+            f"--with {folder.given}: the targets were computed on {', '.join(map(str, theirs))}, "
+            f"not on this report's reference {_label(labels, reference)} ({reference})."
+        )
     if isinstance(theirs, str) and theirs != reference:
         return (
             f"--with {folder.given}: its reference scenario is {theirs}, not this report's reference "

@@ -23,4 +23,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("calibration", "calibrate", output.CALIBRATION_MANIFEST, "", varied)
+STUDY = Study(
+    kind="calibration",
+    command="calibrate",
+    manifest=output.CALIBRATION_MANIFEST,
+    key="",
+    varied=varied,
+    reference="scenario",
+    section="targets",
+)

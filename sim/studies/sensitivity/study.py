@@ -29,4 +29,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("sensitivity", "sensitivity", output.MANIFEST, "method", varied)
+STUDY = Study(
+    kind="sensitivity",
+    command="sensitivity",
+    manifest=output.MANIFEST,
+    key="method",
+    varied=varied,
+    reference="reference",
+    section="sensitivity",
+)

@@ -22,4 +22,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("sweep", "sweep", output.SWEEP_MANIFEST, "", varied)
+STUDY = Study(
+    kind="sweep",
+    command="sweep",
+    manifest=output.SWEEP_MANIFEST,
+    key="",
+    varied=varied,
+    reference="scenario",
+    section="sweep",
+)

@@ -19,4 +19,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("targets", "targets", output.TARGETS_MANIFEST, "", varied)
+STUDY = Study(
+    kind="targets",
+    command="targets",
+    manifest=output.TARGETS_MANIFEST,
+    key="",
+    varied=varied,
+    reference="scenarios",
+    section="targets",
+)

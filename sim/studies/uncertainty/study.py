@@ -19,4 +19,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("uncertainty", "uncertainty", output.UNCERTAINTY_MANIFEST, "", varied)
+STUDY = Study(
+    kind="uncertainty",
+    command="uncertainty",
+    manifest=output.UNCERTAINTY_MANIFEST,
+    key="",
+    varied=varied,
+    reference="reference",
+    section="uncertainty",
+)
