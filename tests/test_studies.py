@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.report.analyses import PARTS
 from sim.report.folder import WITH_ALLOWED, open_analysis
 from sim.studies.base import NOT_RECORDED, Study
 from sim.studies.registry import BY_KIND, STUDIES
@@ -29,3 +30,7 @@ def test_a_folder_is_recognised_by_its_manifest(study: Study, tmp_path: Path) ->
 @pytest.mark.parametrize("study", STUDIES, ids=lambda s: s.kind)
 def test_what_was_varied_says_not_recorded_for_an_empty_manifest(study: Study) -> None:
     assert NOT_RECORDED in study.varied({})
+
+
+def test_the_report_reads_the_folder_of_every_study_and_nothing_else() -> None:
+    assert set(PARTS) == set(BY_KIND)
