@@ -57,20 +57,20 @@ class Study:
 
     ``kind`` is its name in the report (the methods table's first column); ``command`` the
     ``run_sim.py`` command that runs it; ``manifest`` the file its writer leaves last in the
-    folder; ``key`` a key that manifest must hold when ``manifest`` alone does not tell the
-    study's folder from a run folder ("" when it does); ``varied`` what it varied and how, one
-    sentence from its manifest, for the methods table; ``reference`` the manifest key naming the
-    scenario it was run on (a name, or a mapping of names), which the report checks against its
-    own reference; ``section`` the report section its part goes in.
+    folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
+    table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
+    of names), which the report checks against its own reference; ``section`` the report section
+    its part goes in; ``key`` a key that manifest must hold when ``manifest`` alone does not tell
+    the study's folder from a run folder ("" when it does).
     """
 
     kind: str
     command: str
     manifest: str
-    key: str
     varied: Callable[[Mapping[str, Any]], str]
     reference: str
     section: str
+    key: str = ""
 
     @property
     def wrote(self) -> str:

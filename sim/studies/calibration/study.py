@@ -24,11 +24,5 @@ def varied(m: Mapping[str, Any]) -> str:
 
 
 STUDY = Study(
-    kind="calibration",
-    command="calibrate",
-    manifest=output.CALIBRATION_MANIFEST,
-    key="",
-    varied=varied,
-    reference="scenario",
-    section="targets",
+    "calibration", "calibrate", output.CALIBRATION_MANIFEST, varied, reference="scenario", section="targets"
 )

@@ -30,11 +30,11 @@ def varied(m: Mapping[str, Any]) -> str:
 
 
 STUDY = Study(
-    kind="sensitivity",
-    command="sensitivity",
-    manifest=output.MANIFEST,
-    key="method",
-    varied=varied,
+    "sensitivity",
+    "sensitivity",
+    output.MANIFEST,
+    varied,
     reference="reference",
     section="sensitivity",
+    key="method",
 )

@@ -22,12 +22,4 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study(
-    kind="sweep",
-    command="sweep",
-    manifest=output.SWEEP_MANIFEST,
-    key="",
-    varied=varied,
-    reference="scenario",
-    section="sweep",
-)
+STUDY = Study("sweep", "sweep", output.SWEEP_MANIFEST, varied, reference="scenario", section="sweep")

@@ -19,12 +19,4 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study(
-    kind="targets",
-    command="targets",
-    manifest=output.TARGETS_MANIFEST,
-    key="",
-    varied=varied,
-    reference="scenarios",
-    section="targets",
-)
+STUDY = Study("targets", "targets", output.TARGETS_MANIFEST, varied, reference="scenarios", section="targets")

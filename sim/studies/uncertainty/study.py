@@ -20,11 +20,10 @@ def varied(m: Mapping[str, Any]) -> str:
 
 
 STUDY = Study(
-    kind="uncertainty",
-    command="uncertainty",
-    manifest=output.UNCERTAINTY_MANIFEST,
-    key="",
-    varied=varied,
+    "uncertainty",
+    "uncertainty",
+    output.UNCERTAINTY_MANIFEST,
+    varied,
     reference="reference",
     section="uncertainty",
 )
