@@ -50,18 +50,18 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from sim.analysis.sensitivity import top_parameters
     from sim.experiment.engine import ExecutionOptions, run_design
     from sim.experiment.runners import make_runner
-    from sim.experiment.sensitivity import (
+    from sim.experiment.worker import run_summary
+    from sim.scenario import load_scenario
+    from sim.studies.sensitivity.analysis import top_parameters
+    from sim.studies.sensitivity.run import (
         SECTION_GROUPS,
         SENSITIVITY_FILE,
         SensitivityRequest,
         plan_sensitivity,
         run_sensitivity,
     )
-    from sim.experiment.worker import run_summary
-    from sim.scenario import load_scenario
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))

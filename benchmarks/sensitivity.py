@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     from sim.experiment.design import estimate_seconds
-    from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity
     from sim.model.results import run_replication
     from sim.scenario import load_scenario
+    from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))

@@ -24,7 +24,7 @@ probability proportionally. Usage::
 
 How it relates to ``run_sim.py calibrate``: this script finds *one* set of the three values that
 hits the three figures on the full cohort, and makes it every scenario's default. ``run_sim.py
-calibrate`` (history matching, ``sim/experiment/calibration.py``) asks which values of these and
+calibrate`` (history matching, ``sim/studies/calibration/run.py``) asks which values of these and
 related assumptions the published figures *do not rule out*, given the tolerances, the simulation
 noise and the emulator's uncertainty; its calibration.csv feeds ``run_sim.py uncertainty
 --from-calibration``. It writes nothing here: the point values stay the schema's defaults.

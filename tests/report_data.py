@@ -114,7 +114,7 @@ SENSITIVITY = pd.DataFrame(
         "noise",
     ],
 )
-"""A Morris sensitivity.csv as ``sensitivity`` writes it (``sim.analysis.sensitivity.columns``)."""
+"""A Morris sensitivity.csv as ``sensitivity`` writes it (``sim.studies.sensitivity.analysis.columns``)."""
 UNCERTAINTY_SUMMARY = pd.DataFrame(
     {
         "scenario": ["remote_reporting", "remote_reporting"],

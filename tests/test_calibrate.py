@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.analysis import history_matching as hm
 from sim.analysis.measures import MEASURES
-from sim.analysis.psa import latin_hypercube
-from sim.experiment.calibration import (
+from sim.scenario import load_scenario
+from sim.scenario.uncertainty import ranges
+from sim.studies.calibration import analysis as hm
+from sim.studies.calibration.run import (
     CALIBRATION_FILE,
     DRIVERS,
     MANIFEST,
@@ -30,10 +31,9 @@ from sim.experiment.calibration import (
     WAVE_COLUMNS,
     WAVES_FILE,
 )
-from sim.experiment.targets import read_targets
-from sim.experiment.uncertainty import design
-from sim.scenario import load_scenario
-from sim.scenario.uncertainty import ranges
+from sim.studies.targets.run import read_targets
+from sim.studies.uncertainty.analysis import latin_hypercube
+from sim.studies.uncertainty.run import design
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

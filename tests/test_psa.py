@@ -1,5 +1,5 @@
-"""The probabilistic sensitivity analysis core (``sim.analysis.psa``) on tables whose answers are
-known: Latin-hypercube strata, probabilities of being better and best (a policy identical to the
+"""The probabilistic sensitivity analysis core (``sim.studies.uncertainty.analysis``) on tables whose
+answers are known: Latin-hypercube strata, probabilities of being better and best (a policy identical to the
 reference: 0.5; one dominated by construction: 0), acceptability curves, and scenario discovery
 finding the parameter and the cut that flip a sign."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.psa import (
+from sim.studies.uncertainty.analysis import (
     CEAC_COLUMNS,
     SUMMARY_COLUMNS,
     ceac,

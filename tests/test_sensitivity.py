@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.analysis import sensitivity as sa
 from sim.experiment.engine import ExecutionOptions
-from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity, run_sensitivity
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
+from sim.studies.sensitivity import analysis as sa
+from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity, run_sensitivity
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

@@ -14,13 +14,19 @@ import pytest
 
 from sim import cli
 from sim.analysis.statistics import paired_difference
-from sim.analysis.sweep import EXTRA_COLUMNS, SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D, SWEEP_KPIS, sweep_table
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions
-from sim.experiment.grid import ParamSpec, build_grid, parse_spec, resolve
 from sim.experiment.run import run_experiment
-from sim.experiment.sweep import run_sweep
 from sim.scenario.loading import load_scenario
+from sim.studies.sweep.analysis import (
+    EXTRA_COLUMNS,
+    SWEEP_COLUMNS_1D,
+    SWEEP_COLUMNS_2D,
+    SWEEP_KPIS,
+    sweep_table,
+)
+from sim.studies.sweep.grid import ParamSpec, build_grid, parse_spec, resolve
+from sim.studies.sweep.run import run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

@@ -1,4 +1,4 @@
-"""The uncertainty analysis run end to end on a tiny cohort (``sim.experiment.uncertainty``): the
+"""The uncertainty analysis run end to end on a tiny cohort (``sim.studies.uncertainty.run``): the
 draws respect the ranges and a policy's levers, a policy identical to the reference is a coin
 (probability 0.5 of being better, differences exactly 0 under common random numbers), and the
 files hold the documented columns; bad requests fail before anything is written."""
@@ -12,11 +12,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.psa import CEAC_COLUMNS, DISCOVERY_COLUMNS, SUMMARY_COLUMNS, UNCERTAINTY_COLUMNS
 from sim.experiment.errors import ExperimentError
-from sim.experiment.uncertainty import FILES, design, run_uncertainty
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
+from sim.studies.uncertainty.analysis import (
+    CEAC_COLUMNS,
+    DISCOVERY_COLUMNS,
+    SUMMARY_COLUMNS,
+    UNCERTAINTY_COLUMNS,
+)
+from sim.studies.uncertainty.run import FILES, design, run_uncertainty
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"cohort": {"initial_size": 300}, "horizon_days": 120.0}

@@ -32,8 +32,8 @@ from sim.cli.text import (
     header,
     selection_text,
 )
-from sim.experiment.grid import FORMS as GRID_FORMS
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.studies.sweep.grid import FORMS as GRID_FORMS
 
 if TYPE_CHECKING:
     from sim.experiment.run import ExperimentResult
@@ -329,7 +329,7 @@ def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     Exit code 0 whatever the targets' ``within`` say; 2 for a bad targets or scenario file.
     """
-    from sim.experiment.targets import DEFAULT_TARGETS_FILE, read_targets
+    from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
 
     targets_file = Path(args.targets_file) if args.targets_file else DEFAULT_TARGETS_FILE
     try:
@@ -360,10 +360,10 @@ def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return result
 
     from sim.analysis.measures import MEASURES
-    from sim.analysis.targets import format_targets_table
     from sim.experiment.files import write_json
     from sim.experiment.output import TARGETS_MANIFEST
-    from sim.experiment.targets import FolderTables, evaluate_targets, write_targets
+    from sim.studies.targets.analysis import format_targets_table
+    from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
 
     tables = {run.name: FolderTables(run.folder) for run in result.runs}
     frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
@@ -467,7 +467,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     Exit code 2, before anything is run or written, for a bad scenario or policy file or option.
     """
     from sim.experiment.errors import ExperimentError
-    from sim.experiment.sensitivity import SensitivityRequest, plan_sensitivity
+    from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity
 
     prepared = _prepare_run([args.scenario, *args.policies], args)
     if isinstance(prepared, int):
@@ -516,7 +516,7 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
         for note in plan.notes:
             print(f"note: {note}")
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.sensitivity import run_sensitivity
+    from sim.studies.sensitivity.run import run_sensitivity
 
     result = _run_with_progress(run_sensitivity, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
@@ -545,8 +545,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     Exit code 2, before anything is run or written, for a bad scenario file, targets file or
     option; 0 also when every value is ruled out (that is a finding, printed).
     """
-    from sim.experiment.calibration import CalibrationRequest, plan_calibration
     from sim.experiment.errors import ExperimentError
+    from sim.studies.calibration.run import CalibrationRequest, plan_calibration
 
     prepared = _prepare_run([args.scenario], args)
     if isinstance(prepared, int):
@@ -584,8 +584,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         for note in plan.notes:
             print(f"note: {note}")
-    from sim.experiment.calibration import run_calibration
     from sim.experiment.output import PARTS_DIR
+    from sim.studies.calibration.run import run_calibration
 
     result = _run_with_progress(run_calibration, args, argv, overrides, out / PARTS_DIR, plan, out)
     if isinstance(result, int):
@@ -608,8 +608,8 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.experiment.design import estimate_seconds
     from sim.experiment.errors import ExperimentError
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.sweep import check_kpis
-    from sim.experiment.uncertainty import calibrated_design, run_uncertainty
+    from sim.studies.sweep.run import check_kpis
+    from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
 
     prepared = _prepare_run([args.reference, *args.policies], args)
     if isinstance(prepared, int):
@@ -703,7 +703,7 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the scenario at every grid point with common random numbers; write sweep.csv and plots."""
     from sim.experiment.errors import ExperimentError
-    from sim.experiment.grid import build_grid, resolve
+    from sim.studies.sweep.grid import build_grid, resolve
 
     if not args.param:
         return _error(f"sweep needs --param PATH=VALUES ({GRID_FORMS})")
@@ -721,7 +721,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             )
     try:
         from sim.experiment.design import estimate_seconds
-        from sim.experiment.sweep import check_kpis
+        from sim.studies.sweep.run import check_kpis
 
         kpis = check_kpis(args.kpis) if args.kpis is not None else None
         params = resolve(scenario, args.param)
@@ -734,7 +734,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(_sweep_intro(params, len(points), args.replications, args.workers, seconds), flush=True)
 
     from sim.experiment.output import PARTS_DIR
-    from sim.experiment.sweep import run_sweep
+    from sim.studies.sweep.run import run_sweep
 
     result = _run_with_progress(
         run_sweep,
@@ -754,7 +754,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return result
     if not args.quiet:
         from sim.analysis.kpis import TABLE_KPIS
-        from sim.analysis.sweep import format_sweep_table
+        from sim.studies.sweep.analysis import format_sweep_table
 
         experiment = result.experiment
         print()

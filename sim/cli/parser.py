@@ -22,7 +22,7 @@ from sim.experiment.defaults import (
     DEFAULT_SEED,
     DEFAULT_VALUE_PER_OUTCOME_GBP,
 )
-from sim.experiment.grid import FORMS, ParamSpec, parse_spec
+from sim.studies.sweep.grid import FORMS, ParamSpec, parse_spec
 
 PROG = "run_sim.py"
 """Program name shown in help, messages and manifests (the documented way to run the tool)."""

@@ -15,9 +15,9 @@ from sim.analysis.kpis import kpi
 
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
-    from sim.experiment.calibration import CalibrationPlan, CalibrationResult
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
+    from sim.studies.calibration.run import CalibrationPlan, CalibrationResult
 
 
 def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -48,17 +48,17 @@ COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
 """Written by ``compare`` next to comparison.csv: each policy's cost per extra outcome and net benefit."""
 TARGETS_FILE = "targets.csv"
 """Written by ``run_sim.py targets`` in its output folder: published figures against the model
-(columns ``sim.analysis.targets.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
+(columns ``sim.studies.targets.analysis.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
 TARGETS_PLOT = "targets.png"
 TARGETS_MANIFEST = "targets_manifest.json"
 SWEEP_FILE = "sweep.csv"
 """Written by ``run_sim.py sweep`` in its output folder: each KPI against the swept parameter(s)
-(columns ``sim.analysis.sweep.sweep_columns``); the grid points' folders sit beside it."""
+(columns ``sim.studies.sweep.analysis.sweep_columns``); the grid points' folders sit beside it."""
 SWEEP_MANIFEST = "sweep_manifest.json"
 """Written last in a sweep folder: the parameters and values, grid points, seed, code version."""
 UNCERTAINTY_FILE = "uncertainty.csv"
 """Written by the uncertainty analysis: each policy's paired difference per KPI and draw
-(``sim.analysis.psa.UNCERTAINTY_COLUMNS``)."""
+(``sim.studies.uncertainty.analysis.UNCERTAINTY_COLUMNS``)."""
 UNCERTAINTY_SUMMARY_FILE = "uncertainty_summary.csv"
 """Its distribution across draws, probability better and best (``psa.SUMMARY_COLUMNS``)."""
 CEAC_FILE = "ceac.csv"
@@ -71,7 +71,7 @@ UNCERTAINTY_MANIFEST = "uncertainty_manifest.json"
 """Written last in an uncertainty folder: parameters and ranges, draws, seed, code version."""
 CALIBRATION_FILE = "calibration.csv"
 """Written by ``run_sim.py calibrate``: the parameter sets not ruled out, one row each (the parameter
-paths, then ``sim.analysis.history_matching.NROY_COLUMNS``); what ``uncertainty --from-calibration``
+paths, then ``sim.studies.calibration.analysis.NROY_COLUMNS``); what ``uncertainty --from-calibration``
 samples."""
 CALIBRATION_RUNS_FILE = "calibration_runs.csv"
 """Every simulated design point of a calibration, with each measure's mean and sd."""

@@ -65,7 +65,7 @@ def run_measures(
     worker, from the replication's own tables: the summary row gains ``measure.<name>`` (NaN when
     the measure is undefined or its data missing), and still only numbers travel back.
 
-    What calibration runs (``sim.experiment.calibration``): some measures need the transitions,
+    What calibration runs (``sim.studies.calibration.run``): some measures need the transitions,
     occupancy or life table, which ``run_summary`` drops. Every measure is computed (a few ms each)
     so rows stored in ``.parts`` serve any choice of targets on ``--resume``. The measures module is
     imported here, not at the top, so importing this module stays as light as before.

@@ -16,18 +16,13 @@ a message rather than shown half-understood. The same tables found in a comparis
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from sim.analysis import history_matching as hm
-from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
-from sim.analysis.psa import CEAC_COLUMNS, DISCOVERY_COLUMNS, SUMMARY_COLUMNS, UNCERTAINTY_COLUMNS, summarise
-from sim.analysis.sweep import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
 from sim.analysis.tables import fmt_number
-from sim.analysis.targets import TARGET_COLUMNS
 from sim.experiment import output
 from sim.report.cells import (
     NO_VALUE,
@@ -43,6 +38,18 @@ from sim.report.cells import (
 )
 from sim.report.folder import AnalysisFolder, ReportError, listed_files, number, png_data_uri
 from sim.report.wording import outcome_label, overrides_text
+from sim.studies.calibration import analysis as hm
+from sim.studies.registry import BY_KIND
+from sim.studies.sensitivity import analysis as sa
+from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
+from sim.studies.targets.analysis import TARGET_COLUMNS
+from sim.studies.uncertainty.analysis import (
+    CEAC_COLUMNS,
+    DISCOVERY_COLUMNS,
+    SUMMARY_COLUMNS,
+    UNCERTAINTY_COLUMNS,
+    summarise,
+)
 
 SENSITIVITY_FILE = "sensitivity.csv"
 TOP = 5
@@ -162,7 +169,7 @@ def sensitivity_method(frame: pd.DataFrame, manifest: Mapping[str, Any] | None =
 
 
 def sensitivity_columns(method: str) -> list[str]:
-    """The columns the summary reads (``sim.analysis.sensitivity``'s own names)."""
+    """The columns the summary reads (``sim.studies.sensitivity.analysis``'s own names)."""
     second = "sigma" if method == sa.MORRIS else "S1"
     rank = sa.ranking_column(method)
     return ["kpi", "parameter", "scenario", "within_noise", rank, f"{rank}_ci", second]
@@ -813,105 +820,129 @@ def _strict_csv(
     return frame
 
 
+def _sensitivity_part(folder: AnalysisFolder, part: Part, labels: Mapping[str, str], reference: str) -> None:
+    m = folder.manifest
+    method = str(m.get("method"))
+    if method not in sa.METHODS:
+        raise ReportError(
+            f"--with {folder.given}: manifest.json names method {method!r}; expected one of "
+            f"{', '.join(sa.METHODS)}"
+        )
+    frame = _strict_csv(folder, SENSITIVITY_FILE, sensitivity_columns(method), needed=True)
+    assert frame is not None
+    part.title = f"{'Morris screening' if method == sa.MORRIS else 'Sobol indices'} ({folder.given})"
+    part.intro.append(_sensitivity_line(m, labels))
+    part.tables += sensitivity_tables(frame, method, labels, str(m.get("reference", reference)))
+
+
+def _uncertainty_part(folder: AnalysisFolder, part: Part, labels: Mapping[str, str], reference: str) -> None:
+    m = folder.manifest
+    overrides = overrides_text(m.get("overrides"))
+    summary = _strict_csv(folder, output.UNCERTAINTY_SUMMARY_FILE, SUMMARY_COLUMNS, needed=True)
+    assert summary is not None
+    part.title = f"Differences across draws of the assumptions ({folder.given})"
+    parameters = m.get("parameters")
+    k = len(parameters) if isinstance(parameters, list) else "?"
+    part.intro.append(
+        f"{m.get('samples', '?')} Latin-hypercube draws of {k} ranged parameters of "
+        f"{_label(labels, m.get('reference', '?'))}, drawn together; the reference and every "
+        f"policy run under every draw, {m.get('replications', '?')} replication(s) each, with "
+        f"common random numbers; seed {m.get('root_seed', '?')}; cohort "
+        + (f"as overridden ({overrides})." if overrides else "as in the scenario files.")
+    )
+    part.tables.append(uncertainty_table(summary, labels))
+    ceac = _strict_csv(folder, output.CEAC_FILE, CEAC_COLUMNS, needed=False)
+    if ceac is not None and not ceac.empty:
+        part.tables.append(ceac_table(ceac, labels))
+    found = _strict_csv(folder, output.DISCOVERY_FILE, DISCOVERY_COLUMNS, needed=False)
+    if found is None:
+        return
+    if found.empty:
+        part.notes.insert(
+            0,
+            "Scenario discovery found no box of the ranges where a policy tends to do worse "
+            "(discovery.csv is empty: a policy always or never worse, or too few draws).",
+        )
+    else:
+        part.tables.append(discovery_table(found, labels))
+
+
+def _sweep_part(folder: AnalysisFolder, part: Part, labels: Mapping[str, str], reference: str) -> None:
+    frame = folder.csv(output.SWEEP_FILE)
+    if frame is None:
+        raise ReportError(
+            f"--with {folder.given}: no readable {output.SWEEP_FILE}: a sweep folder must have it"
+        )
+    part.title = f"Sweep ({folder.given})"
+    part.intro.append(_sweep_line(folder.manifest, labels))
+    try:
+        part.tables.append(sweep_table(frame, folder.manifest))
+    except ReportError as exc:
+        raise ReportError(f"--with {folder.given}: {exc}") from None
+
+
+def _calibration_part(folder: AnalysisFolder, part: Part, labels: Mapping[str, str], reference: str) -> None:
+    m = folder.manifest
+    parameters = m.get("parameters")
+    if not isinstance(parameters, list) or not all(isinstance(p, Mapping) for p in parameters):
+        raise ReportError(
+            f"--with {folder.given}: {output.CALIBRATION_MANIFEST} does not list the parameters "
+            "matched; it was not written by this version's calibrate, or was edited"
+        )
+    kept = _strict_csv(folder, output.CALIBRATION_FILE, hm.NROY_COLUMNS, needed=True)
+    waves = _strict_csv(folder, output.CALIBRATION_WAVES_FILE, hm.WAVE_COLUMNS, needed=True)
+    matched = _strict_csv(folder, output.CALIBRATION_TARGETS_FILE, hm.TARGET_COLUMNS, needed=True)
+    assert kept is not None and waves is not None and matched is not None
+    part.title = f"Calibration: history matching ({folder.given})"
+    part.intro.append(_calibration_line(m, labels))
+    part.tables.append(calibration_waves_table(waves))
+    where = f"--with {folder.given}: {output.CALIBRATION_FILE}"
+    part.tables.append(calibration_ranges_table(kept, parameters, where))
+    part.tables.append(calibration_targets_table(matched))
+
+
+def _targets_part(folder: AnalysisFolder, part: Part, labels: Mapping[str, str], reference: str) -> None:
+    frame = _strict_csv(folder, output.TARGETS_FILE, TARGET_COLUMNS, needed=True)
+    assert frame is not None
+    part.title = f"Targets ({folder.given})"
+    table, count = targets_table(frame, labels)
+    part.intro.append(count)
+    part.tables.append(table)
+
+
+PARTS: dict[str, Callable[[AnalysisFolder, Part, Mapping[str, str], str], None]] = {
+    "sensitivity": _sensitivity_part,
+    "uncertainty": _uncertainty_part,
+    "sweep": _sweep_part,
+    "calibration": _calibration_part,
+    "targets": _targets_part,
+}
+"""How the report reads each study's folder (``Study.kind``): its title, intro and tables."""
+
+
 def analysis_part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
     """A ``--with`` folder's summary: the line saying what was run (from its manifest), the
     readable tables, and its figures. ReportError if its tables are not what its kind writes."""
-    m = folder.manifest
     figures, notes = analysis_figures(folder)
     part = Part(f"{folder.given}", figures=figures, notes=notes)
-    overrides = overrides_text(m.get("overrides"))
+    overrides = overrides_text(folder.manifest.get("overrides"))
     if overrides:
         part.notes.append(f"Run with command-line overrides: {overrides}.")
-    if folder.kind == "sensitivity":
-        method = str(m.get("method"))
-        if method not in sa.METHODS:
-            raise ReportError(
-                f"--with {folder.given}: manifest.json names method {method!r}; expected one of "
-                f"{', '.join(sa.METHODS)}"
-            )
-        frame = _strict_csv(folder, SENSITIVITY_FILE, sensitivity_columns(method), needed=True)
-        assert frame is not None
-        part.title = f"{'Morris screening' if method == sa.MORRIS else 'Sobol indices'} ({folder.given})"
-        part.intro.append(_sensitivity_line(m, labels))
-        part.tables += sensitivity_tables(frame, method, labels, str(m.get("reference", reference)))
-    elif folder.kind == "uncertainty":
-        summary = _strict_csv(folder, output.UNCERTAINTY_SUMMARY_FILE, SUMMARY_COLUMNS, needed=True)
-        assert summary is not None
-        part.title = f"Differences across draws of the assumptions ({folder.given})"
-        parameters = m.get("parameters")
-        k = len(parameters) if isinstance(parameters, list) else "?"
-        part.intro.append(
-            f"{m.get('samples', '?')} Latin-hypercube draws of {k} ranged parameters of "
-            f"{_label(labels, m.get('reference', '?'))}, drawn together; the reference and every "
-            f"policy run under every draw, {m.get('replications', '?')} replication(s) each, with "
-            f"common random numbers; seed {m.get('root_seed', '?')}; cohort "
-            + (f"as overridden ({overrides})." if overrides else "as in the scenario files.")
-        )
-        part.tables.append(uncertainty_table(summary, labels))
-        ceac = _strict_csv(folder, output.CEAC_FILE, CEAC_COLUMNS, needed=False)
-        if ceac is not None and not ceac.empty:
-            part.tables.append(ceac_table(ceac, labels))
-        found = _strict_csv(folder, output.DISCOVERY_FILE, DISCOVERY_COLUMNS, needed=False)
-        if found is not None:
-            if found.empty:
-                part.notes.insert(
-                    0,
-                    "Scenario discovery found no box of the ranges where a policy tends to do worse "
-                    "(discovery.csv is empty: a policy always or never worse, or too few draws).",
-                )
-            else:
-                part.tables.append(discovery_table(found, labels))
-    elif folder.kind == "sweep":
-        frame = folder.csv(output.SWEEP_FILE)
-        if frame is None:
-            raise ReportError(
-                f"--with {folder.given}: no readable {output.SWEEP_FILE}: a sweep folder must have it"
-            )
-        part.title = f"Sweep ({folder.given})"
-        part.intro.append(_sweep_line(m, labels))
-        try:
-            part.tables.append(sweep_table(frame, m))
-        except ReportError as exc:
-            raise ReportError(f"--with {folder.given}: {exc}") from None
-    elif folder.kind == "calibration":
-        parameters = m.get("parameters")
-        if not isinstance(parameters, list) or not all(isinstance(p, Mapping) for p in parameters):
-            raise ReportError(
-                f"--with {folder.given}: {output.CALIBRATION_MANIFEST} does not list the parameters "
-                "matched; it was not written by this version's calibrate, or was edited"
-            )
-        kept = _strict_csv(folder, output.CALIBRATION_FILE, hm.NROY_COLUMNS, needed=True)
-        waves = _strict_csv(folder, output.CALIBRATION_WAVES_FILE, hm.WAVE_COLUMNS, needed=True)
-        matched = _strict_csv(folder, output.CALIBRATION_TARGETS_FILE, hm.TARGET_COLUMNS, needed=True)
-        assert kept is not None and waves is not None and matched is not None
-        part.title = f"Calibration: history matching ({folder.given})"
-        part.intro.append(_calibration_line(m, labels))
-        part.tables.append(calibration_waves_table(waves))
-        where = f"--with {folder.given}: {output.CALIBRATION_FILE}"
-        part.tables.append(calibration_ranges_table(kept, parameters, where))
-        part.tables.append(calibration_targets_table(matched))
-    else:
-        frame = _strict_csv(folder, output.TARGETS_FILE, TARGET_COLUMNS, needed=True)
-        assert frame is not None
-        part.title = f"Targets ({folder.given})"
-        table, count = targets_table(frame, labels)
-        part.intro.append(count)
-        part.tables.append(table)
+    PARTS[folder.kind](folder, part, labels, reference)
     return part
 
 
 def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[str, str]) -> str:
-    """A warning when the analysis was run on another reference than the report's ("" if not)."""
-    m = folder.manifest
-    if folder.kind == "targets":
-        scenarios = m.get("scenarios")
-        if isinstance(scenarios, Mapping) and reference not in scenarios:
-            return (
-                f"--with {folder.given}: the targets were computed on {', '.join(map(str, scenarios))}, "
-                f"not on this report's reference {_label(labels, reference)} ({reference})."
-            )
-        return ""
-    theirs = m.get("scenario") if folder.kind in ("sweep", "calibration") else m.get("reference")
+    """A warning when the analysis was run on another reference than the report's ("" if not):
+    its manifest names the scenario it ran on, or a mapping of them (``Study.reference``)."""
+    theirs = folder.manifest.get(BY_KIND[folder.kind].reference)
+    if isinstance(theirs, Mapping):
+        if reference in theirs:
+            return ""
+        return (
+            f"--with {folder.given}: the targets were computed on {', '.join(map(str, theirs))}, "
+            f"not on this report's reference {_label(labels, reference)} ({reference})."
+        )
     if isinstance(theirs, str) and theirs != reference:
         return (
             f"--with {folder.given}: its reference scenario is {theirs}, not this report's reference "
@@ -922,6 +953,7 @@ def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[st
 
 __all__ = [
     "MAX_ANALYSIS_IMAGE_BYTES",
+    "PARTS",
     "SENSITIVITY_FILE",
     "TOP",
     "analysis_figures",

@@ -31,7 +31,6 @@ from sim.analysis.kpis import (
 )
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.analysis.tables import fmt_number
-from sim.analysis.targets import TARGET_COLUMNS as _TARGET_COLUMNS
 from sim.experiment import output
 from sim.report.analyses import (
     SENSITIVITY_FILE,
@@ -74,6 +73,8 @@ from sim.report.wording import (
     percent,
     value_at,
 )
+from sim.studies.registry import STUDIES
+from sim.studies.targets.analysis import TARGET_COLUMNS as _TARGET_COLUMNS
 
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
 """Simultaneous-interval columns of comparison.csv, when the comparison computed them."""
@@ -701,23 +702,24 @@ def _optional_sections(
     else:
         time.absent = f"Not run: no {TIME_TO_OUTCOME_FILE} and no plots over time in this folder."
 
-    by_kind: dict[str, list[Part]] = {}
-    for a in analyses:
-        by_kind.setdefault(a.kind, []).append(analysis_part(a, labels, folder.reference.name))
+    by_section: dict[str, list[Part]] = {}
+    for study in STUDIES:  # in the registry's order within a section, then as given
+        for a in (a for a in analyses if a.kind == study.kind):
+            by_section.setdefault(study.section, []).append(analysis_part(a, labels, folder.reference.name))
     hint = "Add the folder a '{0}' run wrote with report --with DIR."
 
     sensitivity = Section("sensitivity", "Sensitivity analysis", figures=figures.get("sensitivity", []))
     frame = folder.csv(SENSITIVITY_FILE)
     if frame is not None:
         sensitivity.tables += folder_sensitivity(frame, labels, folder.reference.name)
-    sensitivity.parts = by_kind.get("sensitivity", [])
+    sensitivity.parts = by_section.get("sensitivity", [])
     if frame is None and not sensitivity.figures and not sensitivity.parts:
         sensitivity.absent = f"Not run: no {SENSITIVITY_FILE} in this folder. " + hint.format("sensitivity")
 
     uncertainty = Section("uncertainty", "Parameter uncertainty", figures=figures.get("uncertainty", []))
     summary, draws = (folder.csv(name) for name in UNCERTAINTY_FILES)
     uncertainty.tables += folder_uncertainty(summary, draws, labels)
-    uncertainty.parts = by_kind.get("uncertainty", [])
+    uncertainty.parts = by_section.get("uncertainty", [])
     if not uncertainty.tables and not uncertainty.figures and not uncertainty.parts:
         uncertainty.absent = f"Not run: no {' or '.join(UNCERTAINTY_FILES)} in this folder. " + hint.format(
             "uncertainty"
@@ -730,13 +732,13 @@ def _optional_sections(
         targets.tables.append(table)
         if count:
             targets.intro.append(count)
-    targets.parts = by_kind.get("targets", []) + by_kind.get("calibration", [])
+    targets.parts = by_section.get("targets", [])
     if frame is None and not targets.figures and not targets.parts:
         targets.absent = f"Not run: no {TARGETS_FILE} in this folder. " + hint.format("targets")
 
     sections = [cost, time, sensitivity, uncertainty, targets]
-    if "sweep" in by_kind:  # a sweep is never part of a comparison folder: shown only when given
-        sections.append(Section("sweep", "Parameter sweeps", parts=by_kind["sweep"]))
+    if "sweep" in by_section:  # a sweep is never part of a comparison folder: shown only when given
+        sections.append(Section("sweep", "Parameter sweeps", parts=by_section["sweep"]))
     # A comparison says "not run" for an analysis it lacks; a single run, to which most of them
     # do not apply, leaves them out.
     return sections if is_comparison else [s for s in sections if not s.absent]

@@ -14,7 +14,7 @@ and so must every scenario folder it names; a single ``run`` folder is complete 
 
 ``report --with DIR`` adds the folder of a design analysis (``sensitivity``, ``uncertainty``,
 ``sweep``, ``targets`` or ``calibrate``), each of which writes its own folder; ``open_analysis``
-tells which by the manifest its writer leaves last (``ANALYSIS_MANIFESTS``) and reads it by the same rules.
+tells which by the manifest its writer leaves last (``sim.studies.registry``) and reads it by the same rules.
 """
 
 from __future__ import annotations
@@ -32,28 +32,16 @@ from pydantic import ValidationError
 
 from sim.experiment import output
 from sim.scenario.schema import Scenario
+from sim.studies.registry import STUDIES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 """Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
 
 Kind = Literal["comparison", "run"]
-AnalysisKind = Literal["sensitivity", "uncertainty", "sweep", "targets", "calibration"]
-ANALYSIS_MANIFESTS: dict[AnalysisKind, str] = {
-    "sensitivity": output.MANIFEST,
-    "uncertainty": output.UNCERTAINTY_MANIFEST,
-    "sweep": output.SWEEP_MANIFEST,
-    "targets": output.TARGETS_MANIFEST,
-    "calibration": output.CALIBRATION_MANIFEST,
-}
-"""The manifest each analysis writes last (``sim.experiment.sensitivity``, ``.uncertainty``,
-``.sweep``, ``.calibration``; ``run_sim.py targets``). Sensitivity's is ``manifest.json`` like a run
-folder's, so it is told apart by its ``method`` key."""
-WITH_ALLOWED = (
-    "--with takes the finished folder of 'sensitivity' (manifest.json with a \"method\"), "
-    f"'uncertainty' ({output.UNCERTAINTY_MANIFEST}), 'sweep' ({output.SWEEP_MANIFEST}), "
-    f"'targets' ({output.TARGETS_MANIFEST}) or 'calibrate' ({output.CALIBRATION_MANIFEST})"
-)
+_TAKES = [f"'{s.command}' ({s.wrote})" for s in STUDIES]
+WITH_ALLOWED = f"--with takes the finished folder of {', '.join(_TAKES[:-1])} or {_TAKES[-1]}"
+"""What ``--with`` accepts, for every message refusing a folder: each study and its manifest."""
 
 
 class ReportError(Exception):
@@ -240,7 +228,7 @@ class AnalysisFolder:
     the path as the user typed it (for messages and the methods table)."""
 
     path: Path
-    kind: AnalysisKind
+    kind: str
     manifest: dict[str, Any]
     given: str
 
@@ -256,15 +244,17 @@ class AnalysisFolder:
             raise ReportError(f"--with {self.given}: {exc}") from None
 
 
-def _analysis_kind(folder: Path) -> tuple[AnalysisKind, str] | None:
-    """The kind of analysis whose manifest the folder holds, and that manifest's name."""
-    for kind in ("uncertainty", "sweep", "targets", "calibration"):
-        name = ANALYSIS_MANIFESTS[kind]
-        if (folder / name).exists():
-            return kind, name
-    manifest = safe_file(folder, output.MANIFEST)
-    if manifest is not None and "method" in _read_json(manifest):
-        return "sensitivity", output.MANIFEST
+def _analysis_kind(folder: Path) -> tuple[str, str] | None:
+    """The kind of study whose manifest the folder holds, and that manifest's name: a manifest
+    only that study writes first, then one it shares with a run folder told apart by its key."""
+    for study in sorted(STUDIES, key=lambda s: bool(s.key)):
+        if not study.key:
+            if (folder / study.manifest).exists():
+                return study.kind, study.manifest
+            continue
+        manifest = safe_file(folder, study.manifest)
+        if manifest is not None and study.key in _read_json(manifest):
+            return study.kind, study.manifest
     return None
 
 
@@ -333,9 +323,7 @@ def number(value: Any) -> float | None:
 
 
 __all__ = [
-    "ANALYSIS_MANIFESTS",
     "AnalysisFolder",
-    "AnalysisKind",
     "Kind",
     "ReportError",
     "ResultsFolder",

@@ -33,6 +33,7 @@ from sim.report.wording import (
     value_at,
 )
 from sim.scenario.describe import format_value, parameter_rows
+from sim.studies.registry import BY_KIND
 
 
 @dataclass(frozen=True)
@@ -174,77 +175,6 @@ def runs_table(folder: ResultsFolder) -> Table:
     )
 
 
-def _paths(entries: Any, limit: int = 6) -> str:
-    """The first ``limit`` parameter paths of a manifest's list, and how many more."""
-    paths = (
-        [str(e.get("path")) for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
-    )
-    if not paths:
-        return NOT_RECORDED
-    more = len(paths) - limit
-    return ", ".join(paths[:limit]) + (f" and {more} more" if more > 0 else "")
-
-
-def _varied(a: AnalysisFolder) -> str:
-    """What one analysis varied and how, in a sentence, from its manifest."""
-    m = a.manifest
-    design = m.get("design") if isinstance(m.get("design"), Mapping) else {}
-    assert isinstance(design, Mapping)
-    n = len(m["parameters"]) if isinstance(m.get("parameters"), list) else NOT_RECORDED
-    reps = recorded(m.get("replications"))
-    if a.kind == "sensitivity":
-        if m.get("method") == "morris":
-            how = (
-                f"Morris elementary effects (SALib), {recorded(design.get('trajectories'))} trajectories "
-                f"over {recorded(design.get('levels'))} levels, one factor moved per step"
-            )
-        else:
-            how = f"Sobol indices (SALib, Saltelli's design, N = {recorded(design.get('samples'))})"
-        groups = design.get("groups")
-        grouped = (
-            f", moved as {len(groups)} groups by section" if isinstance(groups, Mapping) and groups else ""
-        )
-        return (
-            f"{n} ranged parameters over their plausible ranges ({_paths(m.get('parameters'))}){grouped}; "
-            f"{how}; {recorded(design.get('points'))} design points x {reps} replications, the same "
-            "random numbers at every point"
-        )
-    if a.kind == "uncertainty":
-        return (
-            f"{n} ranged parameters ({_paths(m.get('parameters'))}) drawn together by Latin hypercube, "
-            f"{recorded(m.get('samples'))} draws; the reference and each policy under every draw, {reps} "
-            "replication(s) each, common random numbers"
-        )
-    if a.kind == "sweep":
-        params = m.get("params") if isinstance(m.get("params"), list) else []
-        assert isinstance(params, list)
-        grid = " x ".join(
-            f"{p.get('path')} at {len(p.get('values') or [])} values"
-            for p in params
-            if isinstance(p, Mapping)
-        )
-        return (
-            f"one parameter at a time on a grid: {grid or NOT_RECORDED}; {reps} paired replications per point"
-        )
-    targets = m.get("targets") if isinstance(m.get("targets"), list) else []
-    assert isinstance(targets, list)
-    if a.kind == "calibration":
-        return (
-            f"{n} ranged parameters ({_paths(m.get('parameters'))}) searched by history matching against "
-            f"{len(targets)} published figures ({recorded(m.get('targets_file'))}): "
-            f"{recorded(design.get('waves_run'))} wave(s) of {recorded(design.get('points_per_wave'))} "
-            f"Latin-hypercube points x {reps} replication(s), Gaussian-process emulators, values ruled "
-            "out by implausibility"
-        )
-    scenarios = m.get("scenarios") if isinstance(m.get("scenarios"), Mapping) else {}
-    assert isinstance(scenarios, Mapping)
-    return (
-        f"nothing varied: {len(targets)} published figures ({recorded(m.get('targets_file'))}) compared "
-        f"with the model on {', '.join(map(str, scenarios)) or NOT_RECORDED}, "
-        f"{reps} replications per scenario"
-    )
-
-
 def analyses_table(analyses: Sequence[AnalysisFolder]) -> Table | None:
     """One row per ``report --with`` folder: what it varied and how, seed and command line."""
     if not analyses:
@@ -253,7 +183,7 @@ def analyses_table(analyses: Sequence[AnalysisFolder]) -> Table | None:
         [
             Cell(a.kind),
             Cell(a.given),
-            Cell(_varied(a) + f". Seed {recorded(a.manifest.get('root_seed'))}."),
+            Cell(BY_KIND[a.kind].varied(a.manifest) + f". Seed {recorded(a.manifest.get('root_seed'))}."),
             Cell(recorded(a.manifest.get("command_line"))),
         ]
         for a in analyses

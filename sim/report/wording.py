@@ -15,9 +15,7 @@ from sim.analysis.kpis import KPIS
 from sim.analysis.tables import fmt_number
 from sim.report.folder import ScenarioFolder, number
 from sim.scenario.describe import flatten, format_value
-
-NOT_RECORDED = "not recorded"
-"""Said wherever the folder does not record what the report would show."""
+from sim.studies.base import NOT_RECORDED, recorded
 
 
 def paragraphs(value: str) -> list[str]:
@@ -55,10 +53,6 @@ def days_text(value: Any) -> str:
     if days is None:
         return NOT_RECORDED
     return f"{fmt_number(days, 0 if days.is_integer() else 1)} days (about {days / 30.44:.0f} months)"
-
-
-def recorded(value: Any) -> str:
-    return NOT_RECORDED if value is None or value == "" else str(value)
 
 
 def commit_text(manifest: Mapping[str, Any]) -> str:

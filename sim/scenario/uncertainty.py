@@ -21,7 +21,7 @@ A scenario with ``changes`` (a policy introduced part-way through) is drawn cons
 time: a scale multiplies the numbers a change sets under its path as well (a service that raises
 agreement to leave by half from day 365 still raises the *drawn* level by half from then on),
 while a single value a change sets is that policy's lever and keeps the change's value, as a
-policy's own values do (``sim.experiment.uncertainty``).
+policy's own values do (``sim.studies.uncertainty.run``).
 """
 
 from __future__ import annotations

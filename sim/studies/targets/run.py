@@ -35,13 +35,13 @@ from pydantic import (
 )
 
 from sim.analysis.measures import MEASURES, MissingDataError, Tables, compute
-from sim.analysis.targets import EXTRA_COLUMNS, TARGET_COLUMNS, ci_overlaps, evaluate, within
 from sim.experiment import output
 from sim.experiment.files import write_csv, write_plots
 from sim.scenario.errors import Problem, ScenarioError, show
 from sim.scenario.files import read_yaml
+from sim.studies.targets.analysis import EXTRA_COLUMNS, TARGET_COLUMNS, ci_overlaps, evaluate, within
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DEFAULT_TARGETS_FILE = REPO / "validation" / "targets.yaml"
 """The table under version control: every published figure the model can be compared with."""
 TARGETS_FILE = output.TARGETS_FILE
@@ -291,7 +291,7 @@ def evaluate_targets(
 
 def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plot: bool = True) -> list[str]:
     """Write ``out/targets.csv`` (and ``targets.png``) atomically; the names written."""
-    from sim.analysis.plots.targets import plot_targets
+    from sim.studies.targets.plots import plot_targets
 
     write_csv(out / TARGETS_FILE, frame)
     written = [TARGETS_FILE]

@@ -7,7 +7,7 @@ given how uncertain the figures, the model and its emulator are? What is left is
 set ("not ruled out yet", NROY), which an uncertainty analysis can sample instead of the raw ranges.
 
 The pieces, all pure functions of arrays and tables (running the simulations is the experiment
-layer's job, ``sim.experiment.calibration``):
+layer's job, ``sim.studies.calibration.run``):
 
 * **Emulator** (:func:`fit_emulator`): a scikit-learn Gaussian process per measure, fitted on the
   mean of each design point's replications, inputs scaled to [0, 1] over the original ranges

@@ -12,8 +12,8 @@ every scenario and draw uses the random streams of ``(seed, k)``, so a policy an
 paired within a draw (common random numbers): the difference a draw gives is the policy's effect
 under those assumptions, not noise.
 
-Then, from ``sim.analysis.psa``: ``uncertainty.csv`` (each policy's paired difference per KPI and
-draw), ``uncertainty_summary.csv`` (its distribution across draws, the probability of being better
+Then, from ``sim.studies.uncertainty.analysis``: ``uncertainty.csv`` (each policy's paired difference per KPI
+and draw), ``uncertainty_summary.csv`` (its distribution across draws, the probability of being better
 than the reference and of being the best), ``ceac.csv`` (cost-effectiveness acceptability),
 ``discovery.csv`` (where in the ranges a difference changes sign), ``uncertainty_draws.csv`` (the
 parameter values of each draw), and last ``uncertainty_manifest.json``; ``out`` holds
@@ -114,7 +114,7 @@ def calibrated_rows(
 ) -> tuple[pd.DataFrame, Calibrated]:
     """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
     without replacement when it has at least ``samples`` rows, with replacement otherwise."""
-    from sim.experiment.calibration import read_calibration
+    from sim.studies.calibration.run import read_calibration
 
     frame = read_calibration(file, params)
     replace = len(frame) < samples
@@ -149,7 +149,7 @@ def calibrated_design(
     it holds are taken from its rows instead (:func:`calibrated_rows`): values not ruled out by the
     validation targets, drawn together, so their dependence is kept. ExperimentError, before
     anything runs, if a draw gives a scenario the schema rejects or the file is unusable."""
-    from sim.analysis.psa import latin_hypercube
+    from sim.studies.uncertainty.analysis import latin_hypercube
 
     if samples < 2:
         raise ExperimentError(f"--samples must be at least 2 (a distribution across draws), got {samples}")
@@ -242,8 +242,8 @@ def run_uncertainty(
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
     from sim.analysis.kpis import TABLE_KPIS, kpi
-    from sim.analysis.psa import ceac, discover, discovery_table, summarise
-    from sim.experiment.sweep import check_kpis
+    from sim.studies.sweep.run import check_kpis
+    from sim.studies.uncertainty.analysis import ceac, discover, discovery_table, summarise
 
     started = time.perf_counter()
     options = options or ExecutionOptions()
@@ -295,7 +295,7 @@ def run_uncertainty(
         write_csv(out / name, frame)
         files.append(name)
     if options.plots:
-        from sim.analysis.plots.uncertainty import plot_ceac, plot_differences
+        from sim.studies.uncertainty.plots import plot_ceac, plot_differences
 
         labels = {p.name: p.label for p in policies}
         files += write_plots(

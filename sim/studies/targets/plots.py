@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.plots.style import figure, grid, no_data, save, wrap
-from sim.analysis.targets import band
+from sim.studies.targets.analysis import band
 
 MODEL_COLOUR = "#0072B2"
 BAND_COLOUR = "#009E73"

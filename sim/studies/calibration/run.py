@@ -18,7 +18,7 @@ already-departed share, the complaint probability) and the assumptions that most
 same figures (about 9 for the baseline). Every other ranged parameter keeps its scenario value;
 an uncertainty analysis still draws them over their ranges.
 
-``run_calibration`` runs the waves (``sim.analysis.history_matching`` does the statistics):
+``run_calibration`` runs the waves (``sim.studies.calibration.analysis`` does the statistics):
 
 1. wave 1: a Latin hypercube of ``points`` over the ranges; later waves: a space-filling subset of
    the previous wave's non-implausible candidates;
@@ -53,8 +53,6 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis import history_matching as hm
-from sim.analysis.targets import ROLES, band
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
@@ -62,11 +60,13 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
-from sim.experiment.sensitivity import select_parameters
-from sim.experiment.targets import DEFAULT_TARGETS_FILE, Target, read_targets
 from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
+from sim.studies.calibration import analysis as hm
+from sim.studies.sensitivity.run import select_parameters
+from sim.studies.targets.analysis import ROLES, band
+from sim.studies.targets.run import DEFAULT_TARGETS_FILE, Target, read_targets
 
 CALIBRATION_FILE = output.CALIBRATION_FILE
 RUNS_FILE = output.CALIBRATION_RUNS_FILE
@@ -356,7 +356,7 @@ def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
 
 def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
     """Latin-hypercube candidates in ``box`` (unit coordinates), integers rounded, in [0, 1]."""
-    from sim.analysis.psa import latin_hypercube
+    from sim.studies.uncertainty.analysis import latin_hypercube
 
     u = latin_hypercube(box, plan.request.candidates, seed)
     return hm.scale_unit(_rounded(plan, hm.from_unit(u, plan.bounds)), plan.bounds)
@@ -421,7 +421,7 @@ def run_calibration(
     options: ExecutionOptions | None = None,
 ) -> CalibrationResult:
     """Run the waves, match and write the folder (see the module doc)."""
-    from sim.analysis.psa import latin_hypercube
+    from sim.studies.uncertainty.analysis import latin_hypercube
 
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
@@ -562,7 +562,7 @@ def run_calibration(
     write_csv(out / TARGETS_FILE, targets_frame)
     files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
     if options.plots:
-        from sim.analysis.plots.calibration import plot_calibration
+        from sim.studies.calibration.plots import plot_calibration
 
         files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
     manifest = {

@@ -11,7 +11,7 @@ keeps the policy's value, while scales multiply the policy's own values too; the
 ``run_sensitivity`` runs every design point x replication through ``sim.experiment.engine.run_design``
 (the usual executors, common random numbers, stored in ``.parts/`` and resumable), averages each
 KPI (or each policy's paired difference from the reference) over the replications of a point,
-analyses it with ``sim.analysis.sensitivity`` and writes, atomically, ``sensitivity.csv``,
+analyses it with ``sim.studies.sensitivity.analysis`` and writes, atomically, ``sensitivity.csv``,
 ``design.csv`` (the parameter values of each point), ``outputs.csv`` (every replication's KPIs),
 the plots and, last, ``manifest.json``. Nothing here prints.
 """
@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis import sensitivity as sa
 from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
 from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
@@ -42,6 +41,7 @@ from sim.experiment.provenance import environment
 from sim.experiment.worker import run_summary
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.sensitivity import analysis as sa
 
 SENSITIVITY_FILE = "sensitivity.csv"
 DESIGN_FILE = "design.csv"
@@ -335,7 +335,7 @@ def run_sensitivity(
     write_csv(out / OUTPUTS_FILE, _outputs_table(plan, results))
     files = [SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE]
     if options.plots:
-        from sim.analysis.plots.sensitivity import plot_sensitivity
+        from sim.studies.sensitivity.plots import plot_sensitivity
 
         files += write_plots(out, plot_sensitivity, frame, req.method, plan.reference.name)
     manifest = {

@@ -1,12 +1,12 @@
 """Running a parameter sweep: every grid point as a scenario folder, then sweep.csv and its plots.
 
-``run_sweep`` is what ``run_sim.py sweep`` calls. The grid points (``sim.experiment.grid``) run
+``run_sweep`` is what ``run_sim.py sweep`` calls. The grid points (``sim.studies.sweep.grid``) run
 through ``run_experiment`` like the scenarios of ``run`` and ``compare``: the same executors
 (serial, process pool, Dask), each replication stored as it arrives, ``--resume``, progress
 callbacks, and one folder per grid point (``out/<scenario>__<path>_<value>/``, its tables and
 manifest; no per-point plots). Replication ``k`` of every grid point uses the random streams of
 ``(seed, k)``, so the points are paired (common random numbers). Then ``sweep.csv`` (columns
-``sim.analysis.sweep.sweep_columns``), one PNG per plotted KPI and, last, ``sweep_manifest.json``;
+``sim.studies.sweep.analysis.sweep_columns``), one PNG per plotted KPI and, last, ``sweep_manifest.json``;
 ``out`` holds ``.incomplete`` until then. Nothing here prints.
 """
 
@@ -26,9 +26,9 @@ from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
-from sim.experiment.grid import GridPoint, SweepParam
 from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
 from sim.scenario.schema import Scenario
+from sim.studies.sweep.grid import GridPoint, SweepParam
 
 
 @dataclass
@@ -46,7 +46,7 @@ class SweepResult:
 
 def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
     """Each name a KPI of the registry (summary.csv column or derived), once; ExperimentError if not."""
-    from sim.analysis.sweep import SWEEP_KPIS
+    from sim.studies.sweep.analysis import SWEEP_KPIS
 
     out: list[str] = []
     for name in names:
@@ -84,7 +84,7 @@ def run_sweep(
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
     from sim.analysis.kpis import PLOT_KPIS
-    from sim.analysis.sweep import SWEEP_KPIS, sweep_table
+    from sim.studies.sweep.analysis import SWEEP_KPIS, sweep_table
 
     started = time.perf_counter()
     options = options or ExecutionOptions()
@@ -105,7 +105,7 @@ def run_sweep(
     write_csv(out / output.SWEEP_FILE, table)
     files = [output.SWEEP_FILE]
     if options.plots:
-        from sim.analysis.plots.sweep import plot_sweep
+        from sim.studies.sweep.plots import plot_sweep
 
         units = {p.path: p.unit for p in params}
         draw = functools.partial(plot_sweep, scenario=base.label)

@@ -1,0 +1,89 @@
+"""What every study declares, so the report and the methods need no branch on a study's name.
+
+A study writes one folder and leaves its manifest last; ``report --with DIR`` tells which study
+wrote DIR by that manifest (``Study.manifest``, and ``Study.key`` where the file name alone is
+shared with a run folder's ``manifest.json``) and says what the study varied from the manifest
+(``Study.varied``). Only the standard library is imported: the report and the argument parser
+read the registry before anything heavy is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NOT_RECORDED = "not recorded"
+"""Said wherever the folder does not record what the report would show."""
+
+
+def recorded(value: Any) -> str:
+    """A manifest value as text, or "not recorded" for a missing or empty one."""
+    return NOT_RECORDED if value is None or value == "" else str(value)
+
+
+def manifest_paths(entries: Any, limit: int = 6) -> str:
+    """The first ``limit`` parameter paths of a manifest's list, and how many more."""
+    paths = (
+        [str(e.get("path")) for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
+    )
+    if not paths:
+        return NOT_RECORDED
+    more = len(paths) - limit
+    return ", ".join(paths[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def parameter_count(manifest: Mapping[str, Any]) -> str:
+    """How many ranged parameters the manifest lists, as text ("not recorded" if it lists none)."""
+    parameters = manifest.get("parameters")
+    return str(len(parameters)) if isinstance(parameters, list) else NOT_RECORDED
+
+
+def mapping(manifest: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The manifest's mapping under ``key``, empty if absent or not a mapping (an edited file)."""
+    value = manifest.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def listing(manifest: Mapping[str, Any], key: str) -> list[Any]:
+    """The manifest's list under ``key``, empty if absent or not a list (an edited file)."""
+    value = manifest.get(key)
+    return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study as the command line, the report and the methods see it.
+
+    ``kind`` is its name in the report (the methods table's first column); ``command`` the
+    ``run_sim.py`` command that runs it; ``manifest`` the file its writer leaves last in the
+    folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
+    table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
+    of names), which the report checks against its own reference; ``section`` the report section
+    its part goes in; ``key`` a key that manifest must hold when ``manifest`` alone does not tell
+    the study's folder from a run folder ("" when it does).
+    """
+
+    kind: str
+    command: str
+    manifest: str
+    varied: Callable[[Mapping[str, Any]], str]
+    reference: str
+    section: str
+    key: str = ""
+
+    @property
+    def wrote(self) -> str:
+        """How to recognise its folder, for messages: the manifest (and the key it holds)."""
+        return f'{self.manifest} with a "{self.key}"' if self.key else self.manifest
+
+
+__all__ = [
+    "NOT_RECORDED",
+    "Study",
+    "listing",
+    "manifest_paths",
+    "mapping",
+    "parameter_count",
+    "recorded",
+]

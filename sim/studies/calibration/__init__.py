@@ -1,0 +1,1 @@
+"""The calibration study: see ``sim.studies``."""

@@ -1,0 +1,1 @@
+"""The sensitivity study: see ``sim.studies``."""

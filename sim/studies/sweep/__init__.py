@@ -1,0 +1,1 @@
+"""The sweep study: see ``sim.studies``."""

@@ -1,0 +1,1 @@
+"""The targets study: see ``sim.studies``."""

@@ -1,0 +1,1 @@
+"""The uncertainty study: see ``sim.studies``."""
