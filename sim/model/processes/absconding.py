@@ -61,7 +61,8 @@ class Absconding(Part):
 
     def delay(self, p: Person) -> float:
         """Days until ``p`` would lose contact (inf if the hazard is zero)."""
-        rate = self.params.hazard_per_day * (self.params.adverse_multiplier if p.adverse else 1.0)
+        params = self.params  # read once: this runs for every wait
+        rate = params.hazard_per_day * (params.adverse_multiplier if p.adverse else 1.0)
         return self.time(p.pid) / rate if rate > 0 else math.inf
 
     def wait(self, p: Person, delay: float, cause: str) -> Generator[simpy.Event, Any, bool]:
