@@ -60,16 +60,11 @@ def run_key(scenario: Scenario, root_seed: int, keep_log: bool) -> str:
 
 
 def package_version() -> str | None:
-    """The installed distribution's version, else ``sim.__version__``, else pyproject.toml's."""
+    """The installed distribution's version, else pyproject.toml's."""
     try:
         return importlib.metadata.version("contact-sim")
     except importlib.metadata.PackageNotFoundError:
         pass
-    import sim
-
-    version = getattr(sim, "__version__", None)
-    if version:
-        return str(version)
     if sys.version_info >= (3, 11):  # tomllib is 3.11+; an installed package has metadata anyway
         import tomllib
 
