@@ -107,6 +107,63 @@ def kn_constant(k: int, first_stage: int, alpha: float) -> float:
     return 2.0 * eta * (first_stage - 1)
 
 
+def _replications(
+    values: Mapping[str, Sequence[float] | np.ndarray],
+    kpi: str,
+    indifference: float,
+    alpha: float,
+    first_stage: int,
+) -> np.ndarray:
+    """The checked inputs of KN: one column per policy, one row per replication (ValueError
+    saying what is wrong otherwise)."""
+    if not indifference > 0 or not math.isfinite(indifference):
+        raise ValueError(f"the indifference zone must be a positive number, got {indifference}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    if first_stage < 2:
+        raise ValueError(f"KN needs a first stage of at least 2 replications, got {first_stage}")
+    if not values:
+        raise ValueError("no policies to select from")
+    data = np.column_stack([np.asarray(v, dtype=float).ravel() for v in values.values()])
+    if data.shape[0] < first_stage:
+        raise ValueError(f"need {first_stage} replications for the first stage, got {data.shape[0]}")
+    if np.isnan(data).any():
+        raise ValueError(f"{kpi}: KN needs a value in every replication; some are missing (NaN)")
+    return data
+
+
+def _screen(
+    x: np.ndarray, diff_var: np.ndarray, h2: float, delta: float, first_stage: int
+) -> tuple[list[int], dict[int, int], int, bool, bool]:
+    """KN's elimination, replication by replication from the first stage on, over the rows of
+    ``x`` (higher is better): the policies still in, the replication each other one was
+    eliminated at, the replications used, whether one is selected, and whether the rest are tied
+    (identical in every replication so far, so no number of replications could tell them apart)."""
+    n_available, k = x.shape
+    cumulative = np.cumsum(x, axis=0)
+    alive = list(range(k))
+    eliminated: dict[int, int] = {}
+    r = first_stage
+    if k == 1:
+        return alive, eliminated, r, True, False
+    while r <= n_available:
+        means = cumulative[r - 1] / r
+        # i is out when some j's mean exceeds i's by more than the shrinking continuation region
+        width = np.maximum(0.0, delta / (2.0 * r) * (h2 * diff_var / delta**2 - r))
+        out = [i for i in alive if any(means[i] < means[j] - width[i, j] for j in alive if j != i)]
+        eliminated.update(dict.fromkeys(out, r))
+        alive = [i for i in alive if i not in out]
+        if len(alive) == 1:
+            return alive, eliminated, r, True, False
+        sample = x[:r, alive]
+        if np.all(sample == sample[:, [0]]):
+            return alive, eliminated, r, True, True
+        if r == n_available:
+            break
+        r += 1
+    return alive, eliminated, min(r, n_available), False, False
+
+
 def kn_select(
     values: Mapping[str, Sequence[float] | np.ndarray],
     *,
@@ -119,21 +176,8 @@ def kn_select(
     """Run KN on the replications available: ``values`` maps each policy to its KPI value in
     replications 0, 1, ... (the same replication index = common random numbers), all of the same
     length, at least ``first_stage``. See the module docstring."""
-    if not indifference > 0 or not math.isfinite(indifference):
-        raise ValueError(f"the indifference zone must be a positive number, got {indifference}")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
-    if first_stage < 2:
-        raise ValueError(f"KN needs a first stage of at least 2 replications, got {first_stage}")
+    data = _replications(values, kpi, indifference, alpha, first_stage)
     names = list(values)
-    if not names:
-        raise ValueError("no policies to select from")
-    data = np.column_stack([np.asarray(values[n], dtype=float).ravel() for n in names])
-    n_available = data.shape[0]
-    if n_available < first_stage:
-        raise ValueError(f"need {first_stage} replications for the first stage, got {n_available}")
-    if np.isnan(data).any():
-        raise ValueError(f"{kpi}: KN needs a value in every replication; some are missing (NaN)")
     x = data if maximize else -data
     k = len(names)
     h2 = kn_constant(k, first_stage, alpha)
@@ -141,47 +185,12 @@ def kn_select(
     diff_var = np.zeros((k, k))
     for i in range(k):
         diff_var[i] = np.var(first[:, [i]] - first, axis=0, ddof=1)
-    cumulative = np.cumsum(x, axis=0)
-    alive = list(range(k))
-    eliminated: dict[str, int] = {}
-    delta = indifference
-    r = first_stage
-    decided = k == 1
-    tied = False
-    while not decided and r <= n_available:
-        means = cumulative[r - 1] / r
-        keep = []
-        for i in alive:
-            beaten = False
-            for j in alive:
-                if j == i:
-                    continue
-                w = max(0.0, delta / (2.0 * r) * (h2 * diff_var[i, j] / delta**2 - r))
-                if means[i] < means[j] - w:
-                    beaten = True
-                    break
-            if beaten:
-                eliminated[names[i]] = r
-            else:
-                keep.append(i)
-        alive = keep
-        if len(alive) == 1:
-            decided = True
-            break
-        sample = x[:r, alive]
-        if np.all(sample == sample[:, [0]]):
-            decided = tied = True
-            break
-        if r == n_available:
-            break
-        r += 1
-    r = min(r, n_available)
+    alive, eliminated, r, decided, tied = _screen(x, diff_var, h2, indifference, first_stage)
     final_means = data[:r].mean(axis=0)
-    bound = 0
-    for i in alive:
-        for j in alive:
-            if i != j:
-                bound = max(bound, math.floor(h2 * diff_var[i, j] / delta**2) + 1)
+    bound = max(
+        (math.floor(h2 * diff_var[i, j] / indifference**2) + 1 for i in alive for j in alive if i != j),
+        default=0,
+    )
     contenders = tuple(names[i] for i in alive)
     return Selection(
         kpi=kpi,
@@ -194,7 +203,7 @@ def kn_select(
         selected=contenders[0] if decided else None,
         contenders=contenders,
         tied=tied,
-        eliminated=eliminated,
+        eliminated={names[i]: at for i, at in eliminated.items()},
         means={n: float(m) for n, m in zip(names, final_means, strict=True)},
         max_replications_needed=r if decided else max(bound, r),
         h2=h2,

@@ -199,6 +199,36 @@ def _close(word: str, options: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+def _unknown_key(file: str, where: _Located, value: Any, file_keys: Sequence[str]) -> Problem:
+    """A key the schema does not have here: the closest allowed key, or the allowed keys."""
+    key = where.path[-1]
+    allowed_keys = [k for k in (where.owner.model_fields if where.owner else {}) if k != "dist"]
+    if len(where.path) == 1:
+        allowed_keys = [*file_keys, *allowed_keys]
+    candidates = [*allowed_keys, "dist"] if where.dist else allowed_keys
+    similar = difflib.get_close_matches(key, candidates, n=1)
+    if similar:
+        hint = f"did you mean {similar[0]!r}?"
+    elif where.dist:
+        hint = f"dist: {where.dist} takes " + ", ".join(allowed_keys)
+    else:
+        hint = "allowed keys here: " + ", ".join(allowed_keys)
+    return Problem(file, ".".join(where.path), f"unknown key {key!r} (value {show(value)})", hint)
+
+
+def _wrong_type(file: str, where: _Located, kind: str, value: Any, distribution: bool) -> Problem:
+    """A value of the wrong type: what was expected there (with the unit of a number)."""
+    expected = _EXPECTED.get(kind.rsplit("_", 1)[0], "a different type")
+    if distribution:
+        expected = _DIST_EXAMPLE
+    elif expected.startswith("a ") and "number" in expected and where.unit and not where.dist:
+        expected += f" (unit: {where.unit})"
+    got = "nothing (the key has no value)" if value is None else f"{show(value)} ({type(value).__name__})"
+    if isinstance(value, str) and value.strip().endswith("%"):
+        expected += "; write a percentage as a fraction, e.g. 25% as 0.25"
+    return Problem(file, ".".join(where.path), f"got {got}", f"expected {expected}")
+
+
 def _problem(
     file: str, root: type[BaseModel], err: Mapping[str, Any], file_keys: Sequence[str] = ()
 ) -> Problem:
@@ -211,19 +241,7 @@ def _problem(
     members = union_members(where.field) if where.field is not None else {}
 
     if kind == "extra_forbidden":
-        key = where.path[-1]
-        allowed_keys = [k for k in (where.owner.model_fields if where.owner else {}) if k != "dist"]
-        if len(where.path) == 1:
-            allowed_keys = [*file_keys, *allowed_keys]
-        candidates = [*allowed_keys, "dist"] if where.dist else allowed_keys
-        similar = difflib.get_close_matches(key, candidates, n=1)
-        if similar:
-            hint = f"did you mean {similar[0]!r}?"
-        elif where.dist:
-            hint = f"dist: {where.dist} takes " + ", ".join(allowed_keys)
-        else:
-            hint = "allowed keys here: " + ", ".join(allowed_keys)
-        return Problem(file, path, f"unknown key {key!r} (value {show(value)})", hint)
+        return _unknown_key(file, where, value, file_keys)
     if kind == "missing":
         if where.dist and where.owner is not None:
             params = [k for k in where.owner.model_fields if k != "dist"]
@@ -257,15 +275,7 @@ def _problem(
     if kind == "int_from_float":
         return Problem(file, path, f"got {show(value)}", "expected a whole number")
     if kind.endswith(("_type", "_parsing")):
-        expected = _EXPECTED.get(kind.rsplit("_", 1)[0], "a different type")
-        if members:
-            expected = _DIST_EXAMPLE
-        elif expected.startswith("a ") and "number" in expected and where.unit and not where.dist:
-            expected += f" (unit: {where.unit})"
-        got = "nothing (the key has no value)" if value is None else f"{show(value)} ({type(value).__name__})"
-        if isinstance(value, str) and value.strip().endswith("%"):
-            expected += "; write a percentage as a fraction, e.g. 25% as 0.25"
-        return Problem(file, path, f"got {got}", f"expected {expected}")
+        return _wrong_type(file, where, kind, value, bool(members))
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", err["msg"]))
         # A group's whole mapping is too long to quote (and shares validators list their values);

@@ -13,8 +13,8 @@ they get the spots nearest to them. Deterministic: the same figure gives the sam
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -56,6 +56,38 @@ def _alignment(angle: float) -> tuple[HAlign, VAlign]:
     return ha, va
 
 
+def _segment_boxes(
+    ax: Axes, segments: Sequence[tuple[float, float, float, float]], scale: float
+) -> list[Bbox]:
+    """The display boxes around segments given in data coordinates (non-finite ones left out)."""
+    boxes = []
+    for x0, y0, x1, y1 in segments:
+        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+        if np.all(np.isfinite([a, b, c, d])):
+            boxes.append(Bbox.from_extents(min(a, c), min(b, d), max(a, c), max(b, d)).padded(1.5 * scale))
+    return boxes
+
+
+def _best_spot(probe: Annotation, renderer: Any, score: Callable[[Bbox], float]) -> tuple[int, float, Bbox]:
+    """The ring, angle and display box of the lowest-scoring position of ``probe`` around its
+    point: rings from near to far, the first free position (score 0) wins at once."""
+    best: tuple[float, int, float, Bbox] | None = None
+    for ring, radius in enumerate(RADII):
+        for angle in ANGLES:
+            ha, va = _alignment(angle)
+            probe.set_position((radius * math.cos(angle), radius * math.sin(angle)))
+            probe.set_horizontalalignment(ha)
+            probe.set_verticalalignment(va)
+            box = probe.get_window_extent(renderer).expanded(1.0, 1.0).padded(_PAD_PX)
+            s = score(box)
+            if best is None or s < best[0]:
+                best = (s, ring, angle, box)
+            if s == 0.0:
+                return ring, angle, box
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
 def place_labels(
     ax: Axes,
     xs: Sequence[float] | np.ndarray,
@@ -82,13 +114,7 @@ def place_labels(
     pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
     r = point_radius * scale
     point_boxes = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
-    line_boxes = []
-    for x0, y0, x1, y1 in segments:
-        (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
-        if np.all(np.isfinite([a, b, c, d])):
-            line_boxes.append(
-                Bbox.from_extents(min(a, c), min(b, d), max(a, c), max(b, d)).padded(1.5 * scale)
-            )
+    line_boxes = _segment_boxes(ax, segments, scale)
     crowding = [int(np.sum(np.hypot(*(pts - p).T) < 80 * scale)) for p in pts]
     order = sorted(range(len(texts)), key=lambda i: (-crowding[i], i))
     placed: list[Bbox] = []
@@ -99,26 +125,17 @@ def place_labels(
             continue
         xy = (float(xs[i]), float(ys[i]))
         probe = ax.annotate(texts[i], xy, xytext=(0, 0), textcoords="offset points", fontsize=fontsize)
-        best: tuple[float, int, float, Bbox] | None = None
-        for ring, radius in enumerate(RADII):
-            for angle in ANGLES:
-                ha, va = _alignment(angle)
-                probe.set_position((radius * math.cos(angle), radius * math.sin(angle)))
-                probe.set_horizontalalignment(ha)
-                probe.set_verticalalignment(va)
-                box = probe.get_window_extent(renderer).expanded(1.0, 1.0).padded(_PAD_PX)
-                score = sum(_overlap(box, b) for b in placed) + sum(_overlap(box, b) for b in point_boxes)
-                score += 0.5 * sum(_overlap(box, b) for b in line_boxes)
-                score += 10.0 * _outside(box, frame)
-                if best is None or score < best[0]:
-                    best = (score, ring, angle, box)
-                if score == 0.0:
-                    break
-            if best is not None and best[0] == 0.0:
-                break
+
+        def score(box: Bbox) -> float:
+            return (
+                sum(_overlap(box, b) for b in placed)
+                + sum(_overlap(box, b) for b in point_boxes)
+                + 0.5 * sum(_overlap(box, b) for b in line_boxes)
+                + 10.0 * _outside(box, frame)
+            )
+
+        ring, angle, box = _best_spot(probe, renderer, score)
         probe.remove()
-        assert best is not None
-        _, ring, angle, box = best
         ha, va = _alignment(angle)
         radius = RADII[ring]
         arrow = (
