@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,60 @@ def state_intervals(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return t_interval_by_group(wide, "day")
 
 
+def _distribution_layout(
+    names: Sequence[str], n_kpis: int
+) -> tuple[bool, int, int, tuple[float, float], int]:
+    """Whether policies run down the y-axis (many policies: long names stay readable), the grid
+    of panels, the figure size (inches) and the wrap width of a policy's tick label (characters)."""
+    n = max(len(names), 1)
+    if n > 6:
+        nrows, ncols = grid(n_kpis)
+        return True, nrows, ncols, (3.6 * ncols + 2.2, (0.36 * n + 1.2) * nrows), 30
+    long_names = any(len(name) > 14 for name in names)
+    panel_w = max(3.4, 0.55 * n + 1.2, (1.1 * n + 0.8) if long_names else 0)
+    nrows, ncols = grid(n_kpis, max_cols=max(1, min(3, int(16 // panel_w))))
+    return False, nrows, ncols, (panel_w * ncols, 3.6 * nrows), max(8, int(14 * (panel_w - 0.8) / n))
+
+
+def _draw_policy(
+    ax: Any, i: int, vals: np.ndarray, colour: Any, rng: np.random.Generator, horizontal: bool
+) -> None:
+    """Policy ``i``'s replications (jittered dots), its mean (diamond) and 95% t interval."""
+
+    def xy(cat: float | np.ndarray, val: float | np.ndarray) -> tuple[object, object]:
+        return (val, cat) if horizontal else (cat, val)
+
+    if vals.size > 1:  # a single replication: the mean alone is drawn
+        jitter = rng.uniform(-0.18, 0.18, vals.size)
+        ax.scatter(*xy(i - 0.1 + jitter, vals), s=14, color=colour, alpha=0.45, linewidths=0, zorder=2)
+    m, lo, hi = t_interval(vals)
+    if np.isfinite(lo):
+        err = {"xerr" if horizontal else "yerr": [[m - lo], [hi - m]]}
+        ax.errorbar(*xy(i + 0.28, m), fmt="none", ecolor="black", capsize=3, elinewidth=1.4, zorder=3, **err)
+    ax.plot(
+        *xy(i + (0.28 if vals.size > 1 else 0.0), m), marker="D", ms=6, color=colour, mec="black", zorder=4
+    )
+
+
+def _mark_flat(ax: Any, finite: np.ndarray, scale: float, horizontal: bool) -> None:
+    """A panel whose replications all agree: a readable range around the value, and the value."""
+    v = float(finite[0])
+    pad = max(1.0, abs(v) * 0.05) if scale == 1.0 else max(abs(v) * 0.05, 0.01)
+    lims = (-0.3, 1.0) if v == 0 else (v - pad, v + pad)
+    ax.set_xlim(*lims) if horizontal else ax.set_ylim(*lims)
+    ax.text(
+        0.5,
+        1.0,
+        f"All replications: {v:,.6g}",
+        ha="center",
+        va="top",
+        transform=ax.transAxes,
+        color="#444444",
+        fontsize=9,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+    )
+
+
 def plot_outcome_distribution(
     summaries: Mapping[str, pd.DataFrame], kpis: Sequence[str], path: str | Path, title: str | None = None
 ) -> Path:
@@ -77,18 +132,7 @@ def plot_outcome_distribution(
     kpis = list(kpis) or ["cohort_size"]
     names = list(summaries)
     colours = policy_colours(len(names))
-    n = max(len(names), 1)
-    horizontal = n > 6  # many policies: policies down the y-axis so long names stay readable
-    if horizontal:
-        nrows, ncols = grid(len(kpis))
-        size = (3.6 * ncols + 2.2, (0.36 * n + 1.2) * nrows)
-        label_w = 30
-    else:
-        long_names = any(len(name) > 14 for name in names)
-        panel_w = max(3.4, 0.55 * n + 1.2, (1.1 * n + 0.8) if long_names else 0)
-        nrows, ncols = grid(len(kpis), max_cols=max(1, min(3, int(16 // panel_w))))
-        size = (panel_w * ncols, 3.6 * nrows)
-        label_w = max(8, int(14 * (panel_w - 0.8) / n))
+    horizontal, nrows, ncols, size, label_w = _distribution_layout(names, len(kpis))
     rng = np.random.default_rng(0)
     n_reps = sorted({len(df) for df in summaries.values()})
     with figure(nrows, ncols, size, sharey=horizontal) as (fig, axes):
@@ -100,46 +144,12 @@ def plot_outcome_distribution(
                 continue
             scale = definition.scale
             value_axis, cat_axis = (ax.xaxis, ax.yaxis) if horizontal else (ax.yaxis, ax.xaxis)
-
-            def xy(cat: float | np.ndarray, val: float | np.ndarray) -> tuple[object, object]:
-                return (val, cat) if horizontal else (cat, val)
-
             all_vals = []
             for i, df in enumerate(summaries.values()):
                 vals = (df[column].to_numpy(dtype=float) / scale) if column in df else np.array([])
                 all_vals.append(vals)
-                if vals.size == 0:
-                    continue
-                if vals.size > 1:  # a single replication: the mean alone is drawn
-                    jitter = rng.uniform(-0.18, 0.18, vals.size)
-                    ax.scatter(
-                        *xy(i - 0.1 + jitter, vals),
-                        s=14,
-                        color=colours[i],
-                        alpha=0.45,
-                        linewidths=0,
-                        zorder=2,
-                    )
-                m, lo, hi = t_interval(vals)
-                if np.isfinite(lo):
-                    err = {"xerr" if horizontal else "yerr": [[m - lo], [hi - m]]}
-                    ax.errorbar(
-                        *xy(i + 0.28, m),
-                        fmt="none",
-                        ecolor="black",
-                        capsize=3,
-                        elinewidth=1.4,
-                        zorder=3,
-                        **err,
-                    )
-                ax.plot(
-                    *xy(i + (0.28 if vals.size > 1 else 0.0), m),
-                    marker="D",
-                    ms=6,
-                    color=colours[i],
-                    mec="black",
-                    zorder=4,
-                )
+                if vals.size:
+                    _draw_policy(ax, i, vals, colours[i], rng, horizontal)
             ax.set_title(wrap(definition.label, 34))
             cat_axis.set_ticks(range(len(names)))
             cat_axis.set_ticklabels([wrap(name, label_w) for name in names])
@@ -154,21 +164,7 @@ def plot_outcome_distribution(
             finite = np.concatenate(all_vals) if all_vals else np.array([])
             finite = finite[np.isfinite(finite)]
             if finite.size and np.ptp(finite) == 0:
-                v = float(finite[0])
-                pad = max(1.0, abs(v) * 0.05) if scale == 1.0 else max(abs(v) * 0.05, 0.01)
-                lims = (-0.3, 1.0) if v == 0 else (v - pad, v + pad)
-                ax.set_xlim(*lims) if horizontal else ax.set_ylim(*lims)
-                ax.text(
-                    0.5,
-                    1.0,
-                    f"All replications: {v:,.6g}",
-                    ha="center",
-                    va="top",
-                    transform=ax.transAxes,
-                    color="#444444",
-                    fontsize=9,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
-                )
+                _mark_flat(ax, finite, scale, horizontal)
             if not finite.size:
                 no_data(ax, f"{column}: not in summary", clear_ticks=False)
         for ax in axes[len(kpis) :]:
@@ -245,6 +241,57 @@ def plot_cumulative_outcomes(
         return save(fig, path)
 
 
+def _draw_difference(ax: Any, r: pd.Series, y: float, scale: float, c: Any, simultaneous: bool) -> None:
+    """One policy's paired difference on a forest panel: the simultaneous interval (thick), the
+    unadjusted one (thin, capped), and a dot filled when the simultaneous interval excludes 0."""
+    d = r["diff_vs_reference"] / scale
+    lo, hi = r["diff_ci_low"] / scale, r["diff_ci_high"] / scale
+    slo, shi = (lo, hi)
+    if simultaneous:
+        slo, shi = r["diff_sim_ci_low"] / scale, r["diff_sim_ci_high"] / scale
+    if simultaneous and np.isfinite(slo) and np.isfinite(shi):
+        ax.plot([slo, shi], [y, y], color=c, lw=4.0, alpha=0.45, solid_capstyle="butt", zorder=2)
+    if np.isfinite(lo) and np.isfinite(hi):
+        ax.errorbar(
+            d, y, xerr=[[max(d - lo, 0)], [max(hi - d, 0)]], fmt="none", ecolor=c,
+            capsize=3, elinewidth=1.0, zorder=3,
+        )  # fmt: skip
+    star = bool(slo > 0 or shi < 0)
+    ax.plot(d, y, "o", color=c, mfc=c if star else "white", mec=c, mew=1.4, ms=6, zorder=4)
+
+
+def _forest_key(fig: Any, pct: str) -> None:
+    """The legend of the two intervals and the two dots, above the panels."""
+    grey = "#555555"
+    key = [
+        Line2D([], [], color=grey, lw=4.0, alpha=0.45, label=f"simultaneous {pct} CI"),
+        Line2D([], [], color=grey, lw=1.0, marker="|", ms=8, label=f"unadjusted {pct} CI"),
+        Line2D([], [], color=grey, ls="none", marker="o", label="simultaneous CI excludes 0 (*)"),
+        Line2D([], [], color=grey, ls="none", marker="o", mfc="white", label="does not"),
+    ]
+    fig.legend(
+        handles=key, loc="upper center", bbox_to_anchor=(0.5, 1.0 - 0.3 / fig.get_figheight()),
+        ncol=4, frameon=False, fontsize=9,
+    )  # fmt: skip
+
+
+def _forest_caption(comparison: pd.DataFrame, pct: str, simultaneous: bool) -> str:
+    """What the forest plot's marks mean, for the intervals this comparison has."""
+    if not np.isfinite(comparison[["diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float)).any():
+        return "Dot: difference (policy minus reference); no confidence intervals (single replication)."
+    if simultaneous:
+        return (
+            "Dot: mean paired difference (policy minus reference). Thick bar: simultaneous "
+            f"{pct} interval (holds for all policies of a panel at once: max-t over the paired "
+            f"differences). Thin whisker: unadjusted {pct} interval of one policy. Filled dot: "
+            "the simultaneous interval excludes 0 (* in the table); hollow: it does not."
+        )
+    return (
+        f"Dot: mean paired difference (policy minus reference). Whisker: unadjusted {pct} "
+        "interval; filled dot: it excludes 0 (no simultaneous intervals in this table)."
+    )
+
+
 def plot_forest(
     comparison: pd.DataFrame,
     reference: str,
@@ -278,21 +325,7 @@ def plot_forest(
             rows = comparison[(comparison["kpi"] == column) & (comparison["scenario"] != reference)]
             scale = definition.scale
             for _, r in rows.iterrows():
-                y, d = ypos[r["scenario"]], r["diff_vs_reference"] / scale
-                lo, hi = r["diff_ci_low"] / scale, r["diff_ci_high"] / scale
-                slo, shi = (lo, hi)
-                if simultaneous:
-                    slo, shi = r["diff_sim_ci_low"] / scale, r["diff_sim_ci_high"] / scale
-                c = colours[r["scenario"]]
-                if simultaneous and np.isfinite(slo) and np.isfinite(shi):
-                    ax.plot([slo, shi], [y, y], color=c, lw=4.0, alpha=0.45, solid_capstyle="butt", zorder=2)
-                if np.isfinite(lo) and np.isfinite(hi):
-                    ax.errorbar(
-                        d, y, xerr=[[max(d - lo, 0)], [max(hi - d, 0)]], fmt="none", ecolor=c,
-                        capsize=3, elinewidth=1.0, zorder=3,
-                    )  # fmt: skip
-                star = bool(slo > 0 or shi < 0)
-                ax.plot(d, y, "o", color=c, mfc=c if star else "white", mec=c, mew=1.4, ms=6, zorder=4)
+                _draw_difference(ax, r, ypos[r["scenario"]], scale, colours[r["scenario"]], simultaneous)
             ax.axvline(0, color="#444444", ls="--", lw=1, zorder=0)
             ax.set_title(wrap(definition.label, 34))
             ax.set_xlabel(f"Difference ({definition.display_unit})")
@@ -318,33 +351,8 @@ def plot_forest(
         kind = "simultaneous and unadjusted" if simultaneous else "unadjusted"
         fig.suptitle(f"Difference vs {wrap(reference, 60)} (paired, {pct} {kind} CIs)")
         if simultaneous:
-            grey = "#555555"
-            key = [
-                Line2D([], [], color=grey, lw=4.0, alpha=0.45, label=f"simultaneous {pct} CI"),
-                Line2D([], [], color=grey, lw=1.0, marker="|", ms=8, label=f"unadjusted {pct} CI"),
-                Line2D([], [], color=grey, ls="none", marker="o", label="simultaneous CI excludes 0 (*)"),
-                Line2D([], [], color=grey, ls="none", marker="o", mfc="white", label="does not"),
-            ]
-            fig.legend(
-                handles=key, loc="upper center", bbox_to_anchor=(0.5, 1.0 - 0.3 / fig.get_figheight()),
-                ncol=4, frameon=False, fontsize=9,
-            )  # fmt: skip
-        if simultaneous:
-            caption = (
-                "Dot: mean paired difference (policy minus reference). Thick bar: simultaneous "
-                f"{pct} interval (holds for all policies of a panel at once: max-t over the paired "
-                f"differences). Thin whisker: unadjusted {pct} interval of one policy. Filled dot: "
-                "the simultaneous interval excludes 0 (* in the table); hollow: it does not."
-            )
-        else:
-            caption = (
-                f"Dot: mean paired difference (policy minus reference). Whisker: unadjusted {pct} "
-                "interval; filled dot: it excludes 0 (no simultaneous intervals in this table)."
-            )
-        if not np.isfinite(comparison[["diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float)).any():
-            caption = (
-                "Dot: difference (policy minus reference); no confidence intervals (single replication)."
-            )
+            _forest_key(fig, pct)
+        caption = _forest_caption(comparison, pct, simultaneous)
         return save(fig, path, caption)
 
 
