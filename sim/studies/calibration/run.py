@@ -55,11 +55,12 @@ from pydantic import ValidationError
 
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
-from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
+from sim.experiment.engine import ExecutionOptions, MessageCallback, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
+from sim.experiment.runners import Runner
 from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
@@ -414,162 +415,169 @@ def _measures(plan: CalibrationPlan) -> list[str]:
     return list(dict.fromkeys(t.measure for t in [*plan.targets, *plan.checks]))
 
 
-def run_calibration(
-    plan: CalibrationPlan,
-    out: str | Path,
-    *,
-    options: ExecutionOptions | None = None,
-) -> CalibrationResult:
-    """Run the waves, match and write the folder (see the module doc)."""
+@dataclass
+class _Waves:
+    """What the waves have run and found so far: the state ``run_calibration`` carries from one
+    wave to the next."""
+
+    plan: CalibrationPlan
+    xs: list[np.ndarray] = field(default_factory=list)
+    """Each wave's design points (parameter values, integers rounded)."""
+    values: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    """Per measure, each wave's (points x replications) values."""
+    runs: list[pd.DataFrame] = field(default_factory=list)
+    emulators: list[dict[str, hm.Emulator]] = field(default_factory=list)
+    outcomes: list[WaveOutcome] = field(default_factory=list)
+    last_means: dict[str, np.ndarray] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Measures that could not be emulated at the last wave, and why."""
+    nroy_u: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    nroy_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    status: str = "completed"
+    closest: tuple[float, str] | None = None
+    ran: int = 0
+    resumed: int = 0
+    emulator_seconds: float = 0.0
+
+
+def _design(w: _Waves, wave: int) -> np.ndarray:
+    """Wave 1: a Latin hypercube over the ranges; later: a maximin subset of what is left."""
     from sim.studies.uncertainty.analysis import latin_hypercube
 
-    started = time.perf_counter()
-    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    out = Path(out)
-    req = plan.request
-    options = options or ExecutionOptions()
-    say = options.notify
-    names = [u.path for u in plan.parameters]
-    d = len(names)
-    observations = plan.observations()
-    measures = _measures(plan)
-    total = plan.simulations
-    runs: list[pd.DataFrame] = []
-    xs: list[np.ndarray] = []
-    values: dict[str, list[np.ndarray]] = {m: [] for m in measures}
-    emulators_by_wave: list[dict[str, hm.Emulator]] = []
-    outcomes: list[WaveOutcome] = []
-    status, closest = "completed", None
-    ran = resumed = 0
-    nroy_u = np.zeros((0, d))
-    nroy_max = np.zeros(0)
-    last_means: dict[str, np.ndarray] = {}
-    skipped: dict[str, str] = {}
-    """Measures that could not be emulated at the last wave, and why."""
-    emulator_seconds = 0.0
-    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
-        for wave in range(1, req.waves + 1):
-            if wave == 1:
-                u = latin_hypercube([(0.0, 1.0)] * d, plan.points, req.seed)
-            else:
-                u = nroy_u[hm.wave_design(nroy_u, plan.points, req.seed + wave)]
-            x = _rounded(plan, hm.from_unit(u, plan.bounds))
-            u = hm.scale_unit(x, plan.bounds)
-            offset = sum(o.simulations for o in outcomes)
+    plan, req = w.plan, w.plan.request
+    if wave == 1:
+        u = latin_hypercube([(0.0, 1.0)] * len(plan.parameters), plan.points, req.seed)
+    else:
+        u = w.nroy_u[hm.wave_design(w.nroy_u, plan.points, req.seed + wave)]
+    return _rounded(plan, hm.from_unit(u, plan.bounds))
 
-            def progress(done: int, _total: int, offset: int = offset) -> None:
-                options.progress(offset + done, total)
 
-            # later waves keep the earlier waves' rows
-            wave_options = dataclasses.replace(
-                options, resume=options.resume or wave > 1, on_progress=progress
-            )
-            design = run_design(_scenarios(plan, x), req.replications, out, runner, req.seed, wave_options)
-            ran += design.ran
-            resumed += design.resumed
-            xs.append(x)
-            frame = pd.DataFrame(x, columns=names)
-            frame.insert(0, "point", range(len(x)))
-            frame.insert(0, "wave", wave)
-            frame["replications"] = req.replications
-            for m in measures:
-                v = np.array(
-                    [[float(r.get(MEASURE_PREFIX + m, math.nan)) for r in reps] for reps in design.rows]
-                )
-                values[m].append(v)
-                mean, var, _ = hm.point_statistics(v)
-                frame[f"{m}_mean"] = mean
-                frame[f"{m}_sd"] = np.sqrt(var)
-                last_means[m] = mean
-            runs.append(frame)
-            # emulators of the matched measures, on every point run so far
-            fit_started = time.perf_counter()
-            matched = list(dict.fromkeys(t.measure for t in plan.targets))
-            emulators, checks, failed = _fit(matched, xs, values, plan.bounds, req.seed)
-            for m, why in failed.items():
-                if m not in skipped:
-                    say(f"wave {wave}: not matched, {why} (raise --cohort-size or --horizon)")
-            skipped = {m: f"wave {wave}: {why}" for m, why in failed.items()}
-            emulators_by_wave.append(emulators)
-            box = [(0.0, 1.0)] * d if wave == 1 else hm.bounding_box(nroy_u)
-            box_share = float(np.prod([b - a for a, b in box]))
-            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-            for batch in range(MAX_CANDIDATE_BATCHES):
-                # a small non-implausible share leaves few candidates: draw more batches until the
-                # next wave has enough to choose from (each batch a new Latin hypercube)
-                cand = _candidates(plan, box, req.seed + 1000 * wave + batch)
-                worst, which = _max_implausibility(emulators_by_wave, observations, cand)
-                parts.append((cand, worst, which))
-                if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
-                    break
-            cand = np.vstack([p[0] for p in parts])
-            worst = np.concatenate([p[1] for p in parts])
-            which = np.concatenate([p[2] for p in parts])
-            keep = hm.nroy(worst, req.cutoff)
-            share = float(keep.mean()) * box_share
-            emulator_seconds += time.perf_counter() - fit_started
-            outcomes.append(
-                WaveOutcome(
-                    wave,
-                    len(x),
-                    design.ran + design.resumed,
-                    len(cand),
-                    box_share,
-                    int(keep.sum()),
-                    share,
-                    checks,
-                )
-            )
-            say(
-                f"wave {wave}: {len(x)} points x {req.replications} replications; "
-                f"{int(keep.sum()):,} of {len(cand):,} candidates not implausible "
-                f"({100 * share:.3g}% of the space)"
-            )
-            if not keep.any():
-                best = int(np.argmin(worst))
-                closest = (float(worst[best]), observations[int(which[best])].name)
-                status = "empty"
-                nroy_u, nroy_max = cand[:0], worst[:0]
-                break
-            previous = outcomes[-2].nroy_share if len(outcomes) > 1 else None
-            nroy_u, nroy_max = cand[keep], worst[keep]
-            if previous is not None and share >= STABLE_RATIO * previous and wave < req.waves:
-                status = "stable"
-                break
+def _simulate(
+    w: _Waves, wave: int, x: np.ndarray, runner: Runner, out: Path, options: ExecutionOptions
+) -> None:
+    """Run the wave's points (``run_design``: stored, resumable, identical points once) and record
+    each measure's values, means and sds."""
+    req = w.plan.request
+    offset, total = sum(o.simulations for o in w.outcomes), w.plan.simulations
 
+    def progress(done: int, _total: int) -> None:
+        options.progress(offset + done, total)
+
+    # later waves keep the earlier waves' rows
+    wave_options = dataclasses.replace(options, resume=options.resume or wave > 1, on_progress=progress)
+    design = run_design(_scenarios(w.plan, x), req.replications, out, runner, req.seed, wave_options)
+    w.ran += design.ran
+    w.resumed += design.resumed
+    w.xs.append(x)
+    frame = pd.DataFrame(x, columns=[u.path for u in w.plan.parameters])
+    frame.insert(0, "point", range(len(x)))
+    frame.insert(0, "wave", wave)
+    frame["replications"] = req.replications
+    for m in _measures(w.plan):
+        v = np.array([[float(r.get(MEASURE_PREFIX + m, math.nan)) for r in reps] for reps in design.rows])
+        w.values.setdefault(m, []).append(v)
+        mean, var, _ = hm.point_statistics(v)
+        frame[f"{m}_mean"] = mean
+        frame[f"{m}_sd"] = np.sqrt(var)
+        w.last_means[m] = mean
+    w.runs.append(frame)
+    w.outcomes.append(WaveOutcome(wave, len(x), design.ran + design.resumed, 0, 0.0, 0, 0.0, {}))
+
+
+def _match(w: _Waves, wave: int, say: MessageCallback) -> bool:
+    """Fit the emulators on every point so far, draw candidates and keep those every wave's
+    emulators find not implausible; whether the next wave should run."""
+    plan, req = w.plan, w.plan.request
     fit_started = time.perf_counter()
-    final = dict(emulators_by_wave[-1])
-    others = [m for m in measures if m not in final and m not in skipped]
-    if others:  # the measures of the targets only checked: fitted once, on every point run
-        extra, _, failed = _fit(others, xs, values, plan.bounds, req.seed)
+    matched = list(dict.fromkeys(t.measure for t in plan.targets))
+    emulators, checks, failed = _fit(matched, w.xs, w.values, plan.bounds, req.seed)
+    for m, why in failed.items():
+        if m not in w.skipped:
+            say(f"wave {wave}: not matched, {why} (raise --cohort-size or --horizon)")
+    w.skipped = {m: f"wave {wave}: {why}" for m, why in failed.items()}
+    w.emulators.append(emulators)
+    box = [(0.0, 1.0)] * len(plan.parameters) if wave == 1 else hm.bounding_box(w.nroy_u)
+    box_share = float(np.prod([b - a for a, b in box]))
+    observations = plan.observations()
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for batch in range(MAX_CANDIDATE_BATCHES):
+        # a small non-implausible share leaves few candidates: draw more batches until the
+        # next wave has enough to choose from (each batch a new Latin hypercube)
+        cand = _candidates(plan, box, req.seed + 1000 * wave + batch)
+        worst, which = _max_implausibility(w.emulators, observations, cand)
+        parts.append((cand, worst, which))
+        if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
+            break
+    cand = np.vstack([p[0] for p in parts])
+    worst = np.concatenate([p[1] for p in parts])
+    which = np.concatenate([p[2] for p in parts])
+    keep = hm.nroy(worst, req.cutoff)
+    share = float(keep.mean()) * box_share
+    w.emulator_seconds += time.perf_counter() - fit_started
+    w.outcomes[-1] = dataclasses.replace(
+        w.outcomes[-1],
+        candidates=len(cand),
+        box_share=box_share,
+        nroy_candidates=int(keep.sum()),
+        nroy_share=share,
+        checks=checks,
+    )
+    say(
+        f"wave {wave}: {w.outcomes[-1].points} points x {req.replications} replications; "
+        f"{int(keep.sum()):,} of {len(cand):,} candidates not implausible "
+        f"({100 * share:.3g}% of the space)"
+    )
+    if not keep.any():
+        best = int(np.argmin(worst))
+        w.closest = (float(worst[best]), observations[int(which[best])].name)
+        w.status = "empty"
+        w.nroy_u, w.nroy_max = cand[:0], worst[:0]
+        return False
+    previous = w.outcomes[-2].nroy_share if len(w.outcomes) > 1 else None
+    w.nroy_u, w.nroy_max = cand[keep], worst[keep]
+    if previous is not None and share >= STABLE_RATIO * previous and wave < req.waves:
+        w.status = "stable"
+        return False
+    return True
+
+
+def _final_emulators(w: _Waves) -> dict[str, hm.Emulator]:
+    """The last wave's emulators, and those of the measures only checked (fitted once, on every
+    point run)."""
+    fit_started = time.perf_counter()
+    final = dict(w.emulators[-1])
+    others = [m for m in _measures(w.plan) if m not in final and m not in w.skipped]
+    if others:
+        extra, _, failed = _fit(others, w.xs, w.values, w.plan.bounds, w.plan.request.seed)
         final.update(extra)
-        skipped.update({m: f"checked target: {why}" for m, why in failed.items()})
-    emulator_seconds += time.perf_counter() - fit_started
-    nroy_x = hm.from_unit(nroy_u, plan.bounds)
-    nroy_frame = pd.DataFrame(_rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=names)
+        w.skipped.update({m: f"checked target: {why}" for m, why in failed.items()})
+    w.emulator_seconds += time.perf_counter() - fit_started
+    return final
+
+
+def _nroy_frame(w: _Waves) -> pd.DataFrame:
+    """calibration.csv: the parameter sets not ruled out, most plausible first."""
+    plan = w.plan
+    nroy_x = hm.from_unit(w.nroy_u, plan.bounds)
+    frame = pd.DataFrame(
+        _rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=[u.path for u in plan.parameters]
+    )
     for par in plan.parameters:
         if par.integer:
-            nroy_frame[par.path] = nroy_frame[par.path].round().astype(int)
-    nroy_frame["max_implausibility"] = nroy_max
-    nroy_frame["wave"] = len(outcomes)
-    nroy_frame = nroy_frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)
-    runs_frame = pd.concat(runs, ignore_index=True)
-    targets_frame = _targets_table(plan, final, nroy_u, last_means)
-    waves_frame = _waves_table(outcomes)
-    write_csv(out / CALIBRATION_FILE, nroy_frame)
-    write_csv(out / RUNS_FILE, runs_frame)
-    write_csv(out / WAVES_FILE, waves_frame)
-    write_csv(out / TARGETS_FILE, targets_frame)
-    files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
-    if options.plots:
-        from sim.studies.calibration.plots import plot_calibration
+            frame[par.path] = frame[par.path].round().astype(int)
+    frame["max_implausibility"] = w.nroy_max
+    frame["wave"] = len(w.outcomes)
+    return frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)
 
-        files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
-    manifest = {
+
+def _manifest(w: _Waves, nroy_sets: int, options: ExecutionOptions) -> dict[str, Any]:
+    """The manifest's account of the run: targets, parameters, design, implausibility, counts."""
+    plan, req = w.plan, w.plan.request
+    return {
         "method": "history matching (Gaussian-process emulators, scikit-learn)",
         "scenario": plan.scenario.name,
-        "status": status,
-        "closest": {"max_implausibility": closest[0], "target": closest[1]} if closest else None,
+        "status": w.status,
+        "closest": {"max_implausibility": w.closest[0], "target": w.closest[1]} if w.closest else None,
         "targets_file": str(plan.targets_file),
         "roles": list(req.roles),
         "targets": [
@@ -592,7 +600,7 @@ def run_calibration(
         "parameters_default": not req.params,
         "design": {
             "waves_requested": req.waves,
-            "waves_run": len(outcomes),
+            "waves_run": len(w.outcomes),
             "points_per_wave": plan.points,
             "replications": req.replications,
             "candidates": req.candidates,
@@ -619,13 +627,49 @@ def run_calibration(
         "root_seed": req.seed,
         "pairing": "replication k at every design point uses the streams of (seed, k)",
         "overrides": dict(options.overrides),
-        "simulations": int(sum(o.simulations for o in outcomes)),
-        "simulations_run_this_time": ran,
-        "simulations_resumed": resumed,
-        "nroy_sets": len(nroy_frame),
-        "emulator_seconds": round(emulator_seconds, 3),
-        "not_emulated": skipped,
+        "simulations": int(sum(o.simulations for o in w.outcomes)),
+        "simulations_run_this_time": w.ran,
+        "simulations_resumed": w.resumed,
+        "nroy_sets": nroy_sets,
+        "emulator_seconds": round(w.emulator_seconds, 3),
+        "not_emulated": w.skipped,
         "notes": plan.notes,
+    }
+
+
+def run_calibration(
+    plan: CalibrationPlan,
+    out: str | Path,
+    *,
+    options: ExecutionOptions | None = None,
+) -> CalibrationResult:
+    """Run the waves, match and write the folder (see the module doc)."""
+    started = time.perf_counter()
+    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    out = Path(out)
+    options = options or ExecutionOptions()
+    w = _Waves(plan, nroy_u=np.zeros((0, len(plan.parameters))))
+    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
+        for wave in range(1, plan.request.waves + 1):
+            _simulate(w, wave, _design(w, wave), runner, out, options)
+            if not _match(w, wave, options.notify):
+                break
+    final = _final_emulators(w)
+    nroy_frame = _nroy_frame(w)
+    runs_frame = pd.concat(w.runs, ignore_index=True)
+    targets_frame = _targets_table(plan, final, w.nroy_u, w.last_means)
+    waves_frame = _waves_table(w.outcomes)
+    write_csv(out / CALIBRATION_FILE, nroy_frame)
+    write_csv(out / RUNS_FILE, runs_frame)
+    write_csv(out / WAVES_FILE, waves_frame)
+    write_csv(out / TARGETS_FILE, targets_frame)
+    files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
+    if options.plots:
+        from sim.studies.calibration.plots import plot_calibration
+
+        files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
+    manifest = {
+        **_manifest(w, len(nroy_frame), options),
         **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
         "files": [*files, MANIFEST],
         "store": PARTS_DIR,
@@ -636,16 +680,16 @@ def run_calibration(
     return CalibrationResult(
         nroy_frame,
         runs_frame,
-        outcomes,
+        w.outcomes,
         targets_frame,
-        status,
-        closest,
+        w.status,
+        w.closest,
         [*files, MANIFEST],
-        ran,
-        resumed,
+        w.ran,
+        w.resumed,
         time.perf_counter() - started,
         manifest,
-        skipped,
+        w.skipped,
     )
 
 
