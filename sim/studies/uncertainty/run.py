@@ -224,6 +224,70 @@ def differences(
     return pd.DataFrame(rows, columns=["scenario", "kpi", "draw", "diff"])
 
 
+def _discovery(
+    diffs: pd.DataFrame, summary: pd.DataFrame, draw_table: pd.DataFrame, params: Sequence[Uncertain]
+) -> pd.DataFrame:
+    """Scenario discovery: for each policy and KPI whose difference changes sign across the draws,
+    the boxes of parameter values where it is worse than the reference (discovery.csv)."""
+    from sim.analysis.kpis import kpi
+    from sim.studies.uncertainty.analysis import discover, discovery_table
+
+    bounds = {u.path: (u.low, u.high) for u in params}
+    found = []
+    for rec in summary.to_dict("records"):
+        scenario, k, p_better = str(rec["scenario"]), str(rec["kpi"]), float(rec["prob_better"])
+        if not 0.0 < p_better < 1.0:
+            continue  # never or always better (or no direction): nothing flips the sign
+        better = kpi(k).higher_is_better
+        d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
+        worse = (d < 0) if better else (d > 0)
+        x = draw_table.set_index("draw").loc[d.index]
+        found.append(discovery_table(scenario, k, discover(x, worse.to_numpy(), bounds), bounds))
+    found = [f for f in found if not f.empty]
+    return pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
+
+
+def _manifest(
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    samples: int,
+    params: Sequence[Uncertain],
+    chosen: Sequence[str],
+    calibrated: Calibrated | None,
+    base: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What the analysis drew and ran, for uncertainty_manifest.json (``base``: the reference
+    folder's manifest, whose seed, replications and executor every draw shares)."""
+    return {
+        "reference": reference.name,
+        "policies": [p.name for p in policies],
+        "samples": samples,
+        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
+        "the root seed"
+        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
+        "from_calibration": calibrated.manifest() if calibrated else None,
+        "parameters": [
+            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "why": u.why, "origin": u.origin}
+            for u in params
+        ],
+        "kpis": list(chosen),
+        "ce_outcome": CE_OUTCOME,
+        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
+        **{
+            k: base[k]
+            for k in (
+                "root_seed",
+                "replications",
+                "overrides",
+                "executor",
+                "workers",
+                "git_commit",
+                "command_line",
+            )
+        },
+    }
+
+
 def run_uncertainty(
     reference: Scenario,
     policies: Sequence[Scenario],
@@ -241,9 +305,9 @@ def run_uncertainty(
     Raises ExperimentError before writing anything for a request that cannot be carried out;
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
-    from sim.analysis.kpis import TABLE_KPIS, kpi
+    from sim.analysis.kpis import TABLE_KPIS
     from sim.studies.sweep.run import check_kpis
-    from sim.studies.uncertainty.analysis import ceac, discover, discovery_table, summarise
+    from sim.studies.uncertainty.analysis import ceac, summarise
 
     started = time.perf_counter()
     options = options or ExecutionOptions()
@@ -271,19 +335,7 @@ def run_uncertainty(
         CE_OUTCOME,
     )
     draw_table = pd.DataFrame([{"draw": d.index, **d.values} for d in draws])
-    bounds = {u.path: (u.low, u.high) for u in params}
-    found = []
-    for rec in summary.to_dict("records"):
-        scenario, k, p_better = str(rec["scenario"]), str(rec["kpi"]), float(rec["prob_better"])
-        if not 0.0 < p_better < 1.0:
-            continue  # never or always better (or no direction): nothing flips the sign
-        better = kpi(k).higher_is_better
-        d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
-        worse = (d < 0) if better else (d > 0)
-        x = draw_table.set_index("draw").loc[d.index]
-        found.append(discovery_table(scenario, k, discover(x, worse.to_numpy(), bounds), bounds))
-    found = [f for f in found if not f.empty]
-    discovery = pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
+    discovery = _discovery(diffs, summary, draw_table, params)
     files = []
     for name, frame in (
         (UNCERTAINTY_FILE, diffs),
@@ -301,34 +353,8 @@ def run_uncertainty(
         files += write_plots(
             out, lambda d: [plot_differences(diffs, summary, labels, d), plot_ceac(ce, labels, d)]
         )
-    base = experiment.runs[0].manifest
     manifest = {
-        "reference": reference.name,
-        "policies": [p.name for p in policies],
-        "samples": samples,
-        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
-        "the root seed"
-        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
-        "from_calibration": calibrated.manifest() if calibrated else None,
-        "parameters": [
-            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "why": u.why, "origin": u.origin}
-            for u in params
-        ],
-        "kpis": chosen,
-        "ce_outcome": CE_OUTCOME,
-        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
-        **{
-            k: base[k]
-            for k in (
-                "root_seed",
-                "replications",
-                "overrides",
-                "executor",
-                "workers",
-                "git_commit",
-                "command_line",
-            )
-        },
+        **_manifest(reference, policies, samples, params, chosen, calibrated, experiment.runs[0].manifest),
         "replications_run_this_time": experiment.ran_this_time,
         "files": [*files, MANIFEST_FILE],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
