@@ -2,7 +2,7 @@
 
 A page keeps each generated block between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
 markers (``PAGES`` says which page holds which block). ``python -m sim.docs`` rewrites them;
-``tests/test_readme.py`` fails when they are stale, so the table an analyst reads is always the
+``tests/cli/test_readme.py`` fails when they are stale, so the table an analyst reads is always the
 schema and scenario files as they are.
 """
 

@@ -3,7 +3,7 @@
 Why. A comparison of the policy library puts 13 policies against the baseline on each KPI. With
 an unadjusted 95% interval for each, a KPI that no policy changes still gets at least one ``*``
 in a large share of comparisons (about 1 - 0.95^13 = 49% if the differences were independent;
-tests/test_multiplicity.py measures it). Simultaneous intervals hold for all the policies of one
+tests/validation/test_multiplicity.py measures it). Simultaneous intervals hold for all the policies of one
 KPI at once: with probability 1 - alpha *every* interval of the family covers its true difference,
 so the chance of any false ``*`` on a KPI is alpha. The family is one KPI's differences of every
 policy from the reference; families are not combined across KPIs (each KPI answers its own

@@ -14,7 +14,7 @@ outcomes). At every day the curves of all outcomes plus S add up to 1.
 
 The estimator is written out here rather than taken from lifelines: the life tables count events
 by whole day, so event times are tied, and lifelines' ``AalenJohansenFitter`` breaks ties by
-random jitter, which would make the curves depend on a seed no one chose. ``tests/test_survival.py``
+random jitter, which would make the curves depend on a seed no one chose. ``tests/unit/test_survival.py``
 checks this implementation against lifelines on data without ties.
 
 Each replication's life table (``sim.model.results.life_table``) gives one curve per outcome;

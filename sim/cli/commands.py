@@ -4,7 +4,7 @@ validate, describe) and ``main``, which dispatches to them.
 Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
 imported only inside the commands that run something, so ``validate`` and ``--help`` start
-quickly (tests/test_cli.py checks which modules they load).
+quickly (tests/cli/test_cli.py checks which modules they load).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ else. Three things need its internals:
   lets reference counting free it at once. The queue is ``Environment._queue``.
 
 If a SimPy release renames these, this module is the only one to change, and
-``tests/test_compat.py`` fails first.
+``tests/unit/test_compat.py`` fails first.
 """
 
 from __future__ import annotations

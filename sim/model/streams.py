@@ -27,7 +27,7 @@ Two ways to index draws, both pure:
   number of attempts per round; cohort attributes use index 0.
 
 The scalar and vectorised functions compute the same 64-bit integer arithmetic, so they give
-bit-identical values (``tests/test_streams.py`` checks it).
+bit-identical values (``tests/unit/test_streams.py`` checks it).
 
 Delays are drawn by inverse CDF from the uniform, so a policy that changes a delay's mean (or
 family) moves each person's draw monotonically instead of re-drawing it: the strongest coupling

@@ -58,7 +58,7 @@ IN_PERSON_NOTICE: frozenset[str] = frozenset(
     }
 )
 """Causes of entering reporting at which the notice is handed over in person (received and
-explained); every other entry is served by post (``tests/test_fidelity.py`` checks each of these
+explained); every other entry is served by post (``tests/unit/test_fidelity.py`` checks each of these
 causes is one the model records)."""
 
 

@@ -18,7 +18,7 @@ import pytest
 from sim.model.results import run_replication
 from sim.scenario.loading import load_scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def _summary(rep: int) -> dict[str, float]:

@@ -23,7 +23,7 @@ from sim.analysis.kpis import kpi
 from sim.report import analyses
 from sim.report.folder import AnalysisFolder
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = str(REPO / "scenarios" / "baseline.yaml")
 REMOTE = str(REPO / "scenarios" / "remote_reporting.yaml")
 TINY = ["--cohort-size", "300", "--horizon", "120", "-q"]

@@ -28,7 +28,7 @@ from sim.studies.sweep.analysis import (
 from sim.studies.sweep.grid import ParamSpec, build_grid, parse_spec, resolve
 from sim.studies.sweep.run import run_sweep
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 TINY = ["--cohort-size", "300", "--horizon", "120"]
 """A replication in a few milliseconds."""

@@ -23,7 +23,7 @@ from sim.studies.uncertainty.analysis import (
 )
 from sim.studies.uncertainty.run import FILES, design, run_uncertainty
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = {"cohort": {"initial_size": 300}, "horizon_days": 120.0}
 
 

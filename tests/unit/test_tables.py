@@ -1,6 +1,6 @@
 """Text tables for the terminal: number formats, alignment, units and the comparison layout.
 
-(The number-format and alignment tests moved here from tests/test_experiment.py with the tables.)
+(The number-format and alignment tests moved here from tests/unit/test_experiment.py with the tables.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from sim.model.results import run_replication
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
 SMALL = {"horizon_days": 60.0, "cohort": {"initial_size": 200}}
 

@@ -32,7 +32,7 @@ from sim.analysis.statistics import summarise
 from sim.model import kpis as model_kpis
 from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 
-SIM = Path(__file__).resolve().parents[1] / "sim"
+SIM = Path(__file__).resolve().parents[2] / "sim"
 KPI_COLUMNS = [c for c in SUMMARY_COLUMNS if c not in ("replication", "seed")] + [
     f"cost_{item}_gbp" for item in COST_ITEMS
 ]

@@ -16,7 +16,7 @@ from sim.scenario.describe import parameter_rows
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import SCALE, VALUE, apply, ranges
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 UNRANGED = {
     "horizon_days": "the period of the published figures, not an assumption about the world",
     "cohort.initial_size": "the published cohort (seed 002 §4.2)",

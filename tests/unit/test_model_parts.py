@@ -13,7 +13,7 @@ from sim.model.states import State
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import REPORT_CHANNELS, Scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def small(**overrides: object) -> Scenario:

@@ -17,7 +17,7 @@ from sim.experiment import output
 
 SMALL = ["--horizon", "120", "--cohort-size", "300"]
 STEER = "enforcement:\n  hidden_barrier_probability: 0.0\n"
-"""As in tests/test_cli.py: steers the tiny cohort clear of a model invariant unrelated to these tests."""
+"""As in tests/cli/test_cli.py: steers the tiny cohort clear of a model invariant unrelated to these tests."""
 
 
 @pytest.fixture

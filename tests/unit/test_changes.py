@@ -209,7 +209,7 @@ def test_a_scenario_without_changes_has_no_regimes() -> None:
 def test_bad_changes_exit_2_with_the_path(
     tmp_path: Path, change: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    baseline = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
     path = tmp_path / "late.yaml"
     path.write_text(f"extends: {baseline}\nchanges:\n  {change}\n", encoding="utf-8")
     with pytest.raises(ScenarioError):
@@ -220,7 +220,7 @@ def test_bad_changes_exit_2_with_the_path(
 
 
 def test_the_year_2_policy_file() -> None:
-    scenarios = Path(__file__).resolve().parents[1] / "scenarios"
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
     late = load_scenario(scenarios / "integrated_voluntary_returns_from_year_2.yaml")
     now = load_scenario(scenarios / "integrated_voluntary_returns.yaml")
     base = load_scenario(scenarios / "baseline.yaml")

@@ -22,7 +22,7 @@ from sim.scenario.uncertainty import ranges
 from sim.studies.sensitivity import analysis as sa
 from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity, run_sensitivity
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 TINY = {"cohort": {"initial_size": 200}, "horizon_days": 120}
 TINY_ARGS = ["--cohort-size", "200", "--horizon", "120"]

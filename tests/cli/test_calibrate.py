@@ -35,7 +35,7 @@ from sim.studies.targets.run import read_targets
 from sim.studies.uncertainty.analysis import latin_hypercube
 from sim.studies.uncertainty.run import design
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 POLICY = REPO / "scenarios" / "remote_reporting.yaml"
 PARAMS = ["contact.success", "cohort.already_departed_share", "contact.complaint_probability"]

@@ -1,6 +1,6 @@
 """The briefing report's content, without a browser: sections present or "not run" with the files,
 the headline marks, exact parameter differences, escaping of hostile text, embedded images only
-from the folder, and the command line's exit codes. (tests/test_report_browser.py renders it.)"""
+from the folder, and the command line's exit codes. (tests/report/test_report_browser.py renders it.)"""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from sim.scenario.describe import parameter_rows
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
 LABELS = {
     "baseline": "Baseline (2012-14 contract)",

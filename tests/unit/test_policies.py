@@ -22,7 +22,7 @@ import yaml
 
 from sim.scenario import CALIBRATED_PATHS, IDENTITY_KEYS, Scenario, load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
 POLICIES = sorted(p for p in SCENARIOS.glob("*.yaml") if p.name != BASELINE.name)
 NOT_PARAMETERS = {*IDENTITY_KEYS, "extends"}

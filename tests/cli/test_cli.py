@@ -20,7 +20,7 @@ from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.describe import value_sources
 from sim.scenario.loading import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUN_SIM = REPO / "run_sim.py"
 SMALL = ["--horizon", "120", "--cohort-size", "300"]
 """Overrides that make a replication take a few milliseconds."""

@@ -103,7 +103,7 @@ def test_calibrated_values_are_labelled_calibrated_and_nothing_else_is() -> None
 
 
 def test_baseline_describe_shows_calibrated_values_from_the_calibration_file() -> None:
-    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    baseline = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
     rows = {r.path: r for r in parameter_rows(load_scenario(baseline), value_sources(baseline))}
     row = rows["contact.complaint_probability"]
     assert row.value == format_value(CALIBRATION.value("contact.complaint_probability"))

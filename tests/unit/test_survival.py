@@ -12,7 +12,7 @@ from sim.analysis.survival import NO_OUTCOME_YET, aalen_johansen, time_to_outcom
 from sim.model.results import run_replication
 from sim.scenario.loading import load_scenario
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def untied(n: int, seed: int) -> pd.DataFrame:

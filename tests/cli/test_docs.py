@@ -19,7 +19,7 @@ import pytest
 
 from sim.cli import build_parser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPO_DIRS = ("benchmarks", "docs", "scenarios", "scripts", "sim", "tests", "validation")
 """Top-level folders of the repository: a command's path under one of them is an input that must
 exist (other paths, such as ``results/...`` or ``/tmp/...``, are outputs or examples)."""

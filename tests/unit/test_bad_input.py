@@ -21,7 +21,7 @@ from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, load_s
 from sim.scenario.errors import model_of, union_members
 from sim.scenario.files import MINIMAL_FILE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUN_SIM = REPO / "run_sim.py"
 SMALL = ["--horizon", "120", "--cohort-size", "300", "-n", "1", "-q", "--no-plots"]
 """Run options that keep a run to milliseconds if a bad file were (wrongly) accepted: a test fails

@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.cli.parser import build_parser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "python-api.md"
 
 

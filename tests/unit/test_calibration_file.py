@@ -3,7 +3,7 @@
 Every scenario gets them (whether or not it extends the baseline); the file holds exactly the
 calibrated fields; a broken file is an error naming the file and the path; ``scripts/calibrate.py
 --write`` replaces the file atomically with one the schema accepts. (Whether the values still hit
-the published targets is ``tests/test_calibration.py``, which runs the full cohort.)
+the published targets is ``tests/validation/test_calibration.py``, which runs the full cohort.)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sim.scenario.calibration import (
 from sim.scenario.describe import flatten
 from sim.scenario.schema import CALIBRATION
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 REQUIRED = {"name": "calibration"}
 

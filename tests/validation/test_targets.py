@@ -19,7 +19,7 @@ from sim.scenario import ScenarioError
 from sim.studies.targets.analysis import EXTRA_COLUMNS, TARGET_COLUMNS, ci_overlaps, within
 from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # ----------------------------------------------------------------------------------------------
 # The table under version control

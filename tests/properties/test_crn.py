@@ -20,7 +20,7 @@ from sim.model.results import run_replication
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SMALL = {"cohort": {"initial_size": 3000}}
 REPLICATIONS = (0, 1, 2)
 SEED = 4242

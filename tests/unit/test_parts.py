@@ -26,7 +26,7 @@ from sim.scenario.schema import Scenario
 
 STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
 TABLES = ("end_states", "timeseries", "resources", "transitions", "occupancy", "life_table")
-EXPERIMENT_DIR = Path(__file__).resolve().parents[1] / "sim" / "experiment"
+EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "sim" / "experiment"
 
 
 def small(name: str = "t", **over: object) -> Scenario:
