@@ -192,16 +192,17 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
 
 
 def add_design_options(
-    p: argparse.ArgumentParser, replications_help: str, seed_help: str, folder: str
+    p: argparse.ArgumentParser, replications: int, replications_help: str, seed_help: str, folder: str
 ) -> None:
-    """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated,
-    stored in ``DIR/.design`` as it runs."""
+    """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated
+    (``replications`` times by default, from the study's request), stored in ``DIR/.design`` as it
+    runs."""
     g = p.add_argument_group("replications")
     g.add_argument(
         "--replications",
         "-n",
         type=int_at_least(1, "replications per design point"),
-        default=2,
+        default=replications,
         metavar="N",
         help=replications_help,
     )

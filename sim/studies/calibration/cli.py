@@ -7,6 +7,7 @@ import argparse
 import textwrap
 from typing import Any
 
+from sim.studies.calibration.request import CalibrationRequest
 from sim.studies.options import (
     EXIT_CODES,
     PROG,
@@ -17,6 +18,9 @@ from sim.studies.options import (
     para,
     positive_float,
 )
+
+DEFAULTS = CalibrationRequest()
+"""The request's defaults, which the options show and use (written once, in ``request.py``)."""
 
 
 def _role_list(text: str) -> list[str]:
@@ -112,6 +116,7 @@ def add_parser(sub: Any) -> None:
     _add_matching_groups(cal)
     add_design_options(
         cal,
+        DEFAULTS.replications,
         "replications per design point (replication k uses the streams (seed, k) at every point)",
         "root random seed, and the seed of the designs",
         "results/calibration",
@@ -149,7 +154,11 @@ def _add_matching_groups(cal: argparse.ArgumentParser) -> None:
     )
     g = cal.add_argument_group("history matching")
     g.add_argument(
-        "--waves", type=int_at_least(1, "waves of simulations"), default=3, metavar="K", help="waves"
+        "--waves",
+        type=int_at_least(1, "waves of simulations"),
+        default=DEFAULTS.waves,
+        metavar="K",
+        help="waves",
     )
     g.add_argument(
         "--points",
@@ -160,21 +169,21 @@ def _add_matching_groups(cal: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--candidates",
         type=int_at_least(10, "candidate points per wave"),
-        default=20_000,
+        default=DEFAULTS.candidates,
         metavar="M",
         help="candidates per wave at which the emulators are evaluated (cheap)",
     )
     g.add_argument(
         "--cutoff",
         type=positive_float("implausibility cut-off, in standard deviations"),
-        default=3.0,
+        default=DEFAULTS.cutoff,
         metavar="C",
         help="rule out a point whose largest implausibility exceeds C",
     )
     g.add_argument(
         "--discrepancy",
         type=non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
-        default=0.1,
+        default=DEFAULTS.discrepancy,
         metavar="F",
         help="model-discrepancy sd as a fraction of each target's tolerance",
     )

@@ -8,6 +8,10 @@ import textwrap
 from typing import Any
 
 from sim.studies.options import EXIT_CODES, PROG, Formatter, add_design_options, int_at_least, kpi_list, para
+from sim.studies.sensitivity.request import GROUPINGS, METHODS, SensitivityRequest
+
+DEFAULTS = SensitivityRequest()
+"""The request's defaults, which the options show and use (written once, in ``request.py``)."""
 
 EPILOG = (
     textwrap.dedent(
@@ -93,6 +97,7 @@ def add_parser(sub: Any) -> None:
     _add_design_group(sen)
     add_design_options(
         sen,
+        DEFAULTS.replications,
         "replications per design point (2 or more to estimate the noise)",
         "root random seed, and SALib's sampling seed",
         "results/sensitivity",
@@ -102,7 +107,7 @@ def add_parser(sub: Any) -> None:
 def _add_design_group(sen: argparse.ArgumentParser) -> None:
     """The options that choose the SALib method, the parameters varied, the KPIs and the design's size."""
     g = sen.add_argument_group("design")
-    g.add_argument("--method", choices=("morris", "sobol"), default="morris", help="SALib method")
+    g.add_argument("--method", choices=METHODS, default=DEFAULTS.method, help="SALib method")
     g.add_argument(
         "--params",
         action="append",
@@ -113,8 +118,8 @@ def _add_design_group(sen: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--groups",
-        choices=("none", "section"),
-        default="none",
+        choices=GROUPINGS,
+        default=DEFAULTS.groups,
         help="'section': move the parameters of each top-level section (contact.*, detention.*, "
         "...) together as one factor (SALib groups): (sections + 1) points per Morris trajectory "
         "instead of (parameters + 1); rows of sensitivity.csv are then the groups",
@@ -127,7 +132,7 @@ def _add_design_group(sen: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--top",
         type=int_at_least(1, "parameters per KPI"),
-        default=5,
+        default=DEFAULTS.top,
         metavar="K",
         help="parameters per KPI taken from --shortlist",
     )
@@ -140,21 +145,21 @@ def _add_design_group(sen: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--trajectories",
         type=int_at_least(1, "Morris trajectories"),
-        default=10,
+        default=DEFAULTS.trajectories,
         metavar="R",
         help="(morris) trajectories: R x (k + 1) design points",
     )
     g.add_argument(
         "--levels",
         type=int_at_least(2, "Morris grid levels"),
-        default=4,
+        default=DEFAULTS.levels,
         metavar="P",
         help="(morris) grid levels of each range (even)",
     )
     g.add_argument(
         "--samples",
         type=int_at_least(2, "Sobol base samples"),
-        default=64,
+        default=DEFAULTS.samples,
         metavar="N",
         help="(sobol) base sample, a power of 2: N x (k + 2) design points",
     )
