@@ -60,7 +60,9 @@ class Study:
     folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
     table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
     of names), which the report checks against its own reference; ``section`` the report section
-    its part goes in; ``key`` a key that manifest must hold when ``manifest`` alone does not tell
+    its part goes in; ``add_parser`` adds its ``command``'s sub-parser (its options, help and
+    defaults, declared once in ``sim/studies/<name>/cli.py``) to the command line's subparsers;
+    ``key`` a key that manifest must hold when ``manifest`` alone does not tell
     the study's folder from a run folder ("" when it does).
     """
 
@@ -68,6 +70,7 @@ class Study:
     command: str
     manifest: str
     varied: Callable[[Mapping[str, Any]], str]
+    add_parser: Callable[[Any], None]
     reference: str
     section: str
     key: str = ""

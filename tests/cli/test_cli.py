@@ -567,3 +567,26 @@ def test_text_helpers() -> None:
         "  digital: total_cost_gbp half-width 61,234 GBP (target 50,000 GBP) not met",
         "  digital: contacted half-width 4.25 people (target 5 people) ok",
     ]
+
+
+def test_study_option_defaults_are_the_request_defaults() -> None:
+    """sensitivity's and calibrate's options default to their request's fields (written once)."""
+    from sim.cli import build_parser
+    from sim.studies.calibration.request import CalibrationRequest
+    from sim.studies.sensitivity.request import SensitivityRequest
+
+    parser = build_parser()
+    for argv, request, names in (
+        (
+            ["sensitivity", "s.yaml"],
+            SensitivityRequest(),
+            ("method", "groups", "top", "trajectories", "levels", "samples", "replications"),
+        ),
+        (
+            ["calibrate"],
+            CalibrationRequest(),
+            ("waves", "replications", "candidates", "cutoff", "discrepancy"),
+        ),
+    ):
+        args = vars(parser.parse_args(argv))
+        assert {n: args[n] for n in names} == {n: getattr(request, n) for n in names}

@@ -15,6 +15,7 @@ from sim.cli import parser as cli  # the CLI parser takes its defaults from sim.
 from sim.experiment import assemble, engine, files, output
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.schema import Scenario
+from sim.studies import options  # the shared run options take the same defaults
 
 STEER = {"enforcement": {"hidden_barrier_probability": 0.0}}  # see the note in test_cli.py
 
@@ -51,8 +52,8 @@ def test_run_key_identifies_what_results_depend_on() -> None:
 
 
 def test_cli_defaults_match_library_defaults() -> None:
-    assert cli.DEFAULT_REPLICATIONS == experiment.DEFAULT_REPLICATIONS == 20
-    assert cli.DEFAULT_SEED == experiment.DEFAULT_SEED == 12345
+    assert options.DEFAULT_REPLICATIONS == experiment.DEFAULT_REPLICATIONS == 20
+    assert options.DEFAULT_SEED == experiment.DEFAULT_SEED == 12345
     assert cli.DEFAULT_MAX_REPLICATIONS == experiment.DEFAULT_MAX_REPLICATIONS
 
 

@@ -52,12 +52,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-CUTOFF = 3.0
-"""Pukelsheim's 3-sigma rule: implausibility above this rules a point out."""
+from sim.studies.calibration.request import CUTOFF, DEFAULT_DISCREPANCY
+
 TOLERANCE_SDS = 3.0
 """A target's tolerance read as this many standard deviations of the observation error."""
-DEFAULT_DISCREPANCY = 0.1
-"""Model-discrepancy sd as a fraction of the target's tolerance."""
 COMPARISONS = ("two_sided", "at_least", "at_most")
 
 NROY_COLUMNS: tuple[str, ...] = ("max_implausibility", "wave")

@@ -65,6 +65,13 @@ from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
 from sim.studies.calibration import analysis as hm
+from sim.studies.calibration.request import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_ROLES,
+    DEFAULT_WAVES,
+    CalibrationRequest,
+)
 from sim.studies.sensitivity.run import select_parameters
 from sim.studies.targets.analysis import ROLES, band
 from sim.studies.targets.run import DEFAULT_TARGETS_FILE, Target, read_targets
@@ -79,10 +86,6 @@ CALIBRATION_COLUMNS = hm.NROY_COLUMNS
 """The columns of calibration.csv after the parameter paths (what ``--from-calibration`` checks)."""
 WAVE_COLUMNS = hm.WAVE_COLUMNS
 TARGET_COLUMNS = hm.TARGET_COLUMNS
-DEFAULT_ROLES = ("calibration", "parameter")
-DEFAULT_WAVES = 3
-DEFAULT_REPLICATIONS = 2
-DEFAULT_CANDIDATES = 20_000
 POINTS_PER_PARAMETER = 10
 """Default design points per wave: 10 per parameter (Loeppky, Sacks & Welch 2009)."""
 MAX_CANDIDATE_BATCHES = 5
@@ -132,26 +135,6 @@ DRIVERS: dict[str, tuple[str, ...]] = {
 }
 """The ranged parameters that most directly set each measure: the default ``--params`` is the union
 over the targets used (see the module doc for why the set is small)."""
-
-
-@dataclass(frozen=True)
-class CalibrationRequest:
-    """What to match and how (the command's options)."""
-
-    params: tuple[str, ...] = ()
-    """Glob patterns on the dotted paths; empty: the drivers of the targets' measures."""
-    roles: tuple[str, ...] = DEFAULT_ROLES
-    exclude: tuple[str, ...] = ()
-    """Target ids left out of the fit (still checked, like a validation target)."""
-    waves: int = DEFAULT_WAVES
-    points: int | None = None
-    """Design points per wave (default: 10 per parameter)."""
-    replications: int = DEFAULT_REPLICATIONS
-    candidates: int = DEFAULT_CANDIDATES
-    cutoff: float = hm.CUTOFF
-    discrepancy: float = hm.DEFAULT_DISCREPANCY
-    seed: int = 1
-    targets_file: str | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import Study, listing, manifest_paths, mapping, parameter_count, recorded
+from sim.studies.calibration.cli import add_parser
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -24,5 +25,11 @@ def varied(m: Mapping[str, Any]) -> str:
 
 
 STUDY = Study(
-    "calibration", "calibrate", output.CALIBRATION_MANIFEST, varied, reference="scenario", section="targets"
+    "calibration",
+    "calibrate",
+    output.CALIBRATION_MANIFEST,
+    varied,
+    add_parser=add_parser,
+    reference="scenario",
+    section="targets",
 )

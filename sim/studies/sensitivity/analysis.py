@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MORRIS, SOBOL = "morris", "sobol"
-METHODS: tuple[str, ...] = (MORRIS, SOBOL)
+from sim.studies.sensitivity.request import METHODS, MORRIS, SOBOL
+
 MORRIS_COLUMNS: tuple[str, ...] = ("method", "kpi", "parameter", "mu_star", "mu_star_ci", "sigma")
 SOBOL_COLUMNS: tuple[str, ...] = ("method", "kpi", "parameter", "S1", "S1_ci", "ST", "ST_ci")
 EXTRA_COLUMNS: tuple[str, ...] = ("scenario", "within_noise", "n_points", "replications", "noise")

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis.kpis import DEFAULT_KPIS, DERIVED_KPIS, KPIS
+from sim.analysis.kpis import DERIVED_KPIS, KPIS
 from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
@@ -42,19 +42,23 @@ from sim.experiment.worker import run_summary
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 from sim.studies.sensitivity import analysis as sa
+from sim.studies.sensitivity.request import (
+    DEFAULT_LEVELS,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SAMPLES,
+    DEFAULT_TOP,
+    DEFAULT_TRAJECTORIES,
+    GROUPINGS,
+    NO_GROUPS,
+    SECTION_GROUPS,
+    SensitivityRequest,
+)
 
 SENSITIVITY_FILE = "sensitivity.csv"
 DESIGN_FILE = "design.csv"
 OUTPUTS_FILE = "outputs.csv"
 MANIFEST = "manifest.json"
 FIXED_FILES = (SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE, MANIFEST)
-DEFAULT_TRAJECTORIES = 10
-DEFAULT_LEVELS = 4
-DEFAULT_SAMPLES = 64
-DEFAULT_REPLICATIONS = 2
-DEFAULT_TOP = 5
-NO_GROUPS, SECTION_GROUPS = "none", "section"
-GROUPINGS: tuple[str, ...] = (NO_GROUPS, SECTION_GROUPS)
 
 
 def section_group(path: str) -> str:
@@ -62,29 +66,6 @@ def section_group(path: str) -> str:
     (``contact.enrichment.delay_days`` -> ``contact.*``), which ``--params`` and ``--shortlist``
     read back as the pattern of its members."""
     return path.split(".", 1)[0] + ".*"
-
-
-@dataclass(frozen=True)
-class SensitivityRequest:
-    """What to analyse and how (the command's options)."""
-
-    method: str = sa.MORRIS
-    params: tuple[str, ...] = ()
-    """Glob patterns on the dotted paths (fnmatch); empty: every ranged parameter."""
-    shortlist: str | None = None
-    """A Morris sensitivity.csv whose top parameters (``top`` per KPI, not within noise) to use."""
-    top: int = DEFAULT_TOP
-    kpis: tuple[str, ...] = DEFAULT_KPIS
-    trajectories: int = DEFAULT_TRAJECTORIES
-    levels: int = DEFAULT_LEVELS
-    samples: int = DEFAULT_SAMPLES
-    replications: int = DEFAULT_REPLICATIONS
-    seed: int = 1
-    groups: str = NO_GROUPS
-    """``none``: every parameter is a factor; ``section``: the parameters of each top-level section
-    of the scenario (``contact.*``, ``detention.*``, ...) move together as one factor (SALib
-    groups: Campolongo et al. 2007), so a design costs (sections + 1) points per trajectory
-    instead of (parameters + 1)."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import NOT_RECORDED, Study, listing, recorded
+from sim.studies.sweep.cli import add_parser
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -22,4 +23,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("sweep", "sweep", output.SWEEP_MANIFEST, varied, reference="scenario", section="sweep")
+STUDY = Study(
+    "sweep",
+    "sweep",
+    output.SWEEP_MANIFEST,
+    varied,
+    add_parser=add_parser,
+    reference="scenario",
+    section="sweep",
+)

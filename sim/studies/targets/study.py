@@ -7,6 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import NOT_RECORDED, Study, listing, mapping, recorded
+from sim.studies.targets.cli import add_parser
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -19,4 +20,12 @@ def varied(m: Mapping[str, Any]) -> str:
     )
 
 
-STUDY = Study("targets", "targets", output.TARGETS_MANIFEST, varied, reference="scenarios", section="targets")
+STUDY = Study(
+    "targets",
+    "targets",
+    output.TARGETS_MANIFEST,
+    varied,
+    add_parser=add_parser,
+    reference="scenarios",
+    section="targets",
+)

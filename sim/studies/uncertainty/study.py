@@ -7,6 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import Study, manifest_paths, parameter_count, recorded
+from sim.studies.uncertainty.cli import add_parser
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -24,6 +25,7 @@ STUDY = Study(
     "uncertainty",
     output.UNCERTAINTY_MANIFEST,
     varied,
+    add_parser=add_parser,
     reference="reference",
     section="uncertainty",
 )

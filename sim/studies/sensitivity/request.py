@@ -1,0 +1,60 @@
+"""What a sensitivity analysis is asked to do, with its defaults: the one place they are written.
+
+The command line's options (``cli.py``) take their defaults from ``SensitivityRequest()``, and
+``run.py`` plans from the request; this module imports only light modules, so ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.analysis.kpis import DEFAULT_KPIS
+
+MORRIS, SOBOL = "morris", "sobol"
+METHODS: tuple[str, ...] = (MORRIS, SOBOL)
+DEFAULT_TRAJECTORIES = 10
+DEFAULT_LEVELS = 4
+DEFAULT_SAMPLES = 64
+DEFAULT_REPLICATIONS = 2
+DEFAULT_TOP = 5
+NO_GROUPS, SECTION_GROUPS = "none", "section"
+GROUPINGS: tuple[str, ...] = (NO_GROUPS, SECTION_GROUPS)
+
+
+@dataclass(frozen=True)
+class SensitivityRequest:
+    """What to analyse and how (the command's options)."""
+
+    method: str = MORRIS
+    params: tuple[str, ...] = ()
+    """Glob patterns on the dotted paths (fnmatch); empty: every ranged parameter."""
+    shortlist: str | None = None
+    """A Morris sensitivity.csv whose top parameters (``top`` per KPI, not within noise) to use."""
+    top: int = DEFAULT_TOP
+    kpis: tuple[str, ...] = DEFAULT_KPIS
+    trajectories: int = DEFAULT_TRAJECTORIES
+    levels: int = DEFAULT_LEVELS
+    samples: int = DEFAULT_SAMPLES
+    replications: int = DEFAULT_REPLICATIONS
+    seed: int = 1
+    groups: str = NO_GROUPS
+    """``none``: every parameter is a factor; ``section``: the parameters of each top-level section
+    of the scenario (``contact.*``, ``detention.*``, ...) move together as one factor (SALib
+    groups: Campolongo et al. 2007), so a design costs (sections + 1) points per trajectory
+    instead of (parameters + 1)."""
+
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "DEFAULT_REPLICATIONS",
+    "DEFAULT_SAMPLES",
+    "DEFAULT_TOP",
+    "DEFAULT_TRAJECTORIES",
+    "GROUPINGS",
+    "METHODS",
+    "MORRIS",
+    "NO_GROUPS",
+    "SECTION_GROUPS",
+    "SOBOL",
+    "SensitivityRequest",
+]
