@@ -25,7 +25,7 @@ from sim.scenario.calibration import (
     calibrated_fields,
     check_calibration,
 )
-from sim.scenario.describe import flatten
+from sim.scenario.paths import flatten
 from sim.scenario.schema import CALIBRATION
 
 REPO = Path(__file__).resolve().parents[1]

@@ -79,8 +79,8 @@ from sim.report.wording import (
     overrides_text,
     paragraphs,
     percent,
-    value_at,
 )
+from sim.scenario.paths import value_at
 from sim.studies.registry import STUDIES
 from sim.studies.sensitivity.run import SENSITIVITY_FILE
 from sim.studies.targets.analysis import TARGET_COLUMNS as _TARGET_COLUMNS

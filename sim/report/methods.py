@@ -30,9 +30,9 @@ from sim.report.wording import (
     overrides_text,
     percent,
     recorded,
-    value_at,
 )
 from sim.scenario.describe import format_value, parameter_rows
+from sim.scenario.paths import value_at
 from sim.studies.registry import BY_KIND
 
 
