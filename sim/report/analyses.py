@@ -33,7 +33,7 @@ from sim.analysis.figures import (
     WAVES_PLOT,
 )
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
-from sim.analysis.tables import fmt_number
+from sim.analysis.numbers import count_decimals, fmt_number, significant, value_text
 from sim.experiment import output
 from sim.report.cells import (
     NO_VALUE,
@@ -41,7 +41,6 @@ from sim.report.cells import (
     Figure,
     Part,
     Table,
-    count_decimals,
     excludes_zero,
     frame_table,
     interval,
@@ -134,27 +133,6 @@ def require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
 def numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """``frame`` with ``columns`` as numbers (anything else becomes NaN, shown as "n/a")."""
     return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in columns})
-
-
-def significant(x: float, digits: int = 3) -> str:
-    """A number to ``digits`` significant figures in fixed notation with separators (``840``,
-    ``0.00464``, ``12,300``): sensitivity indices span many orders of magnitude."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    if abs(x) < 1e-8:  # floating-point residue of a difference that is 0
-        return "~0"
-    magnitude = math.floor(math.log10(abs(x)))
-    decimals = min(max(digits - 1 - magnitude, 0), 8)
-    return fmt_number(x, decimals)
-
-
-def value_text(x: float) -> str:
-    """A parameter value: whole numbers as they are (``6``), others to three significant figures."""
-    if x is not None and math.isfinite(x) and abs(x) < 1e15 and float(x).is_integer():
-        return fmt_number(x, 0)
-    return significant(x)
 
 
 def is_true(value: Any) -> bool:
@@ -981,7 +959,6 @@ __all__ = [
     "reference_warning",
     "sensitivity_method",
     "sensitivity_tables",
-    "significant",
     "sweep_table",
     "targets_table",
     "uncertainty_table",

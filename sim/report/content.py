@@ -38,8 +38,8 @@ from sim.analysis.kpis import (
     Kpi,
     kpi,
 )
+from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
-from sim.analysis.tables import fmt_number
 from sim.experiment import output
 from sim.report.analyses import (
     analysis_part,
@@ -54,11 +54,9 @@ from sim.report.cells import (
     Figure,
     Part,
     Table,
-    count_decimals,
     excludes_zero,
     frame_table,
     interval,
-    kpi_decimals,
     text,
 )
 from sim.report.folder import (

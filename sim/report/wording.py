@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.analysis.kpis import KPIS
-from sim.analysis.tables import fmt_number
+from sim.analysis.numbers import fmt_number
 from sim.report.folder import ScenarioFolder, number
 from sim.scenario.describe import format_value
 from sim.scenario.paths import flatten, value_at
