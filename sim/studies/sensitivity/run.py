@@ -39,6 +39,7 @@ from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.worker import run_summary
+from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 from sim.studies.sensitivity import analysis as sa
@@ -178,7 +179,7 @@ def _validated(base: Scenario, values: dict[str, float], what: str) -> Scenario:
         scenario: Scenario = apply(base, values)
         return scenario
     except ValidationError as exc:
-        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        lines = "; ".join(map(error_text, exc.errors()))
         shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
         raise ExperimentError(
             f"{what}: the design point {shown} gives an invalid scenario ({lines}); narrow the range "
