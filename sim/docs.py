@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.describe import flatten, format_value, markdown_table, value_sources
+from sim.scenario.describe import format_value, markdown_table, value_sources
 from sim.scenario.loading import load_scenario
+from sim.scenario.paths import flatten
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

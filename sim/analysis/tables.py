@@ -12,24 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from sim.analysis.kpis import TABLE_KPIS, Kpi, kpi
-
-
-def _decimals(magnitude: float) -> int:
-    """Decimals for a count of this size: none from 1,000 (or unknown), one from 10, else two."""
-    if not math.isfinite(magnitude) or magnitude >= 1000:
-        return 0
-    return 1 if magnitude >= 10 else 2
-
-
-def fmt_number(x: float, decimals: int, sign: bool = False) -> str:
-    """Thousands separators, fixed decimals, optional explicit sign; n/a for NaN."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    text = f"{x:{'+' if sign else ''},.{decimals}f}"
-    if float(text.replace(",", "")) == 0:  # no "-0" or "+0.00" noise
-        text = text.lstrip("+-")
-    return text
+from sim.analysis.kpis import TABLE_KPIS, kpi
+from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
 
 
 def _render(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
@@ -46,11 +30,6 @@ def _render(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1)
     return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
-def _decimals_for(definition: Kpi, reference: float) -> int:
-    """Decimals of a KPI's displayed values: fixed by its definition (money), else by magnitude."""
-    return definition.decimals if definition.decimals is not None else _decimals(abs(reference))
-
-
 def format_kpi_table(stats: pd.DataFrame) -> str:
     """KPI, mean and 95% CI of a ``statistics.summarise`` table in display units (money in £
     million), one row per KPI labelled with its unit, numbers right-aligned."""
@@ -58,7 +37,7 @@ def format_kpi_table(stats: pd.DataFrame) -> str:
     for r in stats.to_dict("records"):
         definition = kpi(str(r["kpi"]))
         mean, low, high = (definition.display(float(r[c])) for c in ("mean", "ci_low", "ci_high"))
-        d = _decimals_for(definition, mean)
+        d = kpi_decimals(definition, mean)
         rows.append(
             [definition.label, fmt_number(mean, d), fmt_number(low, d), fmt_number(high, d), str(int(r["n"]))]
         )
@@ -92,7 +71,7 @@ def format_comparison_table(
                 continue
             ref_cell = cells.get((ref, definition.name))
             ref_mean = definition.display(float(ref_cell["mean"])) if ref_cell is not None else math.inf
-            d = _decimals_for(definition, ref_mean)
+            d = kpi_decimals(definition, ref_mean)
             if n == ref:
                 row.append(fmt_number(definition.display(float(c["mean"])), d))
                 continue
@@ -105,7 +84,7 @@ def format_comparison_table(
 
 def _money_or_count(x: float, scale: float, decimals: int | None, sign: bool) -> str:
     value = x / scale
-    return fmt_number(value, decimals if decimals is not None else _decimals(abs(value)), sign)
+    return fmt_number(value, decimals if decimals is not None else count_decimals(abs(value)), sign)
 
 
 def format_cost_effectiveness_table(
@@ -157,4 +136,4 @@ def format_cost_effectiveness_table(
     return _render(header, rows)
 
 
-__all__ = ["fmt_number", "format_comparison_table", "format_cost_effectiveness_table", "format_kpi_table"]
+__all__ = ["format_comparison_table", "format_cost_effectiveness_table", "format_kpi_table"]

@@ -13,7 +13,6 @@ engine's batches follow. Nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
 import time
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.analysis.kpis import resolve
 from sim.experiment import output
 from sim.experiment.assemble import read_timeseries
 from sim.experiment.defaults import (
@@ -71,12 +71,8 @@ def _check_targets(targets: Mapping[str, float], replications: int, max_replicat
         raise ExperimentError(
             f"--max-replications ({max_replications}) is below --replications ({replications})"
         )
-    known = target_kpis()
+    resolve(targets, target_kpis(), "--target-halfwidth", ExperimentError)
     for kpi, width in targets.items():
-        if kpi not in known:
-            close = difflib.get_close_matches(kpi, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(known)
-            raise ExperimentError(f"--target-halfwidth: unknown KPI {kpi!r}; {hint}")
         if not (width > 0 and math.isfinite(width)):
             raise ExperimentError(f"--target-halfwidth {kpi}: the width must be a positive number")
 

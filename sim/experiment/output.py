@@ -49,7 +49,6 @@ COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
 TARGETS_FILE = "targets.csv"
 """Written by ``run_sim.py targets`` in its output folder: published figures against the model
 (columns ``sim.studies.targets.analysis.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
-TARGETS_PLOT = "targets.png"
 TARGETS_MANIFEST = "targets_manifest.json"
 SWEEP_FILE = "sweep.csv"
 """Written by ``run_sim.py sweep`` in its output folder: each KPI against the swept parameter(s)
@@ -137,7 +136,6 @@ __all__ = [
     "TABLE_FILES",
     "TARGETS_FILE",
     "TARGETS_MANIFEST",
-    "TARGETS_PLOT",
     "TIME_TO_OUTCOME_FILE",
     "is_complete",
 ]

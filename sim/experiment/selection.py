@@ -9,13 +9,12 @@ ExperimentError, exit code 2).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis.kpis import DERIVED_KPIS, kpi
+from sim.analysis.kpis import DERIVED_KPIS, kpi, resolve
 from sim.experiment.errors import ExperimentError
 
 if TYPE_CHECKING:
@@ -44,11 +43,7 @@ def check_select_best(
     ``known`` are the summary.csv KPIs; derived KPIs (``kpis.DERIVED_KPIS``) are allowed too.
     ``first_stage`` is the first batch (``--replications``): KN's n0, at least 2.
     """
-    names = [*known, *DERIVED_KPIS]
-    if request.kpi not in names:
-        close = difflib.get_close_matches(request.kpi, names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(names)
-        raise ExperimentError(f"--select-best: unknown KPI {request.kpi!r}; {hint}")
+    resolve([request.kpi], [*known, *DERIVED_KPIS], "--select-best", ExperimentError)
     if not (request.indifference > 0 and math.isfinite(request.indifference)):
         raise ExperimentError("--indifference must be a positive number in the KPI's unit")
     if first_stage < 2:

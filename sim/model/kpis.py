@@ -386,17 +386,23 @@ class UnknownKpi(KeyError):
         return str(self.args[0])
 
 
-def resolve(names: Iterable[str], known: Iterable[str] | None = None) -> tuple[str, ...]:
+def resolve(
+    names: Iterable[str],
+    known: Iterable[str] | None = None,
+    option: str = "",
+    error: type[Exception] = UnknownKpi,
+) -> tuple[str, ...]:
     """``names`` as given, each checked against ``known`` (default: every summary.csv KPI and
-    every derived KPI); ``UnknownKpi`` for the first unknown one, naming the closest known KPI
-    (or, with none close, the choices), so every option that takes KPIs says the same thing."""
+    every derived KPI); ``error`` (``UnknownKpi`` unless the caller's layer has its own) for the
+    first unknown one, naming the closest known KPI (or, with none close, the choices) after the
+    command-line ``option`` it came from, so every option that takes KPIs says the same thing."""
     choices = [*KPIS, *DERIVED_KPIS] if known is None else list(known)
     out = tuple(names)
     for name in out:
         if name not in choices:
             close = difflib.get_close_matches(name, choices, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(choices)
-            raise UnknownKpi(f"unknown KPI {name!r}; {hint}")
+            raise error(f"{option}: " * bool(option) + f"unknown KPI {name!r}; {hint}")
     return out
 
 

@@ -21,8 +21,19 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.figures import (
+    CEAC_PLOT,
+    DIFFERENCES_PLOT,
+    MORRIS_PREFIX,
+    PAIRS_PLOT,
+    RANGES_PLOT,
+    SWEEP_PREFIX,
+    TARGETS_PLOT,
+    TORNADO_PREFIX,
+    WAVES_PLOT,
+)
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, MONEY_UNIT, TABLE_KPIS, Kpi
-from sim.analysis.tables import fmt_number
+from sim.analysis.numbers import count_decimals, fmt_number, significant, value_text
 from sim.experiment import output
 from sim.report.cells import (
     NO_VALUE,
@@ -30,7 +41,6 @@ from sim.report.cells import (
     Figure,
     Part,
     Table,
-    count_decimals,
     excludes_zero,
     frame_table,
     interval,
@@ -41,6 +51,7 @@ from sim.report.wording import outcome_label, overrides_text
 from sim.studies.calibration import analysis as hm
 from sim.studies.registry import BY_KIND
 from sim.studies.sensitivity import analysis as sa
+from sim.studies.sensitivity.run import SENSITIVITY_FILE
 from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
 from sim.studies.targets.analysis import TARGET_COLUMNS
 from sim.studies.uncertainty.analysis import (
@@ -51,7 +62,6 @@ from sim.studies.uncertainty.analysis import (
     summarise,
 )
 
-SENSITIVITY_FILE = "sensitivity.csv"
 TOP = 5
 """Parameters (or groups) shown per scenario and KPI: the ones a reader can act on."""
 CEAC_SHOWN = (0.0, 11_000.0, 20_000.0, 30_000.0)
@@ -65,28 +75,28 @@ KPI, and the report must stay emailable; the rest are named in a note."""
 
 FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
     (
-        "morris_",
+        MORRIS_PREFIX,
         "Morris screening, a panel per KPI: mu* (the mean absolute change in the KPI for a step of "
         "a parameter) against sigma (the spread of those changes: interactions or non-linearity).",
     ),
     (
-        "tornado_",
+        TORNADO_PREFIX,
         "The parameters ranked by mu* (Morris) or ST (Sobol), largest on top, with their intervals.",
     ),
     (
-        "uncertainty_differences",
+        DIFFERENCES_PLOT,
         "Each policy's paired difference from the reference across the draws of the assumptions.",
     ),
     (
-        "ceac",
+        CEAC_PLOT,
         "Acceptability: the share of draws in which a policy's extra outcomes, valued at the "
         "amount on the x axis, exceed its extra cost.",
     ),
-    ("sweep_", "The KPI's mean at each value of the swept parameter, with its 95% band."),
-    ("targets", "Published value, the model's mean with its 95% interval, and the tolerance band."),
-    ("calibration_waves", "The share of the searched space not ruled out after each wave."),
-    ("calibration_ranges", "Each parameter's searched range and the part of it not ruled out."),
-    ("calibration_pairs", "The parameter sets kept, two parameters at a time."),
+    (SWEEP_PREFIX, "The KPI's mean at each value of the swept parameter, with its 95% band."),
+    (TARGETS_PLOT, "Published value, the model's mean with its 95% interval, and the tolerance band."),
+    (WAVES_PLOT, "The share of the searched space not ruled out after each wave."),
+    (RANGES_PLOT, "Each parameter's searched range and the part of it not ruled out."),
+    (PAIRS_PLOT, "The parameter sets kept, two parameters at a time."),
 )
 
 
@@ -123,27 +133,6 @@ def require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
 def numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """``frame`` with ``columns`` as numbers (anything else becomes NaN, shown as "n/a")."""
     return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in columns})
-
-
-def significant(x: float, digits: int = 3) -> str:
-    """A number to ``digits`` significant figures in fixed notation with separators (``840``,
-    ``0.00464``, ``12,300``): sensitivity indices span many orders of magnitude."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    if abs(x) < 1e-8:  # floating-point residue of a difference that is 0
-        return "~0"
-    magnitude = math.floor(math.log10(abs(x)))
-    decimals = min(max(digits - 1 - magnitude, 0), 8)
-    return fmt_number(x, decimals)
-
-
-def value_text(x: float) -> str:
-    """A parameter value: whole numbers as they are (``6``), others to three significant figures."""
-    if x is not None and math.isfinite(x) and abs(x) < 1e15 and float(x).is_integer():
-        return fmt_number(x, 0)
-    return significant(x)
 
 
 def is_true(value: Any) -> bool:
@@ -752,12 +741,12 @@ def _caption(name: str) -> str:
 
 
 FIXED_TITLES = {
-    "uncertainty_differences.png": "Differences across draws of the assumptions",
-    "ceac.png": "Cost-effectiveness acceptability",
-    "targets.png": "Published figures against the model",
-    "calibration_waves.png": "Calibration: what each wave ruled out",
-    "calibration_ranges.png": "Calibration: the ranges not ruled out",
-    "calibration_pairs.png": "Calibration: the sets kept, in pairs",
+    DIFFERENCES_PLOT: "Differences across draws of the assumptions",
+    CEAC_PLOT: "Cost-effectiveness acceptability",
+    TARGETS_PLOT: "Published figures against the model",
+    WAVES_PLOT: "Calibration: what each wave ruled out",
+    RANGES_PLOT: "Calibration: the ranges not ruled out",
+    PAIRS_PLOT: "Calibration: the sets kept, in pairs",
 }
 
 
@@ -768,11 +757,12 @@ def figure_title(name: str) -> str:
         return FIXED_TITLES[name]
     stem = name.rsplit(".", 1)[0]
     kind, _, rest = stem.partition("_")
-    if kind == "morris":
+    kind += "_"
+    if kind == MORRIS_PREFIX:
         return f"Morris screening: {rest.replace('_', ' ')}"
-    if kind == "sweep" and definition(rest) is not None:
+    if kind == SWEEP_PREFIX and definition(rest) is not None:
         return f"{kpi_text(rest)} against the swept parameter"
-    if kind == "tornado":
+    if kind == TORNADO_PREFIX:
         for k in sorted((*KPIS, *DERIVED_KPIS), key=len, reverse=True):
             if rest.endswith("_" + k):
                 return f"Tornado: {kpi_text(k)}, {rest[: -len(k) - 1].replace('_', ' ')}"
@@ -954,7 +944,6 @@ def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[st
 __all__ = [
     "MAX_ANALYSIS_IMAGE_BYTES",
     "PARTS",
-    "SENSITIVITY_FILE",
     "TOP",
     "analysis_figures",
     "analysis_part",
@@ -970,7 +959,6 @@ __all__ = [
     "reference_warning",
     "sensitivity_method",
     "sensitivity_tables",
-    "significant",
     "sweep_table",
     "targets_table",
     "uncertainty_table",

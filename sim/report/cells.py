@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.kpis import KPIS, Kpi
-from sim.analysis.tables import fmt_number
+from sim.analysis.kpis import KPIS
+from sim.analysis.numbers import fmt_number
 
 NO_VALUE = "—"
 """Shown for a value the table has no entry for (as opposed to "n/a": a value that is undefined)."""
@@ -82,19 +82,6 @@ class Part:
 
 def text(value: Any) -> Cell:
     return Cell("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value))
-
-
-def count_decimals(magnitude: float) -> int:
-    """Decimals for a count of this size: none from 1,000 (or unknown), one from 10, else two
-    (the terminal tables' rule, so the same number reads the same everywhere)."""
-    if not math.isfinite(magnitude) or magnitude >= 1000:
-        return 0
-    return 1 if magnitude >= 10 else 2
-
-
-def kpi_decimals(definition: Kpi, reference: float) -> int:
-    """Decimals of a KPI: fixed by its definition (money), else by the reference's magnitude."""
-    return definition.decimals if definition.decimals is not None else count_decimals(abs(reference))
 
 
 def interval(low: float, high: float, decimals: int, scale: float = 1.0, sign: bool = False) -> str:
@@ -185,10 +172,8 @@ __all__ = [
     "Part",
     "Table",
     "auto_decimals",
-    "count_decimals",
     "excludes_zero",
     "frame_table",
     "interval",
-    "kpi_decimals",
     "text",
 ]

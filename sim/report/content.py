@@ -19,6 +19,15 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.cost_effectiveness import CE_COLUMNS
+from sim.analysis.figures import (
+    COST_PLOT,
+    CUMULATIVE_PLOT,
+    FOREST_PLOT,
+    OUTCOMES_PLOT,
+    RUN_CUMULATIVE_PREFIX,
+    RUN_OUTCOMES_PREFIX,
+    STATE_FLOW_PREFIX,
+)
 from sim.analysis.kpis import (
     DEFAULT_KPIS,
     KPIS,
@@ -29,11 +38,10 @@ from sim.analysis.kpis import (
     Kpi,
     kpi,
 )
+from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
-from sim.analysis.tables import fmt_number
 from sim.experiment import output
 from sim.report.analyses import (
-    SENSITIVITY_FILE,
     analysis_part,
     folder_sensitivity,
     folder_uncertainty,
@@ -46,11 +54,9 @@ from sim.report.cells import (
     Figure,
     Part,
     Table,
-    count_decimals,
     excludes_zero,
     frame_table,
     interval,
-    kpi_decimals,
     text,
 )
 from sim.report.folder import (
@@ -71,9 +77,10 @@ from sim.report.wording import (
     overrides_text,
     paragraphs,
     percent,
-    value_at,
 )
+from sim.scenario.paths import value_at
 from sim.studies.registry import STUDIES
+from sim.studies.sensitivity.run import SENSITIVITY_FILE
 from sim.studies.targets.analysis import TARGET_COLUMNS as _TARGET_COLUMNS
 
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
@@ -172,26 +179,26 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], file: str) -> None:
 # ----------------------------------------------------------------------------------------------
 
 FIGURE_TEXT: dict[str, tuple[str, str, str]] = {
-    "outcomes_by_policy.png": (
+    OUTCOMES_PLOT: (
         "headline",
         "Outcomes per policy",
         "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval.",
     ),
-    "differences_vs_reference.png": (
+    FOREST_PLOT: (
         "headline",
         "Paired differences from the reference",
         "Each policy minus the reference, replication by replication (common random numbers), with "
         "the 95% interval of the mean difference; a whisker clear of the zero line is a difference "
         "the replications can distinguish.",
     ),
-    "cost_vs_outcomes.png": (
+    COST_PLOT: (
         "cost",
         "Cost against departures and removals",
         "Total cost against people who left the UK (voluntary departures, enforced removals, cases "
         "closed as already departed), one point per policy with 95% intervals both ways: "
         "right is more departures, up is more cost.",
     ),
-    "cumulative_outcomes.png": (
+    CUMULATIVE_PLOT: (
         "time",
         "Outcomes over time",
         "How each outcome builds up: mean over replications with a 95% band. Departures, removals and "
@@ -201,18 +208,18 @@ FIGURE_TEXT: dict[str, tuple[str, str, str]] = {
 """Known comparison plots: section, title and caption (the plot functions' own descriptions)."""
 
 RUN_FIGURE_PREFIXES: dict[str, tuple[str, str, str]] = {
-    "state_flow_": (
+    STATE_FLOW_PREFIX: (
         "time",
         "Where the cohort is over time",
         "Mean number of people in each state, stacked: the cohort drains from the pool and the live "
         "caseload (top) into settled outcomes (bottom).",
     ),
-    "outcomes_": (
+    RUN_OUTCOMES_PREFIX: (
         "headline",
         "Outcomes per cohort",
         "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval.",
     ),
-    "cumulative_outcomes_": (
+    RUN_CUMULATIVE_PREFIX: (
         "time",
         "Outcomes over time",
         "How each outcome builds up: mean over replications with a 95% band.",
@@ -807,7 +814,7 @@ def build_report(
         frame = _comparison_frame(folder)
         headline, every = _headline(folder, frame, level)
         figures = _figures(folder)
-        for section, items in _figures(ref, only=("state_flow_",)).items():
+        for section, items in _figures(ref, only=(STATE_FLOW_PREFIX,)).items():
             figures.setdefault(section, []).extend(items)
         kpis_compared = list(dict.fromkeys(frame["kpi"]))
         n = len(folder.scenarios) - 1

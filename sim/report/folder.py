@@ -31,6 +31,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.experiment import output
+from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.studies.registry import STUDIES
 
@@ -155,10 +156,9 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
     except ValidationError as exc:
         scenario = None
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
         problem = (
             f"{output.SCENARIO_FILE} does not match this version's parameter schema "
-            f"({exc.error_count()} problem(s), e.g. {where}: {first['msg']})"
+            f"({exc.error_count()} problem(s), e.g. {error_text(first)})"
         )
     return ScenarioFolder(name, label, folder, manifest, raw, scenario, problem)
 

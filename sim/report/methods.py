@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.kpis import KPIS, kpi
-from sim.analysis.tables import fmt_number
+from sim.analysis.numbers import fmt_number
 from sim.experiment import output
 from sim.model.states import STATES
 from sim.report.cells import Cell, Table
@@ -30,9 +30,9 @@ from sim.report.wording import (
     overrides_text,
     percent,
     recorded,
-    value_at,
 )
 from sim.scenario.describe import format_value, parameter_rows
+from sim.scenario.paths import value_at
 from sim.studies.registry import BY_KIND
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.report.cells import NO_VALUE
-from sim.scenario.describe import flatten, format_value, parameter_rows
+from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.files import IDENTITY_KEYS
+from sim.scenario.paths import flatten
 from sim.scenario.schema import Scenario
 
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.analysis.kpis import KPIS
-from sim.analysis.tables import fmt_number
+from sim.analysis.numbers import fmt_number
 from sim.report.folder import ScenarioFolder, number
-from sim.scenario.describe import flatten, format_value
+from sim.scenario.describe import format_value
+from sim.scenario.paths import flatten, value_at
 from sim.studies.base import NOT_RECORDED, recorded
 
 
@@ -37,15 +38,6 @@ def percent(level: float) -> str:
 
 def outcome_label(name: str) -> str:
     return KPIS[name].label if name in KPIS else name.replace("_", " ").capitalize()
-
-
-def value_at(raw: Mapping[str, Any], path: str) -> Any:
-    node: Any = raw
-    for key in path.split("."):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def days_text(value: Any) -> str:
@@ -101,5 +93,4 @@ __all__ = [
     "paragraphs",
     "percent",
     "recorded",
-    "value_at",
 ]

@@ -17,7 +17,7 @@ path, because a model silently running with a broken calibration would be worse 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from pydantic.fields import FieldInfo
 from sim.scenario.errors import Problem, ScenarioError, model_of, show, validation_problems
 from sim.scenario.files import read_yaml
 from sim.scenario.merge import deep_merge
+from sim.scenario.paths import flatten, value_at
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 """Where the calibrated values live (package data; written by ``scripts/calibrate.py --write``)."""
@@ -34,6 +35,8 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 CALIBRATED_KEY = "calibrated"
 """Key in a field's JSON-schema extras holding the dotted path of a calibrated field."""
 
+_MISSING = object()
+"""What ``value_at`` gives for a path the file lacks (None is a value a file may hold)."""
 _REWRITE = "re-run 'python scripts/calibrate.py --write' rather than editing the file by hand"
 
 
@@ -73,25 +76,14 @@ class Calibration:
 
     def value(self, path: str) -> Any:
         """The value (a number, or a mapping for a calibrated table) at a dotted path."""
-        node: Any = self.values
-        for key in path.split("."):
-            if not isinstance(node, Mapping) or key not in node:
-                raise CalibrationError([Problem(str(self.file), path, "missing", _REWRITE)])
-            node = node[key]
+        node = value_at(self.values, path, _MISSING)
+        if node is _MISSING:
+            raise CalibrationError([Problem(str(self.file), path, "missing", _REWRITE)])
         return node
 
     def leaf_paths(self) -> list[str]:
         """Dotted paths of every value in the file (nested mappings descended)."""
-        return list(_leaves(self.values, ""))
-
-
-def _leaves(tree: Mapping[Any, Any], prefix: str) -> Iterator[str]:
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):  # an empty one holds no value
-            yield from _leaves(value, path + ".")
-        else:
-            yield path
+        return list(flatten(self.values))
 
 
 def calibrated_fields(root: type[BaseModel], prefix: str = "") -> dict[str, FieldInfo]:

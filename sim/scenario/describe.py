@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from sim.scenario.distributions import Beta, Gamma, Lognormal
 from sim.scenario.files import IDENTITY_KEYS, read_chain
+from sim.scenario.paths import flatten
 from sim.scenario.uncertainty import VALUE, Uncertain, ranges
 
 SKIPPED_TOP_LEVEL = frozenset({"name", "title", "description"})
@@ -180,22 +181,6 @@ def markdown_table(scenario: BaseModel, sources: Mapping[str, str] | None = None
     for row in parameter_rows(scenario, sources):
         lines.append("| " + " | ".join(_md_cell(c) for c in astuple(row)) + " |")
     return "\n".join(lines) + "\n"
-
-
-def flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{dotted leaf path: value}`` of a nested mapping (a loaded YAML file or a model dump).
-
-    Nested mappings are descended; anything else (including lists and a distribution's
-    ``dist``/``mean`` keys) is a leaf.
-    """
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
 
 
 def explicit_paths(raw: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

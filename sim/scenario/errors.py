@@ -344,9 +344,16 @@ def yes_no_problems(file: str, raw: Mapping[str, Any], root: type[BaseModel]) ->
     return problems
 
 
+def error_text(error: Mapping[str, Any]) -> str:
+    """One pydantic error as ``dotted.path: message``: how a message about a derived scenario (a
+    design point, a draw, a saved scenario.yaml) names the value at fault."""
+    return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+
+
 __all__ = [
     "Problem",
     "ScenarioError",
+    "error_text",
     "model_of",
     "show",
     "union_members",

@@ -41,6 +41,7 @@ from sim.scenario.distributions import (
 )
 from sim.scenario.errors import validation_problems
 from sim.scenario.merge import deep_merge
+from sim.scenario.paths import flatten
 from sim.scenario.uncertainty import RANGE_KEY, SCALE_KEY, WHY_KEY, check_range
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -1191,17 +1192,6 @@ class Change(BaseModel):
     set: dict[str, Any] = Field(description="nested parameter overrides, as in a scenario file")
 
 
-def _flat_keys(values: dict[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for key, value in values.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and "dist" not in value:
-            out += _flat_keys(value, path + ".") or [path]
-        else:
-            out.append(path)
-    return out
-
-
 class Scenario(BaseModel):
     """One policy variant: a complete, immutable parameter set."""
 
@@ -1258,7 +1248,7 @@ class Scenario(BaseModel):
                     f"{where}.from_day: {change.from_day:g} is not before the horizon "
                     f"({self.horizon_days:g} days)"
                 )
-            for path in _flat_keys(change.set):
+            for path in flatten(change.set, is_leaf=lambda v: not v or "dist" in v):
                 top, _, rest = path.partition(".")
                 if top in NOT_CHANGEABLE:
                     raise ValueError(f"{where}.set.{path}: cannot change from a day ({NOT_CHANGEABLE[top]})")

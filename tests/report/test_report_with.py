@@ -19,6 +19,7 @@ from report_data import TARGETS, copy_folder, read_json, write_json
 from test_report import Page, section, table_by_header, text_of
 
 from sim import cli
+from sim.analysis import numbers
 from sim.analysis.kpis import kpi
 from sim.report import analyses
 from sim.report.folder import AnalysisFolder
@@ -198,7 +199,7 @@ def test_report_with_a_calibration_shows_its_waves_kept_ranges_and_targets(
     per_wave = waves.groupby("wave").first()
     assert [r[0] for r in table[1:]] == [str(w) for w in per_wave.index]
     assert [r[4] for r in table[1:]] == [f"{n:,}" for n in per_wave["nroy_candidates"]]
-    assert [r[5] for r in table[1:]] == [f"{analyses.significant(100 * x)}%" for x in per_wave["nroy_share"]]
+    assert [r[5] for r in table[1:]] == [f"{numbers.significant(100 * x)}%" for x in per_wave["nroy_share"]]
 
     # each parameter: its searched range from the manifest, its kept range from calibration.csv
     table = rows_of(table_by_header(targets, "Parameter"))
@@ -206,8 +207,8 @@ def test_report_with_a_calibration_shows_its_waves_kept_ranges_and_targets(
     for row, par in zip(table[1:], manifest["parameters"], strict=True):
         col = kept[par["path"]]
         assert row[0].startswith(par["path"])
-        assert row[1] == f"{analyses.value_text(par['low'])} to {analyses.value_text(par['high'])}"
-        assert row[2] == f"{analyses.value_text(col.min())} to {analyses.value_text(col.max())}"
+        assert row[1] == f"{numbers.value_text(par['low'])} to {numbers.value_text(par['high'])}"
+        assert row[2] == f"{numbers.value_text(col.min())} to {numbers.value_text(col.max())}"
     assert f"{len(kept):,} parameter sets kept" in text_of(targets)
 
     # each target against the emulated range over the sets kept

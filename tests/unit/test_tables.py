@@ -10,15 +10,15 @@ import math
 import pandas as pd
 import pytest
 
-from sim.analysis import tables
+from sim.analysis import numbers, tables
 from sim.analysis.kpis import TABLE_KPIS, kpi
 
 
 def test_number_formatting() -> None:
-    assert tables.fmt_number(1234567.89, 0) == "1,234,568"
-    assert tables.fmt_number(12.345, 1, sign=True) == "+12.3"
-    assert tables.fmt_number(-0.001, 2, sign=True) == "0.00"
-    assert tables.fmt_number(float("nan"), 0) == "n/a"
+    assert numbers.fmt_number(1234567.89, 0) == "1,234,568"
+    assert numbers.fmt_number(12.345, 1, sign=True) == "+12.3"
+    assert numbers.fmt_number(-0.001, 2, sign=True) == "0.00"
+    assert numbers.fmt_number(float("nan"), 0) == "n/a"
 
 
 def test_kpi_table_is_right_aligned_with_units() -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from sim.analysis import figures
 from sim.analysis.kpis import KPIS, PLOT_KPIS, kpi
 from sim.analysis.plots.cost_effectiveness import plot_cost_effectiveness
 from sim.analysis.plots.style import (
@@ -379,10 +380,10 @@ def plot_comparison(
     first = next(iter(summaries.values()), pd.DataFrame())
     shown = [k for k in PLOT_KPIS if k in first]
     return [
-        plot_outcome_distribution(summaries, shown, outdir / "outcomes_by_policy.png"),
-        plot_cumulative_outcomes(timeseries, outdir / "cumulative_outcomes.png"),
-        plot_forest(comparison, reference, outdir / "differences_vs_reference.png", alpha=alpha),
-        plot_cost_effectiveness(cost_effectiveness, reference, outdir / "cost_vs_outcomes.png", alpha=alpha),
+        plot_outcome_distribution(summaries, shown, outdir / figures.OUTCOMES_PLOT),
+        plot_cumulative_outcomes(timeseries, outdir / figures.CUMULATIVE_PLOT),
+        plot_forest(comparison, reference, outdir / figures.FOREST_PLOT, alpha=alpha),
+        plot_cost_effectiveness(cost_effectiveness, reference, outdir / figures.COST_PLOT, alpha=alpha),
     ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from sim.analysis import figures
 from sim.analysis.kpis import PLOT_KPIS
 from sim.analysis.plots.comparison import plot_cumulative_outcomes, plot_outcome_distribution, state_intervals
 from sim.analysis.plots.style import (
@@ -96,14 +97,19 @@ def plot_run(summary: pd.DataFrame, timeseries: pd.DataFrame, label: str, outdir
     shown = [k for k in PLOT_KPIS if k in summary]
     return [
         plot_state_flow(
-            timeseries, f"{label}: where the cohort is over time", outdir / f"state_flow_{s}.png"
+            timeseries,
+            f"{label}: where the cohort is over time",
+            outdir / f"{figures.STATE_FLOW_PREFIX}{s}.png",
         ),
         plot_outcome_distribution(
-            {label: summary}, shown, outdir / f"outcomes_{s}.png", title=f"{label}: outcomes per cohort"
+            {label: summary},
+            shown,
+            outdir / f"{figures.RUN_OUTCOMES_PREFIX}{s}.png",
+            title=f"{label}: outcomes per cohort",
         ),
         plot_cumulative_outcomes(
             {label: timeseries},
-            outdir / f"cumulative_outcomes_{s}.png",
+            outdir / f"{figures.RUN_CUMULATIVE_PREFIX}{s}.png",
             title=f"{label}: outcomes over time" + (" (mean with 95% confidence band)" if n_reps > 1 else ""),
         ),
     ]

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from sim.analysis import figures
 from sim.analysis.plots.style import (
     LINESTYLES,
     OKABE_ITO,
@@ -71,7 +72,7 @@ def _percent_axes(ax: Axes, clock: str) -> None:
 def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) -> list[Path]:
     """One scenario: a panel per clock, a line per outcome (``time_to_outcome.png``)."""
     clocks = [c for c in CLOCK_TITLES if c in set(table["clock"])]
-    path = Path(outdir) / "time_to_outcome.png"
+    path = Path(outdir) / figures.TIME_TO_OUTCOME_PLOT
     with figure(1, max(len(clocks), 1), (5.4 * max(len(clocks), 1), 4.2)) as (fig, axes):
         for ax, clock in zip(axes, clocks, strict=False):
             rows = table[(table["clock"] == clock) & (table["outcome"] != NO_OUTCOME_YET)]
@@ -104,7 +105,7 @@ def plot_time_to_outcome_comparison(
 ) -> list[Path]:
     """Policies compared: a panel per key (clock, outcome), a line per policy
     (``time_to_outcome.png``)."""
-    path = Path(outdir) / "time_to_outcome.png"
+    path = Path(outdir) / figures.TIME_TO_OUTCOME_PLOT
     colours = policy_colours(len(order))
     with figure(2, 3, (16.5, 8.4)) as (fig, axes):
         for ax, (clock, outcome) in zip(axes, COMPARED, strict=False):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import figures
 from sim.analysis.plots.style import figure, no_data, save
 from sim.scenario.uncertainty import Uncertain
 
@@ -58,7 +59,7 @@ def plot_waves(waves: pd.DataFrame, outdir: Path) -> Path:
         ax.set_xlabel("wave")
         ax.set_ylabel("non-implausible share of the space (%)")
         ax.set_title("Parameter space not ruled out, by wave", fontsize=10)
-        return save(fig, outdir / "calibration_waves.png")
+        return save(fig, outdir / figures.WAVES_PLOT)
 
 
 def plot_ranges(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Path) -> Path:
@@ -93,7 +94,7 @@ def plot_ranges(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Pat
             else "Every value was ruled out",
             fontsize=10,
         )
-        return save(fig, outdir / "calibration_ranges.png")
+        return save(fig, outdir / figures.RANGES_PLOT)
 
 
 def plot_pairs(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Path) -> Path:
@@ -125,7 +126,7 @@ def plot_pairs(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Path
                 elif i != j:
                     ax.set_yticklabels([])
         fig.suptitle("Values not ruled out, every pair of parameters")
-        return save(fig, outdir / "calibration_pairs.png")
+        return save(fig, outdir / figures.PAIRS_PLOT)
 
 
 def plot_calibration(

@@ -62,6 +62,7 @@ from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.runners import Runner
 from sim.experiment.worker import MEASURE_PREFIX, run_measures
+from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges
 from sim.studies.calibration import analysis as hm
@@ -329,7 +330,7 @@ def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
         try:
             out.append(apply(plan.scenario, values))
         except ValidationError as exc:
-            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            lines = "; ".join(map(error_text, exc.errors()))
             shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
             raise ExperimentError(
                 f"the design point {shown} gives an invalid scenario ({lines}); narrow the range (the "

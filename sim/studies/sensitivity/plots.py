@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import figures
 from sim.analysis.kpis import kpi as kpi_def
 from sim.analysis.plots.style import figure, grid, no_data, save, slug
 
@@ -69,7 +70,7 @@ def plot_morris(frame: pd.DataFrame, scenario: str, reference: str, outdir: Path
         for ax in axes[len(kpis) :]:
             ax.set_visible(False)
         fig.suptitle(f"Morris screening: {scenario} (grey: within simulation noise)")
-        return save(fig, outdir / f"morris_{slug(scenario)}.png")
+        return save(fig, outdir / f"{figures.MORRIS_PREFIX}{slug(scenario)}.png")
 
 
 def plot_tornado(
@@ -98,7 +99,7 @@ def plot_tornado(
             what = "mu* (mean |elementary effect|)" if method == "morris" else "ST (total-order index)"
             ax.set_xlabel(f"{what}, 95% bootstrap CI; grey: within simulation noise")
             ax.axvline(0, color="#666666", linewidth=0.8)
-        return save(fig, outdir / f"tornado_{slug(scenario)}_{slug(kpi)}.png")
+        return save(fig, outdir / f"{figures.TORNADO_PREFIX}{slug(scenario)}_{slug(kpi)}.png")
 
 
 def plot_sensitivity(frame: pd.DataFrame, method: str, reference: str, outdir: Path) -> list[Path]:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis.kpis import DERIVED_KPIS, KPIS
+from sim.analysis.kpis import resolve
 from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
@@ -39,6 +39,7 @@ from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.worker import run_summary
+from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 from sim.studies.sensitivity import analysis as sa
@@ -104,23 +105,11 @@ class SensitivityResult:
     manifest: dict[str, Any]
 
 
-def known_kpis() -> list[str]:
-    return [*KPIS, *DERIVED_KPIS]
-
-
 def check_kpis(names: Sequence[str]) -> tuple[str, ...]:
-    """The KPIs, or ExperimentError naming the unknown one and the choices."""
-    import difflib
-
-    known = known_kpis()
+    """The KPIs, each once, or ExperimentError naming the unknown one and the closest KPI."""
     if not names:
         raise ExperimentError("--kpis: give at least one KPI, e.g. --kpis contacted,total_cost_gbp")
-    for name in names:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ExperimentError(f"--kpis: unknown KPI {name!r}; {hint}choose from: {', '.join(known)}")
-    return tuple(dict.fromkeys(names))
+    return tuple(dict.fromkeys(resolve(names, option="--kpis", error=ExperimentError)))
 
 
 def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -> list[Uncertain]:
@@ -171,7 +160,7 @@ def _validated(base: Scenario, values: dict[str, float], what: str) -> Scenario:
         scenario: Scenario = apply(base, values)
         return scenario
     except ValidationError as exc:
-        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        lines = "; ".join(map(error_text, exc.errors()))
         shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
         raise ExperimentError(
             f"{what}: the design point {shown} gives an invalid scenario ({lines}); narrow the range "
@@ -382,7 +371,6 @@ __all__ = [
     "SensitivityResult",
     "analyse",
     "check_kpis",
-    "known_kpis",
     "plan_sensitivity",
     "read_shortlist",
     "run_sensitivity",

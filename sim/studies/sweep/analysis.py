@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, TABLE_KPIS, kpi
+from sim.analysis.numbers import count_decimals, fmt_number
 from sim.analysis.statistics import kpi_values, paired_difference, t_interval
-from sim.analysis.tables import fmt_number
 
 SWEEP_COLUMNS_1D: tuple[str, ...] = ("param", "value", "kpi", "mean", "ci_low", "ci_high", "n")
 """The required columns of sweep.csv for one swept parameter, first and in this order."""
@@ -110,7 +110,7 @@ def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) ->
         means = frame.loc[frame["kpi"] == definition.name, "mean"].abs().max()
         biggest = definition.display(float(means))
         decimals[definition.name] = (
-            definition.decimals if definition.decimals is not None else _decimals(biggest)
+            definition.decimals if definition.decimals is not None else count_decimals(biggest)
         )
     rows = []
     for point in order:
@@ -130,12 +130,6 @@ def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) ->
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
-
-
-def _decimals(magnitude: float) -> int:
-    if not math.isfinite(magnitude) or magnitude >= 1000:
-        return 0
-    return 1 if magnitude >= 10 else 2
 
 
 __all__ = [

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.experiment.errors import ExperimentError
 from sim.scenario.errors import validation_problems
+from sim.scenario.paths import nested
 from sim.scenario.schema import Scenario
 
 MAX_PARAMS = 2
@@ -159,14 +160,6 @@ def fmt(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
-
-
-def nested(path: str, value: float) -> dict[str, Any]:
-    """``{"detention": {"beds": 60}}`` for ``detention.beds`` and 60."""
-    out: Any = value
-    for key in reversed(path.split(".")):
-        out = {key: out}
-    return dict(out)
 
 
 def _where_to_look(scenario: Scenario) -> str:
@@ -304,7 +297,6 @@ __all__ = [
     "SweepParam",
     "build_grid",
     "fmt",
-    "nested",
     "numeric_paths",
     "parse_spec",
     "point_name",

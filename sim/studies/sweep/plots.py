@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis import figures
 from sim.analysis.kpis import kpi
 from sim.analysis.plots.style import (
     LINESTYLES,
@@ -95,7 +96,7 @@ def plot_sweep(
     outdir = Path(outdir)
     present = set(frame["kpi"])
     return [
-        plot_sweep_kpi(frame, k, units, outdir / f"sweep_{slug(k)}.png", scenario)
+        plot_sweep_kpi(frame, k, units, outdir / f"{figures.SWEEP_PREFIX}{slug(k)}.png", scenario)
         for k in kpis
         if k in present
     ]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.kpis import resolve
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder
@@ -46,16 +47,8 @@ class SweepResult:
 
 def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
     """Each name a KPI of the registry (summary.csv column or derived), once; ExperimentError if not."""
-    from sim.studies.sweep.analysis import SWEEP_KPIS
-
     out: list[str] = []
-    for name in names:
-        if name not in SWEEP_KPIS:
-            import difflib
-
-            close = difflib.get_close_matches(name, SWEEP_KPIS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "choose from: " + ", ".join(SWEEP_KPIS)
-            raise ExperimentError(f"{option}: unknown KPI {name!r}; {hint}")
+    for name in resolve(names, option=option, error=ExperimentError):
         if name in out:
             raise ExperimentError(f"{option}: KPI {name!r} given twice")
         out.append(name)

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.analysis.figures import TARGETS_PLOT
 from sim.analysis.measures import MEASURES, MissingDataError, Tables, compute
 from sim.experiment import output
 from sim.experiment.files import write_csv, write_plots
@@ -45,7 +46,6 @@ REPO = Path(__file__).resolve().parents[3]
 DEFAULT_TARGETS_FILE = REPO / "validation" / "targets.yaml"
 """The table under version control: every published figure the model can be compared with."""
 TARGETS_FILE = output.TARGETS_FILE
-TARGETS_PLOT = output.TARGETS_PLOT
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -310,7 +310,6 @@ def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plo
 __all__ = [
     "DEFAULT_TARGETS_FILE",
     "TARGETS_FILE",
-    "TARGETS_PLOT",
     "FolderTables",
     "Target",
     "Targets",

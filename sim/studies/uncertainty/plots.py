@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis.figures import CEAC_PLOT, DIFFERENCES_PLOT
 from sim.analysis.kpis import kpi
 from sim.analysis.plots.style import LINESTYLES, MARKERS, figure, grid, policy_colours, save, wrap
-
-DIFFERENCES_PLOT = "uncertainty_differences.png"
-CEAC_PLOT = "ceac.png"
 
 
 def plot_differences(
@@ -96,4 +94,4 @@ def plot_ceac(ceac: pd.DataFrame, labels: dict[str, str], outdir: str | Path) ->
         )
 
 
-__all__ = ["CEAC_PLOT", "DIFFERENCES_PLOT", "plot_ceac", "plot_differences"]
+__all__ = ["plot_ceac", "plot_differences"]

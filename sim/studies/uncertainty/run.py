@@ -38,6 +38,7 @@ from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
+from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 
@@ -192,8 +193,7 @@ def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
 
 
 def _first_problem(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    return ".".join(str(p) for p in err["loc"]) + ": " + str(err["msg"])
+    return error_text(exc.errors()[0])
 
 
 def differences(
