@@ -658,41 +658,15 @@ def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if isinstance(result, int):
         return result
     if not args.quiet:
-        from sim.analysis.kpis import kpi
+        from sim.cli.text import uncertainty_text
 
         labels = {p.name: p.label for p in policies}
         print()
         print(
-            f"Paired differences from {reference.label} across {args.samples} draws of the assumptions "
-            f"({args.replications} replications each, seed {args.seed}): median (5th to 95th percentile), "
-            "P(better than the reference), P(best of those compared)"
+            uncertainty_text(
+                result.summary, labels, reference.label, args.samples, args.replications, args.seed
+            )
         )
-        rows = [["Policy", "KPI", "Median (p05 to p95)", "P(better)", "P(best)"]]
-        for r in result.summary.to_dict("records"):
-            k = kpi(str(r["kpi"]))
-
-            def show(x: float, k: Any = k) -> str:
-                return f"{k.display(x):+,.2f}" if k.decimals else f"{k.display(x):+,.1f}"
-
-            rows.append(
-                [
-                    labels.get(str(r["scenario"]), str(r["scenario"])),
-                    k.label,
-                    f"{show(r['p50'])} ({show(r['p05'])} to {show(r['p95'])})",
-                    "n/a" if r["prob_better"] != r["prob_better"] else f"{r['prob_better']:.2f}",
-                    "n/a" if r["prob_best"] != r["prob_best"] else f"{r['prob_best']:.2f}",
-                ]
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for i, row in enumerate(rows):
-            print(
-                "  ".join(
-                    c.ljust(w) if j < 2 else c.rjust(w)
-                    for j, (c, w) in enumerate(zip(row, widths, strict=True))
-                )
-            )
-            if i == 0:
-                print("  ".join("-" * w for w in widths))
         print()
         print(
             f"Written: {', '.join(str(out / f) for f in result.files)} (and each draw's folder under {out})"

@@ -213,6 +213,35 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     return out
 
 
+def uncertainty_text(
+    summary: Any, labels: Mapping[str, str], reference: str, samples: int, replications: int, seed: int
+) -> str:
+    """Each policy's paired difference from the reference across the draws: median (p05 to p95),
+    P(better), P(best), in the KPI's display unit."""
+    rows = [["Policy", "KPI", "Median (p05 to p95)", "P(better)", "P(best)"]]
+    for r in summary.to_dict("records"):
+        k = kpi(str(r["kpi"]))
+
+        def show(x: float, k: Any = k) -> str:
+            return f"{k.display(x):+,.2f}" if k.decimals else f"{k.display(x):+,.1f}"
+
+        rows.append(
+            [
+                labels.get(str(r["scenario"]), str(r["scenario"])),
+                k.label,
+                f"{show(r['p50'])} ({show(r['p05'])} to {show(r['p95'])})",
+                "n/a" if r["prob_better"] != r["prob_better"] else f"{r['prob_better']:.2f}",
+                "n/a" if r["prob_best"] != r["prob_best"] else f"{r['prob_best']:.2f}",
+            ]
+        )
+    intro = (
+        f"Paired differences from {reference} across {samples} draws of the assumptions "
+        f"({replications} replications each, seed {seed}): median (5th to 95th percentile), "
+        "P(better than the reference), P(best of those compared)"
+    )
+    return "\n".join([intro, *_table(rows, right={2, 3, 4})])
+
+
 def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
     """What a calibration kept: the waves, each parameter's original and non-implausible range,
     and each target's published figure against the emulated range over the sets kept."""
@@ -279,4 +308,5 @@ __all__ = [
     "header",
     "selection_text",
     "sensitivity_text",
+    "uncertainty_text",
 ]
