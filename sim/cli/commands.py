@@ -546,7 +546,8 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     option; 0 also when every value is ruled out (that is a finding, printed).
     """
     from sim.experiment.errors import ExperimentError
-    from sim.studies.calibration.run import CalibrationRequest, plan_calibration
+    from sim.studies.calibration.plan import plan_calibration
+    from sim.studies.calibration.request import CalibrationRequest
 
     prepared = _prepare_run([args.scenario], args)
     if isinstance(prepared, int):

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from sim.analysis.selection import Selection
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
-    from sim.studies.calibration.run import CalibrationPlan, CalibrationResult
+    from sim.studies.calibration.plan import CalibrationPlan
+    from sim.studies.calibration.run import CalibrationResult
 
 
 def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:

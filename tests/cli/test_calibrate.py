@@ -21,9 +21,9 @@ from sim.analysis.measures import MEASURES
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
 from sim.studies.calibration import analysis as hm
+from sim.studies.calibration.plan import DRIVERS
 from sim.studies.calibration.run import (
     CALIBRATION_FILE,
-    DRIVERS,
     MANIFEST,
     RUNS_FILE,
     TARGET_COLUMNS,

@@ -1,22 +1,7 @@
 """Calibration with uncertainty: history matching against the validation targets (``run_sim.py
 calibrate``).
 
-``plan_calibration`` checks a request before anything is run or written: the targets (those of
-``validation/targets.yaml`` computed on the chosen scenario, with the chosen roles: ``calibration``
-and ``parameter`` by default; ``validation`` targets stay out of the fit and are checked afterwards,
-out of sample), and the parameters (``--params`` globs on the scenario's ranged parameters, or by
-default the :data:`DRIVERS` of the targets' measures). Any problem is an ``ExperimentError`` naming
-the option (or a ``ScenarioError`` for the targets file).
-
-Why a small default set of parameters: a Gaussian-process emulator in the 80-odd ranged parameters
-with a few hundred simulations cannot be trusted (it needs roughly ten design points per input to
-learn each one's effect, Loeppky, Sacks & Welch 2009), and most of them cannot move the targets at
-all, so including them only spreads the design thin. The default is the parameters each target's
-measure depends on directly (:data:`DRIVERS`): the three calibrated values of
-``sim/scenario/calibration.yaml`` (``CALIBRATED_PATHS``: the contact success scale, the
-already-departed share, the complaint probability) and the assumptions that most directly set the
-same figures (about 9 for the baseline). Every other ranged parameter keeps its scenario value;
-an uncertainty analysis still draws them over their ranges.
+What is matched and against what is planned by ``sim.studies.calibration.plan``.
 
 ``run_calibration`` runs the waves (``sim.studies.calibration.analysis`` does the statistics):
 
@@ -54,7 +39,6 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.experiment import output
-from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, MessageCallback, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
@@ -64,18 +48,13 @@ from sim.experiment.runners import Runner
 from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import Uncertain, apply, ranges
+from sim.scenario.uncertainty import apply
 from sim.studies.calibration import analysis as hm
+from sim.studies.calibration.plan import CalibrationPlan
 from sim.studies.calibration.request import (
-    DEFAULT_CANDIDATES,
-    DEFAULT_REPLICATIONS,
-    DEFAULT_ROLES,
-    DEFAULT_WAVES,
     CalibrationRequest,
 )
-from sim.studies.sensitivity.run import select_parameters
-from sim.studies.targets.analysis import ROLES, band
-from sim.studies.targets.run import DEFAULT_TARGETS_FILE, Target, read_targets
+from sim.studies.targets.analysis import band
 
 CALIBRATION_FILE = output.CALIBRATION_FILE
 RUNS_FILE = output.CALIBRATION_RUNS_FILE
@@ -87,8 +66,6 @@ CALIBRATION_COLUMNS = hm.NROY_COLUMNS
 """The columns of calibration.csv after the parameter paths (what ``--from-calibration`` checks)."""
 WAVE_COLUMNS = hm.WAVE_COLUMNS
 TARGET_COLUMNS = hm.TARGET_COLUMNS
-POINTS_PER_PARAMETER = 10
-"""Default design points per wave: 10 per parameter (Loeppky, Sacks & Welch 2009)."""
 MAX_CANDIDATE_BATCHES = 5
 """At most this many batches of ``candidates`` are drawn in a wave (see KEEP_FACTOR)."""
 KEEP_FACTOR = 2
@@ -96,81 +73,6 @@ KEEP_FACTOR = 2
 MAX_CANDIDATE_BATCHES), so the next wave's design has room to spread."""
 STABLE_RATIO = 0.95
 """Stop early when a wave keeps at least this share of the previous wave's non-implausible share."""
-
-DRIVERS: dict[str, tuple[str, ...]] = {
-    "contacted_share": ("contact.success", "contact.max_attempts"),
-    "departed_share_of_contacted": (
-        "cohort.already_departed_share",
-        "departure.agree_on_contact",
-        "departure.follow_through_probability",
-    ),
-    "complaint_share": ("contact.complaint_probability", "cohort.in_pool_in_error_share"),
-    "departures_recorded_as_removals_share": ("recording.departure_recorded_as_removal",),
-    "voluntary_departure_within_6_months_of_contact": (
-        "departure.agree_on_contact",
-        "departure.delay_days",
-    ),
-    "service_level_departures_share": ("cohort.already_departed_share", "departure.agree_on_contact"),
-    "service_level_barrier_referrals_share": ("casework.enforcement_after_resolution",),
-    "detention_leavers_removed_share": (
-        "detention.bail_hazard_per_day",
-        "detention.vulnerability_hazard_per_day",
-        "detention.removal_planning_days",
-    ),
-    "detention_stays_under_29_days_share": (
-        "detention.removal_planning_days",
-        "detention.bail_hazard_per_day",
-    ),
-    "detention_stays_within_4_months_share": ("detention.no_prospect_days",),
-    "loss_of_contact_per_1000_reporting_per_month": (
-        "reporting.abscond_hazard_per_day",
-        "reporting.miss_probability",
-        "reporting.misses_to_out_of_contact",
-    ),
-    "missed_reports_per_1000_reporting_per_month": ("reporting.miss_probability",),
-    "declared_absconders_per_person_reporting": (
-        "reporting.abscond_hazard_per_day",
-        "absconding.declaration_lag_days",
-    ),
-    "not_detained_share_of_liable": ("detention.beds",),
-}
-"""The ranged parameters that most directly set each measure: the default ``--params`` is the union
-over the targets used (see the module doc for why the set is small)."""
-
-
-@dataclass
-class CalibrationPlan:
-    """A checked request: the scenario, its targets and the parameters to match."""
-
-    request: CalibrationRequest
-    scenario: Scenario
-    targets_file: Path
-    targets: list[Target]
-    """The targets matched (the chosen roles)."""
-    checks: list[Target]
-    """Targets on the same scenario with other roles: emulated and checked, not matched."""
-    parameters: list[Uncertain]
-    points: int
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def bounds(self) -> list[tuple[float, float]]:
-        return [(u.low, u.high) for u in self.parameters]
-
-    @property
-    def simulations(self) -> int:
-        """At most (the run stops early when nothing is left or the set is stable)."""
-        return self.request.waves * self.points * self.request.replications
-
-    def estimate(self, workers: int) -> float:
-        """Seconds for every wave, roughly (``design.estimate_seconds``; emulators not counted)."""
-        return estimate_seconds([self.scenario], self.simulations, workers)
-
-    def observations(self) -> list[hm.Observation]:
-        d = self.request.discrepancy
-        return [
-            hm.Observation(t.id, t.measure, t.published, t.tolerance, t.comparison, d) for t in self.targets
-        ]
 
 
 @dataclass
@@ -208,104 +110,6 @@ class CalibrationResult:
     manifest: dict[str, Any]
     not_emulated: dict[str, str] = field(default_factory=dict)
     """Measures undefined at (almost) every design point, so their targets constrained nothing."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Checking a request
-# ----------------------------------------------------------------------------------------------
-
-
-def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
-    if not roles:
-        raise ExperimentError(f"--roles: give at least one of {', '.join(ROLES)}")
-    for r in roles:
-        if r not in ROLES:
-            raise ExperimentError(f"--roles: unknown role {r!r}; choose from {', '.join(ROLES)}")
-    return tuple(dict.fromkeys(roles))
-
-
-def _check_numbers(req: CalibrationRequest, points: int) -> None:
-    if req.waves < 1:
-        raise ExperimentError(f"--waves: got {req.waves}; give at least 1 wave")
-    if req.replications < 1:
-        raise ExperimentError(f"--replications: got {req.replications}; give at least 1")
-    if points < 4:
-        raise ExperimentError(f"--points: got {points}; an emulator needs at least 4 design points per wave")
-    if not (math.isfinite(req.cutoff) and req.cutoff > 0):
-        raise ExperimentError(
-            f"--cutoff: got {req.cutoff:g}; give a number > 0 (3 is the usual 3-sigma rule)"
-        )
-    if not (math.isfinite(req.discrepancy) and req.discrepancy >= 0):
-        raise ExperimentError(
-            f"--discrepancy: got {req.discrepancy:g}; give a fraction of the tolerance >= 0 (e.g. 0.1)"
-        )
-    if req.candidates < points:
-        raise ExperimentError(
-            f"--candidates: got {req.candidates}; give at least as many as --points ({points})"
-        )
-
-
-def default_parameters(
-    targets: Sequence[Target], available: Sequence[Uncertain]
-) -> tuple[list[Uncertain], list[str]]:
-    """The :data:`DRIVERS` of the targets' measures that the scenario has a range for, and notes on
-    the drivers it has none for (a policy may set one outside its range: a lever there)."""
-    wanted: list[str] = []
-    for t in targets:
-        if t.measure not in DRIVERS:
-            raise ExperimentError(
-                f"--params: target {t.id!r} (measure {t.measure}) has no default parameters; choose them "
-                "with --params"
-            )
-        wanted += DRIVERS[t.measure]
-    wanted = list(dict.fromkeys(wanted))
-    paths = {u.path for u in available}
-    missing = [p for p in wanted if p not in paths]
-    notes = [f"no range in this scenario, kept at its value: {', '.join(missing)}"] if missing else []
-    return [u for u in available if u.path in wanted], notes
-
-
-def plan_calibration(
-    scenario: Scenario, scenario_file: str | Path, request: CalibrationRequest
-) -> CalibrationPlan:
-    """Check ``request`` against the scenario and the targets file (ExperimentError, or the targets
-    file's ScenarioError, before anything is run or written)."""
-    roles = check_roles(request.roles)
-    targets_path = Path(request.targets_file) if request.targets_file else DEFAULT_TARGETS_FILE
-    table = read_targets(targets_path)
-    here = Path(scenario_file).resolve()
-    on_scenario = [t for t in table.targets if table.scenario_path(t) == here]
-    ids = [t.id for t in on_scenario]
-    for x in request.exclude:
-        if x not in ids:
-            raise ExperimentError(
-                f"--exclude: {x!r} is not a target on {scenario_file} in {targets_path}; its targets: "
-                + (", ".join(ids) or "none")
-            )
-    chosen = [t for t in on_scenario if t.role in roles and t.id not in request.exclude]
-    if not chosen:
-        named = sorted({str(table.scenario_path(t)) for t in table.targets if t.role in roles})
-        raise ExperimentError(
-            f"{scenario_file}: no target with role {' or '.join(roles)} in {targets_path} is computed on "
-            f"this scenario; the table has such targets on: {', '.join(named) or 'none'}"
-        )
-    checks = [t for t in on_scenario if t not in chosen]
-    available = ranges(scenario)
-    notes: list[str] = []
-    if request.params:
-        chosen_params = select_parameters(available, request.params)
-    else:
-        chosen_params, notes = default_parameters(chosen, available)
-    fixed = [u.path for u in chosen_params if not u.high > u.low]
-    if fixed:
-        notes.append(f"left out (range of zero width): {', '.join(fixed)}")
-    chosen_params = [u for u in chosen_params if u.high > u.low]
-    if not chosen_params:
-        raise ExperimentError("--params: no parameter with a range of non-zero width selected")
-    points = request.points if request.points is not None else POINTS_PER_PARAMETER * len(chosen_params)
-    _check_numbers(request, points)
-    request = CalibrationRequest(**{**request.__dict__, "roles": roles})
-    return CalibrationPlan(request, scenario, table.file, chosen, checks, chosen_params, points, notes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -737,81 +541,15 @@ def _targets_table(
     return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
 
 
-# ----------------------------------------------------------------------------------------------
-# Reading calibration.csv back (``uncertainty --from-calibration``)
-# ----------------------------------------------------------------------------------------------
-
-
-def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.DataFrame:
-    """The parameter columns of a calibration.csv, checked against the scenario's ranges
-    (ExperimentError naming the file and what is wrong: missing, not a calibration.csv, a parameter
-    the scenario has no range for, a value outside its range or not a number, no rows)."""
-    path = Path(file)
-    opt = "--from-calibration"
-    if not path.is_file():
-        raise ExperimentError(f"{opt}: {file} not found; give the {CALIBRATION_FILE} of a 'calibrate' run")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ExperimentError(f"{opt}: cannot read {file} as CSV ({exc})") from None
-    params = [c for c in frame.columns if c not in CALIBRATION_COLUMNS]
-    if not set(CALIBRATION_COLUMNS) <= set(frame.columns) or not params:
-        raise ExperimentError(
-            f"{opt}: {file} is not a {CALIBRATION_FILE} (needs parameter columns and "
-            f"{', '.join(CALIBRATION_COLUMNS)})"
-        )
-    by_path = {u.path: u for u in available}
-    unknown = [p for p in params if p not in by_path]
-    if unknown:
-        raise ExperimentError(
-            f"{opt}: {file}: the reference has no range for {', '.join(unknown)}; ranged parameters: "
-            + ", ".join(by_path)
-        )
-    if frame.empty:
-        raise ExperimentError(
-            f"{opt}: {file} has no rows: the calibration ruled out every value (see its "
-            f"{MANIFEST}); nothing to sample"
-        )
-    for p in params:
-        col = pd.to_numeric(frame[p], errors="coerce")
-        u = by_path[p]
-        bad = ~np.isfinite(col.to_numpy(float))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ExperimentError(
-                f"{opt}: {file}: {p}, row {row + 2}: got {frame[p].iloc[row]!r}; must be a number"
-            )
-        eps = 1e-9 * max(1.0, abs(u.low), abs(u.high))
-        outside = (col < u.low - eps) | (col > u.high + eps)
-        if outside.any():
-            row = int(np.flatnonzero(outside.to_numpy())[0])
-            raise ExperimentError(
-                f"{opt}: {file}: {p}, row {row + 2}: {col.iloc[row]:g} is outside the reference's range "
-                f"[{u.low:g}, {u.high:g}]"
-            )
-        frame[p] = col
-    return frame[params].reset_index(drop=True)
-
-
 __all__ = [
     "CALIBRATION_COLUMNS",
     "CALIBRATION_FILE",
-    "DEFAULT_CANDIDATES",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_ROLES",
-    "DEFAULT_WAVES",
-    "DRIVERS",
     "MANIFEST",
     "RUNS_FILE",
     "TARGETS_FILE",
     "WAVES_FILE",
-    "CalibrationPlan",
     "CalibrationRequest",
     "CalibrationResult",
     "WaveOutcome",
-    "check_roles",
-    "default_parameters",
-    "plan_calibration",
-    "read_calibration",
     "run_calibration",
 ]

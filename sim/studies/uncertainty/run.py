@@ -115,7 +115,7 @@ def calibrated_rows(
 ) -> tuple[pd.DataFrame, Calibrated]:
     """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
     without replacement when it has at least ``samples`` rows, with replacement otherwise."""
-    from sim.studies.calibration.run import read_calibration
+    from sim.studies.calibration.read import read_calibration
 
     frame = read_calibration(file, params)
     replace = len(frame) < samples

@@ -1,0 +1,72 @@
+"""Reading a calibration.csv back, for ``uncertainty --from-calibration``: the parameter sets a
+calibration did not rule out, checked against the ranges of the scenario they will be applied to,
+so a stale or edited file is refused with a message (exit 2) rather than misread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment import output
+from sim.experiment.errors import ExperimentError
+from sim.scenario.uncertainty import Uncertain
+from sim.studies.calibration.analysis import NROY_COLUMNS as CALIBRATION_COLUMNS
+
+
+def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.DataFrame:
+    """The parameter columns of a calibration.csv, checked against the scenario's ranges
+    (ExperimentError naming the file and what is wrong: missing, not a calibration.csv, a parameter
+    the scenario has no range for, a value outside its range or not a number, no rows)."""
+    path = Path(file)
+    opt = "--from-calibration"
+    if not path.is_file():
+        raise ExperimentError(
+            f"{opt}: {file} not found; give the {output.CALIBRATION_FILE} of a 'calibrate' run"
+        )
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f"{opt}: cannot read {file} as CSV ({exc})") from None
+    params = [c for c in frame.columns if c not in CALIBRATION_COLUMNS]
+    if not set(CALIBRATION_COLUMNS) <= set(frame.columns) or not params:
+        raise ExperimentError(
+            f"{opt}: {file} is not a {output.CALIBRATION_FILE} (needs parameter columns and "
+            f"{', '.join(CALIBRATION_COLUMNS)})"
+        )
+    by_path = {u.path: u for u in available}
+    unknown = [p for p in params if p not in by_path]
+    if unknown:
+        raise ExperimentError(
+            f"{opt}: {file}: the reference has no range for {', '.join(unknown)}; ranged parameters: "
+            + ", ".join(by_path)
+        )
+    if frame.empty:
+        raise ExperimentError(
+            f"{opt}: {file} has no rows: the calibration ruled out every value (see its "
+            f"{output.CALIBRATION_MANIFEST}); nothing to sample"
+        )
+    for p in params:
+        col = pd.to_numeric(frame[p], errors="coerce")
+        u = by_path[p]
+        bad = ~np.isfinite(col.to_numpy(float))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ExperimentError(
+                f"{opt}: {file}: {p}, row {row + 2}: got {frame[p].iloc[row]!r}; must be a number"
+            )
+        eps = 1e-9 * max(1.0, abs(u.low), abs(u.high))
+        outside = (col < u.low - eps) | (col > u.high + eps)
+        if outside.any():
+            row = int(np.flatnonzero(outside.to_numpy())[0])
+            raise ExperimentError(
+                f"{opt}: {file}: {p}, row {row + 2}: {col.iloc[row]:g} is outside the reference's range "
+                f"[{u.low:g}, {u.high:g}]"
+            )
+        frame[p] = col
+    return frame[params].reset_index(drop=True)
+
+
+__all__ = ["read_calibration"]
