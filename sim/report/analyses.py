@@ -164,6 +164,67 @@ def sensitivity_columns(method: str) -> list[str]:
     return ["kpi", "parameter", "scenario", "within_noise", rank, f"{rank}_ci", second]
 
 
+def _kpi_rows(name: str, group: pd.DataFrame, method: str, rank: str, second: str) -> list[list[Cell]]:
+    """One KPI's rows of a sensitivity table: its ``TOP`` parameters by the ranking index."""
+    d = definition(name)
+    scale = d.scale if d is not None and method == sa.MORRIS else 1.0
+    ranked = group.sort_values(rank, ascending=False, kind="stable", na_position="last").head(TOP)
+    # an index of exactly 0 says the parameter cannot reach the KPI (common random
+    # numbers): listing five such rows tells the reader less than one line
+    ranked = ranked[ranked[rank].isna() | (ranked[rank] != 0)]
+    if ranked.empty:
+        return [
+            [
+                Cell(kpi_text(name)),
+                Cell("none: every parameter's index is exactly 0", css="zero"),
+                *(Cell("0", numeric=True) for _ in range(2)),
+                Cell("", css="zero"),
+            ]
+        ]
+    rows = []
+    for i, r in enumerate(ranked.to_dict("records")):
+        noise = is_true(r["within_noise"])
+        rows.append(
+            [
+                Cell(kpi_text(name) if i == 0 else ""),
+                Cell(str(r["parameter"])),
+                Cell(
+                    significant(r[rank] / scale),
+                    f"± {significant(r[f'{rank}_ci'] / scale)}",
+                    numeric=True,
+                    mark=not noise and bool(r[rank] > 0),
+                ),
+                Cell(significant(r[second] / scale), numeric=True),
+                Cell("within noise" if noise else "no", css="zero" if noise else ""),
+            ]
+        )
+    return rows
+
+
+def _sensitivity_caption(method: str, what: str, noun: str) -> tuple[list[str], str]:
+    """The headings of a sensitivity table and its caption: what the indices mean."""
+    if method == sa.MORRIS:
+        index = (
+            "mu*, the mean absolute change in the KPI (in its display unit) for a step of a "
+            "parameter across its range, ± the 95% bootstrap half-width; sigma, the spread of "
+            "those changes (interactions, non-linearity)"
+        )
+        headings = ["KPI (display unit)", "Parameter", "mu*", "sigma", "Within noise"]
+    else:
+        index = (
+            "ST, the share of the KPI's variance over the ranges due to the parameter with all "
+            "its interactions, ± the 95% bootstrap half-width; S1, its share alone"
+        )
+        headings = ["KPI", "Parameter", "ST", "S1", "Within noise"]
+    caption = (
+        f"{what}. The top {TOP} {noun} of each KPI by {index}. An index of exactly 0 (a "
+        f"{noun[:-1]} that cannot reach the KPI) is left out. Highlighted where the "
+        "index is larger than simulation noise; 'within noise': no larger than the noise of "
+        "the replications, so not distinguishable from no effect."
+    )
+    return headings, caption
+
+
 def sensitivity_tables(
     frame: pd.DataFrame, method: str, labels: Mapping[str, str], reference: str
 ) -> list[Table]:
@@ -184,71 +245,18 @@ def sensitivity_tables(
         rows: list[list[Cell]] = []
         groups = set()
         for name, group in part.groupby("kpi", sort=False):
-            d = definition(str(name))
-            scale = d.scale if d is not None and method == sa.MORRIS else 1.0
-            ranked = group.sort_values(rank, ascending=False, kind="stable", na_position="last").head(TOP)
             groups.add(len(rows))
-            # an index of exactly 0 says the parameter cannot reach the KPI (common random
-            # numbers): listing five such rows tells the reader less than one line
-            ranked = ranked[ranked[rank].isna() | (ranked[rank] != 0)]
-            if ranked.empty:
-                rows.append(
-                    [
-                        Cell(kpi_text(str(name))),
-                        Cell("none: every parameter's index is exactly 0", css="zero"),
-                        *(Cell("0", numeric=True) for _ in range(2)),
-                        Cell("", css="zero"),
-                    ]
-                )
-                continue
-            for i, r in enumerate(ranked.to_dict("records")):
-                noise = is_true(r["within_noise"])
-                rows.append(
-                    [
-                        Cell(kpi_text(str(name)) if i == 0 else ""),
-                        Cell(str(r["parameter"])),
-                        Cell(
-                            significant(r[rank] / scale),
-                            f"± {significant(r[f'{rank}_ci'] / scale)}",
-                            numeric=True,
-                            mark=not noise and bool(r[rank] > 0),
-                        ),
-                        Cell(significant(r[second] / scale), numeric=True),
-                        Cell("within noise" if noise else "no", css="zero" if noise else ""),
-                    ]
-                )
+            rows += _kpi_rows(str(name), group, method, rank, second)
         grouped = part["parameter"].astype(str).str.endswith(".*").any()
-        noun = "groups" if grouped else "parameters"
         what = (
             f"{_label(labels, scenario)} (the reference): its KPIs"
             if scenario == reference
             else f"{_label(labels, scenario)} minus {_label(labels, reference)}: "
             "the policy's paired difference"
         )
-        if method == sa.MORRIS:
-            index = (
-                "mu*, the mean absolute change in the KPI (in its display unit) for a step of a "
-                "parameter across its range, ± the 95% bootstrap half-width; sigma, the spread of "
-                "those changes (interactions, non-linearity)"
-            )
-            headings = ["KPI (display unit)", "Parameter", "mu*", "sigma", "Within noise"]
-        else:
-            index = (
-                "ST, the share of the KPI's variance over the ranges due to the parameter with all "
-                "its interactions, ± the 95% bootstrap half-width; S1, its share alone"
-            )
-            headings = ["KPI", "Parameter", "ST", "S1", "Within noise"]
+        headings, caption = _sensitivity_caption(method, what, "groups" if grouped else "parameters")
         tables.append(
-            Table(
-                headings,
-                rows,
-                [False, False, True, True, False],
-                f"{what}. The top {TOP} {noun} of each KPI by {index}. An index of exactly 0 (a "
-                f"{noun[:-1]} that cannot reach the KPI) is left out. Highlighted where the "
-                "index is larger than simulation noise; 'within noise': no larger than the noise of "
-                "the replications, so not distinguishable from no effect.",
-                groups=frozenset(groups),
-            )
+            Table(headings, rows, [False, False, True, True, False], caption, groups=frozenset(groups))
         )
     return tables
 
