@@ -55,13 +55,8 @@ def main() -> None:
     from sim.experiment.worker import run_summary
     from sim.scenario import load_scenario
     from sim.studies.sensitivity.analysis import top_parameters
-    from sim.studies.sensitivity.run import (
-        SECTION_GROUPS,
-        SENSITIVITY_FILE,
-        SensitivityRequest,
-        plan_sensitivity,
-        run_sensitivity,
-    )
+    from sim.studies.sensitivity.request import SECTION_GROUPS, SensitivityRequest
+    from sim.studies.sensitivity.run import SENSITIVITY_FILE, plan_sensitivity, run_sensitivity
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))

@@ -28,7 +28,8 @@ def main() -> None:
     from sim.experiment.design import estimate_seconds
     from sim.model.results import run_replication
     from sim.scenario import load_scenario
-    from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity
+    from sim.studies.sensitivity.request import SensitivityRequest
+    from sim.studies.sensitivity.run import plan_sensitivity
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.yaml"))

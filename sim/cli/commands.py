@@ -1,7 +1,7 @@
 """The ten commands (run, compare, sweep, report, targets, sensitivity, uncertainty, calibrate,
 validate, describe) and ``main``, which dispatches to them.
 
-Each command returns its exit code (``parser.EXIT_*``): bad input is reported on stderr without a
+Each command returns its exit code (``sim.studies.options.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
 imported only inside the commands that run something, so ``validate`` and ``--help`` start
 quickly (tests/cli/test_cli.py checks which modules they load).
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from sim.cli.parser import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_WORKER_LOST, PROG, build_parser
+from sim.cli.parser import build_parser
 from sim.cli.progress import Progress
 from sim.cli.text import (
     adaptive_text,
@@ -33,6 +33,7 @@ from sim.cli.text import (
     selection_text,
 )
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.studies.options import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_WORKER_LOST, PROG
 from sim.studies.sweep.grid import FORMS as GRID_FORMS
 
 if TYPE_CHECKING:
@@ -467,7 +468,8 @@ def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
     Exit code 2, before anything is run or written, for a bad scenario or policy file or option.
     """
     from sim.experiment.errors import ExperimentError
-    from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity
+    from sim.studies.sensitivity.request import SensitivityRequest
+    from sim.studies.sensitivity.run import plan_sensitivity
 
     prepared = _prepare_run([args.scenario, *args.policies], args)
     if isinstance(prepared, int):
@@ -813,7 +815,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``) and return the exit code:
-    0 success, 2 bad input, 3 a worker lost repeatedly, 130 interrupted (``parser.EXIT_CODES``)."""
+    0 success, 2 bad input, 3 a worker lost repeatedly, 130 interrupted
+    (``sim.studies.options.EXIT_CODES``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:

@@ -15,11 +15,7 @@ from typing import Any
 
 from sim.experiment.defaults import DEFAULT_ALPHA, DEFAULT_MAX_REPLICATIONS, DEFAULT_VALUE_PER_OUTCOME_GBP
 from sim.studies.options import (
-    EXIT_BAD_INPUT,
     EXIT_CODES,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_WORKER_LOST,
     PROG,
     Formatter,
     add_run_options,
@@ -372,13 +368,4 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-__all__ = [
-    "EXIT_BAD_INPUT",
-    "EXIT_CODES",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_WORKER_LOST",
-    "PROG",
-    "RUN_WRITES",
-    "build_parser",
-]
+__all__ = ["RUN_WRITES", "build_parser"]

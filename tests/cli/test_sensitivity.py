@@ -20,7 +20,8 @@ from sim.experiment.engine import ExecutionOptions
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
 from sim.studies.sensitivity import analysis as sa
-from sim.studies.sensitivity.run import SensitivityRequest, plan_sensitivity, run_sensitivity
+from sim.studies.sensitivity.request import SensitivityRequest
+from sim.studies.sensitivity.run import plan_sensitivity, run_sensitivity
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

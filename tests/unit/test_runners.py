@@ -180,7 +180,7 @@ def test_cli_reports_a_lost_worker_with_exit_code_3_and_no_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from sim.cli import main
-    from sim.cli.parser import EXIT_WORKER_LOST
+    from sim.studies.options import EXIT_WORKER_LOST
 
     marks = tmp_path / "marks"
     marks.mkdir()

@@ -44,13 +44,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 from sim.studies.sensitivity import analysis as sa
 from sim.studies.sensitivity.request import (
-    DEFAULT_LEVELS,
-    DEFAULT_REPLICATIONS,
-    DEFAULT_SAMPLES,
-    DEFAULT_TOP,
-    DEFAULT_TRAJECTORIES,
     GROUPINGS,
-    NO_GROUPS,
     SECTION_GROUPS,
     SensitivityRequest,
 )
@@ -357,17 +351,8 @@ def run_sensitivity(
 
 
 __all__ = [
-    "DEFAULT_LEVELS",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_SAMPLES",
-    "DEFAULT_TOP",
-    "DEFAULT_TRAJECTORIES",
-    "GROUPINGS",
-    "NO_GROUPS",
-    "SECTION_GROUPS",
     "SENSITIVITY_FILE",
     "SensitivityPlan",
-    "SensitivityRequest",
     "SensitivityResult",
     "analyse",
     "check_kpis",
