@@ -13,7 +13,7 @@ import pandas as pd
 from sim.experiment import output
 from sim.experiment.errors import ExperimentError
 from sim.scenario.uncertainty import Uncertain
-from sim.studies.calibration.analysis import NROY_COLUMNS as CALIBRATION_COLUMNS
+from sim.studies.calibration.analysis import NROY_COLUMNS
 
 
 def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.DataFrame:
@@ -30,11 +30,11 @@ def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.Dat
         frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise ExperimentError(f"{opt}: cannot read {file} as CSV ({exc})") from None
-    params = [c for c in frame.columns if c not in CALIBRATION_COLUMNS]
-    if not set(CALIBRATION_COLUMNS) <= set(frame.columns) or not params:
+    params = [c for c in frame.columns if c not in NROY_COLUMNS]
+    if not set(NROY_COLUMNS) <= set(frame.columns) or not params:
         raise ExperimentError(
             f"{opt}: {file} is not a {output.CALIBRATION_FILE} (needs parameter columns and "
-            f"{', '.join(CALIBRATION_COLUMNS)})"
+            f"{', '.join(NROY_COLUMNS)})"
         )
     by_path = {u.path: u for u in available}
     unknown = [p for p in params if p not in by_path]

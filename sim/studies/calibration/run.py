@@ -62,8 +62,6 @@ WAVES_FILE = output.CALIBRATION_WAVES_FILE
 TARGETS_FILE = output.CALIBRATION_TARGETS_FILE
 MANIFEST = output.CALIBRATION_MANIFEST
 FIXED_FILES = (CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE, MANIFEST)
-CALIBRATION_COLUMNS = hm.NROY_COLUMNS
-"""The columns of calibration.csv after the parameter paths (what ``--from-calibration`` checks)."""
 WAVE_COLUMNS = hm.WAVE_COLUMNS
 TARGET_COLUMNS = hm.TARGET_COLUMNS
 MAX_CANDIDATE_BATCHES = 5
@@ -242,9 +240,9 @@ def _design(w: _Waves, wave: int) -> np.ndarray:
 
 def _simulate(
     w: _Waves, wave: int, x: np.ndarray, runner: Runner, out: Path, options: ExecutionOptions
-) -> None:
-    """Run the wave's points (``run_design``: stored, resumable, identical points once) and record
-    each measure's values, means and sds."""
+) -> int:
+    """Run the wave's points (``run_design``: stored, resumable, identical points once), record
+    each measure's values, means and sds, and return the simulations the wave holds."""
     req = w.plan.request
     offset, total = sum(o.simulations for o in w.outcomes), w.plan.simulations
 
@@ -269,12 +267,13 @@ def _simulate(
         frame[f"{m}_sd"] = np.sqrt(var)
         w.last_means[m] = mean
     w.runs.append(frame)
-    w.outcomes.append(WaveOutcome(wave, len(x), design.ran + design.resumed, 0, 0.0, 0, 0.0, {}))
+    return design.ran + design.resumed
 
 
-def _match(w: _Waves, wave: int, say: MessageCallback) -> bool:
+def _match(w: _Waves, wave: int, simulations: int, say: MessageCallback) -> bool:
     """Fit the emulators on every point so far, draw candidates and keep those every wave's
-    emulators find not implausible; whether the next wave should run."""
+    emulators find not implausible, and record the wave (``simulations`` it ran or reused); whether
+    the next wave should run."""
     plan, req = w.plan, w.plan.request
     fit_started = time.perf_counter()
     matched = list(dict.fromkeys(t.measure for t in plan.targets))
@@ -302,16 +301,12 @@ def _match(w: _Waves, wave: int, say: MessageCallback) -> bool:
     keep = hm.nroy(worst, req.cutoff)
     share = float(keep.mean()) * box_share
     w.emulator_seconds += time.perf_counter() - fit_started
-    w.outcomes[-1] = dataclasses.replace(
-        w.outcomes[-1],
-        candidates=len(cand),
-        box_share=box_share,
-        nroy_candidates=int(keep.sum()),
-        nroy_share=share,
-        checks=checks,
+    points = len(w.xs[-1])
+    w.outcomes.append(
+        WaveOutcome(wave, points, simulations, len(cand), box_share, int(keep.sum()), share, checks)
     )
     say(
-        f"wave {wave}: {w.outcomes[-1].points} points x {req.replications} replications; "
+        f"wave {wave}: {points} points x {req.replications} replications; "
         f"{int(keep.sum()):,} of {len(cand):,} candidates not implausible "
         f"({100 * share:.3g}% of the space)"
     )
@@ -439,8 +434,8 @@ def run_calibration(
     w = _Waves(plan, nroy_u=np.zeros((0, len(plan.parameters))))
     with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
         for wave in range(1, plan.request.waves + 1):
-            _simulate(w, wave, _design(w, wave), runner, out, options)
-            if not _match(w, wave, options.notify):
+            simulations = _simulate(w, wave, _design(w, wave), runner, out, options)
+            if not _match(w, wave, simulations, options.notify):
                 break
     final = _final_emulators(w)
     nroy_frame = _nroy_frame(w)
@@ -542,7 +537,6 @@ def _targets_table(
 
 
 __all__ = [
-    "CALIBRATION_COLUMNS",
     "CALIBRATION_FILE",
     "MANIFEST",
     "RUNS_FILE",
