@@ -58,35 +58,25 @@ if TYPE_CHECKING:
     )
     from sim.experiment.worker import run_one
 
-_LAZY: dict[str, str] = {
-    "DesignResult": "engine",
-    "ExecutionOptions": "engine",
-    "experiment_folder": "engine",
-    "run_batches": "engine",
-    "run_design": "engine",
-    "PARTS_DIR": "output",
-    "is_complete": "output",
-    "git_state": "provenance",
-    "model_code_hash": "provenance",
-    "package_version": "provenance",
-    "run_key": "provenance",
-    "ExperimentResult": "run",
-    "ScenarioRun": "run",
-    "StopRule": "run",
-    "check_scenarios": "run",
-    "display_labels": "run",
-    "run_experiment": "run",
-    "run_scenarios": "run",
-    "run_comparison": "compare",
-    "WorkerLostError": "runners",
-    "DaskRunner": "runners",
-    "ProcessRunner": "runners",
-    "Runner": "runners",
-    "SerialRunner": "runners",
-    "make_runner": "runners",
-    "run_one": "worker",
+_MODULES: dict[str, tuple[str, ...]] = {
+    "engine": ("DesignResult", "ExecutionOptions", "experiment_folder", "run_batches", "run_design"),
+    "output": ("PARTS_DIR", "is_complete"),
+    "provenance": ("git_state", "model_code_hash", "package_version", "run_key"),
+    "run": (
+        "ExperimentResult",
+        "ScenarioRun",
+        "StopRule",
+        "check_scenarios",
+        "display_labels",
+        "run_experiment",
+        "run_scenarios",
+    ),
+    "compare": ("run_comparison",),
+    "runners": ("WorkerLostError", "DaskRunner", "ProcessRunner", "Runner", "SerialRunner", "make_runner"),
+    "worker": ("run_one",),
 }
-"""Public name -> the module of this package that defines it."""
+"""Module of this package -> the public names it defines."""
+_LAZY: dict[str, str] = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:

@@ -84,8 +84,8 @@ class _Logs:
         writer.write_table(table.cast(writer.schema))
 
     def add(self, result: ReplicationResult | None, replication: int) -> None:
-        states = event_log_table(result, replication)
-        activities = activity_log_table(result, replication)
+        states = log_table(result, replication, "event_log")
+        activities = log_table(result, replication, "activity_log")
         combined = process_log(states, activities)
         self._append(EVENT_LOG_FILE, states)
         self._append(ACTIVITY_LOG_FILE, activities)
@@ -130,33 +130,22 @@ def assemble(folder: Path, store: PartStore, replications: Sequence[int], keep_l
     return Assembled(summary, files, total_events, seconds)
 
 
-def event_log_table(result: ReplicationResult | None, replication: int) -> pd.DataFrame:
-    """The replication's event log with a leading replication column and plain string states."""
-    log = result.event_log if result is not None and result.event_log is not None else None
+_EMPTY_LOGS: dict[str, dict[str, str]] = {
+    "event_log": dict(person="int64", time="float64", from_state="object", to_state="object", cause="object"),
+    "activity_log": {
+        **dict.fromkeys(ACTIVITY_COLUMNS, "object"),
+        **dict(person="int64", time="float64", after="int64"),
+    },
+}
+"""Column dtypes of each log with no rows (no replication ran)."""
+
+
+def log_table(result: ReplicationResult | None, replication: int, name: str) -> pd.DataFrame:
+    """The replication's ``event_log`` or ``activity_log`` with a leading replication column and
+    plain strings (typed and empty without a result)."""
+    log = getattr(result, name, None)
     if log is None:
-        log = pd.DataFrame(
-            {
-                "person": pd.array([], dtype="int64"),
-                "time": pd.array([], dtype="float64"),
-                "from_state": pd.array([], dtype=object),
-                "to_state": pd.array([], dtype=object),
-                "cause": pd.array([], dtype=object),
-            }
-        )
-    return _with_replication(log, replication)
-
-
-def activity_log_table(result: ReplicationResult | None, replication: int) -> pd.DataFrame:
-    """The replication's activity log with a leading replication column and plain strings."""
-    log = result.activity_log if result is not None and result.activity_log is not None else None
-    if log is None:
-        dtypes: dict[str, str] = {c: "object" for c in ACTIVITY_COLUMNS}
-        dtypes.update(person="int64", time="float64", after="int64")
-        log = pd.DataFrame({c: pd.Series([], dtype=dtype) for c, dtype in dtypes.items()})
-    return _with_replication(log, replication)
-
-
-def _with_replication(log: pd.DataFrame, replication: int) -> pd.DataFrame:
+        log = pd.DataFrame({c: pd.Series([], dtype=dtype) for c, dtype in _EMPTY_LOGS[name].items()})
     log = log.copy()
     for col in log.columns:
         if isinstance(log[col].dtype, pd.CategoricalDtype) or log[col].dtype == object:
@@ -175,9 +164,8 @@ def read_timeseries(folder: Path) -> pd.DataFrame:
 
 __all__ = [
     "Assembled",
-    "activity_log_table",
     "assemble",
-    "event_log_table",
+    "log_table",
     "read_timeseries",
     "summary_columns",
     "summary_frame",

@@ -81,7 +81,8 @@ def paired_halfwidths(
     runs: Sequence[ScenarioRun], n: int, kpis: Iterable[str]
 ) -> dict[str, dict[str, float]]:
     """Half-width of the 95% CI of the paired difference from the first scenario, per KPI and
-    other scenario, over replications ``0..n-1``."""
+    other scenario, over replications ``0..n-1`` (NaN with fewer than two values, never below a
+    target)."""
     from sim.analysis.statistics import t_interval
 
     ref = runs[0]
@@ -93,19 +94,6 @@ def paired_halfwidths(
             _, low, high = t_interval(diffs)
             out[run.name][kpi] = (high - low) / 2.0 if not math.isnan(low) else math.nan
     return out
-
-
-def _targets_met(runs: Sequence[ScenarioRun], n: int, targets: Mapping[str, float]) -> bool:
-    """Whether every paired-difference half-width is below its target."""
-    from sim.analysis.statistics import halfwidth_below
-
-    ref = runs[0]
-    for run in runs[1:]:
-        for kpi, width in targets.items():
-            diffs = [float(run.summaries[k][kpi]) - float(ref.summaries[k][kpi]) for k in range(n)]
-            if not halfwidth_below(diffs, width):
-                return False
-    return True
 
 
 @dataclass
@@ -122,7 +110,8 @@ class Stopping:
     selection: Selection | None = field(default=None)
 
     def __call__(self, runs: Sequence[ScenarioRun], n: int) -> bool:
-        self.met = _targets_met(runs, n, self.targets) if self.targets else True
+        widths = paired_halfwidths(runs, n, self.targets)
+        self.met = all(w < self.targets[kpi] for by_kpi in widths.values() for kpi, w in by_kpi.items())
         if self.select is not None:
             rows = {r.name: r.summaries for r in runs}
             self.selection = select_best(rows, n, self.select, self.alpha, self.batch)
@@ -204,7 +193,7 @@ def _finish_comparison(result: ExperimentResult, plots: bool, started: float) ->
 
     runs, out, labels, alpha = result.runs, result.out, result.labels, result.alpha
     reference = runs[0].name
-    summaries = {r.name: r.summary for r in runs if r.summary is not None}
+    summaries = result.summaries
     comparison, families = simultaneous_comparison(summaries, reference, DEFAULT_KPIS, alpha)
     write_csv(out / output.COMPARISON_FILE, comparison)
     ce = cost_effectiveness(summaries, reference, alpha=alpha, value_per_outcome=result.value_per_outcome)

@@ -133,6 +133,13 @@ def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
     return Path(path)
 
 
+def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Write each table as ``folder/<file name>`` (``write_csv``); the file names, in order."""
+    for name, frame in tables.items():
+        write_csv(folder / name, frame)
+    return list(tables)
+
+
 def remove(path: Path) -> None:
     """Remove a file or a folder tree; nothing if it does not exist."""
     if path.is_dir() and not path.is_symlink():
@@ -211,5 +218,6 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_plots",
+    "write_tables",
     "write_text",
 ]

@@ -347,15 +347,10 @@ class PartStore:
             }
         except _UNREADABLE:
             return None
-        empty = pd.DataFrame()  # the tables a summary-only part does not hold
+        tables = {name: frames.get(name, pd.DataFrame()) for name in TABLES}  # none in a summary-only part
         return ReplicationResult(
             summary=summary,
-            end_states=frames.get("end_states", empty),
-            timeseries=frames.get("timeseries", empty),
-            resources=frames.get("resources", empty),
-            transitions=frames.get("transitions", empty),
-            occupancy=frames.get("occupancy", empty),
-            life_table=frames.get("life_table", empty),
+            **tables,
             events=events,
             wall_seconds=seconds,
             event_log=frames.get(EVENT_LOG),

@@ -20,6 +20,7 @@ Nothing here prints: progress and notices go to the callbacks of ``ExecutionOpti
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence, Set
@@ -104,6 +105,11 @@ class ExperimentResult:
     @property
     def ran_this_time(self) -> int:
         return sum(r.ran for r in self.runs)
+
+    @property
+    def summaries(self) -> dict[str, pd.DataFrame]:
+        """Each scenario's summary.csv table, by scenario name."""
+        return {r.name: r.summary for r in self.runs if r.summary is not None}
 
 
 def display_labels(scenarios: Sequence[Scenario]) -> dict[str, str]:
@@ -255,6 +261,23 @@ def run_experiment(
         return run_scenarios(runner, scenarios, out, replications, root_seed, keep_log, options)
 
 
+def run_study_scenarios(
+    scenarios: Sequence[Scenario],
+    out: Path,
+    replications: int,
+    root_seed: int,
+    options: ExecutionOptions,
+    manifest: str,
+    fixed: Sequence[str],
+) -> ExperimentResult:
+    """The scenario folders (without plots) of a study that writes its own files in ``out``
+    (``fixed``, and ``manifest`` last: sweep, uncertainty), checked first as ``run_experiment``."""
+    check_scenarios(scenarios, out, replications, root_seed)
+    with experiment_folder(out, options, manifest, fixed) as runner:
+        no_plots = dataclasses.replace(options, plots=False)
+        return run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
+
+
 def run_scenarios(
     runner: Runner,
     scenarios: Sequence[Scenario],
@@ -306,4 +329,5 @@ __all__ = [
     "outcomes_over_time",
     "run_experiment",
     "run_scenarios",
+    "run_study_scenarios",
 ]

@@ -99,18 +99,10 @@ def _summary_only(result: ReplicationResult) -> ReplicationResult:
     """``result`` with every table emptied and no logs: what travels back from a design's worker."""
     import pandas as pd
 
-    empty = pd.DataFrame()
-    return dataclasses.replace(
-        result,
-        end_states=empty,
-        timeseries=empty,
-        resources=empty,
-        transitions=empty,
-        occupancy=empty,
-        life_table=empty,
-        event_log=None,
-        activity_log=None,
-    )
+    from sim.experiment.output import TABLE_FILES
+
+    empty = {name: pd.DataFrame() for name in TABLE_FILES}
+    return dataclasses.replace(result, **empty, event_log=None, activity_log=None)
 
 
 def start_pool_worker() -> None:

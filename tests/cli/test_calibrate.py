@@ -21,20 +21,14 @@ from sim.analysis.measures import MEASURES
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
 from sim.studies.calibration import analysis as hm
+from sim.studies.calibration.analysis import TARGET_COLUMNS, WAVE_COLUMNS
 from sim.studies.calibration.plan import DRIVERS
-from sim.studies.calibration.run import (
-    CALIBRATION_FILE,
-    MANIFEST,
-    RUNS_FILE,
-    TARGET_COLUMNS,
-    TARGETS_FILE,
-    WAVE_COLUMNS,
-    WAVES_FILE,
-)
+from sim.studies.calibration.run import MANIFEST, TABLES
 from sim.studies.targets.run import read_targets
 from sim.studies.uncertainty.analysis import latin_hypercube
-from sim.studies.uncertainty.run import design
+from sim.studies.uncertainty.run import calibrated_design
 
+CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE = TABLES
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 POLICY = REPO / "scenarios" / "remote_reporting.yaml"
@@ -313,7 +307,7 @@ def test_draws_take_the_calibrated_parameters_from_the_file_rows(tmp_path: Path)
     file = _calibration_csv(tmp_path / "calibration.csv", rows)
     pairs = set(zip(rows["contact.success"], rows["detention.beds"], strict=True))
     for samples, replace in ((3, False), (8, True)):
-        _, draws = design(ref, [], samples, seed=5, from_calibration=str(file))
+        _, draws, _ = calibrated_design(ref, [], samples, seed=5, from_calibration=str(file))
         got = [(d.values["contact.success"], d.values["detention.beds"]) for d in draws]
         assert set(got) <= pairs  # whole rows: the pairs of the file, never a mix
         if not replace:

@@ -21,7 +21,7 @@ from sim.studies.uncertainty.analysis import (
     SUMMARY_COLUMNS,
     UNCERTAINTY_COLUMNS,
 )
-from sim.studies.uncertainty.run import FILES, design, run_uncertainty
+from sim.studies.uncertainty.run import FILES, calibrated_design, run_uncertainty
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {"cohort": {"initial_size": 300}, "horizon_days": 120.0}
@@ -34,7 +34,7 @@ def _baseline(**extra: object) -> object:
 def test_draws_respect_ranges_and_keep_a_policys_levers() -> None:
     ref = _baseline()
     policy = ref.with_overrides({"name": "beds30", "detention": {"beds": 30}})
-    params, draws = design(ref, [policy], samples=6, seed=11)
+    params, draws, _ = calibrated_design(ref, [policy], samples=6, seed=11)
     assert len(draws) == 6 and len(params) == len(ranges(ref))
     beds = [d.reference.detention.beds for d in draws]
     assert len(set(beds)) > 1 and all(20 <= b <= 80 for b in beds)
@@ -44,13 +44,13 @@ def test_draws_respect_ranges_and_keep_a_policys_levers() -> None:
         assert d.policies[0].tracing == d.reference.tracing
     # a policy that changes a scaled group gets the drawn scale on its own values
     faster = ref.with_overrides({"name": "faster", "reporting": {"miss_probability": {"in_person": 0.01}}})
-    for d in design(ref, [faster], samples=4, seed=5)[1]:
+    for d in calibrated_design(ref, [faster], samples=4, seed=5)[1]:
         factor = d.values["reporting.miss_probability"]
         assert d.policies[0].reporting.miss_probability.in_person == pytest.approx(0.01 * factor)
         assert d.reference.reporting.miss_probability.in_person == pytest.approx(
             ref.reporting.miss_probability.in_person * factor
         )
-    again = design(ref, [policy], samples=6, seed=11)[1]
+    again = calibrated_design(ref, [policy], samples=6, seed=11)[1]
     assert [d.values for d in again] == [d.values for d in draws]
 
 
@@ -97,7 +97,7 @@ def test_a_draw_the_schema_rejects_is_an_input_error(tmp_path: Path) -> None:
     # it above 1 in some draws
     ref = _baseline(uncertainty={"enforcement.referral_on_refusal": [1.0, 2.0]})
     with pytest.raises(ExperimentError, match="narrow that parameter's range"):
-        design(ref, [ref.with_overrides({"name": "twin"})], samples=8, seed=2)
+        calibrated_design(ref, [ref.with_overrides({"name": "twin"})], samples=8, seed=2)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -36,34 +36,28 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from sim.experiment import output
 from sim.experiment.engine import ExecutionOptions, MessageCallback, experiment_folder, run_design
-from sim.experiment.errors import ExperimentError
-from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.files import finish_folder, write_plots, write_tables
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.runners import Runner
 from sim.experiment.worker import MEASURE_PREFIX, run_measures
-from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import apply
 from sim.studies.calibration import analysis as hm
 from sim.studies.calibration.plan import CalibrationPlan
-from sim.studies.calibration.request import (
-    CalibrationRequest,
-)
+from sim.studies.sensitivity.run import design_point, parameter_records
 from sim.studies.targets.analysis import band
 
-CALIBRATION_FILE = output.CALIBRATION_FILE
-RUNS_FILE = output.CALIBRATION_RUNS_FILE
-WAVES_FILE = output.CALIBRATION_WAVES_FILE
-TARGETS_FILE = output.CALIBRATION_TARGETS_FILE
 MANIFEST = output.CALIBRATION_MANIFEST
-FIXED_FILES = (CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE, MANIFEST)
-WAVE_COLUMNS = hm.WAVE_COLUMNS
-TARGET_COLUMNS = hm.TARGET_COLUMNS
+TABLES = (
+    output.CALIBRATION_FILE,
+    output.CALIBRATION_RUNS_FILE,
+    output.CALIBRATION_WAVES_FILE,
+    output.CALIBRATION_TARGETS_FILE,
+)
+"""The folder's tables, in the order written (and listed in the manifest)."""
 MAX_CANDIDATE_BATCHES = 5
 """At most this many batches of ``candidates`` are drawn in a wave (see KEEP_FACTOR)."""
 KEEP_FACTOR = 2
@@ -125,20 +119,8 @@ def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:
 
 
 def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
-    out = []
     names = [u.path for u in plan.parameters]
-    for row in x:
-        values = dict(zip(names, map(float, row), strict=True))
-        try:
-            out.append(apply(plan.scenario, values))
-        except ValidationError as exc:
-            lines = "; ".join(map(error_text, exc.errors()))
-            shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
-            raise ExperimentError(
-                f"the design point {shown} gives an invalid scenario ({lines}); narrow the range (the "
-                "scenario's uncertainty: key) or leave the parameter out with --params"
-            ) from None
-    return out
+    return [design_point(plan.scenario, dict(zip(names, map(float, row), strict=True))) for row in x]
 
 
 def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
@@ -376,10 +358,7 @@ def _manifest(w: _Waves, nroy_sets: int, options: ExecutionOptions) -> dict[str,
         ],
         "excluded": list(req.exclude),
         "checked_out_of_sample": [t.id for t in plan.checks],
-        "parameters": [
-            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "base": u.base, "origin": u.origin}
-            for u in plan.parameters
-        ],
+        "parameters": parameter_records(plan.parameters),
         "parameters_default": not req.params,
         "design": {
             "waves_requested": req.waves,
@@ -432,7 +411,7 @@ def run_calibration(
     out = Path(out)
     options = options or ExecutionOptions()
     w = _Waves(plan, nroy_u=np.zeros((0, len(plan.parameters))))
-    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_measures) as runner:
+    with experiment_folder(out, options, MANIFEST, (*TABLES, MANIFEST), run_measures) as runner:
         for wave in range(1, plan.request.waves + 1):
             simulations = _simulate(w, wave, _design(w, wave), runner, out, options)
             if not _match(w, wave, simulations, options.notify):
@@ -442,11 +421,8 @@ def run_calibration(
     runs_frame = pd.concat(w.runs, ignore_index=True)
     targets_frame = _targets_table(plan, final, w.nroy_u, w.last_means)
     waves_frame = _waves_table(w.outcomes)
-    write_csv(out / CALIBRATION_FILE, nroy_frame)
-    write_csv(out / RUNS_FILE, runs_frame)
-    write_csv(out / WAVES_FILE, waves_frame)
-    write_csv(out / TARGETS_FILE, targets_frame)
-    files = [CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE]
+    frames = (nroy_frame, runs_frame, waves_frame, targets_frame)
+    files = write_tables(out, dict(zip(TABLES, frames, strict=True)))
     if options.plots:
         from sim.studies.calibration.plots import plot_calibration
 
@@ -495,7 +471,7 @@ def _waves_table(outcomes: Sequence[WaveOutcome]) -> pd.DataFrame:
                     "replication_sd": sd,
                 }
             )
-    return pd.DataFrame(rows, columns=list(WAVE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(hm.WAVE_COLUMNS))
 
 
 def _targets_table(
@@ -533,17 +509,7 @@ def _targets_table(
                 "simulated_max": float(sim.max()) if sim.size else math.nan,
             }
         )
-    return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+    return pd.DataFrame(rows, columns=list(hm.TARGET_COLUMNS))
 
 
-__all__ = [
-    "CALIBRATION_FILE",
-    "MANIFEST",
-    "RUNS_FILE",
-    "TARGETS_FILE",
-    "WAVES_FILE",
-    "CalibrationRequest",
-    "CalibrationResult",
-    "WaveOutcome",
-    "run_calibration",
-]
+__all__ = ["MANIFEST", "TABLES", "CalibrationResult", "WaveOutcome", "run_calibration"]

@@ -35,7 +35,7 @@ from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import finish_folder, write_csv, write_plots
+from sim.experiment.files import finish_folder, write_plots, write_tables
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.provenance import environment
 from sim.experiment.worker import run_summary
@@ -54,6 +54,22 @@ DESIGN_FILE = "design.csv"
 OUTPUTS_FILE = "outputs.csv"
 MANIFEST = "manifest.json"
 FIXED_FILES = (SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE, MANIFEST)
+
+
+def parameter_records(params: Sequence[Uncertain], note: str = "base") -> list[dict[str, Any]]:
+    """The manifest's record of each ranged parameter: path, kind, range, ``note`` (its ``base``
+    value, or ``why`` it is uncertain) and where the range comes from."""
+    return [
+        {
+            "path": u.path,
+            "kind": u.kind,
+            "low": u.low,
+            "high": u.high,
+            note: getattr(u, note),
+            "origin": u.origin,
+        }
+        for u in params
+    ]
 
 
 def section_group(path: str) -> str:
@@ -149,16 +165,19 @@ def read_shortlist(file: str, available: Sequence[Uncertain], top: int) -> list[
     return [p for n in names for p in fnmatch.filter(paths, n)]
 
 
-def _validated(base: Scenario, values: dict[str, float], what: str) -> Scenario:
+def design_point(base: Scenario, values: dict[str, float], what: str = "") -> Scenario:
+    """``base`` with a design point's parameter values, or ExperimentError (prefixed ``what: ``)
+    saying which values the schema rejects and why (sensitivity, calibrate)."""
     try:
         scenario: Scenario = apply(base, values)
         return scenario
     except ValidationError as exc:
         lines = "; ".join(map(error_text, exc.errors()))
         shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        prefix = f"{what}: " if what else ""
         raise ExperimentError(
-            f"{what}: the design point {shown} gives an invalid scenario ({lines}); narrow the range "
-            "(the scenario's uncertainty: key) or leave the parameter out with --params"
+            f"{prefix}the design point {shown} gives an invalid scenario ({lines}); "
+            "narrow the range (the scenario's uncertainty: key) or leave the parameter out with --params"
         ) from None
 
 
@@ -215,13 +234,13 @@ def plan_sensitivity(
         X = sa.sobol_design(prob, request.samples, request.seed)
     names_ = list(prob["names"])
     rows = [dict(zip(names_, map(float, x), strict=True)) for x in X]
-    points = [[_validated(reference, r, reference.name) for r in rows]]
+    points = [[design_point(reference, r, reference.name) for r in rows]]
     kept: dict[str, list[str]] = {}
     for policy in policies:
         own = shared_paths(policy, reference)
         kept[policy.name] = [n for n in names_ if n not in own]
         points.append(
-            [_validated(policy, {k: v for k, v in r.items() if k in own}, policy.name) for r in rows]
+            [design_point(policy, {k: v for k, v in r.items() if k in own}, policy.name) for r in rows]
         )
         if kept[policy.name]:
             notes.append(f"{policy.name} keeps its own value of {', '.join(kept[policy.name])} (its levers)")
@@ -294,10 +313,12 @@ def run_sensitivity(
     n = len(plan.X)
     results = [design.rows[s * n : (s + 1) * n] for s in range(len(plan.points))]
     frame = analyse(plan, results)
-    write_csv(out / SENSITIVITY_FILE, frame)
-    write_csv(out / DESIGN_FILE, _design_table(plan))
-    write_csv(out / OUTPUTS_FILE, _outputs_table(plan, results))
-    files = [SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE]
+    tables = {
+        SENSITIVITY_FILE: frame,
+        DESIGN_FILE: _design_table(plan),
+        OUTPUTS_FILE: _outputs_table(plan, results),
+    }
+    files = write_tables(out, tables)
     if options.plots:
         from sim.studies.sensitivity.plots import plot_sensitivity
 
@@ -307,10 +328,7 @@ def run_sensitivity(
         "reference": plan.reference.name,
         "policies": [p.name for p in plan.policies],
         "kpis": list(req.kpis),
-        "parameters": [
-            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "base": u.base, "origin": u.origin}
-            for u in plan.parameters
-        ],
+        "parameters": parameter_records(plan.parameters),
         "policies_keep_own_value": plan.kept,
         "design": {
             "sampler": "SALib.sample.morris" if req.method == sa.MORRIS else "SALib.sample.sobol (Saltelli)",
@@ -356,6 +374,8 @@ __all__ = [
     "SensitivityResult",
     "analyse",
     "check_kpis",
+    "design_point",
+    "parameter_records",
     "plan_sensitivity",
     "read_shortlist",
     "run_sensitivity",

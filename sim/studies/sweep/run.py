@@ -12,7 +12,6 @@ manifest; no per-point plots). Replication ``k`` of every grid point uses the ra
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from collections.abc import Sequence
@@ -24,10 +23,10 @@ import pandas as pd
 from sim.analysis.kpis import resolve
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
-from sim.experiment.engine import ExecutionOptions, experiment_folder
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
-from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
+from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.schema import Scenario
 from sim.studies.sweep.grid import GridPoint, SweepParam
 
@@ -88,13 +87,11 @@ def run_sweep(
     else:
         drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
     scenarios = [p.scenario for p in points]
-    check_scenarios(scenarios, out, replications, root_seed)
-    with experiment_folder(out, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)) as runner:
-        no_plots = dataclasses.replace(options, plots=False)
-        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
-    summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
+    experiment = run_study_scenarios(
+        scenarios, out, replications, root_seed, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)
+    )
     paths = [p.path for p in params]
-    table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], summaries, chosen)
+    table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], experiment.summaries, chosen)
     write_csv(out / output.SWEEP_FILE, table)
     files = [output.SWEEP_FILE]
     if options.plots:

@@ -22,7 +22,6 @@ parameter values of each draw), and last ``uncertainty_manifest.json``; ``out`` 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,21 +33,24 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.experiment import output
-from sim.experiment.engine import ExecutionOptions, experiment_folder
+from sim.experiment.engine import ExecutionOptions
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import finish_folder, write_csv, write_plots
-from sim.experiment.run import ExperimentResult, check_scenarios, run_scenarios
+from sim.experiment.files import finish_folder, write_plots, write_tables
+from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.sensitivity.run import parameter_records
 
-UNCERTAINTY_FILE = output.UNCERTAINTY_FILE
-SUMMARY_FILE = output.UNCERTAINTY_SUMMARY_FILE
-CEAC_FILE = output.CEAC_FILE
-DISCOVERY_FILE = output.DISCOVERY_FILE
-DRAWS_FILE = output.UNCERTAINTY_DRAWS_FILE
 MANIFEST_FILE = output.UNCERTAINTY_MANIFEST
-FILES = (UNCERTAINTY_FILE, SUMMARY_FILE, CEAC_FILE, DISCOVERY_FILE, DRAWS_FILE)
+FILES = (
+    output.UNCERTAINTY_FILE,
+    output.UNCERTAINTY_SUMMARY_FILE,
+    output.CEAC_FILE,
+    output.DISCOVERY_FILE,
+    output.UNCERTAINTY_DRAWS_FILE,
+)
+"""The folder's tables, in the order written (and listed in the manifest)."""
 CE_OUTCOME = "departures_and_removals"
 """The outcome of the acceptability curves: voluntary departures plus enforced removals (people)."""
 CE_VALUES = tuple(float(v) for v in range(0, 30_001, 1_000))
@@ -124,18 +126,6 @@ def calibrated_rows(
     return frame.iloc[chosen].reset_index(drop=True), info
 
 
-def design(
-    reference: Scenario,
-    policies: Sequence[Scenario],
-    samples: int,
-    seed: int,
-    from_calibration: str | None = None,
-) -> tuple[list[Uncertain], list[Draw]]:
-    """The ranged parameters and the draws (see :func:`calibrated_design`)."""
-    params, draws, _ = calibrated_design(reference, policies, samples, seed, from_calibration)
-    return params, draws
-
-
 def calibrated_design(
     reference: Scenario,
     policies: Sequence[Scenario],
@@ -179,8 +169,8 @@ def calibrated_design(
             )
         except ValidationError as exc:
             raise ExperimentError(
-                f"draw {d}: a drawn value gives an invalid scenario ({_first_problem(exc)}); narrow that "
-                "parameter's range under the scenario's uncertainty: key"
+                f"draw {d}: a drawn value gives an invalid scenario ({error_text(exc.errors()[0])}); "
+                "narrow that parameter's range under the scenario's uncertainty: key"
             ) from None
         draws.append(Draw(d, values, ref, pols))
     return params, draws, calibrated
@@ -190,10 +180,6 @@ def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
     return s.model_copy(
         update={"name": draw_name(original, index), "title": f"{original.label}, draw {index}"}
     )
-
-
-def _first_problem(exc: ValidationError) -> str:
-    return error_text(exc.errors()[0])
 
 
 def differences(
@@ -266,10 +252,7 @@ def _manifest(
         "the root seed"
         + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
         "from_calibration": calibrated.manifest() if calibrated else None,
-        "parameters": [
-            {"path": u.path, "kind": u.kind, "low": u.low, "high": u.high, "why": u.why, "origin": u.origin}
-            for u in params
-        ],
+        "parameters": parameter_records(params, "why"),
         "kpis": list(chosen),
         "ce_outcome": CE_OUTCOME,
         "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
@@ -321,12 +304,8 @@ def run_uncertainty(
     wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
     params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-    check_scenarios(scenarios, out, replications, root_seed)
-    with experiment_folder(out, options, MANIFEST_FILE, FILES) as runner:
-        no_plots = dataclasses.replace(options, plots=False)
-        experiment = run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
-    summaries = {r.name: r.summary for r in experiment.runs if r.summary is not None}
-    diffs = differences(reference, policies, draws, summaries, wanted)
+    experiment = run_study_scenarios(scenarios, out, replications, root_seed, options, MANIFEST_FILE, FILES)
+    diffs = differences(reference, policies, draws, experiment.summaries, wanted)
     summary = summarise(diffs[diffs.kpi.isin(chosen)])
     ce = ceac(
         diffs[diffs.kpi == "total_cost_gbp"].drop(columns="kpi"),
@@ -336,16 +315,8 @@ def run_uncertainty(
     )
     draw_table = pd.DataFrame([{"draw": d.index, **d.values} for d in draws])
     discovery = _discovery(diffs, summary, draw_table, params)
-    files = []
-    for name, frame in (
-        (UNCERTAINTY_FILE, diffs),
-        (SUMMARY_FILE, summary),
-        (CEAC_FILE, ce),
-        (DISCOVERY_FILE, discovery),
-        (DRAWS_FILE, draw_table),
-    ):
-        write_csv(out / name, frame)
-        files.append(name)
+    frames = (diffs, summary, ce, discovery, draw_table)
+    files = write_tables(out, dict(zip(FILES, frames, strict=True)))
     if options.plots:
         from sim.studies.uncertainty.plots import plot_ceac, plot_differences
 
@@ -372,7 +343,6 @@ __all__ = [
     "UncertaintyResult",
     "calibrated_design",
     "calibrated_rows",
-    "design",
     "differences",
     "draw_name",
     "run_uncertainty",
