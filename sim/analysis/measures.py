@@ -90,6 +90,16 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return out
 
 
+def _summary_ratio(numerator: str, denominator: str) -> Callable[[Tables], pd.Series]:
+    """The measure ``numerator / denominator`` of two summary.csv columns."""
+
+    def measure(t: Tables) -> pd.Series:
+        s = _summary(t, numerator, denominator)
+        return _ratio(s[numerator], s[denominator])
+
+    return measure
+
+
 def transition_count(
     tables: Tables,
     *,
@@ -128,21 +138,6 @@ def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
 
 LIABLE: tuple[str, ...] = tuple(state.label for state in NON_TERMINAL)
 """States of people still liable for removal at the horizon (not departed, removed, granted or closed)."""
-
-
-def contacted_share(t: Tables) -> pd.Series:
-    s = _summary(t, "contacted", "cohort_size")
-    return _ratio(s["contacted"], s["cohort_size"])
-
-
-def departed_share_of_contacted(t: Tables) -> pd.Series:
-    s = _summary(t, "departed_contacted", "contacted")
-    return _ratio(s["departed_contacted"], s["contacted"])
-
-
-def complaint_share(t: Tables) -> pd.Series:
-    s = _summary(t, "complaints", "cohort_size")
-    return _ratio(s["complaints"], s["cohort_size"])
 
 
 def departures_recorded_as_removals_share(t: Tables) -> pd.Series:
@@ -206,21 +201,6 @@ def missed_reports_per_1000_reporting_per_month(t: Tables) -> pd.Series:
     return _ratio(s["missed_reports"] * DAYS_PER_MONTH * 1000.0, person_days(t, State.REPORTING.label))
 
 
-def declared_absconders_per_person_reporting(t: Tables) -> pd.Series:
-    s = _summary(t, "declared_absconders_end", "reporting_end")
-    return _ratio(s["declared_absconders_end"], s["reporting_end"])
-
-
-def detention_stays_under_29_days_share(t: Tables) -> pd.Series:
-    s = _summary(t, "detention_stays_under_29d", "detention_leavers")
-    return _ratio(s["detention_stays_under_29d"], s["detention_leavers"])
-
-
-def detention_stays_within_4_months_share(t: Tables) -> pd.Series:
-    s = _summary(t, "detention_stays_under_122d", "detention_leavers")
-    return _ratio(s["detention_stays_under_122d"], s["detention_leavers"])
-
-
 def not_detained_share_of_liable(t: Tables) -> pd.Series:
     liable = end_count(t, LIABLE)
     return 1.0 - _ratio(end_count(t, [State.DETAINED.label]), liable)
@@ -235,7 +215,7 @@ MEASURES: dict[str, Measure] = {
             "share",
             "people contacted at least once by the horizon / people who entered the contact process "
             "(summary.csv contacted / cohort_size)",
-            contacted_share,
+            _summary_ratio("contacted", "cohort_size"),
         ),
         Measure(
             "departed_share_of_contacted",
@@ -244,7 +224,7 @@ MEASURES: dict[str, Measure] = {
             "people contacted who left the UK by the horizon (voluntary departure, removal or "
             "closed as already departed on contact) / people contacted (summary.csv "
             "departed_contacted / contacted), as scripts/calibrate.py computes it",
-            departed_share_of_contacted,
+            _summary_ratio("departed_contacted", "contacted"),
         ),
         Measure(
             "complaint_share",
@@ -252,7 +232,7 @@ MEASURES: dict[str, Measure] = {
             "share",
             "complaints about contact made in error / people who entered the contact process "
             "(summary.csv complaints / cohort_size)",
-            complaint_share,
+            _summary_ratio("complaints", "cohort_size"),
         ),
         Measure(
             "departures_recorded_as_removals_share",
@@ -321,7 +301,7 @@ MEASURES: dict[str, Measure] = {
             "declared absconders per person on reporting",
             "people out of contact at the horizon already formally declared absconders / people on "
             "reporting conditions at the horizon (summary.csv declared_absconders_end / reporting_end)",
-            declared_absconders_per_person_reporting,
+            _summary_ratio("declared_absconders_end", "reporting_end"),
         ),
         Measure(
             "detention_stays_under_29_days_share",
@@ -329,7 +309,7 @@ MEASURES: dict[str, Measure] = {
             "share",
             "detention leavers (stays ended before the horizon) whose stay was shorter than 29 days / "
             "detention leavers (summary.csv detention_stays_under_29d / detention_leavers)",
-            detention_stays_under_29_days_share,
+            _summary_ratio("detention_stays_under_29d", "detention_leavers"),
         ),
         Measure(
             "detention_stays_within_4_months_share",
@@ -337,7 +317,7 @@ MEASURES: dict[str, Measure] = {
             "share",
             "detention leavers whose stay was at most 4 months (122 days) / detention leavers "
             "(summary.csv detention_stays_under_122d / detention_leavers)",
-            detention_stays_within_4_months_share,
+            _summary_ratio("detention_stays_under_122d", "detention_leavers"),
         ),
         Measure(
             "not_detained_share_of_liable",

@@ -455,22 +455,8 @@ def run_calibration(
 def _waves_table(outcomes: Sequence[WaveOutcome]) -> pd.DataFrame:
     rows = []
     for o in outcomes:
-        for m, (within, rmse, sd) in o.checks.items():
-            rows.append(
-                {
-                    "wave": o.wave,
-                    "points": o.points,
-                    "simulations": o.simulations,
-                    "candidates": o.candidates,
-                    "box_share": o.box_share,
-                    "nroy_candidates": o.nroy_candidates,
-                    "nroy_share": o.nroy_share,
-                    "measure": m,
-                    "loo_within_3sd": within,
-                    "loo_rmse": rmse,
-                    "replication_sd": sd,
-                }
-            )
+        wave = (o.wave, o.points, o.simulations, o.candidates, o.box_share, o.nroy_candidates, o.nroy_share)
+        rows += [(*wave, m, *check) for m, check in o.checks.items()]
     return pd.DataFrame(rows, columns=list(hm.WAVE_COLUMNS))
 
 
@@ -493,22 +479,9 @@ def _targets_table(
         else:
             lo = hi = share = math.nan
         sim = last[t.measure][np.isfinite(last[t.measure])]
-        rows.append(
-            {
-                "target": t.id,
-                "role": t.role,
-                "used": t in plan.targets,
-                "measure": t.measure,
-                "comparison": t.comparison,
-                "published": t.published,
-                "tolerance": t.tolerance,
-                "emulator_min": lo,
-                "emulator_max": hi,
-                "share_within": share,
-                "simulated_min": float(sim.min()) if sim.size else math.nan,
-                "simulated_max": float(sim.max()) if sim.size else math.nan,
-            }
-        )
+        simulated = (float(sim.min()), float(sim.max())) if sim.size else (math.nan, math.nan)
+        described = (t.id, t.role, t in plan.targets, t.measure, t.comparison, t.published, t.tolerance)
+        rows.append((*described, lo, hi, share, *simulated))
     return pd.DataFrame(rows, columns=list(hm.TARGET_COLUMNS))
 
 

@@ -186,20 +186,9 @@ def analyse_morris(
     if prob.get("groups"):
         effects, _ = elementary_effects(prob, X, values)
         sigma = np.array([float(np.std(e, ddof=1)) if len(e) > 1 else math.nan for e in effects])
-    return pd.DataFrame(
-        {
-            "parameter": names,
-            "mu_star": mu_star,
-            "mu_star_ci": np.asarray(res["mu_star_conf"], dtype=float),
-            "sigma": sigma,
-            "within_noise": [
-                bool(m <= n) if not math.isnan(n) else False for m, n in zip(mu_star, noise, strict=True)
-            ],
-            "n_points": len(Y),
-            "replications": values.shape[1],
-            "noise": noise,
-        }
-    )
+    within = [bool(m <= n) if not math.isnan(n) else False for m, n in zip(mu_star, noise, strict=True)]
+    mu_star_ci = np.asarray(res["mu_star_conf"], dtype=float)
+    return _table(names, values, within, noise, mu_star=mu_star, mu_star_ci=mu_star_ci, sigma=sigma)
 
 
 def sobol_noise_share(values: np.ndarray) -> float:
@@ -242,28 +231,21 @@ def analyse_sobol(prob: Mapping[str, Any], values: np.ndarray, seed: int) -> pd.
         st, stc = np.asarray(res["ST"], dtype=float), np.asarray(res["ST_conf"], dtype=float)
     share = sobol_noise_share(values)
     within = [bool(t <= share + c) if not math.isnan(share) else False for t, c in zip(st, stc, strict=True)]
-    return pd.DataFrame(
-        {
-            "parameter": names,
-            "S1": s1,
-            "S1_ci": s1c,
-            "ST": st,
-            "ST_ci": stc,
-            "within_noise": within,
-            "n_points": len(Y),
-            "replications": values.shape[1],
-            "noise": share,
-        }
-    )
+    return _table(names, values, within, share, S1=s1, S1_ci=s1c, ST=st, ST_ci=stc)
+
+
+def _table(names: Sequence[str], values: np.ndarray, within: Any, noise: Any, **indices: Any) -> pd.DataFrame:
+    """The rows of one output: each factor's ``indices``, whether it is within noise, the design
+    points and replications (the shape of ``values``) and the noise."""
+    n_points, replications = values.shape
+    columns = {"parameter": list(names), **indices, "within_noise": within}
+    return pd.DataFrame({**columns, "n_points": n_points, "replications": replications, "noise": noise})
 
 
 def _undefined(names: Sequence[str], method: str, values: np.ndarray) -> pd.DataFrame:
     """Rows of NaN indices for an output undefined at some design point."""
     cols = MORRIS_COLUMNS[3:] if method == MORRIS else SOBOL_COLUMNS[3:]
-    frame = pd.DataFrame({"parameter": list(names), **{c: math.nan for c in cols}})
-    return frame.assign(
-        within_noise=False, n_points=values.shape[0], replications=values.shape[1], noise=math.nan
-    )
+    return _table(names, values, False, math.nan, **dict.fromkeys(cols, math.nan))
 
 
 def ranking_column(method: str) -> str:

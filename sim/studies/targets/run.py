@@ -267,24 +267,14 @@ def evaluate_targets(
             mean = low = high = math.nan
             n = 0
             note = f"not computed: {exc}"
+        verdicts = (
+            within(mean, t.published, t.tolerance, t.comparison),
+            t.role,
+            t.comparison,
+            ci_overlaps(low, high, t.published, t.tolerance, t.comparison),
+        )
         rows.append(
-            {
-                "target": t.id,
-                "source": t.source,
-                "published": t.published,
-                "model_mean": mean,
-                "model_ci_low": low,
-                "model_ci_high": high,
-                "tolerance": t.tolerance,
-                "within": within(mean, t.published, t.tolerance, t.comparison),
-                "role": t.role,
-                "comparison": t.comparison,
-                "ci_overlaps": ci_overlaps(low, high, t.published, t.tolerance, t.comparison),
-                "n": n,
-                "measure": t.measure,
-                "scenario": name,
-                "note": note,
-            }
+            (t.id, t.source, t.published, mean, low, high, t.tolerance, *verdicts, n, t.measure, name, note)
         )
     return pd.DataFrame(rows, columns=[*TARGET_COLUMNS, *EXTRA_COLUMNS])
 

@@ -87,18 +87,9 @@ def summarise(diffs: pd.DataFrame) -> pd.DataFrame:
         best = _best_shares(wide, sign)
         for scenario in wide.columns:
             d = wide[scenario].dropna().to_numpy(dtype=float)
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "kpi": name,
-                    "mean_diff": float(d.mean()) if d.size else math.nan,
-                    "p05": float(np.percentile(d, 5)) if d.size else math.nan,
-                    "p50": float(np.percentile(d, 50)) if d.size else math.nan,
-                    "p95": float(np.percentile(d, 95)) if d.size else math.nan,
-                    "prob_better": _better_share(sign * d) if not math.isnan(sign) else math.nan,
-                    "prob_best": best.get(scenario, math.nan),
-                }
-            )
+            spread = [d.mean(), *np.percentile(d, (5, 50, 95))] if d.size else [math.nan] * 4
+            better = _better_share(sign * d) if not math.isnan(sign) else math.nan
+            rows.append((scenario, name, *spread, better, best.get(scenario, math.nan)))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -131,15 +122,7 @@ def ceac(
     for scenario, g in merged.groupby("scenario", sort=False):
         cost = g["diff_cost"].to_numpy(dtype=float)
         gain = g["diff_outcome"].to_numpy(dtype=float)
-        for value in values:
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "outcome": outcome,
-                    "value_per_outcome": float(value),
-                    "prob_cost_effective": _better_share(value * gain - cost),
-                }
-            )
+        rows += [(scenario, outcome, float(v), _better_share(v * gain - cost)) for v in values]
     return pd.DataFrame(rows, columns=CEAC_COLUMNS)
 
 
@@ -211,18 +194,7 @@ def discovery_table(
     for i, box in enumerate(boxes, start=1):
         for name, (lo, hi) in box.bounds.items():
             if (lo, hi) != tuple(map(float, ranges[name])):
-                rows.append(
-                    {
-                        "scenario": scenario,
-                        "kpi": kpi,
-                        "rule": i,
-                        "share_worse": box.share_worse,
-                        "draws": box.draws,
-                        "parameter": name,
-                        "low": lo,
-                        "high": hi,
-                    }
-                )
+                rows.append((scenario, kpi, i, box.share_worse, box.draws, name, lo, hi))
     return pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
 
 
