@@ -1,36 +1,24 @@
 """Cost-effectiveness of each policy against the reference: what an extra outcome costs.
 
-For each policy and each outcome of ``kpis.CE_OUTCOMES`` (voluntary departures, enforced removals,
-and their sum), from the paired per-replication differences from the reference (common random
-numbers), in GBP and people per cohort over the horizon:
+For each policy and outcome of ``kpis.CE_OUTCOMES``, from the paired per-replication differences
+from the reference (GBP and people per cohort over the horizon):
 
-* ``d_cost``, ``d_outcome``: mean paired differences of total cost and of the outcome, with
-  paired t intervals (the same as comparison.csv's ``diff_*`` columns);
-* ``cost_per_outcome`` = mean d_cost / mean d_outcome, the ratio of the mean paired differences
-  (incremental cost-effectiveness ratio, GBP per extra person);
-* its interval by **Fieller's theorem** on the paired means: the set of ratios R for which
-  mean d_cost - R mean d_outcome is not distinguishable from 0 by a paired t test at level
-  1 - alpha, using the variances *and the covariance* of d_cost and d_outcome (Willan and O'Brien
-  1996, Statistics in Medicine 15:1207). Why Fieller and not a paired bootstrap
-  (``scipy.stats.bootstrap``): the differences are sums over a cohort of thousands, so their means
-  are close to bivariate normal and Fieller is exact there with no resampling noise at 20
-  replications; and it says what the data say when the outcome difference is not distinguishable
-  from 0 (the set of plausible ratios is then unbounded), where a bootstrap percentile interval of
-  a ratio with a denominator near 0 is finite, unstable and misleading;
-* ``net_benefit`` = value_per_outcome * d_outcome - d_cost (GBP): a linear combination of the
-  paired differences, so a plain paired t interval, per replication. Positive: the outcomes gained
-  are worth more than they cost at the stated value.
+* ``d_cost``, ``d_outcome``: mean paired differences with paired t intervals (as comparison.csv);
+* ``cost_per_outcome`` = mean d_cost / mean d_outcome (the incremental cost-effectiveness ratio,
+  GBP per extra person), with **Fieller's** interval: the ratios R for which mean d_cost - R mean
+  d_outcome is not distinguishable from 0 at level 1 - alpha, using the variances and covariance
+  of the two differences (Willan and O'Brien 1996, Statistics in Medicine 15:1207). Not a paired
+  bootstrap: the means of sums over a cohort of thousands are close to bivariate normal, where
+  Fieller is exact without resampling noise, and when d_outcome is not distinguishable from 0
+  Fieller says the ratio is unbounded while a percentile bootstrap gives a finite, unstable and
+  misleading interval;
+* ``net_benefit`` = value_per_outcome * d_outcome - d_cost (GBP), a paired t interval; positive
+  means the outcomes gained are worth more than they cost at the stated value.
 
-What is reported when the outcome difference's interval includes 0. Fieller's set is then not an
-interval: either the whole line, or everything outside an interval (two rays). No finite interval
-would be honest, so ``cpo_ci_low`` and ``cpo_ci_high`` are NaN and ``cpo_note`` says which case
-it is (giving the two rays' ends when there are two). The point ratio is still reported (it is
-the ratio of the mean differences) but should not be read without its note. When the outcome
-difference is exactly 0 in every replication (common random numbers: the policy cannot change
-it), the ratio itself is undefined (NaN). A bounded but negative ratio means the policy is
-dominant (more outcomes at lower cost) or dominated (fewer outcomes at higher cost); the note
-says which, since the ratio alone cannot, and says when the cost difference itself is not
-distinguishable from 0.
+When d_outcome's interval includes 0, Fieller's set is the whole line or two rays: the bounds are
+NaN and ``cpo_note`` says which (with the rays' ends). The ratio is NaN when d_outcome is exactly 0
+in every replication (the policy cannot change it). A negative ratio means dominant or dominated;
+the note says which, and when the cost difference itself is not distinguishable from 0.
 """
 
 from __future__ import annotations

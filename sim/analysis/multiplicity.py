@@ -1,55 +1,34 @@
 """Simultaneous confidence intervals for many policies' differences from one reference.
 
-Why. A comparison of the policy library puts 13 policies against the baseline on each KPI. With
-an unadjusted 95% interval for each, a KPI that no policy changes still gets at least one ``*``
-in a large share of comparisons (about 1 - 0.95^13 = 49% if the differences were independent;
-tests/validation/test_multiplicity.py measures it). Simultaneous intervals hold for all the policies of one
-KPI at once: with probability 1 - alpha *every* interval of the family covers its true difference,
-so the chance of any false ``*`` on a KPI is alpha. The family is one KPI's differences of every
-policy from the reference; families are not combined across KPIs (each KPI answers its own
-question, and the table is read column by column).
+Why. With 13 policies against the baseline and an unadjusted 95% interval each, a KPI that no
+policy changes still gets a false ``*`` in about half of comparisons (1 - 0.95^13;
+tests/validation/test_multiplicity.py measures it). The intervals of one KPI's family (every
+policy's paired difference from the reference) hold together with probability 1 - alpha, so the
+chance of any false ``*`` on a KPI is alpha. Families are not combined across KPIs: each KPI
+answers its own question.
 
-The paired design. Replication k of every policy shares its random numbers with replication k
-of the reference, so the paired differences d_jk = policy_j,k - reference_k are, for each k, one
-draw of a J-vector whose components are correlated (they share reference_k and the common random
-numbers). Over replications these vectors are independent and, for cohort totals, close to
-normal. Each policy's interval uses its own paired mean and its own variance estimate, exactly as
-the unadjusted interval does: mean_j +- c * sd_j / sqrt(n).
+Method: max-|t| (Dunnett-type) with the paired correlation, by Monte Carlo. Replication k of
+every policy shares its random numbers with replication k of the reference, so the paired
+differences of replication k form one correlated J-vector; over replications the vectors are
+independent and, for cohort totals, close to normal. The critical value c is the 1 - alpha
+quantile of max_j |T_j|, T_j = sqrt(n) mean_j / sd_j, for normal vectors with the differences'
+sample correlation R. It depends on R and n only, so it is simulated (``DRAWS`` draws, fixed
+seed, through the sufficient statistics: mean by ``numpy``, covariance by
+``scipy.stats.wishart``), and each policy's interval is mean_j +- c sd_j / sqrt(n). Not the
+libraries: ``scipy.stats.dunnett`` assumes independent groups with one pooled variance (it would
+ignore the pairing, and the variances differ by orders of magnitude), and
+``scipy.stats.multivariate_t`` shares one variance estimate across the T_j, which gives a smaller
+quantile and too narrow intervals.
 
-Method: max-|t| (Dunnett-type) with the paired correlation, by Monte Carlo. The critical value c
-is the 1 - alpha quantile of max_j |T_j|, T_j = sqrt(n) mean_j / sd_j, when the replication vectors
-are normal with the differences' correlation matrix R. That law depends on R and n only (not on
-the means or scales), so it is simulated: n replications of N(0, R) vectors (R the sample
-correlation of the paired differences), ``DRAWS`` times, with a fixed seed (the same comparison
-always gives the same intervals); each simulated experiment is drawn through its sufficient
-statistics, the mean (``numpy``) and the covariance (``scipy.stats.wishart``). Why not the libraries:
+c is kept between the unadjusted t quantile (so the simultaneous interval always contains the
+unadjusted one) and the Bonferroni quantile t(1 - alpha/2J) (valid for any correlation), and is
+expressed as a per-comparison level alpha* in [alpha/J, alpha]. With fewer than J + 2 replications
+with a value for every policy, R cannot be estimated and Bonferroni is used.
 
-* ``scipy.stats.dunnett`` is for independent groups with one pooled variance: it would ignore the
-  pairing (and the variance reduction it buys) and assume equal variances, which differ here by
-  orders of magnitude between policies.
-* ``scipy.stats.multivariate_t`` gives max-|t| quantiles when every T_j shares *one* variance
-  estimate (a single chi-square in all denominators: Dunnett's pooled setting). Here each T_j has
-  its own variance estimate; sharing the denominator makes the T_j more alike, so its quantile is
-  smaller and the intervals would be too narrow. Simulating the statistic actually used avoids
-  that approximation at negligible cost.
-
-Bounds that always hold are applied to the simulated value: c is at least the unadjusted t
-quantile (one policy, or perfectly correlated differences, need no adjustment; so the simultaneous
-interval always contains the unadjusted one) and at most the Bonferroni quantile t(1 - alpha/2J)
-(valid whatever the correlation). c is expressed as a per-comparison level alpha* in
-[alpha/J, alpha]; each policy's interval is its t interval at level 1 - alpha*.
-
-Bonferroni instead of max-t where the correlation cannot be estimated: when fewer than J + 2
-replications have a value for every policy of the family (a quick look with 5 replications of 13
-policies), R would be singular and poorly estimated, so alpha* = alpha / J, valid for any
-correlation.
-
-Degenerate cases. Under common random numbers many KPIs have a paired difference that is exactly
-the same in every replication (0 for a KPI a policy cannot reach; a fixed staff cost). Such a
-difference is known without sampling error: its interval is [d, d] (``statistics.t_interval``),
-and it is left out of the family (it cannot produce a false ``*``, so it costs the others no
-width). NaN values are dropped per policy as in ``statistics``; fewer than two values give NaN
-bounds. A family of one policy gets exactly the unadjusted interval.
+Degenerate cases: a paired difference that is the same in every replication (common random
+numbers: 0 for a KPI a policy cannot reach) is known without error, its interval is [d, d] and it
+is left out of the family. NaN values are dropped per policy as in ``statistics``; fewer than two
+values give NaN bounds; a family of one policy gets the unadjusted interval.
 """
 
 from __future__ import annotations

@@ -1,40 +1,21 @@
 """The combined process-mining log: state changes and activities as one event log per person.
 
-Process-mining tools (pm4py, ProM, Disco, Celonis) read an event log with one row per event and
-a few standard columns (the XES extensions *concept*, *time*, *org* and *lifecycle*):
+Process-mining tools (pm4py, ProM, Disco, Celonis) read one row per event with the XES standard
+columns: ``case:concept:name`` (one person in one replication, ``"<replication>-<person>"``),
+``concept:name`` (an activity keeps its name, ``sim.model.recorder.ACTIVITIES``; a state change is
+``"enter <state>"``: a dozen states keep the process map small where ~50 causes would not, and the
+cause is kept in ``cause``), ``time:timestamp`` (``start``, by default 2012-10-01, the contract
+start of seed 002 §8.2, plus the model time in days, UTC), ``org:resource`` (who did it; empty for
+a state change) and ``lifecycle:transition`` (always ``complete``: every record is an instant);
+then ``outcome``, ``cause``, ``replication``, ``person`` and ``kind`` (``state`` or ``activity``).
 
-``case:concept:name``
-    the case: one person in one replication, ``"<replication>-<person>"``;
-``concept:name``
-    the activity. An activity of the activity log keeps its name (``sim.model.recorder.ACTIVITIES``:
-    ``contact_attempt``, ``arrest_visit``, ...). A state change is named by the state entered,
-    ``"enter <state>"`` (``enter pool`` is the entry, ``enter in_contact`` the first or a later
-    contact, ``enter removed`` an outcome); its cause is kept in ``cause``. The state entered,
-    rather than the cause, keeps the map small (a dozen states against ~50 causes) and reads as
-    the life of the case;
-``time:timestamp``
-    ``start`` (default 2012-10-01, the start of the contact-management contract, seed 002 §8.2)
-    plus the model's time in days, as a timezone-aware UTC datetime;
-``org:resource``
-    who or what did it (``phone``, ``arrest_teams``, ``detention_gatekeeper``, ...); empty for a
-    state change;
-``lifecycle:transition``
-    always ``complete`` (every record is an instant).
+Order: by case (replication, person) and time; at one instant in the order recorded, since every
+activity carries the number of state changes recorded before it (``after``). Failed written
+contact attempts are reconstructed after the run (``Contact.settle``) and so sort after the
+person's other records at their instant.
 
-and, for analysis, ``outcome`` (of an activity), ``cause`` (of a state change), ``replication``,
-``person`` and ``kind`` (``state`` or ``activity``).
-
-**Order.** Rows are sorted by case (replication, then person, as numbers) and time. At one instant
-a person's records are put in the order they happened: every activity carries the number of state
-changes recorded before it (``after``, all people), so an activity comes after the state changes
-recorded before it and before those recorded after it (e.g. ``contact_attempt`` then ``enter
-in_contact``; ``enter in_contact`` then ``departure_offer``); activities among themselves keep
-the activity log's order. Failed written contact attempts are reconstructed after the run
-(``Contact.settle``), so they sort after the person's other records at their instant; that differs
-from the true order only when attempts are zero days apart.
-
-``write_xes`` writes the same rows as XES 1.0 (readable by ``pm4py.read_xes``) with a streaming
-writer: no pm4py needed to write it, and reading it back never executes code.
+``write_xes`` writes the same rows as XES 1.0 (``pm4py.read_xes`` reads it) with a streaming
+writer: no pm4py needed, and reading it back never executes code.
 """
 
 from __future__ import annotations

@@ -1,37 +1,28 @@
 """Which policy is best on one KPI: ranking and selection with an indifference zone.
 
-Why. "Which policy is best on KPI X?" is not answered by the largest mean of 20 replications: two
-policies a few people apart swap places from one batch of replications to the next. A ranking and
-selection procedure keeps adding replications until it can name one policy that is, with
-probability at least 1 - alpha, the best whenever the best is at least ``indifference`` (delta)
-better than every other; policies within delta of the best are "as good as" it, so selecting one
-of them is also correct. If it reaches the cap on replications first, it says it cannot separate
-the policies still in contention.
+Why. The largest mean of 20 replications does not answer "which policy is best?": policies a few
+people apart swap places between batches. This procedure adds replications until it can name a
+policy that is, with probability at least 1 - alpha, the best whenever the best is at least
+``indifference`` (delta) better than every other (a policy within delta of the best counts as
+correct too), or says at the cap that it cannot separate those still in contention.
 
-Procedure: KN (Kim and Nelson 2001, "A fully sequential procedure for indifference-zone
-selection in simulation", ACM TOMACS 11(3)). Why KN: it is built on the variances of *pairwise
-differences*, so it is valid with common random numbers (and exploits them: the paired variances
-are small), allows unequal variances, and eliminates clearly inferior policies early. Rinott's
-two-stage procedure with a Bonferroni adjustment would assume independent systems and take far
-more replications. For k systems, a first stage of n0 replications and confidence 1 - alpha:
+Procedure: KN (Kim and Nelson 2001, ACM TOMACS 11(3)). It works on the variances of *pairwise
+differences*, so it is valid with (and gains from) common random numbers, allows unequal
+variances and drops clearly inferior policies early; Rinott's two-stage procedure with Bonferroni
+would assume independent systems and take far more replications. For k systems, first stage n0,
+confidence 1 - alpha:
 
 * eta = ((2 alpha / (k - 1)) ** (-2 / (n0 - 1)) - 1) / 2 and h^2 = 2 eta (n0 - 1);
-* S^2_il = variance of the paired differences X_i - X_l over the first n0 replications (fixed);
-* after r >= n0 replications, W_il(r) = max(0, delta / (2 r) * (h^2 S^2_il / delta^2 - r));
-  policy i leaves the contest if its mean is below mean_l - W_il(r) for some other l still in it
-  (for a KPI where lower is better the values are negated first);
-* the procedure stops when one policy is left. W_il reaches 0 after h^2 S^2_il / delta^2
-  replications, so it never needs more than max_il floor(h^2 S^2_il / delta^2) + 1.
+* S^2_il = variance of the paired differences X_i - X_l over the first n0 replications;
+* after r >= n0 replications, W_il(r) = max(0, delta / (2 r) * (h^2 S^2_il / delta^2 - r)); i
+  leaves if its mean is below mean_l - W_il(r) for some l still in (values negated for a KPI where
+  lower is better); stop when one is left, after at most max_il floor(h^2 S^2_il / delta^2) + 1.
 
-KN is fully sequential (a check after every replication); the experiment adds replications in
-batches, and ``kn_select`` replays the checks at every r up to the replications available, so the
-decision and the r at which it was made are exactly those of the fully sequential procedure on
-the same data (the batch only costs the replications past r). Normal data are assumed, as by KN:
-KPIs here are totals over a cohort of thousands, close to normal.
-
-Policies identical on the KPI in every replication (common random numbers: a policy that cannot
-reach the KPI) can never be separated and need not be: if the policies left are all identical
-in every replication so far, the procedure stops and reports them as tied.
+``kn_select`` replays the check at every r up to the replications available, so the decision and
+its r are those of the fully sequential procedure even though replications come in batches.
+Normal data are assumed, as by KN (cohort totals of thousands are close to normal). Policies
+identical on the KPI in every replication so far cannot be separated and need not be: they are
+reported as tied.
 """
 
 from __future__ import annotations

@@ -1,25 +1,17 @@
 """Outcomes over time: cumulative incidence of competing outcomes, censored at the horizon.
 
-People enter over a year and the run stops at the horizon, so a person who entered late is seen
-for a shorter time: counting outcomes at the horizon mixes people observed for 18 months with
-people observed for 6. The Aalen-Johansen estimator handles that censoring and the competing
-outcomes (leaving voluntarily rules out being removed) together: the cumulative incidence of
-outcome k by day t is
+People enter over a year and the run stops at the horizon, so counting outcomes at the horizon
+mixes people watched for 18 months with people watched for 6. The Aalen-Johansen estimator handles
+that censoring and the competing outcomes (leaving voluntarily rules out removal) together:
 
     CIF_k(t) = sum over days s <= t of  S(s-1) * d_k(s) / n(s)
 
-where n(s) are the people still at risk on day s (no outcome yet and observed that long), d_k(s)
-those with outcome k on day s, and S the probability of no outcome yet (Kaplan-Meier over all
-outcomes). At every day the curves of all outcomes plus S add up to 1.
-
-The estimator is written out here rather than taken from lifelines: the life tables count events
-by whole day, so event times are tied, and lifelines' ``AalenJohansenFitter`` breaks ties by
-random jitter, which would make the curves depend on a seed no one chose. ``tests/unit/test_survival.py``
-checks this implementation against lifelines on data without ties.
-
-Each replication's life table (``sim.model.results.life_table``) gives one curve per outcome;
-across replications the curve's mean and a Student-t interval per day describe what the policy
-does, in the same way as every other KPI (replications, not people, are the independent units).
+with n(s) the people still at risk on day s, d_k(s) those with outcome k that day and S the
+Kaplan-Meier probability of no outcome yet; every day the curves plus S add up to 1. Written out
+rather than taken from lifelines because the life tables count by whole day and lifelines'
+``AalenJohansenFitter`` breaks the ties by random jitter (``tests/unit/test_survival.py`` checks
+this against lifelines on data without ties). Each replication gives a curve per outcome; across
+replications, a mean and a Student-t interval per day (replications are the independent units).
 """
 
 from __future__ import annotations

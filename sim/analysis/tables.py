@@ -16,14 +16,14 @@ from sim.analysis.kpis import TABLE_KPIS, kpi
 from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
 
 
-def _render(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
-    """Columns padded to width: the first ``left`` columns left-aligned, the rest right-aligned."""
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
+    """Columns padded to width, under a rule: column i left-aligned where ``align[i]`` is ``l``,
+    else right-aligned (the first column left when ``align`` is empty)."""
+    align = align or "l" + "r" * (len(header) - 1)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        out = [
-            c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
+        out = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True)]
         return "  ".join(out).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -41,7 +41,7 @@ def format_kpi_table(stats: pd.DataFrame) -> str:
         rows.append(
             [definition.label, fmt_number(mean, d), fmt_number(low, d), fmt_number(high, d), str(int(r["n"]))]
         )
-    return _render(["KPI", "Mean", "95% CI low", "95% CI high", "n"], rows)
+    return render_table(["KPI", "Mean", "95% CI low", "95% CI high", "n"], rows)
 
 
 def format_comparison_table(
@@ -79,7 +79,7 @@ def format_comparison_table(
             excludes_zero = float(c["diff_sim_ci_low"]) > 0 or float(c["diff_sim_ci_high"]) < 0
             row.append(diff + ("*" if excludes_zero else " "))
         rows.append(row)
-    return _render(header, rows)
+    return render_table(header, rows)
 
 
 def _money_or_count(x: float, scale: float, decimals: int | None, sign: bool) -> str:
@@ -133,7 +133,12 @@ def format_cost_effectiveness_table(
                 f"{nb}{star(r['nb_ci_low'], r['nb_ci_high'])} ({nb_lo} to {nb_hi})",
             ]
         )
-    return _render(header, rows)
+    return render_table(header, rows)
 
 
-__all__ = ["format_comparison_table", "format_cost_effectiveness_table", "format_kpi_table"]
+__all__ = [
+    "format_comparison_table",
+    "format_cost_effectiveness_table",
+    "format_kpi_table",
+    "render_table",
+]

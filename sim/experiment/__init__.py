@@ -1,23 +1,13 @@
 """Running experiments: many replications of scenarios, stored, assembled and documented.
 
-Modules, bottom to top:
+``output`` (folder layout) and ``files`` (atomic writes) at the bottom; ``worker`` (what an
+executor runs: imports only the model), ``parts`` (the store behind ``--resume``), ``assemble``
+(final tables in replication order), ``runners`` (executors), ``provenance`` (run keys, versions);
+then ``engine`` (variants x replications, on which every study is a plan) and ``run`` / ``compare``.
 
-* ``output``: the layout of a results folder (file names) and ``is_complete``;
-* ``files``: atomic writes and the ``.incomplete`` marker;
-* ``worker``: ``run_one``, the function every executor runs (imports only the model);
-* ``parts``: the per-replication part store behind ``--resume``;
-* ``assemble``: the final tables from the parts, in replication order;
-* ``runners``: serial, process-pool and Dask executors;
-* ``provenance``: run keys, code hash, git commit, package version;
-* ``engine``: ``ExecutionOptions`` and the engine every study is a plan on: variants x
-  replications -> part stores, one resume path, batches until a rule says stop (``run_batches``),
-  summary-only designs (``run_design``);
-* ``run``: ``run_experiment``, the run plan (a folder per scenario), and ``run_scenarios`` on
-  which ``compare`` (``run_comparison``), ``sweep`` and ``uncertainty`` build.
-
-The public names are re-exported here but imported on first use (PEP 562): a worker process
-unpickling ``sim.experiment.worker.run_one`` imports this package first, and must not pay for
-pandas-heavy assembly, pyarrow or the analysis code it never uses.
+Public names are re-exported here but imported on first use (PEP 562): a worker unpickling
+``sim.experiment.worker.run_one`` imports this package first and must not pay for pandas-heavy
+assembly, pyarrow or analysis code it never uses.
 """
 
 from __future__ import annotations

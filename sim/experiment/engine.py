@@ -1,25 +1,14 @@
 """The experiment engine: variants x replications -> one store, whatever the study.
 
-Every command that runs replications (run, compare, sweep, uncertainty, targets, sensitivity,
-calibrate) is a plan on this engine: a list of scenario variants, a number of replications, a root
-seed, what comes back of each replication (full tables, or the summary row only) and the
-``ExecutionOptions`` of the command line. The engine runs every ``(variant, replication)`` not yet
-stored on an executor (``runners``), stores each result in its variant's part store as it arrives
-(``parts``: one folder per replication, Parquet and JSON, written atomically, tagged with the
-variant's run key) and reports progress; what a study makes of the rows (comparison tables,
-sweep.csv, indices, emulators) is the study's own code, run after the engine returns.
-
-* Common random numbers: replication ``k`` of every variant uses the streams of ``(root_seed, k)``.
-* One resume path (``open_variant``): with ``resume`` the parts stored under the variant's run key
-  are reused (a part half-written by a killed run is ignored, a damaged one run again).
-* Batches (``run_batches``): replications are added a batch at a time until a rule says stop (the
-  adaptive replication and KN selection of ``compare``).
-* ``experiment_folder`` starts the executor and marks the output folder, in the order that leaves
-  nothing behind on bad input.
-* Summary-only plans (``run_design``) keep one store per distinct variant under ``<folder>/.parts``,
-  so identical variants run once.
-
-Nothing here prints: progress and notices go to the callbacks of ``ExecutionOptions``.
+Every command that runs replications is a plan on this engine: scenario variants, a number of
+replications, a root seed, what comes back of each replication (full tables or the summary row)
+and the command line's ``ExecutionOptions``. The engine runs each ``(variant, replication)`` not
+yet stored on an executor (``runners``) and stores each result as it arrives in its variant's part
+store (``parts``); what a study makes of the rows is its own code, run afterwards. Replication
+``k`` of every variant uses the streams of ``(root_seed, k)`` (common random numbers). There is
+one resume path (``open_variant``), batches until a rule says stop (``run_batches``, for
+``compare``), and summary-only designs (``run_design``) with one store per distinct variant, so
+identical variants run once. Nothing here prints: progress and notices go to the callbacks.
 """
 
 from __future__ import annotations

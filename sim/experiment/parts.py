@@ -1,41 +1,23 @@
 """The per-replication part store: each finished replication on disk, in data formats only.
 
-Why parts exist: a replication's tables are written to disk as soon as it finishes, so memory does
-not grow with the number of replications, an interrupted run can be resumed (``--resume``), and
-the final CSVs can be assembled in replication order whatever order replications finished in.
+Parts keep memory flat (tables go to disk as each replication finishes), make ``--resume``
+possible and let the CSVs be assembled in replication order whatever order replications finished
+in. No pickles: ``--resume`` may read a folder someone else wrote, and reading a part must never
+run code. Layout, under ``<scenario folder>/.parts/`` (a design's summary-only variants:
+``<folder>/.parts/<run key>/``):
 
-Why no pickles: ``--resume`` may be pointed at a results folder someone else wrote. Unpickling
-runs whatever code the file names, so a part is stored as data only, and reading one never
-executes code:
+* ``key.json``: the run key (hash of the resolved scenario, seed, event-log setting, model code
+  and ``PART_FORMAT``) and, for people, the scenario name, seed and event-log setting;
+* ``rep_000007/``: one folder per finished replication, written under a temporary name and renamed
+  once complete, holding ``part.json`` (key, format, replication, the summary row, which JSON
+  round-trips exactly, events, wall seconds, and each table's columns and dtypes) and one
+  ``<table>.parquet`` per table. Parquet keeps float64 bit for bit and the recorded dtype rebuilds
+  each column exactly, so the assembled CSVs are byte-identical whether a replication came from a
+  worker or from its part.
 
-``<scenario folder>/.parts/`` (or, for the summary-only variants of a design,
-``<folder>/.parts/<run key>/``)
-    ``key.json``
-        the run key (hash of the resolved scenario, root seed, event-log setting, model code and
-        this format's version) and, for people, the scenario name, seed and event-log setting.
-    ``rep_000007/``
-        one folder per finished replication, written under a temporary name (``.rep_000007.*.tmp``)
-        and renamed into place once every file in it is on disk, so a folder with a final name is
-        always complete. It holds:
-
-        ``part.json``
-            key, format, replication, the summary row (JSON keeps Python ints as ints and writes
-            floats with ``repr``, so both round-trip exactly), the event count, the wall seconds,
-            and for every table its columns and their dtypes;
-        ``<table>.parquet``
-            one per ``ReplicationResult`` table (``end_states``, ``timeseries``, ``resources``,
-            ``transitions``, ``occupancy``, and ``event_log`` and ``activity_log`` when kept).
-            Parquet stores float64 bit for bit, and the dtype recorded in ``part.json`` (numpy,
-            pandas string, object strings, nullable, or categorical with its categories) rebuilds
-            each column exactly, so the assembled CSVs are byte-identical whether a replication
-            came straight from a worker or back from its part.
-
-Reading checks everything against expectations instead of trusting the files: file names are
-fixed here (never taken from ``part.json``), column types must be plain Arrow types (numbers,
-booleans, strings, dictionaries of those; no extension types), columns must match those recorded,
-and dtypes come from a fixed list. Pandas metadata in the Parquet files is ignored. A part that
-fails any check, or has another key, format or replication, is treated as missing: the caller runs
-that replication again.
+Reading trusts nothing: file names are fixed here, column types must be plain Arrow types, columns
+must match those recorded, dtypes come from a fixed list, pandas metadata is ignored. A part that
+fails any check, or has another key, format or replication, is treated as missing and run again.
 """
 
 from __future__ import annotations

@@ -1,21 +1,13 @@
 """The ``run`` plan: replications of scenarios into one folder each, on the engine.
 
-``run_experiment`` is what ``run_sim.py run`` and ``targets`` call; ``run_scenarios`` is the same on
-an executor the caller has opened (``engine.experiment_folder``), what ``compare``
-(``sim.experiment.compare``), ``sweep`` and ``uncertainty`` build on. For each scenario it
-
-1. marks the scenario folder incomplete and opens its part store (``.parts``), reusing finished
-   replications with ``resume`` when they belong to the same resolved scenario, seed and model;
-2. runs the missing replications on the engine (``engine.run_batches``: one batch, or batches until
-   the caller's ``StopRule`` says stop), storing each result as soon as it arrives;
-3. assembles the final tables from the parts in replication order, so the output is the same
-   whatever the executor, the number of workers or the order in which replications finished;
-   then the statistics, plots, ``scenario.yaml`` and, last, ``manifest.json``.
-
-Replication ``k`` of every scenario uses the random streams of ``(root_seed, k)``, so scenarios
-run together are paired (common random numbers) by construction.
-
-Nothing here prints: progress and notices go to the callbacks of ``ExecutionOptions``.
+``run_experiment`` is what ``run_sim.py run`` and ``targets`` call; ``run_scenarios`` does the same
+on an open executor, for ``compare``, ``sweep`` and ``uncertainty``. Per scenario: mark the folder
+incomplete and open its part store (reused with ``resume`` for the same resolved scenario, seed and
+model), run the missing replications (one batch, or batches until a ``StopRule`` says stop),
+assemble the tables from the parts in replication order (so the output does not depend on the
+executor or on completion order), then statistics, plots, ``scenario.yaml`` and, last,
+``manifest.json``. Replication ``k`` of every scenario uses the streams of ``(root_seed, k)``, so
+scenarios run together are paired. Nothing here prints.
 """
 
 from __future__ import annotations

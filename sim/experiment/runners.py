@@ -1,26 +1,18 @@
 """Executors: where replications run (this process, a local process pool, a Dask cluster).
 
-Each executor's ``results(calls, payloads, root_seed, keep_log)`` runs the calls
-``(scenario index, replication)`` and yields ``(call, ReplicationResult)`` as they finish, in any
-order; the caller stores each result at once (``sim.experiment.parts``) and assembles the tables in
-replication order later, so the output does not depend on the executor. Every executor runs a
-replication function (``run_one`` unless told otherwise) on the scenario's JSON.
+Each executor's ``results(calls, payloads, root_seed, keep_log)`` runs the calls ``(scenario index,
+replication)`` of a replication function (``run_one`` unless told otherwise) on the scenario's JSON
+and yields ``(call, ReplicationResult)`` as they finish, in any order; the caller stores each at
+once and assembles in replication order, so the output does not depend on the executor.
 
-Lost workers. A worker process can die in the middle of a replication (killed, out of memory).
-Replications are deterministic, so the lost ones are simply run again:
-
-* the process pool notices the broken pool, starts a new one and re-runs the replications that
-  were in flight, one at a time: a pool cannot say which of them killed the worker, and running
-  them alone both identifies the culprit and gives a memory-hungry replication the machine to
-  itself. A replication that kills its worker even when running alone is tried again, alone,
-  after all the others (so everything else is stored first); after ``MAX_RETRIES`` such losses
-  the run stops with ``WorkerLostError``;
-* a Dask scheduler reschedules a task whose worker died by itself, up to its ``allowed-failures``
-  setting (``MAX_RETRIES`` for the local cluster started here), then fails it with
-  ``KilledWorker``, which becomes the same ``WorkerLostError``.
-
-Finished replications are stored by the caller as they arrive, so they are kept either way, and
-``--resume`` continues from them.
+Lost workers (killed, out of memory) cost nothing but time: replications are deterministic and
+are run again. The process pool replaces a broken pool and re-runs the calls that were in flight
+one at a time (a pool cannot say which killed the worker; alone, the culprit shows itself and a
+memory-hungry replication gets the machine); one that kills its worker alone is retried, alone,
+after all the others, and after ``MAX_RETRIES`` such losses the run stops with
+``WorkerLostError``. A Dask scheduler reschedules a task whose worker died up to its
+``allowed-failures`` (``MAX_RETRIES`` on the local cluster), then raises ``KilledWorker``, turned
+into the same ``WorkerLostError``. Finished replications are kept either way, for ``--resume``.
 """
 
 from __future__ import annotations

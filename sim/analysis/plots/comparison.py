@@ -29,6 +29,7 @@ from sim.analysis.plots.style import (
     counts_axis,
     figure,
     grid,
+    legend_below,
     no_data,
     policy_colours,
     save,
@@ -228,17 +229,7 @@ def plot_cumulative_outcomes(
         has_band = any(ax.collections for ax in axes)
         default = "mean with 95% confidence band" if has_band else "single replication: no confidence band"
         fig.suptitle(title or f"Outcomes over time ({default})")
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.tight_layout()
-        if len(handles) > 1:
-            fig.legend(
-                handles,
-                labels,
-                loc="upper center",
-                bbox_to_anchor=(0.5, 0.0),
-                ncol=min(len(labels), 3 if len(labels) > 6 else 4),
-                frameon=False,
-            )
+        legend_below(fig, axes[0])
         return save(fig, path)
 
 
@@ -333,15 +324,7 @@ def plot_forest(
             counts_axis(ax.xaxis, integer=False)
             ax.grid(axis="y", visible=False)
             if rows.empty:
-                ax.text(
-                    0.5,
-                    0.5,
-                    "No policies to compare",
-                    ha="center",
-                    va="center",
-                    transform=ax.transAxes,
-                    color="#666666",
-                )
+                no_data(ax, "No policies to compare", clear_ticks=False)
             elif np.allclose(ax.get_xlim(), 0) or abs(np.diff(ax.get_xlim())[0]) < 1e-12:
                 ax.set_xlim(-1, 1)
         axes[0].set_yticks(range(len(policies)))

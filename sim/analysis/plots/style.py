@@ -172,6 +172,19 @@ def save(fig: Figure, path: str | Path, caption: str | None = None) -> Path:
     return path
 
 
+def legend_below(fig: Figure, ax: Axes, ncol: int | None = None) -> None:
+    """Lay the figure out, then put the legend of ``ax`` under the panels (only with more than one
+    entry: one line needs no key), in ``ncol`` columns (default: up to 4, or 3 for over 6 entries)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.tight_layout()
+    n = len(labels)
+    if len(handles) > 1:
+        columns = ncol or min(n, 3 if n > 6 else 4)
+        fig.legend(
+            handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=columns, frameon=False
+        )
+
+
 def no_data(ax: Axes, text: str = "No data", clear_ticks: bool = True) -> None:
     """Say so in the panel, rather than leave an empty frame that looks like a drawing error."""
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
@@ -193,6 +206,7 @@ __all__ = [
     "counts_axis",
     "figure",
     "grid",
+    "legend_below",
     "no_data",
     "policy_colours",
     "save",

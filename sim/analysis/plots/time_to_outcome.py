@@ -20,6 +20,7 @@ from sim.analysis.plots.style import (
     LINESTYLES,
     OKABE_ITO,
     figure,
+    legend_below,
     no_data,
     policy_colours,
     save,
@@ -132,10 +133,7 @@ def plot_time_to_outcome_comparison(
             if not ax.lines:
                 no_data(ax)
         fig.suptitle("Time to outcome by policy (cumulative incidence, censored at the horizon; 95% bands)")
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.tight_layout()
-        if len(handles) > 1:
-            fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
+        legend_below(fig, axes[0], ncol=3)
         return [save(fig, path, None)]
 
 

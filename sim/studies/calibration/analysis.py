@@ -2,44 +2,33 @@
 
 A point calibration (``scripts/calibrate.py``) finds one set of values that hits three figures.
 History matching (Craig, Goldstein et al. 1997; Vernon, Goldstein & Bower 2010; for stochastic
-simulators Andrianakis et al. 2017) asks the converse question: which values can be *ruled out*,
-given how uncertain the figures, the model and its emulator are? What is left is the non-implausible
-set ("not ruled out yet", NROY), which an uncertainty analysis can sample instead of the raw ranges.
+simulators Andrianakis et al. 2017) rules out the values that cannot match, given how uncertain
+the figures, the model and its emulator are; what is left ("not ruled out yet", NROY) is what an
+uncertainty analysis can sample instead of the raw ranges. Pure functions; running the
+simulations is ``sim.studies.calibration.run``'s job.
 
-The pieces, all pure functions of arrays and tables (running the simulations is the experiment
-layer's job, ``sim.studies.calibration.run``):
-
-* **Emulator** (:func:`fit_emulator`): a scikit-learn Gaussian process per measure, fitted on the
-  mean of each design point's replications, inputs scaled to [0, 1] over the original ranges
-  (Matern 5/2 with one length scale per parameter, plus a white-noise term for the simulation noise
-  of a point's mean; ``normalize_y``). Its predictive variance *of the mean function* is the
-  variance predicted by the GP minus the fitted white noise (:meth:`Emulator.predict`).
-* **Implausibility** (:func:`implausibility`), for a target with published value ``z``::
+* **Emulator** (:func:`fit_emulator`): a scikit-learn Gaussian process per measure on the mean of
+  each design point's replications, inputs scaled to [0, 1] (Matern 5/2, one length scale per
+  parameter, plus white noise for the simulation noise of a mean; ``normalize_y``).
+* **Implausibility** (:func:`implausibility`) of a target with published value ``z``::
 
       I(x) = |z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim)
 
-  - ``V_obs = (tolerance / 3)^2``: the target's tolerance is read as a 3-sd bound on how far the
-    published figure may be from what the model measures. So, with no other uncertainty, the
-    3-sigma cut-off rules out exactly the means outside the tolerance band (the ``within`` rule of
-    ``run_sim.py targets``), and every other source of uncertainty widens the band;
-  - ``V_disc = (discrepancy x tolerance)^2``: model discrepancy, a stated fraction of the tolerance
-    (the tolerance's reason already names the known definitional differences; this adds a little
-    for the structural error it does not name);
-  - ``V_em(x)``: the emulator's variance of the mean at ``x`` (large far from design points);
-  - ``V_sim``: the variance of *one* replication (pooled over the design points): the published
-    figure is one realisation of the real process, as one replication is of the model.
+  ``V_obs = (tolerance / 3)^2`` reads the tolerance as a 3-sd bound, so with no other uncertainty
+  the 3-sigma cut-off rules out exactly the means outside the ``within`` band of ``run_sim.py
+  targets``; ``V_disc = (discrepancy x tolerance)^2`` adds structural error the tolerance does not
+  name; ``V_em(x)`` is the emulator's variance of the mean (large far from design points);
+  ``V_sim`` the variance of one replication (the published figure is one realisation, as one
+  replication is). One-sided targets count only a shortfall (``at_least``) or an excess
+  (``at_most``).
+* **Cut-off** (:func:`nroy`): ruled out when the largest implausibility exceeds 3 (Pukelsheim:
+  at least 95% of a unimodal distribution lies within 3 sd). Each wave's design is a space-filling
+  subset of the non-implausible candidates (:func:`wave_design`); a candidate must pass every
+  wave's cut.
+* **Emulator check** (:func:`loo_check`): closed-form leave-one-out standardised errors.
 
-  One-sided targets (``at_least``, ``at_most``) count only a shortfall (or excess): a mean on the
-  allowed side has implausibility 0.
-* **Cut-off** (:func:`nroy`): ``x`` is ruled out if the largest implausibility over the targets
-  exceeds 3 (Pukelsheim's 3-sigma rule: at least 95% of any unimodal distribution lies within 3 sd
-  of its mean). Waves (:func:`wave_design`): the next wave's design points are a space-filling
-  subset of the current non-implausible candidates, and a candidate must pass every wave's cuts.
-* **Emulator check** (:func:`loo_check`): leave-one-out standardised errors in closed form (the GP's
-  hyperparameters fixed): about 95% should lie within +-2, almost all within +-3.
-
-Units: parameter values are in their own unit (a scale is a multiplier); a measure's values, the
-published figure and the tolerance are on the measure's scale (a share as 0.45).
+Units: parameter values in their own unit (a scale is a multiplier); a measure's values, the
+published figure and the tolerance on the measure's scale (a share as 0.45).
 """
 
 from __future__ import annotations

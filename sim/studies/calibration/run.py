@@ -1,26 +1,14 @@
-"""Calibration with uncertainty: history matching against the validation targets (``run_sim.py
-calibrate``).
+"""Running a history-matching calibration (``run_sim.py calibrate``; what to match is planned by
+``sim.studies.calibration.plan``, the statistics are ``sim.studies.calibration.analysis``).
 
-What is matched and against what is planned by ``sim.studies.calibration.plan``.
-
-``run_calibration`` runs the waves (``sim.studies.calibration.analysis`` does the statistics):
-
-1. wave 1: a Latin hypercube of ``points`` over the ranges; later waves: a space-filling subset of
-   the previous wave's non-implausible candidates;
-2. each point x ``replications`` through ``sim.experiment.engine.run_design`` with the replication
-   function ``worker.run_measures`` (every measure computed in the worker; common random numbers:
-   replication k uses the streams of (seed, k) at every point; stored in ``.parts/`` and
-   reused by ``--resume``);
-3. one emulator per measure, fitted on every point run so far;
-4. ``candidates`` Latin-hypercube candidates (wave 1: over the ranges; later: over the box around
-   the previous non-implausible set), kept if they pass every wave's cut-off;
-5. stop early when nothing is left (reported, not an error) or the non-implausible share of the
-   space stops shrinking (:data:`STABLE_RATIO`).
-
-Files, written atomically (``out`` holds ``.incomplete`` until the manifest, written last):
-``calibration.csv`` (the non-implausible parameter sets: what ``uncertainty --from-calibration``
-samples), ``calibration_runs.csv``, ``calibration_waves.csv``, ``calibration_targets.csv``, the
-plots and ``calibration_manifest.json``. Nothing here prints.
+Each wave: design points (wave 1: a Latin hypercube over the ranges; later: a space-filling subset
+of the previous wave's non-implausible candidates) x replications through ``run_design`` with
+``worker.run_measures`` (every measure computed in the worker; replication k uses the streams of
+(seed, k) at every point; stored and resumable), an emulator per measure fitted on every point so
+far, and Latin-hypercube candidates kept if they pass every wave's cut-off. The waves stop early
+when nothing is left (reported, not an error) or the non-implausible share stops shrinking
+(:data:`STABLE_RATIO`). Then ``TABLES`` and the plots, and ``calibration_manifest.json`` last.
+Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,29 +1,21 @@
 """Global sensitivity of a KPI to the ranged parameters: SALib's Morris and Sobol, with the noise.
 
-The designs and the indices are SALib's own (``SALib.sample.morris`` / ``SALib.analyze.morris``,
-``SALib.sample.sobol`` (Saltelli's scheme) / ``SALib.analyze.sobol``, first and total order only);
-this module builds the SALib problem from ``sim.scenario.uncertainty.Uncertain`` ranges, seeds the
-samplers so a design is regenerated identically (``--resume``), and adds what a *stochastic*
-model needs: how much of an index simulation noise alone could produce.
+Designs and indices are SALib's (``SALib.sample/analyze.morris``, and Saltelli's ``sobol``, first
+and total order); this module builds the problem from ``sim.scenario.uncertainty.Uncertain``
+ranges, seeds the samplers (``--resume`` regenerates the same design) and adds what a stochastic
+model needs: how much of an index simulation noise alone could produce. A design point's output is
+a KPI (or a policy's paired difference from the reference) averaged over R replications, paired
+across points by common random numbers:
 
-The output at a design point is a KPI (or a policy's paired difference from the reference) averaged
-over R replications. Replication k of every design point uses the same random numbers (common
-random numbers), so differences between design points are paired:
+* **Morris.** An elementary effect's standard error comes from its R paired per-replication
+  effects; ``noise`` is ``NOISE_FACTOR`` x their root-mean-square over trajectories and an index
+  is ``within_noise`` when mu* <= noise (mu* of a parameter with no effect is about 0.8 standard
+  errors).
+* **Sobol.** Noise adds the mean variance of a point's mean to the output's variance and at most
+  that to each total-order estimate; ``noise`` is that share of the variance of the means, and an
+  index is ``within_noise`` when ST <= noise + ST's CI half-width.
 
-* **Morris.** An elementary effect compares two design points one step apart (a step of
-  ``levels / (2 (levels - 1))`` of the parameter's range). Its noise is estimated from the R
-  per-replication elementary effects (paired, so the common random numbers are taken into
-  account): the standard error of their mean. ``noise`` is twice the root-mean-square of those
-  standard errors over the trajectories, and an index is ``within_noise`` when mu* <= noise: an
-  average absolute effect that size is what noise alone gives (mu* of a parameter with no effect
-  is about 0.8 standard errors).
-* **Sobol.** Noise adds its variance (the mean over design points of the variance of a mean of R
-  replications) to the variance of the output and to each total-order estimate (at most that
-  variance over the total, less under common random numbers). ``noise`` is that share, and an index
-  is ``within_noise`` when ST <= noise + ST's CI half-width.
-
-The ``*_ci`` columns are SALib's bootstrap confidence-interval half-widths (95%) over the design,
-which do not see simulation noise; ``within_noise`` does. Pure functions; nothing prints.
+``*_ci`` are SALib's bootstrap half-widths (95%) over the design, blind to simulation noise.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pandas as pd
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, TABLE_KPIS, kpi
 from sim.analysis.numbers import count_decimals, fmt_number
 from sim.analysis.statistics import kpi_values, paired_difference, t_interval
+from sim.analysis.tables import render_table
 
 SWEEP_COLUMNS_1D: tuple[str, ...] = ("param", "value", "kpi", "mean", "ci_low", "ci_high", "n")
 """The required columns of sweep.csv for one swept parameter, first and in this order."""
@@ -126,10 +127,7 @@ def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) ->
             star = "*" if (math.isfinite(low) and (low > 0 or high < 0)) else " "
             row.append(fmt_number(mean, d) + star)
         rows.append(row)
-    widths = [max(len(x[i]) for x in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n"
+    return render_table(header, rows, "r" * len(header))
 
 
 __all__ = [

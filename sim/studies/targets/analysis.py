@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim.analysis.statistics import t_interval
+from sim.analysis.tables import render_table
 
 TARGET_COLUMNS: tuple[str, ...] = (
     "target",
@@ -105,15 +106,7 @@ def format_targets_table(frame: pd.DataFrame, shares: set[str]) -> str:
                 verdict,
             ]
         )
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headings)]
-    right = {2, 3, 4}
-
-    def line(cells: Sequence[str]) -> str:
-        pairs = enumerate(zip(cells, widths, strict=True))
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in pairs).rstrip()
-
-    out = [line(headings), line(["-" * w for w in widths]), *(line(r) for r in rows)]
-    return "\n".join(out) + "\n"
+    return render_table(headings, rows, "llrrrl")
 
 
 __all__ = [

@@ -1,28 +1,18 @@
 """Probabilistic sensitivity analysis: how sure is a policy difference once the assumptions vary?
 
-A simulation's confidence interval covers the randomness of the simulation only. Here the ranged
-parameters (``sim.scenario.uncertainty``) are drawn together by Latin hypercube, every policy is
-run under every draw with common random numbers, and each policy's paired difference from the
-reference is summarised *across draws*: its distribution (mean, 5th, 50th and 95th percentiles),
-the probability that the policy is better than the reference, the probability that it is the best
-of all the policies compared (the reference included), cost-effectiveness acceptability curves,
-and scenario discovery: which parameters, in which ranges, flip the sign of a difference.
+A simulation's confidence interval covers only its own randomness. Here the ranged parameters
+(``sim.scenario.uncertainty``) are drawn by Latin hypercube (``scipy.stats.qmc``: one draw in each
+of ``n`` equal strata of every range), every policy runs under every draw with common random
+numbers, and each policy's paired difference from the reference (``diffs``: one row per scenario,
+KPI and draw, the mean over the draw's replications) is summarised across draws: mean and 5th,
+50th and 95th percentiles, the probability of being better than the reference and of being the
+best (the reference included), acceptability curves, and scenario discovery (a shallow
+scikit-learn decision tree read as boxes of parameter ranges; the EMA Workbench's PRIM answers the
+same question) of where a difference changes sign.
 
-The functions are pure and work on tidy tables; running the draws is the experiment layer's job.
-Conventions:
-
-* ``diffs``: one row per (scenario, kpi, draw) with ``diff`` = policy - reference, the mean over
-  the draw's replications of the paired differences (``UNCERTAINTY_COLUMNS``);
-* "better" follows the KPI registry's ``higher_is_better``; a KPI with no stated direction has no
-  probability of being better (NaN), since nothing says which way is better;
-* a tie (a difference of exactly 0, which common random numbers give wherever a policy cannot
-  change a KPI) counts as half better, half worse, so a policy identical to the reference has a
-  probability of 0.5 of being better, as a coin would.
-
-Design: Latin hypercube from ``scipy.stats.qmc`` (each parameter's range cut into ``n`` equal
-strata, one draw in each); scenario discovery with a shallow decision tree from scikit-learn, read
-out as boxes of parameter ranges (the EMA Workbench's PRIM answers the same question; a tree is
-enough to say which parameters flip a sign and where).
+"Better" follows the registry's ``higher_is_better`` (no direction: NaN). A tie (exactly 0, which
+common random numbers give wherever a policy cannot change a KPI) counts half, so a policy
+identical to the reference is better with probability 0.5.
 """
 
 from __future__ import annotations

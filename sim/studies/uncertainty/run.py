@@ -1,23 +1,13 @@
 """Running a probabilistic sensitivity analysis: every policy under every draw of the assumptions.
 
-``run_uncertainty`` draws the reference scenario's ranged parameters (``sim.scenario.uncertainty``)
-by Latin hypercube, applies each draw to the reference and to every policy (a parameter a policy
-sets outside its plausible range is a lever there and keeps the policy's value), and runs all of
-them through ``run_experiment`` like the scenarios of ``compare``: the same executors, each
-replication stored as it arrives, ``--resume``, progress callbacks, one folder per (scenario, draw)
-(``out/<name>__draw_<d>/``). A drawn scale multiplies a policy's own values as well (a policy that
-doubles promotion at reports doubles the drawn level); a single value a policy changes keeps the
-policy's value in every draw: it is the policy's lever, not an assumption. Replication ``k`` of
-every scenario and draw uses the random streams of ``(seed, k)``, so a policy and the reference are
-paired within a draw (common random numbers): the difference a draw gives is the policy's effect
-under those assumptions, not noise.
-
-Then, from ``sim.studies.uncertainty.analysis``: ``uncertainty.csv`` (each policy's paired difference per KPI
-and draw), ``uncertainty_summary.csv`` (its distribution across draws, the probability of being better
-than the reference and of being the best), ``ceac.csv`` (cost-effectiveness acceptability),
-``discovery.csv`` (where in the ranges a difference changes sign), ``uncertainty_draws.csv`` (the
-parameter values of each draw), and last ``uncertainty_manifest.json``; ``out`` holds
-``.incomplete`` until then. Nothing here prints.
+``run_uncertainty`` draws the reference's ranged parameters by Latin hypercube (or takes some from
+a calibration.csv), applies each draw to the reference and every policy, and runs them all as the
+scenarios of ``compare`` (one folder per scenario and draw, ``out/<name>__draw_<d>/``). A drawn
+scale multiplies a policy's own values too; a value a policy changes is its lever and keeps the
+policy's value in every draw. Replication ``k`` of every scenario and draw uses the streams of
+``(seed, k)``, so within a draw a policy's difference from the reference is its effect under those
+assumptions, not noise. Then the tables of ``sim.studies.uncertainty.analysis`` (``FILES``), the
+plots and ``uncertainty_manifest.json`` last. Nothing here prints.
 """
 
 from __future__ import annotations
