@@ -1,19 +1,12 @@
 """Model measures that a published figure can be compared with: one value per replication.
 
-Each measure is defined once here (name, plain-English definition, unit) with the function that
-computes it from a finished scenario folder's tables. ``validation/targets.yaml`` names measures
-from this registry; ``run_sim.py targets`` evaluates them. A measure returns a Series indexed by
-replication (one value each), so the t interval across replications is computed in the same way
-as for every KPI (``sim.analysis.statistics``).
-
-The tables are the files of a scenario folder (``sim.experiment.output.TABLE_FILES``), passed as a
-mapping from table name to DataFrame: ``summary`` (summary.csv), ``transitions`` (replication,
-from_state, to_state, cause, count), ``occupancy`` (replication, state, person_days, visits),
-``end_states`` (outcomes.csv: replication, state, count), ``life_table`` (replication, clock, day,
-event, count). A measure that needs a table or a column that is not there raises
-``MissingDataError`` naming it: a folder written by an older model never yields a silent NaN.
-A ratio whose denominator is 0 in a replication is NaN for that replication (the statistics drop
-it and report n).
+Each measure is defined once here (name, definition, unit) with the function that computes it from
+a finished scenario folder's tables (``summary`` and ``sim.experiment.output.TABLE_FILES``, by
+name); ``validation/targets.yaml`` names them and ``run_sim.py targets`` evaluates them. A measure
+is a Series indexed by replication, so its t interval is computed as for every KPI. A missing
+table or column raises ``MissingDataError`` naming it (a folder of an older model never gives a
+silent NaN); a ratio whose denominator is 0 in a replication is NaN there (the statistics drop it
+and report n).
 """
 
 from __future__ import annotations

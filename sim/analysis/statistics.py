@@ -1,14 +1,11 @@
-"""Confidence intervals and scenario comparisons over replication summaries.
+"""Confidence intervals and scenario comparisons over replication summaries (pure functions of
+tidy tables: a row per replication, a column per KPI and ``replication``).
 
-All functions are pure and work on tidy tables: one row per replication, one column per KPI, plus a
-``replication`` column. Replication ``i`` of every scenario uses the same random-number streams
-(common random numbers), so scenario differences are analysed *paired*, on the per-replication
-differences: that removes the shared noise and gives far narrower intervals than comparing two
-independent means.
-
-Intervals use the Student t quantile because replication counts are small (tens), where the normal
-quantile would be too narrow. NaN values (a KPI undefined in a replication) are dropped, and ``n``
-reports how many values were actually used.
+Replication ``i`` of every scenario uses the same random-number streams, so differences are
+analysed *paired*, on the per-replication differences: the shared noise cancels and the intervals
+are far narrower than for two independent means. Student t quantiles, because replication counts
+are small (tens). NaN values (a KPI undefined in a replication) are dropped and ``n`` counts those
+used.
 """
 
 from __future__ import annotations

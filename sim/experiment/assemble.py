@@ -1,11 +1,6 @@
-"""Assembling a scenario's final tables from its stored parts, in replication order.
-
-Every executor delivers replications in whatever order they finish; the CSVs are always built
-here from the part store, one replication at a time in replication order, so they are
-byte-identical whatever the executor, the number of workers, the completion order or whether a
-replication was resumed from an earlier run. Memory holds one replication's tables at a time plus
-the summary rows.
-"""
+"""Assembling a scenario's final tables from its stored parts, in replication order, one
+replication at a time (memory: one replication's tables plus the summary rows), so the CSVs are
+byte-identical whatever the executor, workers, completion order or resumed replications."""
 
 from __future__ import annotations
 

@@ -1,13 +1,11 @@
 """``compare``: a reference and its policies run together, then the comparison tables.
 
-``run_comparison`` is what ``run_sim.py compare`` calls: the scenarios run as the ``run`` plan
-(``sim.experiment.run.run_scenarios``: one folder each, paired by replication), with ``out`` itself
+``run_comparison`` (``run_sim.py compare``) runs the scenarios as the ``run`` plan, with ``out``
 marked incomplete until comparison.csv (paired differences from the first scenario, with
 simultaneous intervals), cost_effectiveness.csv, time_to_outcome.csv, their figures and, last,
-``comparison_manifest.json`` are written. Optionally batches of replications are added until the
-paired-difference confidence intervals of chosen KPIs are narrow enough (``targets``), or until the
-KN procedure has selected the best policy on a KPI (``select``): ``Stopping``, the ``StopRule`` the
-engine's batches follow. Nothing here prints.
+comparison_manifest.json are written. ``Stopping`` (the engine's ``StopRule``) adds batches of
+replications until the chosen paired-difference intervals are narrow enough (``targets``) or KN
+has selected the best policy (``select``). Nothing here prints.
 """
 
 from __future__ import annotations

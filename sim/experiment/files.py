@@ -1,17 +1,11 @@
 """Writing files so that a reader never sees half of one, and marking folders under construction.
 
-Guarantees the CLI and ``--resume`` rely on:
-
-* Every file is written to a temporary name in the same folder and moved into place with
-  ``os.replace`` (atomic on POSIX and Windows within one file system), so a final name never
-  holds half a file, even if the process is killed.
-* A folder is built the same way (``atomic_folder``): written under a temporary name, then
-  renamed into place; the per-replication parts use this.
-* A results folder holds ``.incomplete`` from ``begin_folder`` until ``finish_folder`` has written
-  the manifest, last of all files (the completion rule is in ``sim.experiment.output``).
-
-Only the standard library is imported at module level (pandas is only named in type hints), so
-this module is cheap to import.
+Every file is written under a temporary name in its folder and moved into place with
+``os.replace`` (atomic within one file system), a folder likewise (``atomic_folder``, for the
+parts), so a final name never holds half a file even if the process is killed. A results folder
+holds ``.incomplete`` from ``begin_folder`` until ``finish_folder`` has written its manifest, last
+of all (the completion rule is in ``sim.experiment.output``). Only the standard library is
+imported, so this module is cheap to import.
 """
 
 from __future__ import annotations

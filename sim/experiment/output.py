@@ -1,12 +1,10 @@
-"""What a results folder contains, and how a reader tells that it is finished.
+"""What a results folder contains, and how a reader tells that it is finished: the contract
+between the writer (``sim.experiment``) and every reader (CLI, docs, tests, notebooks). Standard
+library only, so reading it costs nothing.
 
-This is the contract between the writer (``sim.experiment``) and everyone who reads a results
-folder (the CLI, the docs, the tests, an analyst's notebook): the fixed file names and the
-completion rule. It imports nothing but the standard library, so reading it costs nothing.
-
-A folder is *complete* when ``manifest.json`` (``comparison_manifest.json`` for the comparison
-folder) exists and ``.incomplete`` does not: the writer creates the marker first, writes the
-manifest last and removes the marker after it (see ``sim.experiment.files``).
+A folder is *complete* when its manifest (``comparison_manifest.json`` for the comparison folder)
+exists and ``.incomplete`` does not: the writer creates the marker first, writes the manifest last
+and removes the marker after it (``sim.experiment.files``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
-"""``compare --select-best``: checking the request and running KN on the replications so far.
-
-The statistics are ``sim.analysis.selection.kn_select`` (pure); ``compare.run_comparison`` adds batches of
-replications until it has decided or the cap is reached. This module turns the stored summary
-rows into the values KN needs and checks the request before anything is written (an unknown KPI,
-a KPI without a direction and no ``--maximize``/``--minimize``, a non-positive indifference zone:
-ExperimentError, exit code 2).
-"""
+"""``compare --select-best``: checking the request (an unknown KPI, a KPI without a direction and
+no ``--maximize``/``--minimize``, a non-positive indifference zone: ExperimentError, exit 2) and
+running KN (``sim.analysis.selection.kn_select``) on the summary rows stored so far."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """What a worker process runs: one replication from the scenario's JSON.
 
-Kept apart from the rest of ``sim.experiment`` because process pools using ``spawn`` and Dask
-workers import the module of the function they run: importing this one pulls in the model and
-the scenario schema and nothing else (no analysis, plotting, YAML or Parquet code), so a worker
-starts as fast as the model allows. (``run_measures``, what calibration runs, imports the measures
-of ``sim.analysis`` when it is first called, in the worker, not when this module is imported.)
+Apart from the rest of ``sim.experiment`` because ``spawn`` pool workers and Dask workers import
+the module of the function they run: this one pulls in only the model and the scenario schema, so
+a worker starts as fast as the model allows (``run_measures`` imports the measures on first call).
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""Briefing-ready figures from the tidy output tables (summary, timeseries, comparison).
-
-Every figure: titled, axes labelled with units (from ``sim.analysis.kpis``), colour-blind-safe
-colours (Okabe-Ito), t confidence intervals over replications, written as a 150 dpi PNG and
-closed. ``style`` holds the shared look, ``per_run`` the figures of one scenario,
-``comparison`` the figures that compare policies, ``cost_effectiveness`` the cost-effectiveness
-plane and ``labels`` the direct labelling of points. The experiment layer calls ``plot_run`` and
-``plot_comparison``. Nothing here prints.
+"""Briefing-ready figures from the tidy output tables: titled, axes labelled with units
+(``sim.analysis.kpis``), colour-blind-safe colours, t intervals over replications, 150 dpi PNGs.
+``style`` holds the shared look, ``per_run`` one scenario's figures (``plot_run``), ``comparison``
+and ``cost_effectiveness`` those comparing policies (``plot_comparison``), ``labels`` direct
+labelling. Nothing here prints.
 """
 
 from __future__ import annotations

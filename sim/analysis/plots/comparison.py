@@ -1,11 +1,8 @@
-"""The comparison figures: how policies differ, with confidence intervals over replications.
-
-Four pictures a briefing needs: the spread of each headline KPI per policy, how outcomes build up
-over time, the paired difference of each policy from the reference (forest plot, simultaneous and
-unadjusted intervals), and the cost-effectiveness plane (``plots.cost_effectiveness``). Labels,
-units and display scales (money in £ million) come from ``sim.analysis.kpis``; intervals are
-``sim.analysis.statistics.t_interval``. Policies keep the order they are given in (first =
-reference, drawn in black). Nothing here prints.
+"""The comparison figures: each headline KPI's spread per policy, outcomes building up over time,
+each policy's paired difference from the reference (forest plot, simultaneous and unadjusted
+intervals), and the cost-effectiveness plane. Labels, units and display scales from
+``sim.analysis.kpis``; policies in the order given (first = reference, in black). Nothing here
+prints.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
-"""The cost-effectiveness plane: each policy's extra outcomes against its extra cost.
+"""The cost-effectiveness plane: each policy's extra outcomes (x, people per cohort) against its
+extra cost (y, £ million), paired differences from the reference at the origin.
 
-x is the paired difference from the reference in voluntary departures and removals (people per
-cohort), y the paired difference in total cost (£ million): the reference sits at the origin.
-The reader sees the trade-off at once: right and below the origin, more outcomes for less money
-(dominant); left and above, fewer for more (dominated); up and to the right, the slope from the
-origin is the cost per extra outcome. The dotted line through the origin has the slope of the
-stated value per outcome: a policy below it has a positive net benefit at that value. Whiskers are
-the paired t intervals of the two differences (cost_effectiveness.csv); every policy is named next
-to its point (``labels.place_labels``), not in a legend of recycled colours. Nothing here prints.
+Right and below: more outcomes for less money (dominant); left and above: dominated; up and to
+the right, the slope from the origin is the cost per extra outcome. The dotted line has the slope
+of the stated value per outcome: below it, a positive net benefit. Whiskers are the paired t
+intervals (cost_effectiveness.csv); policies are named next to their points
+(``labels.place_labels``), not by a legend of recycled colours. Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Labelling points directly, without labels covering each other or the points.
 
-Why: a legend of 14 policies in recycled colours makes the reader match colours back and forth;
-a name next to each point is read at once. Names of points that sit close together (several
-policies change an outcome by similar amounts) must not pile up, so each label is placed greedily
-at the nearest free spot around its point: candidate positions on rings of growing radius, in
-twelve directions, scored by how much the label would overlap labels already placed, any point,
-or the edge of the axes; the first position with no overlap is taken (else the least bad), and a
-thin leader line joins a label placed away from its point. Crowded points are labelled first so
-they get the spots nearest to them. Deterministic: the same figure gives the same placement.
+A name next to each point is read at once, where a legend of 14 policies in recycled colours is
+not. Each label goes greedily to the nearest free spot around its point (rings of growing radius,
+twelve directions, scored by overlap with labels placed, points and the axes' edge), with a thin
+leader line when placed away; crowded points are labelled first. Deterministic.
 """
 
 from __future__ import annotations

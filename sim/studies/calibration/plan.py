@@ -1,21 +1,16 @@
 """Planning a calibration (``run_sim.py calibrate``): which targets, which parameters, how many points.
 
-``plan_calibration`` checks a request before anything is run or written: the targets (those of
-``validation/targets.yaml`` computed on the chosen scenario, with the chosen roles: ``calibration``
-and ``parameter`` by default; ``validation`` targets stay out of the fit and are checked afterwards,
-out of sample), and the parameters (``--params`` globs on the scenario's ranged parameters, or by
-default the :data:`DRIVERS` of the targets' measures). Any problem is an ``ExperimentError`` naming
-the option (or a ``ScenarioError`` for the targets file).
+``plan_calibration`` checks a request before anything is run or written (``ExperimentError``
+naming the option, or the targets file's ``ScenarioError``): the targets computed on the chosen
+scenario with the chosen roles (``calibration`` and ``parameter`` by default; ``validation``
+targets are checked out of sample), and the parameters (``--params`` globs, or the
+:data:`DRIVERS` of the targets' measures).
 
-Why a small default set of parameters: a Gaussian-process emulator in the 80-odd ranged parameters
-with a few hundred simulations cannot be trusted (it needs roughly ten design points per input to
-learn each one's effect, Loeppky, Sacks & Welch 2009), and most of them cannot move the targets at
-all, so including them only spreads the design thin. The default is the parameters each target's
-measure depends on directly (:data:`DRIVERS`): the three calibrated values of
-``sim/scenario/calibration.yaml`` (``CALIBRATED_PATHS``: the contact success scale, the
-already-departed share, the complaint probability) and the assumptions that most directly set the
-same figures (about 9 for the baseline). Every other ranged parameter keeps its scenario value;
-an uncertainty analysis still draws them over their ranges.
+Why few parameters by default: a Gaussian-process emulator needs roughly ten design points per
+input (Loeppky, Sacks & Welch 2009), so one in the 80-odd ranged parameters with a few hundred
+simulations cannot be trusted, and most of them cannot move the targets at all. :data:`DRIVERS`
+are the three calibrated values of ``sim/scenario/calibration.yaml`` and the assumptions that most
+directly set the same figures (about 9 for the baseline); the others keep their scenario values.
 """
 
 from __future__ import annotations

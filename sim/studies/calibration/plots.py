@@ -1,15 +1,9 @@
-"""Figures of a history-matching calibration (``run_sim.py calibrate``).
-
-* ``calibration_waves.png``: the non-implausible share of the parameter space after each wave
-  (log scale: each wave typically cuts it by a factor), with the number of candidates kept.
-* ``calibration_ranges.png``: per parameter, its original range (grey) and the range of the
-  non-implausible sets (blue), both on the original range scaled to 0-1, with the values written
-  at the ends; a blue bar as long as the grey one means the targets do not constrain it (alone).
-* ``calibration_pairs.png``: the non-implausible sets, every pair of parameters (at most
-  :data:`PAIRS_POINTS` points drawn), on the original ranges: where the constraint lies in two
-  parameters together (a diagonal band: one can make up for the other).
-
-Nothing here prints.
+"""Figures of a history-matching calibration: ``calibration_waves.png`` (the non-implausible share
+of the space after each wave, log scale, with the candidates kept), ``calibration_ranges.png``
+(each parameter's original range in grey and the non-implausible range in blue, scaled to 0-1: a
+blue bar as long as the grey one is a parameter the targets do not constrain alone) and
+``calibration_pairs.png`` (the sets kept, every pair of parameters, at most :data:`PAIRS_POINTS`
+points: a diagonal band is two parameters making up for each other). Nothing here prints.
 """
 
 from __future__ import annotations

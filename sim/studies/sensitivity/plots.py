@@ -1,13 +1,8 @@
-"""Figures of sensitivity.csv: Morris mu* against sigma, and a tornado per KPI.
-
-* ``morris_<scenario>.png``: a panel per KPI, mu* (x: the mean absolute change in the KPI for a
-  step of the parameter across its range) against sigma (y: how much that change depends on the
-  other parameters: interactions or non-linearity). The top parameters by mu* are labelled by
-  name; grey points are within simulation noise.
-* ``tornado_<scenario>_<kpi>.png``: horizontal bars of mu* (Morris) or ST (Sobol), largest on top,
-  with the bootstrap CI as whiskers; grey bars are within noise.
-
-Values are in the KPI's display unit (money in £ million). Nothing here prints.
+"""Figures of sensitivity.csv, in each KPI's display unit (money in £ million):
+``morris_<scenario>.png``, a panel per KPI of mu* (mean absolute change for a step across the
+range) against sigma (how much that change depends on the other parameters), top parameters
+named, grey within simulation noise; ``tornado_<scenario>_<kpi>.png``, bars of mu* (Morris) or ST
+(Sobol), largest on top, with bootstrap CI whiskers, grey within noise. Nothing here prints.
 """
 
 from __future__ import annotations

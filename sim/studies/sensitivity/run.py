@@ -1,19 +1,14 @@
 """Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``).
 
-``plan_sensitivity`` checks a request and builds its design before anything is run or written:
-the parameters (``ranges(scenario)``, filtered by ``--params`` globs on the dotted path, or a
-Morris table's shortlist), SALib's problem and sample (seeded, so ``--resume`` regenerates the same
-design), and one validated scenario per design point, for the reference and for each policy (a
-policy gets the same values, except for a value the policy itself changes: that is its lever and
-keeps the policy's value, while scales multiply the policy's own values too; the rule of
-``shared_paths``, as in ``uncertainty``). Any problem is an ``ExperimentError`` naming the option.
-
-``run_sensitivity`` runs every design point x replication through ``sim.experiment.engine.run_design``
-(the usual executors, common random numbers, stored in ``.parts/`` and resumable), averages each
-KPI (or each policy's paired difference from the reference) over the replications of a point,
-analyses it with ``sim.studies.sensitivity.analysis`` and writes, atomically, ``sensitivity.csv``,
-``design.csv`` (the parameter values of each point), ``outputs.csv`` (every replication's KPIs),
-the plots and, last, ``manifest.json``. Nothing here prints.
+``plan_sensitivity`` checks a request before anything is run or written (``ExperimentError``
+naming the option) and builds its design: the parameters (``--params`` globs, or a Morris table's
+shortlist), SALib's seeded problem and sample (``--resume`` regenerates it), and a validated
+scenario per design point for the reference and each policy (a value a policy changes is its lever
+and keeps the policy's value; scales multiply the policy's own values: ``shared_paths``, as in
+``uncertainty``). ``run_sensitivity`` runs the design through ``engine.run_design``, averages each
+KPI (or each policy's paired difference from the reference) over a point's replications, analyses
+it (``sim.studies.sensitivity.analysis``) and writes sensitivity.csv, design.csv, outputs.csv, the
+plots and, last, manifest.json. Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
 """Response curves of a parameter sweep: each KPI's mean and 95% t interval at every grid point,
-and the paired difference from the first grid point (common random numbers).
-
-Replication ``k`` of every grid point uses the random streams of ``(seed, k)``, so the grid points
-are paired by replication like the policies of a comparison: the difference from the first point
-is analysed on the per-replication differences (``statistics.paired_difference``), which removes
-the noise the points share. Pure functions over tidy tables; nothing here prints.
-"""
+and the paired difference from the first grid point (``statistics.paired_difference``: the grid
+points share random streams by replication, so the noise they share cancels). Pure functions."""
 
 from __future__ import annotations
 

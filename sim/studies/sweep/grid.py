@@ -1,18 +1,14 @@
 """The grid of a parameter sweep: ``--param PATH=V1,V2,...`` or ``PATH=LO:HI:N``, checked against a
 scenario before anything runs.
 
-``parse_spec`` reads the text of one ``--param`` (syntax and numbers only: it needs no scenario, so
-the argument parser calls it and a typo is exit code 2 at once). ``resolve`` checks each spec
-against the resolved scenario: the path must name a numeric leaf (``detention.beds``, or a field of
-a distribution such as ``detention.removal_planning_days.mean``, which keeps the distribution's
-other fields); a whole number field takes whole numbers (a range is rounded, and must still give N
-distinct values); values are not repeated. ``build_grid`` makes one validated scenario per grid
-point with ``Scenario.with_overrides`` (the 1-D values, or the product of two parameters' values),
-so a value the schema rejects is reported with the schema's own message before anything runs.
-
-Every problem is an ``ExperimentError`` naming the option, the path, what is wrong and what is
-allowed. Only the standard library and the scenario layer are imported (``describe``, which
-imports pandas, only when a path is resolved), so the argument parser stays cheap to import.
+``parse_spec`` checks the syntax and numbers of one ``--param`` (no scenario needed, so a typo is
+exit 2 at parse time); ``resolve`` checks it against the scenario (a numeric leaf, e.g.
+``detention.removal_planning_days.mean``; whole numbers for a whole-number field, a range rounded
+to N distinct values; no value twice); ``build_grid`` makes one validated scenario per point (the
+values, or the product of two parameters'), so the schema's own message reports a rejected value.
+Every problem is an ``ExperimentError`` naming the option, path, what is wrong and what is allowed.
+Imports stay light (``describe``, which needs pandas, on first use): the argument parser imports
+this module.
 """
 
 from __future__ import annotations

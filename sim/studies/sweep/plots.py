@@ -1,10 +1,7 @@
-"""Response curves of a parameter sweep (sweep.csv): one figure per KPI.
-
-The line is the KPI's mean over replications at each value of the swept parameter, the shaded
-band its 95% t interval; each value is marked. With a second parameter there is one line per value
-of it, named in the legend (titled with the second parameter and its unit) and told apart by colour,
-line style and marker, so the figure reads in grey too. Labels, units and display scales
-come from ``sim.analysis.kpis``; the parameter's unit from the schema. Nothing here prints.
+"""Response curves of a parameter sweep (sweep.csv), one figure per KPI: the mean over
+replications at each value of the swept parameter, marked, with its 95% t band; with a second
+parameter a line per value of it, told apart by colour, line style and marker (it reads in grey)
+and keyed in a legend titled with the parameter and its unit. Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Running a parameter sweep: every grid point as a scenario folder, then sweep.csv and its plots.
 
-``run_sweep`` is what ``run_sim.py sweep`` calls. The grid points (``sim.studies.sweep.grid``) run
-through ``run_experiment`` like the scenarios of ``run`` and ``compare``: the same executors
-(serial, process pool, Dask), each replication stored as it arrives, ``--resume``, progress
-callbacks, and one folder per grid point (``out/<scenario>__<path>_<value>/``, its tables and
-manifest; no per-point plots). Replication ``k`` of every grid point uses the random streams of
-``(seed, k)``, so the points are paired (common random numbers). Then ``sweep.csv`` (columns
-``sim.studies.sweep.analysis.sweep_columns``), one PNG per plotted KPI and, last, ``sweep_manifest.json``;
-``out`` holds ``.incomplete`` until then. Nothing here prints.
+``run_sweep`` (``run_sim.py sweep``) runs the grid points (``sim.studies.sweep.grid``) as the
+scenarios of ``run`` (same executors, parts, ``--resume``, progress; one folder per point,
+``out/<scenario>__<path>_<value>/``, without per-point plots), paired by replication (common random
+numbers), then writes sweep.csv (``sim.studies.sweep.analysis.sweep_columns``), a PNG per plotted
+KPI and, last, sweep_manifest.json. Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,18 +1,13 @@
 """Published figures against the model: the mean of a measure over replications, its 95% t interval,
-and whether it lies within the target's tolerance.
+and whether it lies within the target's tolerance (the rule ``run_sim.py targets --help`` states):
+``two_sided`` ``|model_mean - published| <= tolerance``; ``at_least`` (a floor, e.g. a service
+level "at least 18%") ``model_mean >= published - tolerance``; ``at_most`` (a ceiling)
+``model_mean <= published + tolerance``.
 
-The rule for ``within`` (stated in ``run_sim.py targets --help``):
-
-* ``comparison: two_sided`` (a published value): ``|model_mean - published| <= tolerance``;
-* ``at_least`` (a published floor, e.g. a contract service level "at least 18%"):
-  ``model_mean >= published - tolerance``;
-* ``at_most`` (a published ceiling): ``model_mean <= published + tolerance``.
-
-The rule is on the mean, not on the interval: with many replications an interval is narrow and
-would reject any figure the model does not hit exactly, while the tolerance says how close the
-published figure itself can be trusted to be. ``ci_overlaps`` adds whether the 95% interval meets
-the tolerance band at all, so a reader can tell a near miss (the mean outside, the interval
-reaching the band) from a clear one. A mean that cannot be computed (NaN) is never within.
+The rule is on the mean, not the interval: with many replications an interval is narrow and would
+reject any figure not hit exactly, while the tolerance says how far the published figure itself
+can be trusted. ``ci_overlaps`` tells a near miss (the interval reaching the band) from a clear
+one. A mean that cannot be computed (NaN) is never within.
 """
 
 from __future__ import annotations

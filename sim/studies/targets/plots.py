@@ -1,10 +1,7 @@
-"""Published figures against the model (targets.csv): one small panel per target.
-
-Each panel has its own horizontal scale (targets mix shares, rates and ratios; shares are shown in
-%): the shaded band is the tolerance (open-ended for a floor or a ceiling), the black diamond the
-published figure, the blue dot the model's mean with its 95% t interval over replications. The
-panel title gives the target's short name, its role (calibration, parameter, validation) and
-whether the mean is within. Nothing here prints.
+"""Published figures against the model (targets.csv), a panel per target on its own scale (shares
+in %): the tolerance band shaded (open-ended for a floor or ceiling), the published figure a black
+diamond, the model's mean a dot with its 95% t interval; the title gives the target's name, role
+and whether the mean is within. Nothing here prints.
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """The validation targets table (``validation/targets.yaml``) and evaluating it on results folders.
 
-``read_targets`` reads and checks the file: every target names a measure of
-``sim.analysis.measures.MEASURES``, a scenario file that exists (relative to the targets file),
-finite numbers (a share's published value in [0, 1], a tolerance >= 0), a role and a comparison
-from their vocabularies, and a unique snake_case id. Every problem is a ``Problem`` (file, field
-path, what is wrong, what is allowed) in one ``ScenarioError``, which the CLI prints with exit
-code 2 before anything is run or written.
-
-``evaluate_targets`` computes each target's measure from its scenario's finished results folder
-(the tables ``run_experiment`` wrote) and returns the rows of targets.csv; ``write_targets`` writes
-targets.csv and targets.png atomically. Nothing here prints.
+``read_targets`` checks the file (each target's measure, an existing scenario file relative to the
+table, finite numbers, a share in [0, 1], a tolerance >= 0, role and comparison from their
+vocabularies, a unique snake_case id) and reports every problem in one ``ScenarioError`` (exit 2,
+before anything runs). ``evaluate_targets`` computes each measure from its scenario's finished
+folder into targets.csv's rows; ``write_targets`` writes targets.csv and targets.png. Nothing here
+prints.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""Plots of a probabilistic sensitivity analysis: how each policy's difference spreads across draws
-of the assumptions, and how likely each policy is to be cost-effective.
-
-``plot_differences``: one panel per KPI, one row per policy (named on the axis, not by colour): the
-draws as dots, their 5th-95th percentile as a bar and the median as a tick, with a line at 0 and
-the probability of being better than the reference written beside each row. ``plot_ceac``: the
-cost-effectiveness acceptability curves, one labelled line per policy (colour, line style and
-marker, so it reads in grey). Labels, units and display scales come from ``sim.analysis.kpis``.
+"""Plots of a probabilistic sensitivity analysis, in the KPIs' display units. ``plot_differences``:
+a panel per KPI, a row per policy (named on the axis), the draws as dots, their 5th-95th
+percentile as a bar, the median as a tick and the probability of being better than the reference
+beside each row. ``plot_ceac``: acceptability curves, a line per policy told apart by colour, line
+style and marker (it reads in grey).
 """
 
 from __future__ import annotations
