@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from sim.analysis.kpis import CE_COST, CE_OUTCOMES
-from sim.analysis.statistics import kpi_values, t_interval
+from sim.analysis.statistics import kpi_values, paired_tables, t_interval
 
 CE_COLUMNS: list[str] = [
     "scenario",
@@ -140,21 +140,6 @@ def _note(
     return cost_unclear.strip(" ()")
 
 
-def _aligned(summaries: Mapping[str, pd.DataFrame], reference: str) -> dict[str, pd.DataFrame]:
-    """Each summary indexed by replication, refusing a policy whose replications differ from the
-    reference's (pairing would otherwise mix random-number streams)."""
-    if reference not in summaries:
-        raise ValueError(f"reference scenario {reference!r} not among {list(summaries)}")
-    out = {name: frame.set_index("replication").sort_index() for name, frame in summaries.items()}
-    ref_index = out[reference].index
-    for name, frame in out.items():
-        if set(frame.index) != set(ref_index) or frame.index.has_duplicates:
-            raise ValueError(
-                f"scenario {name!r} cannot be paired with reference {reference!r}: replications differ"
-            )
-    return out
-
-
 def cost_effectiveness(
     summaries: Mapping[str, pd.DataFrame],
     reference: str,
@@ -172,7 +157,7 @@ def cost_effectiveness(
     if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
         raise ValueError(f"value per outcome must be a non-negative number of GBP, got {value_per_outcome}")
     level = 1.0 - alpha
-    tables = _aligned(summaries, reference)
+    tables = paired_tables(summaries, reference)
     ref = tables[reference]
     method = (
         f"paired differences from {reference}; t intervals at {100 * level:g}%; cost per outcome: ratio "
@@ -182,7 +167,6 @@ def cost_effectiveness(
     for name, table in tables.items():
         if name == reference:
             continue
-        table = table.loc[ref.index]
         d_cost = (kpi_values(table, cost) - kpi_values(ref, cost)).to_numpy()
         for outcome in outcomes:
             d_out = (kpi_values(table, outcome) - kpi_values(ref, outcome)).to_numpy()

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from sim.analysis.statistics import COMPARE_COLUMNS, compare, kpi_values, t_interval
+from sim.analysis.statistics import COMPARE_COLUMNS, compare, kpi_values, paired_tables, t_interval
 
 SIM_COLUMNS: list[str] = ["diff_sim_ci_low", "diff_sim_ci_high"]
 """Columns appended to ``statistics.COMPARE_COLUMNS`` in comparison.csv."""
@@ -198,12 +198,12 @@ def simultaneous_comparison(
     the ``replication`` column and is checked by ``compare``.
     """
     table = compare(summaries, reference, kpis, level=1.0 - alpha)
-    ref = summaries[reference].set_index("replication").sort_index()
+    tables = paired_tables(summaries, reference)
+    ref = tables[reference]
     others = [name for name in summaries if name != reference]
     low = pd.Series(0.0, index=table.index)
     high = pd.Series(0.0, index=table.index)
     families: dict[str, Family] = {}
-    tables = {name: summaries[name].set_index("replication").loc[ref.index] for name in others}
     for column in kpis:
         base = kpi_values(ref, column).to_numpy()
         diffs = np.empty((len(ref), len(others)))

@@ -165,42 +165,46 @@ def _by_replication(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame.set_index("replication").sort_index()
 
 
+def paired_tables(summaries: Mapping[str, pd.DataFrame], reference: str) -> dict[str, pd.DataFrame]:
+    """Each summary indexed by replication, in the reference's (sorted) order. ValueError for a
+    scenario whose replications repeat or differ from the reference's: pairing would silently mix
+    random-number streams."""
+    if reference not in summaries:
+        raise ValueError(f"reference scenario {reference!r} not among {list(summaries)}")
+    ref = _by_replication(summaries[reference], reference)
+    out = {}
+    for name, frame in summaries.items():
+        table = _by_replication(frame, name)
+        here, there = set(table.index), set(ref.index)
+        if here != there:
+            raise ValueError(
+                f"scenario {name!r} cannot be paired with reference {reference!r}: replications "
+                f"only in {name!r}: {sorted(here - there)}; only in {reference!r}: {sorted(there - here)}"
+            )
+        out[name] = table.loc[ref.index]
+    return out
+
+
 def compare(
     summaries: Mapping[str, pd.DataFrame],
     reference: str,
     kpis: Sequence[str] = DEFAULT_KPIS,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Each scenario's KPI means and its paired difference from the reference scenario.
-
-    Rows are paired on the ``replication`` column, so the difference for replication ``i`` compares
-    runs that shared random numbers. Every scenario must have exactly the reference's replication
-    set; otherwise pairing would silently mix streams, so a ValueError names the differences.
-    The reference's own difference is reported as 0 with CI (0, 0). Scenarios keep the mapping's
-    order; KPIs keep the order of ``kpis``.
-    """
-    if reference not in summaries:
-        raise ValueError(f"reference scenario {reference!r} not among {list(summaries)}")
-    ref = _by_replication(summaries[reference], reference)
+    """Each scenario's KPI means and its paired difference from the reference scenario (0 with CI
+    (0, 0) for the reference itself), paired on ``replication`` (``paired_tables``). Scenarios keep
+    the mapping's order, KPIs the order of ``kpis``."""
+    tables = paired_tables(summaries, reference)
+    ref = tables[reference]
     _require_columns(ref, kpis, f"summary of scenario {reference!r}")
-    ref_reps = set(ref.index)
     rows = []
-    for name, frame in summaries.items():
-        table = _by_replication(frame, name)
+    for name, table in tables.items():
         _require_columns(table, kpis, f"summary of scenario {name!r}")
-        reps = set(table.index)
-        if reps != ref_reps:
-            only_here = sorted(reps - ref_reps)
-            only_ref = sorted(ref_reps - reps)
-            raise ValueError(
-                f"scenario {name!r} cannot be paired with reference {reference!r}: replications "
-                f"only in {name!r}: {only_here}; only in {reference!r}: {only_ref}"
-            )
         for kpi in kpis:
             mean, low, high = t_interval(table[kpi], level)
             if name == reference:
                 diff = (0.0, 0.0, 0.0)
             else:
-                diff = paired_difference(ref[kpi].to_numpy(), table.loc[ref.index, kpi].to_numpy(), level)
+                diff = paired_difference(ref[kpi].to_numpy(), table[kpi].to_numpy(), level)
             rows.append((name, kpi, mean, low, high, *diff))
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)

@@ -59,12 +59,18 @@ def run_key(scenario: Scenario, root_seed: int, keep_log: bool) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _installed(name: str) -> str | None:
+    """The installed version of distribution ``name``, None if it is not installed."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def package_version() -> str | None:
     """The installed distribution's version, else pyproject.toml's."""
-    try:
-        return importlib.metadata.version("contact-sim")
-    except importlib.metadata.PackageNotFoundError:
-        pass
+    if (installed := _installed("contact-sim")) is not None:
+        return installed
     if sys.version_info >= (3, 11):  # tomllib is 3.11+; an installed package has metadata anyway
         import tomllib
 
@@ -81,13 +87,7 @@ through (a report's STRESS-DES implementation section names them)."""
 
 def library_versions() -> dict[str, str | None]:
     """Installed version of each of ``RECORDED_LIBRARIES`` (None if one is not installed)."""
-    versions: dict[str, str | None] = {}
-    for name in RECORDED_LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {name: _installed(name) for name in RECORDED_LIBRARIES}
 
 
 def _git(*args: str) -> str | None:

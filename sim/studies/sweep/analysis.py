@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, TABLE_KPIS, kpi
-from sim.analysis.numbers import count_decimals, fmt_number
-from sim.analysis.statistics import kpi_values, paired_difference, t_interval
+from sim.analysis.numbers import fmt_number, kpi_decimals
+from sim.analysis.statistics import kpi_values, paired_difference, paired_tables, t_interval
 from sim.analysis.tables import render_table
 
 SWEEP_COLUMNS_1D: tuple[str, ...] = ("param", "value", "kpi", "mean", "ci_low", "ci_high", "n")
@@ -42,14 +42,6 @@ def sweep_columns(dimensions: int) -> list[str]:
     return [*(SWEEP_COLUMNS_1D if dimensions == 1 else SWEEP_COLUMNS_2D), *EXTRA_COLUMNS]
 
 
-def _paired(first: pd.DataFrame, frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    a = first.set_index("replication").sort_index()
-    b = frame.set_index("replication").sort_index()
-    if set(a.index) != set(b.index):
-        raise ValueError(f"grid point {name!r} does not have the first grid point's replications")
-    return a, b.loc[a.index]
-
-
 def sweep_table(
     paths: Sequence[str],
     points: Sequence[tuple[Sequence[float], str]],
@@ -64,11 +56,10 @@ def sweep_table(
     ``summaries`` each scenario's summary.csv table (one row per replication).
     """
     first_name = points[0][1]
-    first = summaries[first_name]
+    paired = paired_tables({name: summaries[name] for _, name in points}, first_name)
     rows = []
     for values, name in points:
         frame = summaries[name]
-        a, b = _paired(first, frame, name)
         keys: list[object] = []
         for path, value in zip(paths, values, strict=True):
             keys += [path, value]
@@ -79,14 +70,14 @@ def sweep_table(
             if name == first_name:
                 diff = (0.0, 0.0, 0.0)
             else:
-                diff = paired_difference(
-                    kpi_values(a.reset_index(), column), kpi_values(b.reset_index(), column), level
-                )
+                first, this = (kpi_values(paired[n], column) for n in (first_name, name))
+                diff = paired_difference(first, this, level)
             rows.append([*keys, column, mean, low, high, n, *diff, name])
     return pd.DataFrame(rows, columns=sweep_columns(len(paths)))
 
 
-def _fmt_value(value: float) -> str:
+def value_text(value: float) -> str:
+    """A swept value as written in tables and legends: ``60``, ``0.005``."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
@@ -103,14 +94,11 @@ def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) ->
     order = list(dict.fromkeys(tuple(r[c] for c in keys) for r in frame.to_dict("records")))
     decimals = {}
     for definition in shown:
-        means = frame.loc[frame["kpi"] == definition.name, "mean"].abs().max()
-        biggest = definition.display(float(means))
-        decimals[definition.name] = (
-            definition.decimals if definition.decimals is not None else count_decimals(biggest)
-        )
+        biggest = frame.loc[frame["kpi"] == definition.name, "mean"].abs().max()
+        decimals[definition.name] = kpi_decimals(definition, definition.display(float(biggest)))
     rows = []
     for point in order:
-        row = [_fmt_value(v) for v in point]
+        row = [value_text(v) for v in point]
         for definition in shown:
             r = cells.get((point, definition.name))
             if r is None:
@@ -133,4 +121,5 @@ __all__ = [
     "format_sweep_table",
     "sweep_columns",
     "sweep_table",
+    "value_text",
 ]

@@ -24,10 +24,7 @@ from sim.analysis.plots.style import (
     slug,
     wrap,
 )
-
-
-def _value_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+from sim.studies.sweep.analysis import value_text
 
 
 def plot_sweep_kpi(
@@ -54,7 +51,7 @@ def plot_sweep_kpi(
             mean = part["mean"].to_numpy(dtype=float) / scale
             low = part["ci_low"].to_numpy(dtype=float) / scale
             high = part["ci_high"].to_numpy(dtype=float) / scale
-            label = None if g is None else _value_text(g)
+            label = None if g is None else value_text(g)
             ls = LINESTYLES[i % len(LINESTYLES)]
             marker = MARKERS[i % len(MARKERS)]
             ax.plot(x, mean, color=colours[i], ls=ls, marker=marker, ms=5, lw=1.8, label=label, zorder=3)

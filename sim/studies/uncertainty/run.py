@@ -41,6 +41,8 @@ FILES = (
     output.UNCERTAINTY_DRAWS_FILE,
 )
 """The folder's tables, in the order written (and listed in the manifest)."""
+SHARED = ("root_seed", "replications", "overrides", "executor", "workers", "git_commit", "command_line")
+"""Entries of the reference folder's manifest that every draw shares, copied into the study's."""
 CE_OUTCOME = "departures_and_removals"
 """The outcome of the acceptability curves: voluntary departures plus enforced removals (people)."""
 CE_VALUES = tuple(float(v) for v in range(0, 30_001, 1_000))
@@ -246,18 +248,7 @@ def _manifest(
         "kpis": list(chosen),
         "ce_outcome": CE_OUTCOME,
         "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
-        **{
-            k: base[k]
-            for k in (
-                "root_seed",
-                "replications",
-                "overrides",
-                "executor",
-                "workers",
-                "git_commit",
-                "command_line",
-            )
-        },
+        **{k: base[k] for k in SHARED},
     }
 
 
