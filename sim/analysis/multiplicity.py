@@ -117,13 +117,9 @@ def _null_draws(n: int, j: int, draws: int, seed: int) -> tuple[np.ndarray, np.n
 
 def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS, seed: int = SEED) -> float:
     """The 1 - ``alpha`` quantile of max_j |sqrt(n) mean_j / sd_j| over ``n`` replications of
-    normal vectors with correlation ``factor @ factor.T`` (each column its own sd), by Monte Carlo.
-
-    With X = F Z, Z standard normal, sqrt(n) mean(X) = F sqrt(n) mean(Z) and (n - 1) cov(X) =
-    F W F' with W ~ Wishart(n - 1, I) independent of mean(Z); so each draw needs a J-vector and a
-    J x J matrix whatever ``n``, and a singular correlation (two policies with identical
-    differences) needs no special case. Needs ``n - 1 >= J`` (scipy's Wishart); the caller uses
-    Bonferroni below that.
+    normal vectors with correlation ``factor @ factor.T``, by Monte Carlo. With X = F Z,
+    sqrt(n) mean(X) = F sqrt(n) mean(Z) and (n - 1) cov(X) = F W F', W ~ Wishart(n - 1, I), so a
+    draw costs a J-vector and a J x J matrix whatever ``n``. Needs ``n - 1 >= J``.
     """
     j = factor.shape[0]
     if n - 1 < j:

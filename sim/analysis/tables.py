@@ -47,15 +47,11 @@ def format_kpi_table(stats: pd.DataFrame) -> str:
 def format_comparison_table(
     comparison: pd.DataFrame, names: Sequence[str], display: Mapping[str, str]
 ) -> str:
-    """Rows = policies, columns = the main KPIs (``kpis.TABLE_KPIS``, headed by their short
-    headings, money in £ million), so it stays readable for a whole policy library. The
-    reference row gives means; the other rows give the paired difference from the reference,
-    with ``*`` where its *simultaneous* interval (``diff_sim_ci_low``/``diff_sim_ci_high``, see
-    ``sim.analysis.multiplicity``) excludes zero: a KPI no policy changes gets a false ``*`` in
-    alpha of comparisons, however many policies there are.
-
-    ``names`` are the scenario names in row order (the first is the reference); ``display``
-    maps each name to its label. KPIs of ``TABLE_KPIS`` absent from ``comparison`` are left out.
+    """Rows = policies (``names``, reference first, shown by their ``display`` labels), columns =
+    ``kpis.TABLE_KPIS`` present (money in £ million): the reference's means, the others' paired
+    differences, ``*`` where the *simultaneous* interval (``sim.analysis.multiplicity``) excludes
+    zero, so a KPI no policy changes gets a false ``*`` in alpha of comparisons however many
+    policies there are.
     """
     ref = names[0]
     cells = {(str(r["scenario"]), str(r["kpi"])): r for r in comparison.to_dict("records")}

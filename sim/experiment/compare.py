@@ -141,15 +141,13 @@ def run_comparison(
     select: SelectBest | None = None,
     options: ExecutionOptions | None = None,
 ) -> ExperimentResult:
-    """Run the scenarios (the first is the reference) and write the comparison (see the module doc).
+    """Run the scenarios (the first is the reference) and write the comparison (module doc).
 
-    ``targets`` (KPI -> half-width) switches on adaptive replication: batches of ``replications``
-    are added until every paired-difference half-width is below its target or ``max_replications``
-    is reached. ``select`` adds batches likewise until the KN procedure selects the best policy on
-    its KPI (probability of a correct selection 1 - ``alpha`` when the best is
-    ``select.indifference`` better) or the cap is reached; the first batch is its first stage. The
-    intervals are at level 1 - ``alpha`` (unadjusted and simultaneous); ``value_per_outcome`` (GBP)
-    prices an outcome in the net benefit. Errors as ``run_experiment``.
+    ``targets`` (KPI -> half-width) adds batches of ``replications`` until every paired-difference
+    half-width is below its target; ``select`` until KN selects the best policy on its KPI (correct
+    with probability 1 - ``alpha`` when the best is ``select.indifference`` better; the first batch
+    is its first stage); both stop at ``max_replications``. Intervals are at level 1 - ``alpha``;
+    ``value_per_outcome`` (GBP) prices an outcome in the net benefit. Errors as ``run_experiment``.
     """
     started = time.perf_counter()
     out = Path(out)

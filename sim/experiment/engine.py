@@ -75,13 +75,11 @@ def experiment_folder(
 ) -> Iterator[Runner]:
     """The executor of a command writing into ``out``, running ``replicate`` for each replication.
 
-    In this order, so a bad ``--out`` or ``--scheduler`` leaves nothing behind: ``out`` must be a
-    folder or absent, then the executor starts (``ExperimentError`` if it cannot), and only then,
-    for a plan that writes its own files in ``out`` (``manifest``, ``fixed``: compare, sweep,
-    uncertainty, sensitivity, calibrate), is ``out`` marked incomplete and cleared of the previous
-    run's outputs (``begin_folder``; the part stores stay for ``--resume``). The executor is closed
-    on the way out; after an error or Ctrl-C without waiting for replications in flight (they are
-    stored or not; ``--resume`` re-runs what is missing). The caller writes that manifest last.
+    In an order that leaves nothing behind on a bad ``--out`` or ``--scheduler``: check ``out``,
+    start the executor (``ExperimentError`` if it cannot), and only then, for a plan with its own
+    ``manifest`` and ``fixed`` files in ``out``, mark ``out`` incomplete and clear the previous
+    outputs (``begin_folder``; part stores stay). After an error or Ctrl-C the executor is closed
+    without waiting for replications in flight (``--resume`` re-runs what is missing).
     """
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out: {out} exists and is not a folder")

@@ -239,13 +239,10 @@ def run_experiment(
     keep_log: bool = False,
     options: ExecutionOptions | None = None,
 ) -> ExperimentResult:
-    """Run ``replications`` replications of each scenario into ``out/<name>/`` (see the module doc).
-
-    Raises ExperimentError, before writing anything, for a request that cannot be carried out, and
-    WorkerLostError when a replication keeps killing its worker process (finished replications
-    stay stored for ``resume``). Any other exception is a bug. After either of the last two the
-    folders keep their ``.incomplete`` marker and have no manifest.
-    """
+    """Run ``replications`` of each scenario into ``out/<name>/`` (module doc). ExperimentError
+    before anything is written for a request that cannot be carried out; WorkerLostError when a
+    replication keeps killing its worker (finished ones stay stored for ``resume``; the folders keep
+    ``.incomplete`` and have no manifest, as after any other exception, which is a bug)."""
     out = Path(out)
     options = options or ExecutionOptions()
     check_scenarios(scenarios, out, replications, root_seed)

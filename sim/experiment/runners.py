@@ -210,13 +210,9 @@ class ProcessRunner:
 
 
 class DaskRunner:
-    """Replications on a Dask distributed cluster: an existing scheduler (``tcp://host:8786``) or,
-    with ``local``, a LocalCluster of ``workers`` single-threaded worker processes.
-
-    On a remote cluster the workers must have this package installed (the replication function
-    is sent by reference). Results come back to this process, which writes them. A task whose
-    worker dies is rescheduled by the scheduler (see the module doc).
-    """
+    """Replications on a Dask cluster: an existing scheduler (``tcp://host:8786``) or, with
+    ``local``, a LocalCluster of ``workers`` single-threaded processes. Remote workers need this
+    package installed (the replication function is sent by reference); results come back here."""
 
     name = "dask"
 

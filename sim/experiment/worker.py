@@ -28,12 +28,9 @@ def _scenario_from_json(text: str) -> Scenario:
 
 
 def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool) -> ReplicationResult:
-    """Run one replication; ``scenario`` may be a Scenario or its JSON (``model_dump_json``).
-
-    A top-level function of an importable module, so process pools using ``spawn`` and Dask
-    workers can find it. Every executor (including the serial one) passes the JSON, so they all
-    run exactly the same code path.
-    """
+    """Run one replication; ``scenario`` may be a Scenario or its JSON (``model_dump_json``). A
+    top-level function, so ``spawn`` pools and Dask workers can find it; every executor passes
+    the JSON, so all run the same code path."""
     if isinstance(scenario, str):
         scenario = _scenario_from_json(scenario)
     return run_replication(scenario, replication, root_seed, keep_log=keep_log)
@@ -42,12 +39,9 @@ def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log
 def run_summary(
     scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
 ) -> ReplicationResult:
-    """``run_one`` without the tables: only the summary row travels back to the parent.
-
-    What designs of many scenario variants run (``sim.experiment.engine.run_design``): they need one row per
-    replication, and sending back (and storing) every table would cost more than the replication
-    of a small cohort. ``keep_log`` is ignored (no log is kept).
-    """
+    """``run_one`` without the tables, for designs of many variants (``engine.run_design``): only
+    the summary row travels back and is stored, which for a small cohort costs less than the tables
+    would. ``keep_log`` is ignored."""
     return _summary_only(run_one(scenario, replication, root_seed, False))
 
 
@@ -59,15 +53,10 @@ so they cannot collide with a summary column."""
 def run_measures(
     scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
 ) -> ReplicationResult:
-    """``run_summary`` plus every measure of ``sim.analysis.measures.MEASURES`` computed here, in the
-    worker, from the replication's own tables: the summary row gains ``measure.<name>`` (NaN when
-    the measure is undefined or its data missing), and still only numbers travel back.
-
-    What calibration runs (``sim.studies.calibration.run``): some measures need the transitions,
-    occupancy or life table, which ``run_summary`` drops. Every measure is computed (a few ms each)
-    so rows stored in ``.parts`` serve any choice of targets on ``--resume``. The measures module is
-    imported here, not at the top, so importing this module stays as light as before.
-    """
+    """``run_summary`` plus every measure of ``sim.analysis.measures.MEASURES``, computed here from
+    the replication's own tables as ``measure.<name>`` (NaN when undefined or its data is missing),
+    for calibration: some measures need tables ``run_summary`` drops, and computing all of them (a
+    few ms each) lets stored rows serve any choice of targets on ``--resume``."""
     import math
 
     import pandas as pd
@@ -104,14 +93,10 @@ def _summary_only(result: ReplicationResult) -> ReplicationResult:
 
 
 def start_pool_worker() -> None:
-    """Initializer of local pool workers: skip interpreter teardown when the pool shuts down.
-
-    By the time a pool worker's interpreter exits, multiprocessing has already sent every result
-    back (through a pipe written synchronously) and run its own exit handlers; what remains is
-    freeing every object of numpy, pandas and the model one by one, about 0.4 s per worker while
-    the parent waits in ``shutdown``. ``os._exit`` at the first exit handler skips that. Exit
-    handlers registered later (run first) still run.
-    """
+    """Initializer of local pool workers: skip interpreter teardown when the pool shuts down. By
+    then every result is sent and multiprocessing's exit handlers have run; freeing every numpy,
+    pandas and model object would cost about 0.4 s per worker while the parent waits in
+    ``shutdown``. Exit handlers registered later (run first) still run."""
     atexit.register(os._exit, 0)
 
 

@@ -121,13 +121,10 @@ def _mark_flat(ax: Any, finite: np.ndarray, scale: float, horizontal: bool) -> N
 def plot_outcome_distribution(
     summaries: Mapping[str, pd.DataFrame], kpis: Sequence[str], path: str | Path, title: str | None = None
 ) -> Path:
-    """Spread of each KPI across replications, one panel per KPI and one column per policy.
-
-    The reader sees each replication as a dot (jittered sideways), the policy mean as a bar-end
-    marker and its 95% t-interval as a black whisker: overlapping whiskers mean the policies are
-    not distinguishable on that KPI with this many replications (use the forest plot for paired
-    differences). Policies keep the dict order (first = reference, drawn in black).
-    """
+    """Spread of each KPI across replications, a panel per KPI and a column per policy: dots for
+    replications (jittered), a diamond for the mean and a whisker for its 95% t interval. Whiskers
+    that overlap mean policies this many replications cannot tell apart (the forest plot has the
+    paired differences)."""
     kpis = list(kpis) or ["cohort_size"]
     names = list(summaries)
     colours = policy_colours(len(names))
@@ -289,15 +286,11 @@ def plot_forest(
     *,
     alpha: float = 0.05,
 ) -> Path:
-    """Paired difference of each policy from the reference, one panel per KPI.
-
-    The reader sees how much each policy changes the KPI versus the reference and whether it is
-    distinguishable from no change: the thick whisker is the simultaneous interval (all policies
-    of the panel at once, ``sim.analysis.multiplicity``), the thin one with caps the unadjusted
-    interval of that policy alone, both at level 1 - ``alpha``. A filled dot marks a difference
-    whose simultaneous interval is clear of the dashed zero line (the ``*`` of the printed table);
-    a hollow dot one that is not. A comparison without the simultaneous columns (older
-    comparison.csv) is drawn with the unadjusted intervals only, and the caption says so.
+    """Paired difference of each policy from the reference, one panel per KPI, at level 1 - ``alpha``:
+    the thick whisker is the simultaneous interval (``sim.analysis.multiplicity``), the thin capped
+    one the policy's unadjusted interval; a filled dot has a simultaneous interval clear of zero (the
+    table's ``*``). A comparison without the simultaneous columns (an older comparison.csv) is drawn
+    with unadjusted intervals only, and the caption says so.
     """
     kpis = list(kpis) if kpis else list(dict.fromkeys(comparison["kpi"]))
     policies = [p for p in dict.fromkeys(comparison["scenario"]) if p != reference]
@@ -347,14 +340,10 @@ def plot_comparison(
     cost_effectiveness: pd.DataFrame,
     alpha: float = 0.05,
 ) -> list[Path]:
-    """The four comparison plots in ``outdir``, with stable file names.
-
-    ``summaries`` and ``timeseries`` map each policy's display label to its summary.csv and
-    timeseries.csv tables (reference first); ``comparison`` is
-    ``multiplicity.simultaneous_comparison`` and ``cost_effectiveness`` is
-    ``cost_effectiveness.cost_effectiveness``, both at level 1 - ``alpha`` and with scenario names
-    replaced by the same labels. The outcome plot shows ``kpis.PLOT_KPIS``; the forest plot every
-    KPI in ``comparison``; the cost-effectiveness plane voluntary departures and removals.
+    """The four comparison plots in ``outdir``, with stable file names. ``summaries`` and
+    ``timeseries`` map each policy's display label to its tables (reference first); ``comparison``
+    (``multiplicity.simultaneous_comparison``) and ``cost_effectiveness`` are at level 1 - ``alpha``
+    with scenario names replaced by the same labels.
     """
     outdir = Path(outdir)
     first = next(iter(summaries.values()), pd.DataFrame())

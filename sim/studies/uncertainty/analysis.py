@@ -137,13 +137,11 @@ def discover(
 ) -> list[Box]:
     """Scenario discovery: boxes of parameter ranges where a policy tends to do worse.
 
-    ``parameters`` holds one row per draw and one column per ranged parameter; ``worse`` says in
-    which draws the policy did worse than the reference. A decision tree of depth ``max_depth``
-    (leaves of at least ``min_share`` of the draws and at least ``min_draws`` draws, so that a box
-    is not one or two draws that happened to fall together) is fitted; each leaf where most draws
-    are worse is returned as a box, its bounds cut from the parameter ranges. No box if the policy
-    is never (or always) worse, or if there are too few draws for two leaves. With many parameters
-    and few draws a box can still be chance: it is a place to look, not a finding.
+    ``parameters`` has a row per draw and a column per ranged parameter, ``worse`` whether the
+    policy did worse in each. The leaves of a decision tree of depth ``max_depth`` (each at least
+    ``min_share`` of the draws and ``min_draws``, so a box is not two draws that fell together)
+    where most draws are worse are the boxes. None if the policy is never or always worse, or for
+    too few draws. With many parameters and few draws a box is a place to look, not a finding.
     """
     from sklearn.tree import DecisionTreeClassifier
 
