@@ -191,15 +191,3 @@ def cost_effectiveness(
                 )
             )
     return pd.DataFrame(rows, columns=CE_COLUMNS)
-
-
-__all__ = [
-    "BOUNDED",
-    "CE_COLUMNS",
-    "EXCLUSIVE",
-    "UNBOUNDED",
-    "UNDEFINED",
-    "Fieller",
-    "cost_effectiveness",
-    "fieller",
-]

@@ -328,17 +328,3 @@ MEASURES: dict[str, Measure] = {
 def compute(name: str, tables: Tables) -> pd.Series:
     """The measure ``name`` for every replication (MissingDataError if its data is absent)."""
     return MEASURES[name].compute(tables).astype(float)
-
-
-__all__ = [
-    "DAYS_PER_MONTH",
-    "MEASURES",
-    "Measure",
-    "MissingDataError",
-    "Tables",
-    "compute",
-    "end_count",
-    "person_days",
-    "table",
-    "transition_count",
-]

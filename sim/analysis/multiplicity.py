@@ -216,22 +216,3 @@ def excludes_zero(low: float, high: float) -> bool:
     """Whether an interval lies wholly above or below zero (the ``*`` of the tables and plots);
     False for NaN bounds."""
     return bool(low > 0 or high < 0)
-
-
-__all__ = [
-    "BONFERRONI",
-    "COMPARISON_COLUMNS",
-    "DRAWS",
-    "MAX_T",
-    "METHODS",
-    "NONE",
-    "SEED",
-    "SIM_COLUMNS",
-    "SINGLE",
-    "Family",
-    "excludes_zero",
-    "family_alpha",
-    "max_t_quantile",
-    "simultaneous_comparison",
-    "simultaneous_intervals",
-]

@@ -55,6 +55,3 @@ def value_text(x: float) -> str:
     if x is not None and math.isfinite(x) and abs(x) < 1e15 and float(x).is_integer():
         return fmt_number(x, 0)
     return significant(x)
-
-
-__all__ = ["count_decimals", "fmt_number", "kpi_decimals", "significant", "value_text"]

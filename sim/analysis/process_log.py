@@ -236,6 +236,3 @@ def write_xes(frame: pd.DataFrame, path: str | Path) -> None:
     """Write the combined log ``frame`` (:func:`process_log`) to ``path`` as XES (``.gz``: gzipped)."""
     with XesWriter(path) as writer:
         writer.write(frame)
-
-
-__all__ = ["COLUMNS", "START", "XesWriter", "process_log", "state_activity", "write_xes"]

@@ -199,6 +199,3 @@ def kn_select(
         max_replications_needed=r if decided else max(bound, r),
         h2=h2,
     )
-
-
-__all__ = ["Selection", "kn_constant", "kn_select"]

@@ -105,6 +105,3 @@ def time_to_outcome(life_tables: pd.DataFrame, days: int, level: float = 0.95) -
         }
     ).reset_index()
     return out[TIME_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-__all__ = ["NO_OUTCOME_YET", "TIME_COLUMNS", "aalen_johansen", "incidence_by_replication", "time_to_outcome"]

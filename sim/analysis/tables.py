@@ -130,11 +130,3 @@ def format_cost_effectiveness_table(
             ]
         )
     return render_table(header, rows)
-
-
-__all__ = [
-    "format_comparison_table",
-    "format_cost_effectiveness_table",
-    "format_kpi_table",
-    "render_table",
-]

@@ -155,13 +155,3 @@ def read_timeseries(folder: Path) -> pd.DataFrame:
         folder / TABLE_FILES["timeseries"],
         dtype={"replication": "int32", "day": "float64", "state": "category", "count": "int64"},
     )
-
-
-__all__ = [
-    "Assembled",
-    "assemble",
-    "log_table",
-    "read_timeseries",
-    "summary_columns",
-    "summary_frame",
-]

@@ -238,13 +238,3 @@ def _finish_comparison(result: ExperimentResult, plots: bool, started: float) ->
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }
     finish_folder(out, manifest, output.COMPARISON_MANIFEST)
-
-
-__all__ = [
-    "COMPARISON_FILES",
-    "RESERVED",
-    "Stopping",
-    "paired_halfwidths",
-    "run_comparison",
-    "target_kpis",
-]

@@ -19,11 +19,3 @@ assumption, set to what achieving one by enforcement costs, GBP 11,000 per enfor
 Returning failed asylum applicants, HC 76, 2005, 2003-04 prices; seed FIGURES). So a policy with
 a positive net benefit buys its extra outcomes for less than enforcement would. Change it with
 ``compare --value-per-outcome``."""
-
-__all__ = [
-    "DEFAULT_ALPHA",
-    "DEFAULT_MAX_REPLICATIONS",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_SEED",
-    "DEFAULT_VALUE_PER_OUTCOME_GBP",
-]

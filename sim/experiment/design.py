@@ -38,12 +38,3 @@ def estimate_seconds(scenarios: Sequence[Scenario], replications: int, workers: 
         for s in scenarios
     ]
     return sum(per) * replications / max(1, workers)
-
-
-__all__ = [
-    "FULL_COHORT",
-    "FULL_DAYS",
-    "SECONDS_PER_FULL_REPLICATION",
-    "estimate_seconds",
-    "people",
-]

@@ -214,17 +214,3 @@ def run_design(
     rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]
     ran = sum(v.ran for v in variants.values())
     return DesignResult(rows=rows, ran=ran, resumed=resumed, unique=len(variants))
-
-
-__all__ = [
-    "DesignResult",
-    "ExecutionOptions",
-    "MessageCallback",
-    "ProgressCallback",
-    "Variant",
-    "execute",
-    "experiment_folder",
-    "open_variant",
-    "run_batches",
-    "run_design",
-]

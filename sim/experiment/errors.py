@@ -6,6 +6,3 @@ from __future__ import annotations
 class ExperimentError(Exception):
     """A problem with the request found before anything was written (bad output path, unreachable
     scheduler, inconsistent options): the user's to fix, not a bug."""
-
-
-__all__ = ["ExperimentError"]

@@ -197,21 +197,3 @@ def write_plots(folder: Path, make: Callable[..., Sequence[str | os.PathLike[str
         return names
     finally:
         remove(tmp)
-
-
-__all__ = [
-    "TMP_SUFFIX",
-    "atomic_folder",
-    "atomic_open",
-    "atomic_path",
-    "begin_folder",
-    "finish_folder",
-    "fsync_file",
-    "json_default",
-    "remove",
-    "write_csv",
-    "write_json",
-    "write_plots",
-    "write_tables",
-    "write_text",
-]

@@ -105,35 +105,3 @@ def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> boo
     """Whether ``folder`` was finished: its manifest exists and its ``.incomplete`` marker does not."""
     folder = Path(folder)
     return (folder / manifest).is_file() and not (folder / MARKER).exists()
-
-
-__all__ = [
-    "ACTIVITY_LOG_FILE",
-    "CALIBRATION_FILE",
-    "CALIBRATION_MANIFEST",
-    "CALIBRATION_RUNS_FILE",
-    "CALIBRATION_TARGETS_FILE",
-    "CALIBRATION_WAVES_FILE",
-    "COMPARISON_FILE",
-    "COMPARISON_MANIFEST",
-    "COST_EFFECTIVENESS_FILE",
-    "EVENT_LOG_FILE",
-    "LOG_FILES",
-    "MANIFEST",
-    "MARKER",
-    "PARTS_DIR",
-    "PROCESS_LOG_FILE",
-    "PROCESS_XES_FILE",
-    "REPORT_FILE",
-    "RUN_FILES",
-    "SCENARIO_FILE",
-    "STATS_FILE",
-    "SUMMARY_FILE",
-    "SWEEP_FILE",
-    "SWEEP_MANIFEST",
-    "TABLE_FILES",
-    "TARGETS_FILE",
-    "TARGETS_MANIFEST",
-    "TIME_TO_OUTCOME_FILE",
-    "is_complete",
-]

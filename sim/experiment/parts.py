@@ -338,16 +338,3 @@ class PartStore:
             event_log=frames.get(EVENT_LOG),
             activity_log=frames.get(ACTIVITY_LOG),
         )
-
-
-__all__ = [
-    "ACTIVITY_LOG",
-    "EVENT_LOG",
-    "LOGS",
-    "PART_FORMAT",
-    "TABLES",
-    "PartError",
-    "PartStore",
-    "column_spec",
-    "dtype_from_spec",
-]

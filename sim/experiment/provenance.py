@@ -138,17 +138,3 @@ def environment(
         "platform": platform.platform(),
         "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
     }
-
-
-__all__ = [
-    "MODEL_CODE",
-    "PACKAGE_DIR",
-    "RECORDED_LIBRARIES",
-    "environment",
-    "git_state",
-    "library_versions",
-    "model_code_hash",
-    "package_version",
-    "repository",
-    "run_key",
-]

@@ -307,16 +307,3 @@ def run_scenarios(
         labels=labels,
         base=base,
     )
-
-
-__all__ = [
-    "ExperimentResult",
-    "ScenarioRun",
-    "StopRule",
-    "check_scenarios",
-    "display_labels",
-    "outcomes_over_time",
-    "run_experiment",
-    "run_scenarios",
-    "run_study_scenarios",
-]

@@ -321,19 +321,3 @@ def make_runner(workers: int = 1, scheduler: str | None = None, replicate: Repli
     if workers > 1:
         return ProcessRunner(workers, replicate)
     return SerialRunner(replicate)
-
-
-__all__ = [
-    "LOCAL_CLUSTER_CONFIG",
-    "MAX_RETRIES",
-    "Call",
-    "DaskRunner",
-    "Notify",
-    "ProcessRunner",
-    "Runner",
-    "SerialRunner",
-    "WorkerLostError",
-    "lost_worker_error",
-    "make_runner",
-    "scenario_name",
-]

@@ -84,6 +84,3 @@ def select_best(
         maximize=request.maximize,
         first_stage=first_stage,
     )
-
-
-__all__ = ["SelectBest", "check_select_best", "select_best"]

@@ -103,14 +103,3 @@ def start_pool_worker() -> None:
 def warm_up() -> None:
     """Does nothing: submitting it makes a pool start a worker process at once, and unpickling it
     imports this module (the model), so workers start while the parent is still preparing."""
-
-
-__all__ = [
-    "MEASURE_PREFIX",
-    "ReplicationFn",
-    "run_measures",
-    "run_one",
-    "run_summary",
-    "start_pool_worker",
-    "warm_up",
-]

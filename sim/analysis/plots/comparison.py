@@ -354,14 +354,3 @@ def plot_comparison(
         plot_forest(comparison, reference, outdir / figures.FOREST_PLOT, alpha=alpha),
         plot_cost_effectiveness(cost_effectiveness, reference, outdir / figures.COST_PLOT, alpha=alpha),
     ]
-
-
-__all__ = [
-    "DEFAULT_OUTCOME_STATES",
-    "plot_comparison",
-    "plot_cost_effectiveness",
-    "plot_cumulative_outcomes",
-    "plot_forest",
-    "plot_outcome_distribution",
-    "state_intervals",
-]

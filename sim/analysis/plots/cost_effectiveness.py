@@ -105,6 +105,3 @@ def plot_cost_effectiveness(
             + "Cost per extra outcome (Fieller interval) and net benefit: cost_effectiveness.csv."
         )
         return save(fig, path, caption)
-
-
-__all__ = ["POINT_COLOUR", "plot_cost_effectiveness"]

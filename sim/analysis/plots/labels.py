@@ -169,6 +169,3 @@ def label_boxes(labels: Sequence[Annotation]) -> list[Bbox]:
         label.update_positions(renderer)  # where the text is drawn (relative to its point)
         boxes.append(Text.get_window_extent(label, renderer))
     return boxes
-
-
-__all__ = ["ANGLES", "RADII", "label_boxes", "place_labels"]

@@ -113,6 +113,3 @@ def plot_run(summary: pd.DataFrame, timeseries: pd.DataFrame, label: str, outdir
             title=f"{label}: outcomes over time" + (" (mean with 95% confidence band)" if n_reps > 1 else ""),
         ),
     ]
-
-
-__all__ = ["STACK_ORDER", "plot_run", "plot_state_flow"]

@@ -191,27 +191,3 @@ def no_data(ax: Axes, text: str = "No data", clear_ticks: bool = True) -> None:
     if clear_ticks:
         ax.set_xticks([])
         ax.set_yticks([])
-
-
-__all__ = [
-    "DAYS_PER_WEEK",
-    "DPI",
-    "LINESTYLES",
-    "MARKERS",
-    "OKABE_ITO",
-    "STATE_COLOURS",
-    "STATE_LABELS",
-    "STYLE",
-    "Thousands",
-    "counts_axis",
-    "figure",
-    "grid",
-    "legend_below",
-    "no_data",
-    "policy_colours",
-    "save",
-    "slug",
-    "state_colour",
-    "state_label",
-    "wrap",
-]

@@ -135,6 +135,3 @@ def plot_time_to_outcome_comparison(
         fig.suptitle("Time to outcome by policy (cumulative incidence, censored at the horizon; 95% bands)")
         legend_below(fig, axes[0], ncol=3)
         return [save(fig, path, None)]
-
-
-__all__ = ["plot_time_to_outcome", "plot_time_to_outcome_comparison"]

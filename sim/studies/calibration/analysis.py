@@ -275,26 +275,3 @@ def wave_design(candidates: np.ndarray, n: int, seed: int) -> np.ndarray:
         chosen.append(i)
         dist = np.minimum(dist, np.linalg.norm(candidates - candidates[i], axis=1))
     return np.array(chosen)
-
-
-__all__ = [
-    "COMPARISONS",
-    "CUTOFF",
-    "DEFAULT_DISCREPANCY",
-    "NROY_COLUMNS",
-    "TARGET_COLUMNS",
-    "TOLERANCE_SDS",
-    "WAVE_COLUMNS",
-    "Emulator",
-    "Observation",
-    "bounding_box",
-    "fit_emulator",
-    "from_unit",
-    "implausibility",
-    "loo_check",
-    "nroy",
-    "point_statistics",
-    "scale_unit",
-    "wave_design",
-    "wave_implausibility",
-]

@@ -205,13 +205,3 @@ def plan_calibration(
     _check_numbers(request, points)
     request = CalibrationRequest(**{**request.__dict__, "roles": roles})
     return CalibrationPlan(request, scenario, table.file, chosen, checks, chosen_params, points, notes)
-
-
-__all__ = [
-    "DRIVERS",
-    "POINTS_PER_PARAMETER",
-    "CalibrationPlan",
-    "check_roles",
-    "default_parameters",
-    "plan_calibration",
-]

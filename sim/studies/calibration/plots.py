@@ -132,6 +132,3 @@ def plot_calibration(
     if len(nroy) and len(parameters) >= 2:
         paths.append(plot_pairs(nroy, parameters, outdir))
     return paths
-
-
-__all__ = ["plot_calibration", "plot_pairs", "plot_ranges", "plot_waves"]

@@ -67,6 +67,3 @@ def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.Dat
             )
         frame[p] = col
     return frame[params].reset_index(drop=True)
-
-
-__all__ = ["read_calibration"]

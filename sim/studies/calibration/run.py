@@ -471,6 +471,3 @@ def _targets_table(
         described = (t.id, t.role, t in plan.targets, t.measure, t.comparison, t.published, t.tolerance)
         rows.append((*described, lo, hi, share, *simulated))
     return pd.DataFrame(rows, columns=list(hm.TARGET_COLUMNS))
-
-
-__all__ = ["MANIFEST", "TABLES", "CalibrationResult", "WaveOutcome", "run_calibration"]

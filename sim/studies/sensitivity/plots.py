@@ -106,6 +106,3 @@ def plot_sensitivity(frame: pd.DataFrame, method: str, reference: str, outdir: P
         for kpi in dict.fromkeys(frame.loc[frame["scenario"] == scenario, "kpi"]):
             paths.append(plot_tornado(frame, method, scenario, kpi, reference, outdir))
     return paths
-
-
-__all__ = ["plot_morris", "plot_sensitivity", "plot_tornado"]

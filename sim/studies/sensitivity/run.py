@@ -361,19 +361,3 @@ def run_sensitivity(
     return SensitivityResult(
         frame, [*files, MANIFEST], design.ran, design.resumed, time.perf_counter() - started, manifest
     )
-
-
-__all__ = [
-    "SENSITIVITY_FILE",
-    "SensitivityPlan",
-    "SensitivityResult",
-    "analyse",
-    "check_kpis",
-    "design_point",
-    "parameter_records",
-    "plan_sensitivity",
-    "read_shortlist",
-    "run_sensitivity",
-    "section_group",
-    "select_parameters",
-]

@@ -111,15 +111,3 @@ def format_sweep_table(frame: pd.DataFrame, kpis: Sequence[str] = TABLE_KPIS) ->
             row.append(fmt_number(mean, d) + star)
         rows.append(row)
     return render_table(header, rows, "r" * len(header))
-
-
-__all__ = [
-    "EXTRA_COLUMNS",
-    "SWEEP_COLUMNS_1D",
-    "SWEEP_COLUMNS_2D",
-    "SWEEP_KPIS",
-    "format_sweep_table",
-    "sweep_columns",
-    "sweep_table",
-    "value_text",
-]

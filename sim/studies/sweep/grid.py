@@ -281,21 +281,3 @@ def _merge(a: Any, b: Any) -> Any:
             out[k] = _merge(out.get(k), v)
         return out
     return b
-
-
-__all__ = [
-    "FORMS",
-    "MAX_PARAMS",
-    "MAX_POINTS",
-    "SEPARATOR",
-    "GridPoint",
-    "ParamSpec",
-    "SweepParam",
-    "build_grid",
-    "fmt",
-    "numeric_paths",
-    "parse_spec",
-    "point_name",
-    "point_title",
-    "resolve",
-]

@@ -94,6 +94,3 @@ def plot_sweep(
         for k in kpis
         if k in present
     ]
-
-
-__all__ = ["plot_sweep", "plot_sweep_kpi"]

@@ -123,10 +123,3 @@ def run_sweep(
     return SweepResult(
         out, list(params), list(points), table, experiment, files, time.perf_counter() - started
     )
-
-
-__all__ = [
-    "SweepResult",
-    "check_kpis",
-    "run_sweep",
-]

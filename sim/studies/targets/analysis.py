@@ -102,16 +102,3 @@ def format_targets_table(frame: pd.DataFrame, shares: set[str]) -> str:
             ]
         )
     return render_table(headings, rows, "llrrrl")
-
-
-__all__ = [
-    "COMPARISONS",
-    "EXTRA_COLUMNS",
-    "ROLES",
-    "TARGET_COLUMNS",
-    "band",
-    "ci_overlaps",
-    "evaluate",
-    "format_targets_table",
-    "within",
-]

@@ -95,6 +95,3 @@ def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str] |
                 handles, labels, loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.02)
             )
         return save(fig, path)
-
-
-__all__ = ["plot_targets"]

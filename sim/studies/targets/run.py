@@ -291,16 +291,3 @@ def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plo
 
         written += write_plots(out, make)
     return written
-
-
-__all__ = [
-    "DEFAULT_TARGETS_FILE",
-    "TARGETS_FILE",
-    "FolderTables",
-    "Target",
-    "Targets",
-    "TargetsFile",
-    "evaluate_targets",
-    "read_targets",
-    "write_targets",
-]

@@ -184,17 +184,3 @@ def discovery_table(
             if (lo, hi) != tuple(map(float, ranges[name])):
                 rows.append((scenario, kpi, i, box.share_worse, box.draws, name, lo, hi))
     return pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
-
-
-__all__ = [
-    "CEAC_COLUMNS",
-    "DISCOVERY_COLUMNS",
-    "SUMMARY_COLUMNS",
-    "UNCERTAINTY_COLUMNS",
-    "Box",
-    "ceac",
-    "discover",
-    "discovery_table",
-    "latin_hypercube",
-    "summarise",
-]

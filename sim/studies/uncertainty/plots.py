@@ -89,6 +89,3 @@ def plot_ceac(ceac: pd.DataFrame, labels: dict[str, str], outdir: str | Path) ->
         return save(
             fig, Path(outdir) / CEAC_PLOT, "Share of draws in which value x extra outcomes - extra cost > 0."
         )
-
-
-__all__ = ["plot_ceac", "plot_differences"]

@@ -315,16 +315,3 @@ def run_uncertainty(
     return UncertaintyResult(
         out, params, draws, diffs, summary, experiment, files, time.perf_counter() - started
     )
-
-
-__all__ = [
-    "FILES",
-    "Calibrated",
-    "Draw",
-    "UncertaintyResult",
-    "calibrated_design",
-    "calibrated_rows",
-    "differences",
-    "draw_name",
-    "run_uncertainty",
-]
