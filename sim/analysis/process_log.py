@@ -161,13 +161,8 @@ def _traces(frame: pd.DataFrame) -> Iterator[str]:
     if frame.empty:
         return
     stamps = frame[TIMESTAMP].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00").to_numpy(dtype=object)
-    case = frame[CASE].to_numpy(dtype=object)
-    name = frame[ACTIVITY].to_numpy(dtype=object)
-    resource = frame[RESOURCE].to_numpy(dtype=object)
-    life = frame[LIFECYCLE].to_numpy(dtype=object)
-    outcome = frame["outcome"].to_numpy(dtype=object)
-    cause = frame["cause"].to_numpy(dtype=object)
-    kind = frame["kind"].to_numpy(dtype=object)
+    text = (CASE, ACTIVITY, RESOURCE, LIFECYCLE, "outcome", "cause", "kind")
+    case, name, resource, life, outcome, cause, kind = (frame[c].to_numpy(dtype=object) for c in text)
     replication = frame["replication"].to_numpy()
     person = frame["person"].to_numpy()
     starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])

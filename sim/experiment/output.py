@@ -78,6 +78,16 @@ CALIBRATION_TARGETS_FILE = "calibration_targets.csv"
 """Each target against the emulated range over the sets kept (``history_matching.TARGET_COLUMNS``)."""
 CALIBRATION_MANIFEST = "calibration_manifest.json"
 """Written last in a calibration folder: targets, parameters, design, implausibility, seeds."""
+CALIBRATION_CSVS = (CALIBRATION_FILE, CALIBRATION_RUNS_FILE, CALIBRATION_WAVES_FILE, CALIBRATION_TARGETS_FILE)
+"""A calibration folder's tables, in the order written."""
+UNCERTAINTY_CSVS = (
+    UNCERTAINTY_FILE,
+    UNCERTAINTY_SUMMARY_FILE,
+    CEAC_FILE,
+    DISCOVERY_FILE,
+    UNCERTAINTY_DRAWS_FILE,
+)
+"""An uncertainty folder's tables, in the order written."""
 TABLE_FILES: dict[str, str] = {
     "end_states": "outcomes.csv",
     "timeseries": "timeseries.csv",

@@ -125,14 +125,8 @@ def _plain_arrow_type(arrow_type: Any) -> bool:
     import pyarrow as pa
 
     t = pa.types
-    return bool(
-        t.is_integer(arrow_type)
-        or t.is_floating(arrow_type)
-        or t.is_boolean(arrow_type)
-        or t.is_string(arrow_type)
-        or t.is_large_string(arrow_type)
-        or t.is_null(arrow_type)
-    )
+    plain = (t.is_integer, t.is_floating, t.is_boolean, t.is_string, t.is_large_string, t.is_null)
+    return any(is_plain(arrow_type) for is_plain in plain)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -77,14 +77,19 @@ def scenario_name(payload: str) -> str:
     return "?"
 
 
-class SerialRunner:
-    """Replications one after another in this process."""
+Args = Callable[[Call], tuple[str, int, int, bool]]
+"""A call's arguments of the replication function: (scenario JSON, replication, root seed, keep_log)."""
+
+
+class _Executor:
+    """What every executor shares: ``results`` binds each call's arguments, ``_results`` runs them
+    (here one after another in this process)."""
 
     name = "serial"
+    workers = 1
+    address: str | None = None
 
     def __init__(self, replicate: ReplicationFn = run_one) -> None:
-        self.workers = 1
-        self.address: str | None = None
         self.replicate = replicate
 
     def results(
@@ -95,14 +100,26 @@ class SerialRunner:
         keep_log: bool,
         notify: Notify | None = None,
     ) -> Iterator[tuple[Call, ReplicationResult]]:
-        for call in calls:
-            yield call, self.replicate(payloads[call[0]], call[1], root_seed, keep_log)
+        def args(call: Call) -> tuple[str, int, int, bool]:
+            return payloads[call[0]], call[1], root_seed, keep_log
+
+        return self._results(iter(calls), args, notify)
+
+    def _results(
+        self, todo: Iterator[Call], args: Args, notify: Notify | None
+    ) -> Iterator[tuple[Call, ReplicationResult]]:
+        for call in todo:
+            yield call, self.replicate(*args(call))
 
     def close(self, wait: bool = True) -> None:
         pass
 
 
-class ProcessRunner:
+class SerialRunner(_Executor):
+    """Replications one after another in this process."""
+
+
+class ProcessRunner(_Executor):
     """Replications on a local process pool (``spawn`` start method: safe with threads, the same
     on every platform). At most ``2 x workers`` replications are in flight, so a worker never
     waits for the parent and pending results never pile up in memory. A pool broken by a lost
@@ -111,9 +128,8 @@ class ProcessRunner:
     name = "process"
 
     def __init__(self, workers: int, replicate: ReplicationFn = run_one) -> None:
+        super().__init__(replicate)
         self.workers = workers
-        self.address: str | None = None
-        self.replicate = replicate
         self.restarts = 0
         self.pool = self._new_pool()
 
@@ -129,15 +145,9 @@ class ProcessRunner:
             pool.submit(warm_up)
         return pool
 
-    def results(
-        self,
-        calls: Iterable[Call],
-        payloads: Sequence[str],
-        root_seed: int,
-        keep_log: bool,
-        notify: Notify | None = None,
+    def _results(
+        self, todo: Iterator[Call], args: Args, notify: Notify | None
     ) -> Iterator[tuple[Call, ReplicationResult]]:
-        todo = iter(calls)
         pending: dict[Future[ReplicationResult], Call] = {}
         window = 2 * self.workers
         suspects: deque[Call] = deque()  # in flight when a worker died: re-run one at a time
@@ -148,7 +158,7 @@ class ProcessRunner:
 
         def submit(call: Call) -> None:
             try:
-                fut = self.pool.submit(self.replicate, payloads[call[0]], call[1], root_seed, keep_log)
+                fut = self.pool.submit(self.replicate, *args(call))
             except BrokenProcessPool as exc:  # broke since the last check: handled like a lost call
                 fut = Future()
                 fut.set_exception(exc)
@@ -188,7 +198,7 @@ class ProcessRunner:
                 culprit, alone_call = alone_call, None
                 alone[culprit] += 1
                 if alone[culprit] >= MAX_RETRIES:
-                    raise WorkerLostError(scenario_name(payloads[culprit[0]]), culprit[1], lost[culprit])
+                    raise WorkerLostError(scenario_name(args(culprit)[0]), culprit[1], lost[culprit])
                 culprits.append(culprit)  # everything else first, so as much as possible is stored
                 what = "it will be tried again, alone, after the other replications"
             else:
@@ -196,7 +206,7 @@ class ProcessRunner:
                 what = "running again, one at a time, those that were in flight"
             self._restart()
             if notify is not None:
-                names = ", ".join(f"{scenario_name(payloads[i])} #{k}" for i, k in failed)
+                names = ", ".join(f"{scenario_name(args(c)[0])} #{c[1]}" for c in failed)
                 notify(f"warning: a worker process died (killed, or out of memory?) running {names}; {what}")
 
     def _restart(self) -> None:
@@ -209,7 +219,7 @@ class ProcessRunner:
         self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
-class DaskRunner:
+class DaskRunner(_Executor):
     """Replications on a Dask cluster: an existing scheduler (``tcp://host:8786``) or, with
     ``local``, a LocalCluster of ``workers`` single-threaded processes. Remote workers need this
     package installed (the replication function is sent by reference); results come back here."""
@@ -221,8 +231,8 @@ class DaskRunner:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - distributed is a declared dependency
             raise ExperimentError(f"--scheduler needs dask.distributed ({exc})") from None
+        super().__init__(replicate)
         self.address = address
-        self.replicate = replicate
         self.cluster = None
         try:
             if address == "local":
@@ -250,17 +260,11 @@ class DaskRunner:
             raise ExperimentError(f"--scheduler: cannot {where}: {exc}") from None
         self.workers = max(1, sum(self.client.nthreads().values())) if address != "local" else workers
 
-    def results(
-        self,
-        calls: Iterable[Call],
-        payloads: Sequence[str],
-        root_seed: int,
-        keep_log: bool,
-        notify: Notify | None = None,
+    def _results(
+        self, todo: Iterator[Call], args: Args, notify: Notify | None
     ) -> Iterator[tuple[Call, ReplicationResult]]:
         from distributed import KilledWorker, as_completed
 
-        todo = iter(calls)
         pending: dict[object, Call] = {}
         # one replication per worker thread in flight: a worker never holds a second task, so
         # when a worker dies the scheduler blames (and retries) only the replication it was
@@ -274,8 +278,7 @@ class DaskRunner:
             call = next(todo, None)
             if call is None:
                 return False
-            payload = payloads[call[0]]
-            fut = self.client.submit(self.replicate, payload, call[1], root_seed, keep_log, pure=False)
+            fut = self.client.submit(self.replicate, *args(call), pure=False)
             pending[fut.key] = call
             queue.add(fut)
             return True
@@ -287,7 +290,7 @@ class DaskRunner:
             try:
                 result = fut.result()
             except KilledWorker as exc:
-                raise lost_worker_error(exc, payloads[call[0]], call[1]) from None
+                raise lost_worker_error(exc, args(call)[0], call[1]) from None
             fut.release()
             yield call, result
             submit_one()

@@ -18,17 +18,18 @@ import pytest
 
 from sim import cli
 from sim.analysis.measures import MEASURES
+from sim.experiment.output import CALIBRATION_CSVS
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
 from sim.studies.calibration import analysis as hm
 from sim.studies.calibration.analysis import TARGET_COLUMNS, WAVE_COLUMNS
 from sim.studies.calibration.plan import DRIVERS
-from sim.studies.calibration.run import MANIFEST, TABLES
+from sim.studies.calibration.run import MANIFEST
 from sim.studies.targets.run import read_targets
 from sim.studies.uncertainty.analysis import latin_hypercube
 from sim.studies.uncertainty.run import calibrated_design
 
-CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE = TABLES
+CALIBRATION_FILE, RUNS_FILE, WAVES_FILE, TARGETS_FILE = CALIBRATION_CSVS
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
 POLICY = REPO / "scenarios" / "remote_reporting.yaml"

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.experiment.errors import ExperimentError
+from sim.experiment.output import UNCERTAINTY_CSVS as FILES
 from sim.scenario import load_scenario
 from sim.scenario.uncertainty import ranges
 from sim.studies.uncertainty.analysis import (
@@ -21,7 +22,7 @@ from sim.studies.uncertainty.analysis import (
     SUMMARY_COLUMNS,
     UNCERTAINTY_COLUMNS,
 )
-from sim.studies.uncertainty.run import FILES, calibrated_design, run_uncertainty
+from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {"cohort": {"initial_size": 300}, "horizon_days": 120.0}

@@ -21,14 +21,13 @@ from sim.analysis.kpis import KPIS, PLOT_KPIS, kpi
 from sim.analysis.plots.cost_effectiveness import plot_cost_effectiveness
 from sim.analysis.plots.style import (
     DAYS_PER_WEEK,
-    LINESTYLES,
-    OKABE_ITO,
     counts_axis,
     figure,
     grid,
     legend_below,
     no_data,
     policy_colours,
+    policy_linestyle,
     save,
     state_label,
     wrap,
@@ -200,7 +199,7 @@ def plot_cumulative_outcomes(
                 if state not in mean or mean.empty:
                     continue
                 weeks = mean.index.to_numpy(dtype=float) / DAYS_PER_WEEK
-                ls = LINESTYLES[(i // len(OKABE_ITO)) % len(LINESTYLES)]
+                ls = policy_linestyle(i)
                 ax.plot(weeks, mean[state], color=colours[i], lw=1.8, ls=ls, label=wrap(name, 40))
                 band_ok = hi[state].notna().to_numpy()
                 if band_ok.any():

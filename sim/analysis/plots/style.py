@@ -44,32 +44,22 @@ LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.")
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
 """Marker shapes that tell policies apart once the eight colours have been used."""
 
-STATE_COLOURS: dict[str, str] = {
-    "pool": "#D9D9D9",
-    "in_contact": "#56B4E9",
-    "reporting": "#0072B2",
-    "out_of_contact": "#D55E00",
-    "casework": "#F0E442",
-    "detained": "#CC79A7",
-    "departed_voluntary": "#009E73",
-    "removed": "#E69F00",
-    "granted_leave": "#332288",
-    "closed_already_departed": "#99DDCC",
-    "closed_other": "#777777",
+STATES: dict[str, tuple[str, str]] = {
+    "pool": ("#D9D9D9", "Pool (not yet contacted)"),
+    "in_contact": ("#56B4E9", "In contact"),
+    "reporting": ("#0072B2", "On reporting conditions"),
+    "out_of_contact": ("#D55E00", "Out of contact"),
+    "casework": ("#F0E442", "Casework (barrier to removal)"),
+    "detained": ("#CC79A7", "Detained"),
+    "departed_voluntary": ("#009E73", "Departed voluntarily"),
+    "removed": ("#E69F00", "Removed (enforced)"),
+    "granted_leave": ("#332288", "Granted leave"),
+    "closed_already_departed": ("#99DDCC", "Closed: already departed"),
+    "closed_other": ("#777777", "Closed: other reason"),
 }
-STATE_LABELS: dict[str, str] = {
-    "pool": "Pool (not yet contacted)",
-    "in_contact": "In contact",
-    "reporting": "On reporting conditions",
-    "out_of_contact": "Out of contact",
-    "casework": "Casework (barrier to removal)",
-    "detained": "Detained",
-    "departed_voluntary": "Departed voluntarily",
-    "removed": "Removed (enforced)",
-    "granted_leave": "Granted leave",
-    "closed_already_departed": "Closed: already departed",
-    "closed_other": "Closed: other reason",
-}
+"""Each state's colour in every figure and its readable name."""
+STATE_COLOURS: dict[str, str] = {state: colour for state, (colour, _) in STATES.items()}
+STATE_LABELS: dict[str, str] = {state: label for state, (_, label) in STATES.items()}
 STYLE: dict[Any, Any] = {  # keys are matplotlib rcParams names
     "font.size": 10,
     "axes.titlesize": 11,
@@ -121,6 +111,12 @@ def state_colour(state: str) -> str:
 def policy_colours(n: int) -> list[str]:
     """Colour of the i-th policy (first = reference, black); cycles after eight."""
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
+
+
+def policy_linestyle(i: int) -> str:
+    """Line style of the i-th policy: solid while the colours last, then the next style each time
+    they cycle, so no two of the first 32 policies look alike."""
+    return LINESTYLES[(i // len(OKABE_ITO)) % len(LINESTYLES)]
 
 
 def wrap(text: str, width: int = 18) -> str:

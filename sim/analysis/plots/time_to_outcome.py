@@ -16,29 +16,17 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim.analysis import figures
-from sim.analysis.plots.style import (
-    LINESTYLES,
-    OKABE_ITO,
-    figure,
-    legend_below,
-    no_data,
-    policy_colours,
-    save,
-    state_label,
-    wrap,
-)
+from sim.analysis.plots import style
 from sim.analysis.survival import NO_OUTCOME_YET
 
-CLOCK_TITLES: dict[str, str] = {
-    "since_entry": "Outcomes since entering the pool",
-    "first_contact": "First contact since entering the pool",
-    "since_contact": "Outcomes since first contact",
+CLOCKS: dict[str, tuple[str, str]] = {
+    "since_entry": ("Outcomes since entering the pool", "Days since entering the pool"),
+    "first_contact": ("First contact since entering the pool", "Days since entering the pool"),
+    "since_contact": ("Outcomes since first contact", "Days since first contact"),
 }
-CLOCK_AXES: dict[str, str] = {
-    "since_entry": "Days since entering the pool",
-    "first_contact": "Days since entering the pool",
-    "since_contact": "Days since first contact",
-}
+"""Each clock's panel title and x-axis label."""
+CLOCK_TITLES: dict[str, str] = {clock: title for clock, (title, _) in CLOCKS.items()}
+CLOCK_AXES: dict[str, str] = {clock: axis for clock, (_, axis) in CLOCKS.items()}
 OUTCOME_LABELS: dict[str, str] = {
     "first_contact": "First contact",
     "closed_before_contact": "Closed before contact",
@@ -59,7 +47,7 @@ CAPTION = (
 
 
 def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, state_label(outcome))
+    return OUTCOME_LABELS.get(outcome, style.state_label(outcome))
 
 
 def _percent_axes(ax: Axes, clock: str) -> None:
@@ -74,11 +62,11 @@ def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) ->
     """One scenario: a panel per clock, a line per outcome (``time_to_outcome.png``)."""
     clocks = [c for c in CLOCK_TITLES if c in set(table["clock"])]
     path = Path(outdir) / figures.TIME_TO_OUTCOME_PLOT
-    with figure(1, max(len(clocks), 1), (5.4 * max(len(clocks), 1), 4.2)) as (fig, axes):
+    with style.figure(1, max(len(clocks), 1), (5.4 * max(len(clocks), 1), 4.2)) as (fig, axes):
         for ax, clock in zip(axes, clocks, strict=False):
             rows = table[(table["clock"] == clock) & (table["outcome"] != NO_OUTCOME_YET)]
             for i, (outcome, curve) in enumerate(rows.groupby("outcome", sort=True)):
-                colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
+                colour = style.OKABE_ITO[(i + 1) % len(style.OKABE_ITO)]
                 ax.plot(
                     curve["day"],
                     curve["cumulative_incidence"],
@@ -94,11 +82,11 @@ def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) ->
             if ax.lines:
                 ax.legend(frameon=False, fontsize=8)
             else:
-                no_data(ax)
+                style.no_data(ax)
         if not clocks:
-            no_data(axes[0])
+            style.no_data(axes[0])
         fig.suptitle(f"{label}: time to outcome")
-        return [save(fig, path, CAPTION)]
+        return [style.save(fig, path, CAPTION)]
 
 
 def plot_time_to_outcome_comparison(
@@ -107,8 +95,8 @@ def plot_time_to_outcome_comparison(
     """Policies compared: a panel per key (clock, outcome), a line per policy
     (``time_to_outcome.png``)."""
     path = Path(outdir) / figures.TIME_TO_OUTCOME_PLOT
-    colours = policy_colours(len(order))
-    with figure(2, 3, (16.5, 8.4)) as (fig, axes):
+    colours = style.policy_colours(len(order))
+    with style.figure(2, 3, (16.5, 8.4)) as (fig, axes):
         for ax, (clock, outcome) in zip(axes, COMPARED, strict=False):
             for i, name in enumerate(order):
                 curve = table[
@@ -116,14 +104,14 @@ def plot_time_to_outcome_comparison(
                 ]
                 if curve.empty:
                     continue
-                ls = LINESTYLES[(i // len(OKABE_ITO)) % len(LINESTYLES)]
+                ls = style.policy_linestyle(i)
                 ax.plot(
                     curve["day"],
                     curve["cumulative_incidence"],
                     color=colours[i],
                     ls=ls,
                     lw=1.6,
-                    label=wrap(labels.get(name, name), 40),
+                    label=style.wrap(labels.get(name, name), 40),
                 )
                 ax.fill_between(
                     curve["day"], curve["ci_low"], curve["ci_high"], color=colours[i], alpha=0.12, lw=0
@@ -131,7 +119,7 @@ def plot_time_to_outcome_comparison(
             ax.set_title(f"{outcome_label(outcome)} ({CLOCK_AXES[clock].lower().replace('days ', '')})")
             _percent_axes(ax, clock)
             if not ax.lines:
-                no_data(ax)
+                style.no_data(ax)
         fig.suptitle("Time to outcome by policy (cumulative incidence, censored at the horizon; 95% bands)")
-        legend_below(fig, axes[0], ncol=3)
-        return [save(fig, path, None)]
+        style.legend_below(fig, axes[0], ncol=3)
+        return [style.save(fig, path, None)]

@@ -7,8 +7,8 @@ of the previous wave's non-implausible candidates) x replications through ``run_
 (seed, k) at every point; stored and resumable), an emulator per measure fitted on every point so
 far, and Latin-hypercube candidates kept if they pass every wave's cut-off. The waves stop early
 when nothing is left (reported, not an error) or the non-implausible share stops shrinking
-(:data:`STABLE_RATIO`). Then ``TABLES`` and the plots, and ``calibration_manifest.json`` last.
-Nothing here prints.
+(:data:`STABLE_RATIO`). Then the tables (``output.CALIBRATION_CSVS``), the plots and, last,
+``calibration_manifest.json``. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -39,13 +39,6 @@ from sim.studies.sensitivity.run import design_point, parameter_records
 from sim.studies.targets.analysis import band
 
 MANIFEST = output.CALIBRATION_MANIFEST
-TABLES = (
-    output.CALIBRATION_FILE,
-    output.CALIBRATION_RUNS_FILE,
-    output.CALIBRATION_WAVES_FILE,
-    output.CALIBRATION_TARGETS_FILE,
-)
-"""The folder's tables, in the order written (and listed in the manifest)."""
 MAX_CANDIDATE_BATCHES = 5
 """At most this many batches of ``candidates`` are drawn in a wave (see KEEP_FACTOR)."""
 KEEP_FACTOR = 2
@@ -334,14 +327,7 @@ def _manifest(w: _Waves, nroy_sets: int, options: ExecutionOptions) -> dict[str,
         "targets_file": str(plan.targets_file),
         "roles": list(req.roles),
         "targets": [
-            {
-                "id": t.id,
-                "role": t.role,
-                "measure": t.measure,
-                "published": t.published,
-                "tolerance": t.tolerance,
-                "comparison": t.comparison,
-            }
+            {k: getattr(t, k) for k in ("id", "role", "measure", "published", "tolerance", "comparison")}
             for t in plan.targets
         ],
         "excluded": list(req.exclude),
@@ -399,7 +385,9 @@ def run_calibration(
     out = Path(out)
     options = options or ExecutionOptions()
     w = _Waves(plan, nroy_u=np.zeros((0, len(plan.parameters))))
-    with experiment_folder(out, options, MANIFEST, (*TABLES, MANIFEST), run_measures) as runner:
+    with experiment_folder(
+        out, options, MANIFEST, (*output.CALIBRATION_CSVS, MANIFEST), run_measures
+    ) as runner:
         for wave in range(1, plan.request.waves + 1):
             simulations = _simulate(w, wave, _design(w, wave), runner, out, options)
             if not _match(w, wave, simulations, options.notify):
@@ -410,7 +398,7 @@ def run_calibration(
     targets_frame = _targets_table(plan, final, w.nroy_u, w.last_means)
     waves_frame = _waves_table(w.outcomes)
     frames = (nroy_frame, runs_frame, waves_frame, targets_frame)
-    files = write_tables(out, dict(zip(TABLES, frames, strict=True)))
+    files = write_tables(out, dict(zip(output.CALIBRATION_CSVS, frames, strict=True)))
     if options.plots:
         from sim.studies.calibration.plots import plot_calibration
 

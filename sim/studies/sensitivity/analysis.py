@@ -37,6 +37,8 @@ NOISE_FACTOR = 2.0
 """Morris: mu* within this many standard errors of an elementary effect is within noise."""
 BOOTSTRAP_RESAMPLES = 1000
 CONF_LEVEL = 0.95
+BOOTSTRAP = {"num_resamples": BOOTSTRAP_RESAMPLES, "conf_level": CONF_LEVEL}
+"""SALib's bootstrap of an index's confidence interval (half-width, 95%)."""
 
 
 def columns(method: str) -> list[str]:
@@ -163,15 +165,7 @@ def analyse_morris(
     Y = _means(values)
     if not np.all(np.isfinite(Y)):
         return _undefined(names, MORRIS, values)
-    res = morris.analyze(
-        dict(prob),
-        X,
-        Y,
-        num_resamples=BOOTSTRAP_RESAMPLES,
-        conf_level=CONF_LEVEL,
-        num_levels=levels,
-        seed=seed,
-    )
+    res = morris.analyze(dict(prob), X, Y, num_levels=levels, seed=seed, **BOOTSTRAP)
     noise = NOISE_FACTOR * morris_noise(prob, X, values)
     mu_star = np.asarray(res["mu_star"], dtype=float)
     sigma = np.asarray(res["sigma"], dtype=float)
@@ -211,14 +205,7 @@ def analyse_sobol(prob: Mapping[str, Any], values: np.ndarray, seed: int) -> pd.
     else:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = sobol.analyze(
-                dict(prob),
-                Y,
-                calc_second_order=False,
-                num_resamples=BOOTSTRAP_RESAMPLES,
-                conf_level=CONF_LEVEL,
-                seed=seed,
-            )
+            res = sobol.analyze(dict(prob), Y, calc_second_order=False, seed=seed, **BOOTSTRAP)
         s1, s1c = np.asarray(res["S1"], dtype=float), np.asarray(res["S1_conf"], dtype=float)
         st, stc = np.asarray(res["ST"], dtype=float), np.asarray(res["ST_conf"], dtype=float)
     share = sobol_noise_share(values)

@@ -6,8 +6,8 @@ scenarios of ``compare`` (one folder per scenario and draw, ``out/<name>__draw_<
 scale multiplies a policy's own values too; a value a policy changes is its lever and keeps the
 policy's value in every draw. Replication ``k`` of every scenario and draw uses the streams of
 ``(seed, k)``, so within a draw a policy's difference from the reference is its effect under those
-assumptions, not noise. Then the tables of ``sim.studies.uncertainty.analysis`` (``FILES``), the
-plots and ``uncertainty_manifest.json`` last. Nothing here prints.
+assumptions, not noise. Then the tables of ``sim.studies.uncertainty.analysis``
+(``output.UNCERTAINTY_CSVS``), the plots and ``uncertainty_manifest.json`` last. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -33,14 +33,6 @@ from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
 from sim.studies.sensitivity.run import parameter_records
 
 MANIFEST_FILE = output.UNCERTAINTY_MANIFEST
-FILES = (
-    output.UNCERTAINTY_FILE,
-    output.UNCERTAINTY_SUMMARY_FILE,
-    output.CEAC_FILE,
-    output.DISCOVERY_FILE,
-    output.UNCERTAINTY_DRAWS_FILE,
-)
-"""The folder's tables, in the order written (and listed in the manifest)."""
 SHARED = ("root_seed", "replications", "overrides", "executor", "workers", "git_commit", "command_line")
 """Entries of the reference folder's manifest that every draw shares, copied into the study's."""
 CE_OUTCOME = "departures_and_removals"
@@ -285,7 +277,9 @@ def run_uncertainty(
     wanted = list(dict.fromkeys([*chosen, "total_cost_gbp", CE_OUTCOME]))
     params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-    experiment = run_study_scenarios(scenarios, out, replications, root_seed, options, MANIFEST_FILE, FILES)
+    experiment = run_study_scenarios(
+        scenarios, out, replications, root_seed, options, MANIFEST_FILE, output.UNCERTAINTY_CSVS
+    )
     diffs = differences(reference, policies, draws, experiment.summaries, wanted)
     summary = summarise(diffs[diffs.kpi.isin(chosen)])
     ce = ceac(
@@ -297,7 +291,7 @@ def run_uncertainty(
     draw_table = pd.DataFrame([{"draw": d.index, **d.values} for d in draws])
     discovery = _discovery(diffs, summary, draw_table, params)
     frames = (diffs, summary, ce, discovery, draw_table)
-    files = write_tables(out, dict(zip(FILES, frames, strict=True)))
+    files = write_tables(out, dict(zip(output.UNCERTAINTY_CSVS, frames, strict=True)))
     if options.plots:
         from sim.studies.uncertainty.plots import plot_ceac, plot_differences
 
