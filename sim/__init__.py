@@ -41,7 +41,10 @@ def _prepare(
     scenarios: Sequence[Scenario | str | Path],
     horizon: int | None,
     cohort_size: int | None,
-    **execution: Any,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    plots: bool,
 ) -> tuple[list[Scenario], ExecutionOptions]:
     """Load paths and apply ``horizon`` / ``cohort_size`` as the command line's ``--horizon`` and
     ``--cohort-size`` do (recorded as the manifest's overrides)."""
@@ -55,7 +58,7 @@ def _prepare(
     loaded = [load_scenario(s) if isinstance(s, (str, Path)) else s for s in scenarios]
     if overrides:
         loaded = [s.with_overrides(overrides) for s in loaded]
-    return loaded, ExecutionOptions(overrides=overrides, **execution)
+    return loaded, ExecutionOptions(workers, scheduler, resume, plots, overrides)
 
 
 def run(
@@ -76,9 +79,7 @@ def run(
     ``result.runs[0].summary`` has one row per replication."""
     from sim.experiment.run import run_experiment
 
-    loaded, options = _prepare(
-        [scenario], horizon, cohort_size, workers=workers, scheduler=scheduler, resume=resume, plots=plots
-    )
+    loaded, options = _prepare([scenario], horizon, cohort_size, workers, scheduler, resume, plots)
     return run_experiment(
         loaded, out, replications=replications, root_seed=seed, keep_log=event_log, options=options
     )
@@ -106,15 +107,7 @@ def compare(
     extra outcome and the net benefit at ``value_per_outcome`` GBP."""
     from sim.experiment.compare import run_comparison
 
-    loaded, options = _prepare(
-        [reference, *others],
-        horizon,
-        cohort_size,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-        plots=plots,
-    )
+    loaded, options = _prepare([reference, *others], horizon, cohort_size, workers, scheduler, resume, plots)
     return run_comparison(
         loaded,
         out,

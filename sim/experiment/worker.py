@@ -64,13 +64,8 @@ def run_measures(
     from sim.analysis.measures import MEASURES, MissingDataError, compute
 
     full = run_one(scenario, replication, root_seed, False)
-    tables = {
-        "summary": pd.DataFrame([full.summary]),
-        "transitions": full.transitions,
-        "occupancy": full.occupancy,
-        "end_states": full.end_states,
-        "life_table": full.life_table,
-    }
+    tables = {"summary": pd.DataFrame([full.summary])}
+    tables |= {name: getattr(full, name) for name in ("transitions", "occupancy", "end_states", "life_table")}
     summary: dict[str, float | int] = dict(full.summary)
     for name in MEASURES:
         try:
