@@ -3,15 +3,22 @@
 A study writes one folder and leaves its manifest last; ``report --with DIR`` tells which study
 wrote DIR by that manifest (``Study.manifest``, and ``Study.key`` where the file name alone is
 shared with a run folder's ``manifest.json``) and says what the study varied from the manifest
-(``Study.varied``). Only the standard library is imported: the report and the argument parser
-read the registry before anything heavy is needed.
+(``Study.varied``); the command line builds the study's sub-parser and runs its command from
+``Study.cli``. Only the standard library is imported: the report and the argument parser read the
+registry before anything heavy is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import argparse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
+    from sim.scenario.schema import Scenario
 
 NOT_RECORDED = "not recorded"
 """Said wherever the folder does not record what the report would show."""
@@ -51,6 +58,38 @@ def listing(manifest: Mapping[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+class StudyCli(Protocol):
+    """A study's command, declared in ``sim/studies/<name>/cli.py`` (the module is the object).
+
+    ``sim.cli`` adds the sub-parser from ``HELP``, ``DESCRIPTION`` (a paragraph, wrapped),
+    ``EPILOG`` (dedented, the exit codes appended) and ``add_arguments``, and runs every study in
+    one driver: ``plan`` from the options, loading its scenario files with ``load`` (which applies
+    --horizon and --cohort-size) and raising ``ExperimentError`` or ``ScenarioError`` for bad input
+    before anything is written (exit code 2); unless --quiet, the ``intro`` (what will run and the
+    time it may take); ``run`` with progress and the interruption guard, writing into ``out`` (by
+    default results/<kind>/<the first scenario's name>), where ``kept`` says finished replications
+    are kept for --resume; then, unless --quiet, the ``summary``. Only the command line prints.
+    """
+
+    HELP: str
+    DESCRIPTION: str
+    EPILOG: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def plan(
+        self, args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
+    ) -> Any: ...
+
+    def intro(self, args: argparse.Namespace, plan: Any) -> str: ...
+
+    def run(self, args: argparse.Namespace, plan: Any, out: Path, options: ExecutionOptions) -> Any: ...
+
+    def kept(self, plan: Any, out: Path) -> str: ...
+
+    def summary(self, args: argparse.Namespace, plan: Any, result: Any, out: Path) -> str: ...
+
+
 @dataclass(frozen=True)
 class Study:
     """One study as the command line, the report and the methods see it.
@@ -60,8 +99,7 @@ class Study:
     folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
     table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
     of names), which the report checks against its own reference; ``section`` the report section
-    its part goes in; ``add_parser`` adds its ``command``'s sub-parser (its options, help and
-    defaults, declared once in ``sim/studies/<name>/cli.py``) to the command line's subparsers;
+    its part goes in; ``cli`` its ``command``'s sub-parser and run (``StudyCli``);
     ``key`` a key that manifest must hold when ``manifest`` alone does not tell
     the study's folder from a run folder ("" when it does).
     """
@@ -70,7 +108,7 @@ class Study:
     command: str
     manifest: str
     varied: Callable[[Mapping[str, Any]], str]
-    add_parser: Callable[[Any], None]
+    cli: StudyCli
     reference: str
     section: str
     key: str = ""
@@ -84,6 +122,7 @@ class Study:
 __all__ = [
     "NOT_RECORDED",
     "Study",
+    "StudyCli",
     "listing",
     "manifest_paths",
     "mapping",

@@ -1,26 +1,41 @@
-"""The ``sweep`` command's sub-parser: its options, help text and defaults, declared once here and
-added to the command line by ``sim.cli`` from the registry."""
+"""The ``sweep`` command: its sub-parser (options, help text, defaults) and how it runs, declared
+once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
 import argparse
-import textwrap
-from typing import Any
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.studies.options import EXIT_CODES, PROG, Formatter, add_run_options, kpi_list, para
-from sim.studies.sweep.grid import FORMS, ParamSpec, parse_spec
+from sim.studies.options import (
+    PROG,
+    add_run_options,
+    estimate,
+    flat_overrides,
+    footer,
+    kpi_list,
+    overrides_of,
+    written,
+)
+from sim.studies.sweep.grid import FORMS, GridPoint, ParamSpec, SweepParam, parse_spec
 
+if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
+    from sim.scenario.schema import Scenario
+    from sim.studies.sweep.run import SweepResult
 
-def _param(text: str) -> ParamSpec:
-    try:
-        return parse_spec(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-EPILOG = (
-    textwrap.dedent(
-        f"""\
+HELP = "response curves: each KPI against one parameter (or a grid of two), with 95%% bands"
+DESCRIPTION = (
+    "Run the scenario at every value of one parameter (or every pair of values of two), with "
+    "the same seed and replication indices at every grid point (common random numbers, so "
+    "differences between points are measured on paired replications), and write each KPI's "
+    "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
+    "starting it prints how many simulations it will run and an estimate of the time."
+)
+EPILOG = f"""\
     examples:
       {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 \\
           --replications 5 --cohort-size 20000 --workers 2
@@ -50,31 +65,19 @@ EPILOG = (
                            it (tables and manifest, no plots; --resume reuses its .parts)
       DIR/sweep_manifest.json   parameters, values, grid points, seed, code version,
                            command line; written last (DIR holds .incomplete until then)
-
-    """
-    )
-    + EXIT_CODES
-)
-"""The ``sweep --help`` epilog: examples, what it writes, how to read it, and the exit codes."""
+"""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``sweep`` sub-parser to ``sub`` (the subparsers of ``run_sim.py``)."""
-    swp = sub.add_parser(
-        "sweep",
-        formatter_class=Formatter,
-        help="response curves: each KPI against one parameter (or a grid of two), with 95%% bands",
-        description=para(
-            "Run the scenario at every value of one parameter (or every pair of values of two), with "
-            "the same seed and replication indices at every grid point (common random numbers, so "
-            "differences between points are measured on paired replications), and write each KPI's "
-            "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
-            "starting it prints how many simulations it will run and an estimate of the time."
-        ),
-        epilog=EPILOG,
-    )
-    swp.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    g = swp.add_argument_group("the sweep")
+def _param(text: str) -> ParamSpec:
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    g = p.add_argument_group("the sweep")
     g.add_argument(
         "--param",
         "-p",
@@ -91,4 +94,93 @@ def add_parser(sub: Any) -> None:
         help="KPIs of sweep.csv and the plots (summary.csv columns or departures_and_removals) "
         "(default: every KPI in sweep.csv, the headline KPIs plotted)",
     )
-    add_run_options(swp, sweep=True)
+    add_run_options(p, sweep=True)
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """The scenario, its swept parameters and grid points, and the KPIs asked for (None: all)."""
+
+    scenario: Scenario
+    params: list[SweepParam]
+    points: list[GridPoint]
+    kpis: list[str] | None
+
+
+def plan(
+    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
+) -> SweepPlan:
+    """The grid, checked against the scenario; a --param also set by a quick look is refused."""
+    from sim.experiment.errors import ExperimentError
+    from sim.studies.sweep.grid import build_grid, resolve
+    from sim.studies.sweep.run import check_kpis
+
+    if not args.param:
+        raise ExperimentError(f"sweep needs --param PATH=VALUES ({FORMS})")
+    (scenario,) = load([args.scenario])
+    overridden = {path.partition("=")[0] for path in flat_overrides(overrides_of(args))}
+    option_of = {"horizon_days": "--horizon", "cohort.initial_size": "--cohort-size"}
+    for spec in args.param:
+        if spec.path in overridden:
+            raise ExperimentError(
+                f"--param {spec.text}: {spec.path} is also set by {option_of.get(spec.path, 'an override')}; "
+                "use one of them"
+            )
+    kpis = check_kpis(args.kpis) if args.kpis is not None else None
+    params = resolve(scenario, args.param)
+    return SweepPlan(scenario, params, build_grid(scenario, params), kpis)
+
+
+def intro(args: argparse.Namespace, plan: SweepPlan) -> str:
+    """How many simulations the sweep will run and roughly how long it will take."""
+    from sim.experiment.design import estimate_seconds
+
+    seconds = estimate_seconds([p.scenario for p in plan.points], args.replications, args.workers)
+    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in plan.params)
+    n = len(plan.points)
+    return (
+        f"Sweep of {what}: {n} grid points x {args.replications} replications = {n * args.replications} "
+        f"simulations; {estimate(seconds, args.workers)}."
+    )
+
+
+def run(args: argparse.Namespace, plan: SweepPlan, out: Path, options: ExecutionOptions) -> SweepResult:
+    from sim.studies.sweep.run import run_sweep
+
+    return run_sweep(
+        plan.scenario,
+        plan.params,
+        plan.points,
+        out,
+        kpis=plan.kpis,
+        replications=args.replications,
+        root_seed=args.seed,
+        options=options,
+    )
+
+
+def kept(plan: SweepPlan, out: Path) -> str:
+    from sim.experiment.output import PARTS_DIR
+
+    return str(out / ("*" + os.sep + PARTS_DIR))
+
+
+def summary(args: argparse.Namespace, plan: SweepPlan, result: SweepResult, out: Path) -> str:
+    """The table of each KPI's mean at each grid point, where it was written and how long it took."""
+    from sim.analysis.kpis import TABLE_KPIS
+    from sim.studies.sweep.analysis import format_sweep_table
+
+    experiment, s = result.experiment, plan.scenario
+    given = flat_overrides(overrides_of(args))
+    return (
+        f"\n{s.label} ({s.name}): {experiment.replications} paired replications per grid point, seed "
+        f"{args.seed} (common random numbers)"
+        + (f"; overrides: {', '.join(given)}" if given else "")
+        + "\nMeans per cohort; * = the 95% CI of the paired difference from the first row excludes 0. "
+        "Every KPI with its CI: sweep.csv\n\n"
+        + format_sweep_table(result.table, plan.kpis if plan.kpis is not None else list(TABLE_KPIS))
+        + f"\nWritten: {written(out, result.files)} (and each grid point's folder under {out})\n"
+        + footer(experiment, out).replace(
+            f"; {experiment.wall_seconds:.1f} s", f"; {result.wall_seconds:.1f} s"
+        )
+    )
