@@ -26,7 +26,9 @@ from pydantic import ValidationError
 from sim.cli.parser import build_parser
 from sim.cli.progress import Progress
 from sim.cli.text import adaptive_text, comparison_intro, cost_effectiveness_intro, header, selection_text
+from sim.experiment.output import PARTS_DIR
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.studies.base import Job, Load
 from sim.studies.options import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -36,6 +38,7 @@ from sim.studies.options import (
     flat_overrides,
     footer,
     overrides_of,
+    replicated,
 )
 from sim.studies.registry import STUDIES
 
@@ -189,37 +192,6 @@ def _run_with_progress(
         progress.close()
 
 
-def _execute(
-    scenarios: Sequence[Scenario],
-    overrides: dict[str, Any],
-    args: argparse.Namespace,
-    argv: Sequence[str],
-    compare_mode: bool,
-) -> ExperimentResult | int:
-    """``run``'s or (``compare_mode``) ``compare``'s replications of ``scenarios``."""
-    from sim.experiment.compare import run_comparison
-    from sim.experiment.output import PARTS_DIR
-    from sim.experiment.run import run_experiment
-
-    run: Callable[..., ExperimentResult] = run_comparison if compare_mode else run_experiment
-    statistics = _comparison_options(args) if compare_mode else {}
-    return _run_with_progress(
-        lambda options: run(
-            scenarios,
-            args.out,
-            replications=args.replications,
-            root_seed=args.seed,
-            keep_log=args.event_log,
-            options=options,
-            **statistics,
-        ),
-        args,
-        argv,
-        overrides,
-        ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios),
-    )
-
-
 def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequence[str] = ()) -> int:
     """Write the briefing report of a results folder (with the analysis folders ``with_``); exit
     code 2 with the reason if it cannot."""
@@ -261,28 +233,96 @@ def _check_with(args: argparse.Namespace) -> int | None:
 # ----------------------------------------------------------------------------------------------
 
 
+def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = "") -> Any:
+    """Plan a command's job with ``plan(load)`` (bad input: exit code 2, nothing written), print its
+    intro, run it with progress and the interruption guard, print its summary (nothing printed
+    with --quiet). Its folder is --out, or results/``kind``/<job name>. The job's result, or the
+    exit code (an int) if it failed."""
+    overrides = overrides_of(args)
+    job = _checked(lambda: plan(lambda files: _load(files, overrides)))
+    if isinstance(job, int):
+        return job
+    out = Path(args.out) if args.out else Path("results") / kind / job.name
+    if not args.quiet and job.intro:
+        print(job.intro, flush=True)
+    kept = ", ".join(str(out / k) for k in job.kept)
+    result = _run_with_progress(lambda options: job.run(out, options), args, argv, overrides, kept)
+    if not isinstance(result, int) and not args.quiet:
+        print(job.summary(result, out))
+    return result
+
+
+def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run a study's command, planned by its ``cli.py`` (``sim.studies.base.StudyCli``)."""
+    result = _drive(lambda load: study.cli.plan(args, argv, load), args, argv, study.kind)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _replications(args: argparse.Namespace, scenarios: list[Scenario], compare: bool) -> Job:
+    """The job of ``run`` or (``compare``) ``compare``: the replications of ``scenarios``, each
+    scenario's folder under --out."""
+    from sim.experiment.compare import run_comparison
+    from sim.experiment.run import run_experiment
+
+    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
+    statistics = _comparison_options(args) if compare else {}
+    return Job(
+        "",
+        "",
+        lambda out, options: run(
+            scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
+        ),
+        lambda result, out: _compare_text(scenarios, result, args) if compare else _run_text(result, args),
+        tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
+    )
+
+
+def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
+    """What ``run`` prints: the header, the mean and 95% CI of each headline KPI, the footer."""
+    from sim.analysis.tables import format_kpi_table
+
+    run = result.runs[0]
+    assert run.stats is not None
+    return f"{header(run.scenario, result, overrides_of(args))}\n\n{format_kpi_table(run.stats)}\n" + footer(
+        result, run.folder
+    )
+
+
+def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: argparse.Namespace) -> str:
+    """What ``compare`` prints: the paired differences from the reference, cost-effectiveness
+    (where it fits the terminal), the best policy and the adaptive replications if asked for."""
+    from sim.analysis.kpis import CE_OUTCOMES
+    from sim.analysis.tables import format_comparison_table, format_cost_effectiveness_table
+    from sim.experiment.output import COST_EFFECTIVENESS_FILE
+
+    assert result.comparison is not None and result.cost_effectiveness is not None
+    names = [s.name for s in scenarios]
+    table = format_cost_effectiveness_table(
+        result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
+    )
+    fits = _fits_terminal(table)
+    text = (
+        f"{comparison_intro(scenarios[0], result, args.seed, overrides_of(args))}\n\n"
+        f"{format_comparison_table(result.comparison, names, result.labels)}\n"
+        f"{cost_effectiveness_intro(result, Path(args.out) / COST_EFFECTIVENESS_FILE, shown=fits)}\n"
+    )
+    if fits:
+        text += "\n" + table
+    if result.selection is not None:
+        text += f"\n{selection_text(result.selection, result.labels)}\n"
+    if result.adaptive is not None:
+        text += f"\n{adaptive_text(result.adaptive, result.replications)}\n"
+    return text + "\n" + footer(result, Path(args.out))
+
+
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
     bad = _check_with(args)
     if bad is not None:
         return bad
-    overrides = overrides_of(args)
-    scenarios = _checked(lambda: _load([args.scenario], overrides))
-    if isinstance(scenarios, int):
-        return scenarios
-    result = _execute(scenarios, overrides, args, argv, compare_mode=False)
+    result = _drive(lambda load: _replications(args, load([args.scenario]), compare=False), args, argv)
     if isinstance(result, int):
         return result
-    if not args.quiet:
-        from sim.analysis.tables import format_kpi_table
-
-        run = result.runs[0]
-        print(header(run.scenario, result, overrides))
-        print()
-        assert run.stats is not None
-        print(format_kpi_table(run.stats), end="")
-        print()
-        print(footer(result, run.folder))
     if args.report:
         return _write_report(result.runs[0].folder, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
@@ -296,70 +336,12 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     bad = _check_with(args)
     if bad is not None:
         return bad
-    overrides = overrides_of(args)
-    scenarios = _checked(lambda: _load([args.reference, *args.others], overrides))
-    if isinstance(scenarios, int):
-        return scenarios
-    result = _execute(scenarios, overrides, args, argv, compare_mode=True)
+    files = [args.reference, *args.others]
+    result = _drive(lambda load: _replications(args, load(files), compare=True), args, argv)
     if isinstance(result, int):
         return result
-    if not args.quiet:
-        from sim.analysis.kpis import CE_OUTCOMES
-        from sim.analysis.tables import format_comparison_table, format_cost_effectiveness_table
-        from sim.experiment.output import COST_EFFECTIVENESS_FILE
-
-        print(comparison_intro(scenarios[0], result, args.seed, overrides))
-        print()
-        assert result.comparison is not None and result.cost_effectiveness is not None
-        names = [s.name for s in scenarios]
-        print(format_comparison_table(result.comparison, names, result.labels), end="")
-        print()
-        ce_file = Path(args.out) / COST_EFFECTIVENESS_FILE
-        table = format_cost_effectiveness_table(
-            result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
-        )
-        fits = _fits_terminal(table)
-        print(cost_effectiveness_intro(result, ce_file, shown=fits))
-        if fits:
-            print()
-            print(table, end="")
-        if result.selection is not None:
-            print()
-            print(selection_text(result.selection, result.labels))
-        if result.adaptive is not None:
-            print()
-            print(adaptive_text(result.adaptive, result.replications))
-        print()
-        print(footer(result, Path(args.out)))
     if args.report:
         return _write_report(args.out, None, args.quiet, args.with_dirs or ())
-    return EXIT_OK
-
-
-def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run a study's command (``sim.studies.base.StudyCli``): its plan (bad input: exit code 2,
-    nothing written), its intro unless --quiet, its run with progress and the interruption guard,
-    then its summary unless --quiet. Its folder is --out, or results/<kind>/<first scenario's name>."""
-    cli, overrides = study.cli, overrides_of(args)
-    loaded: list[Scenario] = []
-
-    def load(files: Sequence[str]) -> list[Scenario]:
-        loaded[:] = _load(files, overrides)
-        return list(loaded)
-
-    plan = _checked(lambda: cli.plan(args, argv, load))
-    if isinstance(plan, int):
-        return plan
-    out = Path(args.out) if args.out else Path("results") / study.kind / loaded[0].name
-    if not args.quiet and (intro := cli.intro(args, plan)):
-        print(intro, flush=True)
-    result = _run_with_progress(
-        lambda options: cli.run(args, plan, out, options), args, argv, overrides, cli.kept(plan, out)
-    )
-    if isinstance(result, int):
-        return result
-    if not args.quiet:
-        print(cli.summary(args, plan, result, out))
     return EXIT_OK
 
 

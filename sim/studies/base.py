@@ -58,17 +58,32 @@ def listing(manifest: Mapping[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+Load = Callable[[Sequence[str]], list["Scenario"]]
+"""Loads scenario files for a study's plan, with --horizon and --cohort-size applied."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A study's command once planned: ``intro`` is printed before it runs (what will run and how
+    long it may take), ``run(out, options)`` runs it into the folder ``out`` (by default
+    results/<kind>/<name>), and ``summary(result, out)`` is printed after; the command line prints
+    neither with --quiet. ``kept`` are the paths under ``out`` where finished replications are kept
+    for --resume (said on Ctrl-C)."""
+
+    name: str
+    intro: str
+    run: Callable[[Path, ExecutionOptions], Any]
+    summary: Callable[[Any, Path], str]
+    kept: tuple[str, ...]
+
+
 class StudyCli(Protocol):
     """A study's command, declared in ``sim/studies/<name>/cli.py`` (the module is the object).
 
-    ``sim.cli`` adds the sub-parser from ``HELP``, ``DESCRIPTION`` (a paragraph, wrapped),
-    ``EPILOG`` (dedented, the exit codes appended) and ``add_arguments``, and runs every study in
-    one driver: ``plan`` from the options, loading its scenario files with ``load`` (which applies
-    --horizon and --cohort-size) and raising ``ExperimentError`` or ``ScenarioError`` for bad input
-    before anything is written (exit code 2); unless --quiet, the ``intro`` (what will run and the
-    time it may take); ``run`` with progress and the interruption guard, writing into ``out`` (by
-    default results/<kind>/<the first scenario's name>), where ``kept`` says finished replications
-    are kept for --resume; then, unless --quiet, the ``summary``. Only the command line prints.
+    ``sim.cli`` adds the sub-parser from ``HELP``, ``DESCRIPTION`` (one paragraph), ``EPILOG`` and
+    ``add_arguments``, and runs it with ``plan``, which loads the scenario files with ``load``
+    (applying --horizon and --cohort-size) and raises ``ExperimentError`` or ``ScenarioError`` for
+    bad input before anything is written (exit code 2). Only the command line prints.
     """
 
     HELP: str
@@ -77,17 +92,7 @@ class StudyCli(Protocol):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
-    def plan(
-        self, args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-    ) -> Any: ...
-
-    def intro(self, args: argparse.Namespace, plan: Any) -> str: ...
-
-    def run(self, args: argparse.Namespace, plan: Any, out: Path, options: ExecutionOptions) -> Any: ...
-
-    def kept(self, plan: Any, out: Path) -> str: ...
-
-    def summary(self, args: argparse.Namespace, plan: Any, result: Any, out: Path) -> str: ...
+    def plan(self, args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job: ...
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class Study:
 
 __all__ = [
     "NOT_RECORDED",
+    "Job",
+    "Load",
     "Study",
     "StudyCli",
     "listing",

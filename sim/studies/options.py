@@ -12,6 +12,7 @@ the one place they are set. Only the standard library and light modules are impo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.experiment.defaults import DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.experiment.output import PARTS_DIR
 
 if TYPE_CHECKING:
     from sim.experiment.run import ExperimentResult
@@ -40,6 +42,11 @@ exit codes:
        replications are kept, re-run the same command with --resume (e.g. with fewer
        --workers)
   130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
+
+DESIGN = (PARTS_DIR,)
+"""Where a design study (one folder of simulations) keeps finished replications, under its folder."""
+EACH_RUN = (os.path.join("*", PARTS_DIR),)
+"""Where a study with a run folder per scenario or point keeps them, under its folder."""
 
 N = TypeVar("N", int, float)
 
@@ -103,17 +110,36 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def add_valued(g: Any, defaults: object, *rows: tuple[str, str, Callable[[str], Any], str]) -> None:
+    """Options that take a value, one per row: flags ("--samples -s"), metavar, type and help; the
+    default is the field of ``defaults`` (a study's request, or a mapping) named as the option,
+    None where it has none."""
+    for flags, metavar, kind, text in rows:
+        name = flags.split()[0][2:].replace("-", "_")
+        default = defaults.get(name) if isinstance(defaults, Mapping) else getattr(defaults, name, None)
+        g.add_argument(*flags.split(), type=kind, default=default, metavar=metavar, help=text)
+
+
+R = TypeVar("R")
+
+
+def request_of(cls: Callable[..., R], args: argparse.Namespace) -> R:
+    """A study's request (a dataclass) from the options named as its fields: a list becomes a tuple,
+    and an option not given (None) leaves the request's own default."""
+    given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None})
+
+
+def replicated(args: argparse.Namespace) -> dict[str, int]:
+    """The replications per scenario and the root seed given, as the engine's keywords."""
+    return {"replications": args.replications, "root_seed": args.seed}
+
+
 def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
     """--workers and --scheduler, the same for every command that runs ``what`` (replications,
     simulations)."""
-    g.add_argument(
-        "--workers",
-        "-w",
-        type=int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help=f"run {what} on W local processes (results do not depend on W)",
-    )
+    help = f"run {what} on W local processes (results do not depend on W)"
+    add_valued(g, {"workers": 1}, ("--workers -w", "W", int_at_least(1, "worker processes"), help))
     if scheduler:
         g.add_argument(
             "--scheduler",
@@ -294,6 +320,8 @@ def text_table(rows: list[list[str]], right: set[int]) -> list[str]:
 
 
 __all__ = [
+    "DESIGN",
+    "EACH_RUN",
     "EXIT_BAD_INPUT",
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
@@ -308,6 +336,7 @@ __all__ = [
     "add_quick_looks",
     "add_replications",
     "add_run_options",
+    "add_valued",
     "comma_list",
     "estimate",
     "flat_overrides",
@@ -317,6 +346,8 @@ __all__ = [
     "non_negative_float",
     "overrides_of",
     "positive_float",
+    "replicated",
+    "request_of",
     "text_table",
     "written",
 ]

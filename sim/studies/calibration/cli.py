@@ -4,26 +4,28 @@ declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.studies.base import Job, Load
 from sim.studies.calibration.request import CalibrationRequest
 from sim.studies.options import (
+    DESIGN,
     PROG,
     add_design_options,
+    add_valued,
     comma_list,
     estimate,
     int_at_least,
     non_negative_float,
     positive_float,
+    request_of,
     text_table,
     written,
 )
 
 if TYPE_CHECKING:
-    from sim.experiment.engine import ExecutionOptions
-    from sim.scenario.schema import Scenario
     from sim.studies.calibration.plan import CalibrationPlan
     from sim.studies.calibration.run import CalibrationResult
 
@@ -91,13 +93,7 @@ EPILOG = f"""\
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        default="scenarios/baseline.yaml",
-        metavar="SCENARIO.yaml",
-        help="the scenario whose ranged parameters are matched to its targets",
-    )
+    """The targets and parameters matched, the waves, the options of a design, then the scenario."""
     g = p.add_argument_group("targets and parameters")
     g.add_argument(
         "--targets-file", metavar="FILE", help="the targets table (default: validation/targets.yaml)"
@@ -125,39 +121,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: the parameters the targets' measures depend on)",
     )
     g = p.add_argument_group("history matching")
-    g.add_argument(
-        "--waves",
-        type=int_at_least(1, "waves of simulations"),
-        default=DEFAULTS.waves,
-        metavar="K",
-        help="waves",
-    )
-    g.add_argument(
-        "--points",
-        type=int_at_least(4, "design points per wave"),
-        metavar="N",
-        help="design points per wave (default: 10 per parameter)",
-    )
-    g.add_argument(
-        "--candidates",
-        type=int_at_least(10, "candidate points per wave"),
-        default=DEFAULTS.candidates,
-        metavar="M",
-        help="candidates per wave at which the emulators are evaluated (cheap)",
-    )
-    g.add_argument(
-        "--cutoff",
-        type=positive_float("implausibility cut-off, in standard deviations"),
-        default=DEFAULTS.cutoff,
-        metavar="C",
-        help="rule out a point whose largest implausibility exceeds C",
-    )
-    g.add_argument(
-        "--discrepancy",
-        type=non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
-        default=DEFAULTS.discrepancy,
-        metavar="F",
-        help="model-discrepancy sd as a fraction of each target's tolerance",
+    add_valued(
+        g,
+        DEFAULTS,
+        ("--waves", "K", int_at_least(1, "waves of simulations"), "waves"),
+        (
+            "--points",
+            "N",
+            int_at_least(4, "design points per wave"),
+            "design points per wave (default: 10 per parameter)",
+        ),
+        (
+            "--candidates",
+            "M",
+            int_at_least(10, "candidate points per wave"),
+            "candidates per wave at which the emulators are evaluated (cheap)",
+        ),
+        (
+            "--cutoff",
+            "C",
+            positive_float("implausibility cut-off, in standard deviations"),
+            "rule out a point whose largest implausibility exceeds C",
+        ),
+        (
+            "--discrepancy",
+            "F",
+            non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
+            "model-discrepancy sd as a fraction of each target's tolerance",
+        ),
     )
     add_design_options(
         p,
@@ -166,57 +157,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "root random seed, and the seed of the designs",
         "results/calibration",
     )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/baseline.yaml",
+        metavar="SCENARIO.yaml",
+        help="the scenario whose ranged parameters are matched to its targets",
+    )
 
 
-def plan(
-    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-) -> CalibrationPlan:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The targets on the scenario, the parameters matched and the waves' design."""
     from sim.studies.calibration.plan import plan_calibration
-
-    (scenario,) = load([args.scenario])
-    request = CalibrationRequest(
-        params=tuple(args.params),
-        **({"roles": tuple(args.roles)} if args.roles is not None else {}),
-        exclude=tuple(args.exclude),
-        waves=args.waves,
-        points=args.points,
-        replications=args.replications,
-        candidates=args.candidates,
-        cutoff=args.cutoff,
-        discrepancy=args.discrepancy,
-        seed=args.seed,
-        targets_file=args.targets_file,
-    )
-    return plan_calibration(scenario, args.scenario, request)
-
-
-def intro(args: argparse.Namespace, plan: CalibrationPlan) -> str:
-    """The targets, the parameters, the simulations and the time they may take; the plan's notes."""
-    return "\n".join(
-        [
-            f"Calibration (history matching) of {plan.scenario.name}: {len(plan.targets)} targets "
-            f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
-            f"{plan.request.waves} waves x {plan.points} points x {plan.request.replications} replications "
-            f"= {plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, "
-            "plus fitting the emulators and evaluating the candidates, ~5-30 s a wave.",
-            *(f"note: {note}" for note in plan.notes),
-        ]
-    )
-
-
-def run(
-    args: argparse.Namespace, plan: CalibrationPlan, out: Path, options: ExecutionOptions
-) -> CalibrationResult:
     from sim.studies.calibration.run import run_calibration
 
-    return run_calibration(plan, out, options=options)
+    (scenario,) = load([args.scenario])
+    request = request_of(CalibrationRequest, args)
+    plan = plan_calibration(scenario, args.scenario, request)
+    intro = (
+        f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
+        f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
+        f"{request.waves} waves x {plan.points} points x {request.replications} replications = "
+        f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, plus "
+        "fitting the emulators and evaluating the candidates, ~5-30 s a wave."
+    )
 
+    def summary(result: CalibrationResult, out: Path) -> str:
+        return (
+            f"\n{calibration_text(plan, result)}{result.ran:,} simulations run, {result.resumed:,} resumed, "
+            f"{result.wall_seconds:,.0f} s (emulators and candidates "
+            f"{result.manifest['emulator_seconds']:,.0f} s). Written: {written(out, result.files)}"
+        )
 
-def kept(plan: CalibrationPlan, out: Path) -> str:
-    from sim.experiment.output import PARTS_DIR
-
-    return str(out / PARTS_DIR)
+    return Job(
+        scenario.name,
+        "\n".join([intro, *(f"note: {note}" for note in plan.notes)]),
+        lambda out, options: run_calibration(plan, out, options=options),
+        summary,
+        DESIGN,
+    )
 
 
 def _num(x: float) -> str:
@@ -277,14 +256,3 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
         "validation target not used in the fit."
     )
     return "\n".join(lines) + "\n\n"
-
-
-def summary(args: argparse.Namespace, plan: CalibrationPlan, result: CalibrationResult, out: Path) -> str:
-    """What was kept (``calibration_text``), then how many simulations ran and what was written."""
-    return (
-        "\n"
-        + calibration_text(plan, result)
-        + f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s "
-        f"(emulators and candidates {result.manifest['emulator_seconds']:,.0f} s). "
-        f"Written: {written(out, result.files)}"
-    )

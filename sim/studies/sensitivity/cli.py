@@ -4,17 +4,26 @@ declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.kpis import kpi
-from sim.studies.options import PROG, add_design_options, estimate, int_at_least, kpi_list, written
+from sim.studies.base import Job, Load
+from sim.studies.options import (
+    DESIGN,
+    PROG,
+    add_design_options,
+    add_valued,
+    estimate,
+    int_at_least,
+    kpi_list,
+    request_of,
+    written,
+)
 from sim.studies.sensitivity.request import GROUPINGS, METHODS, SensitivityRequest
 
 if TYPE_CHECKING:
-    from sim.experiment.engine import ExecutionOptions
-    from sim.scenario.schema import Scenario
     from sim.studies.sensitivity.run import SensitivityPlan, SensitivityResult
 
 DEFAULTS = SensitivityRequest()
@@ -83,6 +92,7 @@ EPILOG = f"""\
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenario and policies, the SALib design, then the options of a design."""
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario whose assumptions are varied")
     p.add_argument(
         "policies",
@@ -113,12 +123,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="(sobol) vary the top --top parameters of each KPI of a Morris run's sensitivity.csv",
     )
-    g.add_argument(
-        "--top",
-        type=int_at_least(1, "parameters per KPI"),
-        default=DEFAULTS.top,
-        metavar="K",
-        help="parameters per KPI taken from --shortlist",
+    add_valued(
+        g,
+        DEFAULTS,
+        ("--top", "K", int_at_least(1, "parameters per KPI"), "parameters per KPI taken from --shortlist"),
     )
     g.add_argument(
         "--kpis",
@@ -126,26 +134,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="A,B",
         help="KPIs to analyse, comma-separated (default: the headline KPIs of summary_stats.csv)",
     )
-    g.add_argument(
-        "--trajectories",
-        type=int_at_least(1, "Morris trajectories"),
-        default=DEFAULTS.trajectories,
-        metavar="R",
-        help="(morris) trajectories: R x (k + 1) design points",
-    )
-    g.add_argument(
-        "--levels",
-        type=int_at_least(2, "Morris grid levels"),
-        default=DEFAULTS.levels,
-        metavar="P",
-        help="(morris) grid levels of each range (even)",
-    )
-    g.add_argument(
-        "--samples",
-        type=int_at_least(2, "Sobol base samples"),
-        default=DEFAULTS.samples,
-        metavar="N",
-        help="(sobol) base sample, a power of 2: N x (k + 2) design points",
+    add_valued(
+        g,
+        DEFAULTS,
+        (
+            "--trajectories",
+            "R",
+            int_at_least(1, "Morris trajectories"),
+            "(morris) trajectories: R x (k + 1) design points",
+        ),
+        ("--levels", "P", int_at_least(2, "Morris grid levels"), "(morris) grid levels of each range (even)"),
+        (
+            "--samples",
+            "N",
+            int_at_least(2, "Sobol base samples"),
+            "(sobol) base sample, a power of 2: N x (k + 2) design points",
+        ),
     )
     add_design_options(
         p,
@@ -156,35 +160,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def plan(
-    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-) -> SensitivityPlan:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The design over the ranged parameters of SCENARIO, run on it and on each policy."""
     from sim.experiment.errors import ExperimentError
-    from sim.studies.sensitivity.run import plan_sensitivity
+    from sim.studies.sensitivity.run import plan_sensitivity, run_sensitivity
 
     scenarios = load([args.scenario, *args.policies])
     if len(scenarios) < 1 + len(args.policies):
         raise ExperimentError("a POLICY file is the SCENARIO file or named twice; give each policy once")
-    request = SensitivityRequest(
-        method=args.method,
-        params=tuple(args.params),
-        shortlist=args.shortlist,
-        top=args.top,
-        **({"kpis": tuple(args.kpis)} if args.kpis is not None else {}),
-        trajectories=args.trajectories,
-        levels=args.levels,
-        samples=args.samples,
-        replications=args.replications,
-        seed=args.seed,
-        groups=args.groups,
-    )
+    request = request_of(SensitivityRequest, args)
     if args.shortlist is None and args.method == "morris" and "--top" in argv:
         raise ExperimentError("--top goes with --shortlist FILE (--method sobol)")
-    return plan_sensitivity(scenarios[0], scenarios[1:], request)
+    plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
+
+    def summary(result: SensitivityResult, out: Path) -> str:
+        once = " (identical design points run once)" if result.ran + result.resumed < plan.simulations else ""
+        return (
+            sensitivity_text(result.frame, request.method, plan.reference.name)
+            + f"{result.ran:,} simulations run, {result.resumed:,} resumed{once}, "
+            f"{result.wall_seconds:,.0f} s. Written: {written(out, result.files)}"
+        )
+
+    return Job(
+        plan.reference.name,
+        _intro(plan, args.workers),
+        lambda out, options: run_sensitivity(plan, out, options=options),
+        summary,
+        DESIGN,
+    )
 
 
-def intro(args: argparse.Namespace, plan: SensitivityPlan) -> str:
+def _intro(plan: SensitivityPlan, workers: int) -> str:
     """The design's size, the simulations it takes and the time they may take; the plan's notes."""
     request, k = plan.request, len(plan.parameters)
     factors = f"{k} parameters"
@@ -201,24 +207,10 @@ def intro(args: argparse.Namespace, plan: SensitivityPlan) -> str:
         [
             f"Sensitivity ({request.method}) of {plan.reference.name}{policies}: {design} = {len(plan.X)} "
             f"design points x {len(plan.points)} scenario(s) x {request.replications} replications = "
-            f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}.",
+            f"{plan.simulations:,} simulations; {estimate(plan.estimate(workers), workers)}.",
             *(f"note: {note}" for note in plan.notes),
         ]
     )
-
-
-def run(
-    args: argparse.Namespace, plan: SensitivityPlan, out: Path, options: ExecutionOptions
-) -> SensitivityResult:
-    from sim.studies.sensitivity.run import run_sensitivity
-
-    return run_sensitivity(plan, out, options=options)
-
-
-def kept(plan: SensitivityPlan, out: Path) -> str:
-    from sim.experiment.output import PARTS_DIR
-
-    return str(out / PARTS_DIR)
 
 
 def _index(x: float, scale: float) -> str:
@@ -247,13 +239,3 @@ def sensitivity_text(frame: Any, method: str, reference: str) -> str:
                 f"{extra}{flag}"
             )
     return "\n".join(lines) + "\n\n"
-
-
-def summary(args: argparse.Namespace, plan: SensitivityPlan, result: SensitivityResult, out: Path) -> str:
-    """The top parameters of each KPI, then how many simulations ran and what was written."""
-    once = " (identical design points run once)" if result.ran + result.resumed < plan.simulations else ""
-    return (
-        sensitivity_text(result.frame, plan.request.method, plan.reference.name)
-        + f"{result.ran:,} simulations run, {result.resumed:,} resumed{once}, {result.wall_seconds:,.0f} s. "
-        f"Written: {written(out, result.files)}"
-    )

@@ -4,13 +4,13 @@ once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli`
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.studies.base import Job, Load
 from sim.studies.options import (
+    EACH_RUN,
     PROG,
     add_run_options,
     estimate,
@@ -20,11 +20,9 @@ from sim.studies.options import (
     overrides_of,
     written,
 )
-from sim.studies.sweep.grid import FORMS, GridPoint, ParamSpec, SweepParam, parse_spec
+from sim.studies.sweep.grid import FORMS, ParamSpec, parse_spec
 
 if TYPE_CHECKING:
-    from sim.experiment.engine import ExecutionOptions
-    from sim.scenario.schema import Scenario
     from sim.studies.sweep.run import SweepResult
 
 HELP = "response curves: each KPI against one parameter (or a grid of two), with 95%% bands"
@@ -76,6 +74,7 @@ def _param(text: str) -> ParamSpec:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenario, the grid (--param) and the KPIs, then the options of a run."""
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
     g = p.add_argument_group("the sweep")
     g.add_argument(
@@ -97,90 +96,61 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_options(p, sweep=True)
 
 
-@dataclass(frozen=True)
-class SweepPlan:
-    """The scenario, its swept parameters and grid points, and the KPIs asked for (None: all)."""
-
-    scenario: Scenario
-    params: list[SweepParam]
-    points: list[GridPoint]
-    kpis: list[str] | None
-
-
-def plan(
-    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-) -> SweepPlan:
-    """The grid, checked against the scenario; a --param also set by a quick look is refused."""
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+    """The grid, checked against the scenario (a --param also set by a quick look is refused)."""
+    from sim.analysis.kpis import TABLE_KPIS
+    from sim.experiment.design import estimate_seconds
     from sim.experiment.errors import ExperimentError
+    from sim.studies.sweep.analysis import format_sweep_table
     from sim.studies.sweep.grid import build_grid, resolve
-    from sim.studies.sweep.run import check_kpis
+    from sim.studies.sweep.run import check_kpis, run_sweep
 
     if not args.param:
         raise ExperimentError(f"sweep needs --param PATH=VALUES ({FORMS})")
     (scenario,) = load([args.scenario])
-    overridden = {path.partition("=")[0] for path in flat_overrides(overrides_of(args))}
+    given = flat_overrides(overrides_of(args))
     option_of = {"horizon_days": "--horizon", "cohort.initial_size": "--cohort-size"}
     for spec in args.param:
-        if spec.path in overridden:
+        if spec.path in {path.partition("=")[0] for path in given}:
             raise ExperimentError(
                 f"--param {spec.text}: {spec.path} is also set by {option_of.get(spec.path, 'an override')}; "
                 "use one of them"
             )
     kpis = check_kpis(args.kpis) if args.kpis is not None else None
     params = resolve(scenario, args.param)
-    return SweepPlan(scenario, params, build_grid(scenario, params), kpis)
+    points = build_grid(scenario, params)
+    n, seconds = len(points), estimate_seconds([p.scenario for p in points], args.replications, args.workers)
+    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
 
-
-def intro(args: argparse.Namespace, plan: SweepPlan) -> str:
-    """How many simulations the sweep will run and roughly how long it will take."""
-    from sim.experiment.design import estimate_seconds
-
-    seconds = estimate_seconds([p.scenario for p in plan.points], args.replications, args.workers)
-    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in plan.params)
-    n = len(plan.points)
-    return (
-        f"Sweep of {what}: {n} grid points x {args.replications} replications = {n * args.replications} "
-        f"simulations; {estimate(seconds, args.workers)}."
-    )
-
-
-def run(args: argparse.Namespace, plan: SweepPlan, out: Path, options: ExecutionOptions) -> SweepResult:
-    from sim.studies.sweep.run import run_sweep
-
-    return run_sweep(
-        plan.scenario,
-        plan.params,
-        plan.points,
-        out,
-        kpis=plan.kpis,
-        replications=args.replications,
-        root_seed=args.seed,
-        options=options,
-    )
-
-
-def kept(plan: SweepPlan, out: Path) -> str:
-    from sim.experiment.output import PARTS_DIR
-
-    return str(out / ("*" + os.sep + PARTS_DIR))
-
-
-def summary(args: argparse.Namespace, plan: SweepPlan, result: SweepResult, out: Path) -> str:
-    """The table of each KPI's mean at each grid point, where it was written and how long it took."""
-    from sim.analysis.kpis import TABLE_KPIS
-    from sim.studies.sweep.analysis import format_sweep_table
-
-    experiment, s = result.experiment, plan.scenario
-    given = flat_overrides(overrides_of(args))
-    return (
-        f"\n{s.label} ({s.name}): {experiment.replications} paired replications per grid point, seed "
-        f"{args.seed} (common random numbers)"
-        + (f"; overrides: {', '.join(given)}" if given else "")
-        + "\nMeans per cohort; * = the 95% CI of the paired difference from the first row excludes 0. "
-        "Every KPI with its CI: sweep.csv\n\n"
-        + format_sweep_table(result.table, plan.kpis if plan.kpis is not None else list(TABLE_KPIS))
-        + f"\nWritten: {written(out, result.files)} (and each grid point's folder under {out})\n"
-        + footer(experiment, out).replace(
-            f"; {experiment.wall_seconds:.1f} s", f"; {result.wall_seconds:.1f} s"
+    def summary(result: SweepResult, out: Path) -> str:
+        experiment = result.experiment
+        return (
+            f"\n{scenario.label} ({scenario.name}): {experiment.replications} paired replications per grid "
+            f"point, seed {args.seed} (common random numbers)"
+            + (f"; overrides: {', '.join(given)}" if given else "")
+            + "\nMeans per cohort; * = the 95% CI of the paired difference from the first row excludes 0. "
+            "Every KPI with its CI: sweep.csv\n\n"
+            + format_sweep_table(result.table, kpis if kpis is not None else list(TABLE_KPIS))
+            + f"\nWritten: {written(out, result.files)} (and each grid point's folder under {out})\n"
+            + footer(experiment, out).replace(
+                f"; {experiment.wall_seconds:.1f} s", f"; {result.wall_seconds:.1f} s"
+            )
         )
+
+    return Job(
+        scenario.name,
+        f"Sweep of {what}: {n} grid points x {args.replications} replications = {n * args.replications} "
+        f"simulations; {estimate(seconds, args.workers)}.",
+        lambda out, options: run_sweep(
+            scenario,
+            params,
+            points,
+            out,
+            kpis=kpis,
+            replications=args.replications,
+            root_seed=args.seed,
+            options=options,
+        ),
+        summary,
+        EACH_RUN,
     )

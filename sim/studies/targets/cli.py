@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.experiment.output import PARTS_DIR
+from sim.studies.base import Job, Load
 from sim.studies.options import PROG, RUN_RESUME, add_executor_options, add_replications, written
 
 if TYPE_CHECKING:
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
-    from sim.scenario.schema import Scenario
-    from sim.studies.targets.run import Target, Targets
 
 HELP = "compare the model with every published figure in the validation targets table"
 DESCRIPTION = (
@@ -65,6 +65,7 @@ EPILOG = f"""\
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenarios evaluated and the targets table, the replications, execution and output."""
     p.add_argument(
         "scenarios",
         nargs="*",
@@ -94,17 +95,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class TargetsPlan:
-    """The targets table, the targets evaluated, and the scenarios they are computed on (their
-    resolved files, in the same order)."""
-
-    table: Targets
-    chosen: list[Target]
-    files: list[Path]
-    scenarios: list[Scenario]
-
-
-@dataclass(frozen=True)
 class TargetsResult:
     """The scenarios' runs, targets.csv's rows and the files written (targets.csv, targets.png)."""
 
@@ -113,9 +103,7 @@ class TargetsResult:
     files: list[str]
 
 
-def plan(
-    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-) -> TargetsPlan:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The targets of the table (those on the SCENARIO files given, if any) and their scenarios."""
     from sim.experiment.errors import ExperimentError
     from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
@@ -136,64 +124,56 @@ def plan(
             wanted.append(path)
         named = [p for p in named if p in wanted]
     chosen = [t for t in table.targets if table.scenario_path(t) in named]
-    return TargetsPlan(table, chosen, named, load([str(p) for p in named]))
+    scenarios = load([str(p) for p in named])
+    name_of = {path: s.name for path, s in zip(named, scenarios, strict=True)}
+    manifest = {
+        "targets_file": str(table.file),
+        "targets": [t.id for t in chosen],
+        "scenarios": {s.name: str(p) for p, s in zip(named, scenarios, strict=True)},
+        "root_seed": args.seed,
+    }
 
+    def run(out: Path, options: ExecutionOptions) -> TargetsResult:
+        """Run every scenario as 'run' does, then compute each target's measure from its folder and
+        write targets.csv, targets.png and the manifest (last)."""
+        from sim.experiment.files import write_json
+        from sim.experiment.output import TARGETS_MANIFEST
+        from sim.experiment.run import run_experiment
+        from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
 
-def intro(args: argparse.Namespace, plan: TargetsPlan) -> str:
-    return ""
+        result = run_experiment(
+            scenarios, out, replications=args.replications, root_seed=args.seed, options=options
+        )
+        tables = {run.name: FolderTables(run.folder) for run in result.runs}
+        frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
+        files = write_targets(out, frame, chosen, plot=not args.no_plots)
+        write_json(
+            out / TARGETS_MANIFEST,
+            manifest
+            | {
+                "replications": result.replications,
+                "files": files,
+                "wall_time_seconds": round(result.wall_seconds, 3),
+                "command_line": list(options.command_line or ()),
+            },
+        )
+        return TargetsResult(result, frame, files)
 
+    def summary(result: TargetsResult, out: Path) -> str:
+        """How many targets are within tolerance, the table of each, its notes and what was written."""
+        from sim.analysis.measures import MEASURES
+        from sim.studies.targets.analysis import format_targets_table
 
-def run(args: argparse.Namespace, plan: TargetsPlan, out: Path, options: ExecutionOptions) -> TargetsResult:
-    """Run every scenario as 'run' does, then compute each target's measure from its folder and
-    write targets.csv, targets.png and the manifest (last)."""
-    from sim.experiment.files import write_json
-    from sim.experiment.output import TARGETS_MANIFEST
-    from sim.experiment.run import run_experiment
-    from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
+        frame, experiment = result.frame, result.experiment
+        shares = {t.id for t in chosen if MEASURES[t.measure].is_share}
+        notes = "".join(f"  {r['target']}: {r['note']}\n" for r in frame.to_dict("records") if r["note"])
+        return (
+            f"Validation targets ({table.file}): {int(frame['within'].sum())} of {len(frame)} within "
+            f"tolerance; {experiment.replications} replications per scenario, seed {args.seed}, "
+            f"{experiment.wall_seconds:,.0f} s.\n\n"
+            + format_targets_table(frame, shares)
+            + notes
+            + f"\nWritten: {written(out, result.files)} (and each scenario's folder under {out})"
+        )
 
-    result = run_experiment(
-        plan.scenarios, out, replications=args.replications, root_seed=args.seed, options=options
-    )
-    name_of = {path: s.name for path, s in zip(plan.files, plan.scenarios, strict=True)}
-    tables = {run.name: FolderTables(run.folder) for run in result.runs}
-    chosen, table = plan.chosen, plan.table
-    frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
-    files = write_targets(out, frame, chosen, plot=not args.no_plots)
-    write_json(
-        out / TARGETS_MANIFEST,
-        {
-            "targets_file": str(table.file),
-            "targets": [t.id for t in chosen],
-            "scenarios": {s.name: str(p) for p, s in zip(plan.files, plan.scenarios, strict=True)},
-            "root_seed": args.seed,
-            "replications": result.replications,
-            "files": files,
-            "wall_time_seconds": round(result.wall_seconds, 3),
-            "command_line": list(options.command_line or ()),
-        },
-    )
-    return TargetsResult(result, frame, files)
-
-
-def kept(plan: TargetsPlan, out: Path) -> str:
-    from sim.experiment.output import PARTS_DIR
-
-    return ", ".join(str(out / s.name / PARTS_DIR) for s in plan.scenarios)
-
-
-def summary(args: argparse.Namespace, plan: TargetsPlan, result: TargetsResult, out: Path) -> str:
-    """How many targets are within tolerance, the table of each, its notes and what was written."""
-    from sim.analysis.measures import MEASURES
-    from sim.studies.targets.analysis import format_targets_table
-
-    frame, experiment = result.frame, result.experiment
-    shares = {t.id for t in plan.chosen if MEASURES[t.measure].is_share}
-    notes = "".join(f"  {r['target']}: {r['note']}\n" for r in frame.to_dict("records") if r["note"])
-    return (
-        f"Validation targets ({plan.table.file}): {int(frame['within'].sum())} of {len(frame)} within "
-        f"tolerance; {experiment.replications} replications per scenario, seed {args.seed}, "
-        f"{experiment.wall_seconds:,.0f} s.\n\n"
-        + format_targets_table(frame, shares)
-        + notes
-        + f"\nWritten: {written(out, result.files)} (and each scenario's folder under {out})"
-    )
+    return Job("", "", run, summary, tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios))

@@ -4,19 +4,27 @@ declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.studies.options import PROG, add_run_options, estimate, int_at_least, kpi_list, text_table, written
+from sim.studies.base import Job, Load
+from sim.studies.options import (
+    EACH_RUN,
+    PROG,
+    add_run_options,
+    add_valued,
+    estimate,
+    int_at_least,
+    kpi_list,
+    replicated,
+    text_table,
+    written,
+)
 
 if TYPE_CHECKING:
     from sim.experiment.engine import ExecutionOptions
-    from sim.scenario.schema import Scenario
-    from sim.scenario.uncertainty import Uncertain
-    from sim.studies.uncertainty.run import Calibrated, Draw, UncertaintyResult
+    from sim.studies.uncertainty.run import UncertaintyResult
 
 HELP = "how sure is each policy difference when the assumptions vary (probabilistic sensitivity)"
 DESCRIPTION = (
@@ -64,18 +72,15 @@ EPILOG = f"""\
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The reference and policies, the draws, the options of a run, and draws from a calibration."""
     p.add_argument(
         "reference", metavar="REFERENCE.yaml", help="the reference scenario (its ranges are drawn)"
     )
     p.add_argument("policies", nargs="+", metavar="POLICY.yaml", help="the policies compared with it")
     g = p.add_argument_group("the draws")
-    g.add_argument(
-        "--samples",
-        "-s",
-        type=int_at_least(2, "draws of the ranged parameters"),
-        default=20,
-        metavar="N",
-        help="Latin-hypercube draws of the ranged parameters",
+    samples = int_at_least(2, "draws of the ranged parameters")
+    add_valued(
+        g, {"samples": 20}, ("--samples -s", "N", samples, "Latin-hypercube draws of the ranged parameters")
     )
     g.add_argument(
         "--kpis",
@@ -95,76 +100,51 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class UncertaintyPlan:
-    """The reference and policies, the ranged parameters, their draws (``calibrated``: drawn from a
-    calibration.csv) and the KPIs asked for (None: the headline KPIs)."""
-
-    reference: Scenario
-    policies: list[Scenario]
-    params: list[Uncertain]
-    draws: list[Draw]
-    calibrated: Calibrated | None
-    kpis: list[str] | None
-
-
-def plan(
-    args: argparse.Namespace, argv: Sequence[str], load: Callable[[Sequence[str]], list[Scenario]]
-) -> UncertaintyPlan:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The draws of the reference's ranged parameters, applied to it and to every policy."""
+    from sim.experiment.design import estimate_seconds
     from sim.studies.sweep.run import check_kpis
-    from sim.studies.uncertainty.run import calibrated_design
+    from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
 
     reference, *policies = load([args.reference, *args.policies])
     kpis = check_kpis(args.kpis) if args.kpis is not None else None
     params, draws, calibrated = calibrated_design(
         reference, policies, args.samples, args.seed, args.from_calibration
     )
-    return UncertaintyPlan(reference, policies, params, draws, calibrated, kpis)
-
-
-def intro(args: argparse.Namespace, plan: UncertaintyPlan) -> str:
-    """The draws, the simulations and the time they may take; where calibrated draws come from."""
-    from sim.experiment.design import estimate_seconds
-
-    scenarios = [s for d in plan.draws for s in (d.reference, *d.policies)]
+    scenarios = [s for d in draws for s in (d.reference, *d.policies)]
     seconds = estimate_seconds(scenarios, args.replications, args.workers)
-    lines = [
-        f"Uncertainty: {len(plan.params)} ranged parameters, {args.samples} Latin-hypercube draws x "
-        f"{1 + len(plan.policies)} scenarios x {args.replications} replications = "
+    intro = [
+        f"Uncertainty: {len(params)} ranged parameters, {args.samples} Latin-hypercube draws x "
+        f"{1 + len(policies)} scenarios x {args.replications} replications = "
         f"{len(scenarios) * args.replications} simulations; {estimate(seconds, args.workers)}."
     ]
-    if (c := plan.calibrated) is not None:
+    if (c := calibrated) is not None:
         how = "with replacement (fewer rows than draws)" if c.replace else "without replacement"
-        lines.append(
+        intro.append(
             f"From {c.file}: {', '.join(c.parameters)} drawn from its {c.rows:,} parameter sets not ruled "
-            f"out, {how}; the other {len(plan.params) - len(c.parameters)} over their ranges."
+            f"out, {how}; the other {len(params) - len(c.parameters)} over their ranges."
         )
-    return "\n".join(lines)
 
+    def summary(result: UncertaintyResult, out: Path) -> str:
+        labels = {p.name: p.label for p in policies}
+        text = uncertainty_text(
+            result.summary, labels, reference.label, args.samples, args.replications, args.seed
+        )
+        return f"\n{text}\n\nWritten: {written(out, result.files)} (and each draw's folder under {out})"
 
-def run(
-    args: argparse.Namespace, plan: UncertaintyPlan, out: Path, options: ExecutionOptions
-) -> UncertaintyResult:
-    from sim.studies.uncertainty.run import run_uncertainty
+    def run(out: Path, options: ExecutionOptions) -> UncertaintyResult:
+        return run_uncertainty(
+            reference,
+            policies,
+            out,
+            samples=args.samples,
+            kpis=kpis,
+            options=options,
+            from_calibration=args.from_calibration,
+            **replicated(args),
+        )
 
-    return run_uncertainty(
-        plan.reference,
-        plan.policies,
-        out,
-        samples=args.samples,
-        replications=args.replications,
-        root_seed=args.seed,
-        kpis=plan.kpis,
-        options=options,
-        from_calibration=args.from_calibration,
-    )
-
-
-def kept(plan: UncertaintyPlan, out: Path) -> str:
-    from sim.experiment.output import PARTS_DIR
-
-    return str(out / ("*" + os.sep + PARTS_DIR))
+    return Job(reference.name, "\n".join(intro), run, summary, EACH_RUN)
 
 
 def uncertainty_text(
@@ -196,12 +176,3 @@ def uncertainty_text(
         "P(better than the reference), P(best of those compared)"
     )
     return "\n".join([intro, *text_table(rows, right={2, 3, 4})])
-
-
-def summary(args: argparse.Namespace, plan: UncertaintyPlan, result: UncertaintyResult, out: Path) -> str:
-    """Each policy's difference across the draws, then what was written."""
-    labels = {p.name: p.label for p in plan.policies}
-    text = uncertainty_text(
-        result.summary, labels, plan.reference.label, args.samples, args.replications, args.seed
-    )
-    return f"\n{text}\n\nWritten: {written(out, result.files)} (and each draw's folder under {out})"
