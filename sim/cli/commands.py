@@ -1,5 +1,6 @@
-"""The ten commands (run, compare, sweep, report, targets, sensitivity, uncertainty, calibrate,
-validate, describe) and ``main``, which dispatches to them.
+"""The commands and ``main``, which dispatches to them: run, compare, report, validate and
+describe here, and every study of the registry (sweep, sensitivity, ...) through ``run_study``, the
+one driver that plans, runs and summarises a study from what its ``cli.py`` declares.
 
 Each command returns its exit code (``sim.studies.options.EXIT_*``): bad input is reported on stderr without a
 traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -23,22 +25,28 @@ from pydantic import ValidationError
 
 from sim.cli.parser import build_parser
 from sim.cli.progress import Progress
-from sim.cli.text import (
-    adaptive_text,
-    comparison_intro,
-    cost_effectiveness_intro,
+from sim.cli.text import adaptive_text, comparison_intro, cost_effectiveness_intro, header, selection_text
+from sim.experiment.output import PARTS_DIR
+from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.studies.base import Job, Load
+from sim.studies.options import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_WORKER_LOST,
+    PROG,
     flat_overrides,
     footer,
-    header,
-    selection_text,
+    overrides_of,
+    replicated,
 )
-from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
-from sim.studies.options import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_WORKER_LOST, PROG
-from sim.studies.sweep.grid import FORMS as GRID_FORMS
+from sim.studies.registry import STUDIES
 
 if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
+    from sim.studies.base import Study
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
@@ -55,32 +63,21 @@ def _error(text: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def _scenario_error(exc: ScenarioError) -> int:
-    print(str(exc), file=sys.stderr)
+T = TypeVar("T")
+
+
+def _checked(work: Callable[[], T]) -> T | int:
+    """``work()`` (loading and checking what a command was given), or exit code 2 after reporting
+    why it cannot be used: a scenario or targets file's problems, or a bad option."""
+    from sim.experiment.errors import ExperimentError
+
+    try:
+        return work()
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+    except (_BadInput, ExperimentError) as exc:
+        _error(str(exc))
     return EXIT_BAD_INPUT
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The quick-look options as a nested override of the scenario (recorded in the manifest)."""
-    overrides: dict[str, Any] = {}
-    if args.horizon is not None:
-        overrides["horizon_days"] = args.horizon
-    if args.cohort_size is not None:
-        overrides["cohort"] = {"initial_size": args.cohort_size}
-    return overrides
-
-
-def _apply_overrides(scenarios: Sequence[Scenario], overrides: Mapping[str, Any]) -> list[Scenario]:
-    if not overrides:
-        return list(scenarios)
-    out = []
-    for s in scenarios:
-        try:
-            out.append(s.with_overrides(dict(overrides)))
-        except ValidationError as exc:
-            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
-    return out
 
 
 def _name_problem(file: str, scenario: Scenario) -> str | None:
@@ -91,6 +88,33 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
         f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
         "'_', '-' and '.' (not first)"
     )
+
+
+def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
+    """Every scenario loaded, validated and overridden (ScenarioError or _BadInput says why not).
+
+    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
+    its first position, so the reference stays first.
+    """
+    unique: dict[str, str] = {}
+    for file in files:
+        unique.setdefault(os.path.realpath(file), file)
+    files = list(unique.values())
+    scenarios = load_scenarios(files)
+    for file, scenario in zip(files, scenarios, strict=True):
+        problem = _name_problem(file, scenario)
+        if problem:
+            raise _BadInput(problem)
+    if not overrides:
+        return scenarios
+    out = []
+    for s in scenarios:
+        try:
+            out.append(s.with_overrides(dict(overrides)))
+        except ValidationError as exc:
+            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
+    return out
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -121,75 +145,35 @@ def _fits_terminal(text: str) -> bool:
     return max((len(line) for line in text.splitlines()), default=0) <= width
 
 
-def _prepare_run(
-    files: Sequence[str], args: argparse.Namespace
-) -> tuple[list[Scenario], dict[str, Any]] | int:
-    """Every scenario loaded, validated and overridden, or the exit code after reporting why.
-
-    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
-    its first position, so the reference stays first.
-    """
-    unique: dict[str, str] = {}
-    for file in files:
-        unique.setdefault(os.path.realpath(file), file)
-    files = list(unique.values())
-    try:
-        scenarios = load_scenarios(files)
-    except ScenarioError as exc:
-        return _scenario_error(exc)
-    for file, scenario in zip(files, scenarios, strict=True):
-        problem = _name_problem(file, scenario)
-        if problem:
-            return _error(problem)
-    overrides = _overrides(args)
-    try:
-        scenarios = _apply_overrides(scenarios, overrides)
-    except _BadInput as exc:
-        return _error(str(exc))
-    return scenarios, overrides
-
-
-def _execute(
-    scenarios: Sequence[Scenario],
-    overrides: dict[str, Any],
+def _run_with_progress(
+    work: Callable[[ExecutionOptions], T],
     args: argparse.Namespace,
     argv: Sequence[str],
-    compare_mode: bool,
-) -> ExperimentResult | int:
-    from sim.experiment.compare import run_comparison
-    from sim.experiment.output import PARTS_DIR
-    from sim.experiment.run import run_experiment
-
-    plan: Callable[..., ExperimentResult] = run_comparison if compare_mode else run_experiment
-    kept = ", ".join(str(Path(args.out) / s.name / PARTS_DIR) for s in scenarios)
-    return _run_with_progress(
-        plan,
-        args,
-        argv,
-        overrides,
-        kept,
-        scenarios,
-        args.out,
-        replications=args.replications,
-        root_seed=args.seed,
-        keep_log=args.event_log,
-        **(_comparison_options(args) if compare_mode else {}),
-    )
-
-
-T = TypeVar("T")
-
-
-def _guarded(work: Callable[[], T], progress: Progress, kept: str) -> T | int:
-    """Run a long command's work (replications), turning its known failures into exit codes: a
-    request that cannot be carried out is bad input (2, nothing written), a replication that keeps
-    killing its worker is 3, Ctrl-C is 130 and says where finished replications are kept for
-    ``--resume``. The progress bar is closed whatever happens."""
+    overrides: Mapping[str, Any],
+    kept: str,
+) -> T | int:
+    """Run a command's replications, ``work(options)``, with the execution options of its command
+    line, progress reports and the interruption guard: a request that cannot be carried out is bad
+    input (2, nothing written), a replication that keeps killing its worker is 3, Ctrl-C is 130 and
+    says where finished replications are kept for ``--resume`` (``kept``). The progress bar is
+    closed whatever happens."""
+    from sim.experiment.engine import ExecutionOptions
     from sim.experiment.errors import ExperimentError
     from sim.experiment.runners import WorkerLostError
 
+    progress = Progress(args.quiet, "replications")
+    options = ExecutionOptions(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        plots=not args.no_plots,
+        overrides=dict(overrides),
+        command_line=(PROG, *argv),
+        on_progress=progress,
+        on_message=progress.message,
+    )
     try:
-        return work()
+        return work(options)
     except ExperimentError as exc:
         return _error(str(exc))
     except WorkerLostError as exc:
@@ -249,28 +233,96 @@ def _check_with(args: argparse.Namespace) -> int | None:
 # ----------------------------------------------------------------------------------------------
 
 
+def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = "") -> Any:
+    """Plan a command's job with ``plan(load)`` (bad input: exit code 2, nothing written), print its
+    intro, run it with progress and the interruption guard, print its summary (nothing printed
+    with --quiet). Its folder is --out, or results/``kind``/<job name>. The job's result, or the
+    exit code (an int) if it failed."""
+    overrides = overrides_of(args)
+    job = _checked(lambda: plan(lambda files: _load(files, overrides)))
+    if isinstance(job, int):
+        return job
+    out = Path(args.out) if args.out else Path("results") / kind / job.name
+    if not args.quiet and job.intro:
+        print(job.intro, flush=True)
+    kept = ", ".join(str(out / k) for k in job.kept)
+    result = _run_with_progress(lambda options: job.run(out, options), args, argv, overrides, kept)
+    if not isinstance(result, int) and not args.quiet:
+        print(job.summary(result, out))
+    return result
+
+
+def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run a study's command, planned by its ``cli.py`` (``sim.studies.base.StudyCli``)."""
+    result = _drive(lambda load: study.cli.plan(args, argv, load), args, argv, study.kind)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _replications(args: argparse.Namespace, scenarios: list[Scenario], compare: bool) -> Job:
+    """The job of ``run`` or (``compare``) ``compare``: the replications of ``scenarios``, each
+    scenario's folder under --out."""
+    from sim.experiment.compare import run_comparison
+    from sim.experiment.run import run_experiment
+
+    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
+    statistics = _comparison_options(args) if compare else {}
+    return Job(
+        "",
+        "",
+        lambda out, options: run(
+            scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
+        ),
+        lambda result, out: _compare_text(scenarios, result, args) if compare else _run_text(result, args),
+        tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
+    )
+
+
+def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
+    """What ``run`` prints: the header, the mean and 95% CI of each headline KPI, the footer."""
+    from sim.analysis.tables import format_kpi_table
+
+    run = result.runs[0]
+    assert run.stats is not None
+    return f"{header(run.scenario, result, overrides_of(args))}\n\n{format_kpi_table(run.stats)}\n" + footer(
+        result, run.folder
+    )
+
+
+def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: argparse.Namespace) -> str:
+    """What ``compare`` prints: the paired differences from the reference, cost-effectiveness
+    (where it fits the terminal), the best policy and the adaptive replications if asked for."""
+    from sim.analysis.kpis import CE_OUTCOMES
+    from sim.analysis.tables import format_comparison_table, format_cost_effectiveness_table
+    from sim.experiment.output import COST_EFFECTIVENESS_FILE
+
+    assert result.comparison is not None and result.cost_effectiveness is not None
+    names = [s.name for s in scenarios]
+    table = format_cost_effectiveness_table(
+        result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
+    )
+    fits = _fits_terminal(table)
+    text = (
+        f"{comparison_intro(scenarios[0], result, args.seed, overrides_of(args))}\n\n"
+        f"{format_comparison_table(result.comparison, names, result.labels)}\n"
+        f"{cost_effectiveness_intro(result, Path(args.out) / COST_EFFECTIVENESS_FILE, shown=fits)}\n"
+    )
+    if fits:
+        text += "\n" + table
+    if result.selection is not None:
+        text += f"\n{selection_text(result.selection, result.labels)}\n"
+    if result.adaptive is not None:
+        text += f"\n{adaptive_text(result.adaptive, result.replications)}\n"
+    return text + "\n" + footer(result, Path(args.out))
+
+
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
     bad = _check_with(args)
     if bad is not None:
         return bad
-    prepared = _prepare_run([args.scenario], args)
-    if isinstance(prepared, int):
-        return prepared
-    scenarios, overrides = prepared
-    result = _execute(scenarios, overrides, args, argv, compare_mode=False)
+    result = _drive(lambda load: _replications(args, load([args.scenario]), compare=False), args, argv)
     if isinstance(result, int):
         return result
-    if not args.quiet:
-        from sim.analysis.tables import format_kpi_table
-
-        run = result.runs[0]
-        print(header(run.scenario, result, overrides))
-        print()
-        assert run.stats is not None
-        print(format_kpi_table(run.stats), end="")
-        print()
-        print(footer(result, run.folder))
     if args.report:
         return _write_report(result.runs[0].folder, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
@@ -278,483 +330,18 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run every scenario with common random numbers; print the paired differences from the first."""
-    try:
-        _comparison_options(args)  # bad combinations of options: before anything is loaded
-    except _BadInput as exc:
-        return _error(str(exc))
+    statistics = _checked(lambda: _comparison_options(args))  # bad combinations: before loading
+    if isinstance(statistics, int):
+        return statistics
     bad = _check_with(args)
     if bad is not None:
         return bad
-    prepared = _prepare_run([args.reference, *args.others], args)
-    if isinstance(prepared, int):
-        return prepared
-    scenarios, overrides = prepared
-    result = _execute(scenarios, overrides, args, argv, compare_mode=True)
+    files = [args.reference, *args.others]
+    result = _drive(lambda load: _replications(args, load(files), compare=True), args, argv)
     if isinstance(result, int):
         return result
-    if not args.quiet:
-        from sim.analysis.kpis import CE_OUTCOMES
-        from sim.analysis.tables import format_comparison_table, format_cost_effectiveness_table
-        from sim.experiment.output import COST_EFFECTIVENESS_FILE
-
-        print(comparison_intro(scenarios[0], result, args.seed, overrides))
-        print()
-        assert result.comparison is not None and result.cost_effectiveness is not None
-        names = [s.name for s in scenarios]
-        print(format_comparison_table(result.comparison, names, result.labels), end="")
-        print()
-        ce_file = Path(args.out) / COST_EFFECTIVENESS_FILE
-        table = format_cost_effectiveness_table(
-            result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
-        )
-        fits = _fits_terminal(table)
-        print(cost_effectiveness_intro(result, ce_file, shown=fits))
-        if fits:
-            print()
-            print(table, end="")
-        if result.selection is not None:
-            print()
-            print(selection_text(result.selection, result.labels))
-        if result.adaptive is not None:
-            print()
-            print(adaptive_text(result.adaptive, result.replications))
-        print()
-        print(footer(result, Path(args.out)))
     if args.report:
         return _write_report(args.out, None, args.quiet, args.with_dirs or ())
-    return EXIT_OK
-
-
-def cmd_targets(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run the scenarios of the validation targets table; write and print targets.csv.
-
-    Exit code 0 whatever the targets' ``within`` say; 2 for a bad targets or scenario file.
-    """
-    from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
-
-    targets_file = Path(args.targets_file) if args.targets_file else DEFAULT_TARGETS_FILE
-    try:
-        table = read_targets(targets_file)
-    except ScenarioError as exc:
-        return _scenario_error(exc)
-    named = table.scenario_files()
-    if args.scenarios:
-        wanted = []
-        for file in args.scenarios:
-            path = Path(file).resolve()
-            if path not in named:
-                listed = ", ".join(os.path.relpath(p) for p in named)
-                return _error(
-                    f"{file}: no target in {targets_file} is computed on this scenario; "
-                    f"the table names: {listed}"
-                )
-            wanted.append(path)
-        named = [p for p in named if p in wanted]
-    chosen = [t for t in table.targets if table.scenario_path(t) in named]
-    prepared = _prepare_run([str(p) for p in named], args)
-    if isinstance(prepared, int):
-        return prepared
-    scenarios, overrides = prepared
-    name_of = {path: s.name for path, s in zip(named, scenarios, strict=True)}
-    result = _execute(scenarios, overrides, args, argv, compare_mode=False)
-    if isinstance(result, int):
-        return result
-
-    from sim.analysis.measures import MEASURES
-    from sim.experiment.files import write_json
-    from sim.experiment.output import TARGETS_MANIFEST
-    from sim.studies.targets.analysis import format_targets_table
-    from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
-
-    tables = {run.name: FolderTables(run.folder) for run in result.runs}
-    frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
-    out = Path(args.out)
-    files = write_targets(out, frame, chosen, plot=not args.no_plots)
-    write_json(
-        out / TARGETS_MANIFEST,
-        {
-            "targets_file": str(table.file),
-            "targets": [t.id for t in chosen],
-            "scenarios": {s.name: str(p) for p, s in zip(named, scenarios, strict=True)},
-            "root_seed": args.seed,
-            "replications": result.replications,
-            "files": files,
-            "wall_time_seconds": round(result.wall_seconds, 3),
-            "command_line": [PROG, *argv],
-        },
-    )
-    if not args.quiet:
-        shares = {t.id for t in chosen if MEASURES[t.measure].is_share}
-        n_within = int(frame["within"].sum())
-        print(
-            f"Validation targets ({table.file}): {n_within} of {len(frame)} within tolerance; "
-            f"{result.replications} replications per scenario, seed {args.seed}, "
-            f"{result.wall_seconds:,.0f} s."
-        )
-        print()
-        print(format_targets_table(frame, shares), end="")
-        for r in frame.to_dict("records"):
-            if r["note"]:
-                print(f"  {r['target']}: {r['note']}")
-        print()
-        print(f"Written: {', '.join(str(out / f) for f in files)} (and each scenario's folder under {out})")
-    return EXIT_OK
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _estimate(seconds: float, workers: int) -> str:
-    """The time estimate every design command prints before it starts, in one wording."""
-    from sim.experiment.design import SECONDS_PER_FULL_REPLICATION
-
-    on = f"{workers} worker{'s' if workers != 1 else ''}"
-    return (
-        f"estimated {_duration(seconds)} on {on} (an estimate: a full-cohort replication takes "
-        f"~{SECONDS_PER_FULL_REPLICATION:g} s on the 2-core development machine, scaled by people and "
-        "horizon; stored replications reused by --resume are not run again)"
-    )
-
-
-def _sweep_intro(
-    params: Sequence[Any], n_points: int, replications: int, workers: int, seconds: float
-) -> str:
-    """How many simulations a sweep will run and roughly how long it will take."""
-    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
-    sims = n_points * replications
-    return (
-        f"Sweep of {what}: {n_points} grid points x {replications} replications = {sims} simulations; "
-        f"{_estimate(seconds, workers)}."
-    )
-
-
-def _run_with_progress(
-    run: Callable[..., T],
-    args: argparse.Namespace,
-    argv: Sequence[str],
-    overrides: Mapping[str, Any],
-    kept: Path | str,
-    *positional: Any,
-    **study: Any,
-) -> T | int:
-    """Run an experiment command's work, ``run(*positional, **study, options=<ExecutionOptions>)``,
-    with progress reports and the interruption guard; ``kept`` says where finished replications are
-    kept on Ctrl-C or a lost worker (what ``--resume`` reads). The execution options are the ones
-    every command that runs replications takes from its command line."""
-    from sim.experiment.engine import ExecutionOptions
-
-    progress = Progress(args.quiet, "replications")
-    options = ExecutionOptions(
-        workers=args.workers,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        plots=not args.no_plots,
-        overrides=dict(overrides),
-        command_line=(PROG, *argv),
-        on_progress=progress,
-        on_message=progress.message,
-    )
-    return _guarded(lambda: run(*positional, **study, options=options), progress, str(kept))
-
-
-def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Global sensitivity of the KPIs to the ranged parameters; write and summarise sensitivity.csv.
-
-    Exit code 2, before anything is run or written, for a bad scenario or policy file or option.
-    """
-    from sim.experiment.errors import ExperimentError
-    from sim.studies.sensitivity.request import SensitivityRequest
-    from sim.studies.sensitivity.run import plan_sensitivity
-
-    prepared = _prepare_run([args.scenario, *args.policies], args)
-    if isinstance(prepared, int):
-        return prepared
-    scenarios, overrides = prepared
-    if len(scenarios) < 1 + len(args.policies):
-        return _error("a POLICY file is the SCENARIO file or named twice; give each policy once")
-    request = SensitivityRequest(
-        method=args.method,
-        params=tuple(args.params),
-        shortlist=args.shortlist,
-        top=args.top,
-        **({"kpis": tuple(args.kpis)} if args.kpis is not None else {}),
-        trajectories=args.trajectories,
-        levels=args.levels,
-        samples=args.samples,
-        replications=args.replications,
-        seed=args.seed,
-        groups=args.groups,
-    )
-    if args.shortlist is None and args.method == "morris" and "--top" in argv:
-        return _error("--top goes with --shortlist FILE (--method sobol)")
-    try:
-        plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
-    except ExperimentError as exc:
-        return _error(str(exc))
-    out = Path(args.out) if args.out else Path("results") / "sensitivity" / scenarios[0].name
-    if not args.quiet:
-        k, points = len(plan.parameters), len(plan.X)
-        factors = f"{k} parameters"
-        if request.groups != "none":
-            factors = f"{len(set(plan.problem['groups']))} groups of {k} parameters"
-        design = (
-            f"{request.trajectories} trajectories x ({factors} + 1)"
-            if request.method == "morris"
-            else f"{request.samples} samples x ({factors} + 2)"
-        )
-        n_pol = len(plan.policies)
-        policies = f" and {n_pol} {'policy' if n_pol == 1 else 'policies'}" if plan.policies else ""
-        print(
-            f"Sensitivity ({request.method}) of {scenarios[0].name}{policies}: {design} = {points} "
-            f"design points x {len(plan.points)} scenario(s) x "
-            f"{request.replications} replications = {plan.simulations:,} simulations; "
-            f"{_estimate(plan.estimate(args.workers), args.workers)}."
-        )
-        for note in plan.notes:
-            print(f"note: {note}")
-    from sim.experiment.output import PARTS_DIR
-    from sim.studies.sensitivity.run import run_sensitivity
-
-    result = _run_with_progress(run_sensitivity, args, argv, overrides, out / PARTS_DIR, plan, out)
-    if isinstance(result, int):
-        return result
-    if not args.quiet:
-        from sim.cli.text import sensitivity_text
-
-        print(sensitivity_text(result.frame, request.method, plan.reference.name), end="")
-        print(
-            f"{result.ran:,} simulations run, {result.resumed:,} resumed"
-            + (
-                " (identical design points run once)"
-                if result.ran + result.resumed < plan.simulations
-                else ""
-            )
-            + f", {result.wall_seconds:,.0f} s. "
-            f"Written: {', '.join(str(out / f) for f in result.files)}"
-        )
-    return EXIT_OK
-
-
-def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """History matching of the scenario's ranged parameters to its validation targets; write the
-    parameter sets not ruled out and print what was kept.
-
-    Exit code 2, before anything is run or written, for a bad scenario file, targets file or
-    option; 0 also when every value is ruled out (that is a finding, printed).
-    """
-    from sim.experiment.errors import ExperimentError
-    from sim.studies.calibration.plan import plan_calibration
-    from sim.studies.calibration.request import CalibrationRequest
-
-    prepared = _prepare_run([args.scenario], args)
-    if isinstance(prepared, int):
-        return prepared
-    (scenario,), overrides = prepared
-    request = CalibrationRequest(
-        params=tuple(args.params),
-        **({"roles": tuple(args.roles)} if args.roles is not None else {}),
-        exclude=tuple(args.exclude),
-        waves=args.waves,
-        points=args.points,
-        replications=args.replications,
-        candidates=args.candidates,
-        cutoff=args.cutoff,
-        discrepancy=args.discrepancy,
-        seed=args.seed,
-        targets_file=args.targets_file,
-    )
-    try:
-        plan = plan_calibration(scenario, args.scenario, request)
-    except ExperimentError as exc:
-        return _error(str(exc))
-    except ScenarioError as exc:
-        return _scenario_error(exc)
-    out = Path(args.out) if args.out else Path("results") / "calibration" / scenario.name
-    if not args.quiet:
-        k = len(plan.parameters)
-        print(
-            f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
-            f"({', '.join(t.id for t in plan.targets)}), {k} parameters; up to {request.waves} waves x "
-            f"{plan.points} points x {request.replications} replications = {plan.simulations:,} "
-            f"simulations; {_estimate(plan.estimate(args.workers), args.workers)}, plus fitting the "
-            "emulators and evaluating the candidates, ~5-30 s a wave.",
-            flush=True,
-        )
-        for note in plan.notes:
-            print(f"note: {note}")
-    from sim.experiment.output import PARTS_DIR
-    from sim.studies.calibration.run import run_calibration
-
-    result = _run_with_progress(run_calibration, args, argv, overrides, out / PARTS_DIR, plan, out)
-    if isinstance(result, int):
-        return result
-    if not args.quiet:
-        from sim.cli.text import calibration_text
-
-        print()
-        print(calibration_text(plan, result), end="")
-        print(
-            f"{result.ran:,} simulations run, {result.resumed:,} resumed, {result.wall_seconds:,.0f} s "
-            f"(emulators and candidates {result.manifest['emulator_seconds']:,.0f} s). "
-            f"Written: {', '.join(str(out / f) for f in result.files)}"
-        )
-    return EXIT_OK
-
-
-def cmd_uncertainty(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run the reference and every policy under every draw of the ranged parameters; summarise."""
-    from sim.experiment.design import estimate_seconds
-    from sim.experiment.errors import ExperimentError
-    from sim.experiment.output import PARTS_DIR
-    from sim.studies.sweep.run import check_kpis
-    from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
-
-    prepared = _prepare_run([args.reference, *args.policies], args)
-    if isinstance(prepared, int):
-        return prepared
-    (reference, *policies), overrides = prepared
-    try:
-        kpis = check_kpis(args.kpis) if args.kpis is not None else None
-        params, draws, calibrated = calibrated_design(
-            reference, policies, args.samples, args.seed, args.from_calibration
-        )
-    except ExperimentError as exc:
-        return _error(str(exc))
-    out = Path(args.out) if args.out else Path("results") / "uncertainty" / reference.name
-    if not args.quiet:
-        scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-        seconds = estimate_seconds(scenarios, args.replications, args.workers)
-        print(
-            f"Uncertainty: {len(params)} ranged parameters, {args.samples} Latin-hypercube draws x "
-            f"{1 + len(policies)} scenarios x {args.replications} replications = "
-            f"{len(scenarios) * args.replications} simulations; {_estimate(seconds, args.workers)}.",
-            flush=True,
-        )
-        if calibrated is not None:
-            how = "with replacement (fewer rows than draws)" if calibrated.replace else "without replacement"
-            print(
-                f"From {calibrated.file}: {', '.join(calibrated.parameters)} drawn from its "
-                f"{calibrated.rows:,} parameter sets not ruled out, {how}; the other "
-                f"{len(params) - len(calibrated.parameters)} over their ranges.",
-                flush=True,
-            )
-    result = _run_with_progress(
-        run_uncertainty,
-        args,
-        argv,
-        overrides,
-        out / ("*" + os.sep + PARTS_DIR),
-        reference,
-        policies,
-        out,
-        samples=args.samples,
-        replications=args.replications,
-        root_seed=args.seed,
-        kpis=kpis,
-        from_calibration=args.from_calibration,
-    )
-    if isinstance(result, int):
-        return result
-    if not args.quiet:
-        from sim.cli.text import uncertainty_text
-
-        labels = {p.name: p.label for p in policies}
-        print()
-        print(
-            uncertainty_text(
-                result.summary, labels, reference.label, args.samples, args.replications, args.seed
-            )
-        )
-        print()
-        print(
-            f"Written: {', '.join(str(out / f) for f in result.files)} (and each draw's folder under {out})"
-        )
-    return EXIT_OK
-
-
-def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """Run the scenario at every grid point with common random numbers; write sweep.csv and plots."""
-    from sim.experiment.errors import ExperimentError
-    from sim.studies.sweep.grid import build_grid, resolve
-
-    if not args.param:
-        return _error(f"sweep needs --param PATH=VALUES ({GRID_FORMS})")
-    prepared = _prepare_run([args.scenario], args)
-    if isinstance(prepared, int):
-        return prepared
-    (scenario,), overrides = prepared
-    overridden = {path.partition("=")[0]: path for path in flat_overrides(overrides)}
-    option_of = {"horizon_days": "--horizon", "cohort.initial_size": "--cohort-size"}
-    for spec in args.param:
-        if spec.path in overridden:
-            return _error(
-                f"--param {spec.text}: {spec.path} is also set by {option_of.get(spec.path, 'an override')}; "
-                "use one of them"
-            )
-    try:
-        from sim.experiment.design import estimate_seconds
-        from sim.studies.sweep.run import check_kpis
-
-        kpis = check_kpis(args.kpis) if args.kpis is not None else None
-        params = resolve(scenario, args.param)
-        points = build_grid(scenario, params)
-    except ExperimentError as exc:
-        return _error(str(exc))
-    out = Path(args.out) if args.out else Path("results") / "sweep" / scenario.name
-    if not args.quiet:
-        seconds = estimate_seconds([p.scenario for p in points], args.replications, args.workers)
-        print(_sweep_intro(params, len(points), args.replications, args.workers, seconds), flush=True)
-
-    from sim.experiment.output import PARTS_DIR
-    from sim.studies.sweep.run import run_sweep
-
-    result = _run_with_progress(
-        run_sweep,
-        args,
-        argv,
-        overrides,
-        out / ("*" + os.sep + PARTS_DIR),
-        scenario,
-        params,
-        points,
-        out,
-        kpis=kpis,
-        replications=args.replications,
-        root_seed=args.seed,
-    )
-    if isinstance(result, int):
-        return result
-    if not args.quiet:
-        from sim.analysis.kpis import TABLE_KPIS
-        from sim.studies.sweep.analysis import format_sweep_table
-
-        experiment = result.experiment
-        print()
-        print(
-            f"{scenario.label} ({scenario.name}): {experiment.replications} paired replications per "
-            f"grid point, seed {args.seed} (common random numbers)"
-            + (f"; overrides: {', '.join(flat_overrides(overrides))}" if overrides else "")
-        )
-        print(
-            "Means per cohort; * = the 95% CI of the paired difference from the first row excludes 0. "
-            "Every KPI with its CI: sweep.csv"
-        )
-        print()
-        shown = list(kpis) if kpis is not None else list(TABLE_KPIS)
-        print(format_sweep_table(result.table, shown), end="")
-        print()
-        written = ", ".join(str(out / f) for f in result.files)
-        print(f"Written: {written} (and each grid point's folder under {out})")
-        print(
-            footer(experiment, out).replace(
-                f"; {experiment.wall_seconds:.1f} s", f"; {result.wall_seconds:.1f} s"
-            )
-        )
     return EXIT_OK
 
 
@@ -787,10 +374,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     """Print every resolved parameter with unit, source and the file that set it."""
     from sim.scenario.describe import extends_chain, markdown_table, render_text, value_sources
 
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        return _scenario_error(exc)
+    scenario = _checked(lambda: load_scenario(args.scenario))
+    if isinstance(scenario, int):
+        return scenario
     chain = extends_chain(args.scenario)
     sources = value_sources(args.scenario)
     if args.markdown:
@@ -826,26 +412,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
+    commands: dict[str, Callable[[], int]] = {
+        "run": lambda: cmd_run(args, argv),
+        "compare": lambda: cmd_compare(args, argv),
+        "report": lambda: cmd_report(args),
+        "validate": lambda: cmd_validate(args),
+        "describe": lambda: cmd_describe(args),
+        **{s.command: functools.partial(run_study, s, args, argv) for s in STUDIES},
+    }
     try:
-        if args.command == "run":
-            return cmd_run(args, argv)
-        if args.command == "compare":
-            return cmd_compare(args, argv)
-        if args.command == "report":
-            return cmd_report(args)
-        if args.command == "targets":
-            return cmd_targets(args, argv)
-        if args.command == "sweep":
-            return cmd_sweep(args, argv)
-        if args.command == "uncertainty":
-            return cmd_uncertainty(args, argv)
-        if args.command == "sensitivity":
-            return cmd_sensitivity(args, argv)
-        if args.command == "calibrate":
-            return cmd_calibrate(args, argv)
-        if args.command == "validate":
-            return cmd_validate(args)
-        return cmd_describe(args)
+        return commands[args.command]()
     except BrokenPipeError:  # output piped into e.g. 'head', which stopped reading: not an error
         with contextlib.suppress(OSError):
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -853,16 +429,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-__all__ = [
-    "cmd_calibrate",
-    "cmd_compare",
-    "cmd_describe",
-    "cmd_report",
-    "cmd_run",
-    "cmd_sensitivity",
-    "cmd_sweep",
-    "cmd_targets",
-    "cmd_uncertainty",
-    "cmd_validate",
-    "main",
-]
+__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_validate", "main", "run_study"]

@@ -21,7 +21,6 @@ from sim.studies.options import (
     add_run_options,
     int_at_least,
     non_negative_float,
-    para,
     positive_float,
 )
 from sim.studies.registry import STUDIES
@@ -49,6 +48,19 @@ writes DIR/<scenario name>/:
 A folder still containing .incomplete was not finished; manifest.json is written last."""
 
 
+def command(sub: Any, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """Add the sub-parser of command ``name``: its one-line ``help``, its ``description`` (one
+    paragraph, wrapped to 90 columns) and its ``epilog`` (examples, what it writes; dedented, the
+    exit codes appended)."""
+    return sub.add_parser(
+        name,
+        formatter_class=Formatter,
+        help=help,
+        description=textwrap.fill(description, 90),
+        epilog=textwrap.dedent(epilog).rstrip("\n") + "\n\n" + EXIT_CODES,
+    )
+
+
 def _alpha(text: str) -> float:
     try:
         value = float(text)
@@ -68,27 +80,21 @@ def _target(text: str) -> tuple[str, float]:
 
 def _add_run(sub: Any) -> None:
     """The ``run`` command: one scenario's replications and its results folder."""
-    run = sub.add_parser(
-        "run",
-        formatter_class=Formatter,
-        help="run replications of one scenario and write its results",
-        description=para(
-            "Run replications of one scenario, write its tables, plots and manifest, and "
-            "print the mean and 95% confidence interval of each headline KPI."
-        ),
-        epilog=textwrap.dedent(
-            f"""\
-            examples:
-              {PROG} run scenarios/baseline.yaml
-              {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5   (quick look)
-              {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big
-              {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big --resume
+    examples = f"""\
+        examples:
+          {PROG} run scenarios/baseline.yaml
+          {PROG} run scenarios/baseline.yaml --horizon 120 --cohort-size 300 -n 5   (quick look)
+          {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big
+          {PROG} run scenarios/baseline.yaml -n 100 --workers 8 --out results/big --resume
 
-            """
-        )
-        + RUN_WRITES
-        + "\n\n"
-        + EXIT_CODES,
+        """
+    run = command(
+        sub,
+        "run",
+        "run replications of one scenario and write its results",
+        "Run replications of one scenario, write its tables, plots and manifest, and "
+        "print the mean and 95% confidence interval of each headline KPI.",
+        textwrap.dedent(examples) + RUN_WRITES,
     )
     run.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
     add_run_options(run)
@@ -96,50 +102,44 @@ def _add_run(sub: Any) -> None:
 
 def _add_compare(sub: Any) -> None:
     """The ``compare`` command: several scenarios with common random numbers."""
-    cmp = sub.add_parser(
+    cmp = command(
+        sub,
         "compare",
-        formatter_class=Formatter,
-        help="run several scenarios with common random numbers and compare them with the first",
-        description=para(
-            "Run every scenario with the same seed and replication indices (common random "
-            "numbers, so differences are measured on paired replications), write each scenario's "
-            "folder as 'run' does, and compare each policy with the first file (the reference)."
-        ),
-        epilog=textwrap.dedent(
-            f"""\
-            examples:
-              {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml
-              {PROG} compare base.yaml a.yaml b.yaml -n 10 --workers 4 --out results/policies
-              {PROG} compare base.yaml a.yaml --target-halfwidth departed_voluntary=50 \\
-                  --target-halfwidth total_cost_gbp=100000 --max-replications 300
-              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --alpha 0.1
-              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --select-best \\
-                  departed_voluntary --indifference 50 --max-replications 100
-              {PROG} compare base.yaml a.yaml b.yaml --value-per-outcome 6000
+        "run several scenarios with common random numbers and compare them with the first",
+        "Run every scenario with the same seed and replication indices (common random "
+        "numbers, so differences are measured on paired replications), write each scenario's "
+        "folder as 'run' does, and compare each policy with the first file (the reference).",
+        f"""\
+        examples:
+          {PROG} compare scenarios/baseline.yaml scenarios/remote_reporting.yaml
+          {PROG} compare base.yaml a.yaml b.yaml -n 10 --workers 4 --out results/policies
+          {PROG} compare base.yaml a.yaml --target-halfwidth departed_voluntary=50 \\
+              --target-halfwidth total_cost_gbp=100000 --max-replications 300
+          {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --alpha 0.1
+          {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --select-best \\
+              departed_voluntary --indifference 50 --max-replications 100
+          {PROG} compare base.yaml a.yaml b.yaml --value-per-outcome 6000
 
-            writes, in addition to each scenario's folder DIR/<scenario name>/ (see 'run --help'):
-              DIR/comparison.csv   scenario, kpi, mean, ci_low, ci_high, diff_vs_reference,
-                                   diff_ci_low, diff_ci_high, diff_sim_ci_low, diff_sim_ci_high:
-                                   means and paired differences from the reference with
-                                   unadjusted and simultaneous (all policies of a KPI at once)
-                                   intervals at level 1 - ALPHA; the table's * and the forest
-                                   plot's filled dots use the simultaneous interval
-              DIR/cost_effectiveness.csv   per policy and outcome (voluntary departures,
-                                   removals, both): d_cost, d_outcome with CIs, cost per extra
-                                   outcome (ratio of mean differences, Fieller CI; NaN bounds and
-                                   a cpo_note where the outcome difference is not distinguishable
-                                   from 0), net benefit at --value-per-outcome with CI
-              DIR/time_to_outcome.csv   every scenario's time_to_outcome.csv, stacked
-              DIR/*.png            comparison plots: outcomes, cumulative outcomes, differences
-                                   (forest plot), cost-effectiveness plane (cost_vs_outcomes.png),
-                                   time to outcome
-              DIR/comparison_manifest.json   alpha, how the simultaneous intervals were made,
-                                   the --select-best outcome; written last
-              DIR/report.html      the briefing report (with --report; see 'report --help')
-
-            """
-        )
-        + EXIT_CODES,
+        writes, in addition to each scenario's folder DIR/<scenario name>/ (see 'run --help'):
+          DIR/comparison.csv   scenario, kpi, mean, ci_low, ci_high, diff_vs_reference,
+                               diff_ci_low, diff_ci_high, diff_sim_ci_low, diff_sim_ci_high:
+                               means and paired differences from the reference with
+                               unadjusted and simultaneous (all policies of a KPI at once)
+                               intervals at level 1 - ALPHA; the table's * and the forest
+                               plot's filled dots use the simultaneous interval
+          DIR/cost_effectiveness.csv   per policy and outcome (voluntary departures,
+                               removals, both): d_cost, d_outcome with CIs, cost per extra
+                               outcome (ratio of mean differences, Fieller CI; NaN bounds and
+                               a cpo_note where the outcome difference is not distinguishable
+                               from 0), net benefit at --value-per-outcome with CI
+          DIR/time_to_outcome.csv   every scenario's time_to_outcome.csv, stacked
+          DIR/*.png            comparison plots: outcomes, cumulative outcomes, differences
+                               (forest plot), cost-effectiveness plane (cost_vs_outcomes.png),
+                               time to outcome
+          DIR/comparison_manifest.json   alpha, how the simultaneous intervals were made,
+                               the --select-best outcome; written last
+          DIR/report.html      the briefing report (with --report; see 'report --help')
+        """,
     )
     cmp.add_argument("reference", metavar="REFERENCE.yaml", help="the reference scenario")
     cmp.add_argument("others", nargs="+", metavar="OTHER.yaml", help="scenarios to compare with it")
@@ -219,67 +219,55 @@ def _add_compare_statistics(cmp: argparse.ArgumentParser) -> None:
 
 def _add_validate(sub: Any) -> None:
     """The ``validate`` command: check scenario files without running them."""
-    val = sub.add_parser(
+    val = command(
+        sub,
         "validate",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="check scenario files without running them",
-        description=para(
-            "Load and check each scenario file (and the files it extends): YAML syntax, "
-            "known keys, types, ranges, distributions, shares summing to 1."
-        ),
-        epilog=textwrap.dedent(
-            f"""\
-            examples:
-              {PROG} validate scenarios/baseline.yaml
-              {PROG} validate scenarios/*.yaml
+        "check scenario files without running them",
+        "Load and check each scenario file (and the files it extends): YAML syntax, "
+        "known keys, types, ranges, distributions, shares summing to 1.",
+        f"""\
+        examples:
+          {PROG} validate scenarios/baseline.yaml
+          {PROG} validate scenarios/*.yaml
 
-            prints 'OK <file> (<name>)' for each good file and each problem (file: parameter path:
-            what is wrong; what is allowed) on stderr. Writes nothing.
-
-            """
-        )
-        + EXIT_CODES,
+        prints 'OK <file> (<name>)' for each good file and each problem (file: parameter path:
+        what is wrong; what is allowed) on stderr. Writes nothing.
+        """,
     )
     val.add_argument("files", nargs="+", metavar="SCENARIO.yaml", help="scenario files")
 
 
 def _add_report(sub: Any) -> None:
     """The ``report`` command: the briefing report of a results folder."""
-    rep = sub.add_parser(
+    rep = command(
+        sub,
         "report",
-        formatter_class=Formatter,
-        help="write the briefing report (one self-contained HTML file) of a results folder",
-        description=para(
-            "Write one self-contained HTML file from a finished results folder of 'compare' (or "
-            "'run'): the question and the policies compared, exactly which parameters each changes "
-            "(with unit and source), the headline table with its intervals, the plots, "
-            "cost-effectiveness, outcomes over time, sensitivity, uncertainty and calibration "
-            "targets where the folder has them, the analyses of --with folders (sensitivity, "
-            "uncertainty, sweep, targets, calibrate), the methods and a STRESS-DES checklist. Images are "
-            "embedded and the styles inline: the file can be emailed and opened anywhere, offline."
-        ),
-        epilog=textwrap.dedent(
-            f"""\
-            examples:
-              {PROG} report results
-              {PROG} report results/policies --out briefing.html
-              {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --report   (run, then report)
-              {PROG} report results --with results/sensitivity/baseline \\
-                  --with results/uncertainty/baseline
+        "write the briefing report (one self-contained HTML file) of a results folder",
+        "Write one self-contained HTML file from a finished results folder of 'compare' (or "
+        "'run'): the question and the policies compared, exactly which parameters each changes "
+        "(with unit and source), the headline table with its intervals, the plots, "
+        "cost-effectiveness, outcomes over time, sensitivity, uncertainty and calibration "
+        "targets where the folder has them, the analyses of --with folders (sensitivity, "
+        "uncertainty, sweep, targets, calibrate), the methods and a STRESS-DES checklist. Images are "
+        "embedded and the styles inline: the file can be emailed and opened anywhere, offline.",
+        f"""\
+        examples:
+          {PROG} report results
+          {PROG} report results/policies --out briefing.html
+          {PROG} compare scenarios/baseline.yaml scenarios/*.yaml --report   (run, then report)
+          {PROG} report results --with results/sensitivity/baseline \\
+              --with results/uncertainty/baseline
 
-            writes RESULTS_DIR/report.html (or --out FILE), atomically. Each --with DIR adds a
-            readable summary of that analysis to its section (sensitivity: the top 5 parameters of
-            each KPI; uncertainty: each policy's difference across draws, P(better), P(best);
-            sweep: each KPI at each value; targets: published against model; calibrate: the waves,
-            the ranges not ruled out, each target against the emulated range), its figures, and a
-            line under Methods saying what it varied. Exit code 2, and nothing written, if
-            RESULTS_DIR is not a complete comparison or run folder (missing, or still holding
-            .incomplete), or a --with DIR is not a finished folder of one of those five commands
-            or its tables lack the columns that command writes.
-
-            """
-        )
-        + EXIT_CODES,
+        writes RESULTS_DIR/report.html (or --out FILE), atomically. Each --with DIR adds a
+        readable summary of that analysis to its section (sensitivity: the top 5 parameters of
+        each KPI; uncertainty: each policy's difference across draws, P(better), P(best);
+        sweep: each KPI at each value; targets: published against model; calibrate: the waves,
+        the ranges not ruled out, each target against the emulated range), its figures, and a
+        line under Methods saying what it varied. Exit code 2, and nothing written, if
+        RESULTS_DIR is not a complete comparison or run folder (missing, or still holding
+        .incomplete), or a --with DIR is not a finished folder of one of those five commands
+        or its tables lack the columns that command writes.
+        """,
     )
     rep.add_argument("results", metavar="RESULTS_DIR", help="results folder written by compare or run")
     rep.add_argument(
@@ -297,28 +285,22 @@ def _add_report(sub: Any) -> None:
 
 def _add_describe(sub: Any) -> None:
     """The ``describe`` command: every parameter with its value, unit and source."""
-    desc = sub.add_parser(
+    desc = command(
+        sub,
         "describe",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="print every parameter with its value, unit, source and the file that set it",
-        description=para(
-            "Print the resolved scenario as a parameter table: value, unit, documented "
-            "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
-            "(the last file in the chain that sets a value is named). Values without it are the "
-            "schema's defaults in sim/scenario/schema.py: documented values, or calibrated ones "
-            "(sim/scenario/calibration.yaml), as their source says."
-        ),
-        epilog=textwrap.dedent(
-            f"""\
-            examples:
-              {PROG} describe scenarios/remote_reporting.yaml
-              {PROG} describe scenarios/baseline.yaml --markdown > docs/parameters.md
+        "print every parameter with its value, unit, source and the file that set it",
+        "Print the resolved scenario as a parameter table: value, unit, documented "
+        "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
+        "(the last file in the chain that sets a value is named). Values without it are the "
+        "schema's defaults in sim/scenario/schema.py: documented values, or calibrated ones "
+        "(sim/scenario/calibration.yaml), as their source says.",
+        f"""\
+        examples:
+          {PROG} describe scenarios/remote_reporting.yaml
+          {PROG} describe scenarios/baseline.yaml --markdown > docs/parameters.md
 
-            Writes nothing.
-
-            """
-        )
-        + EXIT_CODES,
+        Writes nothing.
+        """,
     )
     desc.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
     desc.add_argument("--markdown", action="store_true", help="print a markdown table instead")
@@ -363,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_report(sub)
     for study in STUDIES:
-        study.add_parser(sub)
+        cli = study.cli
+        cli.add_arguments(command(sub, study.command, cli.HELP, cli.DESCRIPTION, cli.EPILOG))
     _add_describe(sub)
     return parser
 

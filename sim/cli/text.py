@@ -1,4 +1,5 @@
-"""Text the commands print around the result tables: headers, footers, adaptive replications.
+"""Text ``run`` and ``compare`` print around their result tables: header, comparison intro,
+adaptive replications, the best policy (each study's own summary is in its ``cli.py``).
 
 Pure functions from results to strings (the commands print them), kept apart so the wording
 analysts read is in one place and can be tested without running anything.
@@ -6,30 +7,17 @@ analysts read is in one place and can be tested without running anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.kpis import kpi
+from sim.studies.options import flat_overrides
 
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
-    from sim.studies.calibration.plan import CalibrationPlan
-    from sim.studies.calibration.run import CalibrationResult
-
-
-def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
-    out = []
-    for key, value in overrides.items():
-        if isinstance(value, Mapping):
-            out += flat_overrides(value, f"{prefix}{key}.")
-        else:
-            out.append(f"{prefix}{key}={value:g}" if isinstance(value, float) else f"{prefix}{key}={value}")
-    return out
 
 
 def header(scenario: Scenario, result: ExperimentResult, overrides: Mapping[str, Any]) -> str:
@@ -44,17 +32,6 @@ def header(scenario: Scenario, result: ExperimentResult, overrides: Mapping[str,
     if overrides:
         text += "\noverrides: " + ", ".join(flat_overrides(overrides))
     return text
-
-
-def footer(result: ExperimentResult, where: Path) -> str:
-    """Where the files are, how many replications ran or were resumed, wall time in seconds."""
-    ran = result.ran_this_time
-    resumed = result.replications * len(result.runs) - ran
-    how = result.executor if result.executor == "serial" else f"{result.executor}, {result.workers} workers"
-    text = f"Results in {where}{os.sep} ({ran} replication{'' if ran == 1 else 's'} run"
-    if resumed:
-        text += f", {resumed} resumed"
-    return text + f"; {result.wall_seconds:.1f} s; {how})"
 
 
 def _amount(x: float) -> str:
@@ -165,149 +142,10 @@ def selection_text(selection: Selection, labels: Mapping[str, str]) -> str:
     )
 
 
-SUMMARY_TOP = 5
-"""Parameters printed per KPI by ``sensitivity``."""
-
-
-def _index(x: float, scale: float) -> str:
-    return "nan" if x != x else f"{x / scale:.3g}"
-
-
-def sensitivity_text(frame: Any, method: str, reference: str) -> str:
-    """The top parameters of each KPI (and each policy's difference), with their index and CI;
-    '(noise)' marks an index within simulation noise."""
-    col = "mu_star" if method == "morris" else "ST"
-    lines = []
-    for (scenario, name), part in frame.groupby(["scenario", "kpi"], sort=False):
-        k = kpi(name)
-        scale = k.scale if method == "morris" else 1.0
-        what = k.title if scenario == reference else f"{k.title}, {scenario} - {reference}"
-        unit = f" ({k.display_unit})" if method == "morris" else ""
-        lines.append(f"{what}: top parameters by {col}{unit}")
-        ranked = part.sort_values(col, ascending=False, kind="stable").head(SUMMARY_TOP)
-        for r in ranked.to_dict("records"):
-            flag = "  (noise)" if r["within_noise"] else ""
-            extra = (
-                f"  sigma {_index(r['sigma'], scale)}" if method == "morris" else f"  S1 {_index(r['S1'], 1)}"
-            )
-            lines.append(
-                f"  {r['parameter']:<48} {_index(r[col], scale):>9} ± {_index(r[col + '_ci'], scale):<8}"
-                f"{extra}{flag}"
-            )
-    return "\n".join(lines) + "\n\n"
-
-
-def _num(x: float) -> str:
-    return "n/a" if x != x else f"{x:.4g}"
-
-
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for n, row in enumerate(rows):
-        cells = (
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-        out.append("  ".join(cells).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
-
-
-def uncertainty_text(
-    summary: Any, labels: Mapping[str, str], reference: str, samples: int, replications: int, seed: int
-) -> str:
-    """Each policy's paired difference from the reference across the draws: median (p05 to p95),
-    P(better), P(best), in the KPI's display unit."""
-    rows = [["Policy", "KPI", "Median (p05 to p95)", "P(better)", "P(best)"]]
-    for r in summary.to_dict("records"):
-        k = kpi(str(r["kpi"]))
-
-        def show(x: float, k: Any = k) -> str:
-            return f"{k.display(x):+,.2f}" if k.decimals else f"{k.display(x):+,.1f}"
-
-        rows.append(
-            [
-                labels.get(str(r["scenario"]), str(r["scenario"])),
-                k.label,
-                f"{show(r['p50'])} ({show(r['p05'])} to {show(r['p95'])})",
-                "n/a" if r["prob_better"] != r["prob_better"] else f"{r['prob_better']:.2f}",
-                "n/a" if r["prob_best"] != r["prob_best"] else f"{r['prob_best']:.2f}",
-            ]
-        )
-    intro = (
-        f"Paired differences from {reference} across {samples} draws of the assumptions "
-        f"({replications} replications each, seed {seed}): median (5th to 95th percentile), "
-        "P(better than the reference), P(best of those compared)"
-    )
-    return "\n".join([intro, *_table(rows, right={2, 3, 4})])
-
-
-def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
-    """What a calibration kept: the waves, each parameter's original and non-implausible range,
-    and each target's published figure against the emulated range over the sets kept."""
-    lines = []
-    for w in result.waves:
-        lines.append(
-            f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
-            f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
-        )
-    if result.status == "empty" and result.closest is not None:
-        worst, target = result.closest
-        lines.append(
-            f"Every candidate is ruled out: no values within these ranges are consistent with the targets "
-            f"at cut-off {plan.request.cutoff:g}. The closest has implausibility {worst:.2f}, worst on "
-            f"{target}. Widen the ranges, add parameters, or question the target (or the reduced cohort)."
-        )
-    elif result.status == "stable":
-        lines.append("Stopped early: the non-implausible share no longer shrinks.")
-    for m, why in result.not_emulated.items():
-        lines.append(f"Not matched ({m}): {why}")
-    lines.append("")
-    rows = [["Parameter", "Original range", "Not ruled out"]]
-    for u in plan.parameters:
-        if len(result.nroy):
-            col = result.nroy[u.path]
-            kept = f"{_num(float(col.min()))} to {_num(float(col.max()))}"
-        else:
-            kept = "none"
-        rows.append(
-            [u.path + (" (scale)" if u.kind == "scale" else ""), f"{_num(u.low)} to {_num(u.high)}", kept]
-        )
-    lines += _table(rows, {1, 2})
-    lines.append("")
-    rows = [["Target", "Role", "Published", "Emulated over kept sets", "Within", "Last wave simulated"]]
-    for r in result.targets.to_dict("records"):
-        sign = {"at_least": ">= ", "at_most": "<= "}.get(str(r["comparison"]), "")
-        role = str(r["role"]) + ("" if r["used"] else " (check)")
-        share = r["share_within"]
-        rows.append(
-            [
-                str(r["target"]),
-                role,
-                f"{sign}{_num(r['published'])} ± {_num(r['tolerance'])}",
-                f"{_num(r['emulator_min'])} to {_num(r['emulator_max'])}",
-                "n/a" if share != share else f"{100 * share:.0f}%",
-                f"{_num(r['simulated_min'])} to {_num(r['simulated_max'])}",
-            ]
-        )
-    lines += _table(rows, {2, 3, 4, 5})
-    lines.append(
-        "Within: share of the kept sets whose emulated mean is within the tolerance; (check): a "
-        "validation target not used in the fit."
-    )
-    return "\n".join(lines) + "\n\n"
-
-
 __all__ = [
     "adaptive_text",
-    "calibration_text",
     "comparison_intro",
     "cost_effectiveness_intro",
-    "flat_overrides",
-    "footer",
     "header",
     "selection_text",
-    "sensitivity_text",
-    "uncertainty_text",
 ]

@@ -3,15 +3,22 @@
 A study writes one folder and leaves its manifest last; ``report --with DIR`` tells which study
 wrote DIR by that manifest (``Study.manifest``, and ``Study.key`` where the file name alone is
 shared with a run folder's ``manifest.json``) and says what the study varied from the manifest
-(``Study.varied``). Only the standard library is imported: the report and the argument parser
-read the registry before anything heavy is needed.
+(``Study.varied``); the command line builds the study's sub-parser and runs its command from
+``Study.cli``. Only the standard library is imported: the report and the argument parser read the
+registry before anything heavy is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import argparse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
+    from sim.scenario.schema import Scenario
 
 NOT_RECORDED = "not recorded"
 """Said wherever the folder does not record what the report would show."""
@@ -51,6 +58,43 @@ def listing(manifest: Mapping[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+Load = Callable[[Sequence[str]], list["Scenario"]]
+"""Loads scenario files for a study's plan, with --horizon and --cohort-size applied."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A study's command once planned: ``intro`` is printed before it runs (what will run and how
+    long it may take), ``run(out, options)`` runs it into the folder ``out`` (by default
+    results/<kind>/<name>), and ``summary(result, out)`` is printed after; the command line prints
+    neither with --quiet. ``kept`` are the paths under ``out`` where finished replications are kept
+    for --resume (said on Ctrl-C)."""
+
+    name: str
+    intro: str
+    run: Callable[[Path, ExecutionOptions], Any]
+    summary: Callable[[Any, Path], str]
+    kept: tuple[str, ...]
+
+
+class StudyCli(Protocol):
+    """A study's command, declared in ``sim/studies/<name>/cli.py`` (the module is the object).
+
+    ``sim.cli`` adds the sub-parser from ``HELP``, ``DESCRIPTION`` (one paragraph), ``EPILOG`` and
+    ``add_arguments``, and runs it with ``plan``, which loads the scenario files with ``load``
+    (applying --horizon and --cohort-size) and raises ``ExperimentError`` or ``ScenarioError`` for
+    bad input before anything is written (exit code 2). Only the command line prints.
+    """
+
+    HELP: str
+    DESCRIPTION: str
+    EPILOG: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def plan(self, args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job: ...
+
+
 @dataclass(frozen=True)
 class Study:
     """One study as the command line, the report and the methods see it.
@@ -60,8 +104,7 @@ class Study:
     folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
     table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
     of names), which the report checks against its own reference; ``section`` the report section
-    its part goes in; ``add_parser`` adds its ``command``'s sub-parser (its options, help and
-    defaults, declared once in ``sim/studies/<name>/cli.py``) to the command line's subparsers;
+    its part goes in; ``cli`` its ``command``'s sub-parser and run (``StudyCli``);
     ``key`` a key that manifest must hold when ``manifest`` alone does not tell
     the study's folder from a run folder ("" when it does).
     """
@@ -70,7 +113,7 @@ class Study:
     command: str
     manifest: str
     varied: Callable[[Mapping[str, Any]], str]
-    add_parser: Callable[[Any], None]
+    cli: StudyCli
     reference: str
     section: str
     key: str = ""
@@ -83,7 +126,10 @@ class Study:
 
 __all__ = [
     "NOT_RECORDED",
+    "Job",
+    "Load",
     "Study",
+    "StudyCli",
     "listing",
     "manifest_paths",
     "mapping",

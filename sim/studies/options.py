@@ -1,22 +1,29 @@
-"""The command line's shared building blocks: exit codes, argument types, the help formatter and
-the option groups that every study's sub-parser is made of.
+"""The command line's shared building blocks: exit codes, argument types, the option groups every
+command's sub-parser is made of, and the wording its summaries share.
 
 They sit in the studies layer so that each study (``sim/studies/<name>/cli.py``) declares its own
-options once, and ``sim.cli`` builds its parser by iterating over the registry. Argument types
-raise ``ArgumentTypeError``, which argparse turns into exit code 2 before anything runs. The
-defaults for replications and seed come from ``sim.experiment.defaults``, the one place they are
-set. Only the standard library and light modules are imported, so ``--help`` starts quickly.
+options and summary once, and ``sim.cli`` builds its parser and runs its command by iterating over
+the registry. Argument types raise ``ArgumentTypeError``, which argparse turns into exit code 2
+before anything runs. The defaults for replications and seed come from ``sim.experiment.defaults``,
+the one place they are set. Only the standard library and light modules are imported, so
+``--help`` starts quickly.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
-import textwrap
-from collections.abc import Callable
-from typing import Any
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.experiment.defaults import DEFAULT_REPLICATIONS, DEFAULT_SEED
+from sim.experiment.output import PARTS_DIR
+
+if TYPE_CHECKING:
+    from sim.experiment.run import ExperimentResult
 
 PROG = "run_sim.py"
 """Program name shown in help, messages and manifests (the documented way to run the tool)."""
@@ -36,48 +43,61 @@ exit codes:
        --workers)
   130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
 
+DESIGN = (PARTS_DIR,)
+"""Where a design study (one folder of simulations) keeps finished replications, under its folder."""
+EACH_RUN = (os.path.join("*", PARTS_DIR),)
+"""Where a study with a run folder per scenario or point keeps them, under its folder."""
 
-def int_at_least(low: int, what: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(
+    convert: Callable[[str], N], expected: str, ok: Callable[[N], bool], must: str
+) -> Callable[[str], N]:
+    """An argument type: ``text`` converted, or ``ArgumentTypeError`` saying what was expected."""
+
+    def parse(text: str) -> N:
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number ({what}), got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low} ({what}), got {value}")
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {must}, got {value if convert is int else text}")
         return value
 
     return parse
+
+
+def int_at_least(low: int, what: str) -> Callable[[str], int]:
+    return _number(int, f"a whole number ({what})", lambda v: v >= low, f"at least {low} ({what})")
 
 
 def positive_float(what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"must be a positive number ({what}), got {text}")
-        return value
-
-    return parse
+    return _number(
+        float, f"a number ({what})", lambda v: v > 0 and math.isfinite(v), f"a positive number ({what})"
+    )
 
 
 def non_negative_float(what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number ({what}), got {text!r}") from None
-        if not (value >= 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"must be zero or a positive number ({what}), got {text}")
-        return value
+    must = f"zero or a positive number ({what})"
+    return _number(float, f"a number ({what})", lambda v: v >= 0 and math.isfinite(v), must)
+
+
+def comma_list(example: str, what: str = "KPI names") -> Callable[[str], list[str]]:
+    """An argument type: names separated by commas, none empty."""
+
+    def parse(text: str) -> list[str]:
+        names = [k.strip() for k in text.split(",")]
+        if not text.strip() or any(not k for k in names):
+            raise argparse.ArgumentTypeError(
+                f"expected {what} separated by commas, e.g. {example}, got {text!r}"
+            )
+        return names
 
     return parse
 
 
-def para(text: str) -> str:
-    return textwrap.fill(text, 90)
+kpi_list = comma_list("removed_enforced,detention_rejections")
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -90,80 +110,108 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def kpi_list(text: str) -> list[str]:
-    names = [k.strip() for k in text.split(",")]
-    if not text.strip() or any(not k for k in names):
-        raise argparse.ArgumentTypeError(
-            "expected KPI names separated by commas, e.g. removed_enforced,detention_rejections, "
-            f"got {text!r}"
-        )
-    return names
+def add_valued(g: Any, defaults: object, *rows: tuple[str, str, Callable[[str], Any], str]) -> None:
+    """Options that take a value, one per row: flags ("--samples -s"), metavar, type and help; the
+    default is the field of ``defaults`` (a study's request, or a mapping) named as the option,
+    None where it has none."""
+    for flags, metavar, kind, text in rows:
+        name = flags.split()[0][2:].replace("-", "_")
+        default = defaults.get(name) if isinstance(defaults, Mapping) else getattr(defaults, name, None)
+        g.add_argument(*flags.split(), type=kind, default=default, metavar=metavar, help=text)
 
 
-def add_executor_options(g: Any, what: str) -> None:
+R = TypeVar("R")
+
+
+def request_of(cls: Callable[..., R], args: argparse.Namespace) -> R:
+    """A study's request (a dataclass) from the options named as its fields: a list becomes a tuple,
+    and an option not given (None) leaves the request's own default."""
+    given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None})
+
+
+def replicated(args: argparse.Namespace) -> dict[str, int]:
+    """The replications per scenario and the root seed given, as the engine's keywords."""
+    return {"replications": args.replications, "root_seed": args.seed}
+
+
+def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
     """--workers and --scheduler, the same for every command that runs ``what`` (replications,
     simulations)."""
+    help = f"run {what} on W local processes (results do not depend on W)"
+    add_valued(g, {"workers": 1}, ("--workers -w", "W", int_at_least(1, "worker processes"), help))
+    if scheduler:
+        g.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help=f"run {what} on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers need this "
+            "package installed); 'local' starts a local cluster of W worker processes",
+        )
+
+
+def add_replications(
+    p: argparse.ArgumentParser,
+    n: str,
+    resume: str,
+    seed: str = "root random seed",
+    per: str = "replications per scenario",
+    low: int = 1,
+    default: int = DEFAULT_REPLICATIONS,
+) -> None:
+    """The "replications" group: --replications (``low`` or more ``per`` ..., help ``n``),
+    --seed and --resume."""
+    g = p.add_argument_group("replications")
+    g.add_argument("--replications", "-n", type=int_at_least(low, per), default=default, metavar="N", help=n)
+    g.add_argument("--seed", type=int_at_least(0, "root seed"), default=DEFAULT_SEED, metavar="S", help=seed)
+    g.add_argument("--resume", action="store_true", help=resume)
+
+
+def add_quick_looks(p: argparse.ArgumentParser, where: str, horizon: str = "", cohort: str = "") -> None:
+    """--horizon (days) and --cohort-size (people): overrides of the scenario recorded in ``where``."""
+    g = p.add_argument_group(f"quick looks (recorded in {where})")
     g.add_argument(
-        "--workers",
-        "-w",
-        type=int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help=f"run {what} on W local processes (results do not depend on W)",
+        "--horizon", type=positive_float("days"), metavar="DAYS", help="override horizon_days" + horizon
     )
-    g.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help=f"run {what} on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers need this "
-        "package installed); 'local' starts a local cluster of W worker processes",
-    )
+    size = int_at_least(0, "people")
+    g.add_argument("--cohort-size", type=size, metavar="N", help="override cohort.initial_size" + cohort)
+
+
+def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The quick looks given as a nested override of the scenario (recorded in the manifest)."""
+    found: dict[str, Any] = {}
+    if args.horizon is not None:
+        found["horizon_days"] = args.horizon
+    if args.cohort_size is not None:
+        found["cohort"] = {"initial_size": args.cohort_size}
+    return found
+
+
+def add_output(g: Any, out: str, quiet: str, plots: str = "skip the PNG plots") -> None:
+    """--out (``out``: a study's folder, the default named in the help), --no-plots and --quiet."""
+    g.add_argument("--out", "-o", metavar="DIR", help=f"output folder (default: {out}/<scenario name>)")
+    g.add_argument("--no-plots", action="store_true", help=plots)
+    g.add_argument("--quiet", "-q", action="store_true", help=quiet)
+
+
+RUN_RESUME = (
+    "reuse replications stored in DIR/<name>/.parts by an {} with the same scenario, seed and model code"
+)
 
 
 def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str = "results/sweep") -> None:
-    g = p.add_argument_group("replications")
-    g.add_argument(
-        "--replications",
-        "-n",
-        type=int_at_least(1, "replications per scenario"),
-        default=DEFAULT_REPLICATIONS,
-        metavar="N",
-        help="replications per scenario (replication k uses random streams (seed, k))"
+    """The options of a command that runs scenarios as ``run`` does: ``run`` and ``compare``, or
+    (``sweep``) a study whose folder defaults to ``folder``/<scenario name>."""
+    add_replications(
+        p,
+        "replications per scenario (replication k uses random streams (seed, k))"
         + (" and per grid point: the same streams at every point" if sweep else ""),
+        RUN_RESUME.format("interrupted run") + " (others are discarded with a warning)",
     )
-    g.add_argument(
-        "--seed",
-        type=int_at_least(0, "root seed"),
-        default=DEFAULT_SEED,
-        metavar="S",
-        help="root random seed",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse replications stored in DIR/<name>/.parts by an interrupted run with the same "
-        "scenario, seed and model code (others are discarded with a warning)",
-    )
-    g = p.add_argument_group("quick looks (recorded in manifest.json)")
-    g.add_argument(
-        "--horizon",
-        type=positive_float("days"),
-        metavar="DAYS",
-        help="override horizon_days, e.g. 120",
-    )
-    g.add_argument(
-        "--cohort-size",
-        type=int_at_least(0, "people"),
-        metavar="N",
-        help="override cohort.initial_size, e.g. 300",
-    )
+    add_quick_looks(p, "manifest.json", ", e.g. 120", ", e.g. 300")
     add_executor_options(p.add_argument_group("execution"), "replications")
     g = p.add_argument_group("output")
     if sweep:
-        g.add_argument(
-            "--out", "-o", metavar="DIR", help=f"output folder (default: {folder}/<scenario name>)"
-        )
-        g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-        g.add_argument("--quiet", "-q", action="store_true", help="no estimate, progress bar or result table")
+        add_output(g, folder, "no estimate, progress bar or result table")
         p.set_defaults(event_log=False, report=False, with_dirs=None)
         return
     g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
@@ -191,60 +239,115 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
 
 
-def add_design_options(
-    p: argparse.ArgumentParser, replications: int, replications_help: str, seed_help: str, folder: str
-) -> None:
+def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, seed: str, folder: str) -> None:
     """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated
     (``replications`` times by default, from the study's request), stored in ``DIR/.design`` as it
     runs."""
-    g = p.add_argument_group("replications")
-    g.add_argument(
-        "--replications",
-        "-n",
-        type=int_at_least(1, "replications per design point"),
-        default=replications,
-        metavar="N",
-        help=replications_help,
+    resume = (
+        "reuse the simulations stored in DIR/.design by an interrupted run (same design, seed and model code)"
     )
-    g.add_argument(
-        "--seed",
-        type=int_at_least(0, "root seed"),
-        default=DEFAULT_SEED,
-        metavar="S",
-        help=seed_help,
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse the simulations stored in DIR/.design by an interrupted run (same design, seed "
-        "and model code)",
-    )
-    g = p.add_argument_group("quick looks (recorded in the manifest)")
-    g.add_argument("--horizon", type=positive_float("days"), metavar="DAYS", help="override horizon_days")
-    g.add_argument(
-        "--cohort-size", type=int_at_least(0, "people"), metavar="N", help="override cohort.initial_size"
-    )
+    add_replications(p, n, resume, seed, "replications per design point", default=replications)
+    add_quick_looks(p, "the manifest")
     g = p.add_argument_group("execution and output")
     add_executor_options(g, "simulations")
-    g.add_argument("--out", "-o", metavar="DIR", help=f"output folder (default: {folder}/<scenario name>)")
-    g.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    add_output(g, folder, "no progress bar and no summary")
+
+
+# ----------------------------------------------------------------------------------------------
+# Wording the commands' summaries share
+# ----------------------------------------------------------------------------------------------
+
+
+def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
+    out = []
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            out += flat_overrides(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}={value:g}" if isinstance(value, float) else f"{prefix}{key}={value}")
+    return out
+
+
+def footer(result: ExperimentResult, where: Path) -> str:
+    """Where the files are, how many replications ran or were resumed, wall time in seconds."""
+    ran = result.ran_this_time
+    resumed = result.replications * len(result.runs) - ran
+    how = result.executor if result.executor == "serial" else f"{result.executor}, {result.workers} workers"
+    text = f"Results in {where}{os.sep} ({ran} replication{'' if ran == 1 else 's'} run"
+    if resumed:
+        text += f", {resumed} resumed"
+    return text + f"; {result.wall_seconds:.1f} s; {how})"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate(seconds: float, workers: int) -> str:
+    """The time estimate every study prints before it starts, in one wording."""
+    from sim.experiment.design import SECONDS_PER_FULL_REPLICATION
+
+    on = f"{workers} worker{'s' if workers != 1 else ''}"
+    return (
+        f"estimated {_duration(seconds)} on {on} (an estimate: a full-cohort replication takes "
+        f"~{SECONDS_PER_FULL_REPLICATION:g} s on the 2-core development machine, scaled by people and "
+        "horizon; stored replications reused by --resume are not run again)"
+    )
+
+
+def written(out: Path, files: list[str]) -> str:
+    """The files a study wrote, as paths under its folder ``out``."""
+    return ", ".join(str(out / f) for f in files)
+
+
+def text_table(rows: list[list[str]], right: set[int]) -> list[str]:
+    """``rows`` (the first is the heading) as aligned lines; the columns in ``right`` right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        cells = (
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
 
 
 __all__ = [
+    "DESIGN",
+    "EACH_RUN",
     "EXIT_BAD_INPUT",
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_WORKER_LOST",
     "PROG",
+    "RUN_RESUME",
     "Formatter",
     "add_design_options",
     "add_executor_options",
+    "add_output",
+    "add_quick_looks",
+    "add_replications",
     "add_run_options",
+    "add_valued",
+    "comma_list",
+    "estimate",
+    "flat_overrides",
+    "footer",
     "int_at_least",
     "kpi_list",
     "non_negative_float",
-    "para",
+    "overrides_of",
     "positive_float",
+    "replicated",
+    "request_of",
+    "text_table",
+    "written",
 ]

@@ -550,7 +550,8 @@ def test_interrupt_exits_130_and_says_how_to_resume(
 
 
 def test_text_helpers() -> None:
-    from sim.cli.text import adaptive_text, flat_overrides
+    from sim.cli.text import adaptive_text
+    from sim.studies.options import flat_overrides
 
     assert flat_overrides({"horizon_days": 120.0, "cohort": {"initial_size": 300}}) == [
         "horizon_days=120",

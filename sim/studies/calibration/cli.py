@@ -1,40 +1,51 @@
-"""The ``calibrate`` command's sub-parser: its options, help text and defaults, declared once here and
-added to the command line by ``sim.cli`` from the registry."""
+"""The ``calibrate`` command: its sub-parser (options, help text, defaults) and how it runs,
+declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
 import argparse
-import textwrap
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sim.studies.base import Job, Load
 from sim.studies.calibration.request import CalibrationRequest
 from sim.studies.options import (
-    EXIT_CODES,
+    DESIGN,
     PROG,
-    Formatter,
     add_design_options,
+    add_valued,
+    comma_list,
+    estimate,
     int_at_least,
     non_negative_float,
-    para,
     positive_float,
+    request_of,
+    text_table,
+    written,
 )
+
+if TYPE_CHECKING:
+    from sim.studies.calibration.plan import CalibrationPlan
+    from sim.studies.calibration.run import CalibrationResult
 
 DEFAULTS = CalibrationRequest()
 """The request's defaults, which the options show and use (written once, in ``request.py``)."""
 
-
-def _role_list(text: str) -> list[str]:
-    names = [k.strip() for k in text.split(",")]
-    if not text.strip() or any(not k for k in names):
-        raise argparse.ArgumentTypeError(
-            f"expected roles separated by commas, e.g. calibration,parameter, got {text!r}"
-        )
-    return names
-
-
-EPILOG = (
-    textwrap.dedent(
-        f"""\
+HELP = "which parameter values the published figures do not rule out (history matching)"
+DESCRIPTION = (
+    "Calibration with uncertainty by history matching. The scenario's ranged parameters that "
+    "the validation targets depend on (or those chosen with --params) are run at a Latin "
+    "hypercube of design points; a Gaussian-process emulator (scikit-learn) of each target's "
+    "measure predicts it anywhere in the ranges, with its uncertainty; every candidate whose "
+    "implausibility (distance from the published figure in standard deviations of the "
+    "observation, model-discrepancy, emulator and simulation uncertainty) exceeds the cut-off "
+    "for any target is ruled out. Later waves run design points in what is left and refit. "
+    "The result is the set of parameter values not ruled out, which 'uncertainty "
+    "--from-calibration' samples instead of the raw ranges. Prints how many simulations it "
+    "will run and an estimate of the time first."
+)
+EPILOG = f"""\
     examples:
       {PROG} calibrate --cohort-size 5000 --waves 3 -n 2 -w 2
       {PROG} calibrate scenarios/baseline.yaml --params 'contact.*' --roles calibration
@@ -78,61 +89,18 @@ EPILOG = (
 
     If every candidate is ruled out, calibration.csv has no rows and the summary names the
     closest candidate and the target it misses (exit code 0: that is a finding).
-
-    """
-    )
-    + EXIT_CODES
-)
-"""The ``calibrate --help`` epilog: examples, what it writes, how to read it, and the exit codes."""
+"""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``calibrate`` sub-parser to ``sub`` (the subparsers of ``run_sim.py``)."""
-    cal = sub.add_parser(
-        "calibrate",
-        formatter_class=Formatter,
-        help="which parameter values the published figures do not rule out (history matching)",
-        description=para(
-            "Calibration with uncertainty by history matching. The scenario's ranged parameters that "
-            "the validation targets depend on (or those chosen with --params) are run at a Latin "
-            "hypercube of design points; a Gaussian-process emulator (scikit-learn) of each target's "
-            "measure predicts it anywhere in the ranges, with its uncertainty; every candidate whose "
-            "implausibility (distance from the published figure in standard deviations of the "
-            "observation, model-discrepancy, emulator and simulation uncertainty) exceeds the cut-off "
-            "for any target is ruled out. Later waves run design points in what is left and refit. "
-            "The result is the set of parameter values not ruled out, which 'uncertainty "
-            "--from-calibration' samples instead of the raw ranges. Prints how many simulations it "
-            "will run and an estimate of the time first."
-        ),
-        epilog=EPILOG,
-    )
-    cal.add_argument(
-        "scenario",
-        nargs="?",
-        default="scenarios/baseline.yaml",
-        metavar="SCENARIO.yaml",
-        help="the scenario whose ranged parameters are matched to its targets",
-    )
-    _add_matching_groups(cal)
-    add_design_options(
-        cal,
-        DEFAULTS.replications,
-        "replications per design point (replication k uses the streams (seed, k) at every point)",
-        "root random seed, and the seed of the designs",
-        "results/calibration",
-    )
-
-
-def _add_matching_groups(cal: argparse.ArgumentParser) -> None:
-    """The options that choose the targets and parameters matched and the history matching's waves,
-    design, cut-off and model discrepancy."""
-    g = cal.add_argument_group("targets and parameters")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The targets and parameters matched, the waves, the options of a design, then the scenario."""
+    g = p.add_argument_group("targets and parameters")
     g.add_argument(
         "--targets-file", metavar="FILE", help="the targets table (default: validation/targets.yaml)"
     )
     g.add_argument(
         "--roles",
-        type=_role_list,
+        type=comma_list("calibration,parameter", "roles"),
         metavar="A,B",
         help="roles of the targets matched, comma-separated: calibration, parameter, validation "
         "(default: calibration,parameter); the others on the scenario are checked out of sample",
@@ -152,38 +120,139 @@ def _add_matching_groups(cal: argparse.ArgumentParser) -> None:
         help="match only the ranged parameters whose dotted path matches (fnmatch; repeat for more) "
         "(default: the parameters the targets' measures depend on)",
     )
-    g = cal.add_argument_group("history matching")
-    g.add_argument(
-        "--waves",
-        type=int_at_least(1, "waves of simulations"),
-        default=DEFAULTS.waves,
-        metavar="K",
-        help="waves",
+    g = p.add_argument_group("history matching")
+    add_valued(
+        g,
+        DEFAULTS,
+        ("--waves", "K", int_at_least(1, "waves of simulations"), "waves"),
+        (
+            "--points",
+            "N",
+            int_at_least(4, "design points per wave"),
+            "design points per wave (default: 10 per parameter)",
+        ),
+        (
+            "--candidates",
+            "M",
+            int_at_least(10, "candidate points per wave"),
+            "candidates per wave at which the emulators are evaluated (cheap)",
+        ),
+        (
+            "--cutoff",
+            "C",
+            positive_float("implausibility cut-off, in standard deviations"),
+            "rule out a point whose largest implausibility exceeds C",
+        ),
+        (
+            "--discrepancy",
+            "F",
+            non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
+            "model-discrepancy sd as a fraction of each target's tolerance",
+        ),
     )
-    g.add_argument(
-        "--points",
-        type=int_at_least(4, "design points per wave"),
-        metavar="N",
-        help="design points per wave (default: 10 per parameter)",
+    add_design_options(
+        p,
+        DEFAULTS.replications,
+        "replications per design point (replication k uses the streams (seed, k) at every point)",
+        "root random seed, and the seed of the designs",
+        "results/calibration",
     )
-    g.add_argument(
-        "--candidates",
-        type=int_at_least(10, "candidate points per wave"),
-        default=DEFAULTS.candidates,
-        metavar="M",
-        help="candidates per wave at which the emulators are evaluated (cheap)",
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/baseline.yaml",
+        metavar="SCENARIO.yaml",
+        help="the scenario whose ranged parameters are matched to its targets",
     )
-    g.add_argument(
-        "--cutoff",
-        type=positive_float("implausibility cut-off, in standard deviations"),
-        default=DEFAULTS.cutoff,
-        metavar="C",
-        help="rule out a point whose largest implausibility exceeds C",
+
+
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+    """The targets on the scenario, the parameters matched and the waves' design."""
+    from sim.studies.calibration.plan import plan_calibration
+    from sim.studies.calibration.run import run_calibration
+
+    (scenario,) = load([args.scenario])
+    request = request_of(CalibrationRequest, args)
+    plan = plan_calibration(scenario, args.scenario, request)
+    intro = (
+        f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
+        f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
+        f"{request.waves} waves x {plan.points} points x {request.replications} replications = "
+        f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, plus "
+        "fitting the emulators and evaluating the candidates, ~5-30 s a wave."
     )
-    g.add_argument(
-        "--discrepancy",
-        type=non_negative_float("model-discrepancy sd as a fraction of the tolerance"),
-        default=DEFAULTS.discrepancy,
-        metavar="F",
-        help="model-discrepancy sd as a fraction of each target's tolerance",
+
+    def summary(result: CalibrationResult, out: Path) -> str:
+        return (
+            f"\n{calibration_text(plan, result)}{result.ran:,} simulations run, {result.resumed:,} resumed, "
+            f"{result.wall_seconds:,.0f} s (emulators and candidates "
+            f"{result.manifest['emulator_seconds']:,.0f} s). Written: {written(out, result.files)}"
+        )
+
+    return Job(
+        scenario.name,
+        "\n".join([intro, *(f"note: {note}" for note in plan.notes)]),
+        lambda out, options: run_calibration(plan, out, options=options),
+        summary,
+        DESIGN,
     )
+
+
+def _num(x: float) -> str:
+    return "n/a" if x != x else f"{x:.4g}"
+
+
+def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
+    """What a calibration kept: the waves, each parameter's original and non-implausible range,
+    and each target's published figure against the emulated range over the sets kept."""
+    lines = []
+    for w in result.waves:
+        lines.append(
+            f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
+            f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
+        )
+    if result.status == "empty" and result.closest is not None:
+        worst, target = result.closest
+        lines.append(
+            f"Every candidate is ruled out: no values within these ranges are consistent with the targets "
+            f"at cut-off {plan.request.cutoff:g}. The closest has implausibility {worst:.2f}, worst on "
+            f"{target}. Widen the ranges, add parameters, or question the target (or the reduced cohort)."
+        )
+    elif result.status == "stable":
+        lines.append("Stopped early: the non-implausible share no longer shrinks.")
+    for m, why in result.not_emulated.items():
+        lines.append(f"Not matched ({m}): {why}")
+    lines.append("")
+    rows = [["Parameter", "Original range", "Not ruled out"]]
+    for u in plan.parameters:
+        if len(result.nroy):
+            col = result.nroy[u.path]
+            kept = f"{_num(float(col.min()))} to {_num(float(col.max()))}"
+        else:
+            kept = "none"
+        rows.append(
+            [u.path + (" (scale)" if u.kind == "scale" else ""), f"{_num(u.low)} to {_num(u.high)}", kept]
+        )
+    lines += text_table(rows, {1, 2})
+    lines.append("")
+    rows = [["Target", "Role", "Published", "Emulated over kept sets", "Within", "Last wave simulated"]]
+    for r in result.targets.to_dict("records"):
+        sign = {"at_least": ">= ", "at_most": "<= "}.get(str(r["comparison"]), "")
+        role = str(r["role"]) + ("" if r["used"] else " (check)")
+        share = r["share_within"]
+        rows.append(
+            [
+                str(r["target"]),
+                role,
+                f"{sign}{_num(r['published'])} ± {_num(r['tolerance'])}",
+                f"{_num(r['emulator_min'])} to {_num(r['emulator_max'])}",
+                "n/a" if share != share else f"{100 * share:.0f}%",
+                f"{_num(r['simulated_min'])} to {_num(r['simulated_max'])}",
+            ]
+        )
+    lines += text_table(rows, {2, 3, 4, 5})
+    lines.append(
+        "Within: share of the kept sets whose emulated mean is within the tolerance; (check): a "
+        "validation target not used in the fit."
+    )
+    return "\n".join(lines) + "\n\n"

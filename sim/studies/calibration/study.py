@@ -8,7 +8,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import Study, listing, manifest_paths, mapping, parameter_count, recorded
-from sim.studies.calibration.cli import add_parser
+from sim.studies.calibration import cli
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -29,7 +29,7 @@ STUDY = Study(
     "calibrate",
     output.CALIBRATION_MANIFEST,
     varied,
-    add_parser=add_parser,
+    cli=cli,
     reference="scenario",
     section="targets",
 )

@@ -1,21 +1,49 @@
-"""The ``sensitivity`` command's sub-parser: its options, help text and defaults, declared once here and
-added to the command line by ``sim.cli`` from the registry."""
+"""The ``sensitivity`` command: its sub-parser (options, help text, defaults) and how it runs,
+declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
 import argparse
-import textwrap
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sim.studies.options import EXIT_CODES, PROG, Formatter, add_design_options, int_at_least, kpi_list, para
+from sim.analysis.kpis import kpi
+from sim.studies.base import Job, Load
+from sim.studies.options import (
+    DESIGN,
+    PROG,
+    add_design_options,
+    add_valued,
+    estimate,
+    int_at_least,
+    kpi_list,
+    request_of,
+    written,
+)
 from sim.studies.sensitivity.request import GROUPINGS, METHODS, SensitivityRequest
+
+if TYPE_CHECKING:
+    from sim.studies.sensitivity.run import SensitivityPlan, SensitivityResult
 
 DEFAULTS = SensitivityRequest()
 """The request's defaults, which the options show and use (written once, in ``request.py``)."""
+SUMMARY_TOP = 5
+"""Parameters printed per KPI."""
 
-EPILOG = (
-    textwrap.dedent(
-        f"""\
+HELP = "which ranged parameters drive each KPI (global sensitivity: Morris or Sobol, with SALib)"
+DESCRIPTION = (
+    "Global sensitivity of the KPIs to the parameters' plausible ranges ('describe' lists "
+    "them; a scenario's uncertainty: key narrows, widens or adds them). SALib samples a design "
+    "over the ranges, every design point is simulated --replications times (replication k of "
+    "every point uses the same random numbers), each KPI is averaged over the replications of "
+    "a point and SALib analyses it. Given POLICY files, each policy is run at the same design "
+    "points (a value the policy changes is its lever and keeps the policy's value; a scale "
+    "multiplies the policy's own values too) and its "
+    "paired difference from SCENARIO is analysed too: which assumptions decide whether the "
+    "policy helps. Prints how many simulations it will run and an estimate of the time first."
+)
+EPILOG = f"""\
     examples:
       {PROG} sensitivity scenarios/baseline.yaml --cohort-size 2000 --horizon 365 -w 2
       {PROG} sensitivity scenarios/baseline.yaml --params 'contact.*' --params 'costs.*' \\
@@ -60,53 +88,19 @@ EPILOG = (
 
     The time estimate scales ~6.5 s per replication of the full baseline cohort by cohort
     size and divides by the workers; it is an estimate only.
-
-    """
-    )
-    + EXIT_CODES
-)
-"""The ``sensitivity --help`` epilog: examples, what it writes, how to read it, and the exit codes."""
+"""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``sensitivity`` sub-parser to ``sub`` (the subparsers of ``run_sim.py``)."""
-    sen = sub.add_parser(
-        "sensitivity",
-        formatter_class=Formatter,
-        help="which ranged parameters drive each KPI (global sensitivity: Morris or Sobol, with SALib)",
-        description=para(
-            "Global sensitivity of the KPIs to the parameters' plausible ranges ('describe' lists "
-            "them; a scenario's uncertainty: key narrows, widens or adds them). SALib samples a design "
-            "over the ranges, every design point is simulated --replications times (replication k of "
-            "every point uses the same random numbers), each KPI is averaged over the replications of "
-            "a point and SALib analyses it. Given POLICY files, each policy is run at the same design "
-            "points (a value the policy changes is its lever and keeps the policy's value; a scale "
-            "multiplies the policy's own values too) and its "
-            "paired difference from SCENARIO is analysed too: which assumptions decide whether the "
-            "policy helps. Prints how many simulations it will run and an estimate of the time first."
-        ),
-        epilog=EPILOG,
-    )
-    sen.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario whose assumptions are varied")
-    sen.add_argument(
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenario and policies, the SALib design, then the options of a design."""
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario whose assumptions are varied")
+    p.add_argument(
         "policies",
         nargs="*",
         metavar="POLICY.yaml",
         help="policies whose paired difference from SCENARIO is analysed too",
     )
-    _add_design_group(sen)
-    add_design_options(
-        sen,
-        DEFAULTS.replications,
-        "replications per design point (2 or more to estimate the noise)",
-        "root random seed, and SALib's sampling seed",
-        "results/sensitivity",
-    )
-
-
-def _add_design_group(sen: argparse.ArgumentParser) -> None:
-    """The options that choose the SALib method, the parameters varied, the KPIs and the design's size."""
-    g = sen.add_argument_group("design")
+    g = p.add_argument_group("design")
     g.add_argument("--method", choices=METHODS, default=DEFAULTS.method, help="SALib method")
     g.add_argument(
         "--params",
@@ -129,12 +123,10 @@ def _add_design_group(sen: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="(sobol) vary the top --top parameters of each KPI of a Morris run's sensitivity.csv",
     )
-    g.add_argument(
-        "--top",
-        type=int_at_least(1, "parameters per KPI"),
-        default=DEFAULTS.top,
-        metavar="K",
-        help="parameters per KPI taken from --shortlist",
+    add_valued(
+        g,
+        DEFAULTS,
+        ("--top", "K", int_at_least(1, "parameters per KPI"), "parameters per KPI taken from --shortlist"),
     )
     g.add_argument(
         "--kpis",
@@ -142,24 +134,108 @@ def _add_design_group(sen: argparse.ArgumentParser) -> None:
         metavar="A,B",
         help="KPIs to analyse, comma-separated (default: the headline KPIs of summary_stats.csv)",
     )
-    g.add_argument(
-        "--trajectories",
-        type=int_at_least(1, "Morris trajectories"),
-        default=DEFAULTS.trajectories,
-        metavar="R",
-        help="(morris) trajectories: R x (k + 1) design points",
+    add_valued(
+        g,
+        DEFAULTS,
+        (
+            "--trajectories",
+            "R",
+            int_at_least(1, "Morris trajectories"),
+            "(morris) trajectories: R x (k + 1) design points",
+        ),
+        ("--levels", "P", int_at_least(2, "Morris grid levels"), "(morris) grid levels of each range (even)"),
+        (
+            "--samples",
+            "N",
+            int_at_least(2, "Sobol base samples"),
+            "(sobol) base sample, a power of 2: N x (k + 2) design points",
+        ),
     )
-    g.add_argument(
-        "--levels",
-        type=int_at_least(2, "Morris grid levels"),
-        default=DEFAULTS.levels,
-        metavar="P",
-        help="(morris) grid levels of each range (even)",
+    add_design_options(
+        p,
+        DEFAULTS.replications,
+        "replications per design point (2 or more to estimate the noise)",
+        "root random seed, and SALib's sampling seed",
+        "results/sensitivity",
     )
-    g.add_argument(
-        "--samples",
-        type=int_at_least(2, "Sobol base samples"),
-        default=DEFAULTS.samples,
-        metavar="N",
-        help="(sobol) base sample, a power of 2: N x (k + 2) design points",
+
+
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+    """The design over the ranged parameters of SCENARIO, run on it and on each policy."""
+    from sim.experiment.errors import ExperimentError
+    from sim.studies.sensitivity.run import plan_sensitivity, run_sensitivity
+
+    scenarios = load([args.scenario, *args.policies])
+    if len(scenarios) < 1 + len(args.policies):
+        raise ExperimentError("a POLICY file is the SCENARIO file or named twice; give each policy once")
+    request = request_of(SensitivityRequest, args)
+    if args.shortlist is None and args.method == "morris" and "--top" in argv:
+        raise ExperimentError("--top goes with --shortlist FILE (--method sobol)")
+    plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
+
+    def summary(result: SensitivityResult, out: Path) -> str:
+        once = " (identical design points run once)" if result.ran + result.resumed < plan.simulations else ""
+        return (
+            sensitivity_text(result.frame, request.method, plan.reference.name)
+            + f"{result.ran:,} simulations run, {result.resumed:,} resumed{once}, "
+            f"{result.wall_seconds:,.0f} s. Written: {written(out, result.files)}"
+        )
+
+    return Job(
+        plan.reference.name,
+        _intro(plan, args.workers),
+        lambda out, options: run_sensitivity(plan, out, options=options),
+        summary,
+        DESIGN,
     )
+
+
+def _intro(plan: SensitivityPlan, workers: int) -> str:
+    """The design's size, the simulations it takes and the time they may take; the plan's notes."""
+    request, k = plan.request, len(plan.parameters)
+    factors = f"{k} parameters"
+    if request.groups != "none":
+        factors = f"{len(set(plan.problem['groups']))} groups of {k} parameters"
+    design = (
+        f"{request.trajectories} trajectories x ({factors} + 1)"
+        if request.method == "morris"
+        else f"{request.samples} samples x ({factors} + 2)"
+    )
+    n_pol = len(plan.policies)
+    policies = f" and {n_pol} {'policy' if n_pol == 1 else 'policies'}" if plan.policies else ""
+    return "\n".join(
+        [
+            f"Sensitivity ({request.method}) of {plan.reference.name}{policies}: {design} = {len(plan.X)} "
+            f"design points x {len(plan.points)} scenario(s) x {request.replications} replications = "
+            f"{plan.simulations:,} simulations; {estimate(plan.estimate(workers), workers)}.",
+            *(f"note: {note}" for note in plan.notes),
+        ]
+    )
+
+
+def _index(x: float, scale: float) -> str:
+    return "nan" if x != x else f"{x / scale:.3g}"
+
+
+def sensitivity_text(frame: Any, method: str, reference: str) -> str:
+    """The top parameters of each KPI (and each policy's difference), with their index and CI;
+    '(noise)' marks an index within simulation noise."""
+    col = "mu_star" if method == "morris" else "ST"
+    lines = []
+    for (scenario, name), part in frame.groupby(["scenario", "kpi"], sort=False):
+        k = kpi(name)
+        scale = k.scale if method == "morris" else 1.0
+        what = k.title if scenario == reference else f"{k.title}, {scenario} - {reference}"
+        unit = f" ({k.display_unit})" if method == "morris" else ""
+        lines.append(f"{what}: top parameters by {col}{unit}")
+        ranked = part.sort_values(col, ascending=False, kind="stable").head(SUMMARY_TOP)
+        for r in ranked.to_dict("records"):
+            flag = "  (noise)" if r["within_noise"] else ""
+            extra = (
+                f"  sigma {_index(r['sigma'], scale)}" if method == "morris" else f"  S1 {_index(r['S1'], 1)}"
+            )
+            lines.append(
+                f"  {r['parameter']:<48} {_index(r[col], scale):>9} ± {_index(r[col + '_ci'], scale):<8}"
+                f"{extra}{flag}"
+            )
+    return "\n".join(lines) + "\n\n"

@@ -7,7 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import Study, manifest_paths, mapping, parameter_count, recorded
-from sim.studies.sensitivity.cli import add_parser
+from sim.studies.sensitivity import cli
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -35,7 +35,7 @@ STUDY = Study(
     "sensitivity",
     output.MANIFEST,
     varied,
-    add_parser=add_parser,
+    cli=cli,
     reference="reference",
     section="sensitivity",
     key="method",

@@ -1,26 +1,39 @@
-"""The ``sweep`` command's sub-parser: its options, help text and defaults, declared once here and
-added to the command line by ``sim.cli`` from the registry."""
+"""The ``sweep`` command: its sub-parser (options, help text, defaults) and how it runs, declared
+once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
 import argparse
-import textwrap
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.studies.options import EXIT_CODES, PROG, Formatter, add_run_options, kpi_list, para
+from sim.studies.base import Job, Load
+from sim.studies.options import (
+    EACH_RUN,
+    PROG,
+    add_run_options,
+    estimate,
+    flat_overrides,
+    footer,
+    kpi_list,
+    overrides_of,
+    written,
+)
 from sim.studies.sweep.grid import FORMS, ParamSpec, parse_spec
 
+if TYPE_CHECKING:
+    from sim.studies.sweep.run import SweepResult
 
-def _param(text: str) -> ParamSpec:
-    try:
-        return parse_spec(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-EPILOG = (
-    textwrap.dedent(
-        f"""\
+HELP = "response curves: each KPI against one parameter (or a grid of two), with 95%% bands"
+DESCRIPTION = (
+    "Run the scenario at every value of one parameter (or every pair of values of two), with "
+    "the same seed and replication indices at every grid point (common random numbers, so "
+    "differences between points are measured on paired replications), and write each KPI's "
+    "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
+    "starting it prints how many simulations it will run and an estimate of the time."
+)
+EPILOG = f"""\
     examples:
       {PROG} sweep scenarios/baseline.yaml --param detention.beds=10,20,40,80 \\
           --replications 5 --cohort-size 20000 --workers 2
@@ -50,31 +63,20 @@ EPILOG = (
                            it (tables and manifest, no plots; --resume reuses its .parts)
       DIR/sweep_manifest.json   parameters, values, grid points, seed, code version,
                            command line; written last (DIR holds .incomplete until then)
-
-    """
-    )
-    + EXIT_CODES
-)
-"""The ``sweep --help`` epilog: examples, what it writes, how to read it, and the exit codes."""
+"""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``sweep`` sub-parser to ``sub`` (the subparsers of ``run_sim.py``)."""
-    swp = sub.add_parser(
-        "sweep",
-        formatter_class=Formatter,
-        help="response curves: each KPI against one parameter (or a grid of two), with 95%% bands",
-        description=para(
-            "Run the scenario at every value of one parameter (or every pair of values of two), with "
-            "the same seed and replication indices at every grid point (common random numbers, so "
-            "differences between points are measured on paired replications), and write each KPI's "
-            "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
-            "starting it prints how many simulations it will run and an estimate of the time."
-        ),
-        epilog=EPILOG,
-    )
-    swp.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
-    g = swp.add_argument_group("the sweep")
+def _param(text: str) -> ParamSpec:
+    try:
+        return parse_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenario, the grid (--param) and the KPIs, then the options of a run."""
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file")
+    g = p.add_argument_group("the sweep")
     g.add_argument(
         "--param",
         "-p",
@@ -91,4 +93,64 @@ def add_parser(sub: Any) -> None:
         help="KPIs of sweep.csv and the plots (summary.csv columns or departures_and_removals) "
         "(default: every KPI in sweep.csv, the headline KPIs plotted)",
     )
-    add_run_options(swp, sweep=True)
+    add_run_options(p, sweep=True)
+
+
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+    """The grid, checked against the scenario (a --param also set by a quick look is refused)."""
+    from sim.analysis.kpis import TABLE_KPIS
+    from sim.experiment.design import estimate_seconds
+    from sim.experiment.errors import ExperimentError
+    from sim.studies.sweep.analysis import format_sweep_table
+    from sim.studies.sweep.grid import build_grid, resolve
+    from sim.studies.sweep.run import check_kpis, run_sweep
+
+    if not args.param:
+        raise ExperimentError(f"sweep needs --param PATH=VALUES ({FORMS})")
+    (scenario,) = load([args.scenario])
+    given = flat_overrides(overrides_of(args))
+    option_of = {"horizon_days": "--horizon", "cohort.initial_size": "--cohort-size"}
+    for spec in args.param:
+        if spec.path in {path.partition("=")[0] for path in given}:
+            raise ExperimentError(
+                f"--param {spec.text}: {spec.path} is also set by {option_of.get(spec.path, 'an override')}; "
+                "use one of them"
+            )
+    kpis = check_kpis(args.kpis) if args.kpis is not None else None
+    params = resolve(scenario, args.param)
+    points = build_grid(scenario, params)
+    n, seconds = len(points), estimate_seconds([p.scenario for p in points], args.replications, args.workers)
+    what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
+
+    def summary(result: SweepResult, out: Path) -> str:
+        experiment = result.experiment
+        return (
+            f"\n{scenario.label} ({scenario.name}): {experiment.replications} paired replications per grid "
+            f"point, seed {args.seed} (common random numbers)"
+            + (f"; overrides: {', '.join(given)}" if given else "")
+            + "\nMeans per cohort; * = the 95% CI of the paired difference from the first row excludes 0. "
+            "Every KPI with its CI: sweep.csv\n\n"
+            + format_sweep_table(result.table, kpis if kpis is not None else list(TABLE_KPIS))
+            + f"\nWritten: {written(out, result.files)} (and each grid point's folder under {out})\n"
+            + footer(experiment, out).replace(
+                f"; {experiment.wall_seconds:.1f} s", f"; {result.wall_seconds:.1f} s"
+            )
+        )
+
+    return Job(
+        scenario.name,
+        f"Sweep of {what}: {n} grid points x {args.replications} replications = {n * args.replications} "
+        f"simulations; {estimate(seconds, args.workers)}.",
+        lambda out, options: run_sweep(
+            scenario,
+            params,
+            points,
+            out,
+            kpis=kpis,
+            replications=args.replications,
+            root_seed=args.seed,
+            options=options,
+        ),
+        summary,
+        EACH_RUN,
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import NOT_RECORDED, Study, listing, recorded
-from sim.studies.sweep.cli import add_parser
+from sim.studies.sweep import cli
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -28,7 +28,7 @@ STUDY = Study(
     "sweep",
     output.SWEEP_MANIFEST,
     varied,
-    add_parser=add_parser,
+    cli=cli,
     reference="scenario",
     section="sweep",
 )

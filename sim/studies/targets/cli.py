@@ -1,17 +1,34 @@
-"""The ``targets`` command's sub-parser: its options, help text and defaults, declared once here and
-added to the command line by ``sim.cli`` from the registry."""
+"""The ``targets`` command: its sub-parser (options, help text, defaults) and how it runs, declared
+once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
-import textwrap
-from typing import Any
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sim.experiment.defaults import DEFAULT_REPLICATIONS, DEFAULT_SEED
-from sim.studies.options import EXIT_CODES, PROG, Formatter, int_at_least, para
+from sim.experiment.output import PARTS_DIR
+from sim.studies.base import Job, Load
+from sim.studies.options import PROG, RUN_RESUME, add_executor_options, add_replications, written
 
-EPILOG = (
-    textwrap.dedent(
-        f"""\
+if TYPE_CHECKING:
+    from sim.experiment.engine import ExecutionOptions
+    from sim.experiment.run import ExperimentResult
+
+HELP = "compare the model with every published figure in the validation targets table"
+DESCRIPTION = (
+    "Run the scenarios named in the validation targets table (validation/targets.yaml: "
+    "each published figure, its source and period, the model measure that corresponds, the "
+    "scenario it is computed on, and a tolerance with its reason), compute each measure per "
+    "replication from the scenario's results folder, and compare its mean and 95% t interval "
+    "with the published figure. With no SCENARIO every scenario of the table is run; with "
+    "some, only the targets on those scenarios are evaluated. Each scenario's folder is "
+    "written as 'run' does (so --resume reuses finished replications)."
+)
+EPILOG = f"""\
     examples:
       {PROG} targets
       {PROG} targets scenarios/baseline.yaml -n 10 --workers 2
@@ -44,76 +61,119 @@ EPILOG = (
 
     The exit code is 0 whatever 'within' says (the table is there to be read); 2 for a bad
     targets file or scenario file (file, field path, what is wrong; nothing run or written).
-
-    """
-    )
-    + EXIT_CODES
-)
-"""The ``targets --help`` epilog: examples, what it writes, how to read it, and the exit codes."""
+"""
 
 
-def add_parser(sub: Any) -> None:
-    """Add the ``targets`` sub-parser to ``sub`` (the subparsers of ``run_sim.py``)."""
-    tgt = sub.add_parser(
-        "targets",
-        formatter_class=Formatter,
-        help="compare the model with every published figure in the validation targets table",
-        description=para(
-            "Run the scenarios named in the validation targets table (validation/targets.yaml: "
-            "each published figure, its source and period, the model measure that corresponds, the "
-            "scenario it is computed on, and a tolerance with its reason), compute each measure per "
-            "replication from the scenario's results folder, and compare its mean and 95% t interval "
-            "with the published figure. With no SCENARIO every scenario of the table is run; with "
-            "some, only the targets on those scenarios are evaluated. Each scenario's folder is "
-            "written as 'run' does (so --resume reuses finished replications)."
-        ),
-        epilog=EPILOG,
-    )
-    tgt.add_argument(
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The scenarios evaluated and the targets table, the replications, execution and output."""
+    p.add_argument(
         "scenarios",
         nargs="*",
         metavar="SCENARIO.yaml",
         help="evaluate only the targets on these scenario files (default: every scenario the table names)",
     )
-    tgt.add_argument(
+    p.add_argument(
         "--targets-file",
         metavar="FILE",
         help="the targets table (default: validation/targets.yaml of this repository)",
     )
-    g = tgt.add_argument_group("replications")
-    g.add_argument(
-        "--replications",
-        "-n",
-        type=int_at_least(2, "replications per scenario; 2 or more for an interval"),
-        default=DEFAULT_REPLICATIONS,
-        metavar="N",
-        help="replications per scenario (replication k uses random streams (seed, k))",
+    add_replications(
+        p,
+        "replications per scenario (replication k uses random streams (seed, k))",
+        RUN_RESUME.format("earlier run"),
+        per="replications per scenario; 2 or more for an interval",
+        low=2,
     )
-    g.add_argument(
-        "--seed",
-        type=int_at_least(0, "root seed"),
-        default=DEFAULT_SEED,
-        metavar="S",
-        help="root random seed",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="reuse replications stored in DIR/<name>/.parts by an earlier run with the same scenario, "
-        "seed and model code",
-    )
-    g = tgt.add_argument_group("execution and output")
-    g.add_argument(
-        "--workers",
-        "-w",
-        type=int_at_least(1, "worker processes"),
-        default=1,
-        metavar="W",
-        help="run replications on W local processes (results do not depend on W)",
-    )
+    g = p.add_argument_group("execution and output")
+    add_executor_options(g, "replications", scheduler=False)
     g.add_argument("--out", "-o", default="results/targets", metavar="DIR", help="output folder")
     g.add_argument(
         "--no-plots", action="store_true", help="skip the PNG plots (targets.png and each scenario's)"
     )
     g.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no result table")
-    tgt.set_defaults(scheduler=None, event_log=False, horizon=None, cohort_size=None, report=False)
+    p.set_defaults(scheduler=None, event_log=False, horizon=None, cohort_size=None, report=False)
+
+
+@dataclass(frozen=True)
+class TargetsResult:
+    """The scenarios' runs, targets.csv's rows and the files written (targets.csv, targets.png)."""
+
+    experiment: ExperimentResult
+    frame: Any
+    files: list[str]
+
+
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+    """The targets of the table (those on the SCENARIO files given, if any) and their scenarios."""
+    from sim.experiment.errors import ExperimentError
+    from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
+
+    targets_file = Path(args.targets_file) if args.targets_file else DEFAULT_TARGETS_FILE
+    table = read_targets(targets_file)
+    named = table.scenario_files()
+    if args.scenarios:
+        wanted = []
+        for file in args.scenarios:
+            path = Path(file).resolve()
+            if path not in named:
+                listed = ", ".join(os.path.relpath(p) for p in named)
+                raise ExperimentError(
+                    f"{file}: no target in {targets_file} is computed on this scenario; "
+                    f"the table names: {listed}"
+                )
+            wanted.append(path)
+        named = [p for p in named if p in wanted]
+    chosen = [t for t in table.targets if table.scenario_path(t) in named]
+    scenarios = load([str(p) for p in named])
+    name_of = {path: s.name for path, s in zip(named, scenarios, strict=True)}
+    manifest = {
+        "targets_file": str(table.file),
+        "targets": [t.id for t in chosen],
+        "scenarios": {s.name: str(p) for p, s in zip(named, scenarios, strict=True)},
+        "root_seed": args.seed,
+    }
+
+    def run(out: Path, options: ExecutionOptions) -> TargetsResult:
+        """Run every scenario as 'run' does, then compute each target's measure from its folder and
+        write targets.csv, targets.png and the manifest (last)."""
+        from sim.experiment.files import write_json
+        from sim.experiment.output import TARGETS_MANIFEST
+        from sim.experiment.run import run_experiment
+        from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
+
+        result = run_experiment(
+            scenarios, out, replications=args.replications, root_seed=args.seed, options=options
+        )
+        tables = {run.name: FolderTables(run.folder) for run in result.runs}
+        frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
+        files = write_targets(out, frame, chosen, plot=not args.no_plots)
+        write_json(
+            out / TARGETS_MANIFEST,
+            manifest
+            | {
+                "replications": result.replications,
+                "files": files,
+                "wall_time_seconds": round(result.wall_seconds, 3),
+                "command_line": list(options.command_line or ()),
+            },
+        )
+        return TargetsResult(result, frame, files)
+
+    def summary(result: TargetsResult, out: Path) -> str:
+        """How many targets are within tolerance, the table of each, its notes and what was written."""
+        from sim.analysis.measures import MEASURES
+        from sim.studies.targets.analysis import format_targets_table
+
+        frame, experiment = result.frame, result.experiment
+        shares = {t.id for t in chosen if MEASURES[t.measure].is_share}
+        notes = "".join(f"  {r['target']}: {r['note']}\n" for r in frame.to_dict("records") if r["note"])
+        return (
+            f"Validation targets ({table.file}): {int(frame['within'].sum())} of {len(frame)} within "
+            f"tolerance; {experiment.replications} replications per scenario, seed {args.seed}, "
+            f"{experiment.wall_seconds:,.0f} s.\n\n"
+            + format_targets_table(frame, shares)
+            + notes
+            + f"\nWritten: {written(out, result.files)} (and each scenario's folder under {out})"
+        )
+
+    return Job("", "", run, summary, tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import NOT_RECORDED, Study, listing, mapping, recorded
-from sim.studies.targets.cli import add_parser
+from sim.studies.targets import cli
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -25,7 +25,7 @@ STUDY = Study(
     "targets",
     output.TARGETS_MANIFEST,
     varied,
-    add_parser=add_parser,
+    cli=cli,
     reference="scenarios",
     section="targets",
 )

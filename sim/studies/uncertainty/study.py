@@ -7,7 +7,7 @@ from typing import Any
 
 from sim.experiment import output
 from sim.studies.base import Study, manifest_paths, parameter_count, recorded
-from sim.studies.uncertainty.cli import add_parser
+from sim.studies.uncertainty import cli
 
 
 def varied(m: Mapping[str, Any]) -> str:
@@ -25,7 +25,7 @@ STUDY = Study(
     "uncertainty",
     output.UNCERTAINTY_MANIFEST,
     varied,
-    add_parser=add_parser,
+    cli=cli,
     reference="reference",
     section="uncertainty",
 )
