@@ -18,8 +18,9 @@ Modules: ``folder`` (reading a folder safely), ``cells`` (tables and number form
 from __future__ import annotations
 
 from sim.report.content import Report, build_report
-from sim.report.folder import ReportError, ResultsFolder, open_analysis, open_folder
+from sim.report.folder import ResultsFolder, open_analysis, open_folder
 from sim.report.render import REPORT_FILE, render_html, write_report
+from sim.studies.report_parts import ReportError
 
 __all__ = [
     "REPORT_FILE",

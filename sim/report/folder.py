@@ -2,10 +2,9 @@
 
 A results folder may have been copied, edited or sent by someone else, and the report is meant to
 be emailed on: so nothing read here may execute code or reach outside the folder. JSON is read with
-``json``, YAML with ``yaml.safe_load``, tables with ``pandas.read_csv``; a file is only read when
-its name is a plain file name (no separators, not hidden), it is a regular file and its resolved
-path lies inside the folder (a symlink pointing elsewhere is ignored). Images are embedded only if
-the folder's manifest lists them, and only if they really are PNG files.
+``json``, YAML with ``yaml.safe_load``, tables with ``pandas.read_csv``, and only files that
+``sim.studies.report_parts.safe_file`` allows (plain names of regular files inside the folder);
+images are embedded only if the folder's manifest lists them, and only if they really are PNGs.
 
 What the folder must be is decided by ``sim.experiment.output`` (the writer's contract): a
 comparison folder is complete when ``comparison_manifest.json`` exists without ``.incomplete``,
@@ -19,9 +18,6 @@ tells which by the manifest its writer leaves last (``sim.studies.registry``) an
 
 from __future__ import annotations
 
-import base64
-import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,20 +30,12 @@ from sim.experiment import output
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.studies.registry import STUDIES
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_IMAGE_BYTES = 8 * 1024 * 1024
-"""Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
+from sim.studies.report_parts import AnalysisFolder, ReportError, read_csv, read_json, safe_file
 
 Kind = Literal["comparison", "run"]
 _TAKES = [f"'{s.command}' ({s.wrote})" for s in STUDIES]
 WITH_ALLOWED = f"--with takes the finished folder of {', '.join(_TAKES[:-1])} or {_TAKES[-1]}"
 """What ``--with`` accepts, for every message refusing a folder: each study and its manifest."""
-
-
-class ReportError(Exception):
-    """The folder cannot be reported on (not a folder, not complete, or its core files unreadable);
-    the message says which file and why. The CLI prints it and exits with code 2."""
 
 
 @dataclass(frozen=True)
@@ -98,46 +86,11 @@ class ResultsFolder:
         """Display label of each scenario name."""
         return {s.name: s.label for s in self.scenarios}
 
-    def file(self, name: str, where: Path | None = None) -> Path | None:
-        """``where/name`` (default: the results folder) if it is a regular file inside it."""
-        return safe_file(where or self.path, name)
-
-    def csv(self, name: str, where: Path | None = None) -> pd.DataFrame | None:
-        """The table ``name`` if present; None if absent. ReportError if it cannot be parsed."""
-        path = self.file(name, where)
+    def csv(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError if
+        it cannot be parsed."""
+        path = safe_file(self.path, name)
         return None if path is None else read_csv(path)
-
-
-def safe_file(folder: Path, name: str) -> Path | None:
-    """``folder/name`` if ``name`` is a plain, non-hidden file name and the file is a regular file
-    whose real location is inside ``folder``; None otherwise."""
-    if not name or Path(name).name != name or name.startswith(".") or "\\" in name:
-        return None
-    path = folder / name
-    try:
-        real = path.resolve(strict=True)
-        inside = real.is_relative_to(folder.resolve(strict=True))
-    except (OSError, RuntimeError):
-        return None
-    return path if inside and real.is_file() else None
-
-
-def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV file as a table (pandas only parses text: nothing in it runs)."""
-    try:
-        return pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ReportError(f"{path}: cannot be read as a table: {exc}") from None
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: cannot be read as JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
 
 
 def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]) -> ScenarioFolder:
@@ -187,7 +140,7 @@ def open_folder(path: str | Path) -> ResultsFolder:
     if output.is_complete(folder, output.COMPARISON_MANIFEST):
         return _open_comparison(folder)
     if output.is_complete(folder, output.MANIFEST):
-        manifest = _read_json(folder / output.MANIFEST)
+        manifest = read_json(folder / output.MANIFEST)
         name = str(manifest.get("scenario_name") or folder.name)
         label = str(manifest.get("label") or name)
         return ResultsFolder(folder, "run", manifest, [_read_scenario(folder, name, label, manifest)])
@@ -203,7 +156,7 @@ def open_folder(path: str | Path) -> ResultsFolder:
 
 def _open_comparison(folder: Path) -> ResultsFolder:
     manifest_path = folder / output.COMPARISON_MANIFEST
-    manifest = _read_json(manifest_path)
+    manifest = read_json(manifest_path)
     entries = manifest.get("scenarios")
     if not isinstance(entries, list) or len(entries) < 2:
         raise ReportError(f"{manifest_path}: 'scenarios' must list the reference and at least one policy")
@@ -216,32 +169,10 @@ def _open_comparison(folder: Path) -> ResultsFolder:
         if not output.is_complete(sub, output.MANIFEST):
             raise ReportError(_incomplete(sub, output.MANIFEST))
         label = str(entry.get("label") or name)
-        scenarios.append(_read_scenario(sub, name, label, _read_json(sub / output.MANIFEST)))
+        scenarios.append(_read_scenario(sub, name, label, read_json(sub / output.MANIFEST)))
     if safe_file(folder, output.COMPARISON_FILE) is None:
         raise ReportError(f"{folder}: no {output.COMPARISON_FILE}")
     return ResultsFolder(folder, "comparison", manifest, scenarios)
-
-
-@dataclass(frozen=True)
-class AnalysisFolder:
-    """A finished folder of a design analysis given with ``report --with``: its kind, manifest and
-    the path as the user typed it (for messages and the methods table)."""
-
-    path: Path
-    kind: str
-    manifest: dict[str, Any]
-    given: str
-
-    def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError
-        naming the ``--with`` folder if it cannot be parsed."""
-        path = safe_file(self.path, name)
-        if path is None:
-            return None
-        try:
-            return read_csv(path)
-        except ReportError as exc:
-            raise ReportError(f"--with {self.given}: {exc}") from None
 
 
 def _analysis_kind(folder: Path) -> tuple[str, str] | None:
@@ -253,7 +184,7 @@ def _analysis_kind(folder: Path) -> tuple[str, str] | None:
                 return study.kind, study.manifest
             continue
         manifest = safe_file(folder, study.manifest)
-        if manifest is not None and study.key in _read_json(manifest):
+        if manifest is not None and study.key in read_json(manifest):
             return study.kind, study.manifest
     return None
 
@@ -287,52 +218,7 @@ def open_analysis(path: str | Path) -> AnalysisFolder:
     manifest_path = safe_file(folder, name)
     if manifest_path is None:
         raise ReportError(f"--with {given}: {name} is not a regular file inside the folder")
-    return AnalysisFolder(folder, kind, _read_json(manifest_path), given)
+    return AnalysisFolder(folder, kind, read_json(manifest_path), given)
 
 
-def listed_files(manifest: dict[str, Any]) -> list[str]:
-    """The plain file names a manifest lists (anything else is ignored)."""
-    files = manifest.get("files")
-    if not isinstance(files, list):
-        return []
-    return [f for f in files if isinstance(f, str) and Path(f).name == f and not f.startswith(".")]
-
-
-def png_data_uri(folder: Path, name: str) -> str | None:
-    """A ``data:image/png;base64,...`` URI of ``folder/name``, or None unless it is a safe, real
-    PNG file of reasonable size (so the report embeds pictures and nothing else)."""
-    path = safe_file(folder, name)
-    if path is None or not name.lower().endswith(".png"):
-        return None
-    try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if not data.startswith(PNG_SIGNATURE):
-        return None
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def number(value: Any) -> float | None:
-    """A finite number from a manifest value, else None (manifests are data someone may edit)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-__all__ = [
-    "AnalysisFolder",
-    "Kind",
-    "ReportError",
-    "ResultsFolder",
-    "ScenarioFolder",
-    "listed_files",
-    "number",
-    "open_analysis",
-    "open_folder",
-    "png_data_uri",
-    "read_csv",
-    "safe_file",
-]
+__all__ = ["WITH_ALLOWED", "Kind", "ResultsFolder", "ScenarioFolder", "open_analysis", "open_folder"]

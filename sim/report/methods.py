@@ -20,20 +20,13 @@ from sim.analysis.kpis import KPIS, kpi
 from sim.analysis.numbers import fmt_number
 from sim.experiment import output
 from sim.model.states import STATES
-from sim.report.cells import Cell, Table
-from sim.report.folder import AnalysisFolder, ResultsFolder, ScenarioFolder, number, read_csv, safe_file
-from sim.report.wording import (
-    NOT_RECORDED,
-    cohort_text,
-    commit_text,
-    days_text,
-    overrides_text,
-    percent,
-    recorded,
-)
+from sim.report.folder import ResultsFolder, ScenarioFolder
+from sim.report.wording import cohort_text, commit_text, days_text, percent
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.paths import value_at
+from sim.studies.base import NOT_RECORDED, recorded
 from sim.studies.registry import BY_KIND
+from sim.studies.report_parts import AnalysisFolder, Cell, Table, number, overrides_text, read_csv, safe_file
 
 
 @dataclass(frozen=True)

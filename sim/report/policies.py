@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.report.cells import NO_VALUE
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.files import IDENTITY_KEYS
 from sim.scenario.paths import flatten
 from sim.scenario.schema import Scenario
+from sim.studies.report_parts import NO_VALUE
 
 
 @dataclass(frozen=True)

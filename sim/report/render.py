@@ -19,7 +19,8 @@ import jinja2
 from sim.experiment.files import write_text
 from sim.experiment.output import REPORT_FILE
 from sim.report.content import Report, build_report
-from sim.report.folder import ReportError, open_analysis, open_folder
+from sim.report.folder import open_analysis, open_folder
+from sim.studies.report_parts import ReportError
 
 TEMPLATE = "report.html.j2"
 

@@ -11,12 +11,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sim.analysis.kpis import KPIS
 from sim.analysis.numbers import fmt_number
-from sim.report.folder import ScenarioFolder, number
-from sim.scenario.describe import format_value
-from sim.scenario.paths import flatten, value_at
-from sim.studies.base import NOT_RECORDED, recorded
+from sim.report.folder import ScenarioFolder
+from sim.scenario.paths import value_at
+from sim.studies.base import NOT_RECORDED
+from sim.studies.report_parts import number
 
 
 def paragraphs(value: str) -> list[str]:
@@ -34,10 +33,6 @@ def confidence_level(manifest: Mapping[str, Any]) -> float:
 
 def percent(level: float) -> str:
     return f"{level * 100:.10g}%"
-
-
-def outcome_label(name: str) -> str:
-    return KPIS[name].label if name in KPIS else name.replace("_", " ").capitalize()
 
 
 def days_text(value: Any) -> str:
@@ -61,12 +56,6 @@ def commit_text(manifest: Mapping[str, Any]) -> str:
     return f"{commit}{state}"
 
 
-def overrides_text(overrides: Any) -> str:
-    if not isinstance(overrides, Mapping) or not overrides:
-        return ""
-    return ", ".join(f"{k} = {format_value(v)}" for k, v in flatten(overrides).items())
-
-
 def cohort_text(reference: ScenarioFolder) -> str:
     raw = reference.raw
     size = number(value_at(raw, "cohort.initial_size"))
@@ -82,15 +71,4 @@ def cohort_text(reference: ScenarioFolder) -> str:
     return out
 
 
-__all__ = [
-    "NOT_RECORDED",
-    "cohort_text",
-    "commit_text",
-    "confidence_level",
-    "days_text",
-    "outcome_label",
-    "overrides_text",
-    "paragraphs",
-    "percent",
-    "recorded",
-]
+__all__ = ["cohort_text", "commit_text", "confidence_level", "days_text", "paragraphs", "percent"]

@@ -104,7 +104,9 @@ class Study:
     folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
     table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
     of names), which the report checks against its own reference; ``section`` the report section
-    its part goes in; ``cli`` its ``command``'s sub-parser and run (``StudyCli``);
+    its part goes in; ``report`` the module (dotted name) whose ``REPORT`` says how the report
+    shows its folder (``sim.studies.report_parts.StudyReport``, imported only when a report is
+    built: it needs pandas); ``cli`` its ``command``'s sub-parser and run (``StudyCli``);
     ``key`` a key that manifest must hold when ``manifest`` alone does not tell
     the study's folder from a run folder ("" when it does).
     """
@@ -116,6 +118,7 @@ class Study:
     cli: StudyCli
     reference: str
     section: str
+    report: str
     key: str = ""
 
     @property

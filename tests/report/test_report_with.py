@@ -21,8 +21,11 @@ from test_report import Page, section, table_by_header, text_of
 from sim import cli
 from sim.analysis import numbers
 from sim.analysis.kpis import kpi
-from sim.report import analyses
-from sim.report.folder import AnalysisFolder
+from sim.studies import report_parts
+from sim.studies.report_parts import AnalysisFolder, analysis_figures
+from sim.studies.sensitivity.report import sensitivity_tables
+from sim.studies.sweep.report import figure as sweep_figure
+from sim.studies.uncertainty.report import discovery_table
 
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = str(REPO / "scenarios" / "baseline.yaml")
@@ -362,7 +365,7 @@ def test_sobol_tables_rank_by_total_order_and_show_shares() -> None:
             "within_noise": [True, False, True, False, False, True, False],
         }
     )
-    (table,) = analyses.sensitivity_tables(frame, "sobol", {}, "baseline")
+    (table,) = sensitivity_tables(frame, "sobol", {}, "baseline")
     assert table.columns[2:4] == ["ST", "S1"]
     assert [r[1].text for r in table.rows] == ["p4", "p6", "p1", "p3", "p0"]
     assert [r[2].text for r in table.rows][:2] == ["0.400", "0.350"]
@@ -374,9 +377,9 @@ def test_figures_beyond_the_size_budget_are_named_not_embedded(
 ) -> None:
     folder = made["sweep"]
     pngs = listed_pngs(folder, "sweep_manifest.json")
-    monkeypatch.setattr(analyses, "MAX_ANALYSIS_IMAGE_BYTES", pngs[0].stat().st_size + 1)
-    figures, notes = analyses.analysis_figures(
-        AnalysisFolder(folder, "sweep", read_json(folder / "sweep_manifest.json"), str(folder))
+    monkeypatch.setattr(report_parts, "MAX_ANALYSIS_IMAGE_BYTES", pngs[0].stat().st_size + 1)
+    figures, notes = analysis_figures(
+        AnalysisFolder(folder, "sweep", read_json(folder / "sweep_manifest.json"), str(folder)), sweep_figure
     )
     assert len(figures) == 1
     assert figures[0].title == f"{kpi('departed_voluntary').label} against the swept parameter"
@@ -396,7 +399,7 @@ def test_discovery_boxes_read_as_one_row_each() -> None:
             "high": [2.0, 5.5, 60.0],
         }
     )
-    table = analyses.discovery_table(frame, {"remote_reporting": REMOTE_LABEL})
+    table = discovery_table(frame, {"remote_reporting": REMOTE_LABEL})
     assert [[c.text for c in r] for r in table.rows] == [
         [
             REMOTE_LABEL,

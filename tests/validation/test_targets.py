@@ -13,10 +13,10 @@ import pytest
 from sim import cli
 from sim.analysis import measures
 from sim.analysis.measures import DAYS_PER_MONTH, MEASURES, MissingDataError, compute
-from sim.report.content import TARGET_COLUMNS as REPORT_COLUMNS
-from sim.report.content import TARGETS_FILE as REPORT_FILE
 from sim.scenario import ScenarioError
 from sim.studies.targets.analysis import EXTRA_COLUMNS, TARGET_COLUMNS, ci_overlaps, within
+from sim.studies.targets.report import TARGET_COLUMNS as REPORT_COLUMNS
+from sim.studies.targets.report import TARGETS_FILE as REPORT_FILE
 from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
 
 REPO = Path(__file__).resolve().parents[2]

@@ -32,4 +32,5 @@ STUDY = Study(
     cli=cli,
     reference="scenario",
     section="targets",
+    report="sim.studies.calibration.report",
 )

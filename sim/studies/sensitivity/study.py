@@ -38,5 +38,6 @@ STUDY = Study(
     cli=cli,
     reference="reference",
     section="sensitivity",
+    report="sim.studies.sensitivity.report",
     key="method",
 )

@@ -31,4 +31,5 @@ STUDY = Study(
     cli=cli,
     reference="scenario",
     section="sweep",
+    report="sim.studies.sweep.report",
 )

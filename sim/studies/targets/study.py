@@ -28,4 +28,5 @@ STUDY = Study(
     cli=cli,
     reference="scenarios",
     section="targets",
+    report="sim.studies.targets.report",
 )

@@ -28,4 +28,5 @@ STUDY = Study(
     cli=cli,
     reference="reference",
     section="uncertainty",
+    report="sim.studies.uncertainty.report",
 )

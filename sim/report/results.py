@@ -1,0 +1,319 @@
+"""The tables of a results folder's own files: the headline, every KPI, cost-effectiveness and
+time to outcome.
+
+Each is read from the CSV its command writes, in the KPI's display unit (money in £ million);
+a difference is highlighted where its interval excludes 0, and a difference that is exactly 0 in
+every replication (the policy cannot reach the KPI; common random numbers make that common) says
+so instead of showing an interval of zero width. A cost-effectiveness or time-to-outcome table
+with columns the report does not know is shown as written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.cost_effectiveness import CE_COLUMNS
+from sim.analysis.kpis import (
+    DEFAULT_KPIS,
+    KPIS,
+    MONEY_DECIMALS,
+    MONEY_SCALE,
+    MONEY_UNIT,
+    TABLE_KPIS,
+    Kpi,
+    kpi,
+)
+from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
+from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
+from sim.experiment import output
+from sim.report.folder import ResultsFolder
+from sim.report.wording import percent
+from sim.studies.report_parts import (
+    NO_VALUE,
+    Cell,
+    ReportError,
+    Table,
+    as_written,
+    estimate,
+    excludes_zero,
+    interval,
+    missing_columns,
+    numeric,
+    outcome_label,
+    require,
+    text,
+)
+
+SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
+"""Simultaneous-interval columns of comparison.csv, when the comparison computed them."""
+COST_EFFECTIVENESS_COLUMNS = tuple(c for c in CE_COLUMNS if c != "cpo_note")
+"""The cost-effectiveness columns the report needs (the note is optional: older folders lack it)."""
+TIME_TO_OUTCOME_COLUMNS = ("scenario", "outcome", "day", "cumulative_incidence", "ci_low", "ci_high")
+MILESTONE_DAYS = (90, 180, 365)
+"""Days at which cumulative incidence is tabulated (with the last day of the horizon)."""
+SAME = "same in every replication"
+
+
+def comparison_frame(folder: ResultsFolder) -> pd.DataFrame:
+    frame = folder.csv(output.COMPARISON_FILE)
+    assert frame is not None  # open_folder checked it exists
+    require(frame, COMPARE_COLUMNS, output.COMPARISON_FILE)
+    columns = ["mean", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low", "diff_ci_high"]
+    frame = numeric(frame, columns + [c for c in SIM_COLUMNS if c in frame.columns])
+    return frame.assign(scenario=frame["scenario"].astype(str), kpi=frame["kpi"].astype(str))
+
+
+def _kpi_order(present: Iterable[str], preferred: Sequence[str]) -> list[Kpi]:
+    """KPIs of ``preferred`` that are present, then any other known KPI present (in file order)."""
+    seen = list(dict.fromkeys(present))
+    return [
+        kpi(k)
+        for k in [k for k in preferred if k in seen] + [k for k in seen if k not in preferred and k in KPIS]
+    ]
+
+
+def _exactly_zero(record: Mapping[str, Any], low: str, high: str) -> bool:
+    return all(float(record[c]) == 0.0 for c in ("diff_vs_reference", low, high))
+
+
+def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[Table, Table]:
+    """The headline table (policies x ``TABLE_KPIS``) and the table of every KPI compared."""
+    simultaneous = all(c in frame.columns for c in SIM_COLUMNS)
+    pct = percent(level)
+    cells = {
+        (str(r["scenario"]), str(r["kpi"])): {str(k): v for k, v in r.items()}
+        for r in frame.to_dict("records")
+    }
+    names = [s.name for s in folder.scenarios]
+    ref = names[0]
+    shown = [d for d in _kpi_order(frame["kpi"], TABLE_KPIS) if d.name in TABLE_KPIS]
+    lo_col, hi_col = SIM_COLUMNS if simultaneous else ("diff_ci_low", "diff_ci_high")
+    rows = []
+    for name in names:
+        row = [Cell(folder.labels[name] + (" (reference)" if name == ref else ""))]
+        for d in shown:
+            c = cells.get((name, d.name))
+            dec = (
+                kpi_decimals(d, d.display(float(cells[(ref, d.name)]["mean"])))
+                if (ref, d.name) in cells
+                else 0
+            )
+            if c is None:
+                row.append(Cell(NO_VALUE, numeric=True))
+            elif name == ref:
+                row.append(estimate(c["mean"], c["ci_low"], c["ci_high"], dec, d.scale, mark=False))
+            elif _exactly_zero(c, lo_col, hi_col):
+                row.append(Cell("0", SAME, numeric=True, css="zero"))
+            else:
+                row.append(
+                    estimate(c["diff_vs_reference"], float(c[lo_col]), float(c[hi_col]), dec, d.scale, True)
+                )
+        rows.append(row)
+    which = (
+        f"simultaneous {pct} intervals (adjusted for comparing several policies and KPIs at once; "
+        "columns diff_sim_ci_low/high of comparison.csv)"
+        if simultaneous
+        else f"{pct} t intervals of the paired difference, not adjusted for multiple comparisons "
+        "(comparison.csv has no simultaneous intervals): with many policies and KPIs, expect some "
+        f"intervals to exclude 0 by chance ({100 - level * 100:.10g}% of true zero effects)"
+    )
+    caption = (
+        f"Reference row: mean per cohort with its {pct} t interval. Other rows: paired difference "
+        f"from the reference (policy minus reference) with {which}. Highlighted with * where that "
+        "interval excludes 0. “Same in every replication”: the paired difference is exactly 0 in "
+        "every replication, because the policy cannot reach that KPI (common random numbers)."
+    )
+    table = Table(["Policy", *(d.heading for d in shown)], rows, [False, *(True for _ in shown)], caption)
+    return table, _every_kpi(folder, cells, _kpi_order(frame["kpi"], DEFAULT_KPIS), pct, simultaneous)
+
+
+def _every_kpi(
+    folder: ResultsFolder,
+    cells: Mapping[tuple[str, str], Mapping[str, Any]],
+    every: Sequence[Kpi],
+    pct: str,
+    simultaneous: bool,
+) -> Table:
+    """Every KPI of comparison.csv, one group of rows per KPI: each scenario's mean with its
+    interval, and each policy's paired difference with its interval (and the simultaneous one)."""
+    names = [s.name for s in folder.scenarios]
+    columns = ["KPI", "Policy", "Mean", f"{pct} CI", "Difference", f"{pct} CI of difference"]
+    columns += [f"Simultaneous {pct} CI"] if simultaneous else []
+    intervals = [
+        ("diff_ci_low", "diff_ci_high", not simultaneous),
+        *([(*SIM_COLUMNS, True)] if simultaneous else []),
+    ]
+    rows: list[list[Cell]] = []
+    groups = set()
+    for d in every:
+        groups.add(len(rows))
+        ref_cell = cells.get((names[0], d.name))
+        dec = kpi_decimals(d, d.display(float(ref_cell["mean"])) if ref_cell is not None else math.inf)
+        for i, name in enumerate(names):
+            c = cells.get((name, d.name))
+            if c is None:
+                continue
+            row = [
+                Cell(d.label if i == 0 else ""),
+                Cell(folder.labels[name]),
+                Cell(fmt_number(d.display(c["mean"]), dec), numeric=True),
+                Cell(interval(c["ci_low"], c["ci_high"], dec, d.scale), numeric=True),
+            ]
+            if name == names[0]:
+                row += [Cell("reference", numeric=True), *(Cell("") for _ in columns[5:])]
+            elif _exactly_zero(c, "diff_ci_low", "diff_ci_high"):
+                row += [Cell("0", numeric=True), *(Cell(SAME, numeric=True, css="zero") for _ in columns[5:])]
+            else:
+                row.append(Cell(fmt_number(d.display(c["diff_vs_reference"]), dec, sign=True), numeric=True))
+                for low, high, highlighted in intervals:
+                    lo, hi = float(c[low]), float(c[high])
+                    mark = highlighted and excludes_zero(lo, hi)
+                    row.append(Cell(interval(lo, hi, dec, d.scale, sign=True), numeric=True, mark=mark))
+            rows.append(row)
+    marked = "simultaneous interval" if simultaneous else "interval of the difference"
+    return Table(
+        columns,
+        rows,
+        [False, False, *(True for _ in columns[2:])],
+        caption=f"Every KPI of comparison.csv in display units ({MONEY_UNIT} for money). Intervals are "
+        f"{pct} t intervals over replications; differences are paired by replication. Highlighted "
+        f"with * where the {marked} excludes 0.",
+        groups=frozenset(groups),
+    )
+
+
+def run_headline(folder: ResultsFolder) -> Table:
+    """A single run's KPIs: mean and interval of each (summary_stats.csv)."""
+    frame = folder.csv(output.STATS_FILE)
+    if frame is None:
+        raise ReportError(f"{folder.path}: no {output.STATS_FILE}")
+    require(frame, STATS_COLUMNS, output.STATS_FILE)
+    rows = []
+    for r in frame.to_dict("records"):
+        if str(r["kpi"]) not in KPIS:
+            continue
+        d = kpi(str(r["kpi"]))
+        mean, low, high = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+        dec = kpi_decimals(d, d.display(mean))
+        rows.append(
+            [
+                Cell(d.label),
+                Cell(fmt_number(d.display(mean), dec), numeric=True),
+                Cell(interval(low, high, dec, d.scale), numeric=True),
+                Cell(fmt_number(d.display(float(r["sd"])), dec), numeric=True),
+                Cell(str(int(r["n"])), numeric=True),
+            ]
+        )
+    return Table(
+        ["KPI", "Mean", "95% CI", "SD between replications", "Replications"],
+        rows,
+        [False, True, True, True, True],
+        "Mean per cohort over replications with its 95% t interval (summary_stats.csv).",
+    )
+
+
+def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
+    """One row per policy and outcome: extra cost, extra outcome, cost per extra outcome and net
+    benefit, each with its interval, from cost_effectiveness.csv."""
+    if missing_columns(frame, COST_EFFECTIVENESS_COLUMNS):
+        return as_written(frame, folder.labels, output.COST_EFFECTIVENESS_FILE)
+    frame = numeric(
+        frame, [c for c in COST_EFFECTIVENESS_COLUMNS if c not in ("scenario", "outcome", "method")]
+    )
+    rows = []
+    for r in frame.to_dict("records"):
+        dec = count_decimals(abs(float(r["d_outcome"])) if pd.notna(r["d_outcome"]) else math.inf)
+        rows.append(
+            [
+                text(folder.labels.get(str(r["scenario"]), r["scenario"])),
+                text(outcome_label(str(r["outcome"]))),
+                estimate(
+                    r["d_cost"], r["d_cost_ci_low"], r["d_cost_ci_high"], MONEY_DECIMALS, MONEY_SCALE, True
+                ),
+                estimate(r["d_outcome"], r["d_outcome_ci_low"], r["d_outcome_ci_high"], dec, sign=True),
+                estimate(r["cost_per_outcome"], r["cpo_ci_low"], r["cpo_ci_high"], 0, mark=False),
+                Cell(fmt_number(r["value_per_outcome"], 0), numeric=True),
+                estimate(
+                    r["net_benefit"], r["nb_ci_low"], r["nb_ci_high"], MONEY_DECIMALS, MONEY_SCALE, True
+                ),
+                text(r["method"]),
+            ]
+        )
+    return Table(
+        [
+            "Policy",
+            "Outcome",
+            f"Extra cost ({MONEY_UNIT})",
+            "Extra outcome",
+            "Cost per extra outcome (£)",
+            "Value per outcome (£)",
+            f"Net benefit ({MONEY_UNIT})",
+            "Interval method",
+        ],
+        rows,
+        [False, False, True, True, True, True, True, False],
+        "Paired differences from the reference (cost_effectiveness.csv): extra cost and extra outcome "
+        "per cohort, the cost of each extra outcome, and the net benefit (outcome valued at the "
+        "stated value per outcome, minus cost). Intervals by the method named; * where the interval "
+        "of a difference excludes 0. A cost per outcome is not meaningful where the extra outcome's "
+        "interval includes 0.",
+    )
+
+
+def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
+    """Cumulative incidence of each outcome at a few milestone days, per policy."""
+    if missing_columns(frame, TIME_TO_OUTCOME_COLUMNS):
+        return as_written(frame, folder.labels, output.TIME_TO_OUTCOME_FILE)
+    if "clock" in frame.columns:
+        # the outcomes since entering the pool, and first contact; the curves since first
+        # contact and the share with no outcome yet are in the CSV and the figure
+        clocks, outcomes = frame["clock"].astype(str), frame["outcome"].astype(str)
+        keep = ((clocks == "since_entry") & (outcomes != "no_outcome_yet")) | (
+            (clocks == "first_contact") & (outcomes == "first_contact")
+        )
+        frame = frame[keep]
+    frame = numeric(frame, ["day", "cumulative_incidence", "ci_low", "ci_high"]).dropna(subset=["day"])
+    if frame.empty:
+        return Table(["Outcome"], [], caption="time_to_outcome.csv has no rows.")
+    last = float(frame["day"].max())
+    wanted = [float(d) for d in MILESTONE_DAYS if d < last] + [last]
+    values = frame[["cumulative_incidence", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    known = values[pd.notna(values)]
+    proportion = bool(known.size) and float(known.min()) >= 0.0 and float(known.max()) <= 1.0
+    order = {s.name: i for i, s in enumerate(folder.scenarios)}
+    rows = []
+    for (outcome, scenario), group in sorted(
+        frame.groupby(["outcome", "scenario"], sort=False),
+        key=lambda kv: (str(kv[0][0]), order.get(str(kv[0][1]), len(order))),
+    ):
+        group = group.sort_values("day")
+        row = [text(outcome_label(str(outcome))), text(folder.labels.get(str(scenario), scenario))]
+        for day in wanted:
+            before = group[group["day"] <= day]
+            if before.empty:
+                row.append(Cell(NO_VALUE, numeric=True))
+                continue
+            r = before.iloc[-1]
+            if proportion:
+                shown = f"{fmt_number(r['cumulative_incidence'] * 100, 1)}%"
+                row.append(Cell(shown, interval(r["ci_low"] * 100, r["ci_high"] * 100, 1), numeric=True))
+            else:
+                dec = count_decimals(abs(float(r["cumulative_incidence"])))
+                row.append(estimate(r["cumulative_incidence"], r["ci_low"], r["ci_high"], dec, mark=False))
+        rows.append(row)
+    unit = "share of the cohort (%)" if proportion else "as written in the file"
+    return Table(
+        ["Outcome", "Policy", *(f"Day {fmt_number(d, 0)}" for d in wanted)],
+        rows,
+        [False, False, *(True for _ in wanted)],
+        f"Cumulative incidence of each outcome by day since entering the pool ({unit}) with its "
+        f"interval, at {', '.join(fmt_number(d, 0) for d in wanted)} days (time_to_outcome.csv; the "
+        "last is the horizon; competing outcomes, people censored at the horizon).",
+    )
+
+
+__all__ = ["comparison_frame", "cost_effectiveness", "headline", "run_headline", "time_to_outcome"]

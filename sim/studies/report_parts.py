@@ -1,0 +1,494 @@
+"""What a study's part of the briefing report is made of, and how a study's folder is read for it.
+
+Each study shows its ``report --with`` folder through ``sim/studies/<name>/report.py``; the
+report (``sim.report``, the layer above) only iterates over the registry. So the pieces a part is
+built from sit here, in the studies' layer, where both can import them: the cells and tables the
+template lays out (every number formatted in Python, so the template only escapes strings), the
+rules for reading a folder someone else may have edited (``safe_file``: nothing read may execute
+code or reach outside the folder), and the helpers every study's tables share (strict columns,
+KPI labels, intervals). Numbers get the terminal tables' rule (``sim.analysis.numbers``); KPI
+values are shown in their display unit (money in £ million, ``sim.analysis.kpis``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.kpis import DERIVED_KPIS, KPIS, Kpi
+from sim.analysis.numbers import fmt_number
+from sim.scenario.describe import format_value
+from sim.scenario.paths import flatten
+from sim.studies.base import Study
+
+NO_VALUE = "—"
+"""Shown for a value the table has no entry for (as opposed to "n/a": a value that is undefined)."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+"""Larger files are not embedded: the plots are a few hundred KB, and a report must stay emailable."""
+MAX_ANALYSIS_IMAGE_BYTES = 4 * 1024 * 1024
+"""PNG bytes embedded per analysis folder: a full sensitivity run draws a tornado per scenario and
+KPI, and the report must stay emailable; the rest are named in a note."""
+
+
+class ReportError(Exception):
+    """The folder cannot be reported on (not a folder, not complete, or its core files unreadable);
+    the message says which file and why. The CLI prints it and exits with code 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Cells and tables
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text, an optional second line (an interval), and how it is drawn.
+
+    ``numeric`` right-aligns it; ``mark`` highlights a difference whose interval excludes zero;
+    ``css`` is an extra class from a fixed set the stylesheet knows (``yes``, ``no``, ``zero``).
+    """
+
+    text: str
+    sub: str = ""
+    numeric: bool = False
+    mark: bool = False
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with a header row; ``numeric[i]`` right-aligns column ``i``'s header.
+
+    ``groups`` are the indices of rows that start a group (drawn with a rule above them);
+    ``css`` is a table class from a fixed set the stylesheet knows (``keyvalue``).
+    """
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    numeric: list[bool] = field(default_factory=list)
+    caption: str = ""
+    note: str = ""
+    groups: frozenset[int] = frozenset()
+    css: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.numeric:
+            self.numeric.extend(False for _ in self.columns)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An embedded plot: the PNG as a data URI, and the folder-relative file it came from."""
+
+    title: str
+    caption: str
+    uri: str
+    file: str
+
+
+@dataclass
+class Part:
+    """A titled part of a section: one analysis folder's summary (``report --with``), or the
+    analysis files found in the results folder itself. ``notes`` are shown after the figures."""
+
+    title: str
+    intro: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def text(value: Any) -> Cell:
+    return Cell("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value))
+
+
+def interval(low: float, high: float, decimals: int, scale: float = 1.0, sign: bool = False) -> str:
+    """``[low, high]`` in display units; "n/a" when undefined (fewer than two replications)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "interval n/a"
+    return f"[{fmt_number(low / scale, decimals, sign)}, {fmt_number(high / scale, decimals, sign)}]"
+
+
+def excludes_zero(low: float, high: float) -> bool:
+    return math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
+
+
+def estimate(
+    value: float,
+    low: float,
+    high: float,
+    decimals: int,
+    scale: float = 1.0,
+    sign: bool = False,
+    mark: bool | None = None,
+) -> Cell:
+    """A value and its interval below it, in display units (stored / ``scale``); highlighted
+    where ``mark`` says, by default where the interval excludes 0 (a difference the replications
+    can tell from none)."""
+    return Cell(
+        fmt_number(value / scale, decimals, sign),
+        interval(low, high, decimals, scale, sign),
+        numeric=True,
+        mark=excludes_zero(low, high) if mark is None else mark,
+    )
+
+
+def finite(value: Any) -> float | None:
+    """A finite number from a table cell (numpy integers and floats included), else None."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def probability(value: Any) -> Cell:
+    x = finite(value) if not isinstance(value, str) else None
+    return Cell(fmt_number(x, 2) if x is not None else "n/a", numeric=True)
+
+
+def auto_decimals(values: pd.Series) -> int:
+    """Decimals for a column of arbitrary numbers: none for whole numbers or from 1,000, one from
+    10, two from 1, three below (probabilities and shares)."""
+    known = values[pd.notna(values)].astype(float)
+    known = known[known.map(math.isfinite)]
+    if known.empty or (known == known.round()).all():
+        return 0
+    magnitude = float(known.abs().max())
+    if magnitude >= 1000:
+        return 0
+    if magnitude >= 10:
+        return 1
+    return 2 if magnitude >= 1 else 3
+
+
+def _is_bool_column(values: pd.Series) -> bool:
+    if values.dtype == bool:
+        return True
+    words = {str(v).strip().lower() for v in values.dropna()}
+    return bool(words) and words <= {"true", "false"}
+
+
+def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_rows: int = 60) -> Table:
+    """The table of file ``name`` whose columns the report does not know, shown faithfully: every
+    column, nothing computed; scenario names shown as their labels, KPI names (in ``kpi``/``outcome``
+    columns) as KPI labels, numbers right-aligned with separators, true/false as yes/no; cut at
+    ``max_rows``, with a note giving the full count."""
+    booleans = {c for c in frame.columns if _is_bool_column(frame[c])}
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c not in booleans for c in frame.columns]
+    decimals = {c: auto_decimals(frame[c]) for c, n in zip(frame.columns, numeric, strict=True) if n}
+    rows = []
+    for record in frame.head(max_rows).to_dict("records"):
+        row = []
+        for c, is_number in zip(frame.columns, numeric, strict=True):
+            value = record[c]
+            if c in booleans:
+                yes = str(value).strip().lower() == "true"
+                row.append(
+                    Cell("yes" if yes else "no", css="yes" if yes else "no")
+                    if pd.notna(value)
+                    else text(None)
+                )
+            elif is_number:
+                row.append(
+                    Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
+                )
+            elif c == "scenario":
+                row.append(text(labels.get(str(value), value)))
+            elif c in ("kpi", "outcome") and str(value) in KPIS:
+                row.append(text(KPIS[str(value)].label))
+            else:
+                row.append(text(value))
+        rows.append(row)
+    note = f"First {max_rows} of {len(frame):,} rows." if len(frame) > max_rows else ""
+    caption = f"{name} as written (its columns are not the ones this report knows)."
+    return Table([str(c).replace("_", " ") for c in frame.columns], rows, numeric, caption, note)
+
+
+# ----------------------------------------------------------------------------------------------
+# Words and numbers every part uses
+# ----------------------------------------------------------------------------------------------
+
+
+def definition(name: str) -> Kpi | None:
+    """The KPI's definition (a summary column or a derived KPI), None for a name it does not know."""
+    return KPIS.get(name) or DERIVED_KPIS.get(name)
+
+
+def kpi_text(name: str) -> str:
+    """A KPI's label with its display unit, or the raw name for a KPI this version does not know."""
+    d = definition(name)
+    return d.label if d is not None else name
+
+
+def outcome_label(name: str) -> str:
+    return KPIS[name].label if name in KPIS else name.replace("_", " ").capitalize()
+
+
+def label(labels: Mapping[str, str], name: Any) -> str:
+    """A scenario's display label, or its name where the results folder does not know it."""
+    return labels.get(str(name), str(name))
+
+
+def overrides_text(overrides: Any) -> str:
+    """The command-line overrides a manifest records, as ``path = value`` ("" if none)."""
+    if not isinstance(overrides, Mapping) or not overrides:
+        return ""
+    return ", ".join(f"{k} = {format_value(v)}" for k, v in flatten(overrides).items())
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: "3 ranged parameters", "1 group"."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def is_true(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def missing_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    return [c for c in columns if c not in frame.columns]
+
+
+def require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
+    """ReportError naming the file and the columns it lacks (a table this report cannot read)."""
+    missing = missing_columns(frame, columns)
+    if missing:
+        raise ReportError(
+            f"{where}: missing column(s) {', '.join(missing)} (it has {', '.join(map(str, frame.columns))}); "
+            "it was not written by this version's command, or was edited"
+        )
+
+
+def numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` as numbers (anything else becomes NaN, shown as "n/a")."""
+    return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") for c in columns})
+
+
+def number(value: Any) -> float | None:
+    """A finite number from a manifest value, else None (manifests are data someone may edit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading a folder without trusting it
+# ----------------------------------------------------------------------------------------------
+
+
+def safe_file(folder: Path, name: str) -> Path | None:
+    """``folder/name`` if ``name`` is a plain, non-hidden file name and the file is a regular file
+    whose real location is inside ``folder`` (a symlink pointing elsewhere is not); else None."""
+    if not name or Path(name).name != name or name.startswith(".") or "\\" in name:
+        return None
+    path = folder / name
+    try:
+        real = path.resolve(strict=True)
+        inside = real.is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return None
+    return path if inside and real.is_file() else None
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as a table (pandas only parses text: nothing in it runs)."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ReportError(f"{path}: cannot be read as a table: {exc}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object (a manifest); ReportError for anything else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot be read as JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def listed_files(manifest: dict[str, Any]) -> list[str]:
+    """The plain file names a manifest lists (anything else is ignored)."""
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        return []
+    return [f for f in files if isinstance(f, str) and Path(f).name == f and not f.startswith(".")]
+
+
+def png_data_uri(folder: Path, name: str) -> str | None:
+    """A ``data:image/png;base64,...`` URI of ``folder/name``, or None unless it is a safe, real
+    PNG file of reasonable size (so the report embeds pictures and nothing else)."""
+    path = safe_file(folder, name)
+    if path is None or not name.lower().endswith(".png"):
+        return None
+    try:
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class AnalysisFolder:
+    """A finished folder of a study given with ``report --with``: its kind (``Study.kind``),
+    manifest and the path as the user typed it (for messages and the methods table)."""
+
+    path: Path
+    kind: str
+    manifest: dict[str, Any]
+    given: str
+
+    def csv(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError
+        naming the ``--with`` folder if it cannot be parsed."""
+        path = safe_file(self.path, name)
+        if path is None:
+            return None
+        try:
+            return read_csv(path)
+        except ReportError as exc:
+            raise ReportError(f"--with {self.given}: {exc}") from None
+
+    def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The table ``name``, None if absent; ReportError if it lacks a column its writer
+        promises (a folder that claims to be a study's but holds something else is refused,
+        not shown half-understood)."""
+        frame = self.csv(name)
+        if frame is not None:
+            require(frame, columns, f"--with {self.given}: {name}")
+        return frame
+
+    def needed(self, name: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+        """The table ``name`` as ``optional`` reads it; ReportError if it is absent."""
+        frame = self.optional(name, columns)
+        if frame is None:
+            raise ReportError(
+                f"--with {self.given}: no readable {name} (a regular file inside the folder): "
+                f"a {self.kind} folder must have it"
+            )
+        return frame
+
+
+# ----------------------------------------------------------------------------------------------
+# A study's part
+# ----------------------------------------------------------------------------------------------
+
+
+def plain_title(name: str) -> str:
+    """A plot's title from its file name, for a plot its study gives no title."""
+    return name.rsplit(".", 1)[0].replace("_", " ").capitalize()
+
+
+def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[str, str]]:
+    """The title and caption of a study's plots that have fixed file names."""
+    return lambda name: plots.get(name, (plain_title(name), ""))
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """How the report shows one study (``Study.report`` names the module whose ``REPORT`` it is).
+
+    ``part`` reads a ``--with`` folder (``AnalysisFolder``, the results folder's scenario labels,
+    its reference scenario) into the part's title, intro, tables and notes, refusing tables its
+    writer would not have written; ``figure`` gives a listed plot's title and caption from its
+    file name. ``files`` are the study's files that older versions added to a results folder itself,
+    and ``tables`` what the report shows of them (its tables, and lines for the section's intro);
+    a table with other columns is shown as written.
+    """
+
+    part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
+    figure: Callable[[str], tuple[str, str]]
+    files: tuple[str, ...] = ()
+    tables: (
+        Callable[[list[pd.DataFrame | None], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
+    ) = None
+
+
+def study_report(study: Study) -> StudyReport:
+    """The study's ``REPORT``, imported now: the registry stays free of pandas until a report is built."""
+    report = import_module(study.report).REPORT
+    assert isinstance(report, StudyReport), study.report
+    return report
+
+
+def analysis_figures(
+    folder: AnalysisFolder, figure: Callable[[str], tuple[str, str]]
+) -> tuple[list[Figure], list[str]]:
+    """The PNGs the folder's manifest lists, embedded in its order up to
+    ``MAX_ANALYSIS_IMAGE_BYTES`` in all; and a note naming those left out for size."""
+    figures: list[Figure] = []
+    left_out: list[str] = []
+    used = 0
+    for name in listed_files(folder.manifest):
+        uri = png_data_uri(folder.path, name)
+        if uri is None:
+            continue
+        used += (folder.path / name).stat().st_size
+        if left_out or used > MAX_ANALYSIS_IMAGE_BYTES:  # in the writer's order: overviews first
+            left_out.append(name)
+            continue
+        figures.append(Figure(*figure(name), uri, f"{folder.path.name}/{name}"))
+    if not left_out:
+        return figures, []
+    s = "s" if len(left_out) != 1 else ""
+    return figures, [
+        f"Not embedded, to keep the report emailable ({len(left_out)} more figure{s}): "
+        f"{', '.join(left_out)} in {folder.given}."
+    ]
+
+
+__all__ = [
+    "MAX_ANALYSIS_IMAGE_BYTES",
+    "NO_VALUE",
+    "AnalysisFolder",
+    "Cell",
+    "Figure",
+    "Part",
+    "ReportError",
+    "StudyReport",
+    "Table",
+    "analysis_figures",
+    "as_written",
+    "auto_decimals",
+    "counted",
+    "definition",
+    "estimate",
+    "excludes_zero",
+    "finite",
+    "interval",
+    "is_true",
+    "kpi_text",
+    "label",
+    "listed_files",
+    "missing_columns",
+    "named_plots",
+    "number",
+    "numeric",
+    "outcome_label",
+    "overrides_text",
+    "plain_title",
+    "png_data_uri",
+    "probability",
+    "read_csv",
+    "read_json",
+    "require",
+    "safe_file",
+    "study_report",
+    "text",
+]

@@ -1,0 +1,95 @@
+"""The targets study in the briefing report: published figures against the model's mean and
+interval, whether each lies within its tolerance, and how many do."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.figures import TARGETS_PLOT
+from sim.analysis.numbers import count_decimals, fmt_number
+from sim.experiment.output import TARGETS_FILE
+from sim.studies.report_parts import (
+    AnalysisFolder,
+    Cell,
+    Part,
+    StudyReport,
+    Table,
+    as_written,
+    counted,
+    estimate,
+    is_true,
+    missing_columns,
+    named_plots,
+    numeric,
+    text,
+)
+from sim.studies.targets.analysis import TARGET_COLUMNS
+
+
+def _decimals(row: Mapping[Any, Any]) -> int:
+    """Decimals for one target's numbers: four for shares and rates (below 1), none for whole
+    counts, else by magnitude."""
+    size = max(
+        (abs(float(row[c])) for c in ("published", "model_mean") if pd.notna(row[c])), default=math.inf
+    )
+    if size < 1:
+        return 4
+    whole = all(float(row[c]).is_integer() for c in ("published", "tolerance") if pd.notna(row[c]))
+    return 0 if whole else count_decimals(size)
+
+
+def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table, str]:
+    """The targets: published value against the model's, and whether the model lies within the
+    tolerance; and a one-line count. A table with other columns is shown as written."""
+    if missing_columns(frame, TARGET_COLUMNS):
+        return as_written(frame, labels, TARGETS_FILE), ""
+    frame = numeric(frame, ["published", "model_mean", "model_ci_low", "model_ci_high", "tolerance"])
+    rows = []
+    for r in frame.to_dict("records"):
+        dec, within = _decimals(r), is_true(r["within"])
+        rows.append(
+            [
+                text(r["target"]),
+                text(r["source"]),
+                Cell(fmt_number(r["published"], dec), numeric=True),
+                estimate(r["model_mean"], r["model_ci_low"], r["model_ci_high"], dec, mark=False),
+                Cell(fmt_number(r["tolerance"], dec), numeric=True),
+                Cell("yes" if within else "no", css="yes" if within else "no"),
+            ]
+        )
+    within_count = sum(map(is_true, frame["within"]))
+    table = Table(
+        ["Target", "Source", "Published", "Model (mean, CI)", "Tolerance", "Within"],
+        rows,
+        [False, False, True, True, True, False],
+        "Published figures against the model's mean with its interval (targets.csv); "
+        "'within' as the file records it.",
+    )
+    return table, f"{within_count} of {counted(len(rows), 'target')} within tolerance."
+
+
+def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
+    table, count = targets_table(folder.needed(TARGETS_FILE, TARGET_COLUMNS), labels)
+    return Part(f"Targets ({folder.given})", [count], [table])
+
+
+def _in_results(
+    frames: list[pd.DataFrame | None], labels: Mapping[str, str], reference: str
+) -> tuple[list[Table], list[str]]:
+    (frame,) = frames
+    assert frame is not None
+    table, count = targets_table(frame, labels)
+    return [table], [count] if count else []
+
+
+FIGURES = {
+    TARGETS_PLOT: (
+        "Published figures against the model",
+        "Published value, the model's mean with its 95% interval, and the tolerance band.",
+    )
+}
+REPORT = StudyReport(part, named_plots(FIGURES), (TARGETS_FILE,), _in_results)
