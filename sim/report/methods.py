@@ -252,7 +252,53 @@ def _resources_text(reference: ScenarioFolder) -> str:
     )
 
 
-def _objectives(folder: ResultsFolder, kpis_compared: Sequence[str]) -> StressSection:
+PURPOSE = (
+    "To estimate how Home Office policies for making, keeping and re-establishing contact with "
+    "people who have no leave to enter or remain change voluntary departure, enforced removal, "
+    "absconding and cost, for the Migration Refusal Pool cohort of the 2012-14 contact contract "
+    "(the calibrated baseline)."
+)
+LOGIC = (
+    "Process-based discrete-event simulation (SimPy): each person runs one process that "
+    "hands control to the part (module) owning their state; every state change goes "
+    "through one recorder that checks invariants (one state at a time, terminal states "
+    "never left, time never decreasing)."
+)
+ALGORITHMS = (
+    "Delays are sampled by inverse CDF from keyed uniforms (exponential, gamma, "
+    "lognormal, triangular, uniform, fixed); the next eventful report is drawn from a "
+    "geometric distribution in one step; the contact phase is planned for the whole "
+    "cohort at once (vectorised) and only steps that need the clock become events; "
+    "first-come-first-served queues without reneging compute the start of service on "
+    "arrival."
+)
+COMPONENTS = (
+    "Activities: contact attempts (phone, text, letter, e-mail), data-enrichment checks, "
+    "notices, reports (in person, telephone, digital), tracing actions, casework "
+    "decisions, arrest visits, detention and removal.",
+    "Queues: first come, first served; detention is a loss system (no free bed: the "
+    "referral is turned away).",
+    "Entry and exit: people enter the pool over the entry ramp; they leave the model "
+    "only through a terminal state, or are still live at the horizon.",
+)
+PRE_PROCESSING = (
+    "None in the model: published figures were turned into parameter values by hand, "
+    "as each source says; three unpublished values are calibrated to published totals "
+    "by scripts/calibrate.py."
+)
+ASSUMPTIONS = (
+    "Parameters whose source begins 'assumption' are the modellers' stated assumptions "
+    "(counted under 3.1). People who leave the UK while out of contact are not modelled "
+    "apart from those still here; staff capacity runs round the clock in simulated "
+    "time (docs/model.md, 'Limitations')."
+)
+INITIALISATION = (
+    "No warm-up: a fixed cohort enters from day 0 and is followed to the horizon; there "
+    "is no steady state to reach."
+)
+
+
+def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -> list[StressSection]:
     ref = folder.reference
     labels = "; ".join(kpi(k).label for k in kpis_compared if k in KPIS) or NOT_RECORDED
     policies = [s.label for s in folder.scenarios[1:]] if folder.kind == "comparison" else []
@@ -263,232 +309,126 @@ def _objectives(folder: ResultsFolder, kpis_compared: Sequence[str]) -> StressSe
         if policies
         else f"Estimate the outcomes of “{ref.label}”"
     )
-    purpose = (
-        "To estimate how Home Office policies for making, keeping and re-establishing contact with "
-        "people who have no leave to enter or remain change voluntary departure, enforced removal, "
-        "absconding and cost, for the Migration Refusal Pool cohort of the 2012-14 contact contract "
-        "(the calibrated baseline)."
-    )
-    return StressSection(
-        1,
-        "Objectives",
-        [
-            StressItem("1.1", "Purpose of the model", [purpose]),
-            StressItem(
-                "1.2",
-                "Model outputs",
-                [f"Per replication and cohort (summary.csv); compared here: {labels}."],
-            ),
-            StressItem("1.3", "Experimentation aims", [aims + "."]),
-        ],
-    )
-
-
-def _logic(folder: ResultsFolder) -> StressSection:
-    ref = folder.reference
     live = ", ".join(s.label.replace("_", " ") for s in STATES if not s.terminal)
     terminal = ", ".join(s.label.replace("_", " ") for s in STATES if s.terminal)
     where = "under 'Policies compared'" if folder.kind == "comparison" else "under 'The scenario'"
-    return StressSection(
-        2,
-        "Logic",
-        [
-            StressItem(
-                "2.1",
-                "Base model overview",
-                [
-                    f"States a person moves between: {live} (live), and {terminal} (terminal). The figure "
-                    "of where the cohort is over time shows the flow; docs/model.md ('Process overview') "
-                    "tabulates each state and the process that runs it."
-                ],
-            ),
-            StressItem(
-                "2.2",
-                "Base model logic",
-                [
-                    "Process-based discrete-event simulation (SimPy): each person runs one process that "
-                    "hands control to the part (module) owning their state; every state change goes "
-                    "through one recorder that checks invariants (one state at a time, terminal states "
-                    "never left, time never decreasing)."
-                ],
-            ),
-            StressItem(
-                "2.3",
-                "Scenario logic",
-                [
-                    "Scenarios change parameter values only; the model logic is the same for all. The "
-                    f"parameters each one changes are listed {where}, with unit and source."
-                ],
-            ),
-            StressItem(
-                "2.4",
-                "Algorithms",
-                [
-                    "Delays are sampled by inverse CDF from keyed uniforms (exponential, gamma, "
-                    "lognormal, triangular, uniform, fixed); the next eventful report is drawn from a "
-                    "geometric distribution in one step; the contact phase is planned for the whole "
-                    "cohort at once (vectorised) and only steps that need the clock become events; "
-                    "first-come-first-served queues without reneging compute the start of service on "
-                    "arrival."
-                ],
-            ),
-            StressItem(
-                "2.5",
-                "Components",
-                [
-                    f"Entities: people, {cohort_text(ref)}.",
-                    "Activities: contact attempts (phone, text, letter, e-mail), data-enrichment checks, "
-                    "notices, reports (in person, telephone, digital), tracing actions, casework "
-                    "decisions, arrest visits, detention and removal.",
-                    f"Resources (capacity in the reference): {_resources_text(ref)}.",
-                    "Queues: first come, first served; detention is a loss system (no free bed: the "
-                    "referral is turned away).",
-                    "Entry and exit: people enter the pool over the entry ramp; they leave the model "
-                    "only through a terminal state, or are still live at the horizon.",
-                ],
-            ),
-        ],
+    overview = (
+        f"States a person moves between: {live} (live), and {terminal} (terminal). The figure "
+        "of where the cohort is over time shows the flow; docs/model.md ('Process overview') "
+        "tabulates each state and the process that runs it."
     )
-
-
-def _data(folder: ResultsFolder) -> StressSection:
-    overrides = overrides_text(folder.manifest.get("overrides"))
-    parameters = (
-        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
-        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
-        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    scenario_logic = (
+        "Scenarios change parameter values only; the model logic is the same for all. The "
+        f"parameters each one changes are listed {where}, with unit and source."
     )
-    return StressSection(
-        3,
-        "Data",
-        [
-            _data_item(folder.reference),
-            StressItem(
-                "3.2",
-                "Pre-processing",
-                [
-                    "None in the model: published figures were turned into parameter values by hand, "
-                    "as each source says; three unpublished values are calibrated to published totals "
-                    "by scripts/calibrate.py."
-                ],
-            ),
-            StressItem("3.3", "Input parameters", [parameters]),
-            StressItem(
-                "3.4",
-                "Assumptions",
-                [
-                    "Parameters whose source begins 'assumption' are the modellers' stated assumptions "
-                    "(counted under 3.1). People who leave the UK while out of contact are not modelled "
-                    "apart from those still here; staff capacity runs round the clock in simulated "
-                    "time (docs/model.md, 'Limitations')."
-                ],
-            ),
-        ],
-    )
-
-
-def _experimentation(folder: ResultsFolder, level: float) -> StressSection:
-    m = folder.manifest
-    paired = (
-        "; policy effects as paired differences under common random numbers"
-        if folder.kind == "comparison"
-        else ""
-    )
-    return StressSection(
-        4,
-        "Experimentation",
-        [
-            StressItem(
-                "4.1",
-                "Initialisation",
-                [
-                    "No warm-up: a fixed cohort enters from day 0 and is followed to the horizon; there "
-                    "is no steady state to reach."
-                ],
-            ),
-            StressItem(
-                "4.2",
-                "Run length",
-                [f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."],
-            ),
-            StressItem(
-                "4.3",
-                "Estimation approach",
-                [
-                    f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
-                    f"Means with {percent(level)} Student t intervals over replications{paired}."
-                ],
-            ),
-        ],
-    )
-
-
-def _implementation(folder: ResultsFolder) -> StressSection:
-    m = folder.manifest
-    versions = m.get("library_versions")
-    others = (
-        "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
-        if isinstance(versions, Mapping)
-        else ""
-    )
-    scheduler = f", scheduler {m.get('scheduler')}" if m.get("scheduler") else ""
-    return StressSection(
-        5,
-        "Implementation",
-        [
-            StressItem(
-                "5.1",
-                "Software",
-                [
-                    f"Python {recorded(m.get('python_version'))}, SimPy {_library(m, 'simpy')}, "
-                    f"contact-sim {recorded(m.get('package_version'))}{others}."
-                ],
-            ),
-            StressItem(
-                "5.2",
-                "Random sampling",
-                [
-                    "Every random number is a pure function of (root seed, replication, purpose, "
-                    "person, index): a SplitMix64 hash of a counter under a key from numpy's "
-                    f"SeedSequence. Root seed {recorded(m.get('root_seed'))}."
-                ],
-            ),
-            StressItem(
-                "5.3",
-                "Model execution",
-                [
-                    f"Executor: {recorded(m.get('executor'))}, {recorded(m.get('workers'))} worker(s)"
-                    f"{scheduler}; results do not depend on the executor or the number of workers. "
-                    "Events are scheduled only when something happens (SimPy's event queue)."
-                ],
-            ),
-            StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
-        ],
-    )
-
-
-def _code_access(folder: ResultsFolder) -> StressSection:
-    m = folder.manifest
-    statement = (
-        f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
-        f"Repository: {recorded(m.get('repository'))}. To reproduce: {recorded(m.get('command_line'))}."
-    )
-    return StressSection(
-        6, "Code access", [StressItem("6.1", "Computer model sharing statement", [statement])]
-    )
+    entities = f"Entities: people, {cohort_text(ref)}."
+    resources = f"Resources (capacity in the reference): {_resources_text(ref)}."
+    return [
+        StressSection(
+            1,
+            "Objectives",
+            [
+                StressItem("1.1", "Purpose of the model", [PURPOSE]),
+                StressItem(
+                    "1.2",
+                    "Model outputs",
+                    [f"Per replication and cohort (summary.csv); compared here: {labels}."],
+                ),
+                StressItem("1.3", "Experimentation aims", [aims + "."]),
+            ],
+        ),
+        StressSection(
+            2,
+            "Logic",
+            [
+                StressItem("2.1", "Base model overview", [overview]),
+                StressItem("2.2", "Base model logic", [LOGIC]),
+                StressItem("2.3", "Scenario logic", [scenario_logic]),
+                StressItem("2.4", "Algorithms", [ALGORITHMS]),
+                StressItem("2.5", "Components", [entities, COMPONENTS[0], resources, *COMPONENTS[1:]]),
+            ],
+        ),
+    ]
 
 
 def stress_checklist(
     folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
 ) -> list[StressSection]:
     """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
+    m = folder.manifest
+    overrides = overrides_text(m.get("overrides"))
+    parameters = (
+        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
+        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
+        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    )
+    paired = (
+        "; policy effects as paired differences under common random numbers"
+        if folder.kind == "comparison"
+        else ""
+    )
+    estimation = (
+        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
+        f"Means with {percent(level)} Student t intervals over replications{paired}."
+    )
+    versions = m.get("library_versions")
+    others = (
+        "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
+        if isinstance(versions, Mapping)
+        else ""
+    )
+    software = (
+        f"Python {recorded(m.get('python_version'))}, SimPy {_library(m, 'simpy')}, "
+        f"contact-sim {recorded(m.get('package_version'))}{others}."
+    )
+    sampling = (
+        "Every random number is a pure function of (root seed, replication, purpose, "
+        "person, index): a SplitMix64 hash of a counter under a key from numpy's "
+        f"SeedSequence. Root seed {recorded(m.get('root_seed'))}."
+    )
+    scheduler = f", scheduler {m.get('scheduler')}" if m.get("scheduler") else ""
+    execution = (
+        f"Executor: {recorded(m.get('executor'))}, {recorded(m.get('workers'))} worker(s)"
+        f"{scheduler}; results do not depend on the executor or the number of workers. "
+        "Events are scheduled only when something happens (SimPy's event queue)."
+    )
+    sharing = (
+        f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
+        f"Repository: {recorded(m.get('repository'))}. To reproduce: {recorded(m.get('command_line'))}."
+    )
+    horizon = f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."
     return [
-        _objectives(folder, kpis_compared),
-        _logic(folder),
-        _data(folder),
-        _experimentation(folder, level),
-        _implementation(folder),
-        _code_access(folder),
+        *_objectives_and_logic(folder, kpis_compared),
+        StressSection(
+            3,
+            "Data",
+            [
+                _data_item(folder.reference),
+                StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
+                StressItem("3.3", "Input parameters", [parameters]),
+                StressItem("3.4", "Assumptions", [ASSUMPTIONS]),
+            ],
+        ),
+        StressSection(
+            4,
+            "Experimentation",
+            [
+                StressItem("4.1", "Initialisation", [INITIALISATION]),
+                StressItem("4.2", "Run length", [horizon]),
+                StressItem("4.3", "Estimation approach", [estimation]),
+            ],
+        ),
+        StressSection(
+            5,
+            "Implementation",
+            [
+                StressItem("5.1", "Software", [software]),
+                StressItem("5.2", "Random sampling", [sampling]),
+                StressItem("5.3", "Model execution", [execution]),
+                StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
+            ],
+        ),
+        StressSection(6, "Code access", [StressItem("6.1", "Computer model sharing statement", [sharing])]),
     ]
 
 
