@@ -27,11 +27,16 @@ from sim.analysis.figures import (
 from sim.analysis.kpis import DEFAULT_KPIS
 from sim.experiment import output
 from sim.report.folder import ResultsFolder, ScenarioFolder
-from sim.report.methods import StressSection, analyses_table, methods_table, runs_table, stress_checklist
-from sim.report.policies import ParamChange, parameter_changes, raw_changes, schema_defaults
+from sim.report.methods import (
+    StressSection,
+    analyses_table,
+    confidence_level,
+    methods_table,
+    runs_table,
+    stress_checklist,
+)
+from sim.report.policies import Policy, policies, question
 from sim.report.results import comparison_frame, cost_effectiveness, headline, run_headline, time_to_outcome
-from sim.report.wording import cohort_text, confidence_level, days_text, paragraphs
-from sim.scenario.paths import value_at
 from sim.studies.registry import BY_KIND, STUDIES
 from sim.studies.report_parts import (
     AnalysisFolder,
@@ -54,19 +59,6 @@ STUDY_SECTIONS = (
 )
 """The sections the studies' parts go in (``Study.section``), in reading order. A section whose
 studies never wrote into a results folder itself (a sweep) is shown only when a folder is given."""
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A scenario as the reader needs it: what it is, why, and exactly what it changes."""
-
-    anchor: str
-    name: str
-    label: str
-    is_reference: bool
-    paragraphs: list[str]
-    changes: list[ParamChange]
-    note: str = ""
 
 
 @dataclass
@@ -204,63 +196,6 @@ def _figures(
         section, title, caption = _figure_info(name)
         relative = name if isinstance(folder, ResultsFolder) else f"{folder.path.name}/{name}"
         out.setdefault(section, []).append(Figure(title, caption, uri, relative))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
-# The question and the policies
-# ----------------------------------------------------------------------------------------------
-
-
-def _question(folder: ResultsFolder) -> list[str]:
-    ref = folder.reference
-    horizon = days_text(value_at(ref.raw, "horizon_days"))
-    cohort = cohort_text(ref)
-    if folder.kind == "run":
-        return [
-            f"What happens to {cohort} under “{ref.label}”, followed for {horizon}: how many are "
-            "contacted, leave the UK voluntarily, are removed, lose contact, and at what cost?"
-        ]
-    n = len(folder.scenarios) - 1
-    return [
-        f"What would each of {n} polic{'y' if n == 1 else 'ies'} change, compared with the reference "
-        f"“{ref.label}”, for {cohort}, followed for {horizon}: in contact made, voluntary departures "
-        "and removals, loss of contact, and cost?",
-        "Every policy is the same model with different parameter values, listed below with each "
-        "value's unit and source. All scenarios were run with the same random numbers, so the "
-        "differences shown are the policies' effects, measured on paired replications.",
-    ]
-
-
-def _policies(folder: ResultsFolder) -> list[Policy]:
-    ref = folder.reference
-    out = []
-    for i, s in enumerate(folder.scenarios):
-        is_reference = folder.kind == "comparison" and i == 0
-        note = ""
-        if folder.kind == "run":
-            if s.scenario is not None:
-                changes = parameter_changes(schema_defaults(s.name), s.scenario)
-            else:
-                changes, note = [], s.problem
-        elif is_reference:
-            changes = []
-        elif s.scenario is not None and ref.scenario is not None:
-            changes = parameter_changes(ref.scenario, s.scenario)
-        else:
-            changes = raw_changes(ref.raw, s.raw)
-            note = f"Units and sources not shown: {(s.problem or ref.problem)}."
-        out.append(
-            Policy(
-                anchor=f"policy-{i}",
-                name=s.name,
-                label=s.label,
-                is_reference=is_reference,
-                paragraphs=paragraphs(s.description),
-                changes=changes,
-                note=note,
-            )
-        )
     return out
 
 
@@ -443,7 +378,7 @@ def build_report(
         subtitle="Simulated contact management: "
         + ("a comparison under common random numbers" if comparison else "results of one scenario"),
         written=written.isoformat(timespec="seconds"),
-        question=_question(folder),
+        question=question(folder),
         warnings=_warnings(folder) + _analysis_warnings(folder, analyses),
         policies_title="Policies compared" if comparison else "The scenario",
         policies_intro=(
@@ -454,13 +389,10 @@ def build_report(
             else "The scenario's description and the parameters it sets differently from the schema's "
             "documented or calibrated defaults, with each parameter's unit and source."
         ),
-        policies=_policies(folder),
+        policies=policies(folder),
         sections=sections,
         methods=methods_table(folder, level),
         runs=runs_table(folder),
         analyses=analyses_table(analyses),
         stress=stress_checklist(folder, level, kpis_compared),
     )
-
-
-__all__ = ["Policy", "Report", "Section", "analysis_part", "build_report", "reference_warning"]

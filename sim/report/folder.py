@@ -30,12 +30,13 @@ from sim.experiment import output
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.studies.registry import STUDIES
-from sim.studies.report_parts import AnalysisFolder, ReportError, read_csv, read_json, safe_file
+from sim.studies.report_parts import AnalysisFolder, ReportError, parse, plain, read_csv, read_json, safe_file
 
 Kind = Literal["comparison", "run"]
 _TAKES = [f"'{s.command}' ({s.wrote})" for s in STUDIES]
 WITH_ALLOWED = f"--with takes the finished folder of {', '.join(_TAKES[:-1])} or {_TAKES[-1]}"
 """What ``--with`` accepts, for every message refusing a folder: each study and its manifest."""
+INTERRUPTED = "(being written, or the run was interrupted: re-run the same command with --resume)"
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,6 @@ class ScenarioFolder:
     raw: dict[str, Any]
     scenario: Scenario | None
     problem: str = ""
-
-    @property
-    def title(self) -> str:
-        return str(self.raw.get("title") or "")
-
-    @property
-    def description(self) -> str:
-        return str(self.raw.get("description") or "")
 
 
 @dataclass(frozen=True)
@@ -97,10 +90,7 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
     path = safe_file(folder, output.SCENARIO_FILE)
     if path is None:
         raise ReportError(f"{folder}: no {output.SCENARIO_FILE}: the resolved scenario is needed")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ReportError(f"{path}: cannot be read as YAML: {exc}") from None
+    raw = parse(path, yaml.safe_load, "YAML", yaml.YAMLError)
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of parameters")
     try:
@@ -118,17 +108,14 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
 
 def _plain_name(value: Any, what: str, manifest: Path) -> str:
     text = str(value) if value is not None else ""
-    if not text or Path(text).name != text or text.startswith(".") or "\\" in text:
+    if not plain(text):
         raise ReportError(f"{manifest}: {what} {text!r} is not a folder name inside the results folder")
     return text
 
 
 def _incomplete(folder: Path, manifest: str) -> str:
     if (folder / output.MARKER).exists():
-        return (
-            f"{folder} is not complete: it still holds {output.MARKER} (being written, or the run "
-            "was interrupted: re-run the same command with --resume)"
-        )
+        return f"{folder} is not complete: it still holds {output.MARKER} {INTERRUPTED}"
     return f"{folder} has no {manifest}: it is not a finished results folder"
 
 
@@ -199,10 +186,7 @@ def open_analysis(path: str | Path) -> AnalysisFolder:
     if not folder.is_dir():
         raise ReportError(f"--with {given}: not a folder; {WITH_ALLOWED}")
     if (folder / output.MARKER).exists():
-        raise ReportError(
-            f"--with {given}: not complete: it still holds {output.MARKER} (being written, or the "
-            "run was interrupted: re-run the same command with --resume)"
-        )
+        raise ReportError(f"--with {given}: not complete: it still holds {output.MARKER} {INTERRUPTED}")
     try:
         found = _analysis_kind(folder)
     except ReportError as exc:
@@ -219,6 +203,3 @@ def open_analysis(path: str | Path) -> AnalysisFolder:
     if manifest_path is None:
         raise ReportError(f"--with {given}: {name} is not a regular file inside the folder")
     return AnalysisFolder(folder, kind, read_json(manifest_path), given)
-
-
-__all__ = ["WITH_ALLOWED", "Kind", "ResultsFolder", "ScenarioFolder", "open_analysis", "open_folder"]

@@ -21,12 +21,58 @@ from sim.analysis.numbers import fmt_number
 from sim.experiment import output
 from sim.model.states import STATES
 from sim.report.folder import ResultsFolder, ScenarioFolder
-from sim.report.wording import cohort_text, commit_text, days_text, percent
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.paths import value_at
 from sim.studies.base import NOT_RECORDED, recorded
 from sim.studies.registry import BY_KIND
 from sim.studies.report_parts import AnalysisFolder, Cell, Table, number, overrides_text, read_csv, safe_file
+
+
+def confidence_level(manifest: Mapping[str, Any]) -> float:
+    """The confidence level of the comparison's intervals: 1 - ``alpha`` when the manifest records
+    an alpha, else 0.95 (the level every interval used before ``--alpha`` existed)."""
+    alpha = number(manifest.get("alpha"))
+    return 1.0 - alpha if alpha is not None and 0.0 < alpha < 1.0 else 0.95
+
+
+def percent(level: float) -> str:
+    return f"{level * 100:.10g}%"
+
+
+def days_text(value: Any) -> str:
+    days = number(value)
+    if days is None:
+        return NOT_RECORDED
+    return f"{fmt_number(days, 0 if days.is_integer() else 1)} days (about {days / 30.44:.0f} months)"
+
+
+def commit_text(manifest: Mapping[str, Any]) -> str:
+    """The git commit a run used, and whether the checkout had uncommitted changes."""
+    commit = manifest.get("git_commit")
+    if not commit:
+        return NOT_RECORDED + " (not run from a git checkout)"
+    dirty = manifest.get("git_dirty")
+    state = (
+        (" with uncommitted changes" if dirty else " (clean)")
+        if isinstance(dirty, bool)
+        else ", uncommitted changes not recorded"
+    )
+    return f"{commit}{state}"
+
+
+def cohort_text(reference: ScenarioFolder) -> str:
+    raw = reference.raw
+    size = number(value_at(raw, "cohort.initial_size"))
+    ramp = number(value_at(raw, "cohort.entry_ramp_days"))
+    inflow = number(value_at(raw, "cohort.inflow_per_week"))
+    if size is None:
+        return f"a cohort ({NOT_RECORDED} size)"
+    out = f"a cohort of {fmt_number(size, 0)} people"
+    if ramp:
+        out += f" entering over {fmt_number(ramp, 0)} days"
+    if inflow:
+        out += f" plus {fmt_number(inflow, 1)} new entrants a week"
+    return out
 
 
 @dataclass(frozen=True)
@@ -430,14 +476,3 @@ def stress_checklist(
         ),
         StressSection(6, "Code access", [StressItem("6.1", "Computer model sharing statement", [sharing])]),
     ]
-
-
-__all__ = [
-    "CRN_SENTENCE",
-    "StressItem",
-    "StressSection",
-    "analyses_table",
-    "methods_table",
-    "runs_table",
-    "stress_checklist",
-]

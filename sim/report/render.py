@@ -69,6 +69,3 @@ def write_report(
         return write_text(path, html)
     except OSError as exc:
         raise ReportError(f"--out {path}: cannot be written: {exc.strerror or exc}") from None
-
-
-__all__ = ["REPORT_FILE", "environment", "render_html", "write_report"]

@@ -31,7 +31,7 @@ from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals
 from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.experiment import output
 from sim.report.folder import ResultsFolder
-from sim.report.wording import percent
+from sim.report.methods import percent
 from sim.studies.report_parts import (
     NO_VALUE,
     Cell,
@@ -314,6 +314,3 @@ def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
         f"interval, at {', '.join(fmt_number(d, 0) for d in wanted)} days (time_to_outcome.csv; the "
         "last is the horizon; competing outcomes, people censored at the horizon).",
     )
-
-
-__all__ = ["comparison_frame", "cost_effectiveness", "headline", "run_headline", "time_to_outcome"]

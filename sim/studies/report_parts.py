@@ -44,11 +44,6 @@ class ReportError(Exception):
     the message says which file and why. The CLI prints it and exits with code 2."""
 
 
-# ----------------------------------------------------------------------------------------------
-# Cells and tables
-# ----------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Cell:
     """One table cell: its text, an optional second line (an interval), and how it is drawn.
@@ -214,11 +209,6 @@ def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_ro
     return Table([str(c).replace("_", " ") for c in frame.columns], rows, numeric, caption, note)
 
 
-# ----------------------------------------------------------------------------------------------
-# Words and numbers every part uses
-# ----------------------------------------------------------------------------------------------
-
-
 def definition(name: str) -> Kpi | None:
     """The KPI's definition (a summary column or a derived KPI), None for a name it does not know."""
     return KPIS.get(name) or DERIVED_KPIS.get(name)
@@ -281,15 +271,15 @@ def number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-# ----------------------------------------------------------------------------------------------
-# Reading a folder without trusting it
-# ----------------------------------------------------------------------------------------------
+def plain(name: str) -> bool:
+    """Whether ``name`` is a plain, non-hidden file name: no path, nothing that leaves the folder."""
+    return bool(name) and Path(name).name == name and not name.startswith(".") and "\\" not in name
 
 
 def safe_file(folder: Path, name: str) -> Path | None:
-    """``folder/name`` if ``name`` is a plain, non-hidden file name and the file is a regular file
-    whose real location is inside ``folder`` (a symlink pointing elsewhere is not); else None."""
-    if not name or Path(name).name != name or name.startswith(".") or "\\" in name:
+    """``folder/name`` if ``name`` is ``plain`` and the file is a regular file whose real location
+    is inside ``folder`` (a symlink pointing elsewhere is not); else None."""
+    if not plain(name):
         return None
     path = folder / name
     try:
@@ -308,12 +298,17 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise ReportError(f"{path}: cannot be read as a table: {exc}") from None
 
 
+def parse(path: Path, load: Callable[[str], Any], what: str, error: type[Exception]) -> Any:
+    """The text of ``path`` as ``load`` parses it (a safe parser: JSON, YAML's safe_load)."""
+    try:
+        return load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, error) as exc:
+        raise ReportError(f"{path}: cannot be read as {what}: {exc}") from None
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object (a manifest); ReportError for anything else."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: cannot be read as JSON: {exc}") from None
+    data = parse(path, json.loads, "JSON", json.JSONDecodeError)
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
     return data
@@ -324,7 +319,7 @@ def listed_files(manifest: dict[str, Any]) -> list[str]:
     files = manifest.get("files")
     if not isinstance(files, list):
         return []
-    return [f for f in files if isinstance(f, str) and Path(f).name == f and not f.startswith(".")]
+    return [f for f in files if isinstance(f, str) and plain(f)]
 
 
 def png_data_uri(folder: Path, name: str) -> str | None:
@@ -383,11 +378,6 @@ class AnalysisFolder:
                 f"a {self.kind} folder must have it"
             )
         return frame
-
-
-# ----------------------------------------------------------------------------------------------
-# A study's part
-# ----------------------------------------------------------------------------------------------
 
 
 def plain_title(name: str) -> str:
@@ -451,44 +441,3 @@ def analysis_figures(
         f"Not embedded, to keep the report emailable ({len(left_out)} more figure{s}): "
         f"{', '.join(left_out)} in {folder.given}."
     ]
-
-
-__all__ = [
-    "MAX_ANALYSIS_IMAGE_BYTES",
-    "NO_VALUE",
-    "AnalysisFolder",
-    "Cell",
-    "Figure",
-    "Part",
-    "ReportError",
-    "StudyReport",
-    "Table",
-    "analysis_figures",
-    "as_written",
-    "auto_decimals",
-    "counted",
-    "definition",
-    "estimate",
-    "excludes_zero",
-    "finite",
-    "interval",
-    "is_true",
-    "kpi_text",
-    "label",
-    "listed_files",
-    "missing_columns",
-    "named_plots",
-    "number",
-    "numeric",
-    "outcome_label",
-    "overrides_text",
-    "plain_title",
-    "png_data_uri",
-    "probability",
-    "read_csv",
-    "read_json",
-    "require",
-    "safe_file",
-    "study_report",
-    "text",
-]
