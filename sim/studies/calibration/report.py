@@ -11,26 +11,10 @@ import pandas as pd
 from sim.analysis.figures import PAIRS_PLOT, RANGES_PLOT, WAVES_PLOT
 from sim.analysis.numbers import significant, value_text
 from sim.experiment import output
+from sim.studies import report_parts as rp
 from sim.studies.base import listing, mapping
 from sim.studies.calibration.analysis import NROY_COLUMNS, TARGET_COLUMNS, WAVE_COLUMNS
-from sim.studies.report_parts import (
-    NO_VALUE,
-    AnalysisFolder,
-    Cell,
-    Part,
-    ReportError,
-    StudyReport,
-    Table,
-    counted,
-    finite,
-    is_true,
-    label,
-    named_plots,
-    number,
-    numeric,
-    require,
-    text,
-)
+from sim.studies.report_parts import NO_VALUE, AnalysisFolder, Cell, Part, Table, text
 
 
 def _range_text(low: Any, high: Any) -> str:
@@ -48,7 +32,7 @@ def waves_table(frame: pd.DataFrame) -> Table:
     simulations, candidates, how many were not ruled out and what share of the space that is, and
     the worst leave-one-out check of that wave's emulators."""
     counts = ["wave", "points", "simulations", "candidates", "nroy_candidates"]
-    frame = numeric(frame, [*counts, "nroy_share", "loo_within_3sd"])
+    frame = rp.numeric(frame, [*counts, "nroy_share", "loo_within_3sd"])
     rows = []
     for _, part in frame.groupby("wave", sort=True, dropna=True):
         first = part.iloc[0]
@@ -57,8 +41,8 @@ def waves_table(frame: pd.DataFrame) -> Table:
             check = Cell("n/a")
         else:
             worst = checks.loc[checks["loo_within_3sd"].idxmin()]
-            check = Cell(f"{_share_text(finite(worst['loo_within_3sd']))} ({worst['measure']})")
-        shares = Cell(_share_text(finite(first["nroy_share"])), numeric=True)
+            check = Cell(f"{_share_text(rp.finite(worst['loo_within_3sd']))} ({worst['measure']})")
+        shares = Cell(_share_text(rp.finite(first["nroy_share"])), numeric=True)
         rows.append([*(Cell(value_text(first[c]), numeric=True) for c in counts), shares, check])
     return Table(
         [
@@ -83,12 +67,12 @@ def ranges_table(kept: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], wh
     """Each matched parameter: the range searched, and the range (and median) of the sets not ruled
     out (calibration.csv). ReportError if calibration.csv lacks a parameter the manifest lists."""
     paths = [str(p.get("path")) for p in parameters]
-    require(kept, paths, where)
-    kept = numeric(kept, paths)
+    rp.require(kept, paths, where)
+    kept = rp.numeric(kept, paths)
     rows = []
     for par in parameters:
         path = str(par.get("path"))
-        low, high = number(par.get("low")), number(par.get("high"))
+        low, high = rp.number(par.get("low")), rp.number(par.get("high"))
         col = kept[path].dropna()
         rows.append(
             [
@@ -114,17 +98,17 @@ def targets_table(frame: pd.DataFrame) -> Table:
     """Each target: published figure and tolerance, the emulated range of its measure over the sets
     kept, the share of them within tolerance, and the last wave's simulated range."""
     numbers = ["published", "tolerance", "share_within"]
-    frame = numeric(frame, [*numbers, "emulator_min", "emulator_max", "simulated_min", "simulated_max"])
+    frame = rp.numeric(frame, [*numbers, "emulator_min", "emulator_max", "simulated_min", "simulated_max"])
     rows = []
     for r in frame.to_dict("records"):
         sign = {"at_least": "≥ ", "at_most": "≤ "}.get(str(r["comparison"]), "")
         rows.append(
             [
                 text(r["target"]),
-                Cell(str(r["role"]) + ("" if is_true(r["used"]) else " (check)")),
+                Cell(str(r["role"]) + ("" if rp.is_true(r["used"]) else " (check)")),
                 Cell(f"{sign}{value_text(r['published'])} ± {value_text(r['tolerance'])}", numeric=True),
                 Cell(_range_text(r["emulator_min"], r["emulator_max"]), numeric=True),
-                Cell(_share_text(finite(r["share_within"])), numeric=True),
+                Cell(_share_text(rp.finite(r["share_within"])), numeric=True),
                 Cell(_range_text(r["simulated_min"], r["simulated_max"]), numeric=True),
             ]
         )
@@ -142,8 +126,8 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     design, implausibility = mapping(m, "design"), mapping(m, "implausibility")
     used = [str(t.get("id")) for t in listing(m, "targets") if isinstance(t, Mapping)]
     line = (
-        f"History matching of {counted(len(listing(m, 'parameters')), 'ranged parameter')} of "
-        f"{label(labels, m.get('scenario', '?'))} to {counted(len(used), 'target')} "
+        f"History matching of {rp.counted(len(listing(m, 'parameters')), 'ranged parameter')} of "
+        f"{rp.label(labels, m.get('scenario', '?'))} to {rp.counted(len(used), 'target')} "
         f"({', '.join(used) or 'none recorded'}) with Gaussian-process emulators: "
         f"{design.get('waves_run', '?')} wave(s) of {design.get('points_per_wave', '?')} points x "
         f"{m.get('replications', '?')} replication(s) ({m.get('simulations', '?')} simulations); "
@@ -152,7 +136,7 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     )
     closest = m.get("closest")
     if m.get("status") == "empty" and isinstance(closest, Mapping):
-        worst = number(closest.get("max_implausibility"))
+        worst = rp.number(closest.get("max_implausibility"))
         line += (
             " Every candidate was ruled out: no values within these ranges are consistent with the "
             f"targets; the closest has implausibility {significant(worst) if worst is not None else '?'}, "
@@ -166,7 +150,7 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
 def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
     parameters = folder.manifest.get("parameters")
     if not isinstance(parameters, list) or not all(isinstance(p, Mapping) for p in parameters):
-        raise ReportError(
+        raise rp.ReportError(
             f"--with {folder.given}: {output.CALIBRATION_MANIFEST} does not list the parameters "
             "matched; it was not written by this version's calibrate, or was edited"
         )
@@ -195,4 +179,4 @@ FIGURES = {
         "The parameter sets kept, two parameters at a time.",
     ),
 }
-REPORT = StudyReport(part, named_plots(FIGURES))
+REPORT = rp.StudyReport(part, rp.named_plots(FIGURES))

@@ -16,24 +16,9 @@ import pandas as pd
 from sim.analysis.figures import MORRIS_PREFIX, TORNADO_PREFIX
 from sim.analysis.kpis import DERIVED_KPIS, KPIS
 from sim.analysis.numbers import significant
+from sim.studies import report_parts as rp
 from sim.studies.base import listing, mapping
-from sim.studies.report_parts import (
-    AnalysisFolder,
-    Cell,
-    Part,
-    ReportError,
-    StudyReport,
-    Table,
-    as_written,
-    counted,
-    definition,
-    is_true,
-    kpi_text,
-    label,
-    missing_columns,
-    numeric,
-    plain_title,
-)
+from sim.studies.report_parts import AnalysisFolder, Cell, Part, Table
 from sim.studies.sensitivity.analysis import ranking_column
 from sim.studies.sensitivity.request import METHODS, MORRIS
 from sim.studies.sensitivity.run import SENSITIVITY_FILE
@@ -67,7 +52,7 @@ def _second(method: str) -> str:
 def _kpi_rows(name: str, group: pd.DataFrame, method: str) -> list[list[Cell]]:
     """One KPI's rows of a sensitivity table: its ``TOP`` parameters by the ranking index."""
     rank, second = ranking_column(method), _second(method)
-    d = definition(name)
+    d = rp.definition(name)
     scale = d.scale if d is not None and method == MORRIS else 1.0
     ranked = group.sort_values(rank, ascending=False, kind="stable", na_position="last").head(TOP)
     # an index of exactly 0 says the parameter cannot reach the KPI (common random
@@ -77,7 +62,7 @@ def _kpi_rows(name: str, group: pd.DataFrame, method: str) -> list[list[Cell]]:
         none = Cell("none: every parameter's index is exactly 0", css="zero")
         return [
             [
-                Cell(kpi_text(name)),
+                Cell(rp.kpi_text(name)),
                 none,
                 Cell("0", numeric=True),
                 Cell("0", numeric=True),
@@ -86,11 +71,11 @@ def _kpi_rows(name: str, group: pd.DataFrame, method: str) -> list[list[Cell]]:
         ]
     rows = []
     for i, r in enumerate(ranked.to_dict("records")):
-        noise = is_true(r["within_noise"])
+        noise = rp.is_true(r["within_noise"])
         index = significant(r[rank] / scale)
         rows.append(
             [
-                Cell(kpi_text(name) if i == 0 else ""),
+                Cell(rp.kpi_text(name) if i == 0 else ""),
                 Cell(str(r["parameter"])),
                 Cell(
                     index, f"± {significant(r[f'{rank}_ci'] / scale)}", True, not noise and bool(r[rank] > 0)
@@ -131,7 +116,7 @@ def sensitivity_tables(
 ) -> list[Table]:
     """One table per scenario, the reference's own KPIs first, then each policy's difference."""
     rank = ranking_column(method)
-    frame = numeric(frame, [rank, f"{rank}_ci", _second(method)])
+    frame = rp.numeric(frame, [rank, f"{rank}_ci", _second(method)])
     frame = frame.assign(scenario=frame["scenario"].astype(str), kpi=frame["kpi"].astype(str))
     scenarios = list(dict.fromkeys(frame["scenario"]))
     if reference in scenarios:
@@ -146,10 +131,11 @@ def sensitivity_tables(
             groups.add(len(rows))
             rows += _kpi_rows(str(name), group, method)
         grouped = part["parameter"].astype(str).str.endswith(".*").any()
+        shown = rp.label(labels, scenario)
         what = (
-            f"{label(labels, scenario)} (the reference): its KPIs"
+            f"{shown} (the reference): its KPIs"
             if scenario == reference
-            else f"{label(labels, scenario)} minus {label(labels, reference)}: the policy's paired difference"
+            else f"{shown} minus {rp.label(labels, reference)}: the policy's paired difference"
         )
         headings, caption = _headings(method, what, "groups" if grouped else "parameters")
         tables.append(
@@ -170,14 +156,14 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     else:
         how = f"Sobol indices: Saltelli's design with N = {design.get('samples', '?')}"
     varied = (
-        counted(len(parameters), "ranged parameter")
+        rp.counted(len(parameters), "ranged parameter")
         if isinstance(parameters, list)
         else "its ranged parameters"
     )
-    varied += f" of {label(labels, m.get('reference', '?'))}"
+    varied += f" of {rp.label(labels, m.get('reference', '?'))}"
     if isinstance(groups, Mapping) and groups:
-        varied += f", moved as {counted(len(groups), 'group')} (one per section)"
-    also = f"; also the differences of {', '.join(label(labels, p) for p in policies)}" if policies else ""
+        varied += f", moved as {rp.counted(len(groups), 'group')} (one per section)"
+    also = f"; also the differences of {', '.join(rp.label(labels, p) for p in policies)}" if policies else ""
     line = (
         f"{how}; {varied}{also}; {design.get('points', '?')} design points x {1 + len(policies)} "
         f"scenario(s) x {m.get('replications', '?')} replications = {m.get('simulations', '?')} "
@@ -192,7 +178,7 @@ def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> P
     m = folder.manifest
     method = str(m.get("method"))
     if method not in METHODS:
-        raise ReportError(
+        raise rp.ReportError(
             f"--with {folder.given}: manifest.json names method {method!r}; "
             f"expected one of {', '.join(METHODS)}"
         )
@@ -210,12 +196,12 @@ def figure(name: str) -> tuple[str, str]:
     if name.startswith(MORRIS_PREFIX):
         return f"Morris screening: {stem[len(MORRIS_PREFIX) :].replace('_', ' ')}", MORRIS_CAPTION
     if not name.startswith(TORNADO_PREFIX):
-        return plain_title(name), ""
+        return rp.plain_title(name), ""
     rest = stem[len(TORNADO_PREFIX) :]
     for k in sorted((*KPIS, *DERIVED_KPIS), key=len, reverse=True):
         if rest.endswith("_" + k):
-            return f"Tornado: {kpi_text(k)}, {rest[: -len(k) - 1].replace('_', ' ')}", TORNADO_CAPTION
-    return plain_title(name), TORNADO_CAPTION
+            return f"Tornado: {rp.kpi_text(k)}, {rest[: -len(k) - 1].replace('_', ' ')}", TORNADO_CAPTION
+    return rp.plain_title(name), TORNADO_CAPTION
 
 
 def _in_results(
@@ -225,9 +211,9 @@ def _in_results(
     (frame,) = frames
     assert frame is not None
     method = method_of(frame)
-    if method is None or missing_columns(frame, columns(method)):
-        return [as_written(frame, labels, SENSITIVITY_FILE)], []
+    if method is None or rp.missing_columns(frame, columns(method)):
+        return [rp.as_written(frame, labels, SENSITIVITY_FILE)], []
     return sensitivity_tables(frame, method, labels, reference), []
 
 
-REPORT = StudyReport(part, figure, (SENSITIVITY_FILE,), _in_results)
+REPORT = rp.StudyReport(part, figure, (SENSITIVITY_FILE,), _in_results)

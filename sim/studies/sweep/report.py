@@ -12,24 +12,9 @@ from sim.analysis.figures import SWEEP_PREFIX
 from sim.analysis.kpis import MONEY_UNIT, TABLE_KPIS
 from sim.analysis.numbers import count_decimals, value_text
 from sim.experiment import output
+from sim.studies import report_parts as rp
 from sim.studies.base import listing
-from sim.studies.report_parts import (
-    NO_VALUE,
-    AnalysisFolder,
-    Cell,
-    Part,
-    StudyReport,
-    Table,
-    definition,
-    estimate,
-    excludes_zero,
-    kpi_text,
-    label,
-    number,
-    numeric,
-    plain_title,
-    require,
-)
+from sim.studies.report_parts import NO_VALUE, AnalysisFolder, Cell, Part, Table
 from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
 
 SWEEP_MAX_KPIS = 8
@@ -40,7 +25,7 @@ def sweep_table(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> Table:
     """Each grid point of sweep.csv a row, each KPI a column: the mean with its 95% interval,
     highlighted where the paired difference from the first point excludes 0."""
     two = "param2" in frame.columns
-    frame = numeric(frame, ["mean", "ci_low", "ci_high", "diff_ci_low", "diff_ci_high"])
+    frame = rp.numeric(frame, ["mean", "ci_low", "ci_high", "diff_ci_low", "diff_ci_high"])
     frame = frame.assign(kpi=frame["kpi"].astype(str))
     present = list(dict.fromkeys(frame["kpi"]))
     if len(present) > SWEEP_MAX_KPIS:
@@ -57,7 +42,7 @@ def sweep_table(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> Table:
             if r is None:
                 row.append(Cell(NO_VALUE, numeric=True))
                 continue
-            d = definition(name)
+            d = rp.definition(name)
             scale = d.scale if d is not None else 1.0
             dec = (
                 d.decimals
@@ -65,13 +50,13 @@ def sweep_table(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> Table:
                 else count_decimals(abs(r["mean"] / scale))
             )
             # highlighted by the paired difference from the first point, not by the mean's interval
-            mark = pd.notna(r["diff_ci_low"]) and excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
-            row.append(estimate(r["mean"], r["ci_low"], r["ci_high"], dec, scale, mark=mark))
+            mark = pd.notna(r["diff_ci_low"]) and rp.excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
+            row.append(rp.estimate(r["mean"], r["ci_low"], r["ci_high"], dec, scale, mark=mark))
         rows.append(row)
     first = frame.iloc[0]
     heads = [str(first["param"])] + ([str(first["param2"])] if two else [])
     return Table(
-        [*heads, *(kpi_text(k) for k in present)],
+        [*heads, *(rp.kpi_text(k) for k in present)],
         rows,
         [True for _ in heads] + [True for _ in present],
         "Mean per cohort at each grid point with its 95% t interval (sweep.csv; money in "
@@ -85,9 +70,9 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     parts = []
     for p in listing(m, "params"):
         if isinstance(p, Mapping):
-            values = ", ".join(value_text(float(v)) for v in p.get("values", []) if number(v) is not None)
+            values = ", ".join(value_text(float(v)) for v in p.get("values", []) if rp.number(v) is not None)
             parts.append(f"{p.get('path', '?')} at {values} ({p.get('unit', 'unit not recorded')})")
-    scenario = m.get("label") or label(labels, m.get("scenario", "?"))
+    scenario = m.get("label") or rp.label(labels, m.get("scenario", "?"))
     return (
         f"{scenario}: {' x '.join(parts) or 'parameters not recorded'}; "
         f"{m.get('replications', '?')} replications per grid point, paired by replication "
@@ -97,7 +82,7 @@ def _line(m: Mapping[str, Any], labels: Mapping[str, str]) -> str:
 
 def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
     frame = folder.needed(output.SWEEP_FILE)
-    require(
+    rp.require(
         frame,
         SWEEP_COLUMNS_2D if "param2" in frame.columns else SWEEP_COLUMNS_1D,
         f"--with {folder.given}: {output.SWEEP_FILE}",
@@ -110,12 +95,14 @@ def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> P
 def figure(name: str) -> tuple[str, str]:
     """``sweep_<kpi>``: the KPI's mean at each value of the swept parameter."""
     if not name.startswith(SWEEP_PREFIX):
-        return plain_title(name), ""
+        return rp.plain_title(name), ""
     kpi = name.rsplit(".", 1)[0][len(SWEEP_PREFIX) :]
     title = (
-        f"{kpi_text(kpi)} against the swept parameter" if definition(kpi) is not None else plain_title(name)
+        f"{rp.kpi_text(kpi)} against the swept parameter"
+        if rp.definition(kpi) is not None
+        else rp.plain_title(name)
     )
     return title, "The KPI's mean at each value of the swept parameter, with its 95% band."
 
 
-REPORT = StudyReport(part, figure)
+REPORT = rp.StudyReport(part, figure)

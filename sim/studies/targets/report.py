@@ -12,21 +12,8 @@ import pandas as pd
 from sim.analysis.figures import TARGETS_PLOT
 from sim.analysis.numbers import count_decimals, fmt_number
 from sim.experiment.output import TARGETS_FILE
-from sim.studies.report_parts import (
-    AnalysisFolder,
-    Cell,
-    Part,
-    StudyReport,
-    Table,
-    as_written,
-    counted,
-    estimate,
-    is_true,
-    missing_columns,
-    named_plots,
-    numeric,
-    text,
-)
+from sim.studies import report_parts as rp
+from sim.studies.report_parts import AnalysisFolder, Cell, Part, Table, text
 from sim.studies.targets.analysis import TARGET_COLUMNS
 
 
@@ -45,23 +32,23 @@ def _decimals(row: Mapping[Any, Any]) -> int:
 def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table, str]:
     """The targets: published value against the model's, and whether the model lies within the
     tolerance; and a one-line count. A table with other columns is shown as written."""
-    if missing_columns(frame, TARGET_COLUMNS):
-        return as_written(frame, labels, TARGETS_FILE), ""
-    frame = numeric(frame, ["published", "model_mean", "model_ci_low", "model_ci_high", "tolerance"])
+    if rp.missing_columns(frame, TARGET_COLUMNS):
+        return rp.as_written(frame, labels, TARGETS_FILE), ""
+    frame = rp.numeric(frame, ["published", "model_mean", "model_ci_low", "model_ci_high", "tolerance"])
     rows = []
     for r in frame.to_dict("records"):
-        dec, within = _decimals(r), is_true(r["within"])
+        dec, within = _decimals(r), rp.is_true(r["within"])
         rows.append(
             [
                 text(r["target"]),
                 text(r["source"]),
                 Cell(fmt_number(r["published"], dec), numeric=True),
-                estimate(r["model_mean"], r["model_ci_low"], r["model_ci_high"], dec, mark=False),
+                rp.estimate(r["model_mean"], r["model_ci_low"], r["model_ci_high"], dec, mark=False),
                 Cell(fmt_number(r["tolerance"], dec), numeric=True),
                 Cell("yes" if within else "no", css="yes" if within else "no"),
             ]
         )
-    within_count = sum(map(is_true, frame["within"]))
+    within_count = sum(map(rp.is_true, frame["within"]))
     table = Table(
         ["Target", "Source", "Published", "Model (mean, CI)", "Tolerance", "Within"],
         rows,
@@ -69,7 +56,7 @@ def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table
         "Published figures against the model's mean with its interval (targets.csv); "
         "'within' as the file records it.",
     )
-    return table, f"{within_count} of {counted(len(rows), 'target')} within tolerance."
+    return table, f"{within_count} of {rp.counted(len(rows), 'target')} within tolerance."
 
 
 def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
@@ -92,4 +79,4 @@ FIGURES = {
         "Published value, the model's mean with its 95% interval, and the tolerance band.",
     )
 }
-REPORT = StudyReport(part, named_plots(FIGURES), (TARGETS_FILE,), _in_results)
+REPORT = rp.StudyReport(part, rp.named_plots(FIGURES), (TARGETS_FILE,), _in_results)

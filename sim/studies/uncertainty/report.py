@@ -12,27 +12,8 @@ import pandas as pd
 from sim.analysis.figures import CEAC_PLOT, DIFFERENCES_PLOT
 from sim.analysis.numbers import count_decimals, fmt_number, value_text
 from sim.experiment import output
-from sim.studies.report_parts import (
-    NO_VALUE,
-    AnalysisFolder,
-    Cell,
-    Part,
-    StudyReport,
-    Table,
-    as_written,
-    definition,
-    excludes_zero,
-    finite,
-    kpi_text,
-    label,
-    missing_columns,
-    named_plots,
-    numeric,
-    outcome_label,
-    overrides_text,
-    probability,
-    text,
-)
+from sim.studies import report_parts as rp
+from sim.studies.report_parts import NO_VALUE, AnalysisFolder, Cell, Part, Table, text
 from sim.studies.uncertainty.analysis import (
     CEAC_COLUMNS,
     DISCOVERY_COLUMNS,
@@ -44,6 +25,11 @@ from sim.studies.uncertainty.analysis import (
 CEAC_SHOWN = (0.0, 11_000.0, 20_000.0, 30_000.0)
 """Values of one outcome (GBP) at which acceptability is tabulated: nothing, the NAO's cost of an
 enforced removal (compare's default value per outcome), and two higher values."""
+DISCOVERY_CAPTION = (
+    "Scenario discovery (discovery.csv): boxes of the ranges in which the policy did worse than "
+    "the reference in most draws, from a shallow decision tree. A place to look, not a finding: "
+    "with few draws and many parameters a box can be chance."
+)
 FILES = (output.UNCERTAINTY_SUMMARY_FILE, output.UNCERTAINTY_FILE)
 """What older versions wrote into a comparison folder: the summary, or the per-draw differences."""
 
@@ -51,12 +37,12 @@ FILES = (output.UNCERTAINTY_SUMMARY_FILE, output.UNCERTAINTY_FILE)
 def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """Each policy's paired difference across draws of the assumptions: median (p05 to p95) in
     the KPI's display unit, P(better) and P(best) (``SUMMARY_COLUMNS``)."""
-    frame = numeric(frame, SUMMARY_COLUMNS[2:])
+    frame = rp.numeric(frame, SUMMARY_COLUMNS[2:])
     rows: list[list[Cell]] = []
     groups = set()
     last = None
     for r in frame.to_dict("records"):
-        d = definition(str(r["kpi"]))
+        d = rp.definition(str(r["kpi"]))
         scale = d.scale if d is not None else 1.0
         if d is not None and d.decimals is not None:
             dec = d.decimals
@@ -71,35 +57,36 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         low, high = (fmt_number(r[c] / scale, dec, sign=True) for c in ("p05", "p95"))
         rows.append(
             [
-                text(label(labels, r["scenario"]) if first else ""),
-                text(kpi_text(str(r["kpi"]))),
+                text(rp.label(labels, r["scenario"]) if first else ""),
+                text(rp.kpi_text(str(r["kpi"]))),
                 Cell(
                     fmt_number(r["p50"] / scale, dec, sign=True),
                     f"({low} to {high})",
                     numeric=True,
-                    mark=excludes_zero(r["p05"], r["p95"]),
+                    mark=rp.excludes_zero(r["p05"], r["p95"]),
                 ),
-                probability(r["prob_better"]),
-                probability(r["prob_best"]),
+                rp.probability(r["prob_better"]),
+                rp.probability(r["prob_best"]),
             ]
         )
     return Table(
         ["Policy", "KPI (display unit)", "Median (p05 to p95)", "P(better)", "P(best)"],
         rows,
         [False, False, True, True, True],
-        "Each policy (named on its first row) minus the reference, across the draws of the assumptions "
-        "(uncertainty_summary.csv): "
-        "the median of the paired differences and their 5th to 95th percentiles (highlighted where that "
-        "range excludes 0); P(better), the share of draws in which the policy does better than the "
-        "reference (a tie counts half); P(best), the share in which it is the best of those compared. "
-        "n/a: the KPI has no stated direction.",
+        "Each policy (named on its first row) minus the reference, across the draws of the "
+        "assumptions (uncertainty_summary.csv): the median of the paired differences and their 5th "
+        "to 95th percentiles (highlighted where that range excludes 0); P(better), the share of draws "
+        "in which the policy does better than the reference (a tie counts half); P(best), the share "
+        "in which it is the best of those compared. n/a: the KPI has no stated direction.",
         groups=frozenset(groups),
     )
 
 
 def ceac_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """P(cost-effective) of each policy at a few values of one outcome (``CEAC_COLUMNS``)."""
-    frame = numeric(frame, ["value_per_outcome", "prob_cost_effective"]).dropna(subset=["value_per_outcome"])
+    frame = rp.numeric(frame, ["value_per_outcome", "prob_cost_effective"]).dropna(
+        subset=["value_per_outcome"]
+    )
     values = sorted(set(frame["value_per_outcome"]))
     shown = [v for v in CEAC_SHOWN if v in values] or sorted(
         {values[0], values[len(values) // 2], values[-1]}
@@ -109,9 +96,9 @@ def ceac_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         at = dict(zip(group["value_per_outcome"], group["prob_cost_effective"], strict=True))
         rows.append(
             [
-                text(label(labels, scenario)),
-                text(outcome_label(str(outcome))),
-                *(probability(at.get(v)) if v in at else Cell(NO_VALUE, numeric=True) for v in shown),
+                text(rp.label(labels, scenario)),
+                text(rp.outcome_label(str(outcome))),
+                *(rp.probability(at.get(v)) if v in at else Cell(NO_VALUE, numeric=True) for v in shown),
             ]
         )
     return Table(
@@ -125,7 +112,7 @@ def ceac_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
 
 def discovery_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """Scenario discovery's boxes (``DISCOVERY_COLUMNS``), one row per box, its bounds as text."""
-    frame = numeric(frame, ["share_worse", "draws", "low", "high"])
+    frame = rp.numeric(frame, ["share_worse", "draws", "low", "high"])
     rows = []
     for (scenario, name, _), box in frame.groupby(["scenario", "kpi", "rule"], sort=False):
         first = box.iloc[0]
@@ -133,35 +120,29 @@ def discovery_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
             f"{p} from {value_text(lo)} to {value_text(hi)}"
             for p, lo, hi in zip(box["parameter"], box["low"], box["high"], strict=True)
         )
-        draws = finite(first["draws"])
+        draws = rp.finite(first["draws"])
         rows.append(
             [
-                text(label(labels, scenario)),
-                text(kpi_text(str(name))),
+                text(rp.label(labels, scenario)),
+                text(rp.kpi_text(str(name))),
                 text(bounds),
                 Cell(f"{fmt_number(first['share_worse'] * 100, 0)}%", numeric=True),
                 Cell(fmt_number(draws, 0) if draws is not None else "n/a", numeric=True),
             ]
         )
-    return Table(
-        ["Policy", "KPI", "Where it tends to do worse", "Share worse", "Draws in box"],
-        rows,
-        [False, False, False, True, True],
-        "Scenario discovery (discovery.csv): boxes of the ranges in which the policy did worse than "
-        "the reference in most draws, from a shallow decision tree. A place to look, not a finding: "
-        "with few draws and many parameters a box can be chance.",
-    )
+    heads = ["Policy", "KPI", "Where it tends to do worse", "Share worse", "Draws in box"]
+    return Table(heads, rows, [False, False, False, True, True], DISCOVERY_CAPTION)
 
 
 def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
     m = folder.manifest
-    overrides = overrides_text(m.get("overrides"))
+    overrides = rp.overrides_text(m.get("overrides"))
     summary = folder.needed(output.UNCERTAINTY_SUMMARY_FILE, SUMMARY_COLUMNS)
     parameters = m.get("parameters")
     intro = (
         f"{m.get('samples', '?')} Latin-hypercube draws of "
         f"{len(parameters) if isinstance(parameters, list) else '?'} ranged parameters of "
-        f"{label(labels, m.get('reference', '?'))}, drawn together; the reference and every "
+        f"{rp.label(labels, m.get('reference', '?'))}, drawn together; the reference and every "
         f"policy run under every draw, {m.get('replications', '?')} replication(s) each, with "
         f"common random numbers; seed {m.get('root_seed', '?')}; cohort "
         + (f"as overridden ({overrides})." if overrides else "as in the scenario files.")
@@ -188,11 +169,13 @@ def _in_results(
     """uncertainty_summary.csv (or, without it, the per-draw differences of uncertainty.csv
     summarised the same way) as the summary table; a table with other columns as written."""
     summary, draws = frames
-    if summary is not None and not missing_columns(summary, SUMMARY_COLUMNS):
+    if summary is not None and not rp.missing_columns(summary, SUMMARY_COLUMNS):
         return [uncertainty_table(summary, labels)], []
-    if summary is None and draws is not None and not missing_columns(draws, UNCERTAINTY_COLUMNS):
-        return [uncertainty_table(summarise(numeric(draws, ["diff"])), labels)], []
-    return [as_written(f, labels, name) for name, f in zip(FILES, frames, strict=True) if f is not None], []
+    if summary is None and draws is not None and not rp.missing_columns(draws, UNCERTAINTY_COLUMNS):
+        return [uncertainty_table(summarise(rp.numeric(draws, ["diff"])), labels)], []
+    return [
+        rp.as_written(f, labels, name) for name, f in zip(FILES, frames, strict=True) if f is not None
+    ], []
 
 
 FIGURES = {
@@ -206,4 +189,4 @@ FIGURES = {
         "amount on the x axis, exceed its extra cost.",
     ),
 }
-REPORT = StudyReport(part, named_plots(FIGURES), FILES, _in_results)
+REPORT = rp.StudyReport(part, rp.named_plots(FIGURES), FILES, _in_results)
