@@ -37,19 +37,9 @@ from sim.report.methods import (
 )
 from sim.report.policies import Policy, policies, question
 from sim.report.results import comparison_frame, cost_effectiveness, headline, run_headline, time_to_outcome
+from sim.studies import report_parts as rp
 from sim.studies.registry import BY_KIND, STUDIES
-from sim.studies.report_parts import (
-    AnalysisFolder,
-    Figure,
-    Part,
-    Table,
-    analysis_figures,
-    label,
-    listed_files,
-    overrides_text,
-    png_data_uri,
-    study_report,
-)
+from sim.studies.report_parts import AnalysisFolder, Part, Table
 
 STUDY_SECTIONS = (
     ("sensitivity", "Sensitivity analysis"),
@@ -69,7 +59,7 @@ class Section:
     title: str
     intro: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
+    figures: list[rp.Figure] = field(default_factory=list)
     absent: str = ""
     parts: list[Part] = field(default_factory=list)
     """One per ``report --with`` folder of this section's analysis, after the section's own content."""
@@ -182,24 +172,24 @@ def _figure_info(name: str) -> tuple[str, str, str]:
 
 def _figures(
     folder: ScenarioFolder | ResultsFolder, only: Sequence[str] | None = None
-) -> dict[str, list[Figure]]:
+) -> dict[str, list[rp.Figure]]:
     """Every PNG the folder's manifest lists (optionally only names starting with ``only``),
     embedded, grouped by section."""
     path = folder.path
-    out: dict[str, list[Figure]] = {}
-    for name in listed_files(folder.manifest):
+    out: dict[str, list[rp.Figure]] = {}
+    for name in rp.listed_files(folder.manifest):
         if only is not None and not name.startswith(tuple(only)):
             continue
-        uri = png_data_uri(path, name)
+        uri = rp.png_data_uri(path, name)
         if uri is None:
             continue
         section, title, caption = _figure_info(name)
         relative = name if isinstance(folder, ResultsFolder) else f"{folder.path.name}/{name}"
-        out.setdefault(section, []).append(Figure(title, caption, uri, relative))
+        out.setdefault(section, []).append(rp.Figure(title, caption, uri, relative))
     return out
 
 
-def _cost_and_time(folder: ResultsFolder, figures: dict[str, list[Figure]]) -> list[Section]:
+def _cost_and_time(folder: ResultsFolder, figures: dict[str, list[rp.Figure]]) -> list[Section]:
     """Cost-effectiveness and time to outcome, from the results folder's own files."""
     cost = Section("cost", "Cost-effectiveness", figures=figures.get("cost", []))
     ce = folder.csv(output.COST_EFFECTIVENESS_FILE)
@@ -229,16 +219,16 @@ def _cost_and_time(folder: ResultsFolder, figures: dict[str, list[Figure]]) -> l
 def analysis_part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> Part:
     """A ``--with`` folder's part as its study reads it (ReportError if its tables are not what
     the study writes), with the figures its manifest lists and the overrides it ran with."""
-    report = study_report(BY_KIND[folder.kind])
+    report = rp.study_report(BY_KIND[folder.kind])
     part = report.part(folder, labels, reference)
-    part.figures, notes = analysis_figures(folder, report.figure)
-    overrides = overrides_text(folder.manifest.get("overrides"))
+    part.figures, notes = rp.analysis_figures(folder, report.figure)
+    overrides = rp.overrides_text(folder.manifest.get("overrides"))
     part.notes += notes + ([f"Run with command-line overrides: {overrides}."] if overrides else [])
     return part
 
 
 def _study_sections(
-    folder: ResultsFolder, figures: dict[str, list[Figure]], analyses: Sequence[AnalysisFolder]
+    folder: ResultsFolder, figures: dict[str, list[rp.Figure]], analyses: Sequence[AnalysisFolder]
 ) -> list[Section]:
     """A section per ``STUDY_SECTIONS``: the study files older versions wrote into the results
     folder itself, then a part per ``--with`` folder (in the registry's order, then as given)."""
@@ -252,7 +242,7 @@ def _study_sections(
         files: list[str] = []
         commands: list[str] = []
         for study in (s for s in STUDIES if s.section == anchor):
-            report = study_report(study)
+            report = rp.study_report(study)
             frames = [folder.csv(name) for name in report.files]
             if report.tables is not None and any(f is not None for f in frames):
                 tables, intro = report.tables(frames, labels, reference)
@@ -275,7 +265,7 @@ def _study_sections(
 def _warnings(folder: ResultsFolder) -> list[str]:
     m = folder.manifest
     out = []
-    overrides = overrides_text(m.get("overrides"))
+    overrides = rp.overrides_text(m.get("overrides"))
     if overrides:
         out.append(
             f"Quick look: {'every scenario was' if folder.kind == 'comparison' else 'this was'} run "
@@ -308,12 +298,12 @@ def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[st
             return ""
         return (
             f"--with {folder.given}: the targets were computed on {', '.join(map(str, theirs))}, "
-            f"not on this report's reference {label(labels, reference)} ({reference})."
+            f"not on this report's reference {rp.label(labels, reference)} ({reference})."
         )
     if isinstance(theirs, str) and theirs != reference:
         return (
             f"--with {folder.given}: its reference scenario is {theirs}, not this report's reference "
-            f"{label(labels, reference)} ({reference}): its numbers are about another scenario."
+            f"{rp.label(labels, reference)} ({reference}): its numbers are about another scenario."
         )
     return ""
 
@@ -322,13 +312,13 @@ def _analysis_warnings(folder: ResultsFolder, analyses: Sequence[AnalysisFolder]
     """Where a ``--with`` folder was run on another reference or another cohort than the results:
     worth a line at the top, not a refusal (a sensitivity run is often on a smaller cohort)."""
     out = []
-    ours = overrides_text(folder.manifest.get("overrides")) or "none"
+    ours = rp.overrides_text(folder.manifest.get("overrides")) or "none"
     for a in analyses:
         warning = reference_warning(a, folder.reference.name, folder.labels)
         if warning:
             out.append(warning)
         if "overrides" in a.manifest:
-            theirs = overrides_text(a.manifest.get("overrides")) or "none"
+            theirs = rp.overrides_text(a.manifest.get("overrides")) or "none"
             if theirs != ours:
                 out.append(
                     f"--with {a.given}: run with command-line overrides {theirs}, the results "

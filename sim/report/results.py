@@ -32,21 +32,8 @@ from sim.analysis.statistics import COMPARE_COLUMNS, STATS_COLUMNS
 from sim.experiment import output
 from sim.report.folder import ResultsFolder
 from sim.report.methods import percent
-from sim.studies.report_parts import (
-    NO_VALUE,
-    Cell,
-    ReportError,
-    Table,
-    as_written,
-    estimate,
-    excludes_zero,
-    interval,
-    missing_columns,
-    numeric,
-    outcome_label,
-    require,
-    text,
-)
+from sim.studies import report_parts as rp
+from sim.studies.report_parts import NO_VALUE, Cell, Table, text
 
 SIM_COLUMNS = ("diff_sim_ci_low", "diff_sim_ci_high")
 """Simultaneous-interval columns of comparison.csv, when the comparison computed them."""
@@ -61,9 +48,9 @@ SAME = "same in every replication"
 def comparison_frame(folder: ResultsFolder) -> pd.DataFrame:
     frame = folder.csv(output.COMPARISON_FILE)
     assert frame is not None  # open_folder checked it exists
-    require(frame, COMPARE_COLUMNS, output.COMPARISON_FILE)
+    rp.require(frame, COMPARE_COLUMNS, output.COMPARISON_FILE)
     columns = ["mean", "ci_low", "ci_high", "diff_vs_reference", "diff_ci_low", "diff_ci_high"]
-    frame = numeric(frame, columns + [c for c in SIM_COLUMNS if c in frame.columns])
+    frame = rp.numeric(frame, columns + [c for c in SIM_COLUMNS if c in frame.columns])
     return frame.assign(scenario=frame["scenario"].astype(str), kpi=frame["kpi"].astype(str))
 
 
@@ -91,27 +78,25 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
     names = [s.name for s in folder.scenarios]
     ref = names[0]
     shown = [d for d in _kpi_order(frame["kpi"], TABLE_KPIS) if d.name in TABLE_KPIS]
+    decimals = {
+        d: kpi_decimals(d, d.display(float(cells[(ref, d.name)]["mean"])))
+        for d in shown
+        if (ref, d.name) in cells
+    }
     lo_col, hi_col = SIM_COLUMNS if simultaneous else ("diff_ci_low", "diff_ci_high")
     rows = []
     for name in names:
         row = [Cell(folder.labels[name] + (" (reference)" if name == ref else ""))]
         for d in shown:
-            c = cells.get((name, d.name))
-            dec = (
-                kpi_decimals(d, d.display(float(cells[(ref, d.name)]["mean"])))
-                if (ref, d.name) in cells
-                else 0
-            )
+            c, dec = cells.get((name, d.name)), decimals.get(d, 0)
             if c is None:
                 row.append(Cell(NO_VALUE, numeric=True))
             elif name == ref:
-                row.append(estimate(c["mean"], c["ci_low"], c["ci_high"], dec, d.scale, mark=False))
+                row.append(rp.estimate(c["mean"], c["ci_low"], c["ci_high"], dec, d.scale, mark=False))
             elif _exactly_zero(c, lo_col, hi_col):
                 row.append(Cell("0", SAME, numeric=True, css="zero"))
             else:
-                row.append(
-                    estimate(c["diff_vs_reference"], float(c[lo_col]), float(c[hi_col]), dec, d.scale, True)
-                )
+                row.append(rp.estimate(c["diff_vs_reference"], c[lo_col], c[hi_col], dec, d.scale, True))
         rows.append(row)
     which = (
         f"simultaneous {pct} intervals (adjusted for comparing several policies and KPIs at once; "
@@ -161,7 +146,7 @@ def _every_kpi(
                 Cell(d.label if i == 0 else ""),
                 Cell(folder.labels[name]),
                 Cell(fmt_number(d.display(c["mean"]), dec), numeric=True),
-                Cell(interval(c["ci_low"], c["ci_high"], dec, d.scale), numeric=True),
+                Cell(rp.interval(c["ci_low"], c["ci_high"], dec, d.scale), numeric=True),
             ]
             if name == names[0]:
                 row += [Cell("reference", numeric=True), *(Cell("") for _ in columns[5:])]
@@ -171,8 +156,8 @@ def _every_kpi(
                 row.append(Cell(fmt_number(d.display(c["diff_vs_reference"]), dec, sign=True), numeric=True))
                 for low, high, highlighted in intervals:
                     lo, hi = float(c[low]), float(c[high])
-                    mark = highlighted and excludes_zero(lo, hi)
-                    row.append(Cell(interval(lo, hi, dec, d.scale, sign=True), numeric=True, mark=mark))
+                    mark = highlighted and rp.excludes_zero(lo, hi)
+                    row.append(Cell(rp.interval(lo, hi, dec, d.scale, sign=True), numeric=True, mark=mark))
             rows.append(row)
     marked = "simultaneous interval" if simultaneous else "interval of the difference"
     return Table(
@@ -190,8 +175,8 @@ def run_headline(folder: ResultsFolder) -> Table:
     """A single run's KPIs: mean and interval of each (summary_stats.csv)."""
     frame = folder.csv(output.STATS_FILE)
     if frame is None:
-        raise ReportError(f"{folder.path}: no {output.STATS_FILE}")
-    require(frame, STATS_COLUMNS, output.STATS_FILE)
+        raise rp.ReportError(f"{folder.path}: no {output.STATS_FILE}")
+    rp.require(frame, STATS_COLUMNS, output.STATS_FILE)
     rows = []
     for r in frame.to_dict("records"):
         if str(r["kpi"]) not in KPIS:
@@ -203,7 +188,7 @@ def run_headline(folder: ResultsFolder) -> Table:
             [
                 Cell(d.label),
                 Cell(fmt_number(d.display(mean), dec), numeric=True),
-                Cell(interval(low, high, dec, d.scale), numeric=True),
+                Cell(rp.interval(low, high, dec, d.scale), numeric=True),
                 Cell(fmt_number(d.display(float(r["sd"])), dec), numeric=True),
                 Cell(str(int(r["n"])), numeric=True),
             ]
@@ -219,9 +204,9 @@ def run_headline(folder: ResultsFolder) -> Table:
 def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
     """One row per policy and outcome: extra cost, extra outcome, cost per extra outcome and net
     benefit, each with its interval, from cost_effectiveness.csv."""
-    if missing_columns(frame, COST_EFFECTIVENESS_COLUMNS):
-        return as_written(frame, folder.labels, output.COST_EFFECTIVENESS_FILE)
-    frame = numeric(
+    if rp.missing_columns(frame, COST_EFFECTIVENESS_COLUMNS):
+        return rp.as_written(frame, folder.labels, output.COST_EFFECTIVENESS_FILE)
+    frame = rp.numeric(
         frame, [c for c in COST_EFFECTIVENESS_COLUMNS if c not in ("scenario", "outcome", "method")]
     )
     rows = []
@@ -230,14 +215,14 @@ def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
         rows.append(
             [
                 text(folder.labels.get(str(r["scenario"]), r["scenario"])),
-                text(outcome_label(str(r["outcome"]))),
-                estimate(
+                text(rp.outcome_label(str(r["outcome"]))),
+                rp.estimate(
                     r["d_cost"], r["d_cost_ci_low"], r["d_cost_ci_high"], MONEY_DECIMALS, MONEY_SCALE, True
                 ),
-                estimate(r["d_outcome"], r["d_outcome_ci_low"], r["d_outcome_ci_high"], dec, sign=True),
-                estimate(r["cost_per_outcome"], r["cpo_ci_low"], r["cpo_ci_high"], 0, mark=False),
+                rp.estimate(r["d_outcome"], r["d_outcome_ci_low"], r["d_outcome_ci_high"], dec, sign=True),
+                rp.estimate(r["cost_per_outcome"], r["cpo_ci_low"], r["cpo_ci_high"], 0, mark=False),
                 Cell(fmt_number(r["value_per_outcome"], 0), numeric=True),
-                estimate(
+                rp.estimate(
                     r["net_benefit"], r["nb_ci_low"], r["nb_ci_high"], MONEY_DECIMALS, MONEY_SCALE, True
                 ),
                 text(r["method"]),
@@ -266,8 +251,8 @@ def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
 
 def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
     """Cumulative incidence of each outcome at a few milestone days, per policy."""
-    if missing_columns(frame, TIME_TO_OUTCOME_COLUMNS):
-        return as_written(frame, folder.labels, output.TIME_TO_OUTCOME_FILE)
+    if rp.missing_columns(frame, TIME_TO_OUTCOME_COLUMNS):
+        return rp.as_written(frame, folder.labels, output.TIME_TO_OUTCOME_FILE)
     if "clock" in frame.columns:
         # the outcomes since entering the pool, and first contact; the curves since first
         # contact and the share with no outcome yet are in the CSV and the figure
@@ -276,7 +261,7 @@ def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
             (clocks == "first_contact") & (outcomes == "first_contact")
         )
         frame = frame[keep]
-    frame = numeric(frame, ["day", "cumulative_incidence", "ci_low", "ci_high"]).dropna(subset=["day"])
+    frame = rp.numeric(frame, ["day", "cumulative_incidence", "ci_low", "ci_high"]).dropna(subset=["day"])
     if frame.empty:
         return Table(["Outcome"], [], caption="time_to_outcome.csv has no rows.")
     last = float(frame["day"].max())
@@ -291,7 +276,7 @@ def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
         key=lambda kv: (str(kv[0][0]), order.get(str(kv[0][1]), len(order))),
     ):
         group = group.sort_values("day")
-        row = [text(outcome_label(str(outcome))), text(folder.labels.get(str(scenario), scenario))]
+        row = [text(rp.outcome_label(str(outcome))), text(folder.labels.get(str(scenario), scenario))]
         for day in wanted:
             before = group[group["day"] <= day]
             if before.empty:
@@ -300,10 +285,10 @@ def time_to_outcome(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
             r = before.iloc[-1]
             if proportion:
                 shown = f"{fmt_number(r['cumulative_incidence'] * 100, 1)}%"
-                row.append(Cell(shown, interval(r["ci_low"] * 100, r["ci_high"] * 100, 1), numeric=True))
+                row.append(Cell(shown, rp.interval(r["ci_low"] * 100, r["ci_high"] * 100, 1), numeric=True))
             else:
                 dec = count_decimals(abs(float(r["cumulative_incidence"])))
-                row.append(estimate(r["cumulative_incidence"], r["ci_low"], r["ci_high"], dec, mark=False))
+                row.append(rp.estimate(r["cumulative_incidence"], r["ci_low"], r["ci_high"], dec, mark=False))
         rows.append(row)
     unit = "share of the cohort (%)" if proportion else "as written in the file"
     return Table(
