@@ -11,8 +11,10 @@ This is the top layer beside the command line: it reads the experiment layer's f
 parameter table. Nothing here prints; ``run_sim.py report`` and ``compare --report`` call
 ``write_report`` (and ``open_analysis`` to check ``--with`` folders before a run).
 
-Modules: ``folder`` (reading a folder safely), ``cells`` (tables and number formats),
-``policies`` (parameter differences), ``content`` (every section), ``render`` (Jinja2, writing).
+Modules: ``folder`` (opening a folder), ``policies`` (the question, parameter differences),
+``results`` (the folder's own tables), ``methods`` (methods, STRESS-DES), ``content`` (every
+section), ``render`` (Jinja2, writing). Each study's part comes from the study's own ``report.py``
+(cells, tables and safe reading in ``sim.studies.report_parts``, the layer below).
 """
 
 from __future__ import annotations

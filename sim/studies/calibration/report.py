@@ -44,18 +44,11 @@ def waves_table(frame: pd.DataFrame) -> Table:
             check = Cell(f"{_share_text(rp.finite(worst['loo_within_3sd']))} ({worst['measure']})")
         shares = Cell(_share_text(rp.finite(first["nroy_share"])), numeric=True)
         rows.append([*(Cell(value_text(first[c]), numeric=True) for c in counts), shares, check])
+    heads = ["Wave", "Points", "Simulations", "Candidates", "Not ruled out"]  # of ``counts``
     return Table(
-        [
-            "Wave",
-            "Points",
-            "Simulations",
-            "Candidates",
-            "Not ruled out",
-            "Share of the space",
-            "Emulator check",
-        ],
+        [*heads, "Share of the space", "Emulator check"],
         rows,
-        [True, True, True, True, True, True, False],
+        [*(True for _ in heads), True, False],
         "Each wave: the emulators, fitted on every point simulated so far, evaluated at the candidates; "
         "'share of the space': the estimated share of the searched ranges not ruled out. Emulator check: "
         "the worst measure's share of points predicted within 3 sd when left out of the fit "
