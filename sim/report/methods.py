@@ -12,6 +12,7 @@ be "not recorded".
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,15 +24,16 @@ from sim.model.states import STATES
 from sim.report.folder import ResultsFolder, ScenarioFolder
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.paths import value_at
+from sim.studies import report_parts as rp
 from sim.studies.base import NOT_RECORDED, recorded
 from sim.studies.registry import BY_KIND
-from sim.studies.report_parts import AnalysisFolder, Cell, Table, number, overrides_text, read_csv, safe_file
+from sim.studies.report_parts import AnalysisFolder, Cell, Table
 
 
 def confidence_level(manifest: Mapping[str, Any]) -> float:
     """The confidence level of the comparison's intervals: 1 - ``alpha`` when the manifest records
     an alpha, else 0.95 (the level every interval used before ``--alpha`` existed)."""
-    alpha = number(manifest.get("alpha"))
+    alpha = rp.number(manifest.get("alpha"))
     return 1.0 - alpha if alpha is not None and 0.0 < alpha < 1.0 else 0.95
 
 
@@ -40,7 +42,7 @@ def percent(level: float) -> str:
 
 
 def days_text(value: Any) -> str:
-    days = number(value)
+    days = rp.number(value)
     if days is None:
         return NOT_RECORDED
     return f"{fmt_number(days, 0 if days.is_integer() else 1)} days (about {days / 30.44:.0f} months)"
@@ -62,9 +64,9 @@ def commit_text(manifest: Mapping[str, Any]) -> str:
 
 def cohort_text(reference: ScenarioFolder) -> str:
     raw = reference.raw
-    size = number(value_at(raw, "cohort.initial_size"))
-    ramp = number(value_at(raw, "cohort.entry_ramp_days"))
-    inflow = number(value_at(raw, "cohort.inflow_per_week"))
+    size = rp.number(value_at(raw, "cohort.initial_size"))
+    ramp = rp.number(value_at(raw, "cohort.entry_ramp_days"))
+    inflow = rp.number(value_at(raw, "cohort.inflow_per_week"))
     if size is None:
         return f"a cohort ({NOT_RECORDED} size)"
     out = f"a cohort of {fmt_number(size, 0)} people"
@@ -139,7 +141,7 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
         executor += f", {m.get('workers')} worker(s)"
     if m.get("scheduler"):
         executor += f", scheduler {m.get('scheduler')}"
-    overrides = overrides_text(m.get("overrides"))
+    overrides = rp.overrides_text(m.get("overrides"))
     rows: list[tuple[str, str]] = []
     if folder.kind == "comparison":
         rows += [
@@ -169,7 +171,7 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
         (
             "Wall time",
             f"{fmt_number(float(m['wall_time_seconds']), 1)} s"
-            if number(m.get("wall_time_seconds")) is not None
+            if rp.number(m.get("wall_time_seconds")) is not None
             else NOT_RECORDED,
         ),
         ("contact-sim version", recorded(m.get("package_version"))),
@@ -192,7 +194,7 @@ def runs_table(folder: ResultsFolder) -> Table:
     rows = []
     for s in folder.scenarios:
         m = s.manifest
-        events = number(m.get("total_events"))
+        events = rp.number(m.get("total_events"))
         key = str(m.get("run_key") or "")
         rows.append(
             [
@@ -235,14 +237,13 @@ def analyses_table(analyses: Sequence[AnalysisFolder]) -> Table | None:
 
 
 def _source_class(source: str) -> str:
-    lower = source.lower()
-    if lower.startswith("calibrated"):
-        return "calibrated"
-    if lower.startswith("assumption"):
-        return "assumption"
-    if lower.startswith(("seed", "figures")):
-        return "documented"
-    return "other"
+    """Where a parameter's value comes from, by how its source begins."""
+    starts = (
+        ("calibrated", ("calibrated",)),
+        ("assumption", ("assumption",)),
+        ("documented", ("seed", "figures")),
+    )
+    return next((c for c, words in starts if source.lower().startswith(words)), "other")
 
 
 SEED_DOCUMENT = re.compile(r"(?<![\w.,])(00\d)(?![\w.,])")
@@ -257,13 +258,8 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
             "3.1", "Data sources", [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."]
         )
     rows = parameter_rows(reference.scenario)
-    classes = dict.fromkeys(("documented", "calibrated", "assumption", "other"), 0)
-    for r in rows:
-        classes[_source_class(r.source)] += 1
-    cites: dict[str, int] = {}
-    for r in rows:
-        for document in set(SEED_DOCUMENT.findall(r.source)):
-            cites[document] = cites.get(document, 0) + 1
+    classes = Counter(_source_class(r.source) for r in rows)
+    cites = Counter(document for r in rows for document in set(SEED_DOCUMENT.findall(r.source)))
     figures = sorted({r.source for r in rows if "FIGURES" in r.source})
     paragraphs_ = [
         f"The reference scenario has {len(rows)} parameters, each with a unit and a source: "
@@ -277,7 +273,7 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
     if cites:
         paragraphs_.append(
             "Seed documents cited: "
-            + "; ".join(f"{d} by {n} parameter{'s' if n != 1 else ''}" for d, n in sorted(cites.items()))
+            + "; ".join(f"{d} by {rp.counted(n, 'parameter')}" for d, n in sorted(cites.items()))
             + "."
         )
     if figures:
@@ -286,10 +282,10 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
 
 
 def _resources_text(reference: ScenarioFolder) -> str:
-    file = safe_file(reference.path, output.TABLE_FILES["resources"])
+    file = rp.safe_file(reference.path, output.TABLE_FILES["resources"])
     if file is None:
         return NOT_RECORDED
-    frame = read_csv(file)
+    frame = rp.read_csv(file)
     if not {"resource", "capacity"} <= set(frame.columns):
         return NOT_RECORDED
     capacity = frame.groupby("resource", sort=False)["capacity"].mean()
@@ -402,7 +398,7 @@ def stress_checklist(
 ) -> list[StressSection]:
     """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
     m = folder.manifest
-    overrides = overrides_text(m.get("overrides"))
+    overrides = rp.overrides_text(m.get("overrides"))
     parameters = (
         "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
         "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
