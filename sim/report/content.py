@@ -97,54 +97,47 @@ class Report:
         ]
 
 
-FIGURE_TEXT: dict[str, tuple[str, str, str]] = {
-    OUTCOMES_PLOT: (
-        "headline",
-        "Outcomes per policy",
-        "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval.",
-    ),
-    FOREST_PLOT: (
+DOTS = "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval."
+BUILD_UP = "How each outcome builds up: mean over replications with a 95% band."
+FIGURE_TEXT: tuple[tuple[str, str, str, str], ...] = (
+    (OUTCOMES_PLOT, "headline", "Outcomes per policy", DOTS),
+    (
+        FOREST_PLOT,
         "headline",
         "Paired differences from the reference",
         "Each policy minus the reference, replication by replication (common random numbers), with "
         "the 95% interval of the mean difference; a whisker clear of the zero line is a difference "
         "the replications can distinguish.",
     ),
-    COST_PLOT: (
+    (
+        COST_PLOT,
         "cost",
         "Cost against departures and removals",
         "Total cost against people who left the UK (voluntary departures, enforced removals, cases "
         "closed as already departed), one point per policy with 95% intervals both ways: "
         "right is more departures, up is more cost.",
     ),
-    CUMULATIVE_PLOT: (
+    (
+        CUMULATIVE_PLOT,
         "time",
         "Outcomes over time",
-        "How each outcome builds up: mean over replications with a 95% band. Departures, removals and "
-        "closures are cumulative; out of contact is the number out of contact at the time.",
+        f"{BUILD_UP} Departures, removals and closures are cumulative; out of contact is the number "
+        "out of contact at the time.",
     ),
-}
-"""Known comparison plots: section, title and caption (the plot functions' own descriptions)."""
-
-RUN_FIGURE_PREFIXES: dict[str, tuple[str, str, str]] = {
-    STATE_FLOW_PREFIX: (
+    (
+        STATE_FLOW_PREFIX,
         "time",
         "Where the cohort is over time",
         "Mean number of people in each state, stacked: the cohort drains from the pool and the live "
         "caseload (top) into settled outcomes (bottom).",
     ),
-    RUN_OUTCOMES_PREFIX: (
-        "headline",
-        "Outcomes per cohort",
-        "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval.",
-    ),
-    RUN_CUMULATIVE_PREFIX: (
-        "time",
-        "Outcomes over time",
-        "How each outcome builds up: mean over replications with a 95% band.",
-    ),
-}
-"""Per-scenario plots (``plot_run``), whose names end with the scenario's label slug."""
+    (RUN_OUTCOMES_PREFIX, "headline", "Outcomes per cohort", DOTS),
+    (RUN_CUMULATIVE_PREFIX, "time", "Outcomes over time", BUILD_UP),
+)
+"""Known plots, by the start of their file name: a comparison's plots by their whole name, then
+the per-scenario plots (``plot_run``, whose names end with the scenario's label slug) by prefix;
+their section, title and caption (the plot functions' own descriptions). The whole names come
+first: "outcomes_by_policy.png" also starts with "outcomes_"."""
 
 SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cost", ("cost",)),
@@ -157,17 +150,12 @@ SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _figure_info(name: str) -> tuple[str, str, str]:
-    if name in FIGURE_TEXT:
-        return FIGURE_TEXT[name]
-    for prefix, info in RUN_FIGURE_PREFIXES.items():
-        if name.startswith(prefix):
-            return info
-    stem = name.rsplit(".", 1)[0]
-    title = stem.replace("_", " ").capitalize()
-    for section, words in SECTION_WORDS:
-        if any(w in stem.lower() for w in words):
-            return section, title, ""
-    return "other", title, ""
+    for start, section, title, caption in FIGURE_TEXT:
+        if name.startswith(start):
+            return section, title, caption
+    stem = name.rsplit(".", 1)[0].lower()
+    found = next((s for s, words in SECTION_WORDS if any(w in stem for w in words)), "other")
+    return found, rp.plain_title(name), ""
 
 
 def _figures(

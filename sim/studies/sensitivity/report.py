@@ -59,16 +59,8 @@ def _kpi_rows(name: str, group: pd.DataFrame, method: str) -> list[list[Cell]]:
     # numbers): listing five such rows tells the reader less than one line
     ranked = ranked[ranked[rank].isna() | (ranked[rank] != 0)]
     if ranked.empty:
-        none = Cell("none: every parameter's index is exactly 0", css="zero")
-        return [
-            [
-                Cell(rp.kpi_text(name)),
-                none,
-                Cell("0", numeric=True),
-                Cell("0", numeric=True),
-                Cell("", css="zero"),
-            ]
-        ]
+        zero, none = Cell("0", numeric=True), Cell("none: every parameter's index is exactly 0", css="zero")
+        return [[Cell(rp.kpi_text(name)), none, zero, zero, Cell("", css="zero")]]
     rows = []
     for i, r in enumerate(ranked.to_dict("records")):
         noise = rp.is_true(r["within_noise"])
