@@ -434,10 +434,6 @@ def analysis_figures(
             left_out.append(name)
             continue
         figures.append(Figure(*figure(name), uri, f"{folder.path.name}/{name}"))
-    if not left_out:
-        return figures, []
-    s = "s" if len(left_out) != 1 else ""
-    return figures, [
-        f"Not embedded, to keep the report emailable ({len(left_out)} more figure{s}): "
-        f"{', '.join(left_out)} in {folder.given}."
-    ]
+    more = counted(len(left_out), "more figure")
+    note = f"Not embedded, to keep the report emailable ({more}): {', '.join(left_out)} in {folder.given}."
+    return figures, [note] if left_out else []
