@@ -2,13 +2,9 @@
 
 A policy analyst needs one file they can email: the question, the policies and exactly what each
 changes (with provenance), the headline table with its intervals, the plots, the optional analyses
-the folder holds, the methods and a STRESS-DES checklist. Everything comes from the folder
-(manifests, CSVs, resolved scenarios, listed plots); images are embedded as data URIs and the
-stylesheet is inline, so the file needs nothing else and makes no network request.
-
-This is the top layer beside the command line: it reads the experiment layer's folder layout
-(``sim.experiment.output``) and uses the analysis layer's KPI definitions and the scenario layer's
-parameter table. Nothing here prints; ``run_sim.py report`` and ``compare --report`` call
+the folder holds, the methods and a STRESS-DES checklist. Everything comes from the folder; images
+are embedded as data URIs and the stylesheet is inline, so the file needs nothing else and makes
+no network request. Nothing here prints: ``run_sim.py report`` and ``compare --report`` call
 ``write_report`` (and ``open_analysis`` to check ``--with`` folders before a run).
 
 Modules: ``folder`` (opening a folder), ``policies`` (the question, parameter differences),

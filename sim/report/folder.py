@@ -1,19 +1,12 @@
-"""Reading a finished results folder for the report, without trusting anything in it.
+"""Opening a finished results folder, or a study's folder given with ``--with``, for the report.
 
-A results folder may have been copied, edited or sent by someone else, and the report is meant to
-be emailed on: so nothing read here may execute code or reach outside the folder. JSON is read with
-``json``, YAML with ``yaml.safe_load``, tables with ``pandas.read_csv``, and only files that
-``sim.studies.report_parts.safe_file`` allows (plain names of regular files inside the folder);
-images are embedded only if the folder's manifest lists them, and only if they really are PNGs.
-
-What the folder must be is decided by ``sim.experiment.output`` (the writer's contract): a
-comparison folder is complete when ``comparison_manifest.json`` exists without ``.incomplete``,
-and so must every scenario folder it names; a single ``run`` folder is complete by its
-``manifest.json``.
-
-``report --with DIR`` adds the folder of a design analysis (``sensitivity``, ``uncertainty``,
-``sweep``, ``targets`` or ``calibrate``), each of which writes its own folder; ``open_analysis``
-tells which by the manifest its writer leaves last (``sim.studies.registry``) and reads it by the same rules.
+A folder may have been copied, edited or sent by someone else, and the report is meant to be
+emailed on: so nothing read here may execute code or reach outside the folder (JSON with
+``json``, YAML with ``yaml.safe_load``, tables with pandas, and only the files
+``sim.studies.report_parts.safe_file`` allows). What a folder must hold is the writer's contract
+(``sim.experiment.output``): a comparison is complete by ``comparison_manifest.json`` without
+``.incomplete``, and so must each scenario folder it names be; a run by its ``manifest.json``; a
+study's folder by the manifest its study leaves last (``sim.studies.registry``).
 """
 
 from __future__ import annotations
