@@ -393,26 +393,8 @@ def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -
     ]
 
 
-def stress_checklist(
-    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
-) -> list[StressSection]:
-    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
-    m = folder.manifest
-    overrides = rp.overrides_text(m.get("overrides"))
-    parameters = (
-        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
-        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
-        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
-    )
-    paired = (
-        "; policy effects as paired differences under common random numbers"
-        if folder.kind == "comparison"
-        else ""
-    )
-    estimation = (
-        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
-        f"Means with {percent(level)} Student t intervals over replications{paired}."
-    )
+def _implementation(m: Mapping[str, Any]) -> StressSection:
+    """Software, random numbers and execution, from the manifest."""
     versions = m.get("library_versions")
     others = (
         "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
@@ -433,6 +415,38 @@ def stress_checklist(
         f"Executor: {recorded(m.get('executor'))}, {recorded(m.get('workers'))} worker(s)"
         f"{scheduler}; results do not depend on the executor or the number of workers. "
         "Events are scheduled only when something happens (SimPy's event queue)."
+    )
+    return StressSection(
+        5,
+        "Implementation",
+        [
+            StressItem("5.1", "Software", [software]),
+            StressItem("5.2", "Random sampling", [sampling]),
+            StressItem("5.3", "Model execution", [execution]),
+            StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
+        ],
+    )
+
+
+def stress_checklist(
+    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
+) -> list[StressSection]:
+    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
+    m = folder.manifest
+    overrides = rp.overrides_text(m.get("overrides"))
+    parameters = (
+        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
+        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
+        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    )
+    paired = (
+        "; policy effects as paired differences under common random numbers"
+        if folder.kind == "comparison"
+        else ""
+    )
+    estimation = (
+        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
+        f"Means with {percent(level)} Student t intervals over replications{paired}."
     )
     sharing = (
         f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
@@ -460,15 +474,6 @@ def stress_checklist(
                 StressItem("4.3", "Estimation approach", [estimation]),
             ],
         ),
-        StressSection(
-            5,
-            "Implementation",
-            [
-                StressItem("5.1", "Software", [software]),
-                StressItem("5.2", "Random sampling", [sampling]),
-                StressItem("5.3", "Model execution", [execution]),
-                StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
-            ],
-        ),
+        _implementation(m),
         StressSection(6, "Code access", [StressItem("6.1", "Computer model sharing statement", [sharing])]),
     ]

@@ -92,8 +92,8 @@ class Figure:
 
 @dataclass
 class Part:
-    """A titled part of a section: one analysis folder's summary (``report --with``), or the
-    analysis files found in the results folder itself. ``notes`` are shown after the figures."""
+    """A titled part of a section: one ``report --with`` folder's summary, as its study reads it.
+    ``notes`` are shown after the figures."""
 
     title: str
     intro: list[str] = field(default_factory=list)
