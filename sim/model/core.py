@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import FrozenInstanceError
-from typing import Any
+from dataclasses import FrozenInstanceError, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import simpy
 
@@ -22,7 +22,11 @@ from sim.model.recorder import Recorder
 from sim.model.states import N_STATES
 from sim.scenario.schema import Costs, Scenario
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 Hook = Callable[[Person], None]
+P = TypeVar("P", bound="DataclassInstance")
 
 
 class Core:
@@ -133,4 +137,11 @@ class Part:
         return []
 
 
-__all__ = ["Core", "Hook", "Part"]
+def from_section(cls: type[P], section: object) -> P:
+    """A part's parameters ``cls`` (a frozen dataclass) with each field the same-named parameter of
+    its scenario ``section``: a part that only copies its section reads it under the scenario's own
+    names (``params.legal_grant`` is ``casework.legal_grant``)."""
+    return cls(**{f.name: getattr(section, f.name) for f in fields(cls)})
+
+
+__all__ = ["Core", "Hook", "Part", "from_section"]

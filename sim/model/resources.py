@@ -24,33 +24,6 @@ from typing import Any
 import simpy
 
 
-def _stats(
-    pool: Pool | BookedPool, horizon: float, reneged: int, blocked: int, waiting: int, capacity_area: float
-) -> PoolStats:
-    """Statistics over [0, horizon] from a pool's counters and time integrals.
-
-    ``capacity_area`` is the capacity integrated over [0, horizon] (server-days): capacity is
-    the time-averaged number of servers (a scenario may change it from a given day), and
-    utilisation is busy server-days over available server-days.
-    """
-    span = max(horizon, 1e-12)
-    mean_busy = pool._busy_area / span
-    return PoolStats(
-        resource=pool.name,
-        capacity=capacity_area / span,
-        arrivals=pool.arrivals,
-        served=pool.served,
-        reneged=reneged,
-        blocked=blocked,
-        utilisation=min(1.0, pool._busy_area / capacity_area) if capacity_area > 0 else 0.0,
-        mean_busy=mean_busy,
-        mean_queue=pool._queue_area / span,
-        mean_wait_days=pool.wait_sum / pool.served if pool.served else 0.0,
-        max_queue=pool.max_queue,
-        waiting_at_end=waiting,
-    )
-
-
 @dataclass(frozen=True)
 class PoolStats:
     """Statistics of one resource over [0, horizon]; times in days."""
@@ -77,27 +50,56 @@ class Request(simpy.Event):
     entry: list[Any]
 
 
-class Pool:
-    """A monitored FCFS multi-server resource."""
+class _Monitored:
+    """A capacity with the counters and time integrals its statistics are made of."""
 
-    def __init__(self, env: simpy.Environment, name: str, capacity: int) -> None:
+    def __init__(self, env: simpy.Environment, name: str, capacity: float) -> None:
         self.env = env
         self.name = name
         self.capacity = capacity
-        self.busy = 0
-        # waiting requests as [event, time requested, still waiting]; reneged ones are skipped
-        self._queue: deque[list[Any]] = deque()
-        self._waiting = 0
-        self._last = 0.0
-        self._busy_area = 0.0
-        self._queue_area = 0.0
-        self._capacity_area = 0.0
         self.arrivals = 0
         self.served = 0
-        self.reneged = 0
-        self.blocked = 0
         self.wait_sum = 0.0
         self.max_queue = 0
+        self._busy_area = 0.0
+        self._queue_area = 0.0
+
+    def _stats(
+        self, horizon: float, reneged: int, blocked: int, waiting: int, capacity_area: float
+    ) -> PoolStats:
+        """Statistics over [0, horizon] from the counters and time integrals.
+
+        ``capacity_area`` is the capacity integrated over [0, horizon] (server-days): capacity is
+        the time-averaged number of servers (a scenario may change it from a given day), and
+        utilisation is busy server-days over available server-days.
+        """
+        span = max(horizon, 1e-12)
+        return PoolStats(
+            resource=self.name,
+            capacity=capacity_area / span,
+            arrivals=self.arrivals,
+            served=self.served,
+            reneged=reneged,
+            blocked=blocked,
+            utilisation=min(1.0, self._busy_area / capacity_area) if capacity_area > 0 else 0.0,
+            mean_busy=self._busy_area / span,
+            mean_queue=self._queue_area / span,
+            mean_wait_days=self.wait_sum / self.served if self.served else 0.0,
+            max_queue=self.max_queue,
+            waiting_at_end=waiting,
+        )
+
+
+class _Integrated(_Monitored):
+    """A capacity whose use, queue and size are integrated as time goes (``_integrate`` before
+    each change): ``busy`` is servers in use, or units a day booked."""
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: float) -> None:
+        super().__init__(env, name, capacity)
+        self.busy: float = 0
+        self._waiting = 0
+        self._last = 0.0
+        self._capacity_area = 0.0
 
     def _integrate(self) -> None:
         now = self.env.now
@@ -107,6 +109,17 @@ class Pool:
             self._queue_area += dt * self._waiting
             self._capacity_area += dt * self.capacity
             self._last = now
+
+
+class Pool(_Integrated):
+    """A monitored FCFS multi-server resource."""
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: int) -> None:
+        super().__init__(env, name, capacity)
+        # waiting requests as [event, time requested, still waiting]; reneged ones are skipped
+        self._queue: deque[list[Any]] = deque()
+        self.reneged = 0
+        self.blocked = 0
 
     def resize(self, capacity: int) -> None:
         """Change the number of servers now (a scenario change from a given day).
@@ -183,7 +196,7 @@ class Pool:
 
     def stats(self, horizon: float) -> PoolStats:
         self._integrate()
-        return _stats(self, horizon, self.reneged, self.blocked, self._waiting, self._capacity_area)
+        return self._stats(horizon, self.reneged, self.blocked, self._waiting, self._capacity_area)
 
     def dispose(self) -> None:
         """Forget the requests still queued (after the run): each holds a suspended process, so
@@ -194,7 +207,7 @@ class Pool:
         self._queue.clear()
 
 
-class BookedPool:
+class BookedPool(_Monitored):
     """An FCFS multi-server resource whose requests never leave the queue (no reneging).
 
     For such a queue the start of service is known the moment a request arrives: it takes the
@@ -205,19 +218,12 @@ class BookedPool:
     """
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, horizon: float) -> None:
-        self.env = env
-        self.name = name
-        self.capacity = capacity
+        super().__init__(env, name, capacity)
+        self.capacity: int = capacity
         self.horizon = horizon
         self._free_at = [0.0] * capacity  # a heap of the times each server becomes free
         self._waiting: list[float] = []  # a heap of start times of requests still queueing
         self._capacities: list[tuple[float, int]] = [(0.0, capacity)]  # (from day, servers)
-        self.max_queue = 0
-        self.arrivals = 0
-        self.served = 0
-        self.wait_sum = 0.0
-        self._busy_area = 0.0
-        self._queue_area = 0.0
 
     def book(self, service: float) -> tuple[float, float]:
         """Join the queue now for ``service`` days: (start, end) of the service, both inf if the
@@ -273,10 +279,10 @@ class BookedPool:
             c * max(0.0, min(end, horizon) - start)
             for (start, c), end in zip(self._capacities, bounds, strict=True)
         )
-        return _stats(self, horizon, 0, 0, waiting, area)
+        return self._stats(horizon, 0, 0, waiting, area)
 
 
-class BookedCapacity:
+class BookedCapacity(_Integrated):
     """A capacity booked as a rate, e.g. reporting-centre interviews per day.
 
     A reportee on an interval of T days needs 1/T interviews a day. A booking is accepted while
@@ -287,21 +293,11 @@ class BookedCapacity:
     """
 
     def __init__(self, env: simpy.Environment, name: str, capacity_per_day: float) -> None:
-        self.env = env
-        self.name = name
-        self.capacity = capacity_per_day
-        self.load = 0.0
+        super().__init__(env, name, capacity_per_day)
+        self.busy = 0.0
+        """The booked load (units a day)."""
         self.refused = 0
         """Bookings refused because they did not fit (people put on another channel)."""
-        self._area = 0.0
-        self._capacity_area = 0.0
-        self._last = 0.0
-
-    def _integrate(self) -> None:
-        now = self.env.now
-        self._area += (now - self._last) * self.load
-        self._capacity_area += (now - self._last) * self.capacity
-        self._last = now
 
     def resize(self, capacity_per_day: float) -> None:
         """Change the capacity from now; bookings already made are kept even above it."""
@@ -310,23 +306,23 @@ class BookedCapacity:
 
     def try_book(self, per_day: float) -> bool:
         """Book ``per_day`` units a day if they fit; False (and counted as refused) if not."""
-        if self.load + per_day > self.capacity + 1e-9:
+        if self.busy + per_day > self.capacity + 1e-9:
             self.refused += 1
             return False
         self._integrate()
-        self.load += per_day
+        self.busy += per_day
         return True
 
     def cancel(self, per_day: float) -> None:
         self._integrate()
-        self.load = max(0.0, self.load - per_day)
+        self.busy = max(0.0, self.busy - per_day)
 
     def utilisation(self, horizon: float) -> float:
         """Booked load over [0, horizon] as a share of the capacity over the same time."""
         self._integrate()
         if self._capacity_area <= 0 or horizon <= 0:
             return 0.0
-        return min(1.0, self._area / self._capacity_area)
+        return min(1.0, self._busy_area / self._capacity_area)
 
     def mean_capacity(self, horizon: float) -> float:
         """Capacity averaged over [0, horizon] (interviews per day)."""

@@ -7,7 +7,11 @@ Modules, bottom to top (imports only point down):
 - ``errors``: ``Problem``, ``ScenarioError``, and pydantic errors in plain English.
 - ``files``: reading a YAML file safely and resolving its ``extends`` chain.
 - ``calibration``: the calibrated values in ``calibration.yaml``, checked at import.
-- ``schema``: ``Scenario``, every parameter with unit and provenance; the category tuples.
+- ``fields``: how a parameter is declared: its type in code, its default, unit and provenance
+  in ``parameters.yaml`` (``@section``).
+- ``categories``: the category vocabularies (``CASE_TYPES``, ...) and the tables keyed by them.
+- ``sections``: the scenario's sections, every parameter with its type.
+- ``schema``: ``Scenario``, its changes from a given day; the calibrated paths.
 - ``loading``: ``load_scenario``, ``load_scenarios``, ``scenario_to_yaml``.
 - ``describe``: the parameter table with provenance.
 

@@ -90,7 +90,7 @@ def calibrated_fields(root: type[BaseModel], prefix: str = "") -> dict[str, Fiel
     """Every field of ``root``'s tree declared calibrated, by dotted path, in schema order.
 
     A calibrated field records the path it was declared for; a mismatch with where it sits in the
-    tree (a typo in ``schema.py``, or a group moved) is a programming error raised here.
+    tree (a section placed elsewhere than its ``@section`` path says) is a programming error raised here.
     """
     found: dict[str, FieldInfo] = {}
     for name, field in root.model_fields.items():

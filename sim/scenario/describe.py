@@ -1,8 +1,8 @@
 """The parameter table with provenance, generated from the scenario schema.
 
 The table is derived from the pydantic model tree of a resolved ``Scenario`` rather than written by
-hand, so it cannot drift from the code: every leaf value is listed with the unit and source declared
-by ``param()``/``group()``/``calibrated()`` in ``sim.scenario.schema``. A leaf without its own
+hand, so it cannot drift from the code: every leaf value is listed with the unit and source its
+entry in ``parameters.yaml`` gives its field (``sim.scenario.fields``). A leaf without its own
 unit/source inherits them from the nearest ancestor field that has them (a group's source covers
 all its leaves). A calibrated value's source says it is calibrated, to what, and that its value
 lives in ``sim/scenario/calibration.yaml``. Optionally each row also says which scenario file set

@@ -96,26 +96,30 @@ class Triangular(BaseModel):
         return (self.low + self.mode + self.high) / 3
 
 
-class Gamma(BaseModel):
-    """Right-skewed positive delay given by its mean and coefficient of variation."""
+class _MeanCV(BaseModel):
+    """A positive delay given by its mean and coefficient of variation (a family's own ``dist``
+    literal takes the first place, so a dump reads ``{dist, mean, cv}``)."""
 
     model_config = _FROZEN
-    dist: Literal["gamma"] = "gamma"
+    dist: str
     mean: float = Field(gt=0)
     cv: float = Field(gt=0, description="coefficient of variation, sd / mean")
+
+
+class Gamma(_MeanCV):
+    """Right-skewed positive delay given by its mean and coefficient of variation."""
+
+    dist: Literal["gamma"] = "gamma"
 
     def sample(self, gen: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return gen.gamma(shape, self.mean / shape, n)
 
 
-class Lognormal(BaseModel):
+class Lognormal(_MeanCV):
     """Heavy right tail (e.g. decision times with a few very long cases), by mean and cv."""
 
-    model_config = _FROZEN
     dist: Literal["lognormal"] = "lognormal"
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, description="coefficient of variation, sd / mean")
 
     def sample(self, gen: np.random.Generator, n: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)

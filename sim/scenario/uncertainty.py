@@ -1,8 +1,8 @@
 """Plausible ranges of the parameters: what an assumption could as well have been.
 
-Every parameter whose value is an assumption (or calibrated) declares in the schema, beside its
-value, a plausible range with a one-line reason: ``param(0.12, unit, source, range=(0.05, 0.3),
-why="...")``. Two kinds:
+Every parameter whose value is an assumption (or calibrated) declares in ``parameters.yaml``,
+beside its default, a plausible range with a one-line reason (``range: [0.05, 0.3]``, ``why:
+...``). Two kinds:
 
 * ``value``: a numeric leaf's own range, in its unit (``detention.beds`` 20-80);
 * ``scale``: a multiplier on every number of a group or a distribution at once (each reporting

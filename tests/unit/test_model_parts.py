@@ -90,7 +90,7 @@ def test_resources_held_are_exactly_those_of_people_in_the_states_that_hold_them
     detained = sum(p.state == State.DETAINED for p in people)
     assert m.detention.beds.busy == detained
     in_person = sum(p.state == State.REPORTING and p.channel == IN_PERSON for p in people)
-    assert m.reporting.centre.load == pytest.approx(
+    assert m.reporting.centre.busy == pytest.approx(
         in_person / m.reporting.params.interval[IN_PERSON], abs=1e-6
     )
     assert all(p.channel < 0 for p in people if p.state != State.REPORTING)

@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, Part
+from sim.model.core import Core, Part, from_section
 from sim.model.person import Person
 from sim.model.resources import Pool
 from sim.model.states import State
@@ -31,14 +31,13 @@ class AbscondingParams:
 
     hazard_per_day: float
     """Hazard of losing contact while waiting, per day."""
-    adverse_multiplier: float
+    adverse_notice_multiplier: float
     """Factor on the hazard after an adverse notice."""
 
     @classmethod
     def of(cls, s: Scenario) -> AbscondingParams:
         """The parameters in force under scenario ``s``."""
-        a = s.absconding
-        return cls(hazard_per_day=a.hazard_per_day, adverse_multiplier=a.adverse_notice_multiplier)
+        return from_section(cls, s.absconding)
 
 
 @dataclass(slots=True)
@@ -62,7 +61,7 @@ class Absconding(Part):
     def delay(self, p: Person) -> float:
         """Days until ``p`` would lose contact (inf if the hazard is zero)."""
         params = self.params  # read once: this runs for every wait
-        rate = params.hazard_per_day * (params.adverse_multiplier if p.adverse else 1.0)
+        rate = params.hazard_per_day * (params.adverse_notice_multiplier if p.adverse else 1.0)
         return self.time(p.pid) / rate if rate > 0 else math.inf
 
     def wait(self, p: Person, delay: float, cause: str) -> Generator[simpy.Event, Any, bool]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, Part
+from sim.model.core import Core, Part, from_section
 from sim.model.person import FURTHER_SUBMISSION, LEGAL, NO_BARRIER, NO_TRAVEL_DOCUMENT, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.correspondence import Correspondence
@@ -54,13 +54,7 @@ class CaseworkParams:
     @classmethod
     def of(cls, s: Scenario) -> CaseworkParams:
         """The parameters in force under scenario ``s``."""
-        c = s.casework
-        return cls(
-            further_submission_grant=c.further_submission_grant,
-            travel_document_success=c.travel_document_success,
-            legal_grant=c.legal_grant,
-            enforcement_after_resolution=c.enforcement_after_resolution,
-        )
+        return from_section(cls, s.casework)
 
 
 @dataclass(slots=True)
@@ -154,7 +148,6 @@ class Casework(Part):
         """A caseworker decides a further submission: False if ``p`` absconded waiting or was
         granted leave (moved), True if refused (the barrier is cleared)."""
         pid = p.pid
-        core = self.core
         held = yield from self.absconding.queue(self.caseworkers, p, "absconded_awaiting_decision")
         if not held:
             return False
@@ -164,13 +157,8 @@ class Casework(Part):
         self.caseworkers.release()
         if lost:
             return False
-        self.tally.decisions += 1
         granted = self.granted_further_submission(pid) < self.params.further_submission_grant
-        result = "further_submission_granted" if granted else "further_submission_refused"
-        core.rec.act(pid, core.env.now, DECISION, "caseworkers", result)
-        if granted:
-            core.move(p, State.GRANTED_LEAVE, "further_submission_granted")
-        return not granted
+        return self._decided(p, granted, "caseworkers", "further_submission", "further_submission_granted")
 
     def _travel_document(self, p: Person) -> Generator[simpy.Event, Any, bool]:
         """A travel document is sought: True if obtained, False if ``p`` absconded waiting or none
@@ -193,16 +181,22 @@ class Casework(Part):
         """The courts decide a legal challenge: False if ``p`` absconded during it or was granted
         leave (moved), True if refused (the barrier is cleared)."""
         pid = p.pid
-        core = self.core
         lost = yield from self.absconding.wait(p, self.legal_days(pid), "absconded_during_legal_challenge")
         if lost:
             return False
-        self.tally.decisions += 1
         granted = self.granted_legal(pid) < self.params.legal_grant
-        result = "legal_granted" if granted else "legal_refused"
-        core.rec.act(pid, core.env.now, DECISION, "courts", result)
+        return self._decided(p, granted, "courts", "legal", "legal_challenge_granted")
+
+    def _decided(self, p: Person, granted: bool, decider: str, kind: str, reason: str) -> bool:
+        """Record a decision on a further submission or a legal challenge (``kind``) by
+        ``decider``: True if refused (the barrier is cleared), False if granted (``p`` is moved
+        to leave granted for ``reason``)."""
+        core = self.core
+        self.tally.decisions += 1
+        result = f"{kind}_granted" if granted else f"{kind}_refused"
+        core.rec.act(p.pid, core.env.now, DECISION, decider, result)
         if granted:
-            core.move(p, State.GRANTED_LEAVE, "legal_challenge_granted")
+            core.move(p, State.GRANTED_LEAVE, reason)
         return not granted
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, Part
+from sim.model.core import Core, Part, from_section
 from sim.model.person import LEGAL, Person
 from sim.model.resources import Pool
 from sim.model.states import Outcome, State
@@ -59,27 +59,20 @@ class DetentionParams:
     """What the detention part reads from its scenario section, typed (probabilities, rates per
     day, days; tuples in category-code order)."""
 
-    max_attempts: int
-    cancellation: float
+    max_removal_attempts: int
+    cancellation_probability: float
     """Probability a planned removal is cancelled."""
     barrier_on_cancellation: float
     """Probability a cancellation is due to a new barrier (the person is released to casework)."""
-    bail_rate: float
+    bail_hazard_per_day: float
     """Hazard of release on bail, per day."""
-    vulnerable_rate: float
+    vulnerability_hazard_per_day: float
     """Hazard of release for vulnerability, per day."""
 
     @classmethod
     def of(cls, s: Scenario) -> DetentionParams:
         """The parameters in force under scenario ``s``."""
-        d = s.detention
-        return cls(
-            max_attempts=d.max_removal_attempts,
-            cancellation=d.cancellation_probability,
-            barrier_on_cancellation=d.barrier_on_cancellation,
-            bail_rate=d.bail_hazard_per_day,
-            vulnerable_rate=d.vulnerability_hazard_per_day,
-        )
+        return from_section(cls, s.detention)
 
 
 @dataclass(slots=True)
@@ -180,9 +173,9 @@ class Detention(Part):
         pid = p.pid
         act = self.core.rec.act
         limit_at = env.now + self.no_prospect(pid)
-        bail_at = self._clock(self.bail, self.params.bail_rate, pid)
-        vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
-        for _ in range(self.params.max_attempts):
+        bail_at = self._clock(self.bail, self.params.bail_hazard_per_day, pid)
+        vulnerable_at = self._clock(self.vulnerable, self.params.vulnerability_hazard_per_day, pid)
+        for _ in range(self.params.max_removal_attempts):
             attempt_at = env.now + self.planning(pid)
             # at a change day the hazards may change: draw the release clocks again (memoryless)
             while (
@@ -190,8 +183,8 @@ class Detention(Part):
                     min(attempt_at, bail_at, vulnerable_at, limit_at) - env.now
                 )
             ):
-                bail_at = self._clock(self.bail, self.params.bail_rate, pid)
-                vulnerable_at = self._clock(self.vulnerable, self.params.vulnerable_rate, pid)
+                bail_at = self._clock(self.bail, self.params.bail_hazard_per_day, pid)
+                vulnerable_at = self._clock(self.vulnerable, self.params.vulnerability_hazard_per_day, pid)
             release_at = min(bail_at, vulnerable_at, limit_at)
             if release_at < attempt_at:
                 yield env.timeout(release_at - env.now)
@@ -204,7 +197,7 @@ class Detention(Part):
                 self.core.move(p, State.REPORTING, cause)
                 return Outcome.MOVED
             yield env.timeout(attempt_at - env.now)
-            if self.cancelled(pid) >= self.params.cancellation:
+            if self.cancelled(pid) >= self.params.cancellation_probability:
                 act(pid, env.now, "removal_attempt", "detention", "removed")
                 self.tally.removals += 1
                 self.core.move(p, State.REMOVED, "removed")

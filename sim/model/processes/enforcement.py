@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, Part
+from sim.model.core import Core, Part, from_section
 from sim.model.person import FURTHER_SUBMISSION, NO_BARRIER, UNDECIDED, Person
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.detention import Detention
@@ -49,22 +49,16 @@ class EnforcementParams:
 
     pre_arrest_check: float
     """Share of referrals checked for barriers and bed space before the visit."""
-    hidden_barrier: float
+    hidden_barrier_probability: float
     """Probability a barrier emerges at the point of detention (unless already decided)."""
-    detects_hidden: float
+    check_detects_hidden_barrier: float
     """Probability a pre-arrest check finds a barrier that would emerge at detention."""
     arrest_success: float
 
     @classmethod
     def of(cls, s: Scenario) -> EnforcementParams:
         """The parameters in force under scenario ``s``."""
-        e = s.enforcement
-        return cls(
-            pre_arrest_check=e.pre_arrest_check,
-            hidden_barrier=e.hidden_barrier_probability,
-            detects_hidden=e.check_detects_hidden_barrier,
-            arrest_success=e.arrest_success,
-        )
+        return from_section(cls, s.enforcement)
 
 
 @dataclass(slots=True)
@@ -151,8 +145,8 @@ class Enforcement(Part):
         core = self.core
         if p.barrier == NO_BARRIER:
             # would a barrier emerge at detention? the check sees some of these in advance
-            p.latent_barrier = int(self.hidden(pid) < self.params.hidden_barrier)
-            if p.latent_barrier and self.detected(pid) < self.params.detects_hidden:
+            p.latent_barrier = int(self.hidden(pid) < self.params.hidden_barrier_probability)
+            if p.latent_barrier and self.detected(pid) < self.params.check_detects_hidden_barrier:
                 p.barrier = FURTHER_SUBMISSION
                 p.latent_barrier = UNDECIDED
         if p.barrier != NO_BARRIER:
@@ -198,7 +192,8 @@ class Enforcement(Part):
         """
         if p.barrier == NO_BARRIER:
             latent = p.latent_barrier
-            emerges = bool(latent) if latent != UNDECIDED else self.hidden(p.pid) < self.params.hidden_barrier
+            hidden = self.params.hidden_barrier_probability
+            emerges = bool(latent) if latent != UNDECIDED else self.hidden(p.pid) < hidden
             p.latent_barrier = UNDECIDED
             if emerges:
                 p.barrier = FURTHER_SUBMISSION

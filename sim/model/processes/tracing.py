@@ -31,7 +31,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.core import Core, Part
+from sim.model.core import Core, Part, from_section
 from sim.model.person import GOOD, Person
 from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedPool
@@ -59,29 +59,20 @@ class TracingParams:
     """What the tracing part reads from its scenario section, typed (probabilities, rates per
     day, days; tuples in category-code order)."""
 
-    passive_rate: float
+    passive_rate_per_day: float
     """Chance per day of being found by data matching and third-party checks."""
-    refer_high: float
-    refer_normal: float
+    referral_probability_high: float
+    referral_probability_normal: float
     max_actions: int
-    success: float
-    arrest_on_trace: float
-    refresh: float
+    success_probability: float
+    arrest_on_trace_probability: float
+    details_refreshed_probability: float
     """Probability a found person's contact details are brought up to date."""
 
     @classmethod
     def of(cls, s: Scenario) -> TracingParams:
         """The parameters in force under scenario ``s``."""
-        t = s.tracing
-        return cls(
-            passive_rate=t.passive_rate_per_day,
-            refer_high=t.referral_probability_high,
-            refer_normal=t.referral_probability_normal,
-            max_actions=t.max_actions,
-            success=t.success_probability,
-            arrest_on_trace=t.arrest_on_trace_probability,
-            refresh=t.details_refreshed_probability,
-        )
+        return from_section(cls, s.tracing)
 
 
 @dataclass(slots=True)
@@ -181,7 +172,7 @@ class Tracing(Part):
 
     def _passive_at(self, p: Person) -> float:
         """When data matching would find ``p``, drawn now at the current rate (inf at rate 0)."""
-        rate = self.params.passive_rate
+        rate = self.params.passive_rate_per_day
         return self.core.env.now + self.passive(p.pid) / rate if rate > 0 else math.inf
 
     def process(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
@@ -190,7 +181,9 @@ class Tracing(Part):
         pid = p.pid
         passive_at = self._passive_at(p)
         how = ""
-        if self.referred(pid) < (self.params.refer_high if p.high_priority else self.params.refer_normal):
+        params = self.params
+        refer = params.referral_probability_high if p.high_priority else params.referral_probability_normal
+        if self.referred(pid) < refer:
             how = yield from self._trace(p, passive_at)
         if not how:
             # wait for data matching; the rate may change on a change day, when the clock (which
@@ -201,10 +194,10 @@ class Tracing(Part):
                 return Outcome.DORMANT
             yield env.timeout(max(0.0, passive_at - env.now))
             how = "data_match"
-        if self.refreshed(pid) < self.params.refresh:
+        if self.refreshed(pid) < self.params.details_refreshed_probability:
             p.quality = GOOD
             self.tally.refreshed += 1
-        if self.arrested(pid) < self.params.arrest_on_trace:
+        if self.arrested(pid) < self.params.arrest_on_trace_probability:
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
         return Outcome.MOVED
@@ -225,7 +218,7 @@ class Tracing(Part):
             start, end = self.tracers.book(self.action(pid))
             if math.isinf(end):
                 break  # no tracers: only passive re-discovery can find the person
-            success = self.succeeds(pid) < self.params.success
+            success = self.succeeds(pid) < self.params.success_probability
             if start <= self.core.horizon:
                 self.tally.actions += 1
                 outcome = "found" if success else "not_found"
