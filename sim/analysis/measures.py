@@ -48,9 +48,7 @@ class Measure:
         return self.unit == "share"
 
 
-# ----------------------------------------------------------------------------------------------
 # Reading tables and columns (loudly)
-# ----------------------------------------------------------------------------------------------
 
 
 def table(tables: Tables, name: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -125,9 +123,7 @@ def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
     return counts.reindex(_replications(tables), fill_value=0).astype(float)
 
 
-# ----------------------------------------------------------------------------------------------
 # The measures
-# ----------------------------------------------------------------------------------------------
 
 LIABLE: tuple[str, ...] = tuple(state.label for state in NON_TERMINAL)
 """States of people still liable for removal at the horizon (not departed, removed, granted or closed)."""

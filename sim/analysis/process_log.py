@@ -128,9 +128,7 @@ def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str 
     return out
 
 
-# ----------------------------------------------------------------------------------------------
 # XES
-# ----------------------------------------------------------------------------------------------
 
 _HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
 <log xes.version="1.0" xes.features="" xmlns="http://www.xes-standard.org/">

@@ -143,9 +143,7 @@ def remove(path: Path) -> None:
             path.unlink()
 
 
-# ----------------------------------------------------------------------------------------------
 # Folders under construction
-# ----------------------------------------------------------------------------------------------
 
 
 def begin_folder(folder: Path, manifest: str = MANIFEST, fixed: Sequence[str] = RUN_FILES) -> None:

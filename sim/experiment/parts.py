@@ -63,9 +63,7 @@ class PartError(ValueError):
     """A part that does not match what was expected (read: treated as missing)."""
 
 
-# ----------------------------------------------------------------------------------------------
 # Column dtypes <-> JSON
-# ----------------------------------------------------------------------------------------------
 
 
 def _plain_spec(dtype: Any, values: Any) -> dict[str, Any]:
@@ -129,9 +127,7 @@ def _plain_arrow_type(arrow_type: Any) -> bool:
     return any(is_plain(arrow_type) for is_plain in plain)
 
 
-# ----------------------------------------------------------------------------------------------
 # Tables <-> Parquet
-# ----------------------------------------------------------------------------------------------
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
@@ -185,9 +181,7 @@ def _number(value: Any) -> int | float:
     return value
 
 
-# ----------------------------------------------------------------------------------------------
 # The store
-# ----------------------------------------------------------------------------------------------
 
 
 class PartStore:

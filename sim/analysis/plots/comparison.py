@@ -130,7 +130,7 @@ def plot_outcome_distribution(
     horizontal, nrows, ncols, size, label_w = _distribution_layout(names, len(kpis))
     rng = np.random.default_rng(0)
     n_reps = sorted({len(df) for df in summaries.values()})
-    with figure(nrows, ncols, size, sharey=horizontal) as (fig, axes):
+    with figure(nrows, ncols, size, len(kpis), sharey=horizontal) as (fig, axes):
         for ax, column in zip(axes, kpis, strict=False):
             definition = KPIS.get(column)
             if definition is None:
@@ -162,8 +162,6 @@ def plot_outcome_distribution(
                 _mark_flat(ax, finite, scale, horizontal)
             if not finite.size:
                 no_data(ax, f"{column}: not in summary", clear_ticks=False)
-        for ax in axes[len(kpis) :]:
-            ax.set_visible(False)
         fig.suptitle(title or "Outcomes by policy, per cohort")
         reps = ", ".join(map(str, n_reps))
         caption = (
@@ -192,7 +190,7 @@ def plot_cumulative_outcomes(
     colours = policy_colours(len(names))
     nrows, ncols = grid(len(states), max_cols=2)
     by_policy = {name: state_intervals(ts) for name, ts in timeseries.items()}
-    with figure(nrows, ncols, (5.6 * ncols, 3.4 * nrows), sharex=True) as (fig, axes):
+    with figure(nrows, ncols, (5.6 * ncols, 3.4 * nrows), len(states), sharex=True) as (fig, axes):
         for ax, state in zip(axes, states, strict=False):
             for i, name in enumerate(names):
                 mean, lo, hi = by_policy[name]
@@ -212,8 +210,6 @@ def plot_cumulative_outcomes(
             counts_axis(ax.yaxis)
             if not ax.lines:
                 no_data(ax)
-        for ax in axes[len(states) :]:
-            ax.set_visible(False)
         for ax in axes[(nrows - 1) * ncols :]:
             ax.set_xlabel("Time since start (weeks)")
             ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 4, 5, 10], integer=True))
@@ -299,7 +295,7 @@ def plot_forest(
     pct = f"{100 * (1 - alpha):g}%"
     nrows, ncols = grid(len(kpis))
     height = max(2.6, 0.42 * len(policies) + 1.4)
-    with figure(nrows, ncols, (4.4 * ncols + 1.2, height * nrows), sharey=True) as (fig, axes):
+    with figure(nrows, ncols, (4.4 * ncols + 1.2, height * nrows), len(kpis), sharey=True) as (fig, axes):
         ypos = {p: k for k, p in enumerate(policies)}
         for ax, column in zip(axes, kpis, strict=False):
             definition = kpi(column)
@@ -319,8 +315,6 @@ def plot_forest(
         axes[0].set_yticks(range(len(policies)))
         axes[0].set_yticklabels([wrap(p, 26) for p in policies])
         axes[0].set_ylim(max(len(policies), 1) - 0.5, -0.5)
-        for ax in axes[len(kpis) :]:
-            ax.set_visible(False)
         kind = "simultaneous and unadjusted" if simultaneous else "unadjusted"
         fig.suptitle(f"Difference vs {wrap(reference, 60)} (paired, {pct} {kind} CIs)")
         if simultaneous:

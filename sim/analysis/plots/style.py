@@ -138,11 +138,14 @@ def grid(n: int, max_cols: int = 3) -> tuple[int, int]:
 
 @contextmanager
 def figure(
-    nrows: int, ncols: int, size: tuple[float, float], **kw: Any
+    nrows: int, ncols: int, size: tuple[float, float], panels: int | None = None, **kw: Any
 ) -> Iterator[tuple[Figure, np.ndarray]]:
-    """A styled figure (size in inches) whose axes come back as a flat array; always closed."""
+    """A styled figure (size in inches) whose axes come back as a flat array, those past the first
+    ``panels`` hidden; always closed."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, **kw)
+        for ax in axes.ravel()[nrows * ncols if panels is None else panels :]:
+            ax.set_visible(False)
         try:
             yield fig, axes.ravel()
         finally:

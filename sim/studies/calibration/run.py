@@ -85,9 +85,7 @@ class CalibrationResult:
     """Measures undefined at (almost) every design point, so their targets constrained nothing."""
 
 
-# ----------------------------------------------------------------------------------------------
 # Running the waves
-# ----------------------------------------------------------------------------------------------
 
 
 def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:

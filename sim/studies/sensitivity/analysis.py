@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.studies.sensitivity.request import METHODS, MORRIS, SOBOL
+from sim.studies.sensitivity.request import METHODS as METHODS
+from sim.studies.sensitivity.request import MORRIS, SOBOL
 
 MORRIS_COLUMNS: tuple[str, ...] = ("method", "kpi", "parameter", "mu_star", "mu_star_ci", "sigma")
 SOBOL_COLUMNS: tuple[str, ...] = ("method", "kpi", "parameter", "S1", "S1_ci", "ST", "ST_ci")
@@ -251,28 +252,3 @@ def shortlist(frame: pd.DataFrame, n: int) -> list[str]:
             if current is None or (rank, -mu) < current:
                 best[param] = (rank, -float(mu))
     return sorted(best, key=lambda p: best[p])
-
-
-__all__ = [
-    "EXTRA_COLUMNS",
-    "METHODS",
-    "MORRIS",
-    "MORRIS_COLUMNS",
-    "SOBOL",
-    "SOBOL_COLUMNS",
-    "analyse_morris",
-    "analyse_sobol",
-    "columns",
-    "elementary_effects",
-    "factors",
-    "group_members",
-    "is_power_of_two",
-    "morris_design",
-    "morris_noise",
-    "problem",
-    "ranking_column",
-    "shortlist",
-    "sobol_design",
-    "sobol_noise_share",
-    "top_parameters",
-]

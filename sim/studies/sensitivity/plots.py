@@ -35,7 +35,7 @@ def plot_morris(frame: pd.DataFrame, scenario: str, reference: str, outdir: Path
     rows = frame[frame["scenario"] == scenario]
     kpis = list(dict.fromkeys(rows["kpi"]))
     nrows, ncols = grid(len(kpis), 2)
-    with figure(nrows, ncols, (6.2 * ncols, 4.6 * nrows)) as (fig, axes):
+    with figure(nrows, ncols, (6.2 * ncols, 4.6 * nrows), len(kpis)) as (fig, axes):
         for ax, kpi in zip(axes, kpis, strict=False):
             part = rows[rows["kpi"] == kpi]
             scale = kpi_def(kpi).scale
@@ -62,8 +62,6 @@ def plot_morris(frame: pd.DataFrame, scenario: str, reference: str, outdir: Path
             ax.set_ylabel("sigma (sd of elementary effects)")
             ax.set_xlim(left=0)
             ax.set_ylim(bottom=0)
-        for ax in axes[len(kpis) :]:
-            ax.set_visible(False)
         fig.suptitle(f"Morris screening: {scenario} (grey: within simulation noise)")
         return save(fig, outdir / f"{figures.MORRIS_PREFIX}{slug(scenario)}.png")
 

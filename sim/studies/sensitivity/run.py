@@ -54,17 +54,7 @@ FIXED_FILES = (SENSITIVITY_FILE, DESIGN_FILE, OUTPUTS_FILE, MANIFEST)
 def parameter_records(params: Sequence[Uncertain], note: str = "base") -> list[dict[str, Any]]:
     """The manifest's record of each ranged parameter: path, kind, range, ``note`` (its ``base``
     value, or ``why`` it is uncertain) and where the range comes from."""
-    return [
-        {
-            "path": u.path,
-            "kind": u.kind,
-            "low": u.low,
-            "high": u.high,
-            note: getattr(u, note),
-            "origin": u.origin,
-        }
-        for u in params
-    ]
+    return [{k: getattr(u, k) for k in ("path", "kind", "low", "high", note, "origin")} for u in params]
 
 
 def section_group(path: str) -> str:

@@ -119,9 +119,7 @@ def parse_spec(text: str) -> ParamSpec:
     return ParamSpec(path, text, values=values)
 
 
-# ----------------------------------------------------------------------------------------------
 # Paths of a scenario
-# ----------------------------------------------------------------------------------------------
 
 
 def _leaves(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Any]]:

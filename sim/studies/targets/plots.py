@@ -36,12 +36,9 @@ def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str] |
     titles = titles or {}
     n = len(frame)
     nrows, ncols = grid(n, max_cols=3)
-    with figure(nrows, ncols, (4.2 * ncols, 1.9 * nrows + 0.8)) as (fig, axes):
+    with figure(nrows, ncols, (4.2 * ncols, 1.9 * nrows + 0.8), max(n, 1)) as (fig, axes):
         fig.suptitle("Published figures against the model (mean, 95% CI; band = tolerance)")
-        for ax in axes[n:]:
-            ax.set_visible(False)
         if n == 0:
-            axes[0].set_visible(True)
             no_data(axes[0], "No targets")
             return save(fig, path)
         for ax, row in zip(axes, frame.to_dict("records"), strict=False):

@@ -162,29 +162,20 @@ def _problems(file: str, exc: ValidationError, raw: Any) -> list[Problem]:
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         path = _where(loc, raw)
-        kind, value = err["type"], err.get("input")
+        kind, got = err["type"], f"got {show(err.get('input'))}"
+        allowed: str | None = err["msg"]
         if kind == "extra_forbidden":
             owner = TargetsFile if len(loc) == 1 else Target
-            out.append(
-                Problem(
-                    file,
-                    path,
-                    f"unknown key {str(loc[-1])!r}",
-                    "allowed keys: " + ", ".join(owner.model_fields),
-                )
-            )
+            got, allowed = f"unknown key {str(loc[-1])!r}", "allowed keys: " + ", ".join(owner.model_fields)
         elif kind == "missing":
-            out.append(Problem(file, path, "missing", "add this key"))
+            got, allowed = "missing", "add this key"
         elif kind == "value_error":
-            out.append(Problem(file, path, str((err.get("ctx") or {}).get("error", err["msg"]))))
+            got, allowed = str((err.get("ctx") or {}).get("error", err["msg"])), None
         elif kind == "literal_error":
-            out.append(
-                Problem(file, path, f"got {show(value)}", err["msg"].replace("Input should be", "must be"))
-            )
+            allowed = err["msg"].replace("Input should be", "must be")
         elif kind == "finite_number":
-            out.append(Problem(file, path, f"got {show(value)}", "must be a finite number"))
-        else:
-            out.append(Problem(file, path, f"got {show(value)}", err["msg"]))
+            allowed = "must be a finite number"
+        out.append(Problem(file, path, got, allowed))
     return out
 
 
@@ -209,9 +200,7 @@ def read_targets(path: str | os.PathLike[str] = DEFAULT_TARGETS_FILE) -> Targets
     return Targets(path.resolve(), checked.targets)
 
 
-# ----------------------------------------------------------------------------------------------
 # A results folder's tables, read when a measure first needs them
-# ----------------------------------------------------------------------------------------------
 
 
 class FolderTables(Mapping[str, pd.DataFrame]):

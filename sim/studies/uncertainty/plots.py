@@ -26,10 +26,8 @@ def plot_differences(
     policies = list(dict.fromkeys(summary.scenario))
     nrows, ncols = grid(len(kpis), max_cols=2)
     height = max(2.2, 0.45 * len(policies) + 1.2)
-    with figure(nrows, ncols, (6.5 * ncols, height * nrows)) as (fig, axes):
+    with figure(nrows, ncols, (6.5 * ncols, height * nrows), len(kpis)) as (fig, axes):
         fig.suptitle("Policy differences from the reference across draws of the assumptions")
-        for ax in axes[len(kpis) :]:
-            ax.set_visible(False)
         for ax, name in zip(axes, kpis, strict=False):
             k = kpi(name)
             for row, policy in enumerate(reversed(policies)):

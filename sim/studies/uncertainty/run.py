@@ -185,12 +185,8 @@ def differences(
             if list(pol.index) != list(ref.index):
                 raise ExperimentError(f"{scenario.name}: replications differ from the reference's")
             for k in kpis:
-                diff = kpi_values(pol.reset_index(), k).to_numpy(float) - kpi_values(
-                    ref.reset_index(), k
-                ).to_numpy(float)
-                rows.append(
-                    {"scenario": policy.name, "kpi": k, "draw": draw.index, "diff": float(np.mean(diff))}
-                )
+                diff = kpi_values(pol, k).to_numpy(float) - kpi_values(ref, k).to_numpy(float)
+                rows.append((policy.name, k, draw.index, float(np.mean(diff))))
     return pd.DataFrame(rows, columns=["scenario", "kpi", "draw", "diff"])
 
 
