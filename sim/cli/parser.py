@@ -292,7 +292,7 @@ def _add_describe(sub: Any) -> None:
         "Print the resolved scenario as a parameter table: value, unit, documented "
         "source, and '[set in FILE]' for values set by the scenario file or a file it extends "
         "(the last file in the chain that sets a value is named). Values without it are the "
-        "schema's defaults in sim/scenario/schema.py: documented values, or calibrated ones "
+        "schema's defaults in sim/scenario/parameters.yaml: documented values, or calibrated ones "
         "(sim/scenario/calibration.yaml), as their source says.",
         f"""\
         examples:
