@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.experiment.defaults import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from sim.experiment.output import PARTS_DIR
+from sim.scenario.paths import flatten
 
 if TYPE_CHECKING:
     from sim.experiment.run import ExperimentResult
@@ -258,15 +259,9 @@ def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, se
 # ----------------------------------------------------------------------------------------------
 
 
-def flat_overrides(overrides: Mapping[str, Any], prefix: str = "") -> list[str]:
+def flat_overrides(overrides: Mapping[str, Any]) -> list[str]:
     """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
-    out = []
-    for key, value in overrides.items():
-        if isinstance(value, Mapping):
-            out += flat_overrides(value, f"{prefix}{key}.")
-        else:
-            out.append(f"{prefix}{key}={value:g}" if isinstance(value, float) else f"{prefix}{key}={value}")
-    return out
+    return [f"{p}={v:g}" if isinstance(v, float) else f"{p}={v}" for p, v in flatten(overrides).items()]
 
 
 def footer(result: ExperimentResult, where: Path) -> str:
@@ -305,20 +300,6 @@ def written(out: Path, files: list[str]) -> str:
     return ", ".join(str(out / f) for f in files)
 
 
-def text_table(rows: list[list[str]], right: set[int]) -> list[str]:
-    """``rows`` (the first is the heading) as aligned lines; the columns in ``right`` right-aligned."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for n, row in enumerate(rows):
-        cells = (
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-        out.append("  ".join(cells).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out
-
-
 __all__ = [
     "DESIGN",
     "EACH_RUN",
@@ -348,6 +329,5 @@ __all__ = [
     "positive_float",
     "replicated",
     "request_of",
-    "text_table",
     "written",
 ]

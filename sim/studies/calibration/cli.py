@@ -21,7 +21,6 @@ from sim.studies.options import (
     non_negative_float,
     positive_float,
     request_of,
-    text_table,
     written,
 )
 
@@ -205,6 +204,8 @@ def _num(x: float) -> str:
 def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
     """What a calibration kept: the waves, each parameter's original and non-implausible range,
     and each target's published figure against the emulated range over the sets kept."""
+    from sim.analysis.tables import render_table
+
     lines = []
     for w in result.waves:
         lines.append(
@@ -233,7 +234,7 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
         rows.append(
             [u.path + (" (scale)" if u.kind == "scale" else ""), f"{_num(u.low)} to {_num(u.high)}", kept]
         )
-    lines += text_table(rows, {1, 2})
+    lines += render_table(rows[0], rows[1:], "lrr").splitlines()
     lines.append("")
     rows = [["Target", "Role", "Published", "Emulated over kept sets", "Within", "Last wave simulated"]]
     for r in result.targets.to_dict("records"):
@@ -250,7 +251,7 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
                 f"{_num(r['simulated_min'])} to {_num(r['simulated_max'])}",
             ]
         )
-    lines += text_table(rows, {2, 3, 4, 5})
+    lines += render_table(rows[0], rows[1:], "llrrrr").splitlines()
     lines.append(
         "Within: share of the kept sets whose emulated mean is within the tolerance; (check): a "
         "validation target not used in the fit."

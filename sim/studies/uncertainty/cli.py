@@ -18,7 +18,6 @@ from sim.studies.options import (
     int_at_least,
     kpi_list,
     replicated,
-    text_table,
     written,
 )
 
@@ -153,6 +152,7 @@ def uncertainty_text(
     """Each policy's paired difference from the reference across the draws: median (p05 to p95),
     P(better), P(best), in the KPI's display unit."""
     from sim.analysis.kpis import kpi
+    from sim.analysis.tables import render_table
 
     rows = [["Policy", "KPI", "Median (p05 to p95)", "P(better)", "P(best)"]]
     for r in summary.to_dict("records"):
@@ -175,4 +175,4 @@ def uncertainty_text(
         f"({replications} replications each, seed {seed}): median (5th to 95th percentile), "
         "P(better than the reference), P(best of those compared)"
     )
-    return "\n".join([intro, *text_table(rows, right={2, 3, 4})])
+    return "\n".join([intro, *render_table(rows[0], rows[1:], "llrrr").splitlines()])
