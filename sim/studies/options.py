@@ -242,10 +242,10 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
 
 def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, seed: str, folder: str) -> None:
     """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated
-    (``replications`` times by default, from the study's request), stored in ``DIR/.design`` as it
+    (``replications`` times by default, from the study's request), stored in ``DIR/.parts`` as it
     runs."""
     resume = (
-        "reuse the simulations stored in DIR/.design by an interrupted run (same design, seed and model code)"
+        "reuse the simulations stored in DIR/.parts by an interrupted run (same design, seed and model code)"
     )
     add_replications(p, n, resume, seed, "replications per design point", default=replications)
     add_quick_looks(p, "the manifest")

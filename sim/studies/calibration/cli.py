@@ -84,7 +84,7 @@ EPILOG = f"""\
       calibration_waves.png, calibration_ranges.png, calibration_pairs.png
       calibration_manifest.json   targets, parameters, design, implausibility terms, seeds,
                                versions, command line (written last)
-      .design/                 every finished simulation's measures (used by --resume)
+      .parts/                  every finished simulation's measures (used by --resume)
 
     If every candidate is ruled out, calibration.csv has no rows and the summary names the
     closest candidate and the target it misses (exit code 0: that is a finding).

@@ -71,7 +71,7 @@ EPILOG = f"""\
       tornado_<scenario>_<kpi>.png    mu* (or ST) per parameter, sorted, CI whiskers
       manifest.json     parameters and ranges, design, seed, replications, versions, git
                         commit, command line (written last)
-      .design/          every finished simulation's summary row (used by --resume)
+      .parts/           every finished simulation's summary row (used by --resume)
 
     how to read it:
       mu_star   mean absolute change in the KPI (its own unit) for a step of
