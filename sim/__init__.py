@@ -12,9 +12,11 @@ The heavy modules are imported on first use: a worker process imports ``sim`` be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sim.experiment.defaults import (
     DEFAULT_ALPHA,
@@ -37,87 +39,96 @@ def load_scenario(path: str | Path) -> Scenario:
     return load(path)
 
 
-def _prepare(
-    scenarios: Sequence[Scenario | str | Path],
-    horizon: int | None,
-    cohort_size: int | None,
-    workers: int,
-    scheduler: str | None,
-    resume: bool,
-    plots: bool,
-) -> tuple[list[Scenario], ExecutionOptions]:
-    """Load paths and apply ``horizon`` / ``cohort_size`` as the command line's ``--horizon`` and
-    ``--cohort-size`` do (recorded as the manifest's overrides)."""
-    from sim.experiment.engine import ExecutionOptions
+@dataclass(frozen=True)
+class Options:
+    """The keywords ``run`` and ``compare`` share, with the command line's defaults (a keyword
+    the two functions do not know is a ``TypeError``, as for any function)."""
 
-    overrides: dict[str, Any] = {}
-    if horizon is not None:
-        overrides["horizon_days"] = horizon
-    if cohort_size is not None:
-        overrides["cohort"] = {"initial_size": cohort_size}
-    loaded = [load_scenario(s) if isinstance(s, (str, Path)) else s for s in scenarios]
-    if overrides:
-        loaded = [s.with_overrides(overrides) for s in loaded]
-    return loaded, ExecutionOptions(workers, scheduler, resume, plots, overrides)
+    replications: int = DEFAULT_REPLICATIONS
+    seed: int = DEFAULT_SEED
+    out: str | Path = "results"
+    horizon: int | None = None
+    """Days simulated, as ``--horizon`` (None: the scenario's)."""
+    cohort_size: int | None = None
+    """People in the initial cohort, as ``--cohort-size`` (None: the scenario's)."""
+    workers: int = 1
+    scheduler: str | None = None
+    event_log: bool = False
+    plots: bool = True
+    resume: bool = False
+
+    def prepare(self, scenarios: Sequence[Scenario | str | Path]) -> tuple[list[Scenario], ExecutionOptions]:
+        """Load paths and apply ``horizon`` / ``cohort_size`` as the command line does (recorded as
+        the manifest's overrides)."""
+        from sim.experiment.engine import ExecutionOptions
+
+        overrides: dict[str, Any] = {}
+        if self.horizon is not None:
+            overrides["horizon_days"] = self.horizon
+        if self.cohort_size is not None:
+            overrides["cohort"] = {"initial_size": self.cohort_size}
+        loaded = [load_scenario(s) if isinstance(s, (str, Path)) else s for s in scenarios]
+        if overrides:
+            loaded = [s.with_overrides(overrides) for s in loaded]
+        return loaded, ExecutionOptions(self.workers, self.scheduler, self.resume, self.plots, overrides)
 
 
-def run(
-    scenario: Scenario | str | Path,
-    *,
-    replications: int = DEFAULT_REPLICATIONS,
-    seed: int = DEFAULT_SEED,
-    out: str | Path = "results",
-    horizon: int | None = None,
-    cohort_size: int | None = None,
-    workers: int = 1,
-    scheduler: str | None = None,
-    event_log: bool = False,
-    plots: bool = True,
-    resume: bool = False,
-) -> ExperimentResult:
-    """Replications of one scenario into ``out/<name>/``, as ``run_sim.py run``;
-    ``result.runs[0].summary`` has one row per replication."""
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _taking_options(function: F) -> F:
+    """Show the ``Options`` keywords in ``function``'s signature (``help``, notebooks' completion and
+    ``inspect`` see them) in place of its ``**options``: they are declared once, in ``Options``."""
+    own = inspect.signature(function)
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+        for f in fields(Options)
+    ]
+    kept = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    function.__signature__ = own.replace(parameters=[*kept, *shared])  # type: ignore[attr-defined]
+    return function
+
+
+@_taking_options
+def run(scenario: Scenario | str | Path, **options: Any) -> ExperimentResult:
+    """Replications of one scenario into ``out/<name>/``, as ``run_sim.py run``; the keywords are
+    ``Options``'. ``result.runs[0].summary`` has one row per replication."""
     from sim.experiment.run import run_experiment
 
-    loaded, options = _prepare([scenario], horizon, cohort_size, workers, scheduler, resume, plots)
+    o = Options(**options)
+    loaded, execution = o.prepare([scenario])
     return run_experiment(
-        loaded, out, replications=replications, root_seed=seed, keep_log=event_log, options=options
+        loaded, o.out, replications=o.replications, root_seed=o.seed, keep_log=o.event_log, options=execution
     )
 
 
+@_taking_options
 def compare(
     reference: Scenario | str | Path,
     *others: Scenario | str | Path,
-    replications: int = DEFAULT_REPLICATIONS,
-    seed: int = DEFAULT_SEED,
-    out: str | Path = "results",
-    horizon: int | None = None,
-    cohort_size: int | None = None,
-    workers: int = 1,
-    scheduler: str | None = None,
-    event_log: bool = False,
-    plots: bool = True,
-    resume: bool = False,
     alpha: float = DEFAULT_ALPHA,
     value_per_outcome: float = DEFAULT_VALUE_PER_OUTCOME_GBP,
+    **options: Any,
 ) -> ExperimentResult:
     """Each scenario against the reference with common random numbers, as ``run_sim.py compare``;
-    ``result.comparison`` has one row per scenario and KPI with the paired difference from the
-    reference and its intervals (level 1 - ``alpha``), ``result.cost_effectiveness`` the cost per
-    extra outcome and the net benefit at ``value_per_outcome`` GBP."""
+    the other keywords are ``Options``'. ``result.comparison`` has one row per scenario and KPI with
+    the paired difference from the reference and its intervals (level 1 - ``alpha``),
+    ``result.cost_effectiveness`` the cost per extra outcome and the net benefit at
+    ``value_per_outcome`` GBP."""
     from sim.experiment.compare import run_comparison
 
-    loaded, options = _prepare([reference, *others], horizon, cohort_size, workers, scheduler, resume, plots)
+    o = Options(**options)
+    loaded, execution = o.prepare([reference, *others])
     return run_comparison(
         loaded,
-        out,
-        replications=replications,
-        root_seed=seed,
-        keep_log=event_log,
+        o.out,
+        replications=o.replications,
+        root_seed=o.seed,
+        keep_log=o.event_log,
         alpha=alpha,
         value_per_outcome=value_per_outcome,
-        options=options,
+        options=execution,
     )
 
 
-__all__ = ["compare", "load_scenario", "run"]
+__all__ = ["Options", "compare", "load_scenario", "run"]
