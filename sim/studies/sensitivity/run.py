@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis.kpis import resolve
 from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
@@ -37,6 +36,7 @@ from sim.experiment.worker import run_summary
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.options import check_kpis
 from sim.studies.sensitivity import analysis as sa
 from sim.studies.sensitivity.request import (
     GROUPINGS,
@@ -98,13 +98,6 @@ class SensitivityResult:
     resumed: int
     wall_seconds: float
     manifest: dict[str, Any]
-
-
-def check_kpis(names: Sequence[str]) -> tuple[str, ...]:
-    """The KPIs, each once, or ExperimentError naming the unknown one and the closest KPI."""
-    if not names:
-        raise ExperimentError("--kpis: give at least one KPI, e.g. --kpis contacted,total_cost_gbp")
-    return tuple(dict.fromkeys(resolve(names, option="--kpis", error=ExperimentError)))
 
 
 def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -> list[Uncertain]:
@@ -174,8 +167,7 @@ def plan_sensitivity(
         raise ExperimentError(f"--method: got {request.method!r}; choose morris or sobol")
     if request.groups not in GROUPINGS:
         raise ExperimentError(f"--groups: got {request.groups!r}; choose {' or '.join(GROUPINGS)}")
-    kpis = check_kpis(request.kpis)
-    request = SensitivityRequest(**{**request.__dict__, "kpis": kpis})
+    request = SensitivityRequest(**{**request.__dict__, "kpis": tuple(check_kpis(request.kpis))})
     names = {reference.name}
     for p in policies:
         if p.name in names:

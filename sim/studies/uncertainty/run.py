@@ -258,7 +258,7 @@ def run_uncertainty(
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
     from sim.analysis.kpis import TABLE_KPIS
-    from sim.studies.sweep.run import check_kpis
+    from sim.studies.options import check_kpis
     from sim.studies.uncertainty.analysis import ceac, summarise
 
     started = time.perf_counter()
