@@ -1,14 +1,10 @@
-"""Running a history-matching calibration (``run_sim.py calibrate``; what to match is planned by
-``sim.studies.calibration.plan``, the statistics are ``sim.studies.calibration.analysis``).
+"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave.
 
-Each wave: design points (wave 1: a Latin hypercube over the ranges; later: a space-filling subset
-of the previous wave's non-implausible candidates) x replications through ``run_design`` with
-``worker.run_measures`` (every measure computed in the worker; replication k uses the streams of
-(seed, k) at every point; stored and resumable), an emulator per measure fitted on every point so
-far, and Latin-hypercube candidates kept if they pass every wave's cut-off. The waves stop early
-when nothing is left (reported, not an error) or the non-implausible share stops shrinking
-(:data:`STABLE_RATIO`). Then the tables (``output.CALIBRATION_CSVS``), the plots and, last,
-``calibration_manifest.json``. Nothing here prints.
+Each wave runs its design points (wave 1: a Latin hypercube over the ranges; later: a maximin
+subset of the previous wave's non-implausible candidates) through ``run_design`` (replication k
+uses the streams of (seed, k) at every point; stored and resumable), fits an emulator per measure
+on every point so far and keeps the candidates that pass every wave's cut-off. The waves stop early
+when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
 """
 
 from __future__ import annotations
@@ -83,9 +79,6 @@ class CalibrationResult:
     manifest: dict[str, Any]
     not_emulated: dict[str, str] = field(default_factory=dict)
     """Measures undefined at (almost) every design point, so their targets constrained nothing."""
-
-
-# Running the waves
 
 
 def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:
@@ -302,10 +295,7 @@ def _final_emulators(w: _Waves) -> dict[str, hm.Emulator]:
 def _nroy_frame(w: _Waves) -> pd.DataFrame:
     """calibration.csv: the parameter sets not ruled out, most plausible first."""
     plan = w.plan
-    nroy_x = hm.from_unit(w.nroy_u, plan.bounds)
-    frame = pd.DataFrame(
-        _rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=[u.path for u in plan.parameters]
-    )
+    frame = pd.DataFrame(hm.from_unit(w.nroy_u, plan.bounds), columns=[u.path for u in plan.parameters])
     for par in plan.parameters:
         if par.integer:
             frame[par.path] = frame[par.path].round().astype(int)

@@ -1,13 +1,10 @@
 """Running a probabilistic sensitivity analysis: every policy under every draw of the assumptions.
 
 ``run_uncertainty`` draws the reference's ranged parameters by Latin hypercube (or takes some from
-a calibration.csv), applies each draw to the reference and every policy, and runs them all as the
-scenarios of ``compare`` (one folder per scenario and draw, ``out/<name>__draw_<d>/``). A drawn
-scale multiplies a policy's own values too; a value a policy changes is its lever and keeps the
-policy's value in every draw. Replication ``k`` of every scenario and draw uses the streams of
-``(seed, k)``, so within a draw a policy's difference from the reference is its effect under those
-assumptions, not noise. Then the tables of ``sim.studies.uncertainty.analysis``
-(``output.UNCERTAINTY_CSVS``), the plots and ``uncertainty_manifest.json`` last. Nothing here prints.
+a calibration.csv), applies each draw to the reference and every policy and runs them all as
+``compare`` does (one folder per scenario and draw, ``out/<name>__draw_<d>/``). Replication ``k``
+of every scenario and draw uses the streams of ``(seed, k)``, so within a draw a policy's
+difference from the reference is its effect under those assumptions, not noise.
 """
 
 from __future__ import annotations
