@@ -207,7 +207,7 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
     from sim.analysis.tables import render_table
 
     lines = []
-    for w in result.waves:
+    for w in result.outcomes:
         lines.append(
             f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
             f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
@@ -221,7 +221,7 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
         )
     elif result.status == "stable":
         lines.append("Stopped early: the non-implausible share no longer shrinks.")
-    for m, why in result.not_emulated.items():
+    for m, why in result.skipped.items():
         lines.append(f"Not matched ({m}): {why}")
     lines.append("")
     rows = [["Parameter", "Original range", "Not ruled out"]]
