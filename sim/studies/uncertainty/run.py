@@ -210,33 +210,6 @@ def _discovery(
     return pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
 
 
-def _manifest(
-    reference: Scenario,
-    policies: Sequence[Scenario],
-    samples: int,
-    params: Sequence[Uncertain],
-    chosen: Sequence[str],
-    calibrated: Calibrated | None,
-    base: Mapping[str, Any],
-) -> dict[str, Any]:
-    """What the analysis drew and ran, for uncertainty_manifest.json (``base``: the reference
-    folder's manifest, whose seed, replications and executor every draw shares)."""
-    return {
-        "reference": reference.name,
-        "policies": [p.name for p in policies],
-        "samples": samples,
-        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
-        "the root seed"
-        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
-        "from_calibration": calibrated.manifest() if calibrated else None,
-        "parameters": parameter_records(params, "why"),
-        "kpis": list(chosen),
-        "ce_outcome": CE_OUTCOME,
-        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
-        **{k: base[k] for k in SHARED},
-    }
-
-
 def run_uncertainty(
     reference: Scenario,
     policies: Sequence[Scenario],
@@ -293,7 +266,18 @@ def run_uncertainty(
             out, lambda d: [plot_differences(diffs, summary, labels, d), plot_ceac(ce, labels, d)]
         )
     manifest = {
-        **_manifest(reference, policies, samples, params, chosen, calibrated, experiment.runs[0].manifest),
+        "reference": reference.name,
+        "policies": [p.name for p in policies],
+        "samples": samples,
+        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
+        "the root seed"
+        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
+        "from_calibration": calibrated.manifest() if calibrated else None,
+        "parameters": parameter_records(params, "why"),
+        "kpis": list(chosen),
+        "ce_outcome": CE_OUTCOME,
+        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
+        **{k: experiment.runs[0].manifest[k] for k in SHARED},
         "replications_run_this_time": experiment.ran_this_time,
         "files": [*files, MANIFEST_FILE],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
