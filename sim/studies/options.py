@@ -15,7 +15,7 @@ import argparse
 import dataclasses
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -99,6 +99,21 @@ def comma_list(example: str, what: str = "KPI names") -> Callable[[str], list[st
 
 
 kpi_list = comma_list("removed_enforced,detention_rejections")
+
+
+def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
+    """Each name a KPI of the registry (summary.csv column or derived), once; ExperimentError if not."""
+    from sim.analysis.kpis import resolve
+    from sim.experiment.errors import ExperimentError
+
+    out: list[str] = []
+    for name in resolve(names, option=option, error=ExperimentError):
+        if name in out:
+            raise ExperimentError(f"{option}: KPI {name!r} given twice")
+        out.append(name)
+    if not out:
+        raise ExperimentError(f"{option}: give at least one KPI, e.g. removed_enforced")
+    return out
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -318,6 +333,7 @@ __all__ = [
     "add_replications",
     "add_run_options",
     "add_valued",
+    "check_kpis",
     "comma_list",
     "estimate",
     "flat_overrides",

@@ -1,31 +1,18 @@
 """History matching: which parameter values are not ruled out by the published figures?
 
-A point calibration (``scripts/calibrate.py``) finds one set of values that hits three figures.
 History matching (Craig, Goldstein et al. 1997; Vernon, Goldstein & Bower 2010; for stochastic
-simulators Andrianakis et al. 2017) rules out the values that cannot match, given how uncertain
-the figures, the model and its emulator are; what is left ("not ruled out yet", NROY) is what an
-uncertainty analysis can sample instead of the raw ranges. Pure functions; running the
-simulations is ``sim.studies.calibration.run``'s job.
+simulators Andrianakis et al. 2017) rules out the values that cannot match the figures, given how
+uncertain the figures, the model and its emulator are; what is left ("not ruled out yet", NROY) is
+what ``uncertainty --from-calibration`` samples instead of the raw ranges. Pure functions; running
+the simulations is ``sim.studies.calibration.run``'s job. The implausibility of x for a target
+with published value ``z``::
 
-* **Emulator** (:func:`fit_emulator`): a scikit-learn Gaussian process per measure on the mean of
-  each design point's replications, inputs scaled to [0, 1] (Matern 5/2, one length scale per
-  parameter, plus white noise for the simulation noise of a mean; ``normalize_y``).
-* **Implausibility** (:func:`implausibility`) of a target with published value ``z``::
+    I(x) = |z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim)
 
-      I(x) = |z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim)
-
-  ``V_obs = (tolerance / 3)^2`` reads the tolerance as a 3-sd bound, so with no other uncertainty
-  the 3-sigma cut-off rules out exactly the means outside the ``within`` band of ``run_sim.py
-  targets``; ``V_disc = (discrepancy x tolerance)^2`` adds structural error the tolerance does not
-  name; ``V_em(x)`` is the emulator's variance of the mean (large far from design points);
-  ``V_sim`` the variance of one replication (the published figure is one realisation, as one
-  replication is). One-sided targets count only a shortfall (``at_least``) or an excess
-  (``at_most``).
-* **Cut-off** (:func:`nroy`): ruled out when the largest implausibility exceeds 3 (Pukelsheim:
-  at least 95% of a unimodal distribution lies within 3 sd). Each wave's design is a space-filling
-  subset of the non-implausible candidates (:func:`wave_design`); a candidate must pass every
-  wave's cut.
-* **Emulator check** (:func:`loo_check`): closed-form leave-one-out standardised errors.
+``V_obs = (tolerance / 3)^2`` reads the tolerance as a 3-sd bound, so with no other uncertainty the
+cut-off 3 (Pukelsheim: at least 95% of a unimodal distribution lies within 3 sd) rules out exactly
+the means outside the ``within`` band of ``run_sim.py targets``; ``V_sim``, the variance of one
+replication, is there because the published figure is one realisation, as one replication is.
 
 Units: parameter values in their own unit (a scale is a multiplier); a measure's values, the
 published figure and the tolerance on the measure's scale (a share as 0.45).
@@ -107,17 +94,19 @@ class Observation:
         return (self.discrepancy * self.tolerance) ** 2
 
 
+def _low_width(bounds: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([b[0] for b in bounds], dtype=float), np.array([b[1] - b[0] for b in bounds], dtype=float)
+
+
 def scale_unit(x: np.ndarray, bounds: Sequence[tuple[float, float]]) -> np.ndarray:
     """Parameter values (rows) mapped to [0, 1] over ``bounds`` (a zero-width range maps to 0)."""
-    low = np.array([b[0] for b in bounds], dtype=float)
-    width = np.array([b[1] - b[0] for b in bounds], dtype=float)
+    low, width = _low_width(bounds)
     return (np.asarray(x, dtype=float) - low) / np.where(width > 0, width, 1.0)
 
 
 def from_unit(u: np.ndarray, bounds: Sequence[tuple[float, float]]) -> np.ndarray:
     """The inverse of :func:`scale_unit`."""
-    low = np.array([b[0] for b in bounds], dtype=float)
-    width = np.array([b[1] - b[0] for b in bounds], dtype=float)
+    low, width = _low_width(bounds)
     return low + np.asarray(u, dtype=float) * width
 
 

@@ -201,17 +201,20 @@ def _num(x: float) -> str:
     return "n/a" if x != x else f"{x:.4g}"
 
 
+def _span(low: float, high: float) -> str:
+    return f"{_num(low)} to {_num(high)}"
+
+
 def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
     """What a calibration kept: the waves, each parameter's original and non-implausible range,
     and each target's published figure against the emulated range over the sets kept."""
     from sim.analysis.tables import render_table
 
-    lines = []
-    for w in result.waves:
-        lines.append(
-            f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
-            f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
-        )
+    lines = [
+        f"Wave {w.wave}: {w.points} points, {w.simulations:,} simulations; {w.nroy_candidates:,} of "
+        f"{w.candidates:,} candidates not ruled out: {100 * w.nroy_share:.3g}% of the space"
+        for w in result.outcomes
+    ]
     if result.status == "empty" and result.closest is not None:
         worst, target = result.closest
         lines.append(
@@ -221,19 +224,13 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
         )
     elif result.status == "stable":
         lines.append("Stopped early: the non-implausible share no longer shrinks.")
-    for m, why in result.not_emulated.items():
-        lines.append(f"Not matched ({m}): {why}")
+    lines += [f"Not matched ({m}): {why}" for m, why in result.skipped.items()]
     lines.append("")
     rows = [["Parameter", "Original range", "Not ruled out"]]
     for u in plan.parameters:
-        if len(result.nroy):
-            col = result.nroy[u.path]
-            kept = f"{_num(float(col.min()))} to {_num(float(col.max()))}"
-        else:
-            kept = "none"
-        rows.append(
-            [u.path + (" (scale)" if u.kind == "scale" else ""), f"{_num(u.low)} to {_num(u.high)}", kept]
-        )
+        col = result.nroy[u.path] if len(result.nroy) else None
+        kept = _span(float(col.min()), float(col.max())) if col is not None else "none"
+        rows.append([u.path + (" (scale)" if u.kind == "scale" else ""), _span(u.low, u.high), kept])
     lines += render_table(rows[0], rows[1:], "lrr").splitlines()
     lines.append("")
     rows = [["Target", "Role", "Published", "Emulated over kept sets", "Within", "Last wave simulated"]]
@@ -246,9 +243,9 @@ def calibration_text(plan: CalibrationPlan, result: CalibrationResult) -> str:
                 str(r["target"]),
                 role,
                 f"{sign}{_num(r['published'])} ± {_num(r['tolerance'])}",
-                f"{_num(r['emulator_min'])} to {_num(r['emulator_max'])}",
+                _span(r["emulator_min"], r["emulator_max"]),
                 "n/a" if share != share else f"{100 * share:.0f}%",
-                f"{_num(r['simulated_min'])} to {_num(r['simulated_max'])}",
+                _span(r["simulated_min"], r["simulated_max"]),
             ]
         )
     lines += render_table(rows[0], rows[1:], "llrrrr").splitlines()

@@ -1,21 +1,14 @@
 """Planning a calibration (``run_sim.py calibrate``): which targets, which parameters, how many points.
 
-``plan_calibration`` checks a request before anything is run or written (``ExperimentError``
-naming the option, or the targets file's ``ScenarioError``): the targets computed on the chosen
-scenario with the chosen roles (``calibration`` and ``parameter`` by default; ``validation``
-targets are checked out of sample), and the parameters (``--params`` globs, or the
-:data:`DRIVERS` of the targets' measures).
-
-Why few parameters by default: a Gaussian-process emulator needs roughly ten design points per
-input (Loeppky, Sacks & Welch 2009), so one in the 80-odd ranged parameters with a few hundred
-simulations cannot be trusted, and most of them cannot move the targets at all. :data:`DRIVERS`
-are the three calibrated values of ``sim/scenario/calibration.yaml`` and the assumptions that most
-directly set the same figures (about 9 for the baseline); the others keep their scenario values.
+``plan_calibration`` checks a request before anything is run or written. Few parameters by default:
+a Gaussian-process emulator needs roughly ten design points per input (Loeppky, Sacks & Welch
+2009), so one in the 80-odd ranged parameters with a few hundred simulations cannot be trusted, and
+most of them cannot move the targets at all. :data:`DRIVERS` are the three calibrated values of
+``sim/scenario/calibration.yaml`` and the assumptions that most directly set the same figures.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +102,6 @@ class CalibrationPlan:
         ]
 
 
-# Checking a request
-
-
 def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
     if not roles:
         raise ExperimentError(f"--roles: give at least one of {', '.join(ROLES)}")
@@ -119,27 +109,6 @@ def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
         if r not in ROLES:
             raise ExperimentError(f"--roles: unknown role {r!r}; choose from {', '.join(ROLES)}")
     return tuple(dict.fromkeys(roles))
-
-
-def _check_numbers(req: CalibrationRequest, points: int) -> None:
-    if req.waves < 1:
-        raise ExperimentError(f"--waves: got {req.waves}; give at least 1 wave")
-    if req.replications < 1:
-        raise ExperimentError(f"--replications: got {req.replications}; give at least 1")
-    if points < 4:
-        raise ExperimentError(f"--points: got {points}; an emulator needs at least 4 design points per wave")
-    if not (math.isfinite(req.cutoff) and req.cutoff > 0):
-        raise ExperimentError(
-            f"--cutoff: got {req.cutoff:g}; give a number > 0 (3 is the usual 3-sigma rule)"
-        )
-    if not (math.isfinite(req.discrepancy) and req.discrepancy >= 0):
-        raise ExperimentError(
-            f"--discrepancy: got {req.discrepancy:g}; give a fraction of the tolerance >= 0 (e.g. 0.1)"
-        )
-    if req.candidates < points:
-        raise ExperimentError(
-            f"--candidates: got {req.candidates}; give at least as many as --points ({points})"
-        )
 
 
 def default_parameters(
@@ -200,6 +169,9 @@ def plan_calibration(
     if not chosen_params:
         raise ExperimentError("--params: no parameter with a range of non-zero width selected")
     points = request.points if request.points is not None else POINTS_PER_PARAMETER * len(chosen_params)
-    _check_numbers(request, points)
+    if request.candidates < points:  # the other numbers are checked by their options' types
+        raise ExperimentError(
+            f"--candidates: got {request.candidates}; give at least as many as --points ({points})"
+        )
     request = CalibrationRequest(**{**request.__dict__, "roles": roles})
     return CalibrationPlan(request, scenario, table.file, chosen, checks, chosen_params, points, notes)

@@ -1,9 +1,6 @@
-"""Figures of a history-matching calibration: ``calibration_waves.png`` (the non-implausible share
-of the space after each wave, log scale, with the candidates kept), ``calibration_ranges.png``
-(each parameter's original range in grey and the non-implausible range in blue, scaled to 0-1: a
-blue bar as long as the grey one is a parameter the targets do not constrain alone) and
-``calibration_pairs.png`` (the sets kept, every pair of parameters, at most :data:`PAIRS_POINTS`
-points: a diagonal band is two parameters making up for each other). Nothing here prints.
+"""Figures of a calibration: the non-implausible share after each wave; each parameter's range
+and the part not ruled out (a blue bar as long as the grey one: a parameter the targets do not
+constrain alone); the sets kept in pairs (a diagonal band: two parameters making up for each other).
 """
 
 from __future__ import annotations

@@ -14,22 +14,15 @@ from sim.experiment import output
 from sim.experiment.errors import ExperimentError
 from sim.scenario.uncertainty import Uncertain
 from sim.studies.calibration.analysis import NROY_COLUMNS
+from sim.studies.sensitivity.run import read_given_csv
 
 
 def read_calibration(file: str | Path, available: Sequence[Uncertain]) -> pd.DataFrame:
     """The parameter columns of a calibration.csv, checked against the scenario's ranges
     (ExperimentError naming the file and what is wrong: missing, not a calibration.csv, a parameter
     the scenario has no range for, a value outside its range or not a number, no rows)."""
-    path = Path(file)
     opt = "--from-calibration"
-    if not path.is_file():
-        raise ExperimentError(
-            f"{opt}: {file} not found; give the {output.CALIBRATION_FILE} of a 'calibrate' run"
-        )
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ExperimentError(f"{opt}: cannot read {file} as CSV ({exc})") from None
+    frame = read_given_csv(file, opt, f"the {output.CALIBRATION_FILE} of a 'calibrate' run")
     params = [c for c in frame.columns if c not in NROY_COLUMNS]
     if not set(NROY_COLUMNS) <= set(frame.columns) or not params:
         raise ExperimentError(

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_ROLES = ("calibration", "parameter")
-DEFAULT_WAVES = 3
-DEFAULT_REPLICATIONS = 2
-DEFAULT_CANDIDATES = 20_000
 CUTOFF = 3.0
 """Pukelsheim's 3-sigma rule: implausibility above this rules a point out."""
 DEFAULT_DISCREPANCY = 0.1
@@ -25,26 +21,18 @@ class CalibrationRequest:
 
     params: tuple[str, ...] = ()
     """Glob patterns on the dotted paths; empty: the drivers of the targets' measures."""
-    roles: tuple[str, ...] = DEFAULT_ROLES
+    roles: tuple[str, ...] = ("calibration", "parameter")
     exclude: tuple[str, ...] = ()
     """Target ids left out of the fit (still checked, like a validation target)."""
-    waves: int = DEFAULT_WAVES
+    waves: int = 3
     points: int | None = None
     """Design points per wave (default: 10 per parameter)."""
-    replications: int = DEFAULT_REPLICATIONS
-    candidates: int = DEFAULT_CANDIDATES
+    replications: int = 2
+    candidates: int = 20_000
     cutoff: float = CUTOFF
     discrepancy: float = DEFAULT_DISCREPANCY
     seed: int = 1
     targets_file: str | None = None
 
 
-__all__ = [
-    "CUTOFF",
-    "DEFAULT_CANDIDATES",
-    "DEFAULT_DISCREPANCY",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_ROLES",
-    "DEFAULT_WAVES",
-    "CalibrationRequest",
-]
+__all__ = ["CUTOFF", "DEFAULT_DISCREPANCY", "CalibrationRequest"]

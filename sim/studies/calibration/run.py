@@ -1,14 +1,10 @@
-"""Running a history-matching calibration (``run_sim.py calibrate``; what to match is planned by
-``sim.studies.calibration.plan``, the statistics are ``sim.studies.calibration.analysis``).
+"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave.
 
-Each wave: design points (wave 1: a Latin hypercube over the ranges; later: a space-filling subset
-of the previous wave's non-implausible candidates) x replications through ``run_design`` with
-``worker.run_measures`` (every measure computed in the worker; replication k uses the streams of
-(seed, k) at every point; stored and resumable), an emulator per measure fitted on every point so
-far, and Latin-hypercube candidates kept if they pass every wave's cut-off. The waves stop early
-when nothing is left (reported, not an error) or the non-implausible share stops shrinking
-(:data:`STABLE_RATIO`). Then the tables (``output.CALIBRATION_CSVS``), the plots and, last,
-``calibration_manifest.json``. Nothing here prints.
+Each wave runs its design points (wave 1: a Latin hypercube over the ranges; later: a maximin
+subset of the previous wave's non-implausible candidates) through ``run_design`` (replication k
+uses the streams of (seed, k) at every point; stored and resumable), fits an emulator per measure
+on every point so far and keeps the candidates that pass every wave's cut-off. The waves stop early
+when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
 """
 
 from __future__ import annotations
@@ -63,29 +59,6 @@ class WaveOutcome:
     """Estimated non-implausible share of the original space."""
     checks: dict[str, tuple[float, float, float]]
     """Per measure: LOO share within 3 sd, LOO RMSE, sd of one replication."""
-
-
-@dataclass
-class CalibrationResult:
-    nroy: pd.DataFrame
-    """calibration.csv."""
-    runs: pd.DataFrame
-    waves: list[WaveOutcome]
-    targets: pd.DataFrame
-    status: str
-    """``completed``, ``stable`` or ``empty`` (nothing is left: no value is consistent)."""
-    closest: tuple[float, str] | None
-    """With ``empty``: the smallest max implausibility of any candidate and its worst target."""
-    files: list[str]
-    ran: int
-    resumed: int
-    wall_seconds: float
-    manifest: dict[str, Any]
-    not_emulated: dict[str, str] = field(default_factory=dict)
-    """Measures undefined at (almost) every design point, so their targets constrained nothing."""
-
-
-# Running the waves
 
 
 def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:
@@ -163,9 +136,9 @@ def _measures(plan: CalibrationPlan) -> list[str]:
 
 
 @dataclass
-class _Waves:
-    """What the waves have run and found so far: the state ``run_calibration`` carries from one
-    wave to the next."""
+class CalibrationResult:
+    """What the waves have run and found: the state ``run_calibration`` carries from one wave to
+    the next, then the tables and files it wrote."""
 
     plan: CalibrationPlan
     xs: list[np.ndarray] = field(default_factory=list)
@@ -177,17 +150,26 @@ class _Waves:
     outcomes: list[WaveOutcome] = field(default_factory=list)
     last_means: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    """Measures that could not be emulated at the last wave, and why."""
+    """Measures that could not be emulated (undefined at almost every design point, so their
+    targets constrained nothing), and why."""
     nroy_u: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     nroy_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
     status: str = "completed"
+    """``completed``, ``stable`` or ``empty`` (nothing is left: no value is consistent)."""
     closest: tuple[float, str] | None = None
+    """With ``empty``: the smallest max implausibility of any candidate and its worst target."""
     ran: int = 0
     resumed: int = 0
     emulator_seconds: float = 0.0
+    nroy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """calibration.csv."""
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    files: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _design(w: _Waves, wave: int) -> np.ndarray:
+def _design(w: CalibrationResult, wave: int) -> np.ndarray:
     """Wave 1: a Latin hypercube over the ranges; later: a maximin subset of what is left."""
     from sim.studies.uncertainty.analysis import latin_hypercube
 
@@ -200,7 +182,7 @@ def _design(w: _Waves, wave: int) -> np.ndarray:
 
 
 def _simulate(
-    w: _Waves, wave: int, x: np.ndarray, runner: Runner, out: Path, options: ExecutionOptions
+    w: CalibrationResult, wave: int, x: np.ndarray, runner: Runner, out: Path, options: ExecutionOptions
 ) -> int:
     """Run the wave's points (``run_design``: stored, resumable, identical points once), record
     each measure's values, means and sds, and return the simulations the wave holds."""
@@ -231,7 +213,7 @@ def _simulate(
     return design.ran + design.resumed
 
 
-def _match(w: _Waves, wave: int, simulations: int, say: MessageCallback) -> bool:
+def _match(w: CalibrationResult, wave: int, simulations: int, say: MessageCallback) -> bool:
     """Fit the emulators on every point so far, draw candidates and keep those every wave's
     emulators find not implausible, and record the wave (``simulations`` it ran or reused); whether
     the next wave should run."""
@@ -285,7 +267,7 @@ def _match(w: _Waves, wave: int, simulations: int, say: MessageCallback) -> bool
     return True
 
 
-def _final_emulators(w: _Waves) -> dict[str, hm.Emulator]:
+def _final_emulators(w: CalibrationResult) -> dict[str, hm.Emulator]:
     """The last wave's emulators, and those of the measures only checked (fitted once, on every
     point run)."""
     fit_started = time.perf_counter()
@@ -299,13 +281,10 @@ def _final_emulators(w: _Waves) -> dict[str, hm.Emulator]:
     return final
 
 
-def _nroy_frame(w: _Waves) -> pd.DataFrame:
+def _nroy_frame(w: CalibrationResult) -> pd.DataFrame:
     """calibration.csv: the parameter sets not ruled out, most plausible first."""
     plan = w.plan
-    nroy_x = hm.from_unit(w.nroy_u, plan.bounds)
-    frame = pd.DataFrame(
-        _rounded(plan, nroy_x) if len(nroy_x) else nroy_x, columns=[u.path for u in plan.parameters]
-    )
+    frame = pd.DataFrame(hm.from_unit(w.nroy_u, plan.bounds), columns=[u.path for u in plan.parameters])
     for par in plan.parameters:
         if par.integer:
             frame[par.path] = frame[par.path].round().astype(int)
@@ -314,7 +293,7 @@ def _nroy_frame(w: _Waves) -> pd.DataFrame:
     return frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)
 
 
-def _manifest(w: _Waves, nroy_sets: int, options: ExecutionOptions) -> dict[str, Any]:
+def _manifest(w: CalibrationResult, nroy_sets: int, options: ExecutionOptions) -> dict[str, Any]:
     """The manifest's account of the run: targets, parameters, design, implausibility, counts."""
     plan, req = w.plan, w.plan.request
     return {
@@ -382,7 +361,7 @@ def run_calibration(
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     options = options or ExecutionOptions()
-    w = _Waves(plan, nroy_u=np.zeros((0, len(plan.parameters))))
+    w = CalibrationResult(plan, nroy_u=np.zeros((0, len(plan.parameters))))
     with experiment_folder(
         out, options, MANIFEST, (*output.CALIBRATION_CSVS, MANIFEST), run_measures
     ) as runner:
@@ -391,39 +370,27 @@ def run_calibration(
             if not _match(w, wave, simulations, options.notify):
                 break
     final = _final_emulators(w)
-    nroy_frame = _nroy_frame(w)
-    runs_frame = pd.concat(w.runs, ignore_index=True)
-    targets_frame = _targets_table(plan, final, w.nroy_u, w.last_means)
+    w.nroy = _nroy_frame(w)
+    w.targets = _targets_table(plan, final, w.nroy_u, w.last_means)
     waves_frame = _waves_table(w.outcomes)
-    frames = (nroy_frame, runs_frame, waves_frame, targets_frame)
+    frames = (w.nroy, pd.concat(w.runs, ignore_index=True), waves_frame, w.targets)
     files = write_tables(out, dict(zip(output.CALIBRATION_CSVS, frames, strict=True)))
     if options.plots:
         from sim.studies.calibration.plots import plot_calibration
 
-        files += write_plots(out, plot_calibration, waves_frame, nroy_frame, plan.parameters)
-    manifest = {
-        **_manifest(w, len(nroy_frame), options),
+        files += write_plots(out, plot_calibration, waves_frame, w.nroy, plan.parameters)
+    w.files = [*files, MANIFEST]
+    w.manifest = {
+        **_manifest(w, len(w.nroy), options),
         **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
-        "files": [*files, MANIFEST],
+        "files": w.files,
         "store": PARTS_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "resolved_scenario": plan.scenario.model_dump(mode="json"),
     }
-    finish_folder(out, manifest, MANIFEST)
-    return CalibrationResult(
-        nroy_frame,
-        runs_frame,
-        w.outcomes,
-        targets_frame,
-        w.status,
-        w.closest,
-        [*files, MANIFEST],
-        w.ran,
-        w.resumed,
-        time.perf_counter() - started,
-        manifest,
-        w.skipped,
-    )
+    finish_folder(out, w.manifest, MANIFEST)
+    w.wall_seconds = time.perf_counter() - started
+    return w
 
 
 def _waves_table(outcomes: Sequence[WaveOutcome]) -> pd.DataFrame:

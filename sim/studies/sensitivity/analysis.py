@@ -1,11 +1,9 @@
 """Global sensitivity of a KPI to the ranged parameters: SALib's Morris and Sobol, with the noise.
 
-Designs and indices are SALib's (``SALib.sample/analyze.morris``, and Saltelli's ``sobol``, first
-and total order); this module builds the problem from ``sim.scenario.uncertainty.Uncertain``
-ranges, seeds the samplers (``--resume`` regenerates the same design) and adds what a stochastic
-model needs: how much of an index simulation noise alone could produce. A design point's output is
-a KPI (or a policy's paired difference from the reference) averaged over R replications, paired
-across points by common random numbers:
+Designs and indices are SALib's, seeded (``--resume`` regenerates the same design); this module
+adds what a stochastic model needs: how much of an index simulation noise alone could produce. A
+design point's output is a KPI (or a policy's paired difference) averaged over R replications,
+paired across points by common random numbers:
 
 * **Morris.** An elementary effect's standard error comes from its R paired per-replication
   effects; ``noise`` is ``NOISE_FACTOR`` x their root-mean-square over trajectories and an index

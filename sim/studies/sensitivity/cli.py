@@ -85,9 +85,6 @@ EPILOG = f"""\
                 error of an elementary effect, from its paired per-replication values;
                 Sobol: ST <= noise + ST_ci, noise = the replication noise's share of the
                 variance of the design points' means. Needs --replications 2 or more.
-
-    The time estimate scales ~6.5 s per replication of the full baseline cohort by cohort
-    size and divides by the workers; it is an estimate only.
 """
 
 

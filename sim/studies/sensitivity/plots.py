@@ -1,9 +1,6 @@
-"""Figures of sensitivity.csv, in each KPI's display unit (money in £ million):
-``morris_<scenario>.png``, a panel per KPI of mu* (mean absolute change for a step across the
-range) against sigma (how much that change depends on the other parameters), top parameters
-named, grey within simulation noise; ``tornado_<scenario>_<kpi>.png``, bars of mu* (Morris) or ST
-(Sobol), largest on top, with bootstrap CI whiskers, grey within noise. Nothing here prints.
-"""
+"""Figures of sensitivity.csv, in each KPI's display unit: ``morris_<scenario>.png`` (mu* against
+sigma, a panel per KPI) and ``tornado_<scenario>_<kpi>.png`` (mu* or ST with CI whiskers); grey:
+within simulation noise."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""The sensitivity study in the briefing report: the parameters a reader can act on.
-
-sensitivity.csv has a row per parameter, KPI and scenario, far more than a briefing holds; the
-report shows the ``TOP`` parameters of each KPI by mu* (Morris, in the KPI's display unit) or ST
-(Sobol, a share of the variance), with the interval and whether the index is within simulation
-noise, one table per scenario (the reference's KPIs, then each policy's difference).
-"""
+"""The sensitivity study in the briefing report: the ``TOP`` parameters of each KPI by mu* (Morris,
+in the KPI's display unit) or ST (Sobol), whether within noise, a table per scenario."""
 
 from __future__ import annotations
 

@@ -12,11 +12,6 @@ from sim.analysis.kpis import DEFAULT_KPIS
 
 MORRIS, SOBOL = "morris", "sobol"
 METHODS: tuple[str, ...] = (MORRIS, SOBOL)
-DEFAULT_TRAJECTORIES = 10
-DEFAULT_LEVELS = 4
-DEFAULT_SAMPLES = 64
-DEFAULT_REPLICATIONS = 2
-DEFAULT_TOP = 5
 NO_GROUPS, SECTION_GROUPS = "none", "section"
 GROUPINGS: tuple[str, ...] = (NO_GROUPS, SECTION_GROUPS)
 
@@ -30,12 +25,12 @@ class SensitivityRequest:
     """Glob patterns on the dotted paths (fnmatch); empty: every ranged parameter."""
     shortlist: str | None = None
     """A Morris sensitivity.csv whose top parameters (``top`` per KPI, not within noise) to use."""
-    top: int = DEFAULT_TOP
+    top: int = 5
     kpis: tuple[str, ...] = DEFAULT_KPIS
-    trajectories: int = DEFAULT_TRAJECTORIES
-    levels: int = DEFAULT_LEVELS
-    samples: int = DEFAULT_SAMPLES
-    replications: int = DEFAULT_REPLICATIONS
+    trajectories: int = 10
+    levels: int = 4
+    samples: int = 64
+    replications: int = 2
     seed: int = 1
     groups: str = NO_GROUPS
     """``none``: every parameter is a factor; ``section``: the parameters of each top-level section
@@ -44,17 +39,4 @@ class SensitivityRequest:
     instead of (parameters + 1)."""
 
 
-__all__ = [
-    "DEFAULT_LEVELS",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_SAMPLES",
-    "DEFAULT_TOP",
-    "DEFAULT_TRAJECTORIES",
-    "GROUPINGS",
-    "METHODS",
-    "MORRIS",
-    "NO_GROUPS",
-    "SECTION_GROUPS",
-    "SOBOL",
-    "SensitivityRequest",
-]
+__all__ = ["GROUPINGS", "METHODS", "MORRIS", "NO_GROUPS", "SECTION_GROUPS", "SOBOL", "SensitivityRequest"]

@@ -1,14 +1,10 @@
 """Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``).
 
-``plan_sensitivity`` checks a request before anything is run or written (``ExperimentError``
-naming the option) and builds its design: the parameters (``--params`` globs, or a Morris table's
-shortlist), SALib's seeded problem and sample (``--resume`` regenerates it), and a validated
-scenario per design point for the reference and each policy (a value a policy changes is its lever
-and keeps the policy's value; scales multiply the policy's own values: ``shared_paths``, as in
-``uncertainty``). ``run_sensitivity`` runs the design through ``engine.run_design``, averages each
-KPI (or each policy's paired difference from the reference) over a point's replications, analyses
-it (``sim.studies.sensitivity.analysis``) and writes sensitivity.csv, design.csv, outputs.csv, the
-plots and, last, manifest.json. Nothing here prints.
+``plan_sensitivity`` checks a request and builds SALib's seeded design (``--resume`` regenerates
+it) as a scenario per design point for the reference and each policy (a value a policy changes is
+its lever and keeps the policy's value; scales multiply the policy's own values, as in
+``uncertainty``). ``run_sensitivity`` runs it, analyses each KPI (or each policy's paired
+difference from the reference) and writes the folder, manifest.json last.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.analysis.kpis import resolve
 from sim.analysis.statistics import kpi_values
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
@@ -37,12 +32,9 @@ from sim.experiment.worker import run_summary
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.options import check_kpis
 from sim.studies.sensitivity import analysis as sa
-from sim.studies.sensitivity.request import (
-    GROUPINGS,
-    SECTION_GROUPS,
-    SensitivityRequest,
-)
+from sim.studies.sensitivity.request import GROUPINGS, SECTION_GROUPS, SensitivityRequest
 
 SENSITIVITY_FILE = "sensitivity.csv"
 DESIGN_FILE = "design.csv"
@@ -100,13 +92,6 @@ class SensitivityResult:
     manifest: dict[str, Any]
 
 
-def check_kpis(names: Sequence[str]) -> tuple[str, ...]:
-    """The KPIs, each once, or ExperimentError naming the unknown one and the closest KPI."""
-    if not names:
-        raise ExperimentError("--kpis: give at least one KPI, e.g. --kpis contacted,total_cost_gbp")
-    return tuple(dict.fromkeys(resolve(names, option="--kpis", error=ExperimentError)))
-
-
 def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -> list[Uncertain]:
     """The ranged parameters whose path matches any pattern (all with no pattern); ExperimentError
     for a pattern that matches nothing, listing the available paths."""
@@ -122,15 +107,20 @@ def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -
     return [u for u in available if any(fnmatch.fnmatchcase(u.path, p) for p in patterns)]
 
 
+def read_given_csv(file: str | Path, option: str, what: str) -> pd.DataFrame:
+    """The CSV file given to ``option``; ExperimentError if it is missing (saying to give ``what``)
+    or cannot be read."""
+    if not Path(file).is_file():
+        raise ExperimentError(f"{option}: {file} not found; give {what}")
+    try:
+        return pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        raise ExperimentError(f"{option}: cannot read {file} as CSV ({exc})") from None
+
+
 def read_shortlist(file: str, available: Sequence[Uncertain], top: int) -> list[str]:
     """The top ``top`` parameters per KPI of a Morris sensitivity.csv (not within noise)."""
-    path = Path(file)
-    if not path.is_file():
-        raise ExperimentError(f"--shortlist: {file} not found; give the sensitivity.csv of a Morris run")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise ExperimentError(f"--shortlist: cannot read {file} as CSV ({exc})") from None
+    frame = read_given_csv(file, "--shortlist", "the sensitivity.csv of a Morris run")
     needed = {"method", "kpi", "parameter", "mu_star", "within_noise", "scenario"}
     if not needed <= set(frame.columns) or not (frame["method"] == sa.MORRIS).any():
         raise ExperimentError(
@@ -174,8 +164,7 @@ def plan_sensitivity(
         raise ExperimentError(f"--method: got {request.method!r}; choose morris or sobol")
     if request.groups not in GROUPINGS:
         raise ExperimentError(f"--groups: got {request.groups!r}; choose {' or '.join(GROUPINGS)}")
-    kpis = check_kpis(request.kpis)
-    request = SensitivityRequest(**{**request.__dict__, "kpis": kpis})
+    request = SensitivityRequest(**{**request.__dict__, "kpis": tuple(check_kpis(request.kpis))})
     names = {reference.name}
     for p in policies:
         if p.name in names:

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.kpis import resolve
 from sim.experiment import output
 from sim.experiment.design import estimate_seconds
 from sim.experiment.engine import ExecutionOptions
-from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.schema import Scenario
+from sim.studies.options import check_kpis
 from sim.studies.sweep.grid import GridPoint, SweepParam
 
 
@@ -39,18 +38,6 @@ class SweepResult:
     experiment: ExperimentResult
     files: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
-
-
-def check_kpis(names: Sequence[str], option: str = "--kpis") -> list[str]:
-    """Each name a KPI of the registry (summary.csv column or derived), once; ExperimentError if not."""
-    out: list[str] = []
-    for name in resolve(names, option=option, error=ExperimentError):
-        if name in out:
-            raise ExperimentError(f"{option}: KPI {name!r} given twice")
-        out.append(name)
-    if not out:
-        raise ExperimentError(f"{option}: give at least one KPI, e.g. removed_enforced")
-    return out
 
 
 def run_sweep(

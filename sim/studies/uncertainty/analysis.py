@@ -1,18 +1,12 @@
 """Probabilistic sensitivity analysis: how sure is a policy difference once the assumptions vary?
 
-A simulation's confidence interval covers only its own randomness. Here the ranged parameters
-(``sim.scenario.uncertainty``) are drawn by Latin hypercube (``scipy.stats.qmc``: one draw in each
-of ``n`` equal strata of every range), every policy runs under every draw with common random
-numbers, and each policy's paired difference from the reference (``diffs``: one row per scenario,
-KPI and draw, the mean over the draw's replications) is summarised across draws: mean and 5th,
-50th and 95th percentiles, the probability of being better than the reference and of being the
-best (the reference included), acceptability curves, and scenario discovery (a shallow
-scikit-learn decision tree read as boxes of parameter ranges; the EMA Workbench's PRIM answers the
-same question) of where a difference changes sign.
-
-"Better" follows the registry's ``higher_is_better`` (no direction: NaN). A tie (exactly 0, which
-common random numbers give wherever a policy cannot change a KPI) counts half, so a policy
-identical to the reference is better with probability 0.5.
+A simulation's confidence interval covers only its own randomness. Here each policy's paired
+difference from the reference under each Latin-hypercube draw of the ranged parameters (``diffs``:
+one row per scenario, KPI and draw) is summarised across draws: percentiles, the probability of
+being better than the reference and of being the best, acceptability curves, and scenario
+discovery (a shallow decision tree read as boxes of parameter ranges, as PRIM would) of where a
+difference changes sign. "Better" follows the registry's ``higher_is_better`` (no direction: NaN);
+a tie (exactly 0, where a policy cannot change a KPI) counts half.
 """
 
 from __future__ import annotations

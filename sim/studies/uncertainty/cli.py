@@ -102,7 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The draws of the reference's ranged parameters, applied to it and to every policy."""
     from sim.experiment.design import estimate_seconds
-    from sim.studies.sweep.run import check_kpis
+    from sim.studies.options import check_kpis
     from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
 
     reference, *policies = load([args.reference, *args.policies])

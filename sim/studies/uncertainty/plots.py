@@ -1,9 +1,6 @@
-"""Plots of a probabilistic sensitivity analysis, in the KPIs' display units. ``plot_differences``:
-a panel per KPI, a row per policy (named on the axis), the draws as dots, their 5th-95th
-percentile as a bar, the median as a tick and the probability of being better than the reference
-beside each row. ``plot_ceac``: acceptability curves, a line per policy told apart by colour, line
-style and marker (it reads in grey).
-"""
+"""Plots of a probabilistic sensitivity analysis, in the KPIs' display units: each policy's
+differences across the draws (``plot_differences``) and acceptability curves (``plot_ceac``, told
+apart by colour, line style and marker so they read in grey)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from sim.analysis.figures import CEAC_PLOT, DIFFERENCES_PLOT
-from sim.analysis.numbers import count_decimals, fmt_number, value_text
+from sim.analysis.numbers import count_decimals, fmt_number, kpi_decimals, value_text
 from sim.experiment import output
 from sim.studies import report_parts as rp
 from sim.studies.report_parts import NO_VALUE, AnalysisFolder, Cell, Part, Table, text
@@ -44,12 +44,8 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     for r in frame.to_dict("records"):
         d = rp.definition(str(r["kpi"]))
         scale = d.scale if d is not None else 1.0
-        if d is not None and d.decimals is not None:
-            dec = d.decimals
-        else:
-            dec = count_decimals(
-                max((abs(r[c] / scale) for c in ("p05", "p50", "p95") if pd.notna(r[c])), default=0)
-            )
+        magnitude = max((abs(r[c] / scale) for c in ("p05", "p50", "p95") if pd.notna(r[c])), default=0)
+        dec = kpi_decimals(d, magnitude) if d is not None else count_decimals(magnitude)
         first = r["scenario"] != last
         if first:
             groups.add(len(rows))

@@ -1,13 +1,10 @@
 """Running a probabilistic sensitivity analysis: every policy under every draw of the assumptions.
 
 ``run_uncertainty`` draws the reference's ranged parameters by Latin hypercube (or takes some from
-a calibration.csv), applies each draw to the reference and every policy, and runs them all as the
-scenarios of ``compare`` (one folder per scenario and draw, ``out/<name>__draw_<d>/``). A drawn
-scale multiplies a policy's own values too; a value a policy changes is its lever and keeps the
-policy's value in every draw. Replication ``k`` of every scenario and draw uses the streams of
-``(seed, k)``, so within a draw a policy's difference from the reference is its effect under those
-assumptions, not noise. Then the tables of ``sim.studies.uncertainty.analysis``
-(``output.UNCERTAINTY_CSVS``), the plots and ``uncertainty_manifest.json`` last. Nothing here prints.
+a calibration.csv), applies each draw to the reference and every policy and runs them all as
+``compare`` does (one folder per scenario and draw, ``out/<name>__draw_<d>/``). Replication ``k``
+of every scenario and draw uses the streams of ``(seed, k)``, so within a draw a policy's
+difference from the reference is its effect under those assumptions, not noise.
 """
 
 from __future__ import annotations
@@ -213,33 +210,6 @@ def _discovery(
     return pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
 
 
-def _manifest(
-    reference: Scenario,
-    policies: Sequence[Scenario],
-    samples: int,
-    params: Sequence[Uncertain],
-    chosen: Sequence[str],
-    calibrated: Calibrated | None,
-    base: Mapping[str, Any],
-) -> dict[str, Any]:
-    """What the analysis drew and ran, for uncertainty_manifest.json (``base``: the reference
-    folder's manifest, whose seed, replications and executor every draw shares)."""
-    return {
-        "reference": reference.name,
-        "policies": [p.name for p in policies],
-        "samples": samples,
-        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
-        "the root seed"
-        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
-        "from_calibration": calibrated.manifest() if calibrated else None,
-        "parameters": parameter_records(params, "why"),
-        "kpis": list(chosen),
-        "ce_outcome": CE_OUTCOME,
-        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
-        **{k: base[k] for k in SHARED},
-    }
-
-
 def run_uncertainty(
     reference: Scenario,
     policies: Sequence[Scenario],
@@ -258,7 +228,7 @@ def run_uncertainty(
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
     from sim.analysis.kpis import TABLE_KPIS
-    from sim.studies.sweep.run import check_kpis
+    from sim.studies.options import check_kpis
     from sim.studies.uncertainty.analysis import ceac, summarise
 
     started = time.perf_counter()
@@ -296,7 +266,18 @@ def run_uncertainty(
             out, lambda d: [plot_differences(diffs, summary, labels, d), plot_ceac(ce, labels, d)]
         )
     manifest = {
-        **_manifest(reference, policies, samples, params, chosen, calibrated, experiment.runs[0].manifest),
+        "reference": reference.name,
+        "policies": [p.name for p in policies],
+        "samples": samples,
+        "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
+        "the root seed"
+        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
+        "from_calibration": calibrated.manifest() if calibrated else None,
+        "parameters": parameter_records(params, "why"),
+        "kpis": list(chosen),
+        "ce_outcome": CE_OUTCOME,
+        "pairing": "replication k of every scenario and draw uses the streams of (seed, k)",
+        **{k: experiment.runs[0].manifest[k] for k in SHARED},
         "replications_run_this_time": experiment.ran_this_time,
         "files": [*files, MANIFEST_FILE],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
