@@ -1,24 +1,17 @@
 """Cost-effectiveness of each policy against the reference: what an extra outcome costs.
 
 For each policy and outcome of ``kpis.CE_OUTCOMES``, from the paired per-replication differences
-from the reference (GBP and people per cohort over the horizon):
+from the reference (GBP and people per cohort over the horizon): ``d_cost`` and ``d_outcome`` with
+paired t intervals; ``cost_per_outcome`` = mean d_cost / mean d_outcome (GBP per extra person)
+with **Fieller's** interval, the ratios R for which mean d_cost - R mean d_outcome is not
+distinguishable from 0 (Willan and O'Brien 1996, Statistics in Medicine 15:1207); ``net_benefit``
+= value_per_outcome * d_outcome - d_cost (GBP) with a paired t interval.
 
-* ``d_cost``, ``d_outcome``: mean paired differences with paired t intervals (as comparison.csv);
-* ``cost_per_outcome`` = mean d_cost / mean d_outcome (the incremental cost-effectiveness ratio,
-  GBP per extra person), with **Fieller's** interval: the ratios R for which mean d_cost - R mean
-  d_outcome is not distinguishable from 0 at level 1 - alpha, using the variances and covariance
-  of the two differences (Willan and O'Brien 1996, Statistics in Medicine 15:1207). Not a paired
-  bootstrap: the means of sums over a cohort of thousands are close to bivariate normal, where
-  Fieller is exact without resampling noise, and when d_outcome is not distinguishable from 0
-  Fieller says the ratio is unbounded while a percentile bootstrap gives a finite, unstable and
-  misleading interval;
-* ``net_benefit`` = value_per_outcome * d_outcome - d_cost (GBP), a paired t interval; positive
-  means the outcomes gained are worth more than they cost at the stated value.
-
-When d_outcome's interval includes 0, Fieller's set is the whole line or two rays: the bounds are
-NaN and ``cpo_note`` says which (with the rays' ends). The ratio is NaN when d_outcome is exactly 0
-in every replication (the policy cannot change it). A negative ratio means dominant or dominated;
-the note says which, and when the cost difference itself is not distinguishable from 0.
+Fieller, not a paired bootstrap: means of sums over a cohort of thousands are close to bivariate
+normal, where Fieller is exact without resampling noise, and when d_outcome is not distinguishable
+from 0 Fieller says the ratio is unbounded (NaN bounds; ``cpo_note`` says why) where a percentile
+bootstrap gives a finite, unstable and misleading interval. A negative ratio means dominant or
+dominated; the note says which.
 """
 
 from __future__ import annotations
@@ -68,16 +61,15 @@ class Fieller:
     ratio: float
     """Mean numerator difference / mean denominator difference (NaN when undefined)."""
     low: float
-    """Lower bound when ``kind`` is bounded; for ``exclusive`` the end of the lower ray (the set
-    is (-inf, low] and [high, inf)); NaN otherwise."""
+    """Lower bound (``exclusive``: the set is (-inf, low] and [high, inf)); NaN if unbounded."""
     high: float
     kind: str
     """``bounded``, ``exclusive``, ``unbounded`` (every ratio) or ``undefined`` (no ratio)."""
 
 
 def fieller(numerator: np.ndarray, denominator: np.ndarray, alpha: float) -> Fieller:
-    """Fieller's 1 - ``alpha`` confidence set for mean(numerator) / mean(denominator), from paired
-    per-replication values (pairs with a NaN dropped), with the t quantile on n - 1 df."""
+    """Fieller's 1 - ``alpha`` confidence set for mean(numerator) / mean(denominator) of paired
+    per-replication values (t quantile on n - 1 df)."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
     num = np.asarray(numerator, dtype=float).ravel()
@@ -112,8 +104,7 @@ def fieller(numerator: np.ndarray, denominator: np.ndarray, alpha: float) -> Fie
 def _note(
     f: Fieller, cost: tuple[float, float, float], outcome: tuple[float, float, float], level: float
 ) -> str:
-    """Plain-English reading of a cost per outcome (empty when the interval reads as it is);
-    ``cost`` and ``outcome`` are the (mean, low, high) of the paired differences."""
+    """Plain-English reading of a cost per outcome (empty when the interval reads as it is)."""
     pct = f"{100 * level:g}%"
     d_outcome = outcome[0]
     cost_unclear = " (cost difference not distinguishable from 0)" if cost[1] <= 0 <= cost[2] else ""
@@ -149,11 +140,8 @@ def cost_effectiveness(
     outcomes: Sequence[str] = CE_OUTCOMES,
     cost: str = CE_COST,
 ) -> pd.DataFrame:
-    """One row per policy (other than the reference) and outcome: ``CE_COLUMNS``.
-
-    ``summaries`` maps scenario names to summary.csv tables (the reference among them), paired on
-    ``replication``; ``value_per_outcome`` is in GBP per person; intervals are at level 1 - alpha.
-    """
+    """``CE_COLUMNS`` for each policy but the reference and each outcome, from summary.csv tables
+    by scenario; ``value_per_outcome`` in GBP per person; intervals at level 1 - alpha."""
     if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
         raise ValueError(f"value per outcome must be a non-negative number of GBP, got {value_per_outcome}")
     level = 1.0 - alpha
@@ -174,20 +162,6 @@ def cost_effectiveness(
             o = t_interval(d_out, level)
             f = fieller(d_cost, d_out, alpha)
             nb = t_interval(value_per_outcome * d_out - d_cost, level)
-            bounded = f.kind == BOUNDED
-            rows.append(
-                (
-                    name,
-                    outcome,
-                    *c,
-                    *o,
-                    f.ratio,
-                    f.low if bounded else math.nan,
-                    f.high if bounded else math.nan,
-                    *nb,
-                    value_per_outcome,
-                    method,
-                    _note(f, c, o, level),
-                )
-            )
+            cpo = (f.ratio, f.low, f.high) if f.kind == BOUNDED else (f.ratio, math.nan, math.nan)
+            rows.append((name, outcome, *c, *o, *cpo, *nb, value_per_outcome, method, _note(f, c, o, level)))
     return pd.DataFrame(rows, columns=CE_COLUMNS)

@@ -1,10 +1,6 @@
-"""The file name of every figure the workbench draws: one place for writers and readers.
-
-The plots (``sim.analysis.plots`` and each study's ``plots.py``) save under these names and the
-report finds, titles and captions figures by them, so a renamed figure cannot go missing from the
-briefing. A name ending in ``_`` is a prefix: the writer adds a slug (a scenario label, a KPI) and
-``.png``. Tables and manifests are in ``sim.experiment.output``; this module sits below it
-(analysis layer) because the plots that write these files do, and imports nothing.
+"""The file name of every figure the workbench draws, for the plots that write them and the
+report that finds, titles and captions them (so a renamed figure cannot go missing from the
+briefing). A name ending in ``_`` is a prefix: the writer adds a slug and ``.png``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""Which KPIs each output shows, and how a KPI is labelled.
-
-The KPIs themselves (name, unit, display scale, direction) are defined once in
-``sim.model.kpis``, next to the summary row they describe; they are re-exported here so analysis,
-report and CLI code has one place to import KPI vocabulary from. The selections below are
-presentation choices of the analysis layer: what a default comparison summarises, what the
-terminal table and the plots show.
+"""Which KPIs each output shows (presentation choices of the analysis layer), and the KPI
+vocabulary of ``sim.model.kpis`` (defined next to the summary row it describes) re-exported, so
+analysis, report and CLI code import it from one place.
 """
 
 from __future__ import annotations
@@ -26,8 +22,6 @@ def label(name: str) -> str:
     """Readable label with the display unit, e.g. ``"Total cost (£ million)"``."""
     return kpi(name).label
 
-
-# ------------------------------------------------------------------------------- selections
 
 DEFAULT_KPIS: tuple[str, ...] = (
     "contacted",
@@ -55,8 +49,8 @@ TABLE_KPIS: tuple[str, ...] = (
     "detention_rejections",
     "total_cost_gbp",
 )
-"""Columns of the comparison table printed in the terminal: few enough that a table of the whole
-policy library fits a screen; comparison.csv has every KPI of ``DEFAULT_KPIS``."""
+"""Columns of the comparison table printed in the terminal (few enough that the whole policy
+library fits a screen)."""
 
 PLOT_KPIS: tuple[str, ...] = (
     "departed_voluntary",
@@ -69,9 +63,8 @@ PLOT_KPIS: tuple[str, ...] = (
 """Headline KPIs drawn in the outcome-distribution plots (per run and per comparison)."""
 
 DEPARTURE_KPIS: tuple[str, ...] = DERIVED_KPIS["departures_and_removals"].parts
-"""Outcomes the contact process brings about in which the person leaves the UK (voluntary
-departure, enforced removal), summed as ``departures_and_removals``. Cases closed as already
-departed are left out: those people had gone before contact management could act."""
+"""Outcomes of the contact process in which the person leaves the UK, summed as
+``departures_and_removals`` (not cases closed as already departed: they had gone before)."""
 
 CE_OUTCOMES: tuple[str, ...] = ("departed_voluntary", "removed_enforced", "departures_and_removals")
 """Outcomes of the cost-effectiveness analysis (cost_effectiveness.csv), in that order; the last

@@ -1,12 +1,8 @@
-"""Model measures that a published figure can be compared with: one value per replication.
-
-Each measure is defined once here (name, definition, unit) with the function that computes it from
-a finished scenario folder's tables (``summary`` and ``sim.experiment.output.TABLE_FILES``, by
-name); ``validation/targets.yaml`` names them and ``run_sim.py targets`` evaluates them. A measure
-is a Series indexed by replication, so its t interval is computed as for every KPI. A missing
-table or column raises ``MissingDataError`` naming it (a folder of an older model never gives a
-silent NaN); a ratio whose denominator is 0 in a replication is NaN there (the statistics drop it
-and report n).
+"""Model measures that a published figure can be compared with: a Series of one value per
+replication, from a finished scenario folder's tables (``summary`` and
+``sim.experiment.output.TABLE_FILES``), named by ``validation/targets.yaml``. A missing table or
+column raises ``MissingDataError`` (an older model's folder never gives a silent NaN); a ratio
+whose denominator is 0 in a replication is NaN there (the statistics drop it and report n).
 """
 
 from __future__ import annotations
@@ -81,14 +77,10 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return out
 
 
-def _summary_ratio(numerator: str, denominator: str) -> Callable[[Tables], pd.Series]:
-    """The measure ``numerator / denominator`` of two summary.csv columns."""
-
-    def measure(t: Tables) -> pd.Series:
-        s = _summary(t, numerator, denominator)
-        return _ratio(s[numerator], s[denominator])
-
-    return measure
+def _per_replication(tables: Tables, rows: pd.DataFrame, column: str) -> pd.Series:
+    """The sum of ``column`` over ``rows`` in each replication (0 in one without rows)."""
+    sums = rows.groupby("replication")[column].sum()
+    return sums.reindex(_replications(tables), fill_value=0).astype(float)
 
 
 def transition_count(
@@ -107,29 +99,83 @@ def transition_count(
         keep &= t["to_state"].isin(to_states)
     if causes is not None:
         keep &= t["cause"].isin(causes)
-    counts = t[keep].groupby("replication")["count"].sum()
-    return counts.reindex(_replications(tables), fill_value=0).astype(float)
+    return _per_replication(tables, t[keep], "count")
 
 
 def person_days(tables: Tables, state: str) -> pd.Series:
+    """Person-days spent in ``state`` per replication."""
     o = table(tables, "occupancy", ["replication", "state", "person_days"])
-    days = o[o["state"] == state].groupby("replication")["person_days"].sum()
-    return days.reindex(_replications(tables), fill_value=0.0).astype(float)
+    return _per_replication(tables, o[o["state"] == state], "person_days")
 
 
 def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
+    """People in one of ``states`` at the horizon, per replication."""
     e = table(tables, "end_states", ["replication", "state", "count"])
-    counts = e[e["state"].isin(states)].groupby("replication")["count"].sum()
-    return counts.reindex(_replications(tables), fill_value=0).astype(float)
+    return _per_replication(tables, e[e["state"].isin(states)], "count")
 
 
-# The measures
+# The measures, registered in ``MEASURES`` in the order defined
+
+MEASURES: dict[str, Measure] = {}
+"""Every measure, by name (the ``measure`` of a target in validation/targets.yaml)."""
+Compute = Callable[[Tables], pd.Series]
+
+
+def _measure(title: str, unit: str) -> Callable[[Compute], Compute]:
+    """Register the decorated function as the measure named after it, defined by its docstring."""
+
+    def register(compute: Compute) -> Compute:
+        definition = " ".join((compute.__doc__ or "").split())
+        MEASURES[compute.__name__] = Measure(compute.__name__, title, unit, definition, compute)
+        return compute
+
+    return register
+
+
+def _summary_ratio(name: str, columns: str, title: str, unit: str, definition: str) -> None:
+    """Register the measure ``name``: the ratio ``columns`` (``"numerator / denominator"``) of two
+    summary.csv columns; its definition ends by naming them."""
+    numerator, denominator = columns.split(" / ")
+
+    def ratio(t: Tables) -> pd.Series:
+        s = _summary(t, numerator, denominator)
+        return _ratio(s[numerator], s[denominator])
+
+    MEASURES[name] = Measure(name, title, unit, f"{definition} (summary.csv {columns})", ratio)
+
 
 LIABLE: tuple[str, ...] = tuple(state.label for state in NON_TERMINAL)
 """States of people still liable for removal at the horizon (not departed, removed, granted or closed)."""
 
+_summary_ratio(
+    "contacted_share",
+    "contacted / cohort_size",
+    "Contacted",
+    "share",
+    "people contacted at least once by the horizon / people who entered the contact process",
+)
+_summary_ratio(
+    "departed_share_of_contacted",
+    "departed_contacted / contacted",
+    "Departed, of contacted",
+    "share",
+    "people contacted who left the UK by the horizon (voluntary departure, removal or closed as "
+    "already departed on contact) / people contacted, as scripts/calibrate.py computes it",
+)
+_summary_ratio(
+    "complaint_share",
+    "complaints / cohort_size",
+    "Complaints",
+    "share",
+    "complaints about contact made in error / people who entered the contact process",
+)
 
+
+@_measure("Departures recorded as removals", "share")
 def departures_recorded_as_removals_share(t: Tables) -> pd.Series:
+    """contractor-confirmed departures logged as enforced removals (summary.csv
+    recorded_removals - removed_enforced) / contractor-confirmed departures (transitions with cause
+    assisted_return, voluntary_departure or evidence_of_departure_on_contact)"""
     s = _summary(t, "recorded_removals", "removed_enforced")
     misrecorded = s["recorded_removals"] - s["removed_enforced"]
     return _ratio(misrecorded, transition_count(t, causes=RECORDED_DEPARTURE_CAUSES))
@@ -144,19 +190,32 @@ def _contact_outcomes(t: Tables) -> pd.Series:
     return s["contacted"] + closed_before
 
 
+@_measure("SL: departures", "share")
 def service_level_departures_share(t: Tables) -> pd.Series:
+    """people who left without enforcement (summary.csv departed_voluntary +
+    closed_already_departed) / cases with a contact-management outcome (summary.csv contacted +
+    transitions pool -> closed_already_departed)"""
     s = _summary(t, "departed_voluntary", "closed_already_departed")
     return _ratio(s["departed_voluntary"] + s["closed_already_departed"], _contact_outcomes(t))
 
 
+@_measure("SL: barrier referrals", "share")
 def service_level_barrier_referrals_share(t: Tables) -> pd.Series:
+    """referrals to casework with a barrier on contact (transitions
+    in_contact -> casework, cause barrier_referral; a recycled case referred again counts again) /
+    cases with a contact-management outcome (as service_level_departures_share)"""
     referrals = transition_count(
         t, from_states=[State.IN_CONTACT.label], to_states=[State.CASEWORK.label], causes=[BARRIER_REFERRAL]
     )
     return _ratio(referrals, _contact_outcomes(t))
 
 
+@_measure("Left within 6 months of contact", "share")
 def voluntary_departure_within_6_months_of_contact(t: Tables) -> pd.Series:
+    """cumulative incidence of voluntary departure (assisted or not) by
+    day 182 (``SIX_MONTHS_DAYS``) since first contact, Aalen-Johansen on life_table.csv clock
+    since_contact (competing outcomes; people contacted late are censored at the horizon, not
+    counted as staying)"""
     from sim.analysis.survival import incidence_by_replication
 
     life = table(t, "life_table", ["replication", "clock", "day", "event", "count"])
@@ -173,152 +232,65 @@ def voluntary_departure_within_6_months_of_contact(t: Tables) -> pd.Series:
     return out
 
 
+@_measure("Detention leavers removed", "share")
 def detention_leavers_removed_share(t: Tables) -> pd.Series:
+    """transitions detained -> removed / all transitions out of detained
+    before the horizon (released to reporting or casework, or removed): the share of detention
+    leavers removed"""
     return _ratio(
         transition_count(t, from_states=[State.DETAINED.label], to_states=[State.REMOVED.label]),
         transition_count(t, from_states=[State.DETAINED.label]),
     )
 
 
+@_measure("Loss of contact from reporting", "per 1,000 on reporting per month")
 def loss_of_contact_per_1000_reporting_per_month(t: Tables) -> pd.Series:
+    """transitions reporting -> out_of_contact (any cause: missed
+    reports, never reported, notice not received, absconded before departure) / person-days on
+    reporting x 30.44 (``DAYS_PER_MONTH``) x 1,000, over the whole run"""
     lost = transition_count(t, from_states=[State.REPORTING.label], to_states=[State.OUT_OF_CONTACT.label])
     return _ratio(lost * DAYS_PER_MONTH * 1000.0, person_days(t, State.REPORTING.label))
 
 
+@_measure("Missed reports", "per 1,000 on reporting per month")
 def missed_reports_per_1000_reporting_per_month(t: Tables) -> pd.Series:
+    """reports missed before the horizon (summary.csv
+    missed_reports) / person-days on reporting x 30.44 (``DAYS_PER_MONTH``) x 1,000"""
     s = _summary(t, "missed_reports")
     return _ratio(s["missed_reports"] * DAYS_PER_MONTH * 1000.0, person_days(t, State.REPORTING.label))
 
 
+_summary_ratio(
+    "declared_absconders_per_person_reporting",
+    "declared_absconders_end / reporting_end",
+    "Declared absconders per reportee",
+    "declared absconders per person on reporting",
+    "people out of contact at the horizon already formally declared absconders / people on "
+    "reporting conditions at the horizon",
+)
+_summary_ratio(
+    "detention_stays_under_29_days_share",
+    "detention_stays_under_29d / detention_leavers",
+    "Detention stays < 29 days",
+    "share",
+    "detention leavers (stays ended before the horizon) whose stay was shorter than 29 days / "
+    "detention leavers",
+)
+_summary_ratio(
+    "detention_stays_within_4_months_share",
+    "detention_stays_under_122d / detention_leavers",
+    "Detention stays <= 4 months",
+    "share",
+    "detention leavers whose stay was at most 4 months (122 days) / detention leavers",
+)
+
+
+@_measure("Liable for removal, not detained", "share")
 def not_detained_share_of_liable(t: Tables) -> pd.Series:
+    """1 - people detained at the horizon / people in a non-terminal state at
+    the horizon (pool, in contact, reporting, out of contact, casework, detained; outcomes.csv)"""
     liable = end_count(t, LIABLE)
     return 1.0 - _ratio(end_count(t, [State.DETAINED.label]), liable)
-
-
-MEASURES: dict[str, Measure] = {
-    m.name: m
-    for m in (
-        Measure(
-            "contacted_share",
-            "Contacted",
-            "share",
-            "people contacted at least once by the horizon / people who entered the contact process "
-            "(summary.csv contacted / cohort_size)",
-            _summary_ratio("contacted", "cohort_size"),
-        ),
-        Measure(
-            "departed_share_of_contacted",
-            "Departed, of contacted",
-            "share",
-            "people contacted who left the UK by the horizon (voluntary departure, removal or "
-            "closed as already departed on contact) / people contacted (summary.csv "
-            "departed_contacted / contacted), as scripts/calibrate.py computes it",
-            _summary_ratio("departed_contacted", "contacted"),
-        ),
-        Measure(
-            "complaint_share",
-            "Complaints",
-            "share",
-            "complaints about contact made in error / people who entered the contact process "
-            "(summary.csv complaints / cohort_size)",
-            _summary_ratio("complaints", "cohort_size"),
-        ),
-        Measure(
-            "departures_recorded_as_removals_share",
-            "Departures recorded as removals",
-            "share",
-            "contractor-confirmed departures logged as enforced removals (summary.csv "
-            "recorded_removals - removed_enforced) / contractor-confirmed departures (transitions "
-            "with cause assisted_return, voluntary_departure or evidence_of_departure_on_contact)",
-            departures_recorded_as_removals_share,
-        ),
-        Measure(
-            "service_level_departures_share",
-            "SL: departures",
-            "share",
-            "people who left without enforcement (summary.csv departed_voluntary + "
-            "closed_already_departed) / cases with a contact-management outcome (summary.csv "
-            "contacted + transitions pool -> closed_already_departed)",
-            service_level_departures_share,
-        ),
-        Measure(
-            "service_level_barrier_referrals_share",
-            "SL: barrier referrals",
-            "share",
-            "referrals to casework with a barrier on contact (transitions in_contact -> casework, "
-            "cause barrier_referral; a recycled case referred again counts again) / cases with a "
-            "contact-management outcome (as service_level_departures_share)",
-            service_level_barrier_referrals_share,
-        ),
-        Measure(
-            "voluntary_departure_within_6_months_of_contact",
-            "Left within 6 months of contact",
-            "share",
-            f"cumulative incidence of voluntary departure (assisted or not) by day {SIX_MONTHS_DAYS} "
-            "since first contact, Aalen-Johansen on life_table.csv clock since_contact (competing "
-            "outcomes; people contacted late are censored at the horizon, not counted as staying)",
-            voluntary_departure_within_6_months_of_contact,
-        ),
-        Measure(
-            "detention_leavers_removed_share",
-            "Detention leavers removed",
-            "share",
-            "transitions detained -> removed / all transitions out of detained before the horizon "
-            "(released to reporting or casework, or removed): the share of detention leavers removed",
-            detention_leavers_removed_share,
-        ),
-        Measure(
-            "loss_of_contact_per_1000_reporting_per_month",
-            "Loss of contact from reporting",
-            "per 1,000 on reporting per month",
-            "transitions reporting -> out_of_contact (any cause: missed reports, never reported, "
-            f"notice not received, absconded before departure) / person-days on reporting x "
-            f"{DAYS_PER_MONTH} x 1,000, over the whole run",
-            loss_of_contact_per_1000_reporting_per_month,
-        ),
-        Measure(
-            "missed_reports_per_1000_reporting_per_month",
-            "Missed reports",
-            "per 1,000 on reporting per month",
-            f"reports missed before the horizon (summary.csv missed_reports) / person-days on "
-            f"reporting x {DAYS_PER_MONTH} x 1,000",
-            missed_reports_per_1000_reporting_per_month,
-        ),
-        Measure(
-            "declared_absconders_per_person_reporting",
-            "Declared absconders per reportee",
-            "declared absconders per person on reporting",
-            "people out of contact at the horizon already formally declared absconders / people on "
-            "reporting conditions at the horizon (summary.csv declared_absconders_end / reporting_end)",
-            _summary_ratio("declared_absconders_end", "reporting_end"),
-        ),
-        Measure(
-            "detention_stays_under_29_days_share",
-            "Detention stays < 29 days",
-            "share",
-            "detention leavers (stays ended before the horizon) whose stay was shorter than 29 days / "
-            "detention leavers (summary.csv detention_stays_under_29d / detention_leavers)",
-            _summary_ratio("detention_stays_under_29d", "detention_leavers"),
-        ),
-        Measure(
-            "detention_stays_within_4_months_share",
-            "Detention stays <= 4 months",
-            "share",
-            "detention leavers whose stay was at most 4 months (122 days) / detention leavers "
-            "(summary.csv detention_stays_under_122d / detention_leavers)",
-            _summary_ratio("detention_stays_under_122d", "detention_leavers"),
-        ),
-        Measure(
-            "not_detained_share_of_liable",
-            "Liable for removal, not detained",
-            "share",
-            "1 - people detained at the horizon / people in a non-terminal state at the horizon "
-            "(pool, in contact, reporting, out of contact, casework, detained; outcomes.csv)",
-            not_detained_share_of_liable,
-        ),
-    )
-}
-"""Every measure, by name (the ``measure`` of a target in validation/targets.yaml)."""
 
 
 def compute(name: str, tables: Tables) -> pd.Series:

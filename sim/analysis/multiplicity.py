@@ -1,34 +1,23 @@
 """Simultaneous confidence intervals for many policies' differences from one reference.
 
-Why. With 13 policies against the baseline and an unadjusted 95% interval each, a KPI that no
-policy changes still gets a false ``*`` in about half of comparisons (1 - 0.95^13;
-tests/validation/test_multiplicity.py measures it). The intervals of one KPI's family (every
-policy's paired difference from the reference) hold together with probability 1 - alpha, so the
-chance of any false ``*`` on a KPI is alpha. Families are not combined across KPIs: each KPI
-answers its own question.
+Why. With 13 policies and an unadjusted 95% interval each, a KPI that no policy changes still gets
+a false ``*`` in about half of comparisons (1 - 0.95^13; tests/validation/test_multiplicity.py
+measures it). The intervals of one KPI's family (every policy's paired difference from the
+reference) hold together with probability 1 - alpha; families are not combined across KPIs.
 
-Method: max-|t| (Dunnett-type) with the paired correlation, by Monte Carlo. Replication k of
-every policy shares its random numbers with replication k of the reference, so the paired
-differences of replication k form one correlated J-vector; over replications the vectors are
-independent and, for cohort totals, close to normal. The critical value c is the 1 - alpha
-quantile of max_j |T_j|, T_j = sqrt(n) mean_j / sd_j, for normal vectors with the differences'
-sample correlation R. It depends on R and n only, so it is simulated (``DRAWS`` draws, fixed
-seed, through the sufficient statistics: mean by ``numpy``, covariance by
-``scipy.stats.wishart``), and each policy's interval is mean_j +- c sd_j / sqrt(n). Not the
-libraries: ``scipy.stats.dunnett`` assumes independent groups with one pooled variance (it would
-ignore the pairing, and the variances differ by orders of magnitude), and
-``scipy.stats.multivariate_t`` shares one variance estimate across the T_j, which gives a smaller
-quantile and too narrow intervals.
+Method: max-|t| (Dunnett-type) with the paired correlation, by Monte Carlo. Replication k of every
+policy shares its random numbers with replication k of the reference, so the paired differences of
+replication k form one correlated J-vector (independent over replications, close to normal). The
+critical value c is the 1 - alpha quantile of max_j |T_j|, T_j = sqrt(n) mean_j / sd_j, for normal
+vectors with the differences' sample correlation; each interval is mean_j +- c sd_j / sqrt(n). Not
+``scipy.stats.dunnett`` (independent groups, one pooled variance: it ignores the pairing) nor
+``scipy.stats.multivariate_t`` (one shared variance estimate: too small a quantile).
 
-c is kept between the unadjusted t quantile (so the simultaneous interval always contains the
-unadjusted one) and the Bonferroni quantile t(1 - alpha/2J) (valid for any correlation), and is
-expressed as a per-comparison level alpha* in [alpha/J, alpha]. With fewer than J + 2 replications
-with a value for every policy, R cannot be estimated and Bonferroni is used.
-
-Degenerate cases: a paired difference that is the same in every replication (common random
-numbers: 0 for a KPI a policy cannot reach) is known without error, its interval is [d, d] and it
-is left out of the family. NaN values are dropped per policy as in ``statistics``; fewer than two
-values give NaN bounds; a family of one policy gets the unadjusted interval.
+c is kept between the unadjusted t quantile (so the simultaneous interval contains the unadjusted
+one) and the Bonferroni quantile t(1 - alpha/2J), as a per-comparison level alpha* in [alpha/J,
+alpha]; with fewer than J + 2 complete replications Bonferroni is used. A paired difference equal
+in every replication (0 for a KPI a policy cannot reach) is exact, [d, d], and left out of the
+family; NaNs are dropped per policy; fewer than two values give NaN bounds.
 """
 
 from __future__ import annotations
@@ -90,8 +79,8 @@ def _varies(values: np.ndarray) -> bool:
 
 
 def _correlation_factor(data: np.ndarray) -> np.ndarray:
-    """F with F @ F.T = the sample correlation of the columns (F from its eigen-decomposition,
-    so a singular correlation, e.g. two policies with identical differences, is fine)."""
+    """F with F @ F.T = the columns' sample correlation (by eigen-decomposition: a singular
+    correlation, e.g. two policies with identical differences, is fine)."""
     corr = np.corrcoef(data, rowvar=False)
     corr = np.atleast_2d(corr)
     values, vectors = np.linalg.eigh((corr + corr.T) / 2.0)
@@ -100,12 +89,9 @@ def _correlation_factor(data: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _null_draws(n: int, j: int, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``draws`` independent pairs (sqrt(n) * mean, (n - 1) * covariance) of ``n`` standard normal
-    J-vectors: N(0, I) and Wishart(n - 1, I) (``scipy.stats.wishart``, Bartlett decomposition).
-
-    These are the sufficient statistics of the null experiment, so its cost does not grow with
-    ``n``; they do not depend on the data, so every KPI of a comparison reuses them (cached).
-    """
+    """``draws`` pairs (sqrt(n) * mean, (n - 1) * covariance) of ``n`` standard normal J-vectors:
+    N(0, I) and Wishart(n - 1, I). Sufficient statistics, so the cost does not grow with ``n``;
+    independent of the data, so every KPI of a comparison reuses them (cached)."""
     rng = np.random.default_rng(seed)
     mean = rng.standard_normal((draws, j))
     cov = np.asarray(_st.wishart(df=n - 1, scale=np.eye(j)).rvs(size=draws, random_state=rng), dtype=float)
@@ -117,10 +103,8 @@ def _null_draws(n: int, j: int, draws: int, seed: int) -> tuple[np.ndarray, np.n
 
 def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS, seed: int = SEED) -> float:
     """The 1 - ``alpha`` quantile of max_j |sqrt(n) mean_j / sd_j| over ``n`` replications of
-    normal vectors with correlation ``factor @ factor.T``, by Monte Carlo. With X = F Z,
-    sqrt(n) mean(X) = F sqrt(n) mean(Z) and (n - 1) cov(X) = F W F', W ~ Wishart(n - 1, I), so a
-    draw costs a J-vector and a J x J matrix whatever ``n``. Needs ``n - 1 >= J``.
-    """
+    normal vectors with correlation ``factor @ factor.T``, by Monte Carlo: with X = F Z,
+    sqrt(n) mean(X) = F sqrt(n) mean(Z) and (n - 1) cov(X) = F W F'. Needs ``n - 1 >= J``."""
     j = factor.shape[0]
     if n - 1 < j:
         raise ValueError(f"need at least {j + 1} replications for {j} policies, got {n}")
@@ -136,11 +120,8 @@ def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS,
 
 
 def family_alpha(diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int = SEED) -> Family:
-    """The per-comparison level alpha* that makes the family of intervals simultaneous.
-
-    ``diffs`` is replications x policies: the paired differences from the reference on one KPI,
-    NaN where a value is missing. See the module docstring for the method and its bounds.
-    """
+    """The per-comparison level alpha* that makes the family of intervals simultaneous;
+    ``diffs``: replications x policies, the paired differences from the reference on one KPI."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
     diffs = np.asarray(diffs, dtype=float)
@@ -166,17 +147,15 @@ def family_alpha(diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int 
 def simultaneous_intervals(
     diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int = SEED
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Family]:
-    """Mean paired difference of each policy (column of ``diffs``) with its simultaneous interval.
-
-    Returns ``(mean, low, high, family)``: arrays with one entry per column, and how they were
-    made. Columns whose difference does not vary get [d, d]; columns with fewer than two values
-    get NaN bounds (``statistics.t_interval``).
-    """
+    """``(mean, low, high, family)``: each policy's (column of ``diffs``) mean paired difference
+    with its simultaneous interval, and how the intervals were made."""
     family = family_alpha(diffs, alpha, draws, seed)
     diffs = np.asarray(diffs, dtype=float)
-    rows = [t_interval(diffs[:, k], 1.0 - family.per_comparison_alpha) for k in range(diffs.shape[1])]
-    mean, low, high = (np.array(v, dtype=float) for v in zip(*rows, strict=True)) if rows else ([], [], [])
-    return np.asarray(mean), np.asarray(low), np.asarray(high), family
+    level = 1.0 - family.per_comparison_alpha
+    rows = np.array([t_interval(diffs[:, k], level) for k in range(diffs.shape[1])], dtype=float).reshape(
+        -1, 3
+    )
+    return rows[:, 0], rows[:, 1], rows[:, 2], family
 
 
 def simultaneous_comparison(
@@ -187,12 +166,8 @@ def simultaneous_comparison(
     draws: int = DRAWS,
     seed: int = SEED,
 ) -> tuple[pd.DataFrame, dict[str, Family]]:
-    """``statistics.compare`` at level 1 - ``alpha`` with the simultaneous interval of each paired
-    difference appended (``COMPARISON_COLUMNS``), and the family of each KPI.
-
-    The reference's own simultaneous interval is (0, 0), like its unadjusted one. Pairing is on
-    the ``replication`` column and is checked by ``compare``.
-    """
+    """``statistics.compare`` at level 1 - ``alpha`` with each paired difference's simultaneous
+    interval appended (``COMPARISON_COLUMNS``; (0, 0) for the reference), and each KPI's family."""
     table = compare(summaries, reference, kpis, level=1.0 - alpha)
     tables = paired_tables(summaries, reference)
     ref = tables[reference]
@@ -213,6 +188,5 @@ def simultaneous_comparison(
 
 
 def excludes_zero(low: float, high: float) -> bool:
-    """Whether an interval lies wholly above or below zero (the ``*`` of the tables and plots);
-    False for NaN bounds."""
+    """Whether an interval lies wholly above or below zero (the ``*``); False for NaN bounds."""
     return bool(low > 0 or high < 0)

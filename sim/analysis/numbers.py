@@ -1,9 +1,6 @@
-"""How a number is written for a reader: the one rule for the terminal, the report and the plots.
-
-Counts get just enough decimals for their size, money the fixed decimals of its KPI definition
-(``sim.analysis.kpis``), indices a few significant figures; all with thousands separators and
-"n/a" for a missing value, so the same number reads the same in a printed table and in the
-briefing. Values are in whatever unit the caller displays (people, £ million, days).
+"""How a number is written for a reader, in the terminal, the report and the plots alike: counts
+with decimals for their size, money with its KPI's fixed decimals, indices to a few significant
+figures; thousands separators, "n/a" for a missing value.
 """
 
 from __future__ import annotations

@@ -1,21 +1,16 @@
 """The combined process-mining log: state changes and activities as one event log per person.
 
 Process-mining tools (pm4py, ProM, Disco, Celonis) read one row per event with the XES standard
-columns: ``case:concept:name`` (one person in one replication, ``"<replication>-<person>"``),
-``concept:name`` (an activity keeps its name, ``sim.model.recorder.ACTIVITIES``; a state change is
-``"enter <state>"``: a dozen states keep the process map small where ~50 causes would not, and the
-cause is kept in ``cause``), ``time:timestamp`` (``start``, by default 2012-10-01, the contract
-start of seed 002 §8.2, plus the model time in days, UTC), ``org:resource`` (who did it; empty for
-a state change) and ``lifecycle:transition`` (always ``complete``: every record is an instant);
-then ``outcome``, ``cause``, ``replication``, ``person`` and ``kind`` (``state`` or ``activity``).
+columns: ``case:concept:name`` (``"<replication>-<person>"``), ``concept:name`` (an activity's
+name, or ``"enter <state>"`` for a state change: a dozen states keep the process map small where
+~50 causes would not; the cause is kept in ``cause``), ``time:timestamp`` (``start`` plus the model
+time in days, UTC), ``org:resource`` (who did it; empty for a state change) and
+``lifecycle:transition`` (always ``complete``: every record is an instant).
 
-Order: by case (replication, person) and time; at one instant in the order recorded, since every
-activity carries the number of state changes recorded before it (``after``). Failed written
-contact attempts are reconstructed after the run (``Contact.settle``) and so sort after the
-person's other records at their instant.
-
-``write_xes`` writes the same rows as XES 1.0 (``pm4py.read_xes`` reads it) with a streaming
-writer: no pm4py needed, and reading it back never executes code.
+Rows are ordered by case and time, and at one instant in the order recorded (every activity
+carries the number of state changes recorded before it, ``after``); failed written contact
+attempts are reconstructed after the run (``Contact.settle``) and so sort last at their instant.
+``write_xes`` streams XES 1.0 (``pm4py.read_xes`` reads it; no pm4py needed, no code run on reading).
 """
 
 from __future__ import annotations
@@ -56,15 +51,8 @@ STATE, ACTIVITY_KIND = "state", "activity"
 _STRING = "string[pyarrow]"
 
 
-def state_activity(to_state: str) -> str:
-    """The ``concept:name`` of a state change into ``to_state``."""
-    return f"enter {to_state}"
-
-
 def _with_replication(frame: pd.DataFrame) -> pd.DataFrame:
-    if "replication" in frame.columns:
-        return frame
-    return frame.assign(replication=0)
+    return frame if "replication" in frame.columns else frame.assign(replication=0)
 
 
 def _strings(values: pd.Series | np.ndarray | list[str]) -> pd.Series:
@@ -73,11 +61,8 @@ def _strings(values: pd.Series | np.ndarray | list[str]) -> pd.Series:
 
 def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str = START) -> pd.DataFrame:
     """The combined log (``COLUMNS``) of a state log (``Recorder.event_log``) and an activity log
-    (``Recorder.activity_log``), each with or without a ``replication`` column (0 if absent).
-
-    Each log's rows of one replication must be in the order recorded (as the recorder returns
-    them and the results folder stores them): the state log's position is what ``after`` counts.
-    """
+    (``Recorder.activity_log``), each with a ``replication`` column or not (0), each replication's
+    rows in the order recorded (the state log's position is what ``after`` counts)."""
     states = _with_replication(state_log).reset_index(drop=True)
     acts = _with_replication(activity_log).reset_index(drop=True)
     origin = pd.Timestamp(start, tz="UTC")
@@ -95,7 +80,7 @@ def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str 
     def fill(n: int, value: str) -> np.ndarray:
         return np.full(n, value, dtype=object)
 
-    names = np.array([state_activity(s) for s in labels(states, "to_state")], dtype=object)
+    names = np.array([f"enter {s}" for s in labels(states, "to_state")], dtype=object)
     frame = pd.DataFrame(
         {
             "replication": np.concatenate(column("replication", np.int64)),
@@ -111,7 +96,7 @@ def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str 
     )
     # a stable sort keeps the activity log's order among activities with the same rank
     frame = frame.sort_values(["replication", "person", "time", "rank"], kind="stable").reset_index(drop=True)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             CASE: _strings(frame["replication"].astype(str) + "-" + frame["person"].astype(str)),
             ACTIVITY: _strings(frame[ACTIVITY]),
@@ -125,7 +110,6 @@ def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str 
             "kind": _strings(frame["kind"]),
         }
     )
-    return out
 
 
 # XES
@@ -159,8 +143,11 @@ def _traces(frame: pd.DataFrame) -> Iterator[str]:
     if frame.empty:
         return
     stamps = frame[TIMESTAMP].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00").to_numpy(dtype=object)
-    text = (CASE, ACTIVITY, RESOURCE, LIFECYCLE, "outcome", "cause", "kind")
-    case, name, resource, life, outcome, cause, kind = (frame[c].to_numpy(dtype=object) for c in text)
+    case, name = (frame[c].to_numpy(dtype=object) for c in (CASE, ACTIVITY))
+    # after the name and time, in this order; an empty value (no resource, outcome or cause) is left out
+    attributes = [
+        (c, frame[c].to_numpy(dtype=object)) for c in (RESOURCE, LIFECYCLE, "outcome", "cause", "kind")
+    ]
     replication = frame["replication"].to_numpy()
     person = frame["person"].to_numpy()
     starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
@@ -173,29 +160,16 @@ def _traces(frame: pd.DataFrame) -> Iterator[str]:
             f'<int key="person" value="{int(person[a])}"/>',
         ]
         for i in range(a, b):
-            parts.append("<event>")
-            parts.append(_string("concept:name", name[i]))
-            parts.append(f'<date key="time:timestamp" value="{stamps[i]}"/>')
-            if resource[i]:
-                parts.append(_string("org:resource", resource[i]))
-            parts.append(_string("lifecycle:transition", life[i]))
-            if outcome[i]:
-                parts.append(_string("outcome", outcome[i]))
-            if cause[i]:
-                parts.append(_string("cause", cause[i]))
-            parts.append(_string("kind", kind[i]))
+            parts += ["<event>", _string(ACTIVITY, name[i]), f'<date key="{TIMESTAMP}" value="{stamps[i]}"/>']
+            parts += [_string(key, values[i]) for key, values in attributes if values[i]]
             parts.append("</event>")
         parts.append("</trace>\n")
         yield "".join(parts)
 
 
 class XesWriter:
-    """Write a combined log as XES 1.0, a frame at a time (e.g. one replication at a time).
-
-    ``gzipped`` (default: the path ends in ``.gz``) compresses it with gzip. Each frame must hold
-    whole cases (all of a person's rows in one replication), sorted as :func:`process_log`
-    returns them.
-    """
+    """Write a combined log as XES 1.0 (gzipped: default if the path ends in ``.gz``) a frame at
+    a time; each frame holds whole cases, sorted as :func:`process_log` returns them."""
 
     def __init__(self, path: str | Path, gzipped: bool | None = None) -> None:
         path = Path(path)

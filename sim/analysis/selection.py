@@ -1,16 +1,14 @@
 """Which policy is best on one KPI: ranking and selection with an indifference zone.
 
 Why. The largest mean of 20 replications does not answer "which policy is best?": policies a few
-people apart swap places between batches. This procedure adds replications until it can name a
-policy that is, with probability at least 1 - alpha, the best whenever the best is at least
-``indifference`` (delta) better than every other (a policy within delta of the best counts as
-correct too), or says at the cap that it cannot separate those still in contention.
-
-Procedure: KN (Kim and Nelson 2001, ACM TOMACS 11(3)). It works on the variances of *pairwise
-differences*, so it is valid with (and gains from) common random numbers, allows unequal
-variances and drops clearly inferior policies early; Rinott's two-stage procedure with Bonferroni
-would assume independent systems and take far more replications. For k systems, first stage n0,
-confidence 1 - alpha:
+people apart swap places between batches. KN (Kim and Nelson 2001, ACM TOMACS 11(3)) adds
+replications until it can name a policy that is, with probability at least 1 - alpha, the best
+whenever the best is at least ``indifference`` (delta) better than every other (one within delta
+of the best counts as correct too), or says at the cap that it cannot separate those left. It
+works on the variances of *pairwise differences*, so it is valid with (and gains from) common
+random numbers, allows unequal variances and drops clearly inferior policies early (Rinott's
+two-stage procedure with Bonferroni would assume independent systems and take far more
+replications). For k systems, first stage n0, confidence 1 - alpha:
 
 * eta = ((2 alpha / (k - 1)) ** (-2 / (n0 - 1)) - 1) / 2 and h^2 = 2 eta (n0 - 1);
 * S^2_il = variance of the paired differences X_i - X_l over the first n0 replications;
@@ -18,11 +16,9 @@ confidence 1 - alpha:
   leaves if its mean is below mean_l - W_il(r) for some l still in (values negated for a KPI where
   lower is better); stop when one is left, after at most max_il floor(h^2 S^2_il / delta^2) + 1.
 
-``kn_select`` replays the check at every r up to the replications available, so the decision and
-its r are those of the fully sequential procedure even though replications come in batches.
-Normal data are assumed, as by KN (cohort totals of thousands are close to normal). Policies
-identical on the KPI in every replication so far cannot be separated and need not be: they are
-reported as tied.
+Replications come in batches, but the check is replayed at every r, so the decision and its r are
+those of the fully sequential procedure. Normal data are assumed (cohort totals of thousands are
+close to normal). Policies identical on the KPI in every replication so far are reported as tied.
 """
 
 from __future__ import annotations
@@ -60,8 +56,8 @@ class Selection:
     means: Mapping[str, float] = field(default_factory=dict)
     """Mean of each policy over ``replications`` (in the KPI's unit, not negated)."""
     max_replications_needed: int = 0
-    """Undecided: KN's bound on the replications it needs to separate the contenders left,
-    ``max floor(h^2 S^2_il / delta^2) + 1`` (it decides by then); decided: ``replications``."""
+    """Undecided: KN's bound on the replications it needs to separate the contenders left (it
+    decides by then); decided: ``replications``."""
     h2: float = math.nan
     """The constant h^2 of the procedure."""
 
@@ -88,8 +84,8 @@ class Selection:
 
 
 def kn_constant(k: int, first_stage: int, alpha: float) -> float:
-    """KN's h^2 for ``k`` systems, a first stage of ``first_stage`` replications and confidence
-    1 - ``alpha`` (c = 1, the choice Kim and Nelson recommend)."""
+    """KN's h^2 for ``k`` systems, first stage n0 and confidence 1 - ``alpha`` (c = 1, as Kim and
+    Nelson recommend)."""
     if k < 2:
         return 0.0
     if first_stage < 2:
@@ -105,8 +101,7 @@ def _replications(
     alpha: float,
     first_stage: int,
 ) -> np.ndarray:
-    """The checked inputs of KN: one column per policy, one row per replication (ValueError
-    saying what is wrong otherwise)."""
+    """The checked inputs of KN: a column per policy, a row per replication (else ValueError)."""
     if not indifference > 0 or not math.isfinite(indifference):
         raise ValueError(f"the indifference zone must be a positive number, got {indifference}")
     if not 0.0 < alpha < 1.0:
@@ -126,10 +121,9 @@ def _replications(
 def _screen(
     x: np.ndarray, diff_var: np.ndarray, h2: float, delta: float, first_stage: int
 ) -> tuple[list[int], dict[int, int], int, bool, bool]:
-    """KN's elimination, replication by replication from the first stage on, over the rows of
-    ``x`` (higher is better): the policies still in, the replication each other one was
-    eliminated at, the replications used, whether one is selected, and whether the rest are tied
-    (identical in every replication so far, so no number of replications could tell them apart)."""
+    """KN's elimination replayed replication by replication over the rows of ``x`` (higher is
+    better): the policies still in, when each other one left, the replications used, whether one
+    is selected, and whether those left are tied (identical in every replication so far)."""
     n_available, k = x.shape
     cumulative = np.cumsum(x, axis=0)
     alive = list(range(k))
@@ -165,8 +159,8 @@ def kn_select(
     first_stage: int,
 ) -> Selection:
     """Run KN on the replications available: ``values`` maps each policy to its KPI value in
-    replications 0, 1, ... (the same replication index = common random numbers), all of the same
-    length, at least ``first_stage``. See the module docstring."""
+    replications 0, 1, ... (common random numbers), at least ``first_stage`` of them."""
+    request = (kpi, maximize, indifference, alpha, first_stage)  # Selection's first fields
     data = _replications(values, kpi, indifference, alpha, first_stage)
     names = list(values)
     x = data if maximize else -data
@@ -184,11 +178,7 @@ def kn_select(
     )
     contenders = tuple(names[i] for i in alive)
     return Selection(
-        kpi=kpi,
-        maximize=maximize,
-        indifference=indifference,
-        alpha=alpha,
-        first_stage=first_stage,
+        *request,
         replications=r,
         decided=decided,
         selected=contenders[0] if decided else None,

@@ -1,11 +1,10 @@
-"""Confidence intervals and scenario comparisons over replication summaries (pure functions of
-tidy tables: a row per replication, a column per KPI and ``replication``).
+"""Confidence intervals and scenario comparisons over replication summaries (tidy tables: a row
+per replication, a column per KPI and ``replication``).
 
 Replication ``i`` of every scenario uses the same random-number streams, so differences are
-analysed *paired*, on the per-replication differences: the shared noise cancels and the intervals
-are far narrower than for two independent means. Student t quantiles, because replication counts
-are small (tens). NaN values (a KPI undefined in a replication) are dropped and ``n`` counts those
-used.
+analysed *paired*: the shared noise cancels and the intervals are far narrower. Student t
+quantiles, because replication counts are small. NaN values (a KPI undefined in a replication)
+are dropped and ``n`` counts those used.
 """
 
 from __future__ import annotations
@@ -47,12 +46,9 @@ def _check_level(level: float) -> None:
 def t_interval(
     values: Iterable[float] | np.ndarray | pd.Series, level: float = 0.95
 ) -> tuple[float, float, float]:
-    """Mean and two-sided Student-t confidence interval ``(mean, low, high)`` of the values.
-
-    With fewer than two (non-NaN) values there is no variance estimate, so the bounds are NaN
-    rather than a misleading zero width. If all values are equal the interval collapses to the
-    mean (checked exactly, so rounding in the variance cannot produce a spurious tiny width).
-    """
+    """Mean and two-sided Student-t confidence interval ``(mean, low, high)`` of the values: NaN
+    bounds with fewer than two values (not a misleading zero width), the mean when all are equal
+    (checked exactly, so rounding in the variance cannot give a spurious tiny width)."""
     _check_level(level)
     arr = _clean(values)
     n = arr.size
@@ -74,13 +70,9 @@ def _t_quantile(level: float, df: float | np.ndarray) -> np.ndarray:
 def t_interval_by_group(
     frame: pd.DataFrame, by: str | list[str], level: float = 0.95
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``t_interval`` of every column within each group of index level(s) ``by``, vectorised.
-
-    Returns ``(mean, low, high)`` frames indexed by the group, with the columns of ``frame``:
-    e.g. the number of people in each state (columns) on each day (``by="day"``) over
-    replications, for confidence bands over time. The same rules as ``t_interval``: NaNs
-    dropped, NaN bounds with fewer than two values, zero width when all values are equal.
-    """
+    """``t_interval`` of every column within each group of index level(s) ``by``, vectorised, as
+    ``(mean, low, high)`` frames indexed by the group: e.g. people in each state (columns) on each
+    day (``by="day"``) over replications, for confidence bands over time."""
     _check_level(level)
     grouped = frame.groupby(level=by)
     mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
@@ -96,11 +88,8 @@ def paired_difference(
     b: Sequence[float] | np.ndarray | pd.Series,
     level: float = 0.95,
 ) -> tuple[float, float, float]:
-    """Mean of ``b - a`` over paired replications with its t interval ``(mean_diff, low, high)``.
-
-    ``a[i]`` and ``b[i]`` must come from the same replication index (common random numbers); the
-    interval is on the per-pair differences. Pairs where either value is NaN are dropped.
-    """
+    """Mean of ``b - a`` with its t interval on the per-pair differences ``(mean_diff, low, high)``;
+    ``a[i]`` and ``b[i]`` come from replication ``i`` (common random numbers)."""
     x = np.asarray(a, dtype=float).ravel()
     y = np.asarray(b, dtype=float).ravel()
     if x.size != y.size:
@@ -111,12 +100,9 @@ def paired_difference(
 def halfwidth_below(
     values_diff: Iterable[float] | np.ndarray | pd.Series, width: float, level: float = 0.95
 ) -> bool:
-    """Whether the t-interval half-width of paired differences is strictly below ``width``.
-
-    The stopping test for adaptive replications. Returns False when the half-width is undefined
-    (fewer than two values), so a caller never stops before it has a variance estimate; callers
-    should still impose a sensible minimum number of replications.
-    """
+    """Whether the t-interval half-width of paired differences is strictly below ``width`` (the
+    stopping test for adaptive replications); False with fewer than two values, so a caller never
+    stops before it has a variance estimate."""
     _, low, high = t_interval(values_diff, level)
     if math.isnan(low):
         return False
@@ -141,11 +127,8 @@ def kpi_values(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def summarise(summary: pd.DataFrame, kpis: Sequence[str] = DEFAULT_KPIS, level: float = 0.95) -> pd.DataFrame:
-    """One row per KPI: mean, t confidence interval, standard deviation and ``n`` over replications.
-
-    ``summary`` has one row per replication. ``sd`` is the sample (ddof=1) standard deviation
-    between replications (NaN with one replication); ``n`` counts the non-NaN values used.
-    """
+    """One row per KPI: mean, t confidence interval, sample standard deviation between
+    replications (NaN with one) and ``n`` over the rows (replications) of ``summary``."""
     _require_columns(summary, kpis, "summary")
     rows = []
     for kpi in kpis:

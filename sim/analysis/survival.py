@@ -2,16 +2,12 @@
 
 People enter over a year and the run stops at the horizon, so counting outcomes at the horizon
 mixes people watched for 18 months with people watched for 6. The Aalen-Johansen estimator handles
-that censoring and the competing outcomes (leaving voluntarily rules out removal) together:
-
-    CIF_k(t) = sum over days s <= t of  S(s-1) * d_k(s) / n(s)
-
-with n(s) the people still at risk on day s, d_k(s) those with outcome k that day and S the
-Kaplan-Meier probability of no outcome yet; every day the curves plus S add up to 1. Written out
-rather than taken from lifelines because the life tables count by whole day and lifelines'
-``AalenJohansenFitter`` breaks the ties by random jitter (``tests/unit/test_survival.py`` checks
-this against lifelines on data without ties). Each replication gives a curve per outcome; across
-replications, a mean and a Student-t interval per day (replications are the independent units).
+that censoring and the competing outcomes together: CIF_k(t) = sum over days s <= t of
+S(s-1) d_k(s) / n(s), with n(s) at risk on day s, d_k(s) with outcome k that day and S the
+Kaplan-Meier probability of no outcome yet. Written out because lifelines' ``AalenJohansenFitter``
+breaks ties (whole days here) by random jitter (``tests/unit/test_survival.py`` checks it against
+lifelines on data without ties). Across replications (the independent units): a mean and a
+Student-t interval per day.
 """
 
 from __future__ import annotations
@@ -28,12 +24,9 @@ TIME_COLUMNS: list[str] = ["clock", "outcome", "day", "cumulative_incidence", "c
 
 
 def aalen_johansen(table: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Cumulative incidence by day ``0..days`` of each event in one life table of one clock.
-
-    ``table`` has columns ``day, event, count`` (``event == "censored"`` for censorings, which are
-    at risk on their own day). Returns ``outcome, day, cumulative_incidence`` including the
-    ``no_outcome_yet`` curve. Days after the last observation carry the last value forward.
-    """
+    """``outcome, day, cumulative_incidence`` by day ``0..days`` of each event (and
+    ``no_outcome_yet``) in one life table ``day, event, count`` of one clock; censorings are at
+    risk on their own day."""
     grid = np.arange(days + 1)
     total = float(table["count"].sum())
     wide = table.pivot_table(index="day", columns="event", values="count", aggfunc="sum", fill_value=0)
@@ -82,12 +75,8 @@ def incidence_by_replication(life_tables: pd.DataFrame, days: int) -> pd.DataFra
 
 
 def time_to_outcome(life_tables: pd.DataFrame, days: int, level: float = 0.95) -> pd.DataFrame:
-    """Mean cumulative incidence over replications, with a t interval, by clock, outcome and day.
-
-    ``life_tables`` holds the life tables of every replication of one scenario (the
-    ``life_table.csv`` of its folder). Columns: ``clock, outcome, day, cumulative_incidence,
-    ci_low, ci_high, n`` (n = replications).
-    """
+    """``TIME_COLUMNS``: mean cumulative incidence over replications with a t interval, by clock,
+    outcome and day, from one scenario's ``life_table.csv`` (n = replications)."""
     curves = incidence_by_replication(life_tables, days)
     if curves.empty:
         return pd.DataFrame(columns=TIME_COLUMNS)

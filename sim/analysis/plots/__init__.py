@@ -1,8 +1,5 @@
-"""Briefing-ready figures from the tidy output tables: titled, axes labelled with units
-(``sim.analysis.kpis``), colour-blind-safe colours, t intervals over replications, 150 dpi PNGs.
-``style`` holds the shared look, ``per_run`` one scenario's figures (``plot_run``), ``comparison``
-and ``cost_effectiveness`` those comparing policies (``plot_comparison``), ``labels`` direct
-labelling. Nothing here prints.
+"""Briefing-ready figures from the tidy output tables: titled, axes labelled with units,
+colour-blind-safe colours, t intervals over replications, 150 dpi PNGs. Nothing here prints.
 """
 
 from __future__ import annotations

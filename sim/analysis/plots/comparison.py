@@ -1,9 +1,6 @@
-"""The comparison figures: each headline KPI's spread per policy, outcomes building up over time,
-each policy's paired difference from the reference (forest plot, simultaneous and unadjusted
-intervals), and the cost-effectiveness plane. Labels, units and display scales from
-``sim.analysis.kpis``; policies in the order given (first = reference, in black). Nothing here
-prints.
-"""
+"""The comparison figures: each headline KPI's spread per policy, outcomes over time, each
+policy's paired difference from the reference (forest plot) and the cost-effectiveness plane.
+Policies in the order given (first = reference, in black)."""
 
 from __future__ import annotations
 
@@ -18,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.analysis import figures
 from sim.analysis.kpis import KPIS, PLOT_KPIS, kpi
+from sim.analysis.multiplicity import excludes_zero
 from sim.analysis.plots.cost_effectiveness import plot_cost_effectiveness
 from sim.analysis.plots.style import (
     DAYS_PER_WEEK,
@@ -45,8 +43,8 @@ DEFAULT_OUTCOME_STATES: tuple[str, ...] = (
 
 
 def state_intervals(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Mean, 95% CI low and CI high over replications of the number of people in each state
-    (columns) on each day (index), from a tidy ``timeseries.csv`` table."""
+    """Mean, 95% CI low and high over replications of the people in each state (columns) on each
+    day (index), from a tidy ``timeseries.csv`` table."""
     if ts.empty:
         empty = pd.DataFrame(columns=list(STATE_NAMES), dtype=float)
         return empty, empty, empty
@@ -66,8 +64,8 @@ def state_intervals(ts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 def _distribution_layout(
     names: Sequence[str], n_kpis: int
 ) -> tuple[bool, int, int, tuple[float, float], int]:
-    """Whether policies run down the y-axis (many policies: long names stay readable), the grid
-    of panels, the figure size (inches) and the wrap width of a policy's tick label (characters)."""
+    """Whether policies run down the y-axis (many: long names stay readable), the panel grid, the
+    figure size (inches) and the wrap width of a policy's tick label (characters)."""
     n = max(len(names), 1)
     if n > 6:
         nrows, ncols = grid(n_kpis)
@@ -121,9 +119,7 @@ def plot_outcome_distribution(
     summaries: Mapping[str, pd.DataFrame], kpis: Sequence[str], path: str | Path, title: str | None = None
 ) -> Path:
     """Spread of each KPI across replications, a panel per KPI and a column per policy: dots for
-    replications (jittered), a diamond for the mean and a whisker for its 95% t interval. Whiskers
-    that overlap mean policies this many replications cannot tell apart (the forest plot has the
-    paired differences)."""
+    replications (jittered), a diamond for the mean and a whisker for its 95% t interval."""
     kpis = list(kpis) or ["cohort_size"]
     names = list(summaries)
     colours = policy_colours(len(names))
@@ -179,12 +175,9 @@ def plot_cumulative_outcomes(
     states: Sequence[str] | None = None,
     title: str | None = None,
 ) -> Path:
-    """How each outcome builds up over time, one panel per state, one line per policy.
-
-    The reader sees when outcomes happen (early vs late gains), not just the end total: the line
-    is the mean across replications, the shaded band its 95% t-interval. Terminal states are
-    cumulative; non-terminal states (e.g. out of contact) are the number in that state at the time.
-    """
+    """How each outcome builds up over time (early vs late gains), a panel per state, a line per
+    policy: mean across replications with its 95% t band. Terminal states are cumulative,
+    non-terminal ones (e.g. out of contact) the number in that state at the time."""
     states = list(states) if states else list(DEFAULT_OUTCOME_STATES)
     names = list(timeseries)
     colours = policy_colours(len(names))
@@ -223,8 +216,7 @@ def plot_cumulative_outcomes(
 
 
 def _draw_difference(ax: Any, r: pd.Series, y: float, scale: float, c: Any, simultaneous: bool) -> None:
-    """One policy's paired difference on a forest panel: the simultaneous interval (thick), the
-    unadjusted one (thin, capped), and a dot filled when the simultaneous interval excludes 0."""
+    """One policy's paired difference on a forest panel (see ``plot_forest``)."""
     d = r["diff_vs_reference"] / scale
     lo, hi = r["diff_ci_low"] / scale, r["diff_ci_high"] / scale
     slo, shi = (lo, hi)
@@ -237,8 +229,7 @@ def _draw_difference(ax: Any, r: pd.Series, y: float, scale: float, c: Any, simu
             d, y, xerr=[[max(d - lo, 0)], [max(hi - d, 0)]], fmt="none", ecolor=c,
             capsize=3, elinewidth=1.0, zorder=3,
         )  # fmt: skip
-    star = bool(slo > 0 or shi < 0)
-    ax.plot(d, y, "o", color=c, mfc=c if star else "white", mec=c, mew=1.4, ms=6, zorder=4)
+    ax.plot(d, y, "o", color=c, mfc=c if excludes_zero(slo, shi) else "white", mec=c, mew=1.4, ms=6, zorder=4)
 
 
 def _forest_key(fig: Any, pct: str) -> None:
@@ -281,12 +272,10 @@ def plot_forest(
     *,
     alpha: float = 0.05,
 ) -> Path:
-    """Paired difference of each policy from the reference, one panel per KPI, at level 1 - ``alpha``:
+    """Paired difference of each policy from the reference, a panel per KPI, at level 1 - ``alpha``:
     the thick whisker is the simultaneous interval (``sim.analysis.multiplicity``), the thin capped
-    one the policy's unadjusted interval; a filled dot has a simultaneous interval clear of zero (the
-    table's ``*``). A comparison without the simultaneous columns (an older comparison.csv) is drawn
-    with unadjusted intervals only, and the caption says so.
-    """
+    one the unadjusted interval; a filled dot has a simultaneous interval clear of zero (the
+    table's ``*``). An older comparison.csv without simultaneous columns gets unadjusted ones only."""
     kpis = list(kpis) if kpis else list(dict.fromkeys(comparison["kpi"]))
     policies = [p for p in dict.fromkeys(comparison["scenario"]) if p != reference]
     all_policies = [reference, *policies]
@@ -333,11 +322,8 @@ def plot_comparison(
     cost_effectiveness: pd.DataFrame,
     alpha: float = 0.05,
 ) -> list[Path]:
-    """The four comparison plots in ``outdir``, with stable file names. ``summaries`` and
-    ``timeseries`` map each policy's display label to its tables (reference first); ``comparison``
-    (``multiplicity.simultaneous_comparison``) and ``cost_effectiveness`` are at level 1 - ``alpha``
-    with scenario names replaced by the same labels.
-    """
+    """The four comparison plots in ``outdir`` (``figures``' names). Every table is keyed by the
+    policies' display labels (reference first); intervals are at level 1 - ``alpha``."""
     outdir = Path(outdir)
     first = next(iter(summaries.values()), pd.DataFrame())
     shown = [k for k in PLOT_KPIS if k in first]

@@ -1,11 +1,7 @@
 """The cost-effectiveness plane: each policy's extra outcomes (x, people per cohort) against its
-extra cost (y, £ million), paired differences from the reference at the origin.
-
-Right and below: more outcomes for less money (dominant); left and above: dominated; up and to
-the right, the slope from the origin is the cost per extra outcome. The dotted line has the slope
-of the stated value per outcome: below it, a positive net benefit. Whiskers are the paired t
-intervals (cost_effectiveness.csv); policies are named next to their points
-(``labels.place_labels``), not by a legend of recycled colours. Nothing here prints.
+extra cost (y, £ million), paired differences from the reference at the origin. Right and below:
+dominant; left and above: dominated; up and right, the slope from the origin is the cost per extra
+outcome, and below the dotted line (the stated value per outcome) the net benefit is positive.
 """
 
 from __future__ import annotations
@@ -43,23 +39,20 @@ def plot_cost_effectiveness(
     alpha: float = 0.05,
     outcome: str = CE_OUTCOMES[-1],
 ) -> Path:
-    """The plane for one outcome of ``cost_effectiveness.cost_effectiveness`` (scenario names
-    replaced by their display labels; ``reference`` is the reference's label), at level 1 - alpha.
-    """
+    """The plane for one outcome of ``cost_effectiveness.cost_effectiveness`` (keyed by display
+    labels) at level 1 - alpha, policies named next to their points."""
     out, cost = kpi(outcome), kpi(CE_COST)
     rows = ce[ce["outcome"] == outcome] if not ce.empty else ce
     pct = f"{100 * (1 - alpha):g}%"
     with figure(1, 1, (10.0, 7.0)) as (fig, axes):
         ax = axes[0]
+        ax.set_title(f"Cost-effectiveness plane: difference from {wrap(reference, 50)}")
         if rows.empty:
             no_data(ax, "No policies to compare")
-            ax.set_title(f"Cost-effectiveness plane: difference from {wrap(reference, 50)}")
             return save(fig, path)
-        x = rows["d_outcome"].to_numpy(float)
-        y = rows["d_cost"].to_numpy(float) / cost.scale
-        xlo, xhi = rows["d_outcome_ci_low"].to_numpy(float), rows["d_outcome_ci_high"].to_numpy(float)
-        ylo = rows["d_cost_ci_low"].to_numpy(float) / cost.scale
-        yhi = rows["d_cost_ci_high"].to_numpy(float) / cost.scale
+        x, xlo, xhi = (rows[f"d_outcome{s}"].to_numpy(float) for s in ("", "_ci_low", "_ci_high"))
+        y, ylo, yhi = (rows[f"d_cost{s}"].to_numpy(float) / cost.scale for s in ("", "_ci_low", "_ci_high"))
+
         has_ci = bool(np.isfinite(xlo).any() or np.isfinite(ylo).any())
         for k in range(len(rows)):
             xerr = [[x[k] - xlo[k]], [xhi[k] - x[k]]] if np.isfinite(xlo[k]) else None
@@ -92,7 +85,7 @@ def plot_cost_effectiveness(
         counts_axis(ax.xaxis, integer=False)
         counts_axis(ax.yaxis, integer=False)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.09), ncol=3, frameon=False)
-        ax.set_title(f"Cost-effectiveness plane: difference from {wrap(reference, 50)}")
+
         fig.tight_layout()
         names = [wrap(str(s), 24) for s in rows["scenario"]]
         whiskers = [(a, c, b, c) for a, b, c in zip(xlo, xhi, y, strict=True)]

@@ -1,9 +1,7 @@
-"""Labelling points directly, without labels covering each other or the points.
-
-A name next to each point is read at once, where a legend of 14 policies in recycled colours is
-not. Each label goes greedily to the nearest free spot around its point (rings of growing radius,
-twelve directions, scored by overlap with labels placed, points and the axes' edge), with a thin
-leader line when placed away; crowded points are labelled first. Deterministic.
+"""Labelling points directly (a name next to each point is read at once, a legend of 14 policies
+in recycled colours is not). Each label goes greedily to the nearest free spot around its point,
+scored by overlap with labels placed, points and the axes' edge, with a thin leader line when
+placed away; crowded points first. Deterministic.
 """
 
 from __future__ import annotations
@@ -64,24 +62,25 @@ def _segment_boxes(
     return boxes
 
 
-def _best_spot(probe: Annotation, renderer: Any, score: Callable[[Bbox], float]) -> tuple[int, float, Bbox]:
-    """The ring, angle and display box of the lowest-scoring position of ``probe`` around its
-    point: rings from near to far, the first free position (score 0) wins at once."""
-    best: tuple[float, int, float, Bbox] | None = None
+def _best_spot(
+    probe: Annotation, renderer: Any, score: Callable[[Bbox], float]
+) -> tuple[int, dict[str, Any], Bbox]:
+    """The ring, text placement (offset in points, alignment) and display box of ``probe``'s best
+    position: the first free one from near to far, else the lowest-scoring."""
+    best: tuple[float, Any] | None = None
     for ring, radius in enumerate(RADII):
         for angle in ANGLES:
             ha, va = _alignment(angle)
-            probe.set_position((radius * math.cos(angle), radius * math.sin(angle)))
-            probe.set_horizontalalignment(ha)
-            probe.set_verticalalignment(va)
+            place = {"xytext": (radius * math.cos(angle), radius * math.sin(angle)), "ha": ha, "va": va}
+            probe.set(position=place["xytext"], horizontalalignment=ha, verticalalignment=va)
             box = probe.get_window_extent(renderer).expanded(1.0, 1.0).padded(_PAD_PX)
             s = score(box)
             if best is None or s < best[0]:
-                best = (s, ring, angle, box)
+                best = (s, (ring, place, box))
             if s == 0.0:
-                return ring, angle, box
+                return ring, place, box
     assert best is not None
-    return best[1], best[2], best[3]
+    return best[1]
 
 
 def place_labels(
@@ -97,12 +96,10 @@ def place_labels(
 ) -> list[Annotation]:
     """Annotate each point (data coordinates) with its text at a free spot; returns the labels.
 
-    Call after the axes limits and the figure layout are final: placement works in display
-    coordinates. ``point_radius`` (points) is the area kept clear around every point;
-    ``segments`` (x0, y0, x1, y1 in data coordinates, e.g. whiskers) are avoided too, at half
-    the weight of a point. The labels are left out of the layout (``tight_layout`` will not move
-    the axes because of them).
-    """
+    Call once the axes limits and layout are final (placement is in display coordinates).
+    ``point_radius`` (points) is kept clear around every point; ``segments`` (x0, y0, x1, y1 in
+    data coordinates, e.g. whiskers) are avoided at half a point's weight. The labels are left out
+    of the layout."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     frame = ax.get_window_extent(renderer)
@@ -115,12 +112,14 @@ def place_labels(
     order = sorted(range(len(texts)), key=lambda i: (-crowding[i], i))
     placed: list[Bbox] = []
     labels: list[Annotation] = []
-    style = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.6}
+    text: dict[str, Any] = {"textcoords": "offset points", "fontsize": fontsize}
+    box_style = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.6}
+    drawn: dict[str, Any] = {"color": color, "bbox": box_style, "annotation_clip": False, "zorder": 5}
     for i in order:
         if not np.all(np.isfinite(pts[i])):
             continue
         xy = (float(xs[i]), float(ys[i]))
-        probe = ax.annotate(texts[i], xy, xytext=(0, 0), textcoords="offset points", fontsize=fontsize)
+        probe = ax.annotate(texts[i], xy, xytext=(0, 0), **text)
 
         def score(box: Bbox) -> float:
             return (
@@ -130,29 +129,15 @@ def place_labels(
                 + 10.0 * _outside(box, frame)
             )
 
-        ring, angle, box = _best_spot(probe, renderer, score)
+        ring, place, box = _best_spot(probe, renderer, score)
         probe.remove()
-        ha, va = _alignment(angle)
-        radius = RADII[ring]
         arrow = (
             {"arrowstyle": "-", "color": "#888888", "lw": 0.6, "shrinkA": 0.0, "shrinkB": point_radius * 0.8}
             if ring >= LEADER_FROM
             else None
         )
-        label = ax.annotate(
-            texts[i],
-            xy,
-            xytext=(radius * math.cos(angle), radius * math.sin(angle)),
-            textcoords="offset points",
-            ha=ha,
-            va=va,
-            fontsize=fontsize,
-            color=color,
-            bbox=style,
-            arrowprops=arrow,
-            annotation_clip=False,
-            zorder=5,
-        )
+        label = ax.annotate(texts[i], xy, arrowprops=arrow, **place, **text, **drawn)
+
         label.set_in_layout(False)
         placed.append(box)
         labels.append(label)

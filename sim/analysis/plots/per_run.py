@@ -1,9 +1,6 @@
-"""The figures of a single scenario: where the cohort is over time, and its outcomes.
-
-``plot_run`` writes the set for one scenario's folder. The outcome and cumulative plots are the
-comparison plots drawn for one policy, so a run's pictures and a comparison's look alike.
-Nothing here prints.
-"""
+"""The figures of a single scenario (``plot_run``): where the cohort is over time, and its
+outcomes, drawn by the comparison plots for one policy so a run's pictures and a comparison's
+look alike."""
 
 from __future__ import annotations
 
@@ -44,11 +41,8 @@ STACK_ORDER: tuple[str, ...] = (
 
 
 def plot_state_flow(timeseries: pd.DataFrame, title: str, path: str | Path) -> Path:
-    """Where the cohort is over time: stacked mean number of people in each state.
-
-    The reader sees the cohort draining from the pool and live caseload (top bands) into settled
-    outcomes (bottom bands); the total height is the cohort. Colours match every other plot.
-    """
+    """Where the cohort is over time: the mean number of people in each state, stacked (the pool
+    and live caseload on top draining into settled outcomes below)."""
     mean, _, _ = state_intervals(timeseries)
     order = [s for s in STACK_ORDER if s in mean] + [str(s) for s in mean if s not in STACK_ORDER]
     with figure(1, 1, (9.5, 4.8)) as (fig, axes):
@@ -86,12 +80,8 @@ def plot_state_flow(timeseries: pd.DataFrame, title: str, path: str | Path) -> P
 
 
 def plot_run(summary: pd.DataFrame, timeseries: pd.DataFrame, label: str, outdir: str | Path) -> list[Path]:
-    """Per-scenario set in ``outdir``: state flow, outcome distribution and cumulative outcomes.
-
-    Files: ``state_flow_<slug>.png``, ``outcomes_<slug>.png``, ``cumulative_outcomes_<slug>.png``
-    where ``<slug>`` is the label lower-cased with non-alphanumerics replaced by ``_``. The
-    outcome panels are ``kpis.PLOT_KPIS``.
-    """
+    """One scenario's state flow, outcome distribution (``kpis.PLOT_KPIS``) and cumulative outcomes
+    in ``outdir``, named by ``figures``' prefixes and the label's ``slug``."""
     outdir, s = Path(outdir), slug(label)
     n_reps = int(summary["replication"].nunique()) if "replication" in summary else len(summary)
     shown = [k for k in PLOT_KPIS if k in summary]

@@ -1,9 +1,6 @@
-"""The look shared by every figure: colours, state names, tick formats, figure and file handling.
-
-One colour per state (``STATE_COLOURS``) and per policy position (``policy_colours``) is used across
-every plot, so a reader can move between pictures without re-reading legends. Policy colours are
-Okabe-Ito, which stay distinct for the common forms of colour blindness. Figures are written as
-150 dpi PNGs (sharp when pasted into a briefing at page width) and always closed.
+"""The look shared by every figure: one colour per state and per policy position across every
+plot (so a reader need not re-read legends; policies in Okabe-Ito, distinct for the common forms
+of colour blindness), state names, tick formats, 150 dpi PNGs (sharp at page width), always closed.
 """
 
 from __future__ import annotations
@@ -114,8 +111,7 @@ def policy_colours(n: int) -> list[str]:
 
 
 def policy_linestyle(i: int) -> str:
-    """Line style of the i-th policy: solid while the colours last, then the next style each time
-    they cycle, so no two of the first 32 policies look alike."""
+    """Line style of the i-th policy: the next style each time the colours cycle (32 distinct)."""
     return LINESTYLES[(i // len(OKABE_ITO)) % len(LINESTYLES)]
 
 
@@ -140,8 +136,7 @@ def grid(n: int, max_cols: int = 3) -> tuple[int, int]:
 def figure(
     nrows: int, ncols: int, size: tuple[float, float], panels: int | None = None, **kw: Any
 ) -> Iterator[tuple[Figure, np.ndarray]]:
-    """A styled figure (size in inches) whose axes come back as a flat array, those past the first
-    ``panels`` hidden; always closed."""
+    """A styled figure (inches), its axes as a flat array (those past ``panels`` hidden); closed."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, **kw)
         for ax in axes.ravel()[nrows * ncols if panels is None else panels :]:
@@ -172,8 +167,8 @@ def save(fig: Figure, path: str | Path, caption: str | None = None) -> Path:
 
 
 def legend_below(fig: Figure, ax: Axes, ncol: int | None = None) -> None:
-    """Lay the figure out, then put the legend of ``ax`` under the panels (only with more than one
-    entry: one line needs no key), in ``ncol`` columns (default: up to 4, or 3 for over 6 entries)."""
+    """Lay the figure out, then put ``ax``'s legend (if more than one entry) under the panels, in
+    ``ncol`` columns (default: up to 4, or 3 for over 6 entries)."""
     handles, labels = ax.get_legend_handles_labels()
     fig.tight_layout()
     n = len(labels)

@@ -1,15 +1,13 @@
-"""Figures of outcomes over time since entry: cumulative incidence with censoring at the horizon.
-
-Unlike the counts over calendar time (``plot_cumulative_outcomes``), these curves answer "of the
-people who enter, what share has left voluntarily within a year?", with people who entered late
-(and were watched for less time) counted correctly (``sim.analysis.survival``). Shares are shown
-in per cent; bands are 95% t-intervals across replications. Nothing here prints.
+"""Outcomes over time since entry: cumulative incidence with censoring at the horizon
+(``sim.analysis.survival``), answering "of the people who enter, what share has left voluntarily
+within a year?"; shares in per cent, 95% t bands across replications.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
@@ -58,6 +56,12 @@ def _percent_axes(ax: Axes, clock: str) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10], integer=True))
 
 
+def _draw_curve(ax: Axes, curve: pd.DataFrame, colour: str, band_alpha: float, **line: Any) -> None:
+    """A cumulative incidence curve (``line``: its style and label) over its confidence band."""
+    ax.plot(curve["day"], curve["cumulative_incidence"], color=colour, **line)
+    ax.fill_between(curve["day"], curve["ci_low"], curve["ci_high"], color=colour, alpha=band_alpha, lw=0)
+
+
 def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) -> list[Path]:
     """One scenario: a panel per clock, a line per outcome (``time_to_outcome.png``)."""
     clocks = [c for c in CLOCK_TITLES if c in set(table["clock"])]
@@ -67,16 +71,7 @@ def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) ->
             rows = table[(table["clock"] == clock) & (table["outcome"] != NO_OUTCOME_YET)]
             for i, (outcome, curve) in enumerate(rows.groupby("outcome", sort=True)):
                 colour = style.OKABE_ITO[(i + 1) % len(style.OKABE_ITO)]
-                ax.plot(
-                    curve["day"],
-                    curve["cumulative_incidence"],
-                    color=colour,
-                    lw=1.8,
-                    label=outcome_label(str(outcome)),
-                )
-                ax.fill_between(
-                    curve["day"], curve["ci_low"], curve["ci_high"], color=colour, alpha=0.18, lw=0
-                )
+                _draw_curve(ax, curve, colour, 0.18, lw=1.8, label=outcome_label(str(outcome)))
             ax.set_title(CLOCK_TITLES[clock])
             _percent_axes(ax, clock)
             if ax.lines:
@@ -104,18 +99,8 @@ def plot_time_to_outcome_comparison(
                 ]
                 if curve.empty:
                     continue
-                ls = style.policy_linestyle(i)
-                ax.plot(
-                    curve["day"],
-                    curve["cumulative_incidence"],
-                    color=colours[i],
-                    ls=ls,
-                    lw=1.6,
-                    label=style.wrap(labels.get(name, name), 40),
-                )
-                ax.fill_between(
-                    curve["day"], curve["ci_low"], curve["ci_high"], color=colours[i], alpha=0.12, lw=0
-                )
+                label = style.wrap(labels.get(name, name), 40)
+                _draw_curve(ax, curve, colours[i], 0.12, ls=style.policy_linestyle(i), lw=1.6, label=label)
             ax.set_title(f"{outcome_label(outcome)} ({CLOCK_AXES[clock].lower().replace('days ', '')})")
             _percent_axes(ax, clock)
             if not ax.lines:
