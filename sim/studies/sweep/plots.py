@@ -1,7 +1,6 @@
-"""Response curves of a parameter sweep (sweep.csv), one figure per KPI: the mean over
-replications at each value of the swept parameter, marked, with its 95% t band; with a second
-parameter a line per value of it, told apart by colour, line style and marker (it reads in grey)
-and keyed in a legend titled with the parameter and its unit. Nothing here prints.
+"""Response curves of a parameter sweep (sweep.csv), one figure per KPI: the mean at each value
+of the swept parameter with its 95% t band; with a second parameter a line per value of it, told
+apart by colour, line style and marker (it reads in grey). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -30,10 +29,8 @@ from sim.studies.sweep.analysis import value_text
 def plot_sweep_kpi(
     frame: pd.DataFrame, column: str, units: Mapping[str, str], path: str | Path, scenario: str = ""
 ) -> Path:
-    """The response curve of one KPI against the first swept parameter (see the module doc).
-
-    ``frame`` is sweep.csv's rows; ``units`` maps each swept path to its unit.
-    """
+    """The response curve of one KPI against the first swept parameter; ``frame`` is sweep.csv's
+    rows, ``units`` each swept path's unit."""
     definition = kpi(column)
     rows = frame[frame["kpi"] == column]
     param = str(rows["param"].iloc[0])
@@ -48,9 +45,7 @@ def plot_sweep_kpi(
             part = rows if g is None else rows[rows["value2"] == g]
             part = part.sort_values("value")
             x = part["value"].to_numpy(dtype=float)
-            mean = part["mean"].to_numpy(dtype=float) / scale
-            low = part["ci_low"].to_numpy(dtype=float) / scale
-            high = part["ci_high"].to_numpy(dtype=float) / scale
+            mean, low, high = (part[c].to_numpy(dtype=float) / scale for c in ("mean", "ci_low", "ci_high"))
             label = None if g is None else value_text(g)
             ls = LINESTYLES[i % len(LINESTYLES)]
             marker = MARKERS[i % len(MARKERS)]
