@@ -1,11 +1,6 @@
-"""The validation targets table (``validation/targets.yaml``) and evaluating it on results folders.
-
-``read_targets`` checks the file (each target's measure, an existing scenario file relative to the
-table, finite numbers, a share in [0, 1], a tolerance >= 0, role and comparison from their
-vocabularies, a unique snake_case id) and reports every problem in one ``ScenarioError`` (exit 2,
-before anything runs). ``evaluate_targets`` computes each measure from its scenario's finished
-folder into targets.csv's rows; ``write_targets`` writes targets.csv and targets.png. Nothing here
-prints.
+"""The validation targets table (``validation/targets.yaml``), checked with every problem reported
+in one ``ScenarioError`` (exit 2, before anything runs), and evaluated on finished results
+folders into targets.csv and targets.png. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -200,45 +195,31 @@ def read_targets(path: str | os.PathLike[str] = DEFAULT_TARGETS_FILE) -> Targets
     return Targets(path.resolve(), checked.targets)
 
 
-# A results folder's tables, read when a measure first needs them
-
-
 class FolderTables(Mapping[str, pd.DataFrame]):
-    """The tables of a finished scenario folder, each read from CSV on first use."""
-
-    FILES: Mapping[str, str] = {"summary": output.SUMMARY_FILE, **output.TABLE_FILES}
+    """The tables of a finished scenario folder, each read from CSV when a measure first needs it."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        files = {"summary": output.SUMMARY_FILE, **output.TABLE_FILES}
+        self.paths = {name: folder / file for name, file in files.items() if (folder / file).is_file()}
         self._cache: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._cache:
-            path = self.folder / self.FILES[name] if name in self.FILES else None
-            if path is None or not path.is_file():
-                raise KeyError(name)
-            self._cache[name] = pd.read_csv(path)
+            self._cache[name] = pd.read_csv(self.paths[name])
         return self._cache[name]
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.FILES and (self.folder / self.FILES[name]).is_file()
-
     def __iter__(self) -> Iterator[str]:
-        return (n for n in self.FILES if n in self)
+        return iter(self.paths)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self.paths)
 
 
 def evaluate_targets(
     targets: Sequence[Target], tables_of: Mapping[str, Tables], scenario_names: Mapping[str, str]
 ) -> pd.DataFrame:
-    """targets.csv's rows: each target's measure on its scenario's tables.
-
-    ``scenario_names`` maps a target id to its scenario's name, ``tables_of`` a scenario name to its
-    tables. A measure whose data is missing gives NaN model values, ``within`` False and a note
-    naming what is missing (never a silent NaN).
-    """
+    """targets.csv's rows: each target's measure on its scenario's tables (``scenario_names``: by
+    target id). A measure whose data is missing gives NaN, ``within`` False and a note saying why."""
     rows = []
     for t in targets:
         name = scenario_names[t.id]
