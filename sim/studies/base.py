@@ -85,14 +85,10 @@ class StudyCli(Protocol):
 
 @dataclass(frozen=True)
 class Study:
-    """One study as the command line, the report and the methods see it.
-
-    ``kind`` is its name in the report; ``manifest`` the file its writer leaves last in the folder
-    (with ``key`` in it where the name alone does not tell it from a run folder's); ``varied`` one
-    sentence from the manifest for the methods table; ``reference`` the manifest key naming the
-    scenario(s) it was run on; ``report`` the module whose ``REPORT`` (a ``StudyReport``, which
-    needs pandas) shows its folder.
-    """
+    """One study as the command line, the report and the methods see it: ``manifest`` is the file
+    its writer leaves last (holding ``key`` where the name alone does not tell it from a run
+    folder's), ``reference`` the manifest key naming the scenario(s) it ran on, ``report`` the
+    module whose ``REPORT`` (a ``StudyReport``, which needs pandas) shows its folder."""
 
     kind: str
     command: str

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, Kpi
-from sim.analysis.numbers import fmt_number
+from sim.analysis.numbers import count_decimals, fmt_number
 from sim.scenario.describe import format_value
 from sim.scenario.paths import flatten
 from sim.studies.base import Study
@@ -143,18 +143,14 @@ def probability(value: Any) -> Cell:
 
 
 def auto_decimals(values: pd.Series) -> int:
-    """Decimals for a column of arbitrary numbers: none for whole numbers or from 1,000, one from
-    10, two from 1, three below (probabilities and shares)."""
+    """Decimals for a column of arbitrary numbers: none for whole numbers, three below 1
+    (probabilities and shares), else as a count."""
     known = values[pd.notna(values)].astype(float)
     known = known[known.map(math.isfinite)]
     if known.empty or (known == known.round()).all():
         return 0
     magnitude = float(known.abs().max())
-    if magnitude >= 1000:
-        return 0
-    if magnitude >= 10:
-        return 1
-    return 2 if magnitude >= 1 else 3
+    return 3 if magnitude < 1 else count_decimals(magnitude)
 
 
 def _is_bool_column(values: pd.Series) -> bool:
@@ -374,13 +370,9 @@ def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[s
 
 @dataclass(frozen=True)
 class StudyReport:
-    """How the report shows one study (``Study.report`` names the module whose ``REPORT`` it is).
-
-    ``part`` reads a ``--with`` folder (with the scenario labels and reference scenario) into a
-    ``Part``; ``figure`` gives a listed plot's title and caption from its file name. ``files`` are
-    the study's files older versions wrote into a results folder, and ``tables`` what the report
-    shows of them (tables, and lines for the section's intro).
-    """
+    """How the report shows one study: ``part`` reads a ``--with`` folder, ``figure`` titles a
+    listed plot by its file name; ``files`` are the study's files older versions wrote into a
+    results folder, and ``tables`` what the report shows of them (tables, and intro lines)."""
 
     part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
     figure: Callable[[str], tuple[str, str]]

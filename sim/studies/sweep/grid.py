@@ -220,35 +220,23 @@ def resolve(scenario: Scenario, specs: Sequence[ParamSpec]) -> list[SweepParam]:
     return params
 
 
-def point_name(scenario: Scenario, params: Sequence[SweepParam], values: Sequence[float]) -> str:
-    """Folder-safe name of a grid point: ``baseline__detention.beds_60``."""
-    bits = [f"{p.path}_{fmt(v)}" for p, v in zip(params, values, strict=True)]
-    return SEPARATOR.join([scenario.name, *bits])
-
-
-def point_title(scenario: Scenario, params: Sequence[SweepParam], values: Sequence[float]) -> str:
-    """Readable label of a grid point: ``Baseline: detention.beds = 60``."""
-    bits = [f"{p.path} = {fmt(v)}" for p, v in zip(params, values, strict=True)]
-    return f"{scenario.label}: {', '.join(bits)}"
-
-
 def build_grid(scenario: Scenario, params: Sequence[SweepParam]) -> list[GridPoint]:
-    """One validated scenario per grid point, the first parameter varying slowest.
-
-    A value the schema rejects is an ExperimentError with the schema's message at the path.
-    """
+    """One validated scenario per grid point, the first parameter varying slowest, named e.g.
+    ``baseline__detention.beds_60`` (a folder) and titled ``Baseline: detention.beds = 60``; a
+    value the schema rejects is an ExperimentError with the schema's message at the path."""
     points = []
     for values in itertools.product(*(p.values for p in params)):
+        pairs = list(zip(params, values, strict=True))
         overrides: dict[str, Any] = {
-            "name": point_name(scenario, params, values),
-            "title": point_title(scenario, params, values),
+            "name": SEPARATOR.join([scenario.name, *(f"{p.path}_{fmt(v)}" for p, v in pairs)]),
+            "title": f"{scenario.label}: " + ", ".join(f"{p.path} = {fmt(v)}" for p, v in pairs),
         }
-        for p, v in zip(params, values, strict=True):
+        for p, v in pairs:
             overrides = deep_merge(overrides, nested(p.path, v))
         try:
             points.append(GridPoint(tuple(values), scenario.with_overrides(overrides)))
         except ValidationError as exc:
-            given = ", ".join(f"{p.path}={fmt(v)}" for p, v in zip(params, values, strict=True))
+            given = ", ".join(f"{p.path}={fmt(v)}" for p, v in pairs)
             problems = validation_problems("", exc, Scenario)
             text = "; ".join(
                 f"{pr.path}: {pr.message}" + (f"; {pr.allowed}" if pr.allowed else "") for pr in problems

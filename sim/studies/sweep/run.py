@@ -47,11 +47,8 @@ def run_sweep(
     root_seed: int,
     options: ExecutionOptions | None = None,
 ) -> SweepResult:
-    """Run every grid point and write sweep.csv, its plots and sweep_manifest.json.
-
-    ``kpis`` are sweep.csv's KPIs and those drawn (default: all KPIs, the headline ``PLOT_KPIS``
-    drawn). ExperimentError before writing anything for a bad request.
-    """
+    """Run every grid point and write sweep.csv with ``kpis`` (default: all), their plots (default:
+    the headline ``PLOT_KPIS``) and sweep_manifest.json; ExperimentError first for a bad request."""
     from sim.analysis.kpis import PLOT_KPIS
     from sim.studies.sweep.analysis import SWEEP_KPIS, sweep_table
 

@@ -137,22 +137,17 @@ class Targets:
         return list(dict.fromkeys(self.scenario_path(t) for t in self.targets))
 
 
-def _where(loc: Sequence[int | str], raw: Any) -> str:
-    parts: list[str] = []
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            ident = ""
-            if i == 1 and loc[0] == "targets" and isinstance(raw, Mapping):
-                items = raw.get("targets")
-                if isinstance(items, list) and part < len(items) and isinstance(items[part], Mapping):
-                    ident = f" (id {items[part].get('id')!r})" if items[part].get("id") else ""
-            parts[-1] = f"{parts[-1]}[{part}]{ident}" if parts else f"[{part}]"
-        else:
-            parts.append(str(part))
-    return ".".join(parts)
+def _where(loc: Sequence[int | str], raw: Mapping[str, Any]) -> str:
+    """An error's path, a target named by its index and id: ``targets[0] (id 'x').measure``."""
+    if len(loc) < 2 or not isinstance(loc[1], int):
+        return ".".join(map(str, loc))
+    items = raw.get(str(loc[0]))
+    item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    ident = f" (id {item.get('id')!r})" if isinstance(item, Mapping) and item.get("id") else ""
+    return ".".join([f"{loc[0]}[{loc[1]}]{ident}", *map(str, loc[2:])])
 
 
-def _problems(file: str, exc: ValidationError, raw: Any) -> list[Problem]:
+def _problems(file: str, exc: ValidationError, raw: Mapping[str, Any]) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
