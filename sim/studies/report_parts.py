@@ -22,7 +22,7 @@ from sim.analysis.kpis import DERIVED_KPIS, KPIS, Kpi
 from sim.analysis.numbers import count_decimals, fmt_number
 from sim.scenario.describe import format_value
 from sim.scenario.paths import flatten
-from sim.studies.base import Study
+from sim.studies.base import Study, listing
 
 NO_VALUE = "—"
 """Shown for a value the table has no entry for (as opposed to "n/a": a value that is undefined)."""
@@ -296,10 +296,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def listed_files(manifest: dict[str, Any]) -> list[str]:
     """The plain file names a manifest lists (anything else is ignored)."""
-    files = manifest.get("files")
-    if not isinstance(files, list):
-        return []
-    return [f for f in files if isinstance(f, str) and plain(f)]
+    return [f for f in listing(manifest, "files") if isinstance(f, str) and plain(f)]
 
 
 def png_data_uri(folder: Path, name: str) -> str | None:

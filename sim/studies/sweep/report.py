@@ -1,5 +1,4 @@
-"""The sweep study in the briefing report: each KPI against the swept parameter(s), a grid point
-a row, the mean with its interval in the KPI's display unit."""
+"""The sweep study in the briefing report: a grid point a row, each KPI's mean with its interval."""
 
 from __future__ import annotations
 

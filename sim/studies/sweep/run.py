@@ -27,9 +27,6 @@ from sim.studies.sweep.grid import GridPoint, SweepParam
 class SweepResult:
     """What ``run_sweep`` did."""
 
-    out: Path
-    params: list[SweepParam]
-    points: list[GridPoint]
     table: pd.DataFrame
     experiment: ExperimentResult
     files: list[str] = field(default_factory=list)
@@ -92,6 +89,4 @@ def run_sweep(
         "base_scenario": base.model_dump(mode="json"),
     }
     finish_folder(out, manifest, output.SWEEP_MANIFEST)
-    return SweepResult(
-        out, list(params), list(points), table, experiment, files, time.perf_counter() - started
-    )
+    return SweepResult(table, experiment, files, time.perf_counter() - started)

@@ -1,5 +1,5 @@
-"""The targets study in the briefing report: published figures against the model's mean and
-interval, whether each lies within its tolerance, and how many do."""
+"""The targets study in the briefing report: published figures against the model, and how many
+lie within their tolerance."""
 
 from __future__ import annotations
 

@@ -247,12 +247,9 @@ def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plo
     write_csv(out / TARGETS_FILE, frame)
     written = [TARGETS_FILE]
     if plot:
-        by_id = {t.id: t for t in targets}
-        units = [MEASURES[by_id[i].measure].unit for i in frame["target"]]
+        units = [MEASURES[m].unit for m in frame["measure"]]
         titles = {t.id: t.name for t in targets}
-
-        def make(outdir: Path) -> list[Path]:
-            return [plot_targets(frame.assign(unit=units), outdir / TARGETS_PLOT, titles)]
-
-        written += write_plots(out, make)
+        written += write_plots(
+            out, lambda outdir: [plot_targets(frame.assign(unit=units), outdir / TARGETS_PLOT, titles)]
+        )
     return written
