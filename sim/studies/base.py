@@ -1,11 +1,6 @@
-"""What every study declares, so the report and the methods need no branch on a study's name.
-
-A study writes one folder and leaves its manifest last; ``report --with DIR`` tells which study
-wrote DIR by that manifest (``Study.manifest``, and ``Study.key`` where the file name alone is
-shared with a run folder's ``manifest.json``) and says what the study varied from the manifest
-(``Study.varied``); the command line builds the study's sub-parser and runs its command from
-``Study.cli``. Only the standard library is imported: the report and the argument parser read the
-registry before anything heavy is needed.
+"""What every study declares (``Study``), so the command line, the report and the methods need no
+branch on a study's name. Only the standard library is imported: the report and the argument
+parser read the registry before anything heavy is needed.
 """
 
 from __future__ import annotations
@@ -64,11 +59,9 @@ Load = Callable[[Sequence[str]], list["Scenario"]]
 
 @dataclass(frozen=True)
 class Job:
-    """A study's command once planned: ``intro`` is printed before it runs (what will run and how
-    long it may take), ``run(out, options)`` runs it into the folder ``out`` (by default
-    results/<kind>/<name>), and ``summary(result, out)`` is printed after; the command line prints
-    neither with --quiet. ``kept`` are the paths under ``out`` where finished replications are kept
-    for --resume (said on Ctrl-C)."""
+    """A study's command once planned: ``intro`` is printed before ``run(out, options)`` and
+    ``summary(result, out)`` after (neither with --quiet); ``kept`` are the paths under ``out``
+    where finished replications are kept for --resume (said on Ctrl-C)."""
 
     name: str
     intro: str
@@ -78,13 +71,8 @@ class Job:
 
 
 class StudyCli(Protocol):
-    """A study's command, declared in ``sim/studies/<name>/cli.py`` (the module is the object).
-
-    ``sim.cli`` adds the sub-parser from ``HELP``, ``DESCRIPTION`` (one paragraph), ``EPILOG`` and
-    ``add_arguments``, and runs it with ``plan``, which loads the scenario files with ``load``
-    (applying --horizon and --cohort-size) and raises ``ExperimentError`` or ``ScenarioError`` for
-    bad input before anything is written (exit code 2). Only the command line prints.
-    """
+    """A study's command: the module ``sim/studies/<name>/cli.py``. ``plan`` raises
+    ``ExperimentError`` or ``ScenarioError`` for bad input before anything is written (exit 2)."""
 
     HELP: str
     DESCRIPTION: str
@@ -97,19 +85,10 @@ class StudyCli(Protocol):
 
 @dataclass(frozen=True)
 class Study:
-    """One study as the command line, the report and the methods see it.
-
-    ``kind`` is its name in the report (the methods table's first column); ``command`` the
-    ``run_sim.py`` command that runs it; ``manifest`` the file its writer leaves last in the
-    folder; ``varied`` what it varied and how, one sentence from its manifest, for the methods
-    table; ``reference`` the manifest key naming the scenario it was run on (a name, or a mapping
-    of names), which the report checks against its own reference; ``section`` the report section
-    its part goes in; ``report`` the module (dotted name) whose ``REPORT`` says how the report
-    shows its folder (``sim.studies.report_parts.StudyReport``, imported only when a report is
-    built: it needs pandas); ``cli`` its ``command``'s sub-parser and run (``StudyCli``);
-    ``key`` a key that manifest must hold when ``manifest`` alone does not tell
-    the study's folder from a run folder ("" when it does).
-    """
+    """One study as the command line, the report and the methods see it: ``manifest`` is the file
+    its writer leaves last (holding ``key`` where the name alone does not tell it from a run
+    folder's), ``reference`` the manifest key naming the scenario(s) it ran on, ``report`` the
+    module whose ``REPORT`` (a ``StudyReport``, which needs pandas) shows its folder."""
 
     kind: str
     command: str
@@ -123,7 +102,7 @@ class Study:
 
     @property
     def wrote(self) -> str:
-        """How to recognise its folder, for messages: the manifest (and the key it holds)."""
+        """How to recognise its folder, for messages."""
         return f'{self.manifest} with a "{self.key}"' if self.key else self.manifest
 
 

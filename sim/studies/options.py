@@ -1,12 +1,7 @@
-"""The command line's shared building blocks: exit codes, argument types, the option groups every
-command's sub-parser is made of, and the wording its summaries share.
-
-They sit in the studies layer so that each study (``sim/studies/<name>/cli.py``) declares its own
-options and summary once, and ``sim.cli`` builds its parser and runs its command by iterating over
-the registry. Argument types raise ``ArgumentTypeError``, which argparse turns into exit code 2
-before anything runs. The defaults for replications and seed come from ``sim.experiment.defaults``,
-the one place they are set. Only the standard library and light modules are imported, so
-``--help`` starts quickly.
+"""The command line's shared building blocks: exit codes, argument types (``ArgumentTypeError``:
+exit 2 before anything runs), the option groups every sub-parser is made of, and the wording the
+summaries share; in the studies layer so each ``sim/studies/<name>/cli.py`` can use them. Only
+light modules are imported, so ``--help`` starts quickly.
 """
 
 from __future__ import annotations
@@ -128,8 +123,7 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
 def add_valued(g: Any, defaults: object, *rows: tuple[str, str, Callable[[str], Any], str]) -> None:
     """Options that take a value, one per row: flags ("--samples -s"), metavar, type and help; the
-    default is the field of ``defaults`` (a study's request, or a mapping) named as the option,
-    None where it has none."""
+    default is the field (or key) of ``defaults`` named as the option, else None."""
     for flags, metavar, kind, text in rows:
         name = flags.split()[0][2:].replace("-", "_")
         default = defaults.get(name) if isinstance(defaults, Mapping) else getattr(defaults, name, None)
@@ -152,8 +146,7 @@ def replicated(args: argparse.Namespace) -> dict[str, int]:
 
 
 def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
-    """--workers and --scheduler, the same for every command that runs ``what`` (replications,
-    simulations)."""
+    """--workers and --scheduler for a command that runs ``what`` (replications, simulations)."""
     help = f"run {what} on W local processes (results do not depend on W)"
     add_valued(g, {"workers": 1}, ("--workers -w", "W", int_at_least(1, "worker processes"), help))
     if scheduler:
@@ -174,8 +167,7 @@ def add_replications(
     low: int = 1,
     default: int = DEFAULT_REPLICATIONS,
 ) -> None:
-    """The "replications" group: --replications (``low`` or more ``per`` ..., help ``n``),
-    --seed and --resume."""
+    """The "replications" group: --replications (at least ``low``), --seed and --resume."""
     g = p.add_argument_group("replications")
     g.add_argument("--replications", "-n", type=int_at_least(low, per), default=default, metavar="N", help=n)
     g.add_argument("--seed", type=int_at_least(0, "root seed"), default=DEFAULT_SEED, metavar="S", help=seed)
@@ -215,8 +207,7 @@ RUN_RESUME = (
 
 
 def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str = "results/sweep") -> None:
-    """The options of a command that runs scenarios as ``run`` does: ``run`` and ``compare``, or
-    (``sweep``) a study whose folder defaults to ``folder``/<scenario name>."""
+    """The options of ``run`` and ``compare``, or (``sweep``) of a study that runs scenarios as they do."""
     add_replications(
         p,
         "replications per scenario (replication k uses random streams (seed, k))"
@@ -256,9 +247,7 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
 
 
 def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, seed: str, folder: str) -> None:
-    """The options ``sensitivity`` and ``calibrate`` share: a design of points, each replicated
-    (``replications`` times by default, from the study's request), stored in ``DIR/.parts`` as it
-    runs."""
+    """The options ``sensitivity`` and ``calibrate`` share: a design of replicated points."""
     resume = (
         "reuse the simulations stored in DIR/.parts by an interrupted run (same design, seed and model code)"
     )
@@ -269,9 +258,7 @@ def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, se
     add_output(g, folder, "no progress bar and no summary")
 
 
-# ----------------------------------------------------------------------------------------------
 # Wording the commands' summaries share
-# ----------------------------------------------------------------------------------------------
 
 
 def flat_overrides(overrides: Mapping[str, Any]) -> list[str]:
@@ -280,7 +267,7 @@ def flat_overrides(overrides: Mapping[str, Any]) -> list[str]:
 
 
 def footer(result: ExperimentResult, where: Path) -> str:
-    """Where the files are, how many replications ran or were resumed, wall time in seconds."""
+    """Where the files are, how many replications ran or were resumed, and the wall time."""
     ran = result.ran_this_time
     resumed = result.replications * len(result.runs) - ran
     how = result.executor if result.executor == "serial" else f"{result.executor}, {result.workers} workers"

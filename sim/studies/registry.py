@@ -1,6 +1,5 @@
 """The studies, in the order the report and its messages list them: adding a study is its own
-folder and one line here. The command line, ``report --with`` and the methods table iterate over
-``STUDIES``; none of them branches on a study's name."""
+folder and one line here (nothing else branches on a study's name)."""
 
 from __future__ import annotations
 

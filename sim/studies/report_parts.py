@@ -1,13 +1,8 @@
-"""What a study's part of the briefing report is made of, and how a study's folder is read for it.
-
-Each study shows its ``report --with`` folder through ``sim/studies/<name>/report.py``; the
-report (``sim.report``, the layer above) only iterates over the registry. So the pieces a part is
-built from sit here, in the studies' layer, where both can import them: the cells and tables the
-template lays out (every number formatted in Python, so the template only escapes strings), the
-rules for reading a folder someone else may have edited (``safe_file``: nothing read may execute
-code or reach outside the folder), and the helpers every study's tables share (strict columns,
-KPI labels, intervals). Numbers get the terminal tables' rule (``sim.analysis.numbers``); KPI
-values are shown in their display unit (money in £ million, ``sim.analysis.kpis``).
+"""The pieces a study's part of the briefing report is built from, and how a ``report --with``
+folder is read for it; here, below ``sim.report``, so that both the report and each study's
+``report.py`` can import them. Every number is formatted in Python (the template only escapes
+strings), and nothing read from a folder someone may have edited can execute code or reach
+outside it (``safe_file``).
 """
 
 from __future__ import annotations
@@ -24,10 +19,10 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.kpis import DERIVED_KPIS, KPIS, Kpi
-from sim.analysis.numbers import fmt_number
+from sim.analysis.numbers import count_decimals, fmt_number
 from sim.scenario.describe import format_value
 from sim.scenario.paths import flatten
-from sim.studies.base import Study
+from sim.studies.base import Study, listing
 
 NO_VALUE = "—"
 """Shown for a value the table has no entry for (as opposed to "n/a": a value that is undefined)."""
@@ -46,11 +41,8 @@ class ReportError(Exception):
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: its text, an optional second line (an interval), and how it is drawn.
-
-    ``numeric`` right-aligns it; ``mark`` highlights a difference whose interval excludes zero;
-    ``css`` is an extra class from a fixed set the stylesheet knows (``yes``, ``no``, ``zero``).
-    """
+    """One table cell: its text, an optional second line (an interval), right-aligned if
+    ``numeric``, highlighted if ``mark``; ``css`` is a class the stylesheet knows (yes, no, zero)."""
 
     text: str
     sub: str = ""
@@ -61,11 +53,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class Table:
-    """A table with a header row; ``numeric[i]`` right-aligns column ``i``'s header.
-
-    ``groups`` are the indices of rows that start a group (drawn with a rule above them);
-    ``css`` is a table class from a fixed set the stylesheet knows (``keyvalue``).
-    """
+    """A table with a header row; ``numeric[i]`` right-aligns column ``i``'s header, ``groups``
+    are the rows drawn with a rule above them, ``css`` a class the stylesheet knows (keyvalue)."""
 
     columns: list[str]
     rows: list[list[Cell]]
@@ -92,8 +81,7 @@ class Figure:
 
 @dataclass
 class Part:
-    """A titled part of a section: one ``report --with`` folder's summary, as its study reads it.
-    ``notes`` are shown after the figures."""
+    """One ``report --with`` folder's summary, as its study reads it (notes after the figures)."""
 
     title: str
     intro: list[str] = field(default_factory=list)
@@ -104,6 +92,10 @@ class Part:
 
 def text(value: Any) -> Cell:
     return Cell("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value))
+
+
+def yes_no(flag: bool) -> Cell:
+    return Cell("yes" if flag else "no", css="yes" if flag else "no")
 
 
 def interval(low: float, high: float, decimals: int, scale: float = 1.0, sign: bool = False) -> str:
@@ -126,9 +118,8 @@ def estimate(
     sign: bool = False,
     mark: bool | None = None,
 ) -> Cell:
-    """A value and its interval below it, in display units (stored / ``scale``); highlighted
-    where ``mark`` says, by default where the interval excludes 0 (a difference the replications
-    can tell from none)."""
+    """A value and its interval below it, in display units (stored / ``scale``); highlighted where
+    ``mark`` says, by default where the interval excludes 0."""
     return Cell(
         fmt_number(value / scale, decimals, sign),
         interval(low, high, decimals, scale, sign),
@@ -152,18 +143,14 @@ def probability(value: Any) -> Cell:
 
 
 def auto_decimals(values: pd.Series) -> int:
-    """Decimals for a column of arbitrary numbers: none for whole numbers or from 1,000, one from
-    10, two from 1, three below (probabilities and shares)."""
+    """Decimals for a column of arbitrary numbers: none for whole numbers, three below 1
+    (probabilities and shares), else as a count."""
     known = values[pd.notna(values)].astype(float)
     known = known[known.map(math.isfinite)]
     if known.empty or (known == known.round()).all():
         return 0
     magnitude = float(known.abs().max())
-    if magnitude >= 1000:
-        return 0
-    if magnitude >= 10:
-        return 1
-    return 2 if magnitude >= 1 else 3
+    return 3 if magnitude < 1 else count_decimals(magnitude)
 
 
 def _is_bool_column(values: pd.Series) -> bool:
@@ -174,10 +161,8 @@ def _is_bool_column(values: pd.Series) -> bool:
 
 
 def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_rows: int = 60) -> Table:
-    """The table of file ``name`` whose columns the report does not know, shown faithfully: every
-    column, nothing computed; scenario names shown as their labels, KPI names (in ``kpi``/``outcome``
-    columns) as KPI labels, numbers right-aligned with separators, true/false as yes/no; cut at
-    ``max_rows``, with a note giving the full count."""
+    """File ``name``'s table with columns the report does not know, shown faithfully (nothing
+    computed; scenarios and KPIs by their labels, true/false as yes/no), cut at ``max_rows``."""
     booleans = {c for c in frame.columns if _is_bool_column(frame[c])}
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c not in booleans for c in frame.columns]
     decimals = {c: auto_decimals(frame[c]) for c, n in zip(frame.columns, numeric, strict=True) if n}
@@ -187,12 +172,7 @@ def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_ro
         for c, is_number in zip(frame.columns, numeric, strict=True):
             value = record[c]
             if c in booleans:
-                yes = str(value).strip().lower() == "true"
-                row.append(
-                    Cell("yes" if yes else "no", css="yes" if yes else "no")
-                    if pd.notna(value)
-                    else text(None)
-                )
+                row.append(yes_no(str(value).strip().lower() == "true") if pd.notna(value) else text(None))
             elif is_number:
                 row.append(
                     Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
@@ -250,7 +230,7 @@ def missing_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
 
 
 def require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    """ReportError naming the file and the columns it lacks (a table this report cannot read)."""
+    """ReportError naming the file and the columns it lacks."""
     missing = missing_columns(frame, columns)
     if missing:
         raise ReportError(
@@ -277,8 +257,8 @@ def plain(name: str) -> bool:
 
 
 def safe_file(folder: Path, name: str) -> Path | None:
-    """``folder/name`` if ``name`` is ``plain`` and the file is a regular file whose real location
-    is inside ``folder`` (a symlink pointing elsewhere is not); else None."""
+    """``folder/name`` if ``name`` is ``plain`` and it is a regular file really inside ``folder``
+    (not a symlink pointing elsewhere); else None."""
     if not plain(name):
         return None
     path = folder / name
@@ -316,15 +296,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def listed_files(manifest: dict[str, Any]) -> list[str]:
     """The plain file names a manifest lists (anything else is ignored)."""
-    files = manifest.get("files")
-    if not isinstance(files, list):
-        return []
-    return [f for f in files if isinstance(f, str) and plain(f)]
+    return [f for f in listing(manifest, "files") if isinstance(f, str) and plain(f)]
 
 
 def png_data_uri(folder: Path, name: str) -> str | None:
-    """A ``data:image/png;base64,...`` URI of ``folder/name``, or None unless it is a safe, real
-    PNG file of reasonable size (so the report embeds pictures and nothing else)."""
+    """A ``data:`` URI of ``folder/name`` if it is a safe, real PNG of reasonable size, else None."""
     path = safe_file(folder, name)
     if path is None or not name.lower().endswith(".png"):
         return None
@@ -341,8 +317,8 @@ def png_data_uri(folder: Path, name: str) -> str | None:
 
 @dataclass(frozen=True)
 class AnalysisFolder:
-    """A finished folder of a study given with ``report --with``: its kind (``Study.kind``),
-    manifest and the path as the user typed it (for messages and the methods table)."""
+    """A finished study folder given with ``report --with``: its ``Study.kind``, manifest and the
+    path as typed (for messages)."""
 
     path: Path
     kind: str
@@ -350,8 +326,8 @@ class AnalysisFolder:
     given: str
 
     def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError
-        naming the ``--with`` folder if it cannot be parsed."""
+        """The table ``name`` if it is a safe file of the folder, None if absent; ReportError if
+        it cannot be parsed."""
         path = safe_file(self.path, name)
         if path is None:
             return None
@@ -362,8 +338,7 @@ class AnalysisFolder:
 
     def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
         """The table ``name``, None if absent; ReportError if it lacks a column its writer
-        promises (a folder that claims to be a study's but holds something else is refused,
-        not shown half-understood)."""
+        promises (refused, not shown half-understood)."""
         frame = self.csv(name)
         if frame is not None:
             require(frame, columns, f"--with {self.given}: {name}")
@@ -392,15 +367,9 @@ def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[s
 
 @dataclass(frozen=True)
 class StudyReport:
-    """How the report shows one study (``Study.report`` names the module whose ``REPORT`` it is).
-
-    ``part`` reads a ``--with`` folder (``AnalysisFolder``, the results folder's scenario labels,
-    its reference scenario) into the part's title, intro, tables and notes, refusing tables its
-    writer would not have written; ``figure`` gives a listed plot's title and caption from its
-    file name. ``files`` are the study's files that older versions added to a results folder itself,
-    and ``tables`` what the report shows of them (its tables, and lines for the section's intro);
-    a table with other columns is shown as written.
-    """
+    """How the report shows one study: ``part`` reads a ``--with`` folder, ``figure`` titles a
+    listed plot by its file name; ``files`` are the study's files older versions wrote into a
+    results folder, and ``tables`` what the report shows of them (tables, and intro lines)."""
 
     part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
     figure: Callable[[str], tuple[str, str]]
@@ -420,8 +389,8 @@ def study_report(study: Study) -> StudyReport:
 def analysis_figures(
     folder: AnalysisFolder, figure: Callable[[str], tuple[str, str]]
 ) -> tuple[list[Figure], list[str]]:
-    """The PNGs the folder's manifest lists, embedded in its order up to
-    ``MAX_ANALYSIS_IMAGE_BYTES`` in all; and a note naming those left out for size."""
+    """The PNGs the manifest lists, up to ``MAX_ANALYSIS_IMAGE_BYTES`` in all, and a note naming
+    those left out."""
     figures: list[Figure] = []
     left_out: list[str] = []
     used = 0

@@ -1,14 +1,7 @@
-"""The grid of a parameter sweep: ``--param PATH=V1,V2,...`` or ``PATH=LO:HI:N``, checked against a
-scenario before anything runs.
-
-``parse_spec`` checks the syntax and numbers of one ``--param`` (no scenario needed, so a typo is
-exit 2 at parse time); ``resolve`` checks it against the scenario (a numeric leaf, e.g.
-``detention.removal_planning_days.mean``; whole numbers for a whole-number field, a range rounded
-to N distinct values; no value twice); ``build_grid`` makes one validated scenario per point (the
-values, or the product of two parameters'), so the schema's own message reports a rejected value.
-Every problem is an ``ExperimentError`` naming the option, path, what is wrong and what is allowed.
-Imports stay light (``describe``, which needs pandas, on first use): the argument parser imports
-this module.
+"""The grid of a parameter sweep: ``--param PATH=V1,V2,...`` or ``PATH=LO:HI:N``, checked before
+anything runs: its syntax at parse time (``parse_spec``), then against the scenario (``resolve``)
+and by the schema at each point (``build_grid``). Imports stay light (``describe``, which needs
+pandas, on first use): the argument parser imports this module.
 """
 
 from __future__ import annotations
@@ -24,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.experiment.errors import ExperimentError
 from sim.scenario.errors import validation_problems
+from sim.scenario.merge import deep_merge
 from sim.scenario.paths import nested
 from sim.scenario.schema import Scenario
 
@@ -57,11 +51,6 @@ class SweepParam:
     values: tuple[float, ...]
     unit: str
     integer: bool
-
-    @property
-    def label(self) -> str:
-        """Path with unit, for axes and table headings: ``detention.beds (beds)``."""
-        return f"{self.path} ({self.unit})" if self.unit else self.path
 
 
 @dataclass(frozen=True)
@@ -110,7 +99,7 @@ def parse_spec(text: str) -> ParamSpec:
         if not low < high:
             raise ValueError(f"{text!r}: LO must be below HI, got {low:g} and {high:g}")
         return ParamSpec(path, text, span=(low, high, count))
-    items = [v for v in rest.split(",")]
+    items = rest.split(",")
     if any(not v.strip() for v in items):
         raise ValueError(f"{text!r}: an empty value between commas; {FORMS}")
     values = tuple(_number(v, "value", text) for v in items)
@@ -200,8 +189,7 @@ def _resolve_one(
             values = tuple(float(f"{v:.{_SIGNIFICANT}g}") for v in raw)
     else:
         values = spec.values
-        seen: set[float] = set()
-        repeated = sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+        repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
             raise ExperimentError(
                 f"{option}: value {', '.join(fmt(v) for v in repeated)} given more than once; give each "
@@ -232,50 +220,26 @@ def resolve(scenario: Scenario, specs: Sequence[ParamSpec]) -> list[SweepParam]:
     return params
 
 
-def point_name(scenario: Scenario, params: Sequence[SweepParam], values: Sequence[float]) -> str:
-    """Folder-safe name of a grid point: ``baseline__detention.beds_60``."""
-    bits = [f"{p.path}_{fmt(v)}" for p, v in zip(params, values, strict=True)]
-    return SEPARATOR.join([scenario.name, *bits])
-
-
-def point_title(scenario: Scenario, params: Sequence[SweepParam], values: Sequence[float]) -> str:
-    """Readable label of a grid point: ``Baseline: detention.beds = 60``."""
-    bits = [f"{p.path} = {fmt(v)}" for p, v in zip(params, values, strict=True)]
-    return f"{scenario.label}: {', '.join(bits)}"
-
-
 def build_grid(scenario: Scenario, params: Sequence[SweepParam]) -> list[GridPoint]:
-    """One validated scenario per grid point, the first parameter varying slowest.
-
-    A value the schema rejects is an ExperimentError with the schema's message at the path.
-    """
+    """One validated scenario per grid point, the first parameter varying slowest, named e.g.
+    ``baseline__detention.beds_60`` (a folder) and titled ``Baseline: detention.beds = 60``; a
+    value the schema rejects is an ExperimentError with the schema's message at the path."""
     points = []
     for values in itertools.product(*(p.values for p in params)):
+        pairs = list(zip(params, values, strict=True))
         overrides: dict[str, Any] = {
-            "name": point_name(scenario, params, values),
-            "title": point_title(scenario, params, values),
+            "name": SEPARATOR.join([scenario.name, *(f"{p.path}_{fmt(v)}" for p, v in pairs)]),
+            "title": f"{scenario.label}: " + ", ".join(f"{p.path} = {fmt(v)}" for p, v in pairs),
         }
-        for p, v in zip(params, values, strict=True):
-            value: float | int = int(v) if p.integer and float(v).is_integer() else v
-            top, _, _ = p.path.partition(".")
-            merged = nested(p.path, value)
-            overrides[top] = _merge(overrides.get(top), merged[top])
+        for p, v in pairs:
+            overrides = deep_merge(overrides, nested(p.path, v))
         try:
             points.append(GridPoint(tuple(values), scenario.with_overrides(overrides)))
         except ValidationError as exc:
-            given = ", ".join(f"{p.path}={fmt(v)}" for p, v in zip(params, values, strict=True))
+            given = ", ".join(f"{p.path}={fmt(v)}" for p, v in pairs)
             problems = validation_problems("", exc, Scenario)
             text = "; ".join(
                 f"{pr.path}: {pr.message}" + (f"; {pr.allowed}" if pr.allowed else "") for pr in problems
             )
             raise ExperimentError(f"--param {given}: {text}") from None
     return points
-
-
-def _merge(a: Any, b: Any) -> Any:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = dict(a)
-        for k, v in b.items():
-            out[k] = _merge(out.get(k), v)
-        return out
-    return b

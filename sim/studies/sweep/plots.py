@@ -1,7 +1,6 @@
-"""Response curves of a parameter sweep (sweep.csv), one figure per KPI: the mean over
-replications at each value of the swept parameter, marked, with its 95% t band; with a second
-parameter a line per value of it, told apart by colour, line style and marker (it reads in grey)
-and keyed in a legend titled with the parameter and its unit. Nothing here prints.
+"""Response curves of a parameter sweep (sweep.csv), one figure per KPI: the mean at each value
+of the swept parameter with its 95% t band; with a second parameter a line per value of it, told
+apart by colour, line style and marker (it reads in grey). Nothing here prints.
 """
 
 from __future__ import annotations
@@ -30,10 +29,8 @@ from sim.studies.sweep.analysis import value_text
 def plot_sweep_kpi(
     frame: pd.DataFrame, column: str, units: Mapping[str, str], path: str | Path, scenario: str = ""
 ) -> Path:
-    """The response curve of one KPI against the first swept parameter (see the module doc).
-
-    ``frame`` is sweep.csv's rows; ``units`` maps each swept path to its unit.
-    """
+    """The response curve of one KPI against the first swept parameter; ``frame`` is sweep.csv's
+    rows, ``units`` each swept path's unit."""
     definition = kpi(column)
     rows = frame[frame["kpi"] == column]
     param = str(rows["param"].iloc[0])
@@ -41,16 +38,17 @@ def plot_sweep_kpi(
     groups = list(dict.fromkeys(rows["value2"])) if two else [None]
     colours = policy_colours(len(groups))
     scale = definition.scale
-    x_unit = units.get(param, "")
+
+    def with_unit(path: str) -> str:
+        return f"{path} ({units[path]})" if units.get(path) else path
+
     with figure(1, 1, (6.4, 4.2)) as (fig, axes):
         ax = axes[0]
         for i, g in enumerate(groups):
             part = rows if g is None else rows[rows["value2"] == g]
             part = part.sort_values("value")
             x = part["value"].to_numpy(dtype=float)
-            mean = part["mean"].to_numpy(dtype=float) / scale
-            low = part["ci_low"].to_numpy(dtype=float) / scale
-            high = part["ci_high"].to_numpy(dtype=float) / scale
+            mean, low, high = (part[c].to_numpy(dtype=float) / scale for c in ("mean", "ci_low", "ci_high"))
             label = None if g is None else value_text(g)
             ls = LINESTYLES[i % len(LINESTYLES)]
             marker = MARKERS[i % len(MARKERS)]
@@ -58,16 +56,13 @@ def plot_sweep_kpi(
             ok = np.isfinite(low) & np.isfinite(high)
             if ok.any():
                 ax.fill_between(x, low, high, where=ok, color=colours[i], alpha=0.18, lw=0, zorder=2)
-        ax.set_xlabel(wrap(f"{param} ({x_unit})" if x_unit else param, 70))
+        ax.set_xlabel(wrap(with_unit(param), 70))
         ax.set_ylabel(wrap(definition.display_unit.capitalize(), 30))
         counts_axis(ax.yaxis, integer=scale == 1.0)
         counts_axis(ax.xaxis, integer=bool(np.all(np.mod(rows["value"].to_numpy(dtype=float), 1) == 0)))
-        title = f"{definition.label} against {param}"
-        ax.set_title(wrap(title, 60))
+        ax.set_title(wrap(f"{definition.label} against {param}", 60))
         if two:
-            p2 = str(rows["param2"].iloc[0])
-            u2 = units.get(p2, "")
-            ax.legend(title=wrap(f"{p2} ({u2})" if u2 else p2, 40), frameon=False, fontsize=8)
+            ax.legend(title=wrap(with_unit(str(rows["param2"].iloc[0])), 40), frameon=False, fontsize=8)
         n = sorted(set(rows["n"].astype(int)))
         band = (
             "shaded: 95% t confidence interval"
@@ -75,11 +70,10 @@ def plot_sweep_kpi(
             else "no band: one replication"
         )
         caption = (
-            f"Line: mean over {', '.join(map(str, n))} replications per value ({band}); replications "
+            (f"Scenario {scenario}. " if scenario else "")
+            + f"Line: mean over {', '.join(map(str, n))} replications per value ({band}); replications "
             "paired across values (common random numbers)."
         )
-        if scenario:
-            caption = f"Scenario {scenario}. " + caption
         return save(fig, path, wrap(caption, 110))
 
 

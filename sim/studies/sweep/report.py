@@ -1,5 +1,4 @@
-"""The sweep study in the briefing report: each KPI against the swept parameter(s), a grid point
-a row, the mean with its interval in the KPI's display unit."""
+"""The sweep study in the briefing report: a grid point a row, each KPI's mean with its interval."""
 
 from __future__ import annotations
 
@@ -10,12 +9,12 @@ import pandas as pd
 
 from sim.analysis.figures import SWEEP_PREFIX
 from sim.analysis.kpis import MONEY_UNIT, TABLE_KPIS
-from sim.analysis.numbers import count_decimals, value_text
+from sim.analysis.numbers import count_decimals, kpi_decimals, value_text
 from sim.experiment import output
 from sim.studies import report_parts as rp
 from sim.studies.base import listing
 from sim.studies.report_parts import NO_VALUE, AnalysisFolder, Cell, Part, Table
-from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D
+from sim.studies.sweep.analysis import SWEEP_COLUMNS_1D, SWEEP_COLUMNS_2D, grid_rows
 
 SWEEP_MAX_KPIS = 8
 """A sweep of more KPIs than this shows the headline and plotted ones (sweep.csv has them all)."""
@@ -24,19 +23,16 @@ SWEEP_MAX_KPIS = 8
 def sweep_table(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> Table:
     """Each grid point of sweep.csv a row, each KPI a column: the mean with its 95% interval,
     highlighted where the paired difference from the first point excludes 0."""
-    two = "param2" in frame.columns
     frame = rp.numeric(frame, ["mean", "ci_low", "ci_high", "diff_ci_low", "diff_ci_high"])
     frame = frame.assign(kpi=frame["kpi"].astype(str))
     present = list(dict.fromkeys(frame["kpi"]))
     if len(present) > SWEEP_MAX_KPIS:
         plotted = listing(manifest, "plotted_kpis")
         present = [k for k in present if k in TABLE_KPIS or k in plotted]
-    keys = ["value", "value2"] if two else ["value"]
-    points = list(dict.fromkeys(tuple(r) for r in frame[keys].astype(str).itertuples(index=False)))
-    cells = {(tuple(str(r[k]) for k in keys), str(r["kpi"])): r for r in frame.to_dict("records")}
+    heads, points, cells = grid_rows(frame)
     rows = []
     for point in points:
-        row = [Cell(v, numeric=True) for v in point]
+        row = [Cell(str(v), numeric=True) for v in point]
         for name in present:
             r = cells.get((point, name))
             if r is None:
@@ -44,21 +40,15 @@ def sweep_table(frame: pd.DataFrame, manifest: Mapping[str, Any]) -> Table:
                 continue
             d = rp.definition(name)
             scale = d.scale if d is not None else 1.0
-            dec = (
-                d.decimals
-                if d is not None and d.decimals is not None
-                else count_decimals(abs(r["mean"] / scale))
-            )
+            dec = kpi_decimals(d, r["mean"] / scale) if d is not None else count_decimals(abs(r["mean"]))
             # highlighted by the paired difference from the first point, not by the mean's interval
-            mark = pd.notna(r["diff_ci_low"]) and rp.excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
+            mark = rp.excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
             row.append(rp.estimate(r["mean"], r["ci_low"], r["ci_high"], dec, scale, mark=mark))
         rows.append(row)
-    first = frame.iloc[0]
-    heads = [str(first["param"])] + ([str(first["param2"])] if two else [])
     return Table(
         [*heads, *(rp.kpi_text(k) for k in present)],
         rows,
-        [True for _ in heads] + [True for _ in present],
+        [True] * (len(heads) + len(present)),
         "Mean per cohort at each grid point with its 95% t interval (sweep.csv; money in "
         f"{MONEY_UNIT}); highlighted where the 95% interval of the paired difference from the first "
         "grid point excludes 0. Every KPI with its interval is in sweep.csv.",

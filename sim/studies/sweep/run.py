@@ -1,10 +1,6 @@
-"""Running a parameter sweep: every grid point as a scenario folder, then sweep.csv and its plots.
-
-``run_sweep`` (``run_sim.py sweep``) runs the grid points (``sim.studies.sweep.grid``) as the
-scenarios of ``run`` (same executors, parts, ``--resume``, progress; one folder per point,
-``out/<scenario>__<path>_<value>/``, without per-point plots), paired by replication (common random
-numbers), then writes sweep.csv (``sim.studies.sweep.analysis.sweep_columns``), a PNG per plotted
-KPI and, last, sweep_manifest.json. Nothing here prints.
+"""Running a parameter sweep: every grid point as a scenario folder of ``run`` (without plots),
+paired by replication, then sweep.csv, a PNG per plotted KPI and, last, sweep_manifest.json.
+Nothing here prints.
 """
 
 from __future__ import annotations
@@ -29,11 +25,8 @@ from sim.studies.sweep.grid import GridPoint, SweepParam
 
 @dataclass
 class SweepResult:
-    """What ``run_sweep`` did: the table, the files, and the underlying experiment."""
+    """What ``run_sweep`` did."""
 
-    out: Path
-    params: list[SweepParam]
-    points: list[GridPoint]
     table: pd.DataFrame
     experiment: ExperimentResult
     files: list[str] = field(default_factory=list)
@@ -47,18 +40,12 @@ def run_sweep(
     out: str | Path,
     *,
     kpis: Sequence[str] | None = None,
-    plot_kpis: Sequence[str] | None = None,
     replications: int,
     root_seed: int,
     options: ExecutionOptions | None = None,
 ) -> SweepResult:
-    """Run every grid point and write sweep.csv, its plots and sweep_manifest.json (module doc).
-
-    ``kpis`` are sweep.csv's KPIs (default: every KPI of the registry); ``plot_kpis`` those drawn
-    (default: ``kpis`` when given, else ``kpis.PLOT_KPIS``, the headline KPIs of ``compare``).
-    Raises ExperimentError before writing anything for a request that cannot be carried out;
-    WorkerLostError and KeyboardInterrupt as ``run_experiment``.
-    """
+    """Run every grid point and write sweep.csv with ``kpis`` (default: all), their plots (default:
+    the headline ``PLOT_KPIS``) and sweep_manifest.json; ExperimentError first for a bad request."""
     from sim.analysis.kpis import PLOT_KPIS
     from sim.studies.sweep.analysis import SWEEP_KPIS, sweep_table
 
@@ -66,10 +53,7 @@ def run_sweep(
     options = options or ExecutionOptions()
     out = Path(out)
     chosen = check_kpis(list(kpis)) if kpis is not None else list(SWEEP_KPIS)
-    if plot_kpis is not None:
-        drawn = check_kpis(list(plot_kpis))
-    else:
-        drawn = list(chosen) if kpis is not None else list(PLOT_KPIS)
+    drawn = chosen if kpis is not None else [k for k in PLOT_KPIS if k in chosen]
     scenarios = [p.scenario for p in points]
     experiment = run_study_scenarios(
         scenarios, out, replications, root_seed, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)
@@ -83,7 +67,7 @@ def run_sweep(
 
         units = {p.path: p.unit for p in params}
         draw = functools.partial(plot_sweep, scenario=base.label)
-        files += write_plots(out, draw, table, [k for k in drawn if k in chosen], units)
+        files += write_plots(out, draw, table, drawn, units)
     manifest = {
         "scenario": base.name,
         "label": base.label,
@@ -95,18 +79,14 @@ def run_sweep(
             {"values": list(pt.values), "name": pt.scenario.name, "folder": pt.scenario.name} for pt in points
         ],
         "kpis": chosen,
-        "plotted_kpis": [k for k in drawn if k in chosen] if options.plots else [],
+        "plotted_kpis": drawn if options.plots else [],
         "differences": "paired by replication (common random numbers), from the first grid point",
         **{k: v for k, v in experiment.base.items() if k not in ("event_log", "adaptive")},
         "replications_run_this_time": experiment.ran_this_time,
-        "estimated_seconds": round(
-            estimate_seconds([p.scenario for p in points], replications, options.workers), 1
-        ),
+        "estimated_seconds": round(estimate_seconds(scenarios, replications, options.workers), 1),
         "files": [*files, output.SWEEP_MANIFEST],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "base_scenario": base.model_dump(mode="json"),
     }
     finish_folder(out, manifest, output.SWEEP_MANIFEST)
-    return SweepResult(
-        out, list(params), list(points), table, experiment, files, time.perf_counter() - started
-    )
+    return SweepResult(table, experiment, files, time.perf_counter() - started)

@@ -1,13 +1,8 @@
-"""Published figures against the model: the mean of a measure over replications, its 95% t interval,
-and whether it lies within the target's tolerance (the rule ``run_sim.py targets --help`` states):
-``two_sided`` ``|model_mean - published| <= tolerance``; ``at_least`` (a floor, e.g. a service
-level "at least 18%") ``model_mean >= published - tolerance``; ``at_most`` (a ceiling)
-``model_mean <= published + tolerance``.
-
-The rule is on the mean, not the interval: with many replications an interval is narrow and would
-reject any figure not hit exactly, while the tolerance says how far the published figure itself
-can be trusted. ``ci_overlaps`` tells a near miss (the interval reaching the band) from a clear
-one. A mean that cannot be computed (NaN) is never within.
+"""Published figures against the model: a measure's mean over replications, its 95% t interval,
+and whether the mean lies within the target's tolerance band (``band``; the rule
+``run_sim.py targets --help`` states). The rule is on the mean, not the interval: with many
+replications an interval is narrow and would reject any figure not hit exactly, while the
+tolerance says how far the published figure itself can be trusted.
 """
 
 from __future__ import annotations
@@ -32,9 +27,7 @@ TARGET_COLUMNS: tuple[str, ...] = (
 )
 """The required columns of targets.csv, first and in this order (the report reads them)."""
 EXTRA_COLUMNS: tuple[str, ...] = ("role", "comparison", "ci_overlaps", "n", "measure", "scenario", "note")
-"""Columns after the required ones: role (calibration, parameter, validation), how ``within`` was
-decided, whether the 95% CI meets the tolerance band, replications used, the measure, the scenario
-name, and a note (e.g. the column a model version lacks)."""
+"""Columns after the required ones (described in ``run_sim.py targets --help``)."""
 COMPARISONS = ("two_sided", "at_least", "at_most")
 ROLES = ("calibration", "parameter", "validation")
 
@@ -51,7 +44,7 @@ def band(published: float, tolerance: float, comparison: str) -> tuple[float, fl
 
 
 def within(mean: float, published: float, tolerance: float, comparison: str = "two_sided") -> bool:
-    """Whether the model mean meets the published figure within the tolerance (see the module doc)."""
+    """Whether the model mean is within the tolerance band (never for a NaN mean)."""
     if not math.isfinite(mean):
         return False
     low, high = band(published, tolerance, comparison)

@@ -1,5 +1,4 @@
-"""The ``targets`` command: its sub-parser (options, help text, defaults) and how it runs, declared
-once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
+"""The ``targets`` command: its sub-parser and how it runs (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 
@@ -134,8 +133,7 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     }
 
     def run(out: Path, options: ExecutionOptions) -> TargetsResult:
-        """Run every scenario as 'run' does, then compute each target's measure from its folder and
-        write targets.csv, targets.png and the manifest (last)."""
+        """Run every scenario as 'run' does, then write targets.csv, targets.png and the manifest."""
         from sim.experiment.files import write_json
         from sim.experiment.output import TARGETS_MANIFEST
         from sim.experiment.run import run_experiment

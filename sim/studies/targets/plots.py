@@ -1,7 +1,6 @@
 """Published figures against the model (targets.csv), a panel per target on its own scale (shares
-in %): the tolerance band shaded (open-ended for a floor or ceiling), the published figure a black
-diamond, the model's mean a dot with its 95% t interval; the title gives the target's name, role
-and whether the mean is within. Nothing here prints.
+in %): the tolerance band shaded, the published figure a black diamond, the model's mean a dot with
+its 95% t interval. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -29,10 +28,8 @@ def _limits(values: list[float]) -> tuple[float, float]:
 
 
 def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str] | None = None) -> Path:
-    """The figure of ``frame`` (targets.csv rows with ``unit``: "share" shows in %).
-
-    ``titles`` maps a target id to its short name (the id itself otherwise).
-    """
+    """The figure of ``frame`` (targets.csv rows with ``unit``: "share" shows in %); ``titles``
+    maps a target id to its short name (the id itself otherwise)."""
     titles = titles or {}
     n = len(frame)
     nrows, ncols = grid(n, max_cols=3)

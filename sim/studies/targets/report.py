@@ -1,5 +1,5 @@
-"""The targets study in the briefing report: published figures against the model's mean and
-interval, whether each lies within its tolerance, and how many do."""
+"""The targets study in the briefing report: published figures against the model, and how many
+lie within their tolerance."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def targets_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> tuple[Table
                 Cell(fmt_number(r["published"], dec), numeric=True),
                 rp.estimate(r["model_mean"], r["model_ci_low"], r["model_ci_high"], dec, mark=False),
                 Cell(fmt_number(r["tolerance"], dec), numeric=True),
-                Cell("yes" if within else "no", css="yes" if within else "no"),
+                rp.yes_no(within),
             ]
         )
     within_count = sum(map(rp.is_true, frame["within"]))

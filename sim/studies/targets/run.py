@@ -1,11 +1,6 @@
-"""The validation targets table (``validation/targets.yaml``) and evaluating it on results folders.
-
-``read_targets`` checks the file (each target's measure, an existing scenario file relative to the
-table, finite numbers, a share in [0, 1], a tolerance >= 0, role and comparison from their
-vocabularies, a unique snake_case id) and reports every problem in one ``ScenarioError`` (exit 2,
-before anything runs). ``evaluate_targets`` computes each measure from its scenario's finished
-folder into targets.csv's rows; ``write_targets`` writes targets.csv and targets.png. Nothing here
-prints.
+"""The validation targets table (``validation/targets.yaml``), checked with every problem reported
+in one ``ScenarioError`` (exit 2, before anything runs), and evaluated on finished results
+folders into targets.csv and targets.png. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -142,22 +137,17 @@ class Targets:
         return list(dict.fromkeys(self.scenario_path(t) for t in self.targets))
 
 
-def _where(loc: Sequence[int | str], raw: Any) -> str:
-    parts: list[str] = []
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            ident = ""
-            if i == 1 and loc[0] == "targets" and isinstance(raw, Mapping):
-                items = raw.get("targets")
-                if isinstance(items, list) and part < len(items) and isinstance(items[part], Mapping):
-                    ident = f" (id {items[part].get('id')!r})" if items[part].get("id") else ""
-            parts[-1] = f"{parts[-1]}[{part}]{ident}" if parts else f"[{part}]"
-        else:
-            parts.append(str(part))
-    return ".".join(parts)
+def _where(loc: Sequence[int | str], raw: Mapping[str, Any]) -> str:
+    """An error's path, a target named by its index and id: ``targets[0] (id 'x').measure``."""
+    if len(loc) < 2 or not isinstance(loc[1], int):
+        return ".".join(map(str, loc))
+    items = raw.get(str(loc[0]))
+    item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    ident = f" (id {item.get('id')!r})" if isinstance(item, Mapping) and item.get("id") else ""
+    return ".".join([f"{loc[0]}[{loc[1]}]{ident}", *map(str, loc[2:])])
 
 
-def _problems(file: str, exc: ValidationError, raw: Any) -> list[Problem]:
+def _problems(file: str, exc: ValidationError, raw: Mapping[str, Any]) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -200,45 +190,31 @@ def read_targets(path: str | os.PathLike[str] = DEFAULT_TARGETS_FILE) -> Targets
     return Targets(path.resolve(), checked.targets)
 
 
-# A results folder's tables, read when a measure first needs them
-
-
 class FolderTables(Mapping[str, pd.DataFrame]):
-    """The tables of a finished scenario folder, each read from CSV on first use."""
-
-    FILES: Mapping[str, str] = {"summary": output.SUMMARY_FILE, **output.TABLE_FILES}
+    """The tables of a finished scenario folder, each read from CSV when a measure first needs it."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        files = {"summary": output.SUMMARY_FILE, **output.TABLE_FILES}
+        self.paths = {name: folder / file for name, file in files.items() if (folder / file).is_file()}
         self._cache: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._cache:
-            path = self.folder / self.FILES[name] if name in self.FILES else None
-            if path is None or not path.is_file():
-                raise KeyError(name)
-            self._cache[name] = pd.read_csv(path)
+            self._cache[name] = pd.read_csv(self.paths[name])
         return self._cache[name]
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.FILES and (self.folder / self.FILES[name]).is_file()
-
     def __iter__(self) -> Iterator[str]:
-        return (n for n in self.FILES if n in self)
+        return iter(self.paths)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self.paths)
 
 
 def evaluate_targets(
     targets: Sequence[Target], tables_of: Mapping[str, Tables], scenario_names: Mapping[str, str]
 ) -> pd.DataFrame:
-    """targets.csv's rows: each target's measure on its scenario's tables.
-
-    ``scenario_names`` maps a target id to its scenario's name, ``tables_of`` a scenario name to its
-    tables. A measure whose data is missing gives NaN model values, ``within`` False and a note
-    naming what is missing (never a silent NaN).
-    """
+    """targets.csv's rows: each target's measure on its scenario's tables (``scenario_names``: by
+    target id). A measure whose data is missing gives NaN, ``within`` False and a note saying why."""
     rows = []
     for t in targets:
         name = scenario_names[t.id]
@@ -271,12 +247,9 @@ def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plo
     write_csv(out / TARGETS_FILE, frame)
     written = [TARGETS_FILE]
     if plot:
-        by_id = {t.id: t for t in targets}
-        units = [MEASURES[by_id[i].measure].unit for i in frame["target"]]
+        units = [MEASURES[m].unit for m in frame["measure"]]
         titles = {t.id: t.name for t in targets}
-
-        def make(outdir: Path) -> list[Path]:
-            return [plot_targets(frame.assign(unit=units), outdir / TARGETS_PLOT, titles)]
-
-        written += write_plots(out, make)
+        written += write_plots(
+            out, lambda outdir: [plot_targets(frame.assign(unit=units), outdir / TARGETS_PLOT, titles)]
+        )
     return written
