@@ -48,10 +48,6 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
     from sim.studies.base import Study
 
-# ----------------------------------------------------------------------------------------------
-# Helpers
-# ----------------------------------------------------------------------------------------------
-
 
 class _BadInput(Exception):
     """A command-line value that cannot be used (reported with exit code 2)."""
@@ -177,19 +173,17 @@ def _run_with_progress(
     except ExperimentError as exc:
         return _error(str(exc))
     except WorkerLostError as exc:
-        progress.close()
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_WORKER_LOST
+        failure, code = f"{PROG}: error: {exc}", EXIT_WORKER_LOST
     except KeyboardInterrupt:
-        progress.close()
-        print(
+        failure = (
             f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "
-            "re-run the same command with --resume to continue.",
-            file=sys.stderr,
+            "re-run the same command with --resume to continue."
         )
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
     finally:
         progress.close()
+    print(failure, file=sys.stderr)
+    return code
 
 
 def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequence[str] = ()) -> int:
@@ -228,11 +222,6 @@ def _check_with(args: argparse.Namespace) -> int | None:
     return None
 
 
-# ----------------------------------------------------------------------------------------------
-# Commands
-# ----------------------------------------------------------------------------------------------
-
-
 def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = "") -> Any:
     """Plan a command's job with ``plan(load)`` (bad input: exit code 2, nothing written), print its
     intro, run it with progress and the interruption guard, print its summary (nothing printed
@@ -256,25 +245,6 @@ def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> in
     """Run a study's command, planned by its ``cli.py`` (``sim.studies.base.StudyCli``)."""
     result = _drive(lambda load: study.cli.plan(args, argv, load), args, argv, study.kind)
     return result if isinstance(result, int) else EXIT_OK
-
-
-def _replications(args: argparse.Namespace, scenarios: list[Scenario], compare: bool) -> Job:
-    """The job of ``run`` or (``compare``) ``compare``: the replications of ``scenarios``, each
-    scenario's folder under --out."""
-    from sim.experiment.compare import run_comparison
-    from sim.experiment.run import run_experiment
-
-    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
-    statistics = _comparison_options(args) if compare else {}
-    return Job(
-        "",
-        "",
-        lambda out, options: run(
-            scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
-        ),
-        lambda result, out: _compare_text(scenarios, result, args) if compare else _run_text(result, args),
-        tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
-    )
 
 
 def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
@@ -317,15 +287,7 @@ def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: arg
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
-    bad = _check_with(args)
-    if bad is not None:
-        return bad
-    result = _drive(lambda load: _replications(args, load([args.scenario]), compare=False), args, argv)
-    if isinstance(result, int):
-        return result
-    if args.report:
-        return _write_report(result.runs[0].folder, None, args.quiet, args.with_dirs or ())
-    return EXIT_OK
+    return _replicate(args, argv, [args.scenario], compare=False)
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -333,15 +295,41 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     statistics = _checked(lambda: _comparison_options(args))  # bad combinations: before loading
     if isinstance(statistics, int):
         return statistics
+    return _replicate(args, argv, [args.reference, *args.others], compare=True)
+
+
+def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], compare: bool) -> int:
+    """``run`` or ``compare`` of ``files``, each scenario's folder under --out, then with --report
+    the report of the comparison folder or of the run's scenario folder."""
+    from sim.experiment.compare import run_comparison
+    from sim.experiment.run import run_experiment
+
     bad = _check_with(args)
     if bad is not None:
         return bad
-    files = [args.reference, *args.others]
-    result = _drive(lambda load: _replications(args, load(files), compare=True), args, argv)
+    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
+    statistics = _comparison_options(args) if compare else {}
+
+    def plan(load: Load) -> Job:
+        scenarios = load(files)
+        return Job(
+            "",
+            "",
+            lambda out, options: run(
+                scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
+            ),
+            lambda result, out: (
+                _compare_text(scenarios, result, args) if compare else _run_text(result, args)
+            ),
+            tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
+        )
+
+    result = _drive(plan, args, argv)
     if isinstance(result, int):
         return result
     if args.report:
-        return _write_report(args.out, None, args.quiet, args.with_dirs or ())
+        folder = args.out if compare else result.runs[0].folder
+        return _write_report(folder, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
 
 
