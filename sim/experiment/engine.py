@@ -1,14 +1,10 @@
 """The experiment engine: variants x replications -> one store, whatever the study.
 
-Every command that runs replications is a plan on this engine: scenario variants, a number of
-replications, a root seed, what comes back of each replication (full tables or the summary row)
-and the command line's ``ExecutionOptions``. The engine runs each ``(variant, replication)`` not
-yet stored on an executor (``runners``) and stores each result as it arrives in its variant's part
-store (``parts``); what a study makes of the rows is its own code, run afterwards. Replication
-``k`` of every variant uses the streams of ``(root_seed, k)`` (common random numbers). There is
-one resume path (``open_variant``), batches until a rule says stop (``run_batches``, for
-``compare``), and summary-only designs (``run_design``) with one store per distinct variant, so
-identical variants run once. Nothing here prints: progress and notices go to the callbacks.
+Every command that runs replications is a plan on this engine: it runs each ``(variant,
+replication)`` not yet stored on an executor (``runners``) and stores each result as it arrives in
+its variant's part store (``parts``); what a study makes of the rows is its own code, run
+afterwards. Replication ``k`` of every variant uses the streams of ``(root_seed, k)`` (common
+random numbers). Nothing here prints: progress and notices go to the callbacks.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ run code. Layout, under ``<scenario folder>/.parts/`` (a design's summary-only v
   each column exactly, so the assembled CSVs are byte-identical whether a replication came from a
   worker or from its part.
 
-Reading trusts nothing: file names are fixed here, column types must be plain Arrow types, columns
-must match those recorded, dtypes come from a fixed list, pandas metadata is ignored. A part that
-fails any check, or has another key, format or replication, is treated as missing and run again.
+Reading trusts nothing (fixed file names, plain Arrow types, recorded columns, dtypes from a fixed
+list, pandas metadata ignored): a part that fails any check, or has another key, format or
+replication, is treated as missing and run again.
 """
 
 from __future__ import annotations
