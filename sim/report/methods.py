@@ -25,7 +25,7 @@ from sim.report.folder import ResultsFolder, ScenarioFolder
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.paths import value_at
 from sim.studies import report_parts as rp
-from sim.studies.base import NOT_RECORDED, recorded
+from sim.studies.base import NOT_RECORDED, mapping, recorded
 from sim.studies.registry import BY_KIND
 from sim.studies.report_parts import AnalysisFolder, Cell, Table
 
@@ -97,10 +97,7 @@ class StressSection:
 
 
 def _library(manifest: Mapping[str, Any], name: str) -> str:
-    versions = manifest.get("library_versions")
-    if isinstance(versions, Mapping) and versions.get(name):
-        return str(versions[name])
-    return NOT_RECORDED
+    return recorded(mapping(manifest, "library_versions").get(name) or None)
 
 
 def _replications_text(manifest: Mapping[str, Any]) -> str:
@@ -108,17 +105,12 @@ def _replications_text(manifest: Mapping[str, Any]) -> str:
     text_ = f"{n} per scenario" if isinstance(n, int) else NOT_RECORDED
     adaptive = manifest.get("adaptive")
     if isinstance(adaptive, Mapping):
-        targets = adaptive.get("targets")
-        wanted = (
-            ", ".join(f"{k} ±{format_value(v)}" for k, v in targets.items())
-            if isinstance(targets, Mapping)
-            else ""
-        )
+        wanted = ", ".join(f"{k} ±{format_value(v)}" for k, v in mapping(adaptive, "targets").items())
         met = adaptive.get("met")
-        batch, cap = adaptive.get("batch"), adaptive.get("max_replications")
         text_ += (
-            f", chosen adaptively in batches of {batch} up to {cap}"
-            f" until the paired-difference half-widths were below the targets ({wanted}); targets "
+            f", chosen adaptively in batches of {adaptive.get('batch')} up to "
+            f"{adaptive.get('max_replications')} until the paired-difference half-widths were below the "
+            f"targets ({wanted}); targets "
             + ("met" if met is True else "not met at the cap" if met is False else NOT_RECORDED)
         )
     return text_
