@@ -1,11 +1,10 @@
 """The commands and ``main``, which dispatches to them: run, compare, report, validate and
-describe here, and every study of the registry (sweep, sensitivity, ...) through ``run_study``, the
-one driver that plans, runs and summarises a study from what its ``cli.py`` declares.
+describe here, and every study of the registry through ``run_study``, the one driver that plans,
+runs and summarises a study from what its ``cli.py`` declares.
 
-Each command returns its exit code (``sim.studies.options.EXIT_*``): bad input is reported on stderr without a
-traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
-imported only inside the commands that run something, so ``validate`` and ``--help`` start
-quickly (tests/cli/test_cli.py checks which modules they load).
+Each command returns its exit code; bad input is reported on stderr without a traceback and before
+anything is written. The simulation, pandas, scipy and matplotlib are imported only inside the
+commands that run something, so ``validate`` and ``--help`` start quickly (tests/cli/test_cli.py).
 """
 
 from __future__ import annotations
@@ -87,11 +86,8 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
 
 
 def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
-    """Every scenario loaded, validated and overridden (ScenarioError or _BadInput says why not).
-
-    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
-    its first position, so the reference stays first.
-    """
+    """Every scenario loaded, validated and overridden (ScenarioError or _BadInput says why not); a
+    file named twice (``compare base.yaml *.yaml``) is run once, at its first position."""
     unique: dict[str, str] = {}
     for file in files:
         unique.setdefault(os.path.realpath(file), file)
@@ -148,11 +144,9 @@ def _run_with_progress(
     overrides: Mapping[str, Any],
     kept: str,
 ) -> T | int:
-    """Run a command's replications, ``work(options)``, with the execution options of its command
-    line, progress reports and the interruption guard: a request that cannot be carried out is bad
-    input (2, nothing written), a replication that keeps killing its worker is 3, Ctrl-C is 130 and
-    says where finished replications are kept for ``--resume`` (``kept``). The progress bar is
-    closed whatever happens."""
+    """``work(options)`` with the command line's execution options and progress: a request that cannot
+    be carried out is exit code 2 (nothing written), a replication that keeps killing its worker 3,
+    Ctrl-C 130, saying where finished replications are kept for ``--resume`` (``kept``)."""
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.errors import ExperimentError
     from sim.experiment.runners import WorkerLostError

@@ -1,10 +1,8 @@
 """The argument parser: the commands, their options, help texts and argument types.
 
 Help is written for policy analysts: each command's help has examples, what it writes and the
-exit codes. ``run``, ``compare``, ``validate``, ``report`` and ``describe`` are declared here; each
-study's sub-parser is declared in its own folder (``sim/studies/<name>/cli.py``) and added from the
-registry, from the shared building blocks of ``sim.studies.options``. This module imports nothing
-heavy, so ``--help`` starts quickly.
+exit codes. Each study's sub-parser is declared in its own ``sim/studies/<name>/cli.py`` and added
+from the registry. This module imports nothing heavy, so ``--help`` starts quickly.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Text ``run`` and ``compare`` print around their result tables: header, comparison intro,
-adaptive replications, the best policy (each study's own summary is in its ``cli.py``).
-
-Pure functions from results to strings (the commands print them), kept apart so the wording
-analysts read is in one place and can be tested without running anything.
+"""Text ``run`` and ``compare`` print around their result tables (each study's is in its ``cli.py``):
+pure functions from results to strings, so the wording analysts read is in one place and can be
+tested without running anything.
 """
 
 from __future__ import annotations

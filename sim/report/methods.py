@@ -2,11 +2,9 @@
 
 STRESS-DES (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies")
 asks six things of a simulation study: objectives, logic, data, experimentation, implementation
-and code access. The parts that are facts of this run (replications, seeds, horizon, versions,
-commit, command line, which parameters are assumptions) are read from the manifests and the
-resolved scenarios; the parts that are facts of the model (its logic and algorithms) are stated
-once here, in the words of docs/model.md. What a folder does not record is said to
-be "not recorded".
+and code access. The facts of this run are read from the manifests and the resolved scenarios;
+the facts of the model (its logic and algorithms) are stated once here, in the words of
+docs/model.md.
 """
 
 from __future__ import annotations
