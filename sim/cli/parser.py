@@ -77,7 +77,6 @@ def _target(text: str) -> tuple[str, float]:
 
 
 def _add_run(sub: Any) -> None:
-    """The ``run`` command: one scenario's replications and its results folder."""
     examples = f"""\
         examples:
           {PROG} run scenarios/baseline.yaml
@@ -99,7 +98,6 @@ def _add_run(sub: Any) -> None:
 
 
 def _add_compare(sub: Any) -> None:
-    """The ``compare`` command: several scenarios with common random numbers."""
     cmp = command(
         sub,
         "compare",
@@ -216,7 +214,6 @@ def _add_compare_statistics(cmp: argparse.ArgumentParser) -> None:
 
 
 def _add_validate(sub: Any) -> None:
-    """The ``validate`` command: check scenario files without running them."""
     val = command(
         sub,
         "validate",
@@ -236,7 +233,6 @@ def _add_validate(sub: Any) -> None:
 
 
 def _add_report(sub: Any) -> None:
-    """The ``report`` command: the briefing report of a results folder."""
     rep = command(
         sub,
         "report",
@@ -282,7 +278,6 @@ def _add_report(sub: Any) -> None:
 
 
 def _add_describe(sub: Any) -> None:
-    """The ``describe`` command: every parameter with its value, unit and source."""
     desc = command(
         sub,
         "describe",

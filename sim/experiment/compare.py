@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.analysis.kpis import resolve
 from sim.experiment import output
-from sim.experiment.assemble import read_timeseries
+from sim.experiment.assemble import COLUMN_ORDER, read_timeseries
 from sim.experiment.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_MAX_REPLICATIONS,
@@ -34,8 +34,7 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, ScenarioRun, check_scenarios, run_scenarios
 from sim.experiment.selection import SelectBest, check_cap, check_select_best, select_best
-from sim.model.kpis import COST_ITEMS, cost_column
-from sim.model.results import ROW_KEYS, SUMMARY_COLUMNS
+from sim.model.results import ROW_KEYS
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ COMPARISON_FILES = (
 
 def target_kpis() -> list[str]:
     """Summary columns a stopping rule may use (every numeric KPI of ``summary.csv``)."""
-    return [*SUMMARY_COLUMNS[len(ROW_KEYS) :], *map(cost_column, COST_ITEMS)]
+    return [c for c in COLUMN_ORDER if c not in ROW_KEYS]
 
 
 def _check_targets(targets: Mapping[str, float], replications: int, max_replications: int | None) -> None:
