@@ -99,14 +99,11 @@ def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
             raise _BadInput(problem)
     if not overrides:
         return scenarios
-    out = []
-    for s in scenarios:
-        try:
-            out.append(s.with_overrides(dict(overrides)))
-        except ValidationError as exc:
-            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
-    return out
+    try:
+        return [s.with_overrides(dict(overrides)) for s in scenarios]
+    except ValidationError as exc:
+        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -252,7 +249,7 @@ def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     )
 
 
-def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: argparse.Namespace) -> str:
+def _compare_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     """What ``compare`` prints: the paired differences from the reference, cost-effectiveness
     (where it fits the terminal), the best policy and the adaptive replications if asked for."""
     from sim.analysis.kpis import CE_OUTCOMES
@@ -260,13 +257,13 @@ def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: arg
     from sim.experiment.output import COST_EFFECTIVENESS_FILE
 
     assert result.comparison is not None and result.cost_effectiveness is not None
-    names = [s.name for s in scenarios]
+    names = [r.name for r in result.runs]
     table = format_cost_effectiveness_table(
         result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
     )
     fits = _fits_terminal(table)
     text = (
-        f"{comparison_intro(scenarios[0], result, args.seed, overrides_of(args))}\n\n"
+        f"{comparison_intro(result.runs[0].scenario, result, args.seed, overrides_of(args))}\n\n"
         f"{format_comparison_table(result.comparison, names, result.labels)}\n"
         f"{cost_effectiveness_intro(result, Path(args.out) / COST_EFFECTIVENESS_FILE, shown=fits)}\n"
     )
@@ -312,9 +309,7 @@ def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], 
             lambda out, options: run(
                 scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
             ),
-            lambda result, out: (
-                _compare_text(scenarios, result, args) if compare else _run_text(result, args)
-            ),
+            lambda result, out: (_compare_text if compare else _run_text)(result, args),
             tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
         )
 

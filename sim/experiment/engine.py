@@ -196,15 +196,11 @@ def run_design(
     if not options.resume:
         remove(folder / PARTS_DIR)
     keys = [run_key(s, root_seed, False) for s in scenarios]
-    first: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    variants = {
-        key: Variant(scenarios[i], PartStore(folder, key, summary_only=True, subdir=key))
-        for key, i in first.items()
-    }
-    for variant in variants.values():
-        open_variant(variant, options)
+    variants: dict[str, Variant] = {}
+    for key, scenario in zip(keys, scenarios, strict=True):
+        if key not in variants:
+            variants[key] = Variant(scenario, PartStore(folder, key, summary_only=True, subdir=key))
+            open_variant(variants[key], options)
     resumed = sum(k < replications for v in variants.values() for k in v.summaries)
     execute(runner, list(variants.values()), replications, root_seed, False, options)
     rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]
