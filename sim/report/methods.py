@@ -132,8 +132,11 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
     if m.get("scheduler"):
         executor += f", scheduler {m.get('scheduler')}"
     overrides = rp.overrides_text(m.get("overrides"))
+    wall = rp.number(m.get("wall_time_seconds"))
+    comparison = folder.kind == "comparison"
+    paired = "; differences paired by replication" if comparison else ""
     rows: list[tuple[str, str]] = []
-    if folder.kind == "comparison":
+    if comparison:
         rows += [
             ("Reference", f"{ref.label} ({ref.name})"),
             ("Policies compared", str(len(folder.scenarios) - 1)),
@@ -145,25 +148,13 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
         ("Cohort", cohort_text(ref)[0].upper() + cohort_text(ref)[1:]),
         ("Replications", _replications_text(m)),
         ("Root seed", recorded(m.get("root_seed"))),
-        (
-            "Random numbers",
-            CRN_SENTENCE if folder.kind == "comparison" else CRN_SENTENCE.split(":", 1)[1].strip(),
-        ),
-        (
-            "Intervals",
-            f"{percent(level)} Student t intervals over replications"
-            + ("; differences paired by replication" if folder.kind == "comparison" else ""),
-        ),
+        ("Random numbers", CRN_SENTENCE if comparison else CRN_SENTENCE.split(":", 1)[1].strip()),
+        ("Intervals", f"{percent(level)} Student t intervals over replications{paired}"),
         ("Warm-up", "none: a fixed cohort followed from day 0 (results are per cohort, not a steady state)"),
         ("Command-line overrides", overrides or "none"),
         ("Executor", executor),
         ("Started", recorded(m.get("start_time"))),
-        (
-            "Wall time",
-            f"{fmt_number(float(m['wall_time_seconds']), 1)} s"
-            if rp.number(m.get("wall_time_seconds")) is not None
-            else NOT_RECORDED,
-        ),
+        ("Wall time", f"{fmt_number(wall, 1)} s" if wall is not None else NOT_RECORDED),
         ("contact-sim version", recorded(m.get("package_version"))),
         ("Git commit", commit_text(m)),
         ("Python", recorded(m.get("python_version"))),
