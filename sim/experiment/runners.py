@@ -249,9 +249,7 @@ class DaskRunner(_Executor):
             else:
                 self.client = Client(address, timeout="10s")
         except Exception as exc:
-            if self.cluster is not None:
-                with contextlib.suppress(Exception):
-                    self.cluster.close()
+            self.close()  # the local cluster, if it started
             where = (
                 "start a local Dask cluster" if address == "local" else f"connect to Dask scheduler {address}"
             )
