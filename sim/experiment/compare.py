@@ -77,15 +77,13 @@ def paired_halfwidths(
     target)."""
     from sim.analysis.statistics import t_interval
 
-    ref = runs[0]
-    out: dict[str, dict[str, float]] = {}
-    for run in runs[1:]:
-        out[run.name] = {}
-        for kpi in kpis:
-            diffs = [float(run.summaries[k][kpi]) - float(ref.summaries[k][kpi]) for k in range(n)]
-            _, low, high = t_interval(diffs)
-            out[run.name][kpi] = (high - low) / 2.0 if not math.isnan(low) else math.nan
-    return out
+    ref = runs[0].summaries
+
+    def halfwidth(run: ScenarioRun, kpi: str) -> float:
+        _, low, high = t_interval([float(run.summaries[k][kpi]) - float(ref[k][kpi]) for k in range(n)])
+        return (high - low) / 2.0 if not math.isnan(low) else math.nan
+
+    return {run.name: {kpi: halfwidth(run, kpi) for kpi in kpis} for run in runs[1:]}
 
 
 @dataclass

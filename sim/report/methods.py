@@ -415,16 +415,13 @@ def stress_checklist(
     """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
     m = folder.manifest
     overrides = rp.overrides_text(m.get("overrides"))
+    comparison = folder.kind == "comparison"
     parameters = (
         "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
         "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
         "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
     )
-    paired = (
-        "; policy effects as paired differences under common random numbers"
-        if folder.kind == "comparison"
-        else ""
-    )
+    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
     estimation = (
         f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
         f"Means with {percent(level)} Student t intervals over replications{paired}."
