@@ -404,6 +404,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
         return EXIT_OK
-
-
-__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_validate", "main", "run_study"]

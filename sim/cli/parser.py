@@ -342,6 +342,3 @@ def build_parser() -> argparse.ArgumentParser:
         cli.add_arguments(command(sub, study.command, cli.HELP, cli.DESCRIPTION, cli.EPILOG))
     _add_describe(sub)
     return parser
-
-
-__all__ = ["RUN_WRITES", "build_parser"]
