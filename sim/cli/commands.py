@@ -1,11 +1,10 @@
 """The commands and ``main``, which dispatches to them: run, compare, report, validate and
-describe here, and every study of the registry (sweep, sensitivity, ...) through ``run_study``, the
-one driver that plans, runs and summarises a study from what its ``cli.py`` declares.
+describe here, and every study of the registry through ``run_study``, the one driver that plans,
+runs and summarises a study from what its ``cli.py`` declares.
 
-Each command returns its exit code (``sim.studies.options.EXIT_*``): bad input is reported on stderr without a
-traceback and before anything is written. The simulation, pandas, scipy and matplotlib are
-imported only inside the commands that run something, so ``validate`` and ``--help`` start
-quickly (tests/cli/test_cli.py checks which modules they load).
+Each command returns its exit code; bad input is reported on stderr without a traceback and before
+anything is written. The simulation, pandas, scipy and matplotlib are imported only inside the
+commands that run something, so ``validate`` and ``--help`` start quickly (tests/cli/test_cli.py).
 """
 
 from __future__ import annotations
@@ -48,10 +47,6 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
     from sim.studies.base import Study
 
-# ----------------------------------------------------------------------------------------------
-# Helpers
-# ----------------------------------------------------------------------------------------------
-
 
 class _BadInput(Exception):
     """A command-line value that cannot be used (reported with exit code 2)."""
@@ -91,11 +86,8 @@ def _name_problem(file: str, scenario: Scenario) -> str | None:
 
 
 def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
-    """Every scenario loaded, validated and overridden (ScenarioError or _BadInput says why not).
-
-    A file named twice (``compare scenarios/baseline.yaml scenarios/*.yaml``) is run once, at
-    its first position, so the reference stays first.
-    """
+    """Every scenario loaded, validated and overridden (ScenarioError or _BadInput says why not); a
+    file named twice (``compare base.yaml *.yaml``) is run once, at its first position."""
     unique: dict[str, str] = {}
     for file in files:
         unique.setdefault(os.path.realpath(file), file)
@@ -107,14 +99,11 @@ def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
             raise _BadInput(problem)
     if not overrides:
         return scenarios
-    out = []
-    for s in scenarios:
-        try:
-            out.append(s.with_overrides(dict(overrides)))
-        except ValidationError as exc:
-            lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
-    return out
+    try:
+        return [s.with_overrides(dict(overrides)) for s in scenarios]
+    except ValidationError as exc:
+        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -152,11 +141,9 @@ def _run_with_progress(
     overrides: Mapping[str, Any],
     kept: str,
 ) -> T | int:
-    """Run a command's replications, ``work(options)``, with the execution options of its command
-    line, progress reports and the interruption guard: a request that cannot be carried out is bad
-    input (2, nothing written), a replication that keeps killing its worker is 3, Ctrl-C is 130 and
-    says where finished replications are kept for ``--resume`` (``kept``). The progress bar is
-    closed whatever happens."""
+    """``work(options)`` with the command line's execution options and progress: a request that cannot
+    be carried out is exit code 2 (nothing written), a replication that keeps killing its worker 3,
+    Ctrl-C 130, saying where finished replications are kept for ``--resume`` (``kept``)."""
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.errors import ExperimentError
     from sim.experiment.runners import WorkerLostError
@@ -177,19 +164,17 @@ def _run_with_progress(
     except ExperimentError as exc:
         return _error(str(exc))
     except WorkerLostError as exc:
-        progress.close()
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_WORKER_LOST
+        failure, code = f"{PROG}: error: {exc}", EXIT_WORKER_LOST
     except KeyboardInterrupt:
-        progress.close()
-        print(
+        failure = (
             f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "
-            "re-run the same command with --resume to continue.",
-            file=sys.stderr,
+            "re-run the same command with --resume to continue."
         )
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
     finally:
         progress.close()
+    print(failure, file=sys.stderr)
+    return code
 
 
 def _write_report(results: str | Path, out: str | None, quiet: bool, with_: Sequence[str] = ()) -> int:
@@ -228,11 +213,6 @@ def _check_with(args: argparse.Namespace) -> int | None:
     return None
 
 
-# ----------------------------------------------------------------------------------------------
-# Commands
-# ----------------------------------------------------------------------------------------------
-
-
 def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = "") -> Any:
     """Plan a command's job with ``plan(load)`` (bad input: exit code 2, nothing written), print its
     intro, run it with progress and the interruption guard, print its summary (nothing printed
@@ -258,25 +238,6 @@ def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> in
     return result if isinstance(result, int) else EXIT_OK
 
 
-def _replications(args: argparse.Namespace, scenarios: list[Scenario], compare: bool) -> Job:
-    """The job of ``run`` or (``compare``) ``compare``: the replications of ``scenarios``, each
-    scenario's folder under --out."""
-    from sim.experiment.compare import run_comparison
-    from sim.experiment.run import run_experiment
-
-    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
-    statistics = _comparison_options(args) if compare else {}
-    return Job(
-        "",
-        "",
-        lambda out, options: run(
-            scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
-        ),
-        lambda result, out: _compare_text(scenarios, result, args) if compare else _run_text(result, args),
-        tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
-    )
-
-
 def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     """What ``run`` prints: the header, the mean and 95% CI of each headline KPI, the footer."""
     from sim.analysis.tables import format_kpi_table
@@ -288,7 +249,7 @@ def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     )
 
 
-def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: argparse.Namespace) -> str:
+def _compare_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     """What ``compare`` prints: the paired differences from the reference, cost-effectiveness
     (where it fits the terminal), the best policy and the adaptive replications if asked for."""
     from sim.analysis.kpis import CE_OUTCOMES
@@ -296,13 +257,13 @@ def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: arg
     from sim.experiment.output import COST_EFFECTIVENESS_FILE
 
     assert result.comparison is not None and result.cost_effectiveness is not None
-    names = [s.name for s in scenarios]
+    names = [r.name for r in result.runs]
     table = format_cost_effectiveness_table(
         result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
     )
     fits = _fits_terminal(table)
     text = (
-        f"{comparison_intro(scenarios[0], result, args.seed, overrides_of(args))}\n\n"
+        f"{comparison_intro(result.runs[0].scenario, result, args.seed, overrides_of(args))}\n\n"
         f"{format_comparison_table(result.comparison, names, result.labels)}\n"
         f"{cost_effectiveness_intro(result, Path(args.out) / COST_EFFECTIVENESS_FILE, shown=fits)}\n"
     )
@@ -317,15 +278,7 @@ def _compare_text(scenarios: list[Scenario], result: ExperimentResult, args: arg
 
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run one scenario; print the mean and 95% CI of each KPI of ``kpis.DEFAULT_KPIS``."""
-    bad = _check_with(args)
-    if bad is not None:
-        return bad
-    result = _drive(lambda load: _replications(args, load([args.scenario]), compare=False), args, argv)
-    if isinstance(result, int):
-        return result
-    if args.report:
-        return _write_report(result.runs[0].folder, None, args.quiet, args.with_dirs or ())
-    return EXIT_OK
+    return _replicate(args, argv, [args.scenario], compare=False)
 
 
 def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -333,15 +286,39 @@ def cmd_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     statistics = _checked(lambda: _comparison_options(args))  # bad combinations: before loading
     if isinstance(statistics, int):
         return statistics
+    return _replicate(args, argv, [args.reference, *args.others], compare=True)
+
+
+def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], compare: bool) -> int:
+    """``run`` or ``compare`` of ``files``, each scenario's folder under --out, then with --report
+    the report of the comparison folder or of the run's scenario folder."""
+    from sim.experiment.compare import run_comparison
+    from sim.experiment.run import run_experiment
+
     bad = _check_with(args)
     if bad is not None:
         return bad
-    files = [args.reference, *args.others]
-    result = _drive(lambda load: _replications(args, load(files), compare=True), args, argv)
+    run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
+    statistics = _comparison_options(args) if compare else {}
+
+    def plan(load: Load) -> Job:
+        scenarios = load(files)
+        return Job(
+            "",
+            "",
+            lambda out, options: run(
+                scenarios, out, keep_log=args.event_log, options=options, **replicated(args), **statistics
+            ),
+            lambda result, out: (_compare_text if compare else _run_text)(result, args),
+            tuple(os.path.join(s.name, PARTS_DIR) for s in scenarios),
+        )
+
+    result = _drive(plan, args, argv)
     if isinstance(result, int):
         return result
     if args.report:
-        return _write_report(args.out, None, args.quiet, args.with_dirs or ())
+        folder = args.out if compare else result.runs[0].folder
+        return _write_report(folder, None, args.quiet, args.with_dirs or ())
     return EXIT_OK
 
 
@@ -427,6 +404,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
         return EXIT_OK
-
-
-__all__ = ["cmd_compare", "cmd_describe", "cmd_report", "cmd_run", "cmd_validate", "main", "run_study"]

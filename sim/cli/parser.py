@@ -1,10 +1,8 @@
 """The argument parser: the commands, their options, help texts and argument types.
 
 Help is written for policy analysts: each command's help has examples, what it writes and the
-exit codes. ``run``, ``compare``, ``validate``, ``report`` and ``describe`` are declared here; each
-study's sub-parser is declared in its own folder (``sim/studies/<name>/cli.py``) and added from the
-registry, from the shared building blocks of ``sim.studies.options``. This module imports nothing
-heavy, so ``--help`` starts quickly.
+exit codes. Each study's sub-parser is declared in its own ``sim/studies/<name>/cli.py`` and added
+from the registry. This module imports nothing heavy, so ``--help`` starts quickly.
 """
 
 from __future__ import annotations
@@ -79,7 +77,6 @@ def _target(text: str) -> tuple[str, float]:
 
 
 def _add_run(sub: Any) -> None:
-    """The ``run`` command: one scenario's replications and its results folder."""
     examples = f"""\
         examples:
           {PROG} run scenarios/baseline.yaml
@@ -101,7 +98,6 @@ def _add_run(sub: Any) -> None:
 
 
 def _add_compare(sub: Any) -> None:
-    """The ``compare`` command: several scenarios with common random numbers."""
     cmp = command(
         sub,
         "compare",
@@ -218,7 +214,6 @@ def _add_compare_statistics(cmp: argparse.ArgumentParser) -> None:
 
 
 def _add_validate(sub: Any) -> None:
-    """The ``validate`` command: check scenario files without running them."""
     val = command(
         sub,
         "validate",
@@ -238,7 +233,6 @@ def _add_validate(sub: Any) -> None:
 
 
 def _add_report(sub: Any) -> None:
-    """The ``report`` command: the briefing report of a results folder."""
     rep = command(
         sub,
         "report",
@@ -284,7 +278,6 @@ def _add_report(sub: Any) -> None:
 
 
 def _add_describe(sub: Any) -> None:
-    """The ``describe`` command: every parameter with its value, unit and source."""
     desc = command(
         sub,
         "describe",
@@ -349,6 +342,3 @@ def build_parser() -> argparse.ArgumentParser:
         cli.add_arguments(command(sub, study.command, cli.HELP, cli.DESCRIPTION, cli.EPILOG))
     _add_describe(sub)
     return parser
-
-
-__all__ = ["RUN_WRITES", "build_parser"]

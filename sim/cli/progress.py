@@ -100,6 +100,3 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-__all__ = ["LINE_SECONDS", "Progress"]

@@ -1,8 +1,6 @@
-"""Text ``run`` and ``compare`` print around their result tables: header, comparison intro,
-adaptive replications, the best policy (each study's own summary is in its ``cli.py``).
-
-Pure functions from results to strings (the commands print them), kept apart so the wording
-analysts read is in one place and can be tested without running anything.
+"""Text ``run`` and ``compare`` print around their result tables (each study's is in its ``cli.py``):
+pure functions from results to strings, so the wording analysts read is in one place and can be
+tested without running anything.
 """
 
 from __future__ import annotations
@@ -94,8 +92,7 @@ def _simultaneous_how(result: ExperimentResult) -> str:
 def cost_effectiveness_intro(result: ExperimentResult, where: Path, shown: bool) -> str:
     """What the cost-effectiveness table shows, or where it is when it is too wide to print."""
     pct = f"{100 * (1 - result.alpha):g}%"
-    cost = kpi("total_cost_gbp")
-    value = f"{cost.unit} {result.value_per_outcome:,.0f}"
+    value = f"{kpi('total_cost_gbp').unit} {result.value_per_outcome:,.0f}"
     if not shown:
         return (
             f"Cost-effectiveness (too wide for this terminal): {where} (cost per extra outcome with "
@@ -140,12 +137,3 @@ def selection_text(selection: Selection, labels: Mapping[str, str]) -> str:
         f"{selection.max_replications_needed} replications: raise --max-replications, or widen "
         "--indifference if a smaller difference does not matter."
     )
-
-
-__all__ = [
-    "adaptive_text",
-    "comparison_intro",
-    "cost_effectiveness_intro",
-    "header",
-    "selection_text",
-]

@@ -15,21 +15,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED
-from sim.experiment.errors import ExperimentError
+from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, DEFAULT_SEED  # noqa: F401
+from sim.experiment.errors import ExperimentError  # noqa: F401
 
-if TYPE_CHECKING:
-    from sim.experiment.compare import run_comparison
-    from sim.experiment.engine import (
+if TYPE_CHECKING:  # the names of _MODULES, for type checkers (``__getattr__`` imports them at run time)
+    from sim.experiment.compare import run_comparison  # noqa: F401
+    from sim.experiment.engine import (  # noqa: F401
         DesignResult,
         ExecutionOptions,
         experiment_folder,
         run_batches,
         run_design,
     )
-    from sim.experiment.output import PARTS_DIR, is_complete
-    from sim.experiment.provenance import git_state, model_code_hash, package_version, run_key
-    from sim.experiment.run import (
+    from sim.experiment.output import PARTS_DIR, is_complete  # noqa: F401
+    from sim.experiment.provenance import git_state, model_code_hash, package_version, run_key  # noqa: F401
+    from sim.experiment.run import (  # noqa: F401
         ExperimentResult,
         ScenarioRun,
         StopRule,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         run_experiment,
         run_scenarios,
     )
-    from sim.experiment.runners import (
+    from sim.experiment.runners import (  # noqa: F401
         DaskRunner,
         ProcessRunner,
         Runner,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         WorkerLostError,
         make_runner,
     )
-    from sim.experiment.worker import run_one
+    from sim.experiment.worker import run_one  # noqa: F401
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "engine": ("DesignResult", "ExecutionOptions", "experiment_folder", "run_batches", "run_design"),
@@ -82,35 +82,6 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 
-__all__ = [
-    "DEFAULT_MAX_REPLICATIONS",
-    "DEFAULT_REPLICATIONS",
-    "DEFAULT_SEED",
-    "PARTS_DIR",
-    "DaskRunner",
-    "DesignResult",
-    "ExecutionOptions",
-    "ExperimentError",
-    "ExperimentResult",
-    "ProcessRunner",
-    "Runner",
-    "ScenarioRun",
-    "SerialRunner",
-    "StopRule",
-    "WorkerLostError",
-    "check_scenarios",
-    "display_labels",
-    "experiment_folder",
-    "git_state",
-    "is_complete",
-    "make_runner",
-    "model_code_hash",
-    "package_version",
-    "run_batches",
-    "run_comparison",
-    "run_design",
-    "run_experiment",
-    "run_key",
-    "run_one",
-    "run_scenarios",
-]
+__all__ = sorted(
+    ["DEFAULT_MAX_REPLICATIONS", "DEFAULT_REPLICATIONS", "DEFAULT_SEED", "ExperimentError", *_LAZY]
+)

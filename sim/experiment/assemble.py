@@ -25,14 +25,17 @@ from sim.experiment.output import (
     TABLE_FILES,
 )
 from sim.experiment.parts import PartStore
+from sim.model.kpis import COST_ITEMS, cost_column
 from sim.model.recorder import ACTIVITY_COLUMNS
-from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS, ReplicationResult
+from sim.model.results import SUMMARY_COLUMNS, ReplicationResult
+
+COLUMN_ORDER = (*SUMMARY_COLUMNS, *map(cost_column, COST_ITEMS))
+"""``summary.csv``'s known columns in order: ``SUMMARY_COLUMNS``, then the cost of each item."""
 
 
 def summary_columns(columns: Sequence[str]) -> list[str]:
-    """``SUMMARY_COLUMNS`` first, then the cost columns, then anything else in given order."""
-    cost = [f"cost_{item}_gbp" for item in COST_ITEMS]
-    head = [c for c in (*SUMMARY_COLUMNS, *cost) if c in columns]
+    """The known columns present in ``COLUMN_ORDER``, then anything else in given order."""
+    head = [c for c in COLUMN_ORDER if c in columns]
     return head + [c for c in columns if c not in head]
 
 
@@ -40,7 +43,7 @@ def summary_frame(rows: Sequence[Mapping[str, float | int]]) -> pd.DataFrame:
     """One row per replication, sorted by replication, in the stable column order."""
     frame = pd.DataFrame(list(rows))
     if frame.empty:
-        return pd.DataFrame(columns=summary_columns([*SUMMARY_COLUMNS]))
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     frame = frame.sort_values("replication", kind="stable").reset_index(drop=True)
     return frame[summary_columns(list(frame.columns))]
 

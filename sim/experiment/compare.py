@@ -1,11 +1,9 @@
 """``compare``: a reference and its policies run together, then the comparison tables.
 
 ``run_comparison`` (``run_sim.py compare``) runs the scenarios as the ``run`` plan, with ``out``
-marked incomplete until comparison.csv (paired differences from the first scenario, with
-simultaneous intervals), cost_effectiveness.csv, time_to_outcome.csv, their figures and, last,
-comparison_manifest.json are written. ``Stopping`` (the engine's ``StopRule``) adds batches of
-replications until the chosen paired-difference intervals are narrow enough (``targets``) or KN
-has selected the best policy (``select``). Nothing here prints.
+marked incomplete until its tables, figures and, last, comparison_manifest.json are written.
+``Stopping`` (the engine's ``StopRule``) adds batches of replications until the chosen
+paired-difference intervals are narrow enough or KN has selected the best policy. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import pandas as pd
 
 from sim.analysis.kpis import resolve
 from sim.experiment import output
-from sim.experiment.assemble import read_timeseries
+from sim.experiment.assemble import COLUMN_ORDER, read_timeseries
 from sim.experiment.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_MAX_REPLICATIONS,
@@ -35,8 +33,8 @@ from sim.experiment.engine import ExecutionOptions, experiment_folder
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, ScenarioRun, check_scenarios, run_scenarios
-from sim.experiment.selection import SelectBest, check_select_best, select_best
-from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
+from sim.experiment.selection import SelectBest, check_cap, check_select_best, select_best
+from sim.model.results import ROW_KEYS
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -57,18 +55,14 @@ COMPARISON_FILES = (
 
 def target_kpis() -> list[str]:
     """Summary columns a stopping rule may use (every numeric KPI of ``summary.csv``)."""
-    cost = [f"cost_{item}_gbp" for item in COST_ITEMS]
-    return [c for c in (*SUMMARY_COLUMNS, *cost) if c not in ("replication", "seed")]
+    return [c for c in COLUMN_ORDER if c not in ROW_KEYS]
 
 
 def _check_targets(targets: Mapping[str, float], replications: int, max_replications: int | None) -> None:
     """ExperimentError for a ``--target-halfwidth`` request that cannot be carried out."""
     if replications < 2:
         raise ExperimentError("--target-halfwidth needs --replications of at least 2 per batch")
-    if max_replications is not None and max_replications < replications:
-        raise ExperimentError(
-            f"--max-replications ({max_replications}) is below --replications ({replications})"
-        )
+    check_cap(max_replications, replications)
     resolve(targets, target_kpis(), "--target-halfwidth", ExperimentError)
     for kpi, width in targets.items():
         if not (width > 0 and math.isfinite(width)):
@@ -83,15 +77,13 @@ def paired_halfwidths(
     target)."""
     from sim.analysis.statistics import t_interval
 
-    ref = runs[0]
-    out: dict[str, dict[str, float]] = {}
-    for run in runs[1:]:
-        out[run.name] = {}
-        for kpi in kpis:
-            diffs = [float(run.summaries[k][kpi]) - float(ref.summaries[k][kpi]) for k in range(n)]
-            _, low, high = t_interval(diffs)
-            out[run.name][kpi] = (high - low) / 2.0 if not math.isnan(low) else math.nan
-    return out
+    ref = runs[0].summaries
+
+    def halfwidth(run: ScenarioRun, kpi: str) -> float:
+        _, low, high = t_interval([float(run.summaries[k][kpi]) - float(ref[k][kpi]) for k in range(n)])
+        return (high - low) / 2.0 if not math.isnan(low) else math.nan
+
+    return {run.name: {kpi: halfwidth(run, kpi) for kpi in kpis} for run in runs[1:]}
 
 
 @dataclass

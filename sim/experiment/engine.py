@@ -1,14 +1,10 @@
 """The experiment engine: variants x replications -> one store, whatever the study.
 
-Every command that runs replications is a plan on this engine: scenario variants, a number of
-replications, a root seed, what comes back of each replication (full tables or the summary row)
-and the command line's ``ExecutionOptions``. The engine runs each ``(variant, replication)`` not
-yet stored on an executor (``runners``) and stores each result as it arrives in its variant's part
-store (``parts``); what a study makes of the rows is its own code, run afterwards. Replication
-``k`` of every variant uses the streams of ``(root_seed, k)`` (common random numbers). There is
-one resume path (``open_variant``), batches until a rule says stop (``run_batches``, for
-``compare``), and summary-only designs (``run_design``) with one store per distinct variant, so
-identical variants run once. Nothing here prints: progress and notices go to the callbacks.
+Every command that runs replications is a plan on this engine: it runs each ``(variant,
+replication)`` not yet stored on an executor (``runners``) and stores each result as it arrives in
+its variant's part store (``parts``); what a study makes of the rows is its own code, run
+afterwards. Replication ``k`` of every variant uses the streams of ``(root_seed, k)`` (common
+random numbers). Nothing here prints: progress and notices go to the callbacks.
 """
 
 from __future__ import annotations
@@ -200,15 +196,11 @@ def run_design(
     if not options.resume:
         remove(folder / PARTS_DIR)
     keys = [run_key(s, root_seed, False) for s in scenarios]
-    first: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    variants = {
-        key: Variant(scenarios[i], PartStore(folder, key, summary_only=True, subdir=key))
-        for key, i in first.items()
-    }
-    for variant in variants.values():
-        open_variant(variant, options)
+    variants: dict[str, Variant] = {}
+    for key, scenario in zip(keys, scenarios, strict=True):
+        if key not in variants:
+            variants[key] = Variant(scenario, PartStore(folder, key, summary_only=True, subdir=key))
+            open_variant(variants[key], options)
     resumed = sum(k < replications for v in variants.values() for k in v.summaries)
     execute(runner, list(variants.values()), replications, root_seed, False, options)
     rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]

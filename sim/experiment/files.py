@@ -1,11 +1,9 @@
 """Writing files so that a reader never sees half of one, and marking folders under construction.
 
-Every file is written under a temporary name in its folder and moved into place with
-``os.replace`` (atomic within one file system), a folder likewise (``atomic_folder``, for the
-parts), so a final name never holds half a file even if the process is killed. A results folder
-holds ``.incomplete`` from ``begin_folder`` until ``finish_folder`` has written its manifest, last
-of all (the completion rule is in ``sim.experiment.output``). Only the standard library is
-imported, so this module is cheap to import.
+Every file (and part folder) is written under a temporary name and moved into place with
+``os.replace`` (atomic within one file system), so a final name never holds half a file even if the
+process is killed. A results folder holds ``.incomplete`` from ``begin_folder`` until
+``finish_folder`` has written its manifest (``sim.experiment.output``). Standard library only.
 """
 
 from __future__ import annotations
@@ -39,10 +37,8 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path in ``path``'s folder that replaces ``path`` when the block succeeds.
-
-    On an exception the temporary file is removed and ``path`` is left untouched.
-    """
+    """A temporary path in ``path``'s folder that replaces ``path`` when the block succeeds (on an
+    exception it is removed and ``path`` is left untouched)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
@@ -58,11 +54,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
-    """An open temporary file that replaces ``path`` when the block succeeds (see ``atomic_path``).
-
-    The data is flushed to disk (``fsync``) before the rename, so after a crash the final name
-    holds either the old file or the complete new one.
-    """
+    """An open temporary file that replaces ``path`` when the block succeeds (``atomic_path``), flushed
+    to disk before the rename, so after a crash ``path`` holds the old file or the complete new one."""
     with atomic_path(path) as tmp:
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else ""
@@ -74,13 +67,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
 
 @contextlib.contextmanager
 def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary folder next to ``path`` that becomes ``path`` when the block succeeds.
-
-    Files written into it should be flushed to disk by the caller (see ``fsync_file``). An existing
-    ``path`` is removed just before the rename (a folder cannot be renamed over a non-empty one),
-    so for an instant neither exists: readers must treat a missing folder as "not written yet".
-    On an exception the temporary folder is removed and ``path`` is left untouched.
-    """
+    """A temporary folder next to ``path`` that becomes ``path`` when the block succeeds (the caller
+    flushes its files, ``fsync_file``). An existing ``path`` is removed just before the rename (a
+    folder cannot be renamed over a non-empty one), so readers must treat a missing folder as "not
+    written yet". On an exception the temporary folder is removed and ``path`` is left untouched."""
     path = Path(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
@@ -177,19 +167,14 @@ def finish_folder(folder: Path, manifest: Mapping[str, Any], name: str = MANIFES
 
 
 def write_plots(folder: Path, make: Callable[..., Sequence[str | os.PathLike[str]]], *args: Any) -> list[str]:
-    """Run a plotting function into a temporary folder and move each figure into ``folder``.
-
-    ``make(*args, outdir)`` returns the paths it wrote. Moving each finished PNG with
-    ``os.replace`` keeps the plots atomic like every other file.
-    """
+    """Run ``make(*args, outdir)`` (which returns the paths it wrote) into a temporary folder and move
+    each figure into ``folder`` with ``os.replace``, atomic like every other file."""
     tmp = folder / _PLOTS_TMP
     remove(tmp)
     tmp.mkdir()
     try:
-        paths = make(*args, tmp)
         names = []
-        for p in paths:
-            p = Path(p)
+        for p in map(Path, make(*args, tmp)):
             os.replace(p, folder / p.name)
             names.append(p.name)
         return names

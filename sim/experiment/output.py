@@ -1,10 +1,7 @@
-"""What a results folder contains, and how a reader tells that it is finished: the contract
-between the writer (``sim.experiment``) and every reader (CLI, docs, tests, notebooks). Standard
-library only, so reading it costs nothing.
-
-A folder is *complete* when its manifest (``comparison_manifest.json`` for the comparison folder)
-exists and ``.incomplete`` does not: the writer creates the marker first, writes the manifest last
-and removes the marker after it (``sim.experiment.files``).
+"""What a results folder contains, and how a reader tells that it is finished (``is_complete``):
+the contract between the writer (``sim.experiment``) and every reader (CLI, docs, tests,
+notebooks). The writer creates ``.incomplete`` first, writes the manifest last and removes the
+marker after it (``sim.experiment.files``). Standard library only, so reading it costs nothing.
 """
 
 from __future__ import annotations

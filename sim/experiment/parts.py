@@ -15,9 +15,9 @@ run code. Layout, under ``<scenario folder>/.parts/`` (a design's summary-only v
   each column exactly, so the assembled CSVs are byte-identical whether a replication came from a
   worker or from its part.
 
-Reading trusts nothing: file names are fixed here, column types must be plain Arrow types, columns
-must match those recorded, dtypes come from a fixed list, pandas metadata is ignored. A part that
-fails any check, or has another key, format or replication, is treated as missing and run again.
+Reading trusts nothing (fixed file names, plain Arrow types, recorded columns, dtypes from a fixed
+list, pandas metadata ignored): a part that fails any check, or has another key, format or
+replication, is treated as missing and run again.
 """
 
 from __future__ import annotations
@@ -119,10 +119,14 @@ def dtype_from_spec(spec: Mapping[str, Any]) -> Any:
     return _plain_dtype(spec)
 
 
-def _plain_arrow_type(arrow_type: Any) -> bool:
+def _plain_arrow_type(arrow_type: Any, dictionary: bool = True) -> bool:
+    """A plain Arrow type or (``dictionary``) a dictionary of one with integer indices (categories)."""
     import pyarrow as pa
 
     t = pa.types
+    if t.is_dictionary(arrow_type):
+        index, values = arrow_type.index_type, arrow_type.value_type
+        return dictionary and t.is_integer(index) and _plain_arrow_type(values, dictionary=False)
     plain = (t.is_integer, t.is_floating, t.is_boolean, t.is_string, t.is_large_string, t.is_null)
     return any(is_plain(arrow_type) for is_plain in plain)
 
@@ -147,7 +151,6 @@ def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
 
 def _read_table(path: Path, spec: Mapping[str, Any]) -> pd.DataFrame:
     """Read a table written by ``_write_table``, checking it against its description."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     columns = spec["columns"]
@@ -156,12 +159,8 @@ def _read_table(path: Path, spec: Mapping[str, Any]) -> pd.DataFrame:
     if table.column_names != names or table.num_rows != spec["rows"]:
         raise PartError(f"{path.name}: columns or rows differ from {PART_META}")
     for field in table.schema:
-        arrow_type = field.type
-        if pa.types.is_dictionary(arrow_type):
-            if not (_plain_arrow_type(arrow_type.value_type) and pa.types.is_integer(arrow_type.index_type)):
-                raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
-        elif not _plain_arrow_type(arrow_type):
-            raise PartError(f"{path.name}: unexpected type {arrow_type} of {field.name}")
+        if not _plain_arrow_type(field.type):
+            raise PartError(f"{path.name}: unexpected type {field.type} of {field.name}")
     frame = table.to_pandas(ignore_metadata=True)  # dtypes come from part.json, not the file
     for column in columns:
         name, dtype = column["name"], dtype_from_spec(column["dtype"])
@@ -185,12 +184,8 @@ def _number(value: Any) -> int | float:
 
 
 class PartStore:
-    """``<folder>/.parts``: one folder per finished replication, tagged with the run's key.
-
-    The key identifies everything a replication's result depends on (the resolved scenario, the
-    root seed, whether the event log is kept, the model code, the part format); parts with another
-    key are never reused. ``keep_log`` says whether every part holds the event log.
-    """
+    """``<folder>/.parts``: one folder per finished replication, tagged with the run's key (module
+    doc); parts with another key are never reused. ``keep_log``: every part holds the event log."""
 
     def __init__(
         self,
@@ -223,12 +218,8 @@ class PartStore:
 
     def existing(self) -> list[int]:
         """Replication indices that have a part folder (not yet checked)."""
-        found = []
-        for p in self.dir.glob("rep_*"):
-            match = _PART_NAME.fullmatch(p.name)
-            if match and p.is_dir():
-                found.append(int(match.group(1)))
-        return sorted(found)
+        matches = (_PART_NAME.fullmatch(p.name) for p in self.dir.glob("rep_*") if p.is_dir())
+        return sorted(int(m.group(1)) for m in matches if m)
 
     def reset(self) -> None:
         """Delete every part and start a store for this key."""
@@ -237,12 +228,8 @@ class PartStore:
         write_json(self.dir / PARTS_KEY, {"key": self.key, "format": PART_FORMAT, **self.info})
 
     def open(self, resume: bool) -> str | None:
-        """Prepare the store; returns why earlier parts were discarded, if they were.
-
-        Without ``resume`` the store is emptied. With ``resume`` the parts are kept when
-        ``key.json`` matches this run's key (half-written parts of an interrupted run are
-        removed), and discarded, with a reason, when it does not.
-        """
+        """Empty the store or, with ``resume``, keep its parts if ``key.json`` matches this run's key
+        (removing half-written ones); returns why earlier parts were discarded, if they were."""
         if not resume or not self.dir.exists():
             self.reset()
             return None

@@ -85,11 +85,6 @@ RECORDED_LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "matplotl
 through (a report's STRESS-DES implementation section names them)."""
 
 
-def library_versions() -> dict[str, str | None]:
-    """Installed version of each of ``RECORDED_LIBRARIES`` (None if one is not installed)."""
-    return {name: _installed(name) for name in RECORDED_LIBRARIES}
-
-
 def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(
@@ -134,7 +129,7 @@ def environment(
         "git_dirty": dirty,
         "repository": repository(),
         "python_version": platform.python_version(),
-        "library_versions": library_versions(),
+        "library_versions": {name: _installed(name) for name in RECORDED_LIBRARIES},
         "platform": platform.platform(),
         "command_line": shlex.join(command_line) if command_line is not None else shlex.join(sys.argv),
     }

@@ -1,13 +1,11 @@
 """The ``run`` plan: replications of scenarios into one folder each, on the engine.
 
 ``run_experiment`` is what ``run_sim.py run`` and ``targets`` call; ``run_scenarios`` does the same
-on an open executor, for ``compare``, ``sweep`` and ``uncertainty``. Per scenario: mark the folder
-incomplete and open its part store (reused with ``resume`` for the same resolved scenario, seed and
-model), run the missing replications (one batch, or batches until a ``StopRule`` says stop),
-assemble the tables from the parts in replication order (so the output does not depend on the
-executor or on completion order), then statistics, plots, ``scenario.yaml`` and, last,
-``manifest.json``. Replication ``k`` of every scenario uses the streams of ``(root_seed, k)``, so
-scenarios run together are paired. Nothing here prints.
+on an open executor, for ``compare``, ``sweep`` and ``uncertainty``. Each scenario folder is marked
+incomplete, its missing replications run (one batch, or batches until a ``StopRule`` says stop),
+its tables assembled from the parts in replication order, and ``manifest.json`` written last.
+Scenarios run together are paired (replication ``k`` uses the streams of ``(root_seed, k)``).
+Nothing here prints.
 """
 
 from __future__ import annotations
@@ -172,11 +170,8 @@ def _prepare(
 
 
 def outcomes_over_time(folder: Path, scenario: Scenario) -> pd.DataFrame:
-    """``time_to_outcome.csv`` of a scenario folder, from its per-replication life tables.
-
-    Only the life tables (a few thousand rows a replication) are read, never event logs, so this
-    scales to any number of replications.
-    """
+    """``time_to_outcome.csv`` of a scenario folder, from its per-replication life tables (a few
+    thousand rows a replication, never the event logs, so this scales to any number of replications)."""
     from sim.analysis.survival import time_to_outcome
 
     tables = pd.read_csv(folder / output.TABLE_FILES["life_table"])

@@ -1,18 +1,13 @@
 """Executors: where replications run (this process, a local process pool, a Dask cluster).
 
 Each executor's ``results(calls, payloads, root_seed, keep_log)`` runs the calls ``(scenario index,
-replication)`` of a replication function (``run_one`` unless told otherwise) on the scenario's JSON
-and yields ``(call, ReplicationResult)`` as they finish, in any order; the caller stores each at
-once and assembles in replication order, so the output does not depend on the executor.
+replication)`` of a replication function on the scenario's JSON and yields ``(call,
+ReplicationResult)`` as they finish, in any order; the caller stores each at once and assembles in
+replication order, so the output does not depend on the executor.
 
 Lost workers (killed, out of memory) cost nothing but time: replications are deterministic and
-are run again. The process pool replaces a broken pool and re-runs the calls that were in flight
-one at a time (a pool cannot say which killed the worker; alone, the culprit shows itself and a
-memory-hungry replication gets the machine); one that kills its worker alone is retried, alone,
-after all the others, and after ``MAX_RETRIES`` such losses the run stops with
-``WorkerLostError``. A Dask scheduler reschedules a task whose worker died up to its
-``allowed-failures`` (``MAX_RETRIES`` on the local cluster), then raises ``KilledWorker``, turned
-into the same ``WorkerLostError``. Finished replications are kept either way, for ``--resume``.
+are run again (``ProcessRunner``, ``MAX_RETRIES``), until one keeps killing its worker: then
+``WorkerLostError``, with finished replications kept for ``--resume``.
 """
 
 from __future__ import annotations
@@ -44,11 +39,9 @@ LOCAL_CLUSTER_CONFIG: dict[str, object] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.gil.enabled": False,
 }
-"""Dask settings for the local cluster started by ``--scheduler local``. A replication is seconds of
-pure-Python work holding the GIL, and by default every Dask worker samples the running task's stack
-every 10 ms for its profiler (and may poll GIL contention every 1 ms): on a 2-core machine that
-costs the simulation time a process pool does not lose (``benchmarks/dask_overhead.py`` measures
-it). Workers of a remote cluster take their own settings: start them with
+"""Dask settings for ``--scheduler local``: by default every worker samples the running task's stack
+every 10 ms (and may poll GIL contention every 1 ms), which costs GIL-bound replications time a
+process pool does not lose (``benchmarks/dask_overhead.py``). Start remote workers with
 ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False`` for the same effect."""
 
 
@@ -120,10 +113,15 @@ class SerialRunner(_Executor):
 
 
 class ProcessRunner(_Executor):
-    """Replications on a local process pool (``spawn`` start method: safe with threads, the same
-    on every platform). At most ``2 x workers`` replications are in flight, so a worker never
-    waits for the parent and pending results never pile up in memory. A pool broken by a lost
-    worker is replaced (see the module doc); ``restarts`` counts the replacements."""
+    """Replications on a local process pool (``spawn``: safe with threads, the same on every
+    platform), at most ``2 x workers`` in flight, so a worker never waits for the parent and
+    pending results never pile up in memory.
+
+    A pool broken by a lost worker is replaced (``restarts`` counts them) and the calls that were
+    in flight are run again one at a time (a pool cannot say which killed the worker; alone, the
+    culprit shows itself and a memory-hungry replication gets the machine); one that kills its
+    worker alone is retried, alone, after all the others, and after ``MAX_RETRIES`` such losses
+    the run stops."""
 
     name = "process"
 
@@ -251,9 +249,7 @@ class DaskRunner(_Executor):
             else:
                 self.client = Client(address, timeout="10s")
         except Exception as exc:
-            if self.cluster is not None:
-                with contextlib.suppress(Exception):
-                    self.cluster.close()
+            self.close()  # the local cluster, if it started
             where = (
                 "start a local Dask cluster" if address == "local" else f"connect to Dask scheduler {address}"
             )

@@ -43,10 +43,7 @@ def check_select_best(
         raise ExperimentError("--indifference must be a positive number in the KPI's unit")
     if first_stage < 2:
         raise ExperimentError("--select-best needs --replications of at least 2 (the first stage)")
-    if max_replications is not None and max_replications < first_stage:
-        raise ExperimentError(
-            f"--max-replications ({max_replications}) is below --replications ({first_stage})"
-        )
+    check_cap(max_replications, first_stage)
     maximize = request.maximize
     if maximize is None:
         maximize = kpi(request.kpi).higher_is_better
@@ -55,6 +52,14 @@ def check_select_best(
             f"--select-best {request.kpi}: this KPI has no preferred direction; add --maximize or --minimize"
         )
     return SelectBest(request.kpi, request.indifference, maximize)
+
+
+def check_cap(max_replications: int | None, replications: int) -> None:
+    """ExperimentError when ``--max-replications`` is below the first batch."""
+    if max_replications is not None and max_replications < replications:
+        raise ExperimentError(
+            f"--max-replications ({max_replications}) is below --replications ({replications})"
+        )
 
 
 def select_best(

@@ -1,11 +1,9 @@
 """The briefing report: one self-contained ``report.html`` from a finished results folder.
 
-A policy analyst needs one file they can email: the question, the policies and exactly what each
-changes (with provenance), the headline table with its intervals, the plots, the optional analyses
-the folder holds, the methods and a STRESS-DES checklist. Everything comes from the folder; images
-are embedded as data URIs and the stylesheet is inline, so the file needs nothing else and makes
-no network request. Nothing here prints: ``run_sim.py report`` and ``compare --report`` call
-``write_report`` (and ``open_analysis`` to check ``--with`` folders before a run).
+A policy analyst needs one file they can email: everything comes from the folder, images are
+embedded as data URIs and the stylesheet is inline, so it makes no network request. Nothing here
+prints: ``run_sim.py report`` and ``compare --report`` call ``write_report`` (and
+``open_analysis`` to check ``--with`` folders before a run).
 
 Modules: ``folder`` (opening a folder), ``policies`` (the question, parameter differences),
 ``results`` (the folder's own tables), ``methods`` (methods, STRESS-DES), ``content`` (every

@@ -1,12 +1,10 @@
 """What the report says, built from a results folder: every section as plain data for the template.
 
-The template lays out; this module decides what is true. Each section is built only from files
-in the folder (manifests, CSVs, resolved scenarios, listed plots) and from the KPI definitions in
-``sim.analysis.kpis``; where the folder does not record something, the text says "not recorded"
-rather than guessing. Optional analyses are shown when their file is in the folder and marked "not
-run" when it is not, so a reader knows the difference between "no effect" and "not looked at".
-Each study's part (``report --with``) comes from the study itself (``Study.report``): nothing here
-branches on a study's name.
+The template lays out; this module decides what is true, from the folder's files and the KPI
+definitions only: what the folder does not record is "not recorded", and an optional analysis
+without its file is "not run", so a reader can tell "no effect" from "not looked at". Each study's
+part (``report --with``) comes from the study itself (``Study.report``): nothing here branches on a
+study's name.
 """
 
 from __future__ import annotations

@@ -3,10 +3,8 @@
 A folder may have been copied, edited or sent by someone else, and the report is meant to be
 emailed on: so nothing read here may execute code or reach outside the folder (JSON with
 ``json``, YAML with ``yaml.safe_load``, tables with pandas, and only the files
-``sim.studies.report_parts.safe_file`` allows). What a folder must hold is the writer's contract
-(``sim.experiment.output``): a comparison is complete by ``comparison_manifest.json`` without
-``.incomplete``, and so must each scenario folder it names be; a run by its ``manifest.json``; a
-study's folder by the manifest its study leaves last (``sim.studies.registry``).
+``sim.studies.report_parts.safe_file`` allows). When a folder is complete is the writer's contract
+(``sim.experiment.output``; a study's manifest: ``sim.studies.registry``).
 """
 
 from __future__ import annotations

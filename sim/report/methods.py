@@ -2,11 +2,9 @@
 
 STRESS-DES (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies")
 asks six things of a simulation study: objectives, logic, data, experimentation, implementation
-and code access. The parts that are facts of this run (replications, seeds, horizon, versions,
-commit, command line, which parameters are assumptions) are read from the manifests and the
-resolved scenarios; the parts that are facts of the model (its logic and algorithms) are stated
-once here, in the words of docs/model.md. What a folder does not record is said to
-be "not recorded".
+and code access. The facts of this run are read from the manifests and the resolved scenarios;
+the facts of the model (its logic and algorithms) are stated once here, in the words of
+docs/model.md.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from sim.report.folder import ResultsFolder, ScenarioFolder
 from sim.scenario.describe import format_value, parameter_rows
 from sim.scenario.paths import value_at
 from sim.studies import report_parts as rp
-from sim.studies.base import NOT_RECORDED, recorded
+from sim.studies.base import NOT_RECORDED, mapping, recorded
 from sim.studies.registry import BY_KIND
 from sim.studies.report_parts import AnalysisFolder, Cell, Table
 
@@ -97,10 +95,7 @@ class StressSection:
 
 
 def _library(manifest: Mapping[str, Any], name: str) -> str:
-    versions = manifest.get("library_versions")
-    if isinstance(versions, Mapping) and versions.get(name):
-        return str(versions[name])
-    return NOT_RECORDED
+    return recorded(mapping(manifest, "library_versions").get(name) or None)
 
 
 def _replications_text(manifest: Mapping[str, Any]) -> str:
@@ -108,17 +103,12 @@ def _replications_text(manifest: Mapping[str, Any]) -> str:
     text_ = f"{n} per scenario" if isinstance(n, int) else NOT_RECORDED
     adaptive = manifest.get("adaptive")
     if isinstance(adaptive, Mapping):
-        targets = adaptive.get("targets")
-        wanted = (
-            ", ".join(f"{k} ±{format_value(v)}" for k, v in targets.items())
-            if isinstance(targets, Mapping)
-            else ""
-        )
+        wanted = ", ".join(f"{k} ±{format_value(v)}" for k, v in mapping(adaptive, "targets").items())
         met = adaptive.get("met")
-        batch, cap = adaptive.get("batch"), adaptive.get("max_replications")
         text_ += (
-            f", chosen adaptively in batches of {batch} up to {cap}"
-            f" until the paired-difference half-widths were below the targets ({wanted}); targets "
+            f", chosen adaptively in batches of {adaptive.get('batch')} up to "
+            f"{adaptive.get('max_replications')} until the paired-difference half-widths were below the "
+            f"targets ({wanted}); targets "
             + ("met" if met is True else "not met at the cap" if met is False else NOT_RECORDED)
         )
     return text_
@@ -142,8 +132,11 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
     if m.get("scheduler"):
         executor += f", scheduler {m.get('scheduler')}"
     overrides = rp.overrides_text(m.get("overrides"))
+    wall = rp.number(m.get("wall_time_seconds"))
+    comparison = folder.kind == "comparison"
+    paired = "; differences paired by replication" if comparison else ""
     rows: list[tuple[str, str]] = []
-    if folder.kind == "comparison":
+    if comparison:
         rows += [
             ("Reference", f"{ref.label} ({ref.name})"),
             ("Policies compared", str(len(folder.scenarios) - 1)),
@@ -155,25 +148,13 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
         ("Cohort", cohort_text(ref)[0].upper() + cohort_text(ref)[1:]),
         ("Replications", _replications_text(m)),
         ("Root seed", recorded(m.get("root_seed"))),
-        (
-            "Random numbers",
-            CRN_SENTENCE if folder.kind == "comparison" else CRN_SENTENCE.split(":", 1)[1].strip(),
-        ),
-        (
-            "Intervals",
-            f"{percent(level)} Student t intervals over replications"
-            + ("; differences paired by replication" if folder.kind == "comparison" else ""),
-        ),
+        ("Random numbers", CRN_SENTENCE if comparison else CRN_SENTENCE.split(":", 1)[1].strip()),
+        ("Intervals", f"{percent(level)} Student t intervals over replications{paired}"),
         ("Warm-up", "none: a fixed cohort followed from day 0 (results are per cohort, not a steady state)"),
         ("Command-line overrides", overrides or "none"),
         ("Executor", executor),
         ("Started", recorded(m.get("start_time"))),
-        (
-            "Wall time",
-            f"{fmt_number(float(m['wall_time_seconds']), 1)} s"
-            if rp.number(m.get("wall_time_seconds")) is not None
-            else NOT_RECORDED,
-        ),
+        ("Wall time", f"{fmt_number(wall, 1)} s" if wall is not None else NOT_RECORDED),
         ("contact-sim version", recorded(m.get("package_version"))),
         ("Git commit", commit_text(m)),
         ("Python", recorded(m.get("python_version"))),
@@ -434,16 +415,13 @@ def stress_checklist(
     """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
     m = folder.manifest
     overrides = rp.overrides_text(m.get("overrides"))
+    comparison = folder.kind == "comparison"
     parameters = (
         "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
         "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
         "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
     )
-    paired = (
-        "; policy effects as paired differences under common random numbers"
-        if folder.kind == "comparison"
-        else ""
-    )
+    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
     estimation = (
         f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
         f"Means with {percent(level)} Student t intervals over replications{paired}."

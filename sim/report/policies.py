@@ -1,10 +1,9 @@
 """The question and the policies: what each scenario is, and exactly which parameters it changes.
 
-A policy file states only what it changes, but what it *means* is the resolved scenario: its
-``extends`` chain, the schema defaults and the quick-look overrides. So the report compares the
-resolved ``scenario.yaml`` of each policy's folder with the reference's (a single run's with the
-schema's defaults), leaf by leaf, and takes units and provenance from the schema
-(``sim.scenario.describe.parameter_rows``): the same source text as ``run_sim.py describe``.
+A policy file states only what it changes; what it *means* is the resolved scenario (``extends``
+chain, defaults, overrides). So each policy folder's resolved ``scenario.yaml`` is compared with
+the reference's (a single run's with the schema's defaults), leaf by leaf, with units and sources
+from the schema (``sim.scenario.describe.parameter_rows``), as ``run_sim.py describe`` shows them.
 """
 
 from __future__ import annotations

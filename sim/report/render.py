@@ -1,10 +1,8 @@
-"""Rendering the report with Jinja2 and writing it atomically.
+"""Rendering the report with Jinja2 (template and stylesheet ship as package data) and writing it.
 
-The template (``templates/report.html.j2``) and its stylesheet (``templates/report.css``, included
-inline) ship as package data. Autoescaping is on for every expression: scenario descriptions,
-labels, CSV cells and manifest values are data someone else may have written, and must reach the
-reader as text, never as markup or script. ``StrictUndefined`` makes a misspelt name in the
-template an error instead of a silently empty cell.
+Autoescaping is on for every expression: scenario descriptions, labels, CSV cells and manifest
+values are data someone else may have written, and must reach the reader as text, never as markup
+or script. ``StrictUndefined`` makes a misspelt name in the template an error, not an empty cell.
 """
 
 from __future__ import annotations
@@ -49,14 +47,9 @@ def write_report(
     written: datetime | None = None,
     with_: Sequence[str | Path] = (),
 ) -> Path:
-    """Write the report of the results folder ``results``, with the design analyses of the
-    folders ``with_`` (``report --with``), to ``out`` (default ``results/report.html``) atomically,
-    and return its path.
-
-    Raises ReportError if ``results`` is not a complete comparison or run folder, a ``with_``
-    folder is not a finished analysis folder (or its tables are not what its kind writes), or
-    ``out`` cannot be written; nothing is written then.
-    """
+    """Write the report of the results folder ``results``, with the analysis folders ``with_``
+    (``report --with``), to ``out`` (default ``results/report.html``) atomically; its path.
+    ReportError, and nothing written, if a folder cannot be used or ``out`` cannot be written."""
     folder = open_folder(results)
     analyses = [open_analysis(w) for w in with_]
     html = render_html(build_report(folder, written, analyses))

@@ -1,11 +1,10 @@
 """The tables of a results folder's own files: the headline, every KPI, cost-effectiveness and
-time to outcome.
+time to outcome, in the KPI's display unit (money in £ million).
 
-Each is read from the CSV its command writes, in the KPI's display unit (money in £ million);
-a difference is highlighted where its interval excludes 0, and a difference that is exactly 0 in
-every replication (the policy cannot reach the KPI; common random numbers make that common) says
-so instead of showing an interval of zero width. A cost-effectiveness or time-to-outcome table
-with columns the report does not know is shown as written.
+A difference is highlighted where its interval excludes 0, and one that is exactly 0 in every
+replication (the policy cannot reach the KPI; common random numbers make that common) says so
+instead of showing an interval of zero width. A cost-effectiveness or time-to-outcome table with
+columns the report does not know is shown as written.
 """
 
 from __future__ import annotations

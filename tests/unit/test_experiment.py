@@ -26,6 +26,27 @@ def small(name: str = "t", **over: object) -> Scenario:
     )
 
 
+def test_lazy_names_are_the_type_checked_ones() -> None:
+    """``sim.experiment`` lists its lazily imported names twice: for type checkers (the
+    TYPE_CHECKING imports) and for ``__getattr__`` (``_MODULES``); the two lists must agree, and
+    ``__all__`` has every one of them."""
+    import ast
+
+    tree = ast.parse(Path(experiment.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If))
+    typed = {
+        (node.module.rsplit(".", 1)[1], alias.name)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    lazy = {(module, name) for module, names in experiment._MODULES.items() for name in names}
+    assert typed == lazy
+    assert {name for _, name in lazy} <= set(experiment.__all__)
+    for name in experiment.__all__:
+        assert getattr(experiment, name) is not None
+
+
 # ----------------------------------------------------------------------------------------------
 # One replication and the run key
 # ----------------------------------------------------------------------------------------------
