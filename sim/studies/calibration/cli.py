@@ -33,16 +33,13 @@ DEFAULTS = CalibrationRequest()
 
 HELP = "which parameter values the published figures do not rule out (history matching)"
 DESCRIPTION = (
-    "Calibration with uncertainty by history matching. The scenario's ranged parameters that "
-    "the validation targets depend on (or those chosen with --params) are run at a Latin "
-    "hypercube of design points; a Gaussian-process emulator (scikit-learn) of each target's "
-    "measure predicts it anywhere in the ranges, with its uncertainty; every candidate whose "
-    "implausibility (distance from the published figure in standard deviations of the "
-    "observation, model-discrepancy, emulator and simulation uncertainty) exceeds the cut-off "
-    "for any target is ruled out. Later waves run design points in what is left and refit. "
-    "The result is the set of parameter values not ruled out, which 'uncertainty "
-    "--from-calibration' samples instead of the raw ranges. Prints how many simulations it "
-    "will run and an estimate of the time first."
+    "Calibration with uncertainty by history matching. The scenario's ranged parameters that the "
+    "validation targets depend on (or --params) are run at a Latin hypercube of design points; a "
+    "Gaussian-process emulator (scikit-learn) of each target's measure predicts it anywhere in the "
+    "ranges, with its uncertainty, and every candidate whose implausibility exceeds the cut-off for "
+    "any target is ruled out. Later waves run design points in what is left and refit. What is not "
+    "ruled out is the set of parameter values that 'uncertainty --from-calibration' samples instead "
+    "of the raw ranges. Prints the number of simulations and an estimate of the time first."
 )
 EPILOG = f"""\
     examples:
@@ -51,40 +48,22 @@ EPILOG = f"""\
       {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
           --from-calibration results/calibration/baseline/calibration.csv
 
-    targets: those of --targets-file (validation/targets.yaml) computed on SCENARIO, with a
-    role of --roles (calibration and parameter by default: validation targets stay out of
-    the fit and are checked afterwards, out of sample).
-    parameters: by default the ones each target's measure depends on directly (for the
-    baseline: the three calibrated values and six related assumptions); an emulator in many
-    more dimensions needs far more simulations than a calibration can afford.
-
-    implausibility of x for a target with published value z:
+    implausibility of x for a target with published value z (more: docs/validation.md):
       I(x) = |z - E[f(x)]| / sqrt(V_obs + V_disc + V_em(x) + V_sim)
-      V_obs   (tolerance / 3)^2: the target's tolerance read as 3 sd, so with no other
-              uncertainty the cut-off 3 keeps exactly the means within tolerance
-      V_disc  (DISCREPANCY x tolerance)^2: model discrepancy
-      V_em    the emulator's variance of the mean at x
-      V_sim   the variance of one replication (the published figure is one realisation)
-      x is ruled out if the largest I over the targets exceeds --cutoff (3: Pukelsheim's
+      V_obs = (tolerance / 3)^2 (the tolerance read as 3 sd), V_disc = (DISCREPANCY x tolerance)^2,
+      V_em(x) the emulator's variance of the mean, V_sim one replication's variance (the published
+      figure is one realisation). x is ruled out if its largest I exceeds --cutoff (Pukelsheim's
       3-sigma rule). One-sided targets count only a shortfall or an excess.
 
-    writes DIR (default results/calibration/<scenario name>):
-      calibration.csv          the parameter sets not ruled out (one row per kept
-                               candidate): parameter paths, max_implausibility, wave
-      calibration_runs.csv     every simulated point: wave, point, parameters,
-                               replications, <measure>_mean and <measure>_sd
-      calibration_waves.csv    per wave and measure: points, simulations, candidates,
-                               box_share, nroy_candidates, nroy_share (estimated share of
-                               the original space not ruled out), loo_within_3sd and
-                               loo_rmse (leave-one-out check of the emulator),
-                               replication_sd
-      calibration_targets.csv  per target: role, used, published, tolerance, the emulated
-                               range over the sets kept and the share of them within
-                               tolerance, the last wave's simulated range
+    writes DIR (columns: docs/validation.md):
+      calibration.csv          the parameter sets not ruled out, max_implausibility, wave
+      calibration_runs.csv     every simulated point: parameters, each measure's mean and sd
+      calibration_waves.csv    per wave and measure: the share of the space not ruled out, the
+                               emulator's leave-one-out check, one replication's sd
+      calibration_targets.csv  per target: the emulated range over the kept sets and the share of
+                               them within tolerance, the last wave's simulated range
       calibration_waves.png, calibration_ranges.png, calibration_pairs.png
-      calibration_manifest.json   targets, parameters, design, implausibility terms, seeds,
-                               versions, command line (written last)
-      .parts/                  every finished simulation's measures (used by --resume)
+      calibration_manifest.json (written last); .parts/ (each simulation's measures, for --resume)
 
     If every candidate is ruled out, calibration.csv has no rows and the summary names the
     closest candidate and the target it misses (exit code 0: that is a finding).

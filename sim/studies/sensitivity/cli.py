@@ -33,15 +33,13 @@ SUMMARY_TOP = 5
 
 HELP = "which ranged parameters drive each KPI (global sensitivity: Morris or Sobol, with SALib)"
 DESCRIPTION = (
-    "Global sensitivity of the KPIs to the parameters' plausible ranges ('describe' lists "
-    "them; a scenario's uncertainty: key narrows, widens or adds them). SALib samples a design "
-    "over the ranges, every design point is simulated --replications times (replication k of "
-    "every point uses the same random numbers), each KPI is averaged over the replications of "
-    "a point and SALib analyses it. Given POLICY files, each policy is run at the same design "
-    "points (a value the policy changes is its lever and keeps the policy's value; a scale "
-    "multiplies the policy's own values too) and its "
-    "paired difference from SCENARIO is analysed too: which assumptions decide whether the "
-    "policy helps. Prints how many simulations it will run and an estimate of the time first."
+    "Global sensitivity of the KPIs to the parameters' plausible ranges ('describe' lists them; a "
+    "scenario's uncertainty: key narrows, widens or adds them). SALib samples a design over the "
+    "ranges; each point is simulated --replications times (replication k of every point with the "
+    "same random numbers), its KPIs averaged, and SALib analyses them. Each POLICY is run at the same "
+    "points (a value it changes is its lever and keeps the policy's value; a scale multiplies its "
+    "own values too) and its paired difference from SCENARIO analysed: which assumptions decide "
+    "whether the policy helps. Prints the number of simulations and an estimate of the time first."
 )
 EPILOG = f"""\
     examples:
@@ -52,39 +50,24 @@ EPILOG = f"""\
           --method sobol --shortlist results/sensitivity/baseline/sensitivity.csv --top 4
 
     two steps (Morris screens, Sobol quantifies):
-      1. --method morris (the default) over all parameters: R x (k + 1) design points for
-         k parameters; cheap, ranks them by mu*. On the full cohort, --groups section
-         screens the 12 sections first (R x 13 points); a shortlist of groups expands
-         to their parameters.
-      2. --method sobol --shortlist DIR/sensitivity.csv --top K: Sobol on the union of the
-         top K parameters of each KPI by mu* (those not within noise), N x (k + 2) points;
-         or choose them yourself with --params.
+      1. --method morris: R x (k + 1) design points for k parameters, ranked by mu*; on the full
+         cohort, --groups section screens the 12 sections first (R x 13 points; a shortlist of
+         groups expands to their parameters).
+      2. --method sobol --shortlist DIR/sensitivity.csv --top K: the top K parameters of each KPI
+         by mu* (those not within noise), N x (k + 2) points; or choose them with --params.
 
-    writes DIR (default results/sensitivity/<scenario name>):
-      sensitivity.csv   Morris: method, kpi, parameter, mu_star, mu_star_ci, sigma;
-                        Sobol: method, kpi, parameter, S1, S1_ci, ST, ST_ci;
-                        then scenario (SCENARIO: the KPI itself; a policy: its paired
-                        difference from SCENARIO), within_noise, n_points, replications, noise
-      design.csv        the parameter values of each design point (scales are multipliers)
-      outputs.csv       every replication's KPIs at every design point, per scenario
-      morris_<scenario>.png           mu* against sigma per KPI, top parameters labelled
-      tornado_<scenario>_<kpi>.png    mu* (or ST) per parameter, sorted, CI whiskers
-      manifest.json     parameters and ranges, design, seed, replications, versions, git
-                        commit, command line (written last)
-      .parts/           every finished simulation's summary row (used by --resume)
+    writes DIR: sensitivity.csv (per scenario, KPI and parameter: Morris mu_star, sigma or Sobol
+    S1, ST, with CIs and within_noise; a policy's rows are its paired difference from SCENARIO),
+    design.csv (each point's parameter values; scales are multipliers), outputs.csv (every
+    replication's KPIs), morris_<scenario>.png (mu* against sigma), tornado_<scenario>_<kpi>.png
+    (mu* or ST per parameter), manifest.json (written last) and .parts/ (used by --resume).
+    Columns: docs/user-guide.md (sensitivity).
 
-    how to read it:
-      mu_star   mean absolute change in the KPI (its own unit) for a step of
-                levels/(2(levels-1)) of the parameter's range (2/3 of it with 4 levels);
-                sigma: spread of those changes (interactions, non-linearity)
-      S1, ST    share of the KPI's variance over the design due to the parameter alone,
-                and with all its interactions
-      *_ci      SALib's 95% bootstrap CI half-widths over the design points
-      within_noise  the index is no bigger than simulation noise alone would make it:
-                Morris: mu_star <= noise = 2 x the RMS (over trajectories) of the standard
-                error of an elementary effect, from its paired per-replication values;
-                Sobol: ST <= noise + ST_ci, noise = the replication noise's share of the
-                variance of the design points' means. Needs --replications 2 or more.
+    how to read it (more: docs/user-guide.md): mu_star is the mean absolute change in the KPI (its
+    own unit) for a step of P/(2(P-1)) of a range (2/3 with 4 levels), sigma their spread
+    (interactions, non-linearity); S1 and ST the share of the KPI's variance due to the parameter
+    alone and with all its interactions; *_ci SALib's 95% bootstrap CI half-widths; within_noise:
+    no bigger than simulation noise alone would make it (needs --replications 2 or more).
 """
 
 
@@ -111,9 +94,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--groups",
         choices=GROUPINGS,
         default=DEFAULTS.groups,
-        help="'section': move the parameters of each top-level section (contact.*, detention.*, "
-        "...) together as one factor (SALib groups): (sections + 1) points per Morris trajectory "
-        "instead of (parameters + 1); rows of sensitivity.csv are then the groups",
+        help="'section': the parameters of each top-level section (contact.*, ...) move as one factor "
+        "(SALib groups), and the rows of sensitivity.csv are the groups",
+    )
+    g.add_argument(
+        "--kpis",
+        type=kpi_list,
+        metavar="A,B",
+        help="KPIs to analyse, comma-separated (default: the headline KPIs of summary_stats.csv)",
     )
     g.add_argument(
         "--shortlist",
@@ -124,29 +112,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         g,
         DEFAULTS,
         ("--top", "K", int_at_least(1, "parameters per KPI"), "parameters per KPI taken from --shortlist"),
-    )
-    g.add_argument(
-        "--kpis",
-        type=kpi_list,
-        metavar="A,B",
-        help="KPIs to analyse, comma-separated (default: the headline KPIs of summary_stats.csv)",
-    )
-    add_valued(
-        g,
-        DEFAULTS,
-        (
-            "--trajectories",
-            "R",
-            int_at_least(1, "Morris trajectories"),
-            "(morris) trajectories: R x (k + 1) design points",
-        ),
+        ("--trajectories", "R", int_at_least(1, "Morris trajectories"), "(morris) R x (k + 1) design points"),
         ("--levels", "P", int_at_least(2, "Morris grid levels"), "(morris) grid levels of each range (even)"),
-        (
-            "--samples",
-            "N",
-            int_at_least(2, "Sobol base samples"),
-            "(sobol) base sample, a power of 2: N x (k + 2) design points",
-        ),
+        ("--samples", "N", int_at_least(2, "Sobol base samples"), "(sobol) a power of 2: N x (k + 2) points"),
     )
     add_design_options(
         p,

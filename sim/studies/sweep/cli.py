@@ -27,10 +27,9 @@ if TYPE_CHECKING:
 HELP = "response curves: each KPI against one parameter (or a grid of two), with 95%% bands"
 DESCRIPTION = (
     "Run the scenario at every value of one parameter (or every pair of values of two), with "
-    "the same seed and replication indices at every grid point (common random numbers, so "
-    "differences between points are measured on paired replications), and write each KPI's "
-    "mean and 95% t interval against the value: sweep.csv and one plot per KPI. Before "
-    "starting it prints how many simulations it will run and an estimate of the time."
+    "the same seed and replication indices at every grid point (common random numbers: "
+    "differences between points are paired), and write each KPI's mean and 95% t interval "
+    "against the value: sweep.csv and one plot per KPI."
 )
 EPILOG = f"""\
     examples:
@@ -42,26 +41,16 @@ EPILOG = f"""\
           --param detention.beds=20,60 -n 10 -w 2
       {PROG} sweep scenarios/baseline.yaml --param detention.removal_planning_days.mean=15,30,60
 
-    --param PATH=V1,V2,...  or  PATH=LO:HI:N (N evenly spaced values from LO to HI)
-      PATH is a numeric parameter as 'describe' lists it (detention.beds,
-      cohort.already_departed_share, ...) or a field of a distribution
-      (detention.removal_planning_days.mean keeps the distribution's other fields). A whole
-      number parameter takes whole numbers (a range is rounded). Each value must be one the
-      scenario file could hold. Give --param twice for a 2-D grid (every pair of values).
-      The value in force is the scenario's from day 0; 'changes' from a later day still apply.
+    --param PATH is a numeric parameter as 'describe' lists it, or a field of a distribution
+    (detention.removal_planning_days.mean keeps its other fields); a whole-number parameter takes
+    whole numbers (a range is rounded), and each value must be one the scenario file could hold.
+    The value holds from day 0; the scenario's 'changes' from a later day still apply.
 
-    writes DIR (default results/sweep/<scenario name>):
-      DIR/sweep.csv        param, value, [param2, value2,] kpi, mean, ci_low, ci_high, n, then
-                           diff_vs_first, diff_ci_low, diff_ci_high (the paired difference
-                           from the first grid point, 95% t interval) and scenario (the grid
-                           point's folder); every KPI of the registry, or --kpis
-      DIR/sweep_<kpi>.png  mean and 95% band against the value, one per KPI (--kpis, else the
-                           headline KPIs of 'compare'); a 2-D grid has one labelled line per
-                           value of the second parameter
-      DIR/<scenario>__<path>_<value>/   each grid point's results folder, as 'run' writes
-                           it (tables and manifest, no plots; --resume reuses its .parts)
-      DIR/sweep_manifest.json   parameters, values, grid points, seed, code version,
-                           command line; written last (DIR holds .incomplete until then)
+    writes DIR: sweep.csv (per grid point and KPI: mean, 95% t interval and the paired difference
+    from the first point), sweep_<kpi>.png (mean and 95% band against the value; a 2-D grid has
+    a line per value of the second parameter), each grid point's folder <scenario>__<path>_<value>/
+    as 'run' writes it (no plots), and sweep_manifest.json, written last. Columns:
+    docs/user-guide.md (sweep).
 """
 
 

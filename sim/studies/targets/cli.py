@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 
 HELP = "compare the model with every published figure in the validation targets table"
 DESCRIPTION = (
-    "Run the scenarios named in the validation targets table (validation/targets.yaml: "
-    "each published figure, its source and period, the model measure that corresponds, the "
-    "scenario it is computed on, and a tolerance with its reason), compute each measure per "
-    "replication from the scenario's results folder, and compare its mean and 95% t interval "
-    "with the published figure. With no SCENARIO every scenario of the table is run; with "
-    "some, only the targets on those scenarios are evaluated. Each scenario's folder is "
-    "written as 'run' does (so --resume reuses finished replications)."
+    "Run the scenarios named in the validation targets table (validation/targets.yaml: each "
+    "published figure, its source and period, the model measure that corresponds, the scenario it "
+    "is computed on, and a tolerance with its reason), compute each measure per replication from "
+    "the scenario's results folder, written as 'run' writes it, and compare its mean and 95% t "
+    "interval with the published figure."
 )
 EPILOG = f"""\
     examples:
@@ -33,33 +31,23 @@ EPILOG = f"""\
       {PROG} targets scenarios/baseline.yaml -n 10 --workers 2
       {PROG} targets --out results/targets --resume
 
-    writes:
-      DIR/targets.csv      one row per target: target, source, published, model_mean,
-                           model_ci_low, model_ci_high, tolerance, within, then role
-                           (calibration: the model was calibrated to it; parameter: a
-                           parameter was set from it; validation: used for nothing, an
-                           out-of-sample check), comparison, ci_overlaps, n (replications
-                           used), measure, scenario and note (e.g. a column this model
-                           version does not write: the row is then not computed). Values
-                           are on the model's scale (shares as 0.45)
-      DIR/targets.png      per target: the published figure (diamond), the model mean with
-                           its 95% CI, the tolerance band (shares in %)
-      DIR/targets_manifest.json   targets file, scenarios, seed, replications, command
-      DIR/<scenario name>/ each scenario's results folder (see 'run --help')
+    writes DIR (columns: docs/validation.md):
+      targets.csv      per target: the published figure, the model mean and 95% CI, tolerance,
+                       within, ci_overlaps, role (calibration: the model was calibrated to it;
+                       parameter: a parameter was set from it; validation: an out-of-sample
+                       check) and a note when it cannot be computed; shares as 0.45
+      targets.png      the published figure, the model mean with its 95% CI, the tolerance band
+      targets_manifest.json, and each scenario's results folder <scenario name>/ ('run --help')
 
     how to read 'within' (decided on the model mean, not its interval):
       two_sided  |model_mean - published| <= tolerance
-      at_least   model_mean >= published - tolerance  (a published floor, e.g. a contract
-                 service level "at least 18%")
+      at_least   model_mean >= published - tolerance  (a published floor, e.g. "at least 18%")
       at_most    model_mean <= published + tolerance  (a published ceiling)
-      A mean that cannot be computed is not within. 'ci_overlaps' says whether the 95% CI
-      meets the tolerance band at all: 'within' false with 'ci_overlaps' true is a near
-      miss. The tolerance (and its reason, in the targets file) says how far the published
-      figure can be trusted to describe what the model measures; a calibration target
-      being within says little, a validation target being within says more.
+      A mean that cannot be computed is not within. 'ci_overlaps': the 95% CI meets the tolerance
+      band; 'within' false with 'ci_overlaps' true is a near miss. A calibration target within
+      says little, a validation target within says more.
 
-    The exit code is 0 whatever 'within' says (the table is there to be read); 2 for a bad
-    targets file or scenario file (file, field path, what is wrong; nothing run or written).
+    The exit code is 0 whatever 'within' says; 2 also for a bad targets file.
 """
 
 

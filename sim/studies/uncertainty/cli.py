@@ -27,16 +27,13 @@ if TYPE_CHECKING:
 
 HELP = "how sure is each policy difference when the assumptions vary (probabilistic sensitivity)"
 DESCRIPTION = (
-    "Probabilistic sensitivity analysis. The reference's ranged parameters ('describe' lists "
-    "them with their ranges; a scenario's uncertainty: key narrows, widens or adds them) are "
-    "drawn together by Latin hypercube; the reference and every policy run under every draw "
-    "(a drawn scale multiplies a policy's own values too; a single value a policy changes is "
-    "its lever and keeps the policy's value), replication k "
-    "of every scenario and draw with the same random numbers, so each draw gives each "
-    "policy's paired difference under those assumptions. Across draws: the distribution of "
-    "each difference, the probability that the policy beats the reference and that it is the "
-    "best of those compared, acceptability curves, and the parameter ranges in which a "
-    "difference changes sign. Prints how many simulations it will run and an estimate first."
+    "Probabilistic sensitivity analysis. The reference's ranged parameters ('describe' lists them; a "
+    "scenario's uncertainty: key narrows, widens or adds them) are drawn together by Latin hypercube, "
+    "and the reference and every policy run under every draw with common random numbers (a drawn "
+    "scale multiplies a policy's own values too; a single value a policy changes is its lever and "
+    "keeps the policy's value). Across draws: the distribution of each policy's paired difference, "
+    "the probability that it beats the reference and that it is the best of those compared, "
+    "acceptability curves, and the parameter ranges in which a difference changes sign."
 )
 EPILOG = f"""\
     examples:
@@ -46,23 +43,15 @@ EPILOG = f"""\
       {PROG} uncertainty scenarios/baseline.yaml scenarios/remote_reporting.yaml \\
           --from-calibration results/calibration/baseline/calibration.csv
 
-    writes DIR (default results/uncertainty/<reference name>):
-      uncertainty.csv          scenario, kpi, draw, diff: each policy's paired difference
-                               from the reference (mean over the draw's replications)
-      uncertainty_summary.csv  scenario, kpi, mean_diff, p05, p50, p95, prob_better,
-                               prob_best (across draws; a tie counts half; a KPI with no
-                               better direction has none)
-      ceac.csv                 scenario, outcome, value_per_outcome, prob_cost_effective:
-                               the share of draws in which value x extra departures and
-                               removals - extra cost > 0, GBP 0 to 30,000 an outcome
-      discovery.csv            scenario, kpi, rule, share_worse, draws, parameter, low, high:
-                               boxes of the ranges where a policy tends to do worse (a
-                               shallow decision tree over the draws); only where the sign
-                               of a difference changes between draws
-      uncertainty_draws.csv    each draw's parameter values (a scale is a multiplier)
-      <name>__draw_<d>/        each scenario and draw's results folder (--resume reuses it)
-      uncertainty_manifest.json   parameters and ranges, draws, seed, code version, command
-                               line; written last (DIR holds .incomplete until then)
+    writes DIR: uncertainty.csv (each policy's paired difference from the reference per KPI and
+    draw, the mean over the draw's replications), uncertainty_summary.csv (per policy and KPI
+    across draws: mean_diff, p05, p50, p95, prob_better, prob_best; a tie counts half), ceac.csv
+    (the share of draws in which value x extra departures and removals - extra cost > 0, GBP 0 to
+    30,000 an outcome), discovery.csv (boxes of the ranges where a policy tends to do worse, from a
+    shallow decision tree over the draws; only where a difference changes sign), uncertainty_draws.csv
+    (each draw's parameter values; a scale is a multiplier), <name>__draw_<d>/ (each scenario and
+    draw's results folder) and uncertainty_manifest.json, written last. Columns:
+    docs/user-guide.md (uncertainty).
 
     how to read it: prob_better near 0.5 means the assumptions, not the policy, decide the
     sign; near 0 or 1, the sign holds across the ranges. The interval p05-p95 is the spread
@@ -72,9 +61,7 @@ EPILOG = f"""\
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The reference and policies, the draws, the options of a run, and draws from a calibration."""
-    p.add_argument(
-        "reference", metavar="REFERENCE.yaml", help="the reference scenario (its ranges are drawn)"
-    )
+    p.add_argument("reference", metavar="REFERENCE.yaml", help="the reference (its ranges are drawn)")
     p.add_argument("policies", nargs="+", metavar="POLICY.yaml", help="the policies compared with it")
     g = p.add_argument_group("the draws")
     samples = int_at_least(2, "draws of the ranged parameters")
@@ -93,9 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--from-calibration",
         metavar="FILE",
-        help="draw the parameters of FILE (a calibration.csv of 'calibrate') from its rows, the sets "
-        "not ruled out, instead of their raw ranges (rows sampled with the seed, without replacement "
-        "when FILE has at least --samples rows); the other ranged parameters are drawn as usual",
+        help="draw the parameters of FILE (a calibration.csv of 'calibrate') from its rows, the sets not "
+        "ruled out, instead of their ranges (rows sampled with the seed, without replacement when FILE "
+        "has at least --samples rows); the other ranged parameters are drawn as usual",
     )
 
 
