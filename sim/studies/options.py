@@ -211,7 +211,7 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
     add_replications(
         p,
         "replications per scenario (replication k uses random streams (seed, k))"
-        + (" and per grid point: the same streams at every point" if sweep else ""),
+        + (" and per grid point or draw: the same streams at every one" if sweep else ""),
         RUN_RESUME.format("interrupted run") + " (others are discarded with a warning)",
     )
     add_quick_looks(p, "manifest.json", ", e.g. 120", ", e.g. 300")
