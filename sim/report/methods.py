@@ -321,7 +321,11 @@ INITIALISATION = (
 )
 
 
-def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -> list[StressSection]:
+STRESS_SECTIONS = ("Objectives", "Logic", "Data", "Experimentation", "Implementation", "Code access")
+"""The checklist's six sections, numbered from 1: an item's code starts with its section's number."""
+
+
+def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -> list[StressItem]:
     ref = folder.reference
     labels = "; ".join(kpi(k).label for k in kpis_compared if k in KPIS) or NOT_RECORDED
     policies = [s.label for s in folder.scenarios[1:]] if folder.kind == "comparison" else []
@@ -346,36 +350,36 @@ def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -
     )
     entities = f"Entities: people, {cohort_text(ref)}."
     resources = f"Resources (capacity in the reference): {_resources_text(ref)}."
+    outputs = f"Per replication and cohort (summary.csv); compared here: {labels}."
     return [
-        StressSection(
-            1,
-            "Objectives",
-            [
-                StressItem("1.1", "Purpose of the model", [PURPOSE]),
-                StressItem(
-                    "1.2",
-                    "Model outputs",
-                    [f"Per replication and cohort (summary.csv); compared here: {labels}."],
-                ),
-                StressItem("1.3", "Experimentation aims", [aims + "."]),
-            ],
-        ),
-        StressSection(
-            2,
-            "Logic",
-            [
-                StressItem("2.1", "Base model overview", [overview]),
-                StressItem("2.2", "Base model logic", [LOGIC]),
-                StressItem("2.3", "Scenario logic", [scenario_logic]),
-                StressItem("2.4", "Algorithms", [ALGORITHMS]),
-                StressItem("2.5", "Components", [entities, COMPONENTS[0], resources, *COMPONENTS[1:]]),
-            ],
-        ),
+        StressItem("1.1", "Purpose of the model", [PURPOSE]),
+        StressItem("1.2", "Model outputs", [outputs]),
+        StressItem("1.3", "Experimentation aims", [aims + "."]),
+        StressItem("2.1", "Base model overview", [overview]),
+        StressItem("2.2", "Base model logic", [LOGIC]),
+        StressItem("2.3", "Scenario logic", [scenario_logic]),
+        StressItem("2.4", "Algorithms", [ALGORITHMS]),
+        StressItem("2.5", "Components", [entities, COMPONENTS[0], resources, *COMPONENTS[1:]]),
     ]
 
 
-def _implementation(m: Mapping[str, Any]) -> StressSection:
-    """Software, random numbers and execution, from the manifest."""
+def stress_checklist(
+    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
+) -> list[StressSection]:
+    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
+    m = folder.manifest
+    overrides = rp.overrides_text(m.get("overrides"))
+    comparison = folder.kind == "comparison"
+    parameters = (
+        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
+        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
+        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    )
+    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
+    estimation = (
+        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
+        f"Means with {percent(level)} Student t intervals over replications{paired}."
+    )
     versions = m.get("library_versions")
     others = (
         "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
@@ -397,61 +401,27 @@ def _implementation(m: Mapping[str, Any]) -> StressSection:
         f"{scheduler}; results do not depend on the executor or the number of workers. "
         "Events are scheduled only when something happens (SimPy's event queue)."
     )
-    return StressSection(
-        5,
-        "Implementation",
-        [
-            StressItem("5.1", "Software", [software]),
-            StressItem("5.2", "Random sampling", [sampling]),
-            StressItem("5.3", "Model execution", [execution]),
-            StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
-        ],
-    )
-
-
-def stress_checklist(
-    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
-) -> list[StressSection]:
-    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
-    m = folder.manifest
-    overrides = rp.overrides_text(m.get("overrides"))
-    comparison = folder.kind == "comparison"
-    parameters = (
-        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
-        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
-        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
-    )
-    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
-    estimation = (
-        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
-        f"Means with {percent(level)} Student t intervals over replications{paired}."
-    )
     sharing = (
         f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
         f"Repository: {recorded(m.get('repository'))}. To reproduce: {recorded(m.get('command_line'))}."
     )
     horizon = f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."
-    return [
+    items = [
         *_objectives_and_logic(folder, kpis_compared),
-        StressSection(
-            3,
-            "Data",
-            [
-                _data_item(folder.reference),
-                StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
-                StressItem("3.3", "Input parameters", [parameters]),
-                StressItem("3.4", "Assumptions", [ASSUMPTIONS]),
-            ],
-        ),
-        StressSection(
-            4,
-            "Experimentation",
-            [
-                StressItem("4.1", "Initialisation", [INITIALISATION]),
-                StressItem("4.2", "Run length", [horizon]),
-                StressItem("4.3", "Estimation approach", [estimation]),
-            ],
-        ),
-        _implementation(m),
-        StressSection(6, "Code access", [StressItem("6.1", "Computer model sharing statement", [sharing])]),
+        _data_item(folder.reference),
+        StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
+        StressItem("3.3", "Input parameters", [parameters]),
+        StressItem("3.4", "Assumptions", [ASSUMPTIONS]),
+        StressItem("4.1", "Initialisation", [INITIALISATION]),
+        StressItem("4.2", "Run length", [horizon]),
+        StressItem("4.3", "Estimation approach", [estimation]),
+        StressItem("5.1", "Software", [software]),
+        StressItem("5.2", "Random sampling", [sampling]),
+        StressItem("5.3", "Model execution", [execution]),
+        StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
+        StressItem("6.1", "Computer model sharing statement", [sharing]),
+    ]
+    return [
+        StressSection(n, title, [i for i in items if i.code.split(".")[0] == str(n)])
+        for n, title in enumerate(STRESS_SECTIONS, 1)
     ]
