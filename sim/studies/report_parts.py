@@ -294,11 +294,6 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def listed_files(manifest: dict[str, Any]) -> list[str]:
-    """The plain file names a manifest lists (anything else is ignored)."""
-    return [f for f in listing(manifest, "files") if isinstance(f, str) and plain(f)]
-
-
 def png_data_uri(folder: Path, name: str) -> str | None:
     """A ``data:`` URI of ``folder/name`` if it is a safe, real PNG of reasonable size, else None."""
     path = safe_file(folder, name)
@@ -313,6 +308,12 @@ def png_data_uri(folder: Path, name: str) -> str | None:
     if not data.startswith(PNG_SIGNATURE):
         return None
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def listed_pngs(folder: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each PNG the manifest lists that can be embedded (``png_data_uri``): its name and data URI."""
+    uris = ((f, png_data_uri(folder, f)) for f in listing(manifest, "files") if isinstance(f, str))
+    return [(f, uri) for f, uri in uris if uri is not None]
 
 
 @dataclass(frozen=True)
@@ -368,14 +369,14 @@ def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[s
 @dataclass(frozen=True)
 class StudyReport:
     """How the report shows one study: ``part`` reads a ``--with`` folder, ``figure`` titles a
-    listed plot by its file name; ``files`` are the study's files older versions wrote into a
-    results folder, and ``tables`` what the report shows of them (tables, and intro lines)."""
+    listed plot by its file name; ``files`` are its files older versions wrote into a results
+    folder, and ``tables`` the tables and intro lines shown of those present (by name)."""
 
     part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
     figure: Callable[[str], tuple[str, str]]
     files: tuple[str, ...] = ()
     tables: (
-        Callable[[list[pd.DataFrame | None], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
+        Callable[[Mapping[str, pd.DataFrame], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
     ) = None
 
 
@@ -394,10 +395,7 @@ def analysis_figures(
     figures: list[Figure] = []
     left_out: list[str] = []
     used = 0
-    for name in listed_files(folder.manifest):
-        uri = png_data_uri(folder.path, name)
-        if uri is None:
-            continue
+    for name, uri in listed_pngs(folder.path, folder.manifest):
         used += (folder.path / name).stat().st_size
         if left_out or used > MAX_ANALYSIS_IMAGE_BYTES:  # in the writer's order: overviews first
             left_out.append(name)

@@ -160,18 +160,16 @@ def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> P
 
 
 def _in_results(
-    frames: list[pd.DataFrame | None], labels: Mapping[str, str], reference: str
+    frames: Mapping[str, pd.DataFrame], labels: Mapping[str, str], reference: str
 ) -> tuple[list[Table], list[str]]:
     """uncertainty_summary.csv (or, without it, the per-draw differences of uncertainty.csv
     summarised the same way) as the summary table; a table with other columns as written."""
-    summary, draws = frames
+    summary, draws = (frames.get(name) for name in FILES)
     if summary is not None and not rp.missing_columns(summary, SUMMARY_COLUMNS):
         return [uncertainty_table(summary, labels)], []
     if summary is None and draws is not None and not rp.missing_columns(draws, UNCERTAINTY_COLUMNS):
         return [uncertainty_table(summarise(rp.numeric(draws, ["diff"])), labels)], []
-    return [
-        rp.as_written(f, labels, name) for name, f in zip(FILES, frames, strict=True) if f is not None
-    ], []
+    return [rp.as_written(f, labels, name) for name, f in frames.items()], []
 
 
 FIGURES = {
