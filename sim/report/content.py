@@ -1,10 +1,7 @@
-"""What the report says, built from a results folder: every section as plain data for the template.
-
-The template lays out; this module decides what is true, from the folder's files and the KPI
-definitions only: what the folder does not record is "not recorded", and an optional analysis
-without its file is "not run", so a reader can tell "no effect" from "not looked at". Each study's
-part (``report --with``) comes from the study itself (``Study.report``): nothing here branches on a
-study's name.
+"""What the report says, as plain data for the template (which only lays it out), from the folder's
+files and the KPI definitions: what the folder does not record is "not recorded", an optional
+analysis without its file "not run", so a reader can tell "no effect" from "not looked at". Each
+study's part comes from the study itself (``Study.report``): nothing here branches on its name.
 """
 
 from __future__ import annotations

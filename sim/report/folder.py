@@ -1,9 +1,7 @@
 """Opening a finished results folder, or a study's folder given with ``--with``, for the report.
-
-A folder may have been copied, edited or sent by someone else, and the report is meant to be
-emailed on: so nothing read here may execute code or reach outside the folder (JSON with
-``json``, YAML with ``yaml.safe_load``, tables with pandas, and only the files
-``sim.studies.report_parts.safe_file`` allows). When a folder is complete is the writer's contract
+A folder may come from someone else and the report is emailed on: nothing read here may execute
+code or reach outside the folder (``json``, ``yaml.safe_load``, pandas, and only the files
+``report_parts.safe_file`` allows). When a folder is complete is the writer's contract
 (``sim.experiment.output``; a study's manifest: ``sim.studies.registry``).
 """
 
@@ -71,10 +69,8 @@ class ResultsFolder:
         return {s.name: s.label for s in self.scenarios}
 
     def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError if
-        it cannot be parsed."""
-        path = safe_file(self.path, name)
-        return None if path is None else read_csv(path)
+        """The table ``name``; None if absent; ReportError if it cannot be parsed."""
+        return read_csv(self.path, name)
 
 
 def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]) -> ScenarioFolder:

@@ -1,10 +1,7 @@
-"""The methods section and the STRESS-DES checklist, filled from the folder's manifests.
-
-STRESS-DES (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies")
-asks six things of a simulation study: objectives, logic, data, experimentation, implementation
-and code access. The facts of this run are read from the manifests and the resolved scenarios;
-the facts of the model (its logic and algorithms) are stated once here, in the words of
-docs/model.md.
+"""The methods section and the STRESS-DES checklist (Monks et al. 2019, "Strengthening the
+reporting of empirical simulation studies"): the facts of this run from the manifests and the
+resolved scenarios, the facts of the model (its logic and algorithms) stated once here, in the
+words of docs/model.md.
 """
 
 from __future__ import annotations
@@ -263,11 +260,8 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
 
 
 def _resources_text(reference: ScenarioFolder) -> str:
-    file = rp.safe_file(reference.path, output.TABLE_FILES["resources"])
-    if file is None:
-        return NOT_RECORDED
-    frame = rp.read_csv(file)
-    if not {"resource", "capacity"} <= set(frame.columns):
+    frame = rp.read_csv(reference.path, output.TABLE_FILES["resources"])
+    if frame is None or not {"resource", "capacity"} <= set(frame.columns):
         return NOT_RECORDED
     capacity = frame.groupby("resource", sort=False)["capacity"].mean()
     return ", ".join(

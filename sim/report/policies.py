@@ -1,9 +1,7 @@
 """The question and the policies: what each scenario is, and exactly which parameters it changes.
-
-A policy file states only what it changes; what it *means* is the resolved scenario (``extends``
-chain, defaults, overrides). So each policy folder's resolved ``scenario.yaml`` is compared with
-the reference's (a single run's with the schema's defaults), leaf by leaf, with units and sources
-from the schema (``sim.scenario.describe.parameter_rows``), as ``run_sim.py describe`` shows them.
+A policy file states only what it changes; what it *means* is its resolved ``scenario.yaml``
+(``extends`` chain, defaults, overrides), compared leaf by leaf with the reference's (a single
+run's with the schema's defaults), with units and sources as ``run_sim.py describe`` shows them.
 """
 
 from __future__ import annotations

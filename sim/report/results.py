@@ -1,10 +1,7 @@
-"""The tables of a results folder's own files: the headline, every KPI, cost-effectiveness and
-time to outcome, in the KPI's display unit (money in £ million).
-
-A difference is highlighted where its interval excludes 0, and one that is exactly 0 in every
-replication (the policy cannot reach the KPI; common random numbers make that common) says so
-instead of showing an interval of zero width. A cost-effectiveness or time-to-outcome table with
-columns the report does not know is shown as written.
+"""The tables of a results folder's own files (headline, every KPI, cost-effectiveness, time to
+outcome) in each KPI's display unit. A difference exactly 0 in every replication (the policy cannot
+reach the KPI: common under common random numbers) says so instead of showing an interval of zero
+width; a table with columns the report does not know is shown as written.
 """
 
 from __future__ import annotations

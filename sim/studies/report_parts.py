@@ -166,24 +166,17 @@ def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_ro
     booleans = {c for c in frame.columns if _is_bool_column(frame[c])}
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c not in booleans for c in frame.columns]
     decimals = {c: auto_decimals(frame[c]) for c, n in zip(frame.columns, numeric, strict=True) if n}
-    rows = []
-    for record in frame.head(max_rows).to_dict("records"):
-        row = []
-        for c, is_number in zip(frame.columns, numeric, strict=True):
-            value = record[c]
-            if c in booleans:
-                row.append(yes_no(str(value).strip().lower() == "true") if pd.notna(value) else text(None))
-            elif is_number:
-                row.append(
-                    Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
-                )
-            elif c == "scenario":
-                row.append(text(labels.get(str(value), value)))
-            elif c in ("kpi", "outcome") and str(value) in KPIS:
-                row.append(text(KPIS[str(value)].label))
-            else:
-                row.append(text(value))
-        rows.append(row)
+
+    def cell(c: Any, value: Any) -> Cell:
+        if c in booleans:
+            return yes_no(str(value).strip().lower() == "true") if pd.notna(value) else text(None)
+        if c in decimals:
+            return Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
+        if c == "scenario":
+            return text(labels.get(str(value), value))
+        return text(KPIS[str(value)].label if c in ("kpi", "outcome") and str(value) in KPIS else value)
+
+    rows = [[cell(c, r[c]) for c in frame.columns] for r in frame.head(max_rows).to_dict("records")]
     note = f"First {max_rows} of {len(frame):,} rows." if len(frame) > max_rows else ""
     caption = f"{name} as written (its columns are not the ones this report knows)."
     return Table([str(c).replace("_", " ") for c in frame.columns], rows, numeric, caption, note)
@@ -270,8 +263,12 @@ def safe_file(folder: Path, name: str) -> Path | None:
     return path if inside and real.is_file() else None
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV file as a table (pandas only parses text: nothing in it runs)."""
+def read_csv(folder: Path, name: str) -> pd.DataFrame | None:
+    """The table ``name`` if it is a safe file of ``folder`` (``safe_file``), None if not;
+    ReportError if it cannot be parsed (pandas only parses text: nothing in it runs)."""
+    path = safe_file(folder, name)
+    if path is None:
+        return None
     try:
         return pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -326,21 +323,13 @@ class AnalysisFolder:
     manifest: dict[str, Any]
     given: str
 
-    def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder, None if absent; ReportError if
-        it cannot be parsed."""
-        path = safe_file(self.path, name)
-        if path is None:
-            return None
+    def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The table ``name``, None if absent; ReportError if it cannot be parsed or lacks a column
+        its writer promises (refused, not shown half-understood)."""
         try:
-            return read_csv(path)
+            frame = read_csv(self.path, name)
         except ReportError as exc:
             raise ReportError(f"--with {self.given}: {exc}") from None
-
-    def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
-        """The table ``name``, None if absent; ReportError if it lacks a column its writer
-        promises (refused, not shown half-understood)."""
-        frame = self.csv(name)
         if frame is not None:
             require(frame, columns, f"--with {self.given}: {name}")
         return frame
