@@ -30,12 +30,9 @@ INTERRUPTED = "(being written, or the run was interrupted: re-run the same comma
 
 @dataclass(frozen=True)
 class ScenarioFolder:
-    """One scenario's finished folder: its manifest and resolved scenario.
-
-    ``scenario`` is None when ``scenario.yaml`` does not validate against this version of the
-    schema (a folder written by another version); ``raw`` still holds the file's mapping and
-    ``problem`` says what failed, so the report can show the values without units and sources.
-    """
+    """One scenario's finished folder. ``scenario`` is None when ``scenario.yaml`` does not validate
+    against this version's schema (another version wrote it): ``raw`` still holds its mapping and
+    ``problem`` says what failed, so the report can show the values without units and sources."""
 
     name: str
     label: str
@@ -48,11 +45,9 @@ class ScenarioFolder:
 
 @dataclass(frozen=True)
 class ResultsFolder:
-    """A complete results folder of ``compare`` (``kind="comparison"``) or ``run`` (``"run"``).
-
-    ``scenarios`` are in the manifest's order; for a comparison the first is the reference, for a
-    run it is the run's own scenario (whose folder is the results folder itself).
-    """
+    """A complete results folder of ``compare`` (``kind="comparison"``) or ``run`` (``"run"``);
+    ``scenarios`` in the manifest's order, the first the reference (a run's own scenario, whose
+    folder is the results folder itself)."""
 
     path: Path
     kind: Kind

@@ -132,14 +132,9 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
     wall = rp.number(m.get("wall_time_seconds"))
     comparison = folder.kind == "comparison"
     paired = "; differences paired by replication" if comparison else ""
-    rows: list[tuple[str, str]] = []
-    if comparison:
-        rows += [
-            ("Reference", f"{ref.label} ({ref.name})"),
-            ("Policies compared", str(len(folder.scenarios) - 1)),
-        ]
-    else:
-        rows.append(("Scenario", f"{ref.label} ({ref.name})"))
+    named = f"{ref.label} ({ref.name})"
+    compared = [("Reference", named), ("Policies compared", str(len(folder.scenarios) - 1))]
+    rows = compared if comparison else [("Scenario", named)]
     rows += [
         ("Horizon", days_text(value_at(ref.raw, "horizon_days"))),
         ("Cohort", cohort_text(ref)[0].upper() + cohort_text(ref)[1:]),

@@ -22,11 +22,8 @@ from sim.studies.report_parts import NO_VALUE
 
 @dataclass(frozen=True)
 class ParamChange:
-    """One parameter that differs: dotted path, reference and policy values as text, unit, source.
-
-    A value is ``NO_VALUE`` where the parameter does not exist on that side (a delay whose
-    distribution family changes, e.g. exponential -> gamma, gains or loses ``cv``).
-    """
+    """One parameter that differs; a value is ``NO_VALUE`` where the parameter does not exist on
+    that side (a delay whose distribution family changes, e.g. exponential -> gamma, gains ``cv``)."""
 
     path: str
     reference: str

@@ -7,7 +7,7 @@ width; a table with columns the report does not know is shown as written.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -59,7 +59,7 @@ def _kpi_order(present: Iterable[str], preferred: Sequence[str]) -> list[Kpi]:
     ]
 
 
-def _exactly_zero(record: Mapping[str, Any], low: str, high: str) -> bool:
+def _exactly_zero(record: Mapping[Hashable, Any], low: str, high: str) -> bool:
     return all(float(record[c]) == 0.0 for c in ("diff_vs_reference", low, high))
 
 
@@ -67,10 +67,7 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
     """The headline table (policies x ``TABLE_KPIS``) and the table of every KPI compared."""
     simultaneous = all(c in frame.columns for c in SIM_COLUMNS)
     pct = percent(level)
-    cells = {
-        (str(r["scenario"]), str(r["kpi"])): {str(k): v for k, v in r.items()}
-        for r in frame.to_dict("records")
-    }
+    cells = {(r["scenario"], r["kpi"]): r for r in frame.to_dict("records")}
     names = [s.name for s in folder.scenarios]
     ref = names[0]
     shown = [d for d in _kpi_order(frame["kpi"], TABLE_KPIS) if d.name in TABLE_KPIS]
@@ -114,7 +111,7 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
 
 def _every_kpi(
     folder: ResultsFolder,
-    cells: Mapping[tuple[str, str], Mapping[str, Any]],
+    cells: Mapping[tuple[str, str], Mapping[Hashable, Any]],
     every: Sequence[Kpi],
     pct: str,
     simultaneous: bool,

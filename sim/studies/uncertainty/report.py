@@ -38,18 +38,13 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """Each policy's paired difference across draws of the assumptions: median (p05 to p95) in
     the KPI's display unit, P(better) and P(best) (``SUMMARY_COLUMNS``)."""
     frame = rp.numeric(frame, SUMMARY_COLUMNS[2:])
+    starts = frame["scenario"].ne(frame["scenario"].shift()).tolist()  # a policy's first row
     rows: list[list[Cell]] = []
-    groups = set()
-    last = None
-    for r in frame.to_dict("records"):
+    for r, first in zip(frame.to_dict("records"), starts, strict=True):
         d = rp.definition(str(r["kpi"]))
         scale = d.scale if d is not None else 1.0
         magnitude = max((abs(r[c] / scale) for c in ("p05", "p50", "p95") if pd.notna(r[c])), default=0)
         dec = kpi_decimals(d, magnitude) if d is not None else count_decimals(magnitude)
-        first = r["scenario"] != last
-        if first:
-            groups.add(len(rows))
-            last = r["scenario"]
         low, high = (fmt_number(r[c] / scale, dec, sign=True) for c in ("p05", "p95"))
         rows.append(
             [
@@ -74,7 +69,7 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         "to 95th percentiles (highlighted where that range excludes 0); P(better), the share of draws "
         "in which the policy does better than the reference (a tie counts half); P(best), the share "
         "in which it is the best of those compared. n/a: the KPI has no stated direction.",
-        groups=frozenset(groups),
+        groups=frozenset(i for i, first in enumerate(starts) if first),
     )
 
 
