@@ -156,8 +156,7 @@ def _figure_info(name: str) -> tuple[str, str, str]:
 def _figures(
     folder: ScenarioFolder | ResultsFolder, only: Sequence[str] | None = None
 ) -> dict[str, list[rp.Figure]]:
-    """Every PNG the folder's manifest lists (optionally only names starting with ``only``),
-    embedded, grouped by section."""
+    """The PNGs the manifest lists (those starting with ``only`` if given), embedded, by section."""
     out: dict[str, list[rp.Figure]] = {}
     for name, uri in rp.listed_pngs(folder.path, folder.manifest):
         if only is not None and not name.startswith(tuple(only)):

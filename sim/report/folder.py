@@ -80,10 +80,9 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
         problem = ""
     except ValidationError as exc:
         scenario = None
-        first = exc.errors()[0]
         problem = (
             f"{output.SCENARIO_FILE} does not match this version's parameter schema "
-            f"({exc.error_count()} problem(s), e.g. {error_text(first)})"
+            f"({exc.error_count()} problem(s), e.g. {error_text(exc.errors()[0])})"
         )
     return ScenarioFolder(name, label, folder, manifest, raw, scenario, problem)
 

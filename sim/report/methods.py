@@ -49,12 +49,9 @@ def commit_text(manifest: Mapping[str, Any]) -> str:
     if not commit:
         return NOT_RECORDED + " (not run from a git checkout)"
     dirty = manifest.get("git_dirty")
-    state = (
-        (" with uncommitted changes" if dirty else " (clean)")
-        if isinstance(dirty, bool)
-        else ", uncommitted changes not recorded"
-    )
-    return f"{commit}{state}"
+    if not isinstance(dirty, bool):
+        return f"{commit}, uncommitted changes not recorded"
+    return f"{commit}{' with uncommitted changes' if dirty else ' (clean)'}"
 
 
 def cohort_text(reference: ScenarioFolder) -> str:
@@ -224,12 +221,10 @@ SEED_DOCUMENT = re.compile(r"(?<![\w.,])(00\d)(?![\w.,])")
 larger number ("0.002", "56,000")."""
 
 
-def _data_item(reference: ScenarioFolder) -> StressItem:
-    """Data sources as the reference scenario's parameter provenance gives them."""
+def _data_sources(reference: ScenarioFolder) -> tuple[list[str], list[str]]:
+    """Paragraphs on the reference scenario's parameter provenance, and the sources citing FIGURES."""
     if reference.scenario is None:
-        return StressItem(
-            "3.1", "Data sources", [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."]
-        )
+        return [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."], []
     rows = parameter_rows(reference.scenario)
     classes = Counter(_source_class(r.source) for r in rows)
     cites = Counter(document for r in rows for document in set(SEED_DOCUMENT.findall(r.source)))
@@ -251,7 +246,7 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
         )
     if figures:
         paragraphs_.append(f"Sources citing FIGURES ({len(figures)} distinct):")
-    return StressItem("3.1", "Data sources", paragraphs_, figures)
+    return paragraphs_, figures
 
 
 def _resources_text(reference: ScenarioFolder) -> str:
@@ -397,7 +392,7 @@ def stress_checklist(
     horizon = f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."
     items = [
         *_objectives_and_logic(folder, kpis_compared),
-        _data_item(folder.reference),
+        StressItem("3.1", "Data sources", *_data_sources(folder.reference)),
         StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
         StressItem("3.3", "Input parameters", [parameters]),
         StressItem("3.4", "Assumptions", [ASSUMPTIONS]),

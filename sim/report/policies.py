@@ -52,8 +52,7 @@ def paragraphs(value: str) -> list[str]:
 
 
 def readable(value: str) -> str:
-    """A parameter value as text, with thousands separators in large whole numbers (120545 ->
-    120,545); everything else exactly as ``describe`` formats it."""
+    """A value as ``describe`` formats it, with thousands separators in large whole numbers (120,545)."""
     digits = value.lstrip("-")
     return f"{int(value):,}" if digits.isdigit() and len(digits) >= 5 else value
 

@@ -116,8 +116,7 @@ def _every_kpi(
     pct: str,
     simultaneous: bool,
 ) -> Table:
-    """Every KPI of comparison.csv, one group of rows per KPI: each scenario's mean with its
-    interval, and each policy's paired difference with its interval (and the simultaneous one)."""
+    """Every KPI of comparison.csv: a group of rows per KPI, a row per scenario."""
     names = [s.name for s in folder.scenarios]
     columns = ["KPI", "Policy", "Mean", f"{pct} CI", "Difference", f"{pct} CI of difference"]
     columns += [f"Simultaneous {pct} CI"] if simultaneous else []
@@ -174,14 +173,13 @@ def run_headline(folder: ResultsFolder) -> Table:
     for r in frame.to_dict("records"):
         if str(r["kpi"]) not in KPIS:
             continue
-        d = kpi(str(r["kpi"]))
-        mean, low, high = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+        d, mean = kpi(str(r["kpi"])), float(r["mean"])
         dec = kpi_decimals(d, d.display(mean))
         rows.append(
             [
                 Cell(d.label),
                 Cell(fmt_number(d.display(mean), dec), numeric=True),
-                Cell(rp.interval(low, high, dec, d.scale), numeric=True),
+                Cell(rp.interval(float(r["ci_low"]), float(r["ci_high"]), dec, d.scale), numeric=True),
                 Cell(fmt_number(d.display(float(r["sd"])), dec), numeric=True),
                 Cell(str(int(r["n"])), numeric=True),
             ]
@@ -195,8 +193,7 @@ def run_headline(folder: ResultsFolder) -> Table:
 
 
 def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
-    """One row per policy and outcome: extra cost, extra outcome, cost per extra outcome and net
-    benefit, each with its interval, from cost_effectiveness.csv."""
+    """cost_effectiveness.csv: a row per policy and outcome, each difference with its interval."""
     if rp.missing_columns(frame, COST_EFFECTIVENESS_COLUMNS):
         return rp.as_written(frame, folder.labels, output.COST_EFFECTIVENESS_FILE)
     frame = rp.numeric(

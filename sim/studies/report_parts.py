@@ -297,9 +297,7 @@ def png_data_uri(folder: Path, name: str) -> str | None:
     if path is None or not name.lower().endswith(".png"):
         return None
     try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            return None
-        data = path.read_bytes()
+        data = path.read_bytes() if path.stat().st_size <= MAX_IMAGE_BYTES else b""
     except OSError:
         return None
     if not data.startswith(PNG_SIGNATURE):
@@ -315,8 +313,7 @@ def listed_pngs(folder: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class AnalysisFolder:
-    """A finished study folder given with ``report --with``: its ``Study.kind``, manifest and the
-    path as typed (for messages)."""
+    """A finished study folder given with ``report --with`` (``given``: the path as typed)."""
 
     path: Path
     kind: str

@@ -64,14 +64,12 @@ def ranges_table(kept: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], wh
     rows = []
     for par, path in zip(parameters, paths, strict=True):
         low, high = rp.number(par.get("low")), rp.number(par.get("high"))
+        searched = _range_text(low, high) if low is not None and high is not None else "not recorded"
         col = kept[path].dropna()
         rows.append(
             [
                 Cell(path + (" (scale)" if par.get("kind") == "scale" else "")),
-                Cell(
-                    _range_text(low, high) if low is not None and high is not None else "not recorded",
-                    numeric=True,
-                ),
+                Cell(searched, numeric=True),
                 Cell(_range_text(float(col.min()), float(col.max())) if len(col) else "none", numeric=True),
                 Cell(value_text(float(col.median())) if len(col) else NO_VALUE, numeric=True),
             ]

@@ -28,8 +28,7 @@ TORNADO_CAPTION = "The parameters ranked by mu* (Morris) or ST (Sobol), largest 
 
 
 def method_of(frame: pd.DataFrame) -> str | None:
-    """Morris or Sobol, from the table's own ``method`` column; None if it does not say (a table
-    this report cannot rank)."""
+    """Morris or Sobol, from the table's own ``method`` column; None if it does not say."""
     said = frame["method"].iloc[0] if "method" in frame.columns and frame["method"].nunique() == 1 else None
     return str(said) if said in METHODS else None
 
