@@ -1,14 +1,8 @@
-"""The briefing report: one self-contained ``report.html`` from a finished results folder.
-
-A policy analyst needs one file they can email: everything comes from the folder, images are
-embedded as data URIs and the stylesheet is inline, so it makes no network request. Nothing here
-prints: ``run_sim.py report`` and ``compare --report`` call ``write_report`` (and
-``open_analysis`` to check ``--with`` folders before a run).
-
-Modules: ``folder`` (opening a folder), ``policies`` (the question, parameter differences),
-``results`` (the folder's own tables), ``methods`` (methods, STRESS-DES), ``content`` (every
-section), ``render`` (Jinja2, writing). Each study's part comes from the study's own ``report.py``
-(cells, tables and safe reading in ``sim.studies.report_parts``, the layer below).
+"""The briefing report: one self-contained ``report.html`` from a finished results folder, one
+file a policy analyst can email (images embedded as data URIs, the stylesheet inline: no network
+request). Nothing here prints: ``run_sim.py report`` and ``compare --report`` call
+``write_report`` (and ``open_analysis`` to check ``--with`` folders before a run). Each study's
+part comes from its own ``report.py``, built on ``sim.studies.report_parts``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""What the report says, built from a results folder: every section as plain data for the template.
-
-The template lays out; this module decides what is true, from the folder's files and the KPI
-definitions only: what the folder does not record is "not recorded", and an optional analysis
-without its file is "not run", so a reader can tell "no effect" from "not looked at". Each study's
-part (``report --with``) comes from the study itself (``Study.report``): nothing here branches on a
-study's name.
+"""What the report says, as plain data for the template (which only lays it out), from the folder's
+files and the KPI definitions: what the folder does not record is "not recorded", an optional
+analysis without its file "not run", so a reader can tell "no effect" from "not looked at". Each
+study's part comes from the study itself (``Study.report``): nothing here branches on its name.
 """
 
 from __future__ import annotations
@@ -159,15 +156,10 @@ def _figure_info(name: str) -> tuple[str, str, str]:
 def _figures(
     folder: ScenarioFolder | ResultsFolder, only: Sequence[str] | None = None
 ) -> dict[str, list[rp.Figure]]:
-    """Every PNG the folder's manifest lists (optionally only names starting with ``only``),
-    embedded, grouped by section."""
-    path = folder.path
+    """The PNGs the manifest lists (those starting with ``only`` if given), embedded, by section."""
     out: dict[str, list[rp.Figure]] = {}
-    for name in rp.listed_files(folder.manifest):
+    for name, uri in rp.listed_pngs(folder.path, folder.manifest):
         if only is not None and not name.startswith(tuple(only)):
-            continue
-        uri = rp.png_data_uri(path, name)
-        if uri is None:
             continue
         section, title, caption = _figure_info(name)
         relative = name if isinstance(folder, ResultsFolder) else f"{folder.path.name}/{name}"
@@ -229,8 +221,8 @@ def _study_sections(
         commands: list[str] = []
         for study in (s for s in STUDIES if s.section == anchor):
             report = rp.study_report(study)
-            frames = [folder.csv(name) for name in report.files]
-            if report.tables is not None and any(f is not None for f in frames):
+            frames = {name: f for name in report.files if (f := folder.csv(name)) is not None}
+            if report.tables is not None and frames:
                 tables, intro = report.tables(frames, labels, reference)
                 section.tables += tables
                 section.intro += intro
@@ -275,39 +267,28 @@ def _warnings(folder: ResultsFolder) -> list[str]:
     return out
 
 
-def reference_warning(folder: AnalysisFolder, reference: str, labels: Mapping[str, str]) -> str:
-    """A warning when the analysis was run on another reference than the report's ("" if not):
-    its manifest names the scenario it ran on, or a mapping of them (``Study.reference``)."""
-    theirs = folder.manifest.get(BY_KIND[folder.kind].reference)
-    if isinstance(theirs, Mapping):
-        if reference in theirs:
-            return ""
-        return (
-            f"--with {folder.given}: the targets were computed on {', '.join(map(str, theirs))}, "
-            f"not on this report's reference {rp.label(labels, reference)} ({reference})."
-        )
-    if isinstance(theirs, str) and theirs != reference:
-        return (
-            f"--with {folder.given}: its reference scenario is {theirs}, not this report's reference "
-            f"{rp.label(labels, reference)} ({reference}): its numbers are about another scenario."
-        )
-    return ""
-
-
 def _analysis_warnings(folder: ResultsFolder, analyses: Sequence[AnalysisFolder]) -> list[str]:
-    """Where a ``--with`` folder was run on another reference or another cohort than the results:
-    worth a line at the top, not a refusal (a sensitivity run is often on a smaller cohort)."""
+    """Where a ``--with`` folder was run on another reference (its manifest names the scenario it
+    ran on, or a mapping of them: ``Study.reference``) or another cohort than the results: worth a
+    line at the top, not a refusal (a sensitivity run is often on a smaller cohort)."""
     out = []
-    ours = rp.overrides_text(folder.manifest.get("overrides")) or "none"
+    reference, ours = folder.reference.name, rp.overrides_text(folder.manifest.get("overrides")) or "none"
+    shown = f"this report's reference {rp.label(folder.labels, reference)} ({reference})"
     for a in analyses:
-        warning = reference_warning(a, folder.reference.name, folder.labels)
-        if warning:
-            out.append(warning)
+        theirs = a.manifest.get(BY_KIND[a.kind].reference)
+        if isinstance(theirs, Mapping) and reference not in theirs:
+            computed = ", ".join(map(str, theirs))
+            out.append(f"--with {a.given}: the targets were computed on {computed}, not on {shown}.")
+        elif isinstance(theirs, str) and theirs != reference:
+            out.append(
+                f"--with {a.given}: its reference scenario is {theirs}, not {shown}: its numbers are about "
+                "another scenario."
+            )
         if "overrides" in a.manifest:
-            theirs = rp.overrides_text(a.manifest.get("overrides")) or "none"
-            if theirs != ours:
+            cohort = rp.overrides_text(a.manifest.get("overrides")) or "none"
+            if cohort != ours:
                 out.append(
-                    f"--with {a.given}: run with command-line overrides {theirs}, the results "
+                    f"--with {a.given}: run with command-line overrides {cohort}, the results "
                     f"folder with {ours}: its numbers are for another cohort or horizon."
                 )
     return out

@@ -1,9 +1,7 @@
 """Opening a finished results folder, or a study's folder given with ``--with``, for the report.
-
-A folder may have been copied, edited or sent by someone else, and the report is meant to be
-emailed on: so nothing read here may execute code or reach outside the folder (JSON with
-``json``, YAML with ``yaml.safe_load``, tables with pandas, and only the files
-``sim.studies.report_parts.safe_file`` allows). When a folder is complete is the writer's contract
+A folder may come from someone else and the report is emailed on: nothing read here may execute
+code or reach outside the folder (``json``, ``yaml.safe_load``, pandas, and only the files
+``report_parts.safe_file`` allows). When a folder is complete is the writer's contract
 (``sim.experiment.output``; a study's manifest: ``sim.studies.registry``).
 """
 
@@ -32,12 +30,9 @@ INTERRUPTED = "(being written, or the run was interrupted: re-run the same comma
 
 @dataclass(frozen=True)
 class ScenarioFolder:
-    """One scenario's finished folder: its manifest and resolved scenario.
-
-    ``scenario`` is None when ``scenario.yaml`` does not validate against this version of the
-    schema (a folder written by another version); ``raw`` still holds the file's mapping and
-    ``problem`` says what failed, so the report can show the values without units and sources.
-    """
+    """One scenario's finished folder. ``scenario`` is None when ``scenario.yaml`` does not validate
+    against this version's schema (another version wrote it): ``raw`` still holds its mapping and
+    ``problem`` says what failed, so the report can show the values without units and sources."""
 
     name: str
     label: str
@@ -50,11 +45,9 @@ class ScenarioFolder:
 
 @dataclass(frozen=True)
 class ResultsFolder:
-    """A complete results folder of ``compare`` (``kind="comparison"``) or ``run`` (``"run"``).
-
-    ``scenarios`` are in the manifest's order; for a comparison the first is the reference, for a
-    run it is the run's own scenario (whose folder is the results folder itself).
-    """
+    """A complete results folder of ``compare`` (``kind="comparison"``) or ``run`` (``"run"``);
+    ``scenarios`` in the manifest's order, the first the reference (a run's own scenario, whose
+    folder is the results folder itself)."""
 
     path: Path
     kind: Kind
@@ -71,10 +64,8 @@ class ResultsFolder:
         return {s.name: s.label for s in self.scenarios}
 
     def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder; None if absent; ReportError if
-        it cannot be parsed."""
-        path = safe_file(self.path, name)
-        return None if path is None else read_csv(path)
+        """The table ``name``; None if absent; ReportError if it cannot be parsed."""
+        return read_csv(self.path, name)
 
 
 def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]) -> ScenarioFolder:
@@ -89,10 +80,9 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
         problem = ""
     except ValidationError as exc:
         scenario = None
-        first = exc.errors()[0]
         problem = (
             f"{output.SCENARIO_FILE} does not match this version's parameter schema "
-            f"({exc.error_count()} problem(s), e.g. {error_text(first)})"
+            f"({exc.error_count()} problem(s), e.g. {error_text(exc.errors()[0])})"
         )
     return ScenarioFolder(name, label, folder, manifest, raw, scenario, problem)
 

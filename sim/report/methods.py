@@ -1,10 +1,7 @@
-"""The methods section and the STRESS-DES checklist, filled from the folder's manifests.
-
-STRESS-DES (Monks et al. 2019, "Strengthening the reporting of empirical simulation studies")
-asks six things of a simulation study: objectives, logic, data, experimentation, implementation
-and code access. The facts of this run are read from the manifests and the resolved scenarios;
-the facts of the model (its logic and algorithms) are stated once here, in the words of
-docs/model.md.
+"""The methods section and the STRESS-DES checklist (Monks et al. 2019, "Strengthening the
+reporting of empirical simulation studies"): the facts of this run from the manifests and the
+resolved scenarios, the facts of the model (its logic and algorithms) stated once here, in the
+words of docs/model.md.
 """
 
 from __future__ import annotations
@@ -52,12 +49,9 @@ def commit_text(manifest: Mapping[str, Any]) -> str:
     if not commit:
         return NOT_RECORDED + " (not run from a git checkout)"
     dirty = manifest.get("git_dirty")
-    state = (
-        (" with uncommitted changes" if dirty else " (clean)")
-        if isinstance(dirty, bool)
-        else ", uncommitted changes not recorded"
-    )
-    return f"{commit}{state}"
+    if not isinstance(dirty, bool):
+        return f"{commit}, uncommitted changes not recorded"
+    return f"{commit}{' with uncommitted changes' if dirty else ' (clean)'}"
 
 
 def cohort_text(reference: ScenarioFolder) -> str:
@@ -135,14 +129,9 @@ def methods_table(folder: ResultsFolder, level: float) -> Table:
     wall = rp.number(m.get("wall_time_seconds"))
     comparison = folder.kind == "comparison"
     paired = "; differences paired by replication" if comparison else ""
-    rows: list[tuple[str, str]] = []
-    if comparison:
-        rows += [
-            ("Reference", f"{ref.label} ({ref.name})"),
-            ("Policies compared", str(len(folder.scenarios) - 1)),
-        ]
-    else:
-        rows.append(("Scenario", f"{ref.label} ({ref.name})"))
+    named = f"{ref.label} ({ref.name})"
+    compared = [("Reference", named), ("Policies compared", str(len(folder.scenarios) - 1))]
+    rows = compared if comparison else [("Scenario", named)]
     rows += [
         ("Horizon", days_text(value_at(ref.raw, "horizon_days"))),
         ("Cohort", cohort_text(ref)[0].upper() + cohort_text(ref)[1:]),
@@ -232,12 +221,10 @@ SEED_DOCUMENT = re.compile(r"(?<![\w.,])(00\d)(?![\w.,])")
 larger number ("0.002", "56,000")."""
 
 
-def _data_item(reference: ScenarioFolder) -> StressItem:
-    """Data sources as the reference scenario's parameter provenance gives them."""
+def _data_sources(reference: ScenarioFolder) -> tuple[list[str], list[str]]:
+    """Paragraphs on the reference scenario's parameter provenance, and the sources citing FIGURES."""
     if reference.scenario is None:
-        return StressItem(
-            "3.1", "Data sources", [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."]
-        )
+        return [f"Parameter provenance {NOT_RECORDED}: {reference.problem}."], []
     rows = parameter_rows(reference.scenario)
     classes = Counter(_source_class(r.source) for r in rows)
     cites = Counter(document for r in rows for document in set(SEED_DOCUMENT.findall(r.source)))
@@ -259,15 +246,12 @@ def _data_item(reference: ScenarioFolder) -> StressItem:
         )
     if figures:
         paragraphs_.append(f"Sources citing FIGURES ({len(figures)} distinct):")
-    return StressItem("3.1", "Data sources", paragraphs_, figures)
+    return paragraphs_, figures
 
 
 def _resources_text(reference: ScenarioFolder) -> str:
-    file = rp.safe_file(reference.path, output.TABLE_FILES["resources"])
-    if file is None:
-        return NOT_RECORDED
-    frame = rp.read_csv(file)
-    if not {"resource", "capacity"} <= set(frame.columns):
+    frame = rp.read_csv(reference.path, output.TABLE_FILES["resources"])
+    if frame is None or not {"resource", "capacity"} <= set(frame.columns):
         return NOT_RECORDED
     capacity = frame.groupby("resource", sort=False)["capacity"].mean()
     return ", ".join(
@@ -321,7 +305,11 @@ INITIALISATION = (
 )
 
 
-def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -> list[StressSection]:
+STRESS_SECTIONS = ("Objectives", "Logic", "Data", "Experimentation", "Implementation", "Code access")
+"""The checklist's six sections, numbered from 1: an item's code starts with its section's number."""
+
+
+def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -> list[StressItem]:
     ref = folder.reference
     labels = "; ".join(kpi(k).label for k in kpis_compared if k in KPIS) or NOT_RECORDED
     policies = [s.label for s in folder.scenarios[1:]] if folder.kind == "comparison" else []
@@ -346,36 +334,36 @@ def _objectives_and_logic(folder: ResultsFolder, kpis_compared: Sequence[str]) -
     )
     entities = f"Entities: people, {cohort_text(ref)}."
     resources = f"Resources (capacity in the reference): {_resources_text(ref)}."
+    outputs = f"Per replication and cohort (summary.csv); compared here: {labels}."
     return [
-        StressSection(
-            1,
-            "Objectives",
-            [
-                StressItem("1.1", "Purpose of the model", [PURPOSE]),
-                StressItem(
-                    "1.2",
-                    "Model outputs",
-                    [f"Per replication and cohort (summary.csv); compared here: {labels}."],
-                ),
-                StressItem("1.3", "Experimentation aims", [aims + "."]),
-            ],
-        ),
-        StressSection(
-            2,
-            "Logic",
-            [
-                StressItem("2.1", "Base model overview", [overview]),
-                StressItem("2.2", "Base model logic", [LOGIC]),
-                StressItem("2.3", "Scenario logic", [scenario_logic]),
-                StressItem("2.4", "Algorithms", [ALGORITHMS]),
-                StressItem("2.5", "Components", [entities, COMPONENTS[0], resources, *COMPONENTS[1:]]),
-            ],
-        ),
+        StressItem("1.1", "Purpose of the model", [PURPOSE]),
+        StressItem("1.2", "Model outputs", [outputs]),
+        StressItem("1.3", "Experimentation aims", [aims + "."]),
+        StressItem("2.1", "Base model overview", [overview]),
+        StressItem("2.2", "Base model logic", [LOGIC]),
+        StressItem("2.3", "Scenario logic", [scenario_logic]),
+        StressItem("2.4", "Algorithms", [ALGORITHMS]),
+        StressItem("2.5", "Components", [entities, COMPONENTS[0], resources, *COMPONENTS[1:]]),
     ]
 
 
-def _implementation(m: Mapping[str, Any]) -> StressSection:
-    """Software, random numbers and execution, from the manifest."""
+def stress_checklist(
+    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
+) -> list[StressSection]:
+    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
+    m = folder.manifest
+    overrides = rp.overrides_text(m.get("overrides"))
+    comparison = folder.kind == "comparison"
+    parameters = (
+        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
+        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
+        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
+    )
+    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
+    estimation = (
+        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
+        f"Means with {percent(level)} Student t intervals over replications{paired}."
+    )
     versions = m.get("library_versions")
     others = (
         "; also " + ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items() if k != "simpy")
@@ -397,61 +385,27 @@ def _implementation(m: Mapping[str, Any]) -> StressSection:
         f"{scheduler}; results do not depend on the executor or the number of workers. "
         "Events are scheduled only when something happens (SimPy's event queue)."
     )
-    return StressSection(
-        5,
-        "Implementation",
-        [
-            StressItem("5.1", "Software", [software]),
-            StressItem("5.2", "Random sampling", [sampling]),
-            StressItem("5.3", "Model execution", [execution]),
-            StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
-        ],
-    )
-
-
-def stress_checklist(
-    folder: ResultsFolder, level: float, kpis_compared: Sequence[str]
-) -> list[StressSection]:
-    """The six STRESS-DES sections, filled from the folder (``kpis_compared``: the KPIs reported)."""
-    m = folder.manifest
-    overrides = rp.overrides_text(m.get("overrides"))
-    comparison = folder.kind == "comparison"
-    parameters = (
-        "Every parameter of every scenario is in its folder's scenario.yaml (resolved: defaults, "
-        "extends chain and overrides applied); 'run_sim.py describe' and docs/parameters.md list each with "
-        "unit and source." + (f" Overrides applied to every scenario: {overrides}." if overrides else "")
-    )
-    paired = "; policy effects as paired differences under common random numbers" if comparison else ""
-    estimation = (
-        f"Replications: {_replications_text(m)}. Root seed {recorded(m.get('root_seed'))}. "
-        f"Means with {percent(level)} Student t intervals over replications{paired}."
-    )
     sharing = (
         f"contact-sim {recorded(m.get('package_version'))}, MIT licence. Git commit: {commit_text(m)}. "
         f"Repository: {recorded(m.get('repository'))}. To reproduce: {recorded(m.get('command_line'))}."
     )
     horizon = f"{days_text(value_at(folder.reference.raw, 'horizon_days'))} (horizon_days)."
-    return [
+    items = [
         *_objectives_and_logic(folder, kpis_compared),
-        StressSection(
-            3,
-            "Data",
-            [
-                _data_item(folder.reference),
-                StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
-                StressItem("3.3", "Input parameters", [parameters]),
-                StressItem("3.4", "Assumptions", [ASSUMPTIONS]),
-            ],
-        ),
-        StressSection(
-            4,
-            "Experimentation",
-            [
-                StressItem("4.1", "Initialisation", [INITIALISATION]),
-                StressItem("4.2", "Run length", [horizon]),
-                StressItem("4.3", "Estimation approach", [estimation]),
-            ],
-        ),
-        _implementation(m),
-        StressSection(6, "Code access", [StressItem("6.1", "Computer model sharing statement", [sharing])]),
+        StressItem("3.1", "Data sources", *_data_sources(folder.reference)),
+        StressItem("3.2", "Pre-processing", [PRE_PROCESSING]),
+        StressItem("3.3", "Input parameters", [parameters]),
+        StressItem("3.4", "Assumptions", [ASSUMPTIONS]),
+        StressItem("4.1", "Initialisation", [INITIALISATION]),
+        StressItem("4.2", "Run length", [horizon]),
+        StressItem("4.3", "Estimation approach", [estimation]),
+        StressItem("5.1", "Software", [software]),
+        StressItem("5.2", "Random sampling", [sampling]),
+        StressItem("5.3", "Model execution", [execution]),
+        StressItem("5.4", "System specification", [f"{recorded(m.get('platform'))}."]),
+        StressItem("6.1", "Computer model sharing statement", [sharing]),
+    ]
+    return [
+        StressSection(n, title, [i for i in items if i.code.split(".")[0] == str(n)])
+        for n, title in enumerate(STRESS_SECTIONS, 1)
     ]

@@ -1,9 +1,7 @@
 """The question and the policies: what each scenario is, and exactly which parameters it changes.
-
-A policy file states only what it changes; what it *means* is the resolved scenario (``extends``
-chain, defaults, overrides). So each policy folder's resolved ``scenario.yaml`` is compared with
-the reference's (a single run's with the schema's defaults), leaf by leaf, with units and sources
-from the schema (``sim.scenario.describe.parameter_rows``), as ``run_sim.py describe`` shows them.
+A policy file states only what it changes; what it *means* is its resolved ``scenario.yaml``
+(``extends`` chain, defaults, overrides), compared leaf by leaf with the reference's (a single
+run's with the schema's defaults), with units and sources as ``run_sim.py describe`` shows them.
 """
 
 from __future__ import annotations
@@ -24,11 +22,8 @@ from sim.studies.report_parts import NO_VALUE
 
 @dataclass(frozen=True)
 class ParamChange:
-    """One parameter that differs: dotted path, reference and policy values as text, unit, source.
-
-    A value is ``NO_VALUE`` where the parameter does not exist on that side (a delay whose
-    distribution family changes, e.g. exponential -> gamma, gains or loses ``cv``).
-    """
+    """One parameter that differs; a value is ``NO_VALUE`` where the parameter does not exist on
+    that side (a delay whose distribution family changes, e.g. exponential -> gamma, gains ``cv``)."""
 
     path: str
     reference: str
@@ -57,8 +52,7 @@ def paragraphs(value: str) -> list[str]:
 
 
 def readable(value: str) -> str:
-    """A parameter value as text, with thousands separators in large whole numbers (120545 ->
-    120,545); everything else exactly as ``describe`` formats it."""
+    """A value as ``describe`` formats it, with thousands separators in large whole numbers (120,545)."""
     digits = value.lstrip("-")
     return f"{int(value):,}" if digits.isdigit() and len(digits) >= 5 else value
 

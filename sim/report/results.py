@@ -1,16 +1,13 @@
-"""The tables of a results folder's own files: the headline, every KPI, cost-effectiveness and
-time to outcome, in the KPI's display unit (money in £ million).
-
-A difference is highlighted where its interval excludes 0, and one that is exactly 0 in every
-replication (the policy cannot reach the KPI; common random numbers make that common) says so
-instead of showing an interval of zero width. A cost-effectiveness or time-to-outcome table with
-columns the report does not know is shown as written.
+"""The tables of a results folder's own files (headline, every KPI, cost-effectiveness, time to
+outcome) in each KPI's display unit. A difference exactly 0 in every replication (the policy cannot
+reach the KPI: common under common random numbers) says so instead of showing an interval of zero
+width; a table with columns the report does not know is shown as written.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -62,7 +59,7 @@ def _kpi_order(present: Iterable[str], preferred: Sequence[str]) -> list[Kpi]:
     ]
 
 
-def _exactly_zero(record: Mapping[str, Any], low: str, high: str) -> bool:
+def _exactly_zero(record: Mapping[Hashable, Any], low: str, high: str) -> bool:
     return all(float(record[c]) == 0.0 for c in ("diff_vs_reference", low, high))
 
 
@@ -70,10 +67,7 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
     """The headline table (policies x ``TABLE_KPIS``) and the table of every KPI compared."""
     simultaneous = all(c in frame.columns for c in SIM_COLUMNS)
     pct = percent(level)
-    cells = {
-        (str(r["scenario"]), str(r["kpi"])): {str(k): v for k, v in r.items()}
-        for r in frame.to_dict("records")
-    }
+    cells = {(r["scenario"], r["kpi"]): r for r in frame.to_dict("records")}
     names = [s.name for s in folder.scenarios]
     ref = names[0]
     shown = [d for d in _kpi_order(frame["kpi"], TABLE_KPIS) if d.name in TABLE_KPIS]
@@ -117,13 +111,12 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
 
 def _every_kpi(
     folder: ResultsFolder,
-    cells: Mapping[tuple[str, str], Mapping[str, Any]],
+    cells: Mapping[tuple[str, str], Mapping[Hashable, Any]],
     every: Sequence[Kpi],
     pct: str,
     simultaneous: bool,
 ) -> Table:
-    """Every KPI of comparison.csv, one group of rows per KPI: each scenario's mean with its
-    interval, and each policy's paired difference with its interval (and the simultaneous one)."""
+    """Every KPI of comparison.csv: a group of rows per KPI, a row per scenario."""
     names = [s.name for s in folder.scenarios]
     columns = ["KPI", "Policy", "Mean", f"{pct} CI", "Difference", f"{pct} CI of difference"]
     columns += [f"Simultaneous {pct} CI"] if simultaneous else []
@@ -180,14 +173,13 @@ def run_headline(folder: ResultsFolder) -> Table:
     for r in frame.to_dict("records"):
         if str(r["kpi"]) not in KPIS:
             continue
-        d = kpi(str(r["kpi"]))
-        mean, low, high = float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])
+        d, mean = kpi(str(r["kpi"])), float(r["mean"])
         dec = kpi_decimals(d, d.display(mean))
         rows.append(
             [
                 Cell(d.label),
                 Cell(fmt_number(d.display(mean), dec), numeric=True),
-                Cell(rp.interval(low, high, dec, d.scale), numeric=True),
+                Cell(rp.interval(float(r["ci_low"]), float(r["ci_high"]), dec, d.scale), numeric=True),
                 Cell(fmt_number(d.display(float(r["sd"])), dec), numeric=True),
                 Cell(str(int(r["n"])), numeric=True),
             ]
@@ -201,8 +193,7 @@ def run_headline(folder: ResultsFolder) -> Table:
 
 
 def cost_effectiveness(folder: ResultsFolder, frame: pd.DataFrame) -> Table:
-    """One row per policy and outcome: extra cost, extra outcome, cost per extra outcome and net
-    benefit, each with its interval, from cost_effectiveness.csv."""
+    """cost_effectiveness.csv: a row per policy and outcome, each difference with its interval."""
     if rp.missing_columns(frame, COST_EFFECTIVENESS_COLUMNS):
         return rp.as_written(frame, folder.labels, output.COST_EFFECTIVENESS_FILE)
     frame = rp.numeric(

@@ -166,24 +166,17 @@ def as_written(frame: pd.DataFrame, labels: Mapping[str, str], name: str, max_ro
     booleans = {c for c in frame.columns if _is_bool_column(frame[c])}
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and c not in booleans for c in frame.columns]
     decimals = {c: auto_decimals(frame[c]) for c, n in zip(frame.columns, numeric, strict=True) if n}
-    rows = []
-    for record in frame.head(max_rows).to_dict("records"):
-        row = []
-        for c, is_number in zip(frame.columns, numeric, strict=True):
-            value = record[c]
-            if c in booleans:
-                row.append(yes_no(str(value).strip().lower() == "true") if pd.notna(value) else text(None))
-            elif is_number:
-                row.append(
-                    Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
-                )
-            elif c == "scenario":
-                row.append(text(labels.get(str(value), value)))
-            elif c in ("kpi", "outcome") and str(value) in KPIS:
-                row.append(text(KPIS[str(value)].label))
-            else:
-                row.append(text(value))
-        rows.append(row)
+
+    def cell(c: Any, value: Any) -> Cell:
+        if c in booleans:
+            return yes_no(str(value).strip().lower() == "true") if pd.notna(value) else text(None)
+        if c in decimals:
+            return Cell(fmt_number(float(value), decimals[c]) if pd.notna(value) else NO_VALUE, numeric=True)
+        if c == "scenario":
+            return text(labels.get(str(value), value))
+        return text(KPIS[str(value)].label if c in ("kpi", "outcome") and str(value) in KPIS else value)
+
+    rows = [[cell(c, r[c]) for c in frame.columns] for r in frame.head(max_rows).to_dict("records")]
     note = f"First {max_rows} of {len(frame):,} rows." if len(frame) > max_rows else ""
     caption = f"{name} as written (its columns are not the ones this report knows)."
     return Table([str(c).replace("_", " ") for c in frame.columns], rows, numeric, caption, note)
@@ -270,8 +263,12 @@ def safe_file(folder: Path, name: str) -> Path | None:
     return path if inside and real.is_file() else None
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV file as a table (pandas only parses text: nothing in it runs)."""
+def read_csv(folder: Path, name: str) -> pd.DataFrame | None:
+    """The table ``name`` if it is a safe file of ``folder`` (``safe_file``), None if not;
+    ReportError if it cannot be parsed (pandas only parses text: nothing in it runs)."""
+    path = safe_file(folder, name)
+    if path is None:
+        return None
     try:
         return pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -294,20 +291,13 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def listed_files(manifest: dict[str, Any]) -> list[str]:
-    """The plain file names a manifest lists (anything else is ignored)."""
-    return [f for f in listing(manifest, "files") if isinstance(f, str) and plain(f)]
-
-
 def png_data_uri(folder: Path, name: str) -> str | None:
     """A ``data:`` URI of ``folder/name`` if it is a safe, real PNG of reasonable size, else None."""
     path = safe_file(folder, name)
     if path is None or not name.lower().endswith(".png"):
         return None
     try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            return None
-        data = path.read_bytes()
+        data = path.read_bytes() if path.stat().st_size <= MAX_IMAGE_BYTES else b""
     except OSError:
         return None
     if not data.startswith(PNG_SIGNATURE):
@@ -315,31 +305,28 @@ def png_data_uri(folder: Path, name: str) -> str | None:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def listed_pngs(folder: Path, manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each PNG the manifest lists that can be embedded (``png_data_uri``): its name and data URI."""
+    uris = ((f, png_data_uri(folder, f)) for f in listing(manifest, "files") if isinstance(f, str))
+    return [(f, uri) for f, uri in uris if uri is not None]
+
+
 @dataclass(frozen=True)
 class AnalysisFolder:
-    """A finished study folder given with ``report --with``: its ``Study.kind``, manifest and the
-    path as typed (for messages)."""
+    """A finished study folder given with ``report --with`` (``given``: the path as typed)."""
 
     path: Path
     kind: str
     manifest: dict[str, Any]
     given: str
 
-    def csv(self, name: str) -> pd.DataFrame | None:
-        """The table ``name`` if it is a safe file of the folder, None if absent; ReportError if
-        it cannot be parsed."""
-        path = safe_file(self.path, name)
-        if path is None:
-            return None
+    def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The table ``name``, None if absent; ReportError if it cannot be parsed or lacks a column
+        its writer promises (refused, not shown half-understood)."""
         try:
-            return read_csv(path)
+            frame = read_csv(self.path, name)
         except ReportError as exc:
             raise ReportError(f"--with {self.given}: {exc}") from None
-
-    def optional(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
-        """The table ``name``, None if absent; ReportError if it lacks a column its writer
-        promises (refused, not shown half-understood)."""
-        frame = self.csv(name)
         if frame is not None:
             require(frame, columns, f"--with {self.given}: {name}")
         return frame
@@ -368,14 +355,14 @@ def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[s
 @dataclass(frozen=True)
 class StudyReport:
     """How the report shows one study: ``part`` reads a ``--with`` folder, ``figure`` titles a
-    listed plot by its file name; ``files`` are the study's files older versions wrote into a
-    results folder, and ``tables`` what the report shows of them (tables, and intro lines)."""
+    listed plot by its file name; ``files`` are its files older versions wrote into a results
+    folder, and ``tables`` the tables and intro lines shown of those present (by name)."""
 
     part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
     figure: Callable[[str], tuple[str, str]]
     files: tuple[str, ...] = ()
     tables: (
-        Callable[[list[pd.DataFrame | None], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
+        Callable[[Mapping[str, pd.DataFrame], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
     ) = None
 
 
@@ -394,10 +381,7 @@ def analysis_figures(
     figures: list[Figure] = []
     left_out: list[str] = []
     used = 0
-    for name in listed_files(folder.manifest):
-        uri = png_data_uri(folder.path, name)
-        if uri is None:
-            continue
+    for name, uri in listed_pngs(folder.path, folder.manifest):
         used += (folder.path / name).stat().st_size
         if left_out or used > MAX_ANALYSIS_IMAGE_BYTES:  # in the writer's order: overviews first
             left_out.append(name)

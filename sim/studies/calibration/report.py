@@ -28,9 +28,8 @@ def _share_text(x: float | None) -> str:
 
 
 def waves_table(frame: pd.DataFrame) -> Table:
-    """A row per wave of calibration_waves.csv (which has a row per wave and measure): points,
-    simulations, candidates, how many were not ruled out and what share of the space that is, and
-    the worst leave-one-out check of that wave's emulators."""
+    """A row per wave of calibration_waves.csv (which has a row per wave and measure), with the
+    worst leave-one-out check of that wave's emulators."""
     counts = ["wave", "points", "simulations", "candidates", "nroy_candidates"]
     frame = rp.numeric(frame, [*counts, "nroy_share", "loo_within_3sd"])
     rows = []
@@ -63,17 +62,14 @@ def ranges_table(kept: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], wh
     rp.require(kept, paths, where)
     kept = rp.numeric(kept, paths)
     rows = []
-    for par in parameters:
-        path = str(par.get("path"))
+    for par, path in zip(parameters, paths, strict=True):
         low, high = rp.number(par.get("low")), rp.number(par.get("high"))
+        searched = _range_text(low, high) if low is not None and high is not None else "not recorded"
         col = kept[path].dropna()
         rows.append(
             [
                 Cell(path + (" (scale)" if par.get("kind") == "scale" else "")),
-                Cell(
-                    _range_text(low, high) if low is not None and high is not None else "not recorded",
-                    numeric=True,
-                ),
+                Cell(searched, numeric=True),
                 Cell(_range_text(float(col.min()), float(col.max())) if len(col) else "none", numeric=True),
                 Cell(value_text(float(col.median())) if len(col) else NO_VALUE, numeric=True),
             ]
@@ -88,8 +84,7 @@ def ranges_table(kept: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], wh
 
 
 def targets_table(frame: pd.DataFrame) -> Table:
-    """Each target: published figure and tolerance, the emulated range of its measure over the sets
-    kept, the share of them within tolerance, and the last wave's simulated range."""
+    """Each target of calibration_targets.csv against the emulated and simulated ranges of its measure."""
     numbers = ["published", "tolerance", "share_within"]
     frame = rp.numeric(frame, [*numbers, "emulator_min", "emulator_max", "simulated_min", "simulated_max"])
     rows = []

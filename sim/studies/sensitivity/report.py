@@ -28,8 +28,7 @@ TORNADO_CAPTION = "The parameters ranked by mu* (Morris) or ST (Sobol), largest 
 
 
 def method_of(frame: pd.DataFrame) -> str | None:
-    """Morris or Sobol, from the table's own ``method`` column; None if it does not say (a table
-    this report cannot rank)."""
+    """Morris or Sobol, from the table's own ``method`` column; None if it does not say."""
     said = frame["method"].iloc[0] if "method" in frame.columns and frame["method"].nunique() == 1 else None
     return str(said) if said in METHODS else None
 
@@ -105,12 +104,8 @@ def sensitivity_tables(
     rank = ranking_column(method)
     frame = rp.numeric(frame, [rank, f"{rank}_ci", _second(method)])
     frame = frame.assign(scenario=frame["scenario"].astype(str), kpi=frame["kpi"].astype(str))
-    scenarios = list(dict.fromkeys(frame["scenario"]))
-    if reference in scenarios:
-        scenarios.remove(reference)
-        scenarios.insert(0, reference)
     tables = []
-    for scenario in scenarios:
+    for scenario in sorted(dict.fromkeys(frame["scenario"]), key=lambda s: s != reference):  # reference first
         part = frame[frame["scenario"] == scenario]
         rows: list[list[Cell]] = []
         groups = set()
@@ -192,11 +187,10 @@ def figure(name: str) -> tuple[str, str]:
 
 
 def _in_results(
-    frames: list[pd.DataFrame | None], labels: Mapping[str, str], reference: str
+    frames: Mapping[str, pd.DataFrame], labels: Mapping[str, str], reference: str
 ) -> tuple[list[Table], list[str]]:
     """sensitivity.csv in a results folder: the summary if its columns are known, else as written."""
-    (frame,) = frames
-    assert frame is not None
+    frame = frames[SENSITIVITY_FILE]
     method = method_of(frame)
     if method is None or rp.missing_columns(frame, columns(method)):
         return [rp.as_written(frame, labels, SENSITIVITY_FILE)], []

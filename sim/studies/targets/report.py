@@ -65,11 +65,9 @@ def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> P
 
 
 def _in_results(
-    frames: list[pd.DataFrame | None], labels: Mapping[str, str], reference: str
+    frames: Mapping[str, pd.DataFrame], labels: Mapping[str, str], reference: str
 ) -> tuple[list[Table], list[str]]:
-    (frame,) = frames
-    assert frame is not None
-    table, count = targets_table(frame, labels)
+    table, count = targets_table(frames[TARGETS_FILE], labels)
     return [table], [count] if count else []
 
 

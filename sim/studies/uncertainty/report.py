@@ -38,18 +38,13 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """Each policy's paired difference across draws of the assumptions: median (p05 to p95) in
     the KPI's display unit, P(better) and P(best) (``SUMMARY_COLUMNS``)."""
     frame = rp.numeric(frame, SUMMARY_COLUMNS[2:])
+    starts = frame["scenario"].ne(frame["scenario"].shift()).tolist()  # a policy's first row
     rows: list[list[Cell]] = []
-    groups = set()
-    last = None
-    for r in frame.to_dict("records"):
+    for r, first in zip(frame.to_dict("records"), starts, strict=True):
         d = rp.definition(str(r["kpi"]))
         scale = d.scale if d is not None else 1.0
         magnitude = max((abs(r[c] / scale) for c in ("p05", "p50", "p95") if pd.notna(r[c])), default=0)
         dec = kpi_decimals(d, magnitude) if d is not None else count_decimals(magnitude)
-        first = r["scenario"] != last
-        if first:
-            groups.add(len(rows))
-            last = r["scenario"]
         low, high = (fmt_number(r[c] / scale, dec, sign=True) for c in ("p05", "p95"))
         rows.append(
             [
@@ -74,7 +69,7 @@ def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         "to 95th percentiles (highlighted where that range excludes 0); P(better), the share of draws "
         "in which the policy does better than the reference (a tie counts half); P(best), the share "
         "in which it is the best of those compared. n/a: the KPI has no stated direction.",
-        groups=frozenset(groups),
+        groups=frozenset(i for i, first in enumerate(starts) if first),
     )
 
 
@@ -160,18 +155,16 @@ def part(folder: AnalysisFolder, labels: Mapping[str, str], reference: str) -> P
 
 
 def _in_results(
-    frames: list[pd.DataFrame | None], labels: Mapping[str, str], reference: str
+    frames: Mapping[str, pd.DataFrame], labels: Mapping[str, str], reference: str
 ) -> tuple[list[Table], list[str]]:
     """uncertainty_summary.csv (or, without it, the per-draw differences of uncertainty.csv
     summarised the same way) as the summary table; a table with other columns as written."""
-    summary, draws = frames
+    summary, draws = (frames.get(name) for name in FILES)
     if summary is not None and not rp.missing_columns(summary, SUMMARY_COLUMNS):
         return [uncertainty_table(summary, labels)], []
     if summary is None and draws is not None and not rp.missing_columns(draws, UNCERTAINTY_COLUMNS):
         return [uncertainty_table(summarise(rp.numeric(draws, ["diff"])), labels)], []
-    return [
-        rp.as_written(f, labels, name) for name, f in zip(FILES, frames, strict=True) if f is not None
-    ], []
+    return [rp.as_written(f, labels, name) for name, f in frames.items()], []
 
 
 FIGURES = {
