@@ -104,17 +104,3 @@ class Study:
     def wrote(self) -> str:
         """How to recognise its folder, for messages."""
         return f'{self.manifest} with a "{self.key}"' if self.key else self.manifest
-
-
-__all__ = [
-    "NOT_RECORDED",
-    "Job",
-    "Load",
-    "Study",
-    "StudyCli",
-    "listing",
-    "manifest_paths",
-    "mapping",
-    "parameter_count",
-    "recorded",
-]

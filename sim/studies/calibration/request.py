@@ -33,6 +33,3 @@ class CalibrationRequest:
     discrepancy: float = DEFAULT_DISCREPANCY
     seed: int = 1
     targets_file: str | None = None
-
-
-__all__ = ["CUTOFF", "DEFAULT_DISCREPANCY", "CalibrationRequest"]

@@ -37,6 +37,3 @@ class SensitivityRequest:
     of the scenario (``contact.*``, ``detention.*``, ...) move together as one factor (SALib
     groups: Campolongo et al. 2007), so a design costs (sections + 1) points per trajectory
     instead of (parameters + 1)."""
-
-
-__all__ = ["GROUPINGS", "METHODS", "MORRIS", "NO_GROUPS", "SECTION_GROUPS", "SOBOL", "SensitivityRequest"]
