@@ -31,7 +31,7 @@ from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.studies.calibration import analysis as hm
 from sim.studies.calibration.plan import CalibrationPlan
-from sim.studies.sensitivity.run import design_point, parameter_records
+from sim.studies.sensitivity.run import design_point, parameter_frame, parameter_records
 from sim.studies.targets.analysis import band
 
 MANIFEST = output.CALIBRATION_MANIFEST
@@ -283,11 +283,7 @@ def _final_emulators(w: CalibrationResult) -> dict[str, hm.Emulator]:
 
 def _nroy_frame(w: CalibrationResult) -> pd.DataFrame:
     """calibration.csv: the parameter sets not ruled out, most plausible first."""
-    plan = w.plan
-    frame = pd.DataFrame(hm.from_unit(w.nroy_u, plan.bounds), columns=[u.path for u in plan.parameters])
-    for par in plan.parameters:
-        if par.integer:
-            frame[par.path] = frame[par.path].round().astype(int)
+    frame = parameter_frame(hm.from_unit(w.nroy_u, w.plan.bounds), w.plan.parameters)
     frame["max_implausibility"] = w.nroy_max
     frame["wave"] = len(w.outcomes)
     return frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +50,12 @@ class Draw:
 
 @dataclass
 class UncertaintyResult:
-    out: Path
-    parameters: list[Uncertain]
-    draws: list[Draw]
+    """The tables ``run_uncertainty`` wrote (``files``) and the runs of every scenario and draw."""
+
     diffs: pd.DataFrame
     summary: pd.DataFrame
     experiment: ExperimentResult
-    files: list[str] = field(default_factory=list)
-    wall_seconds: float = 0.0
+    files: list[str]
 
 
 def draw_name(scenario: Scenario, index: int) -> str:
@@ -164,7 +162,6 @@ def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
 
 
 def differences(
-    reference: Scenario,
     policies: Sequence[Scenario],
     draws: Sequence[Draw],
     summaries: Mapping[str, pd.DataFrame],
@@ -172,15 +169,16 @@ def differences(
 ) -> pd.DataFrame:
     """``uncertainty.csv``: per policy, KPI and draw, the mean over replications of the paired
     difference policy - reference (replication k with replication k)."""
-    from sim.analysis.statistics import kpi_values
+    from sim.analysis.statistics import kpi_values, paired_tables
 
     rows = []
     for draw in draws:
-        ref = summaries[draw.reference.name].set_index("replication").sort_index()
+        tables = paired_tables(
+            {s.name: summaries[s.name] for s in (draw.reference, *draw.policies)}, draw.reference.name
+        )
+        ref = tables[draw.reference.name]
         for policy, scenario in zip(policies, draw.policies, strict=True):
-            pol = summaries[scenario.name].set_index("replication").sort_index()
-            if list(pol.index) != list(ref.index):
-                raise ExperimentError(f"{scenario.name}: replications differ from the reference's")
+            pol = tables[scenario.name]
             for k in kpis:
                 diff = kpi_values(pol, k).to_numpy(float) - kpi_values(ref, k).to_numpy(float)
                 rows.append((policy.name, k, draw.index, float(np.mean(diff))))
@@ -246,7 +244,7 @@ def run_uncertainty(
     experiment = run_study_scenarios(
         scenarios, out, replications, root_seed, options, MANIFEST_FILE, output.UNCERTAINTY_CSVS
     )
-    diffs = differences(reference, policies, draws, experiment.summaries, wanted)
+    diffs = differences(policies, draws, experiment.summaries, wanted)
     summary = summarise(diffs[diffs.kpi.isin(chosen)])
     ce = ceac(
         diffs[diffs.kpi == "total_cost_gbp"].drop(columns="kpi"),
@@ -283,6 +281,4 @@ def run_uncertainty(
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }
     finish_folder(out, manifest, MANIFEST_FILE)
-    return UncertaintyResult(
-        out, params, draws, diffs, summary, experiment, files, time.perf_counter() - started
-    )
+    return UncertaintyResult(diffs, summary, experiment, files)
