@@ -67,13 +67,8 @@ def plot_ranges(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Pat
                 col = nroy[u.path].to_numpy(float)
                 lo, hi = (col.min() - u.low) / (u.high - u.low), (col.max() - u.low) / (u.high - u.low)
                 ax.barh(y, max(hi - lo, 0.005), left=lo, color=NROY_COLOUR, height=0.35)
-                ax.text(
-                    (lo + hi) / 2,
-                    y + 0.32,
-                    f"{_fmt(col.min())} to {_fmt(col.max())}",
-                    ha="center",
-                    fontsize=7,
-                )
+                kept = f"{_fmt(col.min())} to {_fmt(col.max())}"
+                ax.text((lo + hi) / 2, y + 0.32, kept, ha="center", fontsize=7)
         ax.set_yticks(range(n))
         ax.set_yticklabels([u.path + (" (scale)" if u.kind == "scale" else "") for u in reversed(parameters)])
         ax.set_xlim(-0.15, 1.15)

@@ -1,10 +1,7 @@
-"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave.
-
-Each wave runs its design points (wave 1: a Latin hypercube over the ranges; later: a maximin
-subset of the previous wave's non-implausible candidates) through ``run_design`` (replication k
-uses the streams of (seed, k) at every point; stored and resumable), fits an emulator per measure
-on every point so far and keeps the candidates that pass every wave's cut-off. The waves stop early
-when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
+"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave: each wave runs
+its design points (``run_design``: paired by replication, stored, resumable), fits an emulator per
+measure on every point so far and keeps the candidates that pass every wave's cut-off. The waves
+stop early when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ from sim.studies.calibration import analysis as hm
 from sim.studies.calibration.plan import CalibrationPlan
 from sim.studies.sensitivity.run import design_point, parameter_frame, parameter_records
 from sim.studies.targets.analysis import band
+from sim.studies.uncertainty.analysis import latin_hypercube
 
 MANIFEST = output.CALIBRATION_MANIFEST
 MAX_CANDIDATE_BATCHES = 5
@@ -77,8 +75,6 @@ def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
 
 def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
     """Latin-hypercube candidates in ``box`` (unit coordinates), integers rounded, in [0, 1]."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
     u = latin_hypercube(box, plan.request.candidates, seed)
     return hm.scale_unit(_rounded(plan, hm.from_unit(u, plan.bounds)), plan.bounds)
 
@@ -171,8 +167,6 @@ class CalibrationResult:
 
 def _design(w: CalibrationResult, wave: int) -> np.ndarray:
     """Wave 1: a Latin hypercube over the ranges; later: a maximin subset of what is left."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
     plan, req = w.plan, w.plan.request
     if wave == 1:
         u = latin_hypercube([(0.0, 1.0)] * len(plan.parameters), plan.points, req.seed)

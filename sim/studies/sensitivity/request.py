@@ -1,8 +1,5 @@
-"""What a sensitivity analysis is asked to do, with its defaults: the one place they are written.
-
-The command line's options (``cli.py``) take their defaults from ``SensitivityRequest()``, and
-``run.py`` plans from the request; this module imports only light modules, so ``--help`` stays quick.
-"""
+"""What a sensitivity analysis is asked to do, with its defaults written once: ``cli.py``'s options
+take them from ``SensitivityRequest()``. Only light modules are imported, so ``--help`` stays quick."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``).
-
-``plan_sensitivity`` checks a request and builds SALib's seeded design (``--resume`` regenerates
-it) as a scenario per design point for the reference and each policy (a value a policy changes is
-its lever and keeps the policy's value; scales multiply the policy's own values, as in
-``uncertainty``). ``run_sensitivity`` runs it, analyses each KPI (or each policy's paired
-difference from the reference) and writes the folder, manifest.json last.
+"""Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``): SALib's
+seeded design (``--resume`` regenerates it) run for the reference and each policy (scales multiply a
+policy's own values; a value it changes is its lever and stays, as in ``uncertainty``), then each
+KPI, or each policy's paired difference from the reference, analysed.
 """
 
 from __future__ import annotations
@@ -271,7 +268,7 @@ def run_sensitivity(
     *,
     options: ExecutionOptions | None = None,
 ) -> SensitivityResult:
-    """Run the design, analyse it and write the folder (see the module doc)."""
+    """Run the design, analyse it and write the folder, manifest.json last."""
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)

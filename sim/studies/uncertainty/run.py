@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from sim.analysis.kpis import TABLE_KPIS, kpi
+from sim.analysis.statistics import kpi_values, paired_tables
 from sim.experiment import output
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.errors import ExperimentError
@@ -27,7 +29,10 @@ from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.calibration.read import read_calibration
+from sim.studies.options import check_kpis
 from sim.studies.sensitivity.run import parameter_records
+from sim.studies.uncertainty import analysis as ua
 
 MANIFEST_FILE = output.UNCERTAINTY_MANIFEST
 SHARED = ("root_seed", "replications", "overrides", "executor", "workers", "git_commit", "command_line")
@@ -96,8 +101,6 @@ def calibrated_rows(
 ) -> tuple[pd.DataFrame, Calibrated]:
     """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
     without replacement when it has at least ``samples`` rows, with replacement otherwise."""
-    from sim.studies.calibration.read import read_calibration
-
     frame = read_calibration(file, params)
     replace = len(frame) < samples
     chosen = np.random.default_rng(seed).choice(len(frame), size=samples, replace=replace)
@@ -114,28 +117,24 @@ def calibrated_design(
 ) -> tuple[list[Uncertain], list[Draw], Calibrated | None]:
     """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
     applied to the reference and to every policy. A scale (the level of a group or delay) multiplies
-    a policy's own values too; a value a policy sets differently is its lever and stays (more beds
-    keeps its 60 beds in every draw). With ``from_calibration`` (a calibration.csv), the parameters
-    it holds are taken from its rows instead (:func:`calibrated_rows`): values not ruled out by the
-    validation targets, drawn together, so their dependence is kept. ExperimentError, before
-    anything runs, if a draw gives a scenario the schema rejects or the file is unusable."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
+    a policy's own values too (twice the baseline stays twice the drawn baseline); a value a policy
+    sets differently is its lever and stays (more beds keeps its 60 beds in every draw). With
+    ``from_calibration`` (a calibration.csv), the parameters it holds are taken from its rows
+    instead (:func:`calibrated_rows`): values not ruled out by the validation targets, drawn
+    together, so their dependence is kept. ExperimentError, before anything runs, if a draw gives a
+    scenario the schema rejects or the file is unusable."""
     if samples < 2:
         raise ExperimentError(f"--samples must be at least 2 (a distribution across draws), got {samples}")
     params = ranges(reference)
     if not params:
         raise ExperimentError(f"{reference.name}: no ranged parameters to draw (see `describe`)")
-    x = latin_hypercube([(u.low, u.high) for u in params], samples, seed)
+    x = ua.latin_hypercube([(u.low, u.high) for u in params], samples, seed)
     calibrated = None
     if from_calibration is not None:
         rows, calibrated = calibrated_rows(from_calibration, params, samples, seed)
         for j, u in enumerate(params):
             if u.path in rows.columns:
                 x[:, j] = rows[u.path].to_numpy(float)
-    # a policy shares every scale (the uncertain level of a group or delay multiplies the policy's
-    # own values too, so a policy stated as "twice the baseline" stays twice the drawn baseline) and
-    # every value it leaves as the reference has it; a value it changes is its lever and stays
     shared = [shared_paths(p, reference) for p in policies]
     draws = []
     for d in range(samples):
@@ -169,8 +168,6 @@ def differences(
 ) -> pd.DataFrame:
     """``uncertainty.csv``: per policy, KPI and draw, the mean over replications of the paired
     difference policy - reference (replication k with replication k)."""
-    from sim.analysis.statistics import kpi_values, paired_tables
-
     rows = []
     for draw in draws:
         tables = paired_tables(
@@ -182,7 +179,7 @@ def differences(
             for k in kpis:
                 diff = kpi_values(pol, k).to_numpy(float) - kpi_values(ref, k).to_numpy(float)
                 rows.append((policy.name, k, draw.index, float(np.mean(diff))))
-    return pd.DataFrame(rows, columns=["scenario", "kpi", "draw", "diff"])
+    return pd.DataFrame(rows, columns=ua.UNCERTAINTY_COLUMNS)
 
 
 def _discovery(
@@ -190,9 +187,6 @@ def _discovery(
 ) -> pd.DataFrame:
     """Scenario discovery: for each policy and KPI whose difference changes sign across the draws,
     the boxes of parameter values where it is worse than the reference (discovery.csv)."""
-    from sim.analysis.kpis import kpi
-    from sim.studies.uncertainty.analysis import discover, discovery_table
-
     bounds = {u.path: (u.low, u.high) for u in params}
     found = []
     for rec in summary.to_dict("records"):
@@ -203,9 +197,9 @@ def _discovery(
         d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
         worse = (d < 0) if better else (d > 0)
         x = draw_table.set_index("draw").loc[d.index]
-        found.append(discovery_table(scenario, k, discover(x, worse.to_numpy(), bounds), bounds))
+        found.append(ua.discovery_table(scenario, k, ua.discover(x, worse.to_numpy(), bounds), bounds))
     found = [f for f in found if not f.empty]
-    return pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
+    return pd.concat(found, ignore_index=True) if found else ua.discovery_table("", "", [], bounds)
 
 
 def run_uncertainty(
@@ -225,10 +219,6 @@ def run_uncertainty(
     Raises ExperimentError before writing anything for a request that cannot be carried out;
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
-    from sim.analysis.kpis import TABLE_KPIS
-    from sim.studies.options import check_kpis
-    from sim.studies.uncertainty.analysis import ceac, summarise
-
     started = time.perf_counter()
     options = options or ExecutionOptions()
     out = Path(out)
@@ -245,8 +235,8 @@ def run_uncertainty(
         scenarios, out, replications, root_seed, options, MANIFEST_FILE, output.UNCERTAINTY_CSVS
     )
     diffs = differences(policies, draws, experiment.summaries, wanted)
-    summary = summarise(diffs[diffs.kpi.isin(chosen)])
-    ce = ceac(
+    summary = ua.summarise(diffs[diffs.kpi.isin(chosen)])
+    ce = ua.ceac(
         diffs[diffs.kpi == "total_cost_gbp"].drop(columns="kpi"),
         diffs[diffs.kpi == CE_OUTCOME].drop(columns="kpi"),
         CE_VALUES,
