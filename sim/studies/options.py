@@ -258,9 +258,6 @@ def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, se
     add_output(g, folder, "no progress bar and no summary")
 
 
-# Wording the commands' summaries share
-
-
 def flat_overrides(overrides: Mapping[str, Any]) -> list[str]:
     """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
     return [f"{p}={v:g}" if isinstance(v, float) else f"{p}={v}" for p, v in flatten(overrides).items()]

@@ -232,9 +232,7 @@ def _match(w: CalibrationResult, wave: int, simulations: int, say: MessageCallba
         parts.append((cand, worst, which))
         if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
             break
-    cand = np.vstack([p[0] for p in parts])
-    worst = np.concatenate([p[1] for p in parts])
-    which = np.concatenate([p[2] for p in parts])
+    cand, worst, which = (np.concatenate(batches) for batches in zip(*parts, strict=True))
     keep = hm.nroy(worst, req.cutoff)
     share = float(keep.mean()) * box_share
     w.emulator_seconds += time.perf_counter() - fit_started

@@ -63,10 +63,6 @@ class UncertaintyResult:
     files: list[str]
 
 
-def draw_name(scenario: Scenario, index: int) -> str:
-    return f"{scenario.name}__draw_{index:03d}"
-
-
 @dataclass(frozen=True)
 class Calibrated:
     """Draws taken from the rows of a calibration.csv (``--from-calibration``)."""
@@ -82,16 +78,13 @@ class Calibrated:
     """The file's row (0-based) used by each draw."""
 
     def manifest(self) -> dict[str, Any]:
+        how = "with replacement (fewer rows than draws)" if self.replace else "without replacement"
         return {
             "file": self.file,
             "parameters": list(self.parameters),
             "rows_in_file": self.rows,
-            "sampling": (
-                "rows drawn uniformly with replacement (fewer rows than draws)"
-                if self.replace
-                else "rows drawn uniformly without replacement"
-            )
-            + ", with numpy's default_rng(seed); the other ranged parameters by Latin hypercube",
+            "sampling": f"rows drawn uniformly {how}, with numpy's default_rng(seed); the other ranged "
+            "parameters by Latin hypercube",
             "rows_used": list(self.chosen),
         }
 
@@ -156,7 +149,7 @@ def calibrated_design(
 
 def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
     return s.model_copy(
-        update={"name": draw_name(original, index), "title": f"{original.label}, draw {index}"}
+        update={"name": f"{original.name}__draw_{index:03d}", "title": f"{original.label}, draw {index}"}
     )
 
 
