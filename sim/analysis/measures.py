@@ -44,9 +44,6 @@ class Measure:
         return self.unit == "share"
 
 
-# Reading tables and columns (loudly)
-
-
 def table(tables: Tables, name: str, columns: Sequence[str]) -> pd.DataFrame:
     """The table ``name`` with at least ``columns``; MissingDataError naming what is absent."""
     if name not in tables:
@@ -114,10 +111,9 @@ def end_count(tables: Tables, states: Sequence[str]) -> pd.Series:
     return _per_replication(tables, e[e["state"].isin(states)], "count")
 
 
-# The measures, registered in ``MEASURES`` in the order defined
-
 MEASURES: dict[str, Measure] = {}
-"""Every measure, by name (the ``measure`` of a target in validation/targets.yaml)."""
+"""Every measure, by name (the ``measure`` of a target in validation/targets.yaml), in the order
+defined below."""
 Compute = Callable[[Tables], pd.Series]
 
 

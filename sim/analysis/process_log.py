@@ -112,8 +112,6 @@ def process_log(state_log: pd.DataFrame, activity_log: pd.DataFrame, start: str 
     )
 
 
-# XES
-
 _HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
 <log xes.version="1.0" xes.features="" xmlns="http://www.xes-standard.org/">
 <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>

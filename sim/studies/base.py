@@ -24,11 +24,9 @@ def recorded(value: Any) -> str:
     return NOT_RECORDED if value is None or value == "" else str(value)
 
 
-def manifest_paths(entries: Any, limit: int = 6) -> str:
-    """The first ``limit`` parameter paths of a manifest's list, and how many more."""
-    paths = (
-        [str(e.get("path")) for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
-    )
+def manifest_paths(manifest: Mapping[str, Any], limit: int = 6) -> str:
+    """The first ``limit`` paths of the manifest's ranged ``parameters``, and how many more."""
+    paths = [str(e.get("path")) for e in listing(manifest, "parameters") if isinstance(e, Mapping)]
     if not paths:
         return NOT_RECORDED
     more = len(paths) - limit
@@ -104,17 +102,3 @@ class Study:
     def wrote(self) -> str:
         """How to recognise its folder, for messages."""
         return f'{self.manifest} with a "{self.key}"' if self.key else self.manifest
-
-
-__all__ = [
-    "NOT_RECORDED",
-    "Job",
-    "Load",
-    "Study",
-    "StudyCli",
-    "listing",
-    "manifest_paths",
-    "mapping",
-    "parameter_count",
-    "recorded",
-]

@@ -258,9 +258,6 @@ def add_design_options(p: argparse.ArgumentParser, replications: int, n: str, se
     add_output(g, folder, "no progress bar and no summary")
 
 
-# Wording the commands' summaries share
-
-
 def flat_overrides(overrides: Mapping[str, Any]) -> list[str]:
     """``path=value`` for each overridden parameter, e.g. ``cohort.initial_size=300``."""
     return [f"{p}={v:g}" if isinstance(v, float) else f"{p}={v}" for p, v in flatten(overrides).items()]
@@ -300,37 +297,3 @@ def estimate(seconds: float, workers: int) -> str:
 def written(out: Path, files: list[str]) -> str:
     """The files a study wrote, as paths under its folder ``out``."""
     return ", ".join(str(out / f) for f in files)
-
-
-__all__ = [
-    "DESIGN",
-    "EACH_RUN",
-    "EXIT_BAD_INPUT",
-    "EXIT_CODES",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_WORKER_LOST",
-    "PROG",
-    "RUN_RESUME",
-    "Formatter",
-    "add_design_options",
-    "add_executor_options",
-    "add_output",
-    "add_quick_looks",
-    "add_replications",
-    "add_run_options",
-    "add_valued",
-    "check_kpis",
-    "comma_list",
-    "estimate",
-    "flat_overrides",
-    "footer",
-    "int_at_least",
-    "kpi_list",
-    "non_negative_float",
-    "overrides_of",
-    "positive_float",
-    "replicated",
-    "request_of",
-    "written",
-]

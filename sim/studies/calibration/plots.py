@@ -21,10 +21,6 @@ PAIRS_POINTS = 1500
 """Points drawn in the pairs plot (a random subset of a larger set, seeded)."""
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
 def _label(path: str) -> str:
     """A dotted path on two lines (group, then the rest), so long names fit under a small panel."""
     head, _, rest = path.partition(".")
@@ -61,19 +57,14 @@ def plot_ranges(nroy: pd.DataFrame, parameters: Sequence[Uncertain], outdir: Pat
         for i, u in enumerate(parameters):
             y = n - 1 - i
             ax.barh(y, 1.0, left=0.0, color=RANGE_COLOUR, height=0.6)
-            ax.text(-0.02, y, _fmt(u.low), ha="right", va="center", fontsize=7)
-            ax.text(1.02, y, _fmt(u.high), ha="left", va="center", fontsize=7)
+            ax.text(-0.02, y, f"{u.low:.3g}", ha="right", va="center", fontsize=7)
+            ax.text(1.02, y, f"{u.high:.3g}", ha="left", va="center", fontsize=7)
             if len(nroy) and u.path in nroy:
                 col = nroy[u.path].to_numpy(float)
                 lo, hi = (col.min() - u.low) / (u.high - u.low), (col.max() - u.low) / (u.high - u.low)
                 ax.barh(y, max(hi - lo, 0.005), left=lo, color=NROY_COLOUR, height=0.35)
-                ax.text(
-                    (lo + hi) / 2,
-                    y + 0.32,
-                    f"{_fmt(col.min())} to {_fmt(col.max())}",
-                    ha="center",
-                    fontsize=7,
-                )
+                kept = f"{col.min():.3g} to {col.max():.3g}"
+                ax.text((lo + hi) / 2, y + 0.32, kept, ha="center", fontsize=7)
         ax.set_yticks(range(n))
         ax.set_yticklabels([u.path + (" (scale)" if u.kind == "scale" else "") for u in reversed(parameters)])
         ax.set_xlim(-0.15, 1.15)

@@ -1,9 +1,5 @@
-"""What a calibration is asked to do, with its defaults: the one place they are written.
-
-The command line's options (``cli.py``) take their defaults from ``CalibrationRequest()``, and
-``run.py`` plans from the request; this module imports only the standard library, so ``--help``
-stays quick.
-"""
+"""What a calibration is asked to do, with its defaults written once: ``cli.py``'s options take them
+from ``CalibrationRequest()``. Only the standard library is imported, so ``--help`` stays quick."""
 
 from __future__ import annotations
 
@@ -33,6 +29,3 @@ class CalibrationRequest:
     discrepancy: float = DEFAULT_DISCREPANCY
     seed: int = 1
     targets_file: str | None = None
-
-
-__all__ = ["CUTOFF", "DEFAULT_DISCREPANCY", "CalibrationRequest"]

@@ -1,10 +1,7 @@
-"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave.
-
-Each wave runs its design points (wave 1: a Latin hypercube over the ranges; later: a maximin
-subset of the previous wave's non-implausible candidates) through ``run_design`` (replication k
-uses the streams of (seed, k) at every point; stored and resumable), fits an emulator per measure
-on every point so far and keeps the candidates that pass every wave's cut-off. The waves stop early
-when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
+"""Running a history-matching calibration (``run_sim.py calibrate``), wave by wave: each wave runs
+its design points (``run_design``: paired by replication, stored, resumable), fits an emulator per
+measure on every point so far and keeps the candidates that pass every wave's cut-off. The waves
+stop early when nothing is left (reported, not an error) or the non-implausible share stops shrinking.
 """
 
 from __future__ import annotations
@@ -31,8 +28,9 @@ from sim.experiment.worker import MEASURE_PREFIX, run_measures
 from sim.scenario.schema import Scenario
 from sim.studies.calibration import analysis as hm
 from sim.studies.calibration.plan import CalibrationPlan
-from sim.studies.sensitivity.run import design_point, parameter_records
+from sim.studies.sensitivity.run import design_point, parameter_frame, parameter_records
 from sim.studies.targets.analysis import band
+from sim.studies.uncertainty.analysis import latin_hypercube
 
 MANIFEST = output.CALIBRATION_MANIFEST
 MAX_CANDIDATE_BATCHES = 5
@@ -77,8 +75,6 @@ def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
 
 def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
     """Latin-hypercube candidates in ``box`` (unit coordinates), integers rounded, in [0, 1]."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
     u = latin_hypercube(box, plan.request.candidates, seed)
     return hm.scale_unit(_rounded(plan, hm.from_unit(u, plan.bounds)), plan.bounds)
 
@@ -171,8 +167,6 @@ class CalibrationResult:
 
 def _design(w: CalibrationResult, wave: int) -> np.ndarray:
     """Wave 1: a Latin hypercube over the ranges; later: a maximin subset of what is left."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
     plan, req = w.plan, w.plan.request
     if wave == 1:
         u = latin_hypercube([(0.0, 1.0)] * len(plan.parameters), plan.points, req.seed)
@@ -238,9 +232,7 @@ def _match(w: CalibrationResult, wave: int, simulations: int, say: MessageCallba
         parts.append((cand, worst, which))
         if sum(int(hm.nroy(p[1], req.cutoff).sum()) for p in parts) >= KEEP_FACTOR * plan.points:
             break
-    cand = np.vstack([p[0] for p in parts])
-    worst = np.concatenate([p[1] for p in parts])
-    which = np.concatenate([p[2] for p in parts])
+    cand, worst, which = (np.concatenate(batches) for batches in zip(*parts, strict=True))
     keep = hm.nroy(worst, req.cutoff)
     share = float(keep.mean()) * box_share
     w.emulator_seconds += time.perf_counter() - fit_started
@@ -283,11 +275,7 @@ def _final_emulators(w: CalibrationResult) -> dict[str, hm.Emulator]:
 
 def _nroy_frame(w: CalibrationResult) -> pd.DataFrame:
     """calibration.csv: the parameter sets not ruled out, most plausible first."""
-    plan = w.plan
-    frame = pd.DataFrame(hm.from_unit(w.nroy_u, plan.bounds), columns=[u.path for u in plan.parameters])
-    for par in plan.parameters:
-        if par.integer:
-            frame[par.path] = frame[par.path].round().astype(int)
+    frame = parameter_frame(hm.from_unit(w.nroy_u, w.plan.bounds), w.plan.parameters)
     frame["max_implausibility"] = w.nroy_max
     frame["wave"] = len(w.outcomes)
     return frame.sort_values("max_implausibility", kind="stable").reset_index(drop=True)

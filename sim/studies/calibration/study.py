@@ -15,7 +15,7 @@ def varied(m: Mapping[str, Any]) -> str:
     """The history-matching waves over the ranged parameters, from the manifest."""
     design = mapping(m, "design")
     return (
-        f"{parameter_count(m)} ranged parameters ({manifest_paths(m.get('parameters'))}) searched by "
+        f"{parameter_count(m)} ranged parameters ({manifest_paths(m)}) searched by "
         f"history matching against {len(listing(m, 'targets'))} published figures "
         f"({recorded(m.get('targets_file'))}): {recorded(design.get('waves_run'))} wave(s) of "
         f"{recorded(design.get('points_per_wave'))} Latin-hypercube points x "

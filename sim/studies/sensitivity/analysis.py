@@ -140,13 +140,6 @@ def elementary_effects(
     return effects, sq
 
 
-def morris_noise(prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per factor: the root-mean-square over trajectories of the standard error of an
-    elementary effect, from its R paired per-replication values (NaN with one replication)."""
-    _, sq = elementary_effects(prob, X, values)
-    return np.array([math.sqrt(sum(s) / len(s)) if s else math.nan for s in sq])
-
-
 def analyse_morris(
     prob: Mapping[str, Any], X: np.ndarray, values: np.ndarray, levels: int, seed: int
 ) -> pd.DataFrame:
@@ -165,11 +158,12 @@ def analyse_morris(
     if not np.all(np.isfinite(Y)):
         return _undefined(names, MORRIS, values)
     res = morris.analyze(dict(prob), X, Y, num_levels=levels, seed=seed, **BOOTSTRAP)
-    noise = NOISE_FACTOR * morris_noise(prob, X, values)
+    effects, sq = elementary_effects(prob, X, values)
+    # per factor: the RMS over trajectories of an effect's standard error (NaN with one replication)
+    noise = NOISE_FACTOR * np.array([math.sqrt(sum(s) / len(s)) if s else math.nan for s in sq])
     mu_star = np.asarray(res["mu_star"], dtype=float)
     sigma = np.asarray(res["sigma"], dtype=float)
     if prob.get("groups"):
-        effects, _ = elementary_effects(prob, X, values)
         sigma = np.array([float(np.std(e, ddof=1)) if len(e) > 1 else math.nan for e in effects])
     within = [bool(m <= n) if not math.isnan(n) else False for m, n in zip(mu_star, noise, strict=True)]
     mu_star_ci = np.asarray(res["mu_star_conf"], dtype=float)

@@ -1,8 +1,5 @@
-"""What a sensitivity analysis is asked to do, with its defaults: the one place they are written.
-
-The command line's options (``cli.py``) take their defaults from ``SensitivityRequest()``, and
-``run.py`` plans from the request; this module imports only light modules, so ``--help`` stays quick.
-"""
+"""What a sensitivity analysis is asked to do, with its defaults written once: ``cli.py``'s options
+take them from ``SensitivityRequest()``. Only light modules are imported, so ``--help`` stays quick."""
 
 from __future__ import annotations
 
@@ -37,6 +34,3 @@ class SensitivityRequest:
     of the scenario (``contact.*``, ``detention.*``, ...) move together as one factor (SALib
     groups: Campolongo et al. 2007), so a design costs (sections + 1) points per trajectory
     instead of (parameters + 1)."""
-
-
-__all__ = ["GROUPINGS", "METHODS", "MORRIS", "NO_GROUPS", "SECTION_GROUPS", "SOBOL", "SensitivityRequest"]

@@ -1,10 +1,7 @@
-"""Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``).
-
-``plan_sensitivity`` checks a request and builds SALib's seeded design (``--resume`` regenerates
-it) as a scenario per design point for the reference and each policy (a value a policy changes is
-its lever and keeps the policy's value; scales multiply the policy's own values, as in
-``uncertainty``). ``run_sensitivity`` runs it, analyses each KPI (or each policy's paired
-difference from the reference) and writes the folder, manifest.json last.
+"""Global sensitivity of the KPIs to the ranged parameters (``run_sim.py sensitivity``): SALib's
+seeded design (``--resume`` regenerates it) run for the reference and each policy (scales multiply a
+policy's own values; a value it changes is its lever and stays, as in ``uncertainty``), then each
+KPI, or each policy's paired difference from the reference, analysed.
 """
 
 from __future__ import annotations
@@ -49,6 +46,15 @@ def parameter_records(params: Sequence[Uncertain], note: str = "base") -> list[d
     return [{k: getattr(u, k) for k in ("path", "kind", "low", "high", note, "origin")} for u in params]
 
 
+def parameter_frame(x: np.ndarray, params: Sequence[Uncertain]) -> pd.DataFrame:
+    """Parameter values (rows of ``x``), a column per path; integer parameters as whole numbers."""
+    frame = pd.DataFrame(x, columns=[u.path for u in params])
+    for u in params:
+        if u.integer:
+            frame[u.path] = frame[u.path].round().astype(int)
+    return frame
+
+
 def section_group(path: str) -> str:
     """The group of a parameter under ``--groups section``: its top-level section as a glob
     (``contact.enrichment.delay_days`` -> ``contact.*``), which ``--params`` and ``--shortlist``
@@ -89,7 +95,6 @@ class SensitivityResult:
     ran: int
     resumed: int
     wall_seconds: float
-    manifest: dict[str, Any]
 
 
 def select_parameters(available: Sequence[Uncertain], patterns: Sequence[str]) -> list[Uncertain]:
@@ -223,10 +228,7 @@ def plan_sensitivity(
 
 def _values(rows: list[list[dict[str, Any]]], kpi: str) -> np.ndarray:
     """A KPI per design point (rows) and replication (columns)."""
-    out = np.empty((len(rows), len(rows[0])))
-    for i, reps in enumerate(rows):
-        out[i] = kpi_values(pd.DataFrame(reps), kpi).to_numpy(float)
-    return out
+    return np.array([kpi_values(pd.DataFrame(reps), kpi).to_numpy(float) for reps in rows])
 
 
 def analyse(plan: SensitivityPlan, results: list[list[list[dict[str, Any]]]]) -> pd.DataFrame:
@@ -248,15 +250,6 @@ def analyse(plan: SensitivityPlan, results: list[list[list[dict[str, Any]]]]) ->
     return table[sa.columns(req.method)]
 
 
-def _design_table(plan: SensitivityPlan) -> pd.DataFrame:
-    frame = pd.DataFrame(plan.X, columns=list(plan.problem["names"]))
-    for u in plan.parameters:
-        if u.integer:
-            frame[u.path] = frame[u.path].round().astype(int)
-    frame.insert(0, "point", range(len(frame)))
-    return frame
-
-
 def _outputs_table(plan: SensitivityPlan, results: list[list[list[dict[str, Any]]]]) -> pd.DataFrame:
     frames = []
     names = [plan.reference.name, *(p.name for p in plan.policies)]
@@ -275,7 +268,7 @@ def run_sensitivity(
     *,
     options: ExecutionOptions | None = None,
 ) -> SensitivityResult:
-    """Run the design, analyse it and write the folder (see the module doc)."""
+    """Run the design, analyse it and write the folder, manifest.json last."""
     started = time.perf_counter()
     start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
@@ -287,12 +280,11 @@ def run_sensitivity(
     n = len(plan.X)
     results = [design.rows[s * n : (s + 1) * n] for s in range(len(plan.points))]
     frame = analyse(plan, results)
-    tables = {
-        SENSITIVITY_FILE: frame,
-        DESIGN_FILE: _design_table(plan),
-        OUTPUTS_FILE: _outputs_table(plan, results),
-    }
-    files = write_tables(out, tables)
+    points = parameter_frame(plan.X, plan.parameters)
+    points.insert(0, "point", range(n))
+    files = write_tables(
+        out, {SENSITIVITY_FILE: frame, DESIGN_FILE: points, OUTPUTS_FILE: _outputs_table(plan, results)}
+    )
     if options.plots:
         from sim.studies.sensitivity.plots import plot_sensitivity
 
@@ -338,5 +330,5 @@ def run_sensitivity(
     }
     finish_folder(out, manifest, MANIFEST)
     return SensitivityResult(
-        frame, [*files, MANIFEST], design.ran, design.resumed, time.perf_counter() - started, manifest
+        frame, [*files, MANIFEST], design.ran, design.resumed, time.perf_counter() - started
     )

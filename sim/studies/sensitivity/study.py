@@ -24,7 +24,7 @@ def varied(m: Mapping[str, Any]) -> str:
     grouped = f", moved as {len(groups)} groups by section" if isinstance(groups, Mapping) and groups else ""
     return (
         f"{parameter_count(m)} ranged parameters over their plausible ranges "
-        f"({manifest_paths(m.get('parameters'))}){grouped}; {how}; "
+        f"({manifest_paths(m)}){grouped}; {how}; "
         f"{recorded(design.get('points'))} design points x {recorded(m.get('replications'))} "
         "replications, the same random numbers at every point"
     )

@@ -108,9 +108,6 @@ def parse_spec(text: str) -> ParamSpec:
     return ParamSpec(path, text, values=values)
 
 
-# Paths of a scenario
-
-
 def _leaves(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted path, value) of every leaf of a scenario, without its identity and ``changes``."""
     for name in type(model).model_fields:

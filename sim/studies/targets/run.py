@@ -33,10 +33,8 @@ from sim.scenario.errors import Problem, ScenarioError, show
 from sim.scenario.files import read_yaml
 from sim.studies.targets.analysis import EXTRA_COLUMNS, TARGET_COLUMNS, ci_overlaps, evaluate, within
 
-REPO = Path(__file__).resolve().parents[3]
-DEFAULT_TARGETS_FILE = REPO / "validation" / "targets.yaml"
+DEFAULT_TARGETS_FILE = Path(__file__).resolve().parents[3] / "validation" / "targets.yaml"
 """The table under version control: every published figure the model can be compared with."""
-TARGETS_FILE = output.TARGETS_FILE
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -244,8 +242,8 @@ def write_targets(out: Path, frame: pd.DataFrame, targets: Sequence[Target], plo
     """Write ``out/targets.csv`` (and ``targets.png``) atomically; the names written."""
     from sim.studies.targets.plots import plot_targets
 
-    write_csv(out / TARGETS_FILE, frame)
-    written = [TARGETS_FILE]
+    write_csv(out / output.TARGETS_FILE, frame)
+    written = [output.TARGETS_FILE]
     if plot:
         units = [MEASURES[m].unit for m in frame["measure"]]
         titles = {t.id: t.name for t in targets}

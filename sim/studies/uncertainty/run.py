@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from sim.analysis.kpis import TABLE_KPIS, kpi
+from sim.analysis.statistics import kpi_values, paired_tables
 from sim.experiment import output
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.errors import ExperimentError
@@ -27,7 +29,10 @@ from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.studies.calibration.read import read_calibration
+from sim.studies.options import check_kpis
 from sim.studies.sensitivity.run import parameter_records
+from sim.studies.uncertainty import analysis as ua
 
 MANIFEST_FILE = output.UNCERTAINTY_MANIFEST
 SHARED = ("root_seed", "replications", "overrides", "executor", "workers", "git_commit", "command_line")
@@ -50,18 +55,12 @@ class Draw:
 
 @dataclass
 class UncertaintyResult:
-    out: Path
-    parameters: list[Uncertain]
-    draws: list[Draw]
+    """The tables ``run_uncertainty`` wrote (``files``) and the runs of every scenario and draw."""
+
     diffs: pd.DataFrame
     summary: pd.DataFrame
     experiment: ExperimentResult
-    files: list[str] = field(default_factory=list)
-    wall_seconds: float = 0.0
-
-
-def draw_name(scenario: Scenario, index: int) -> str:
-    return f"{scenario.name}__draw_{index:03d}"
+    files: list[str]
 
 
 @dataclass(frozen=True)
@@ -79,16 +78,13 @@ class Calibrated:
     """The file's row (0-based) used by each draw."""
 
     def manifest(self) -> dict[str, Any]:
+        how = "with replacement (fewer rows than draws)" if self.replace else "without replacement"
         return {
             "file": self.file,
             "parameters": list(self.parameters),
             "rows_in_file": self.rows,
-            "sampling": (
-                "rows drawn uniformly with replacement (fewer rows than draws)"
-                if self.replace
-                else "rows drawn uniformly without replacement"
-            )
-            + ", with numpy's default_rng(seed); the other ranged parameters by Latin hypercube",
+            "sampling": f"rows drawn uniformly {how}, with numpy's default_rng(seed); the other ranged "
+            "parameters by Latin hypercube",
             "rows_used": list(self.chosen),
         }
 
@@ -98,8 +94,6 @@ def calibrated_rows(
 ) -> tuple[pd.DataFrame, Calibrated]:
     """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
     without replacement when it has at least ``samples`` rows, with replacement otherwise."""
-    from sim.studies.calibration.read import read_calibration
-
     frame = read_calibration(file, params)
     replace = len(frame) < samples
     chosen = np.random.default_rng(seed).choice(len(frame), size=samples, replace=replace)
@@ -116,28 +110,24 @@ def calibrated_design(
 ) -> tuple[list[Uncertain], list[Draw], Calibrated | None]:
     """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
     applied to the reference and to every policy. A scale (the level of a group or delay) multiplies
-    a policy's own values too; a value a policy sets differently is its lever and stays (more beds
-    keeps its 60 beds in every draw). With ``from_calibration`` (a calibration.csv), the parameters
-    it holds are taken from its rows instead (:func:`calibrated_rows`): values not ruled out by the
-    validation targets, drawn together, so their dependence is kept. ExperimentError, before
-    anything runs, if a draw gives a scenario the schema rejects or the file is unusable."""
-    from sim.studies.uncertainty.analysis import latin_hypercube
-
+    a policy's own values too (twice the baseline stays twice the drawn baseline); a value a policy
+    sets differently is its lever and stays (more beds keeps its 60 beds in every draw). With
+    ``from_calibration`` (a calibration.csv), the parameters it holds are taken from its rows
+    instead (:func:`calibrated_rows`): values not ruled out by the validation targets, drawn
+    together, so their dependence is kept. ExperimentError, before anything runs, if a draw gives a
+    scenario the schema rejects or the file is unusable."""
     if samples < 2:
         raise ExperimentError(f"--samples must be at least 2 (a distribution across draws), got {samples}")
     params = ranges(reference)
     if not params:
         raise ExperimentError(f"{reference.name}: no ranged parameters to draw (see `describe`)")
-    x = latin_hypercube([(u.low, u.high) for u in params], samples, seed)
+    x = ua.latin_hypercube([(u.low, u.high) for u in params], samples, seed)
     calibrated = None
     if from_calibration is not None:
         rows, calibrated = calibrated_rows(from_calibration, params, samples, seed)
         for j, u in enumerate(params):
             if u.path in rows.columns:
                 x[:, j] = rows[u.path].to_numpy(float)
-    # a policy shares every scale (the uncertain level of a group or delay multiplies the policy's
-    # own values too, so a policy stated as "twice the baseline" stays twice the drawn baseline) and
-    # every value it leaves as the reference has it; a value it changes is its lever and stays
     shared = [shared_paths(p, reference) for p in policies]
     draws = []
     for d in range(samples):
@@ -159,12 +149,11 @@ def calibrated_design(
 
 def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
     return s.model_copy(
-        update={"name": draw_name(original, index), "title": f"{original.label}, draw {index}"}
+        update={"name": f"{original.name}__draw_{index:03d}", "title": f"{original.label}, draw {index}"}
     )
 
 
 def differences(
-    reference: Scenario,
     policies: Sequence[Scenario],
     draws: Sequence[Draw],
     summaries: Mapping[str, pd.DataFrame],
@@ -172,19 +161,18 @@ def differences(
 ) -> pd.DataFrame:
     """``uncertainty.csv``: per policy, KPI and draw, the mean over replications of the paired
     difference policy - reference (replication k with replication k)."""
-    from sim.analysis.statistics import kpi_values
-
     rows = []
     for draw in draws:
-        ref = summaries[draw.reference.name].set_index("replication").sort_index()
+        tables = paired_tables(
+            {s.name: summaries[s.name] for s in (draw.reference, *draw.policies)}, draw.reference.name
+        )
+        ref = tables[draw.reference.name]
         for policy, scenario in zip(policies, draw.policies, strict=True):
-            pol = summaries[scenario.name].set_index("replication").sort_index()
-            if list(pol.index) != list(ref.index):
-                raise ExperimentError(f"{scenario.name}: replications differ from the reference's")
+            pol = tables[scenario.name]
             for k in kpis:
                 diff = kpi_values(pol, k).to_numpy(float) - kpi_values(ref, k).to_numpy(float)
                 rows.append((policy.name, k, draw.index, float(np.mean(diff))))
-    return pd.DataFrame(rows, columns=["scenario", "kpi", "draw", "diff"])
+    return pd.DataFrame(rows, columns=ua.UNCERTAINTY_COLUMNS)
 
 
 def _discovery(
@@ -192,9 +180,6 @@ def _discovery(
 ) -> pd.DataFrame:
     """Scenario discovery: for each policy and KPI whose difference changes sign across the draws,
     the boxes of parameter values where it is worse than the reference (discovery.csv)."""
-    from sim.analysis.kpis import kpi
-    from sim.studies.uncertainty.analysis import discover, discovery_table
-
     bounds = {u.path: (u.low, u.high) for u in params}
     found = []
     for rec in summary.to_dict("records"):
@@ -205,9 +190,9 @@ def _discovery(
         d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
         worse = (d < 0) if better else (d > 0)
         x = draw_table.set_index("draw").loc[d.index]
-        found.append(discovery_table(scenario, k, discover(x, worse.to_numpy(), bounds), bounds))
+        found.append(ua.discovery_table(scenario, k, ua.discover(x, worse.to_numpy(), bounds), bounds))
     found = [f for f in found if not f.empty]
-    return pd.concat(found, ignore_index=True) if found else discovery_table("", "", [], bounds)
+    return pd.concat(found, ignore_index=True) if found else ua.discovery_table("", "", [], bounds)
 
 
 def run_uncertainty(
@@ -227,10 +212,6 @@ def run_uncertainty(
     Raises ExperimentError before writing anything for a request that cannot be carried out;
     WorkerLostError and KeyboardInterrupt as ``run_experiment``.
     """
-    from sim.analysis.kpis import TABLE_KPIS
-    from sim.studies.options import check_kpis
-    from sim.studies.uncertainty.analysis import ceac, summarise
-
     started = time.perf_counter()
     options = options or ExecutionOptions()
     out = Path(out)
@@ -246,9 +227,9 @@ def run_uncertainty(
     experiment = run_study_scenarios(
         scenarios, out, replications, root_seed, options, MANIFEST_FILE, output.UNCERTAINTY_CSVS
     )
-    diffs = differences(reference, policies, draws, experiment.summaries, wanted)
-    summary = summarise(diffs[diffs.kpi.isin(chosen)])
-    ce = ceac(
+    diffs = differences(policies, draws, experiment.summaries, wanted)
+    summary = ua.summarise(diffs[diffs.kpi.isin(chosen)])
+    ce = ua.ceac(
         diffs[diffs.kpi == "total_cost_gbp"].drop(columns="kpi"),
         diffs[diffs.kpi == CE_OUTCOME].drop(columns="kpi"),
         CE_VALUES,
@@ -283,6 +264,4 @@ def run_uncertainty(
         "wall_time_seconds": round(time.perf_counter() - started, 3),
     }
     finish_folder(out, manifest, MANIFEST_FILE)
-    return UncertaintyResult(
-        out, params, draws, diffs, summary, experiment, files, time.perf_counter() - started
-    )
+    return UncertaintyResult(diffs, summary, experiment, files)

@@ -13,7 +13,7 @@ from sim.studies.uncertainty import cli
 def varied(m: Mapping[str, Any]) -> str:
     """The Latin-hypercube draws the reference and policies ran under, from the manifest."""
     return (
-        f"{parameter_count(m)} ranged parameters ({manifest_paths(m.get('parameters'))}) drawn "
+        f"{parameter_count(m)} ranged parameters ({manifest_paths(m)}) drawn "
         f"together by Latin hypercube, {recorded(m.get('samples'))} draws; the reference and each "
         f"policy under every draw, {recorded(m.get('replications'))} replication(s) each, common "
         "random numbers"
