@@ -2,11 +2,8 @@
 the registry (sweep, targets, sensitivity, uncertainty, calibrate); ``run_sim.py --help`` lists
 them with examples, and each command's ``--help`` its options, outputs and exit codes
 (``sim.studies.options.EXIT_CODES``: 0 success, 2 bad input, 3 a worker lost repeatedly, 130
-interrupted; any other failure is a bug and shows a traceback).
-
-``parser`` builds the argument parser and its help, ``commands`` runs each command, ``progress``
-draws the progress bar and ``text`` words the lines around the result tables. This package is the
-only part of ``sim`` that prints.
+interrupted; any other failure is a bug and shows a traceback). This package is the only part of
+``sim`` that prints.
 """
 
 from __future__ import annotations

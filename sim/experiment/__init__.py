@@ -1,9 +1,5 @@
-"""Running experiments: many replications of scenarios, stored, assembled and documented.
-
-``output`` (folder layout) and ``files`` (atomic writes) at the bottom; ``worker`` (what an
-executor runs: imports only the model), ``parts`` (the store behind ``--resume``), ``assemble``
-(final tables in replication order), ``runners`` (executors), ``provenance`` (run keys, versions);
-then ``engine`` (variants x replications, on which every study is a plan) and ``run`` / ``compare``.
+"""Running experiments: many replications of scenarios, stored, assembled and documented (the
+modules and what each owns: docs/architecture.md).
 
 Public names are re-exported here but imported on first use (PEP 562): a worker unpickling
 ``sim.experiment.worker.run_one`` imports this package first and must not pay for pandas-heavy

@@ -1,7 +1,6 @@
 """The ``run`` plan: replications of scenarios into one folder each, on the engine.
 
-``run_experiment`` is what ``run_sim.py run`` and ``targets`` call; ``run_scenarios`` does the same
-on an open executor, for ``compare``, ``sweep`` and ``uncertainty``. Each scenario folder is marked
+``run_scenarios`` is ``run_experiment`` on an open executor. Each scenario folder is marked
 incomplete, its missing replications run (one batch, or batches until a ``StopRule`` says stop),
 its tables assembled from the parts in replication order, and ``manifest.json`` written last.
 Scenarios run together are paired (replication ``k`` uses the streams of ``(root_seed, k)``).
@@ -15,7 +14,6 @@ import math
 import time
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -275,7 +273,6 @@ def run_scenarios(
     """``run_experiment`` on an open executor, for scenarios ``check_scenarios`` accepted; with
     ``rule``, batches of ``replications`` are added until it says stop or reaches its cap."""
     started = time.perf_counter()
-    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     labels = display_labels(scenarios)
     runs = [_prepare(s, out, root_seed, keep_log, options) for s in scenarios]
     stop = (lambda n: rule(runs, n)) if rule is not None else None
@@ -286,7 +283,7 @@ def run_scenarios(
         "replications": n,
         "overrides": dict(options.overrides),
         "event_log": keep_log,
-        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
+        **environment(runner.name, runner.workers, runner.address, runner.start_time, options.command_line),
         "adaptive": rule.record(runs, n) if rule is not None else None,
     }
     for run in runs:

@@ -5,9 +5,7 @@ replication)`` of a replication function on the scenario's JSON and yields ``(ca
 ReplicationResult)`` as they finish, in any order; the caller stores each at once and assembles in
 replication order, so the output does not depend on the executor.
 
-Lost workers (killed, out of memory) cost nothing but time: replications are deterministic and
-are run again (``ProcessRunner``, ``MAX_RETRIES``), until one keeps killing its worker: then
-``WorkerLostError``, with finished replications kept for ``--resume``.
+Lost workers cost only time: replications are deterministic and run again (``ProcessRunner``).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime, timezone
 
 from sim.experiment.errors import ExperimentError
 from sim.experiment.worker import ReplicationFn, run_one, start_pool_worker, warm_up
@@ -84,6 +83,8 @@ class _Executor:
 
     def __init__(self, replicate: ReplicationFn = run_one) -> None:
         self.replicate = replicate
+        self.start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        """When the executor started: the start time every manifest records."""
 
     def results(
         self,

@@ -11,7 +11,6 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +345,6 @@ def run_calibration(
 ) -> CalibrationResult:
     """Run the waves, match and write the folder (see the module doc)."""
     started = time.perf_counter()
-    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     options = options or ExecutionOptions()
     w = CalibrationResult(plan, nroy_u=np.zeros((0, len(plan.parameters))))
@@ -370,7 +368,7 @@ def run_calibration(
     w.files = [*files, MANIFEST]
     w.manifest = {
         **_manifest(w, len(w.nroy), options),
-        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
+        **environment(runner.name, runner.workers, runner.address, runner.start_time, options.command_line),
         "files": w.files,
         "store": PARTS_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),

@@ -10,7 +10,6 @@ import fnmatch
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +269,6 @@ def run_sensitivity(
 ) -> SensitivityResult:
     """Run the design, analyse it and write the folder, manifest.json last."""
     started = time.perf_counter()
-    start_time = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     out = Path(out)
     req = plan.request
     options = options or ExecutionOptions()
@@ -322,7 +320,7 @@ def run_sensitivity(
             "ci": f"SALib bootstrap, {sa.BOOTSTRAP_RESAMPLES} resamples, {sa.CONF_LEVEL:.0%} (half-widths)",
         },
         "notes": plan.notes,
-        **environment(runner.name, runner.workers, runner.address, start_time, options.command_line),
+        **environment(runner.name, runner.workers, runner.address, runner.start_time, options.command_line),
         "files": [*files, MANIFEST],
         "store": PARTS_DIR,
         "wall_time_seconds": round(time.perf_counter() - started, 3),
