@@ -198,6 +198,14 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "being found and losing contact again",
         better=False,
     ),
+    _count(
+        "declared_people",
+        "People declared absconders",
+        "people",
+        "Declared (ever)",
+        "People formally declared absconders at least once before the horizon (the GPS pilot's measure)",
+        better=False,
+    ),
     Kpi(
         "declaration_lag_mean_days",
         "Loss of contact to declaration",
