@@ -301,7 +301,9 @@ def out_of_contact_share_at_16_months(t: Tables) -> pd.Series:
     ts = table(t, "timeseries", ["replication", "day", "state", "count"])
     at = ts[(ts["day"] == GPS_PILOT_DAY) & (ts["state"] == State.OUT_OF_CONTACT.label)]
     if at.empty:
-        raise MissingDataError(f"timeseries: no snapshot on day {GPS_PILOT_DAY} (a horizon past it is needed)")
+        raise MissingDataError(
+            f"timeseries: no snapshot on day {GPS_PILOT_DAY} (a horizon past it is needed)"
+        )
     return _ratio(_per_replication(t, at, "count"), _summary(t, "cohort_size")["cohort_size"])
 
 

@@ -156,7 +156,8 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     request = request_of(CalibrationRequest, args)
     plan = plan_calibration(scenarios, args.scenarios, request)
     intro = (
-        f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: {len(plan.targets)} targets "
+        f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: "
+        f"{len(plan.targets)} targets "
         f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
         f"{request.waves} waves x {plan.points} points x {request.replications} replications = "
         f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, plus "
