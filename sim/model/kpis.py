@@ -327,6 +327,14 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "Arrest visits by enforcement teams, whether or not the person was found",
     ),
     _count(
+        "wasted_arrest_visits",
+        "Wasted arrest visits",
+        "count",
+        "Wasted visits",
+        "Arrest visits at which the person was not found (the visit's cost buys nothing; issue 18)",
+        better=False,
+    ),
+    _count(
         "detention_days",
         "Detention",
         "person-days",
