@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 DEFAULTS = CalibrationRequest()
 """The request's defaults, which the options show and use (written once, in ``request.py``)."""
+BASELINE = "scenarios/baseline.yaml"
+"""The scenario calibrated when none is named."""
 
 HELP = "which parameter values the published figures do not rule out (history matching)"
 DESCRIPTION = (
@@ -138,11 +140,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "scenarios",
         nargs="*",
-        default=["scenarios/baseline.yaml"],
+        default=[],
         metavar="SCENARIO.yaml",
         help="the scenario whose ranged parameters are matched to its targets; more scenarios: their "
         "targets are matched too, each design point running on every one (e.g. a cohort and a "
-        "steady-state population that share behaviour) (default: scenarios/baseline.yaml)",
+        f"steady-state population that share behaviour) (default: {BASELINE})",
     )
 
 
@@ -151,10 +153,11 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     from sim.studies.calibration.plan import plan_calibration
     from sim.studies.calibration.run import run_calibration
 
-    scenarios = load(args.scenarios)
+    files = args.scenarios or [BASELINE]
+    scenarios = load(files)
     scenario = scenarios[0]
     request = request_of(CalibrationRequest, args)
-    plan = plan_calibration(scenarios, args.scenarios, request)
+    plan = plan_calibration(scenarios, files, request)
     intro = (
         f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: "
         f"{len(plan.targets)} targets "
