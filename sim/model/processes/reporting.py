@@ -503,8 +503,11 @@ class Reporting(Part):
         reports = self.tally.reports
         log = self.core.rec.keep_log
         for pid, (first, interval, quiet, ch) in self.tally.pending.items():
-            if first <= horizon + 1e-9:
-                n = min(quiet, int((horizon - first) / interval + 1e-9) + 1)
+            if first <= horizon:
+                # the reports at first + i x interval up to the horizon, exactly as they are logged
+                n = min(quiet, int((horizon - first) / interval) + 1)
+                n += n < quiet and first + n * interval <= horizon
+                n -= first + (n - 1) * interval > horizon
                 reports[ch] += n
                 if log:
                     self._log_reports(pid, first, interval, n, ch, "attended")
