@@ -80,7 +80,9 @@ class CalibrationPlan:
     """A checked request: the scenario, its targets and the parameters to match."""
 
     request: CalibrationRequest
-    scenario: Scenario
+    scenarios: list[Scenario]
+    """The scenarios whose targets are matched together: every design point runs on each (the same
+    parameter values); the parameters and their ranges are the first's."""
     targets_file: Path
     targets: list[Target]
     """The targets matched (the chosen roles)."""
@@ -89,15 +91,12 @@ class CalibrationPlan:
     parameters: list[Uncertain]
     points: int
     notes: list[str] = field(default_factory=list)
-    others: list[Scenario] = field(default_factory=list)
-    """Further scenarios (behind the first on the command line) whose targets are matched together
-    with the first's: every design point runs on each (the same parameter values)."""
     where: dict[str, int] = field(default_factory=dict)
     """Measure -> index into :attr:`scenarios` of the scenario its targets are computed on."""
 
     @property
-    def scenarios(self) -> list[Scenario]:
-        return [self.scenario, *self.others]
+    def scenario(self) -> Scenario:
+        return self.scenarios[0]
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
@@ -152,8 +151,7 @@ def plan_calibration(
     scenarios: Sequence[Scenario], files: Sequence[str | Path], request: CalibrationRequest
 ) -> CalibrationPlan:
     """Check ``request`` against the scenarios and the targets file (ExperimentError, or the targets
-    file's ScenarioError, before anything is run or written). The targets on every scenario are
-    matched together; the parameters and their ranges are the first scenario's."""
+    file's ScenarioError, before anything is run or written)."""
     roles = check_roles(request.roles)
     targets_path = Path(request.targets_file) if request.targets_file else DEFAULT_TARGETS_FILE
     table = read_targets(targets_path)
@@ -202,7 +200,6 @@ def plan_calibration(
             f"--candidates: got {request.candidates}; give at least as many as --points ({points})"
         )
     request = CalibrationRequest(**{**request.__dict__, "roles": roles})
-    first, *others = scenarios
     return CalibrationPlan(
-        request, first, table.file, chosen, checks, chosen_params, points, notes, list(others), where
+        request, list(scenarios), table.file, chosen, checks, chosen_params, points, notes, where
     )

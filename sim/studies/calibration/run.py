@@ -292,7 +292,7 @@ def _manifest(w: CalibrationResult, nroy_sets: int, options: ExecutionOptions) -
     return {
         "method": "history matching (Gaussian-process emulators, scikit-learn)",
         "scenario": plan.scenario.name,
-        "other_scenarios": [o.name for o in plan.others],
+        "other_scenarios": [o.name for o in plan.scenarios[1:]],
         "status": w.status,
         "closest": {"max_implausibility": w.closest[0], "target": w.closest[1]} if w.closest else None,
         "targets_file": str(plan.targets_file),
