@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sim.scenario.schema import Scenario
 
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family")
+CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "asylum_claimant")
 QUALITIES = ("none", "partial", "good")
 BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
 CONTACT_CHANNELS = ("phone", "text", "letter", "email")
@@ -138,6 +138,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "in_pool_in_error_share": draw(probability()),
         "barrier": draw(mix(BARRIERS)),
         "high_priority_share": draw(probability()),
+        "entry_on_reporting_share": draw(st.one_of(st.just(0.0), st.just(1.0), probability())),
         "compliance": draw(
             st.one_of(
                 _pos(0.01, 0.99).map(lambda v: {"dist": "fixed", "value": v}),
@@ -194,6 +195,8 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
                 _pos(0.1, 3.0).map(lambda cv: {"dist": "gamma", "mean": 1.0, "cv": cv}),
             )
         ),
+        "leaver_share": draw(each(CASE_TYPES, st.one_of(st.just(0.0), probability()))),
+        "leaver_hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.1))),
         "centre": {
             "desks": draw(st.one_of(st.just(0), st.integers(1, 5), st.just(30))),
             "hours_per_day": draw(_pos(0.5, 24.0)),
@@ -205,6 +208,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.05))),
         "adverse_notice_multiplier": draw(_pos(1.0, 5.0)),
         "declaration_lag_days": draw(delay(0.0, 90.0)),
+        "declaration_probability": draw(st.one_of(st.just(1.0), probability())),
     }
     tracing = {
         "team_size": draw(capacity(5)),

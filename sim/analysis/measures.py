@@ -289,6 +289,40 @@ def not_detained_share_of_liable(t: Tables) -> pd.Series:
     return 1.0 - _ratio(end_count(t, [State.DETAINED.label]), liable)
 
 
+GPS_PILOT_DAY = 483
+"""16 months (483 days, a weekly snapshot day): when the GPS pilot evaluation counted its control
+arm out of contact (FIGURES 'Present day')."""
+
+
+@_measure("Out of contact at 16 months", "share")
+def out_of_contact_share_at_16_months(t: Tables) -> pd.Series:
+    """people out of contact on day 483 (``GPS_PILOT_DAY``, timeseries.csv) / entrants (summary.csv
+    cohort_size); for a cohort that all enters on day 0"""
+    ts = table(t, "timeseries", ["replication", "day", "state", "count"])
+    at = ts[(ts["day"] == GPS_PILOT_DAY) & (ts["state"] == State.OUT_OF_CONTACT.label)]
+    if at.empty:
+        raise MissingDataError(
+            f"timeseries: no snapshot on day {GPS_PILOT_DAY} (a horizon past it is needed)"
+        )
+    return _ratio(_per_replication(t, at, "count"), _summary(t, "cohort_size")["cohort_size"])
+
+
+_summary_ratio(
+    "declared_share_of_entrants",
+    "declared_people / cohort_size",
+    "Declared absconders (ever)",
+    "share",
+    "people formally declared absconders at least once by the horizon / entrants",
+)
+
+
+@_measure("Loss of contact to declaration", "days")
+def declaration_lag_mean_days(t: Tables) -> pd.Series:
+    """mean days from losing contact to being declared, over the declarations made by the horizon
+    (summary.csv declaration_lag_mean_days)"""
+    return _summary(t, "declaration_lag_mean_days")["declaration_lag_mean_days"]
+
+
 def compute(name: str, tables: Tables) -> pd.Series:
     """The measure ``name`` for every replication (MissingDataError if its data is absent)."""
     return MEASURES[name].compute(tables).astype(float)

@@ -65,7 +65,8 @@ def run_measures(
 
     full = run_one(scenario, replication, root_seed, False)
     tables = {"summary": pd.DataFrame([full.summary])}
-    tables |= {name: getattr(full, name) for name in ("transitions", "occupancy", "end_states", "life_table")}
+    names = ("transitions", "occupancy", "end_states", "life_table", "timeseries")
+    tables |= {name: getattr(full, name) for name in names}
     summary: dict[str, float | int] = dict(full.summary)
     for name in MEASURES:
         try:

@@ -137,11 +137,12 @@ class Part:
         return []
 
 
-def from_section(cls: type[P], section: object) -> P:
+def from_section(cls: type[P], section: object, **other: Any) -> P:
     """A part's parameters ``cls`` (a frozen dataclass) with each field the same-named parameter of
     its scenario ``section``: a part that only copies its section reads it under the scenario's own
-    names (``params.legal_grant`` is ``casework.legal_grant``)."""
-    return cls(**{f.name: getattr(section, f.name) for f in fields(cls)})
+    names (``params.legal_grant`` is ``casework.legal_grant``). ``other`` gives the fields that come
+    from another section."""
+    return cls(**{f.name: getattr(section, f.name) for f in fields(cls) if f.name not in other}, **other)
 
 
 __all__ = ["Core", "Hook", "Part", "from_section"]

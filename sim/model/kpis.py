@@ -198,6 +198,14 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "being found and losing contact again",
         better=False,
     ),
+    _count(
+        "declared_people",
+        "People declared absconders",
+        "people",
+        "Declared (ever)",
+        "People formally declared absconders at least once before the horizon (the GPS pilot's measure)",
+        better=False,
+    ),
     Kpi(
         "declaration_lag_mean_days",
         "Loss of contact to declaration",
@@ -317,6 +325,14 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "count",
         "Arrest visits",
         "Arrest visits by enforcement teams, whether or not the person was found",
+    ),
+    _count(
+        "wasted_arrest_visits",
+        "Wasted arrest visits",
+        "count",
+        "Wasted visits",
+        "Arrest visits at which the person was not found (the visit's cost buys nothing; issue 18)",
+        better=False,
     ),
     _count(
         "detention_days",

@@ -34,7 +34,7 @@ from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
 from sim.model.processes.detention import Detention
 from sim.model.processes.enforcement import Enforcement
-from sim.model.processes.reporting import Reporting
+from sim.model.processes.reporting import ENTERED_ON_REPORTING, Reporting
 from sim.model.processes.tracing import Tracing
 from sim.model.recorder import InvariantError, Recorder
 from sim.model.states import Outcome, State
@@ -114,15 +114,25 @@ class Model:
         if i < len(people):
             p = people[i]
             self.people.append(p)
-            compat.start_at(
-                self.env, self.contact.process(p, self.after_pool), p.entry - self.env.now, self._entered
+            process = (
+                self.on_reporting(p)
+                if self.cohort.on_reporting[p.pid]
+                else self.contact.process(p, self.after_pool)
             )
+            compat.start_at(self.env, process, p.entry - self.env.now, self._entered)
 
     def _entered(self, _: simpy.Event) -> None:
         """At a person's entry time, just before their process starts: record the entry and
         schedule the next person's."""
         self.rec.enter(self.people[-1], self.env.now)
         self.arrive()
+
+    def on_reporting(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
+        """A person who enters on reporting conditions (``cohort.entry_on_reporting_share``): they
+        leave the pool at entry, with the notice handed over in person, and never meet the contact
+        process."""
+        self.core.move(p, State.REPORTING, ENTERED_ON_REPORTING)
+        return (yield from self.after_pool(p))
 
     def after_pool(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """A person's life after the pool: hand control to the process of their state, in turn."""

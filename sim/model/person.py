@@ -58,6 +58,7 @@ class Person:
         "high_priority",
         "in_error",
         "latent_barrier",
+        "leaver",
         "losses",
         "pid",
         "propensity",
@@ -100,6 +101,7 @@ class Person:
         self.latent_barrier = UNDECIDED  # would a barrier emerge at detention?
         self.cause = "entry"  # cause of the last state change (how a notice is served depends on it)
         self.propensity = UNDRAWN  # propensity to abscond from reporting, drawn when first needed
+        self.leaver = False  # would disappear early from reporting (drawn with the propensity)
         self.losses = 0  # times the person has lost contact (numbers each out-of-contact episode)
         self.declared = False  # declared an absconder in the current out-of-contact episode
 
@@ -113,6 +115,8 @@ class Cohort:
     """Number of person ids drawn (ids run 0..size-1; a few may enter after the horizon)."""
     quality: np.ndarray
     already_departed: np.ndarray
+    on_reporting: np.ndarray
+    """Whether each person id enters on reporting conditions rather than the contact process."""
     people: list[Person]
     """The people entering before the horizon, in order of entry time (then id)."""
 
@@ -160,6 +164,7 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
     in_error = u("in_error") < c.in_pool_in_error_share
     barrier = _categorical(u("barrier"), c.barrier.as_dict())
     high = (case_type == FOREIGN_OFFENDER) | (u("priority") < c.high_priority_share)
+    on_reporting = u("on_reporting") < c.entry_on_reporting_share
     comp = c.compliance
     if isinstance(comp, Fixed):
         compliance = np.full(size, comp.value)
@@ -188,7 +193,13 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
             strict=True,
         )
     ]
-    return Cohort(size=size, quality=quality, already_departed=already_departed, people=people)
+    return Cohort(
+        size=size,
+        quality=quality,
+        already_departed=already_departed,
+        on_reporting=on_reporting,
+        people=people,
+    )
 
 
 __all__ = [

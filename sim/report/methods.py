@@ -209,7 +209,7 @@ def analyses_table(analyses: Sequence[AnalysisFolder]) -> Table | None:
 def _source_class(source: str) -> str:
     """Where a parameter's value comes from, by how its source begins."""
     starts = (
-        ("calibrated", ("calibrated",)),
+        ("calibrated", ("calibrated", "history matching")),
         ("assumption", ("assumption",)),
         ("documented", ("seed", "figures")),
     )
@@ -232,8 +232,9 @@ def _data_sources(reference: ScenarioFolder) -> tuple[list[str], list[str]]:
     paragraphs_ = [
         f"The reference scenario has {len(rows)} parameters, each with a unit and a source: "
         f"{classes['documented']} taken directly from the seed documents or the FIGURES compilation, "
-        f"{classes['calibrated']} calibrated to published totals (scripts/calibrate.py, values in "
-        f"sim/scenario/calibration.yaml), {classes['assumption']} stated assumptions (many informed "
+        f"{classes['calibrated']} calibrated to published figures (scripts/calibrate.py, values in "
+        "sim/scenario/calibration.yaml; or by history matching, run_sim.py calibrate, docs/validation.md), "
+        f"{classes['assumption']} stated assumptions (many informed "
         "by the documents, as their sources say)"
         + (f", {classes['other']} other" if classes["other"] else "")
         + ".",

@@ -58,6 +58,7 @@ class Cohort(Section):
     barrier: BarrierMix
     high_priority_share: Probability
     compliance: UnitInterval
+    entry_on_reporting_share: Probability
 
     @field_validator("compliance")
     @classmethod
@@ -154,6 +155,8 @@ class Reporting(Section):
     abscond_hazard_per_day: NonNegative
     abscond_hazard_shape: Positive
     abscond_propensity: Distribution
+    leaver_share: ByCaseType
+    leaver_hazard_per_day: NonNegative
     promotion_agree: ProbByChannel
     detention_on_reporting: Probability
     centre: ReportingCentre
@@ -171,6 +174,7 @@ class Absconding(Section):
     hazard_per_day: NonNegative
     adverse_notice_multiplier: Annotated[float, Field(ge=1)]
     declaration_lag_days: Distribution
+    declaration_probability: Probability
 
 
 @section("tracing")

@@ -156,7 +156,9 @@ def check_invariants(scenario: Scenario, r: ReplicationResult) -> None:
     for row in tr.itertuples():
         assert from_log[(row.from_state, row.to_state, row.cause)] == row.count
 
-    persons_contacted = set(log.person[(frm == "pool") & (to == "in_contact")])
+    # contacted: first time in contact (from the pool, or, for someone who entered on reporting,
+    # from wherever they first reach it)
+    persons_contacted = set(log.person[to == "in_contact"])
     assert s["contacted"] == len(persons_contacted)
     assert s["absconded"] == log.person[to == "out_of_contact"].nunique()
     final_by_person = dict(zip(o_person[last], o_to[last], strict=True))

@@ -28,6 +28,9 @@ UNRANGED = {
     "contact.channel_mix": "a mix must sum to 1",
     "reporting.channel_mix": "a mix must sum to 1",
     "reporting.centre.interview_minutes": "FIGURES: 2-3 minutes per interview (ICIBI 2017)",
+    "cohort.entry_on_reporting_share": "who enters how: a scenario choice (none in 2012-14)",
+    "reporting.leaver_share": "0 by default (a scale cannot range zeros); a scenario with a case type that "
+    "has leavers ranges its share under uncertainty: (validation/gps_pilot_2022.yaml)",
 }
 """Assumption-sourced parameters without a range, and why (each row of docs/parameters.md names the
 source; these are published figures, structural choices or mixes)."""

@@ -39,6 +39,7 @@ def test_the_targets_file_validates_and_names_known_measures_and_scenarios() -> 
     assert [p.relative_to(REPO).as_posix() for p in table.scenario_files()] == [
         "scenarios/baseline.yaml",
         "validation/reporting_population_2016.yaml",
+        "validation/gps_pilot_2022.yaml",
     ]
 
 
@@ -72,6 +73,8 @@ def tables() -> dict[str, pd.DataFrame]:
             "detention_leavers": [50, 0],
             "detention_stays_under_29d": [30, 0],
             "detention_stays_under_122d": [45, 0],
+            "declared_people": [140, 0],
+            "declaration_lag_mean_days": [219.0, 0.0],
         }
     )
     rows = [
@@ -121,8 +124,19 @@ def tables() -> dict[str, pd.DataFrame]:
         ],
         columns=["replication", "clock", "day", "event", "count"],
     )
+    # out of contact on day 483 (16 months): 660 and 500 of 1,000; other days and states ignored
+    timeseries = pd.DataFrame(
+        [
+            (0, 483.0, "out_of_contact", 660),
+            (0, 476.0, "out_of_contact", 1),
+            (0, 483.0, "reporting", 7),
+            (1, 483.0, "out_of_contact", 500),
+        ],
+        columns=["replication", "day", "state", "count"],
+    )
     return {
         "summary": summary,
+        "timeseries": timeseries,
         "transitions": transitions,
         "occupancy": occupancy,
         "end_states": end_states,
@@ -145,6 +159,9 @@ EXPECTED: dict[str, tuple[float, float]] = {
     "detention_stays_under_29_days_share": (0.6, math.nan),
     "detention_stays_within_4_months_share": (0.9, math.nan),
     "not_detained_share_of_liable": (0.9, 0.75),
+    "out_of_contact_share_at_16_months": (0.66, 0.5),
+    "declared_share_of_entrants": (0.14, 0.0),
+    "declaration_lag_mean_days": (219.0, 0.0),
 }
 
 

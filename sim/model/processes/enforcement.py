@@ -37,6 +37,8 @@ class EnforcementTally:
     referrals: int = 0
     arrests: int = 0
     """Arrest visits made (each costs ``costs.arrest``)."""
+    not_found: int = 0
+    """Of those, visits at which the person was not found (wasted)."""
     tasking_deferred: int = 0
     rejections_barrier: int = 0
     rejections_no_bed: int = 0
@@ -105,6 +107,7 @@ class Enforcement(Part):
             "detention_rejections_barrier": t.rejections_barrier,
             "detention_rejections_no_bed": t.rejections_no_bed,
             "arrests": t.arrests,
+            "wasted_arrest_visits": t.not_found,
         }
 
     def costs(self, c: Costs) -> dict[str, float]:
@@ -179,6 +182,7 @@ class Enforcement(Part):
         found = self.found(p.pid) < self.params.arrest_success
         self.core.rec.act(p.pid, self.core.env.now, VISIT, "arrest_teams", "found" if found else "not_found")
         if not found:
+            self.tally.not_found += 1
             self.core.move_unless(p, State.OUT_OF_CONTACT, "not_found_at_arrest")
             return
         self.gatekeep(p, "arrested_" + cause)

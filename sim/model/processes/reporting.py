@@ -41,8 +41,10 @@ from sim.model.processes.enforcement import Enforcement
 from sim.model.resources import BookedCapacity
 from sim.model.states import Outcome, State
 from sim.model.streams import Delay, Draw, Streams, geometric_trials
-from sim.scenario.schema import REPORT_CHANNELS, Costs, Scenario
+from sim.scenario.schema import CASE_TYPES, REPORT_CHANNELS, Costs, Scenario
 
+ENTERED_ON_REPORTING = "entered_on_reporting"
+"""Cause of entering reporting straight from entry (``cohort.entry_on_reporting_share``)."""
 QUIET_FOR_EVER = 10**15
 """Quiet reports of a reportee at whose reports nothing can happen (capped at the horizon)."""
 HAZARD_YEAR = 365.0
@@ -55,6 +57,7 @@ IN_PERSON_NOTICE: frozenset[str] = frozenset(
         "released_vulnerable",
         "rejected_for_detention_no_bed",
         "contact_reestablished_traced",
+        ENTERED_ON_REPORTING,
     }
 )
 """Causes of entering reporting at which the notice is handed over in person (received and
@@ -133,6 +136,10 @@ class ReportingParams:
     """Hazard of absconding per day for propensity 1, averaged over a first year on reporting."""
     shape: float
     """Weibull shape of the hazard against time on reporting (1: constant)."""
+    leaver_share: tuple[float, ...]
+    """Share of people who would disappear early, by case type (code order)."""
+    leaver_hazard: float
+    """Hazard of absconding per day of those would-be leavers (in place of ``hazard`` x propensity)."""
 
     @classmethod
     def of(cls, s: Scenario) -> ReportingParams:
@@ -151,6 +158,8 @@ class ReportingParams:
             misses_to_out_of_contact=r.misses_to_out_of_contact,
             hazard=r.abscond_hazard_per_day,
             shape=r.abscond_hazard_shape,
+            leaver_share=tuple(getattr(r.leaver_share, ct) for ct in CASE_TYPES),
+            leaver_hazard=r.leaver_hazard_per_day,
         )
 
 
@@ -174,6 +183,8 @@ class Reporting(Part):
     """Standard exponential per reporting episode: the cumulative hazard at which one absconds."""
     propensity: Delay
     """Each person's propensity to abscond (drawn once, on first joining reporting)."""
+    leaver: Draw
+    """Whether a person is one who would disappear early (drawn with the propensity)."""
     tally: ReportingTally
 
     @classmethod
@@ -199,6 +210,7 @@ class Reporting(Part):
             attended_event=streams.uniform("reporting.attended_event"),
             abscond=streams.exponential("reporting.abscond"),
             propensity=streams.delay("reporting.propensity", s.reporting.abscond_propensity),
+            leaver=streams.uniform("reporting.leaver"),
             tally=ReportingTally([0] * len(REPORT_CHANNELS), [0] * len(REPORT_CHANNELS)),
             params=ReportingParams.of(s),
         )
@@ -327,7 +339,7 @@ class Reporting(Part):
             if not acted:
                 return Outcome.MOVED
         if p.propensity == UNDRAWN:
-            p.propensity = self.propensity(pid)
+            self._draw_propensity(p)
         s = _Spell(env.now, self.abscond(pid), env.now, n_out, p.channel)
         gap = -1.0  # days to the next report (set from the interval once the rates are read)
         while True:
@@ -360,6 +372,14 @@ class Reporting(Part):
             outcome = yield from self._at_event(p, s)
             if outcome is not None:
                 return outcome
+
+    def _draw_propensity(self, p: Person) -> None:
+        """Draw, once, whether ``p`` would disappear early (``leaver_share`` of their case type: their
+        hazard is then ``leaver_hazard``) and their gamma propensity otherwise. The mixture is what
+        lets a new cohort lose contact fast while a long-standing population, made of those who
+        stayed, loses it slowly (issue 18: the GPS pilot cohort against the 2016 stock)."""
+        p.propensity = self.propensity(p.pid)  # drawn for leavers too: a person's draws do not depend on it
+        p.leaver = self.leaver(p.pid) < self.params.leaver_share[p.case_type]
 
     def _notice(self, p: Person) -> Generator[simpy.Event, Any, bool]:
         """Serve the reporting notice and put ``p`` on a channel; False if they never act on it:
@@ -395,7 +415,7 @@ class Reporting(Part):
         d = params.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
         attended_event = s.attended_event = a + (1.0 - a) * d
         s.p_event = q + (1.0 - q) * attended_event
-        h = s.h = params.hazard * p.propensity * adverse
+        h = s.h = (params.leaver_hazard if p.leaver else params.hazard * p.propensity) * adverse
         since = s.regime_start - s.start
         s.abscond_at = s.start + self._time_at(h, s.clock - s.used + self._cumulative(h, since))
 
@@ -483,12 +503,15 @@ class Reporting(Part):
         reports = self.tally.reports
         log = self.core.rec.keep_log
         for pid, (first, interval, quiet, ch) in self.tally.pending.items():
-            if first <= horizon + 1e-9:
-                n = min(quiet, int((horizon - first) / interval + 1e-9) + 1)
+            if first <= horizon:
+                # the reports at first + i x interval up to the horizon, exactly as they are logged
+                n = min(quiet, int((horizon - first) / interval) + 1)
+                n += n < quiet and first + n * interval <= horizon
+                n -= first + (n - 1) * interval > horizon
                 reports[ch] += n
                 if log:
                     self._log_reports(pid, first, interval, n, ch, "attended")
         self.tally.pending.clear()
 
 
-__all__ = ["Reporting", "ReportingTally"]
+__all__ = ["ENTERED_ON_REPORTING", "Reporting", "ReportingTally"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -48,6 +48,8 @@ class TracingTally:
     """Tracing actions started before the horizon (each costs ``costs.tracing_action``)."""
     declarations: int = 0
     """Absconders declared before the horizon."""
+    declared_people: set[int] = field(default_factory=set)
+    """Ids of the people declared at least once before the horizon."""
     declaration_days: float = 0.0
     """Sum of the days from losing contact to declaration, over the declarations."""
     refreshed: int = 0
@@ -68,11 +70,13 @@ class TracingParams:
     arrest_on_trace_probability: float
     details_refreshed_probability: float
     """Probability a found person's contact details are brought up to date."""
+    declaration_probability: float
+    """Chance a loss of contact is ever declared if the person is not found first (absconding section)."""
 
     @classmethod
     def of(cls, s: Scenario) -> TracingParams:
         """The parameters in force under scenario ``s``."""
-        return from_section(cls, s.tracing)
+        return from_section(cls, s.tracing, declaration_probability=s.absconding.declaration_probability)
 
 
 @dataclass(slots=True)
@@ -95,6 +99,8 @@ class Tracing(Part):
     refreshed: Draw
     declaration_lag: Delay
     """Days from losing contact to being declared an absconder."""
+    declared: Draw
+    """Whether a loss of contact will be declared (one draw per loss of contact)."""
     tally: TracingTally
 
     @classmethod
@@ -112,6 +118,7 @@ class Tracing(Part):
             arrested=streams.uniform("tracing.arrest_on_trace"),
             refreshed=streams.uniform("tracing.details_refreshed"),
             declaration_lag=streams.delay("tracing.declaration_lag", s.absconding.declaration_lag_days),
+            declared=streams.uniform("tracing.declared"),
             tally=TracingTally(),
             params=TracingParams.of(s),
         )
@@ -124,6 +131,7 @@ class Tracing(Part):
         return {
             "absconded": t.absconded,
             "declarations": t.declarations,
+            "declared_people": len(t.declared_people),
             "declaration_lag_mean_days": t.declaration_days / max(t.declarations, 1),
             "tracing_actions": t.actions,
         }
@@ -152,6 +160,8 @@ class Tracing(Part):
             self.tally.absconded += 1
         p.losses += 1
         lag = self.declaration_lag(p.pid)
+        if self.declared(p.pid) >= self.params.declaration_probability:
+            return  # this loss of contact is never declared (lag drawn all the same: CRN)
         env = self.core.env
         if env.now + lag < self.core.horizon:
             env.timeout(lag).callbacks.append(partial(self._declare, p, p.losses))
@@ -163,6 +173,7 @@ class Tracing(Part):
             now = self.core.env.now
             p.declared = True
             self.tally.declarations += 1
+            self.tally.declared_people.add(p.pid)
             self.tally.declaration_days += now - p.since
             self.core.rec.act(p.pid, now, "declared_absconder", "absconder_unit")
 

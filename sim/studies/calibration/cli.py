@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 DEFAULTS = CalibrationRequest()
 """The request's defaults, which the options show and use (written once, in ``request.py``)."""
+BASELINE = "scenarios/baseline.yaml"
+"""The scenario calibrated when none is named."""
 
 HELP = "which parameter values the published figures do not rule out (history matching)"
 DESCRIPTION = (
@@ -136,11 +138,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "results/calibration",
     )
     p.add_argument(
-        "scenario",
-        nargs="?",
-        default="scenarios/baseline.yaml",
+        "scenarios",
+        nargs="*",
+        default=[],
         metavar="SCENARIO.yaml",
-        help="the scenario whose ranged parameters are matched to its targets",
+        help="the scenario whose ranged parameters are matched to its targets; more scenarios: their "
+        "targets are matched too, each design point running on every one (e.g. a cohort and a "
+        f"steady-state population that share behaviour) (default: {BASELINE})",
     )
 
 
@@ -149,11 +153,14 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     from sim.studies.calibration.plan import plan_calibration
     from sim.studies.calibration.run import run_calibration
 
-    (scenario,) = load([args.scenario])
+    files = args.scenarios or [BASELINE]
+    scenarios = load(files)
+    scenario = scenarios[0]
     request = request_of(CalibrationRequest, args)
-    plan = plan_calibration(scenario, args.scenario, request)
+    plan = plan_calibration(scenarios, files, request)
     intro = (
-        f"Calibration (history matching) of {scenario.name}: {len(plan.targets)} targets "
+        f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: "
+        f"{len(plan.targets)} targets "
         f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
         f"{request.waves} waves x {plan.points} points x {request.replications} replications = "
         f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, plus "

@@ -53,6 +53,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     "detention_stays_within_4_months_share": ("detention.no_prospect_days",),
     "loss_of_contact_per_1000_reporting_per_month": (
         "reporting.abscond_hazard_per_day",
+        "reporting.leaver_hazard_per_day",
         "reporting.miss_probability",
         "reporting.misses_to_out_of_contact",
     ),
@@ -62,6 +63,13 @@ DRIVERS: dict[str, tuple[str, ...]] = {
         "absconding.declaration_lag_days",
     ),
     "not_detained_share_of_liable": ("detention.beds",),
+    "out_of_contact_share_at_16_months": (
+        "reporting.leaver_share.asylum_claimant",
+        "reporting.leaver_hazard_per_day",
+        "reporting.abscond_hazard_per_day",
+    ),
+    "declared_share_of_entrants": ("absconding.declaration_probability", "absconding.declaration_lag_days"),
+    "declaration_lag_mean_days": ("absconding.declaration_lag_days",),
 }
 """The ranged parameters that most directly set each measure: the default ``--params`` is the union
 over the targets used (see the module doc for why the set is small)."""
@@ -72,7 +80,9 @@ class CalibrationPlan:
     """A checked request: the scenario, its targets and the parameters to match."""
 
     request: CalibrationRequest
-    scenario: Scenario
+    scenarios: list[Scenario]
+    """The scenarios whose targets are matched together: every design point runs on each (the same
+    parameter values); the parameters and their ranges are the first's."""
     targets_file: Path
     targets: list[Target]
     """The targets matched (the chosen roles)."""
@@ -81,6 +91,12 @@ class CalibrationPlan:
     parameters: list[Uncertain]
     points: int
     notes: list[str] = field(default_factory=list)
+    where: dict[str, int] = field(default_factory=dict)
+    """Measure -> index into :attr:`scenarios` of the scenario its targets are computed on."""
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.scenarios[0]
 
     @property
     def bounds(self) -> list[tuple[float, float]]:
@@ -89,11 +105,11 @@ class CalibrationPlan:
     @property
     def simulations(self) -> int:
         """At most (the run stops early when nothing is left or the set is stable)."""
-        return self.request.waves * self.points * self.request.replications
+        return self.request.waves * self.points * self.request.replications * len(self.scenarios)
 
     def estimate(self, workers: int) -> float:
         """Seconds for every wave, roughly (``design.estimate_seconds``; emulators not counted)."""
-        return estimate_seconds([self.scenario], self.simulations, workers)
+        return estimate_seconds(self.scenarios, self.simulations // len(self.scenarios), workers)
 
     def observations(self) -> list[hm.Observation]:
         d = self.request.discrepancy
@@ -132,31 +148,41 @@ def default_parameters(
 
 
 def plan_calibration(
-    scenario: Scenario, scenario_file: str | Path, request: CalibrationRequest
+    scenarios: Sequence[Scenario], files: Sequence[str | Path], request: CalibrationRequest
 ) -> CalibrationPlan:
-    """Check ``request`` against the scenario and the targets file (ExperimentError, or the targets
+    """Check ``request`` against the scenarios and the targets file (ExperimentError, or the targets
     file's ScenarioError, before anything is run or written)."""
     roles = check_roles(request.roles)
     targets_path = Path(request.targets_file) if request.targets_file else DEFAULT_TARGETS_FILE
     table = read_targets(targets_path)
-    here = Path(scenario_file).resolve()
-    on_scenario = [t for t in table.targets if table.scenario_path(t) == here]
+    heres = [Path(f).resolve() for f in files]
+    named = " and ".join(map(str, files))
+    on_scenario = [t for t in table.targets if table.scenario_path(t) in heres]
     ids = [t.id for t in on_scenario]
     for x in request.exclude:
         if x not in ids:
             raise ExperimentError(
-                f"--exclude: {x!r} is not a target on {scenario_file} in {targets_path}; its targets: "
+                f"--exclude: {x!r} is not a target on {named} in {targets_path}; their targets: "
                 + (", ".join(ids) or "none")
             )
     chosen = [t for t in on_scenario if t.role in roles and t.id not in request.exclude]
     if not chosen:
-        named = sorted({str(table.scenario_path(t)) for t in table.targets if t.role in roles})
+        have = sorted({str(table.scenario_path(t)) for t in table.targets if t.role in roles})
         raise ExperimentError(
-            f"{scenario_file}: no target with role {' or '.join(roles)} in {targets_path} is computed on "
-            f"this scenario; the table has such targets on: {', '.join(named) or 'none'}"
+            f"{named}: no target with role {' or '.join(roles)} in {targets_path} is computed on "
+            f"{'these scenarios' if len(files) > 1 else 'this scenario'}; the table has such targets on: "
+            f"{', '.join(have) or 'none'}"
         )
     checks = [t for t in on_scenario if t not in chosen]
-    available = ranges(scenario)
+    where: dict[str, int] = {}
+    for t in on_scenario:
+        i = heres.index(table.scenario_path(t))
+        if where.setdefault(t.measure, i) != i:
+            raise ExperimentError(
+                f"measure {t.measure} is a target on both {files[where[t.measure]]} and {files[i]}: "
+                "calibrate them separately (one emulator per measure)"
+            )
+    available = ranges(scenarios[0])
     notes: list[str] = []
     if request.params:
         chosen_params = select_parameters(available, request.params)
@@ -174,4 +200,6 @@ def plan_calibration(
             f"--candidates: got {request.candidates}; give at least as many as --points ({points})"
         )
     request = CalibrationRequest(**{**request.__dict__, "roles": roles})
-    return CalibrationPlan(request, scenario, table.file, chosen, checks, chosen_params, points, notes)
+    return CalibrationPlan(
+        request, list(scenarios), table.file, chosen, checks, chosen_params, points, notes, where
+    )

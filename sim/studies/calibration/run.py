@@ -68,8 +68,12 @@ def _rounded(plan: CalibrationPlan, x: np.ndarray) -> np.ndarray:
 
 
 def _scenarios(plan: CalibrationPlan, x: np.ndarray) -> list[Scenario]:
+    """Each design point on each of the plan's scenarios (point-major: point i on scenario j is
+    item ``i * len(plan.scenarios) + j``)."""
     names = [u.path for u in plan.parameters]
-    return [design_point(plan.scenario, dict(zip(names, map(float, row), strict=True))) for row in x]
+    return [
+        design_point(s, dict(zip(names, map(float, row), strict=True))) for row in x for s in plan.scenarios
+    ]
 
 
 def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed: int) -> np.ndarray:
@@ -195,8 +199,10 @@ def _simulate(
     frame.insert(0, "point", range(len(x)))
     frame.insert(0, "wave", wave)
     frame["replications"] = req.replications
+    n = len(w.plan.scenarios)
     for m in _measures(w.plan):
-        v = np.array([[float(r.get(MEASURE_PREFIX + m, math.nan)) for r in reps] for reps in design.rows])
+        rows = design.rows[w.plan.where.get(m, 0) :: n]  # the rows of the scenario of m's targets
+        v = np.array([[float(r.get(MEASURE_PREFIX + m, math.nan)) for r in reps] for reps in rows])
         w.values.setdefault(m, []).append(v)
         mean, var, _ = hm.point_statistics(v)
         frame[f"{m}_mean"] = mean
@@ -286,6 +292,7 @@ def _manifest(w: CalibrationResult, nroy_sets: int, options: ExecutionOptions) -
     return {
         "method": "history matching (Gaussian-process emulators, scikit-learn)",
         "scenario": plan.scenario.name,
+        "other_scenarios": [o.name for o in plan.scenarios[1:]],
         "status": w.status,
         "closest": {"max_implausibility": w.closest[0], "target": w.closest[1]} if w.closest else None,
         "targets_file": str(plan.targets_file),
