@@ -17,7 +17,7 @@ dominated; the note says which.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,11 +137,9 @@ def cost_effectiveness(
     *,
     alpha: float,
     value_per_outcome: float,
-    outcomes: Sequence[str] = CE_OUTCOMES,
-    cost: str = CE_COST,
 ) -> pd.DataFrame:
-    """``CE_COLUMNS`` for each policy but the reference and each outcome, from summary.csv tables
-    by scenario; ``value_per_outcome`` in GBP per person; intervals at level 1 - alpha."""
+    """``CE_COLUMNS`` for each policy but the reference and each of ``CE_OUTCOMES``, from summary.csv
+    tables by scenario; ``value_per_outcome`` in GBP per person; intervals at level 1 - alpha."""
     if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
         raise ValueError(f"value per outcome must be a non-negative number of GBP, got {value_per_outcome}")
     level = 1.0 - alpha
@@ -155,8 +153,8 @@ def cost_effectiveness(
     for name, table in tables.items():
         if name == reference:
             continue
-        d_cost = (kpi_values(table, cost) - kpi_values(ref, cost)).to_numpy()
-        for outcome in outcomes:
+        d_cost = (kpi_values(table, CE_COST) - kpi_values(ref, CE_COST)).to_numpy()
+        for outcome in CE_OUTCOMES:
             d_out = (kpi_values(table, outcome) - kpi_values(ref, outcome)).to_numpy()
             c = t_interval(d_cost, level)
             o = t_interval(d_out, level)

@@ -17,12 +17,6 @@ from sim.model.kpis import (
     resolve,
 )
 
-
-def label(name: str) -> str:
-    """Readable label with the display unit, e.g. ``"Total cost (£ million)"``."""
-    return kpi(name).label
-
-
 DEFAULT_KPIS: tuple[str, ...] = (
     "contacted",
     "departed_contacted",
@@ -87,6 +81,5 @@ __all__ = [
     "Kpi",
     "UnknownKpi",
     "kpi",
-    "label",
     "resolve",
 ]

@@ -101,14 +101,14 @@ def _null_draws(n: int, j: int, draws: int, seed: int) -> tuple[np.ndarray, np.n
     return mean, cov
 
 
-def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS, seed: int = SEED) -> float:
+def max_t_quantile(factor: np.ndarray, n: int, alpha: float) -> float:
     """The 1 - ``alpha`` quantile of max_j |sqrt(n) mean_j / sd_j| over ``n`` replications of
     normal vectors with correlation ``factor @ factor.T``, by Monte Carlo: with X = F Z,
     sqrt(n) mean(X) = F sqrt(n) mean(Z) and (n - 1) cov(X) = F W F'. Needs ``n - 1 >= J``."""
     j = factor.shape[0]
     if n - 1 < j:
         raise ValueError(f"need at least {j + 1} replications for {j} policies, got {n}")
-    z, w = _null_draws(n, j, draws, seed)
+    z, w = _null_draws(n, j, DRAWS, SEED)
     mean = z @ factor.T
     # diag(F W F')_j = sum_ab F_ja W_ab F_jb for every draw at once: one matrix product
     pairs = np.einsum("ja,jb->abj", factor, factor).reshape(j * j, j)
@@ -119,7 +119,7 @@ def max_t_quantile(factor: np.ndarray, n: int, alpha: float, draws: int = DRAWS,
     return float(np.quantile(maxima, 1.0 - alpha))
 
 
-def family_alpha(diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int = SEED) -> Family:
+def family_alpha(diffs: np.ndarray, alpha: float) -> Family:
     """The per-comparison level alpha* that makes the family of intervals simultaneous;
     ``diffs``: replications x policies, the paired differences from the reference on one KPI."""
     if not 0.0 < alpha < 1.0:
@@ -139,22 +139,21 @@ def family_alpha(diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int 
     bonferroni = alpha / size
     if n < size + 2 or not all(_varies(data[:, k]) for k in range(size)):
         return Family(BONFERRONI, size, alpha, bonferroni, n)
-    q = max_t_quantile(_correlation_factor(data), n, alpha, draws, seed)
+    q = max_t_quantile(_correlation_factor(data), n, alpha)
     per_comparison = float(2.0 * _st.t.sf(q, n - 1))
     return Family(MAX_T, size, alpha, min(alpha, max(bonferroni, per_comparison)), n)
 
 
 def simultaneous_intervals(
-    diffs: np.ndarray, alpha: float, draws: int = DRAWS, seed: int = SEED
+    diffs: np.ndarray, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Family]:
     """``(mean, low, high, family)``: each policy's (column of ``diffs``) mean paired difference
     with its simultaneous interval, and how the intervals were made."""
-    family = family_alpha(diffs, alpha, draws, seed)
+    family = family_alpha(diffs, alpha)
     diffs = np.asarray(diffs, dtype=float)
     level = 1.0 - family.per_comparison_alpha
-    rows = np.array([t_interval(diffs[:, k], level) for k in range(diffs.shape[1])], dtype=float).reshape(
-        -1, 3
-    )
+    intervals = [t_interval(diffs[:, k], level) for k in range(diffs.shape[1])]
+    rows = np.array(intervals, dtype=float).reshape(-1, 3)
     return rows[:, 0], rows[:, 1], rows[:, 2], family
 
 
@@ -163,8 +162,6 @@ def simultaneous_comparison(
     reference: str,
     kpis: Sequence[str],
     alpha: float,
-    draws: int = DRAWS,
-    seed: int = SEED,
 ) -> tuple[pd.DataFrame, dict[str, Family]]:
     """``statistics.compare`` at level 1 - ``alpha`` with each paired difference's simultaneous
     interval appended (``COMPARISON_COLUMNS``; (0, 0) for the reference), and each KPI's family."""
@@ -180,7 +177,7 @@ def simultaneous_comparison(
         diffs = np.empty((len(ref), len(others)))
         for k, name in enumerate(others):
             diffs[:, k] = kpi_values(tables[name], column).to_numpy() - base
-        _, lo, hi, families[column] = simultaneous_intervals(diffs, alpha, draws, seed)
+        _, lo, hi, families[column] = simultaneous_intervals(diffs, alpha)
         for k, name in enumerate(others):
             row = table.index[(table["scenario"] == name) & (table["kpi"] == column)]
             low[row], high[row] = lo[k], hi[k]

@@ -83,7 +83,7 @@ def test_money_and_count_conventions() -> None:
 def test_unknown_kpi_names_the_closest() -> None:
     with pytest.raises(KeyError, match="did you mean 'contacted'"):
         kpi("contactd")
-    assert kpis.label("total_cost_gbp") == "Total cost (£ million)"
+    assert kpi("total_cost_gbp").label == "Total cost (£ million)"
 
 
 def test_resolve_checks_every_name_against_the_known_ones() -> None:

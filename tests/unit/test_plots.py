@@ -182,9 +182,9 @@ def test_degenerate_inputs_do_not_raise(tmp_path):
 
 
 def test_every_state_has_a_colour_and_a_label():
-    assert set(STATE_NAMES) <= set(style.STATE_COLOURS)
-    assert set(STATE_NAMES) <= set(style.STATE_LABELS)
-    assert len(set(style.STATE_COLOURS.values())) == len(style.STATE_COLOURS)
+    assert set(STATE_NAMES) <= set(style.STATES)  # each a (colour, label)
+    assert all(label for _, label in style.STATES.values())
+    assert len({colour for colour, _ in style.STATES.values()}) == len(style.STATES)
 
 
 def test_confidence_bands_are_t_intervals_over_replications():

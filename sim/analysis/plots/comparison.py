@@ -268,7 +268,6 @@ def plot_forest(
     comparison: pd.DataFrame,
     reference: str,
     path: str | Path,
-    kpis: Sequence[str] | None = None,
     *,
     alpha: float = 0.05,
 ) -> Path:
@@ -276,7 +275,7 @@ def plot_forest(
     the thick whisker is the simultaneous interval (``sim.analysis.multiplicity``), the thin capped
     one the unadjusted interval; a filled dot has a simultaneous interval clear of zero (the
     table's ``*``). An older comparison.csv without simultaneous columns gets unadjusted ones only."""
-    kpis = list(kpis) if kpis else list(dict.fromkeys(comparison["kpi"]))
+    kpis = list(dict.fromkeys(comparison["kpi"]))
     policies = [p for p in dict.fromkeys(comparison["scenario"]) if p != reference]
     all_policies = [reference, *policies]
     colours = dict(zip(all_policies, policy_colours(len(all_policies)), strict=True))

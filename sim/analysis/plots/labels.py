@@ -24,6 +24,8 @@ ANGLES: tuple[float, ...] = tuple(
 LEADER_FROM = 1
 """Labels placed from this ring outwards get a leader line to their point."""
 _PAD_PX = 2.0
+POINT_RADIUS = 5.0
+"""Kept clear around every point, in points."""
 
 
 def _overlap(a: Bbox, b: Bbox) -> float:
@@ -89,15 +91,12 @@ def place_labels(
     ys: Sequence[float] | np.ndarray,
     texts: Sequence[str],
     *,
-    fontsize: float = 8.0,
-    point_radius: float = 5.0,
-    color: str = "#222222",
     segments: Sequence[tuple[float, float, float, float]] = (),
 ) -> list[Annotation]:
     """Annotate each point (data coordinates) with its text at a free spot; returns the labels.
 
     Call once the axes limits and layout are final (placement is in display coordinates).
-    ``point_radius`` (points) is kept clear around every point; ``segments`` (x0, y0, x1, y1 in
+    ``POINT_RADIUS`` is kept clear around every point; ``segments`` (x0, y0, x1, y1 in
     data coordinates, e.g. whiskers) are avoided at half a point's weight. The labels are left out
     of the layout."""
     fig = ax.figure
@@ -105,16 +104,16 @@ def place_labels(
     frame = ax.get_window_extent(renderer)
     scale = fig.dpi / 72.0
     pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
-    r = point_radius * scale
+    r = POINT_RADIUS * scale
     point_boxes = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in pts]
     line_boxes = _segment_boxes(ax, segments, scale)
     crowding = [int(np.sum(np.hypot(*(pts - p).T) < 80 * scale)) for p in pts]
     order = sorted(range(len(texts)), key=lambda i: (-crowding[i], i))
     placed: list[Bbox] = []
     labels: list[Annotation] = []
-    text: dict[str, Any] = {"textcoords": "offset points", "fontsize": fontsize}
+    text: dict[str, Any] = {"textcoords": "offset points", "fontsize": 8.0}
     box_style = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.6}
-    drawn: dict[str, Any] = {"color": color, "bbox": box_style, "annotation_clip": False, "zorder": 5}
+    drawn: dict[str, Any] = {"color": "#222222", "bbox": box_style, "annotation_clip": False, "zorder": 5}
     for i in order:
         if not np.all(np.isfinite(pts[i])):
             continue
@@ -132,7 +131,7 @@ def place_labels(
         ring, place, box = _best_spot(probe, renderer, score)
         probe.remove()
         arrow = (
-            {"arrowstyle": "-", "color": "#888888", "lw": 0.6, "shrinkA": 0.0, "shrinkB": point_radius * 0.8}
+            {"arrowstyle": "-", "color": "#888888", "lw": 0.6, "shrinkA": 0.0, "shrinkB": POINT_RADIUS * 0.8}
             if ring >= LEADER_FROM
             else None
         )

@@ -55,8 +55,6 @@ STATES: dict[str, tuple[str, str]] = {
     "closed_other": ("#777777", "Closed: other reason"),
 }
 """Each state's colour in every figure and its readable name."""
-STATE_COLOURS: dict[str, str] = {state: colour for state, (colour, _) in STATES.items()}
-STATE_LABELS: dict[str, str] = {state: label for state, (_, label) in STATES.items()}
 STYLE: dict[Any, Any] = {  # keys are matplotlib rcParams names
     "font.size": 10,
     "axes.titlesize": 11,
@@ -98,11 +96,11 @@ def counts_axis(axis: Axis, integer: bool = True) -> None:
 
 def state_label(state: str) -> str:
     """Readable name of a state (the stable state names of the model's output tables)."""
-    return STATE_LABELS.get(state, state.replace("_", " ").capitalize())
+    return STATES[state][1] if state in STATES else state.replace("_", " ").capitalize()
 
 
 def state_colour(state: str) -> str:
-    return STATE_COLOURS.get(state, "#BBBBBB")
+    return STATES[state][0] if state in STATES else "#BBBBBB"
 
 
 def policy_colours(n: int) -> list[str]:

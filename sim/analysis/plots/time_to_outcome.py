@@ -23,8 +23,6 @@ CLOCKS: dict[str, tuple[str, str]] = {
     "since_contact": ("Outcomes since first contact", "Days since first contact"),
 }
 """Each clock's panel title and x-axis label."""
-CLOCK_TITLES: dict[str, str] = {clock: title for clock, (title, _) in CLOCKS.items()}
-CLOCK_AXES: dict[str, str] = {clock: axis for clock, (_, axis) in CLOCKS.items()}
 OUTCOME_LABELS: dict[str, str] = {
     "first_contact": "First contact",
     "closed_before_contact": "Closed before contact",
@@ -51,7 +49,7 @@ def outcome_label(outcome: str) -> str:
 def _percent_axes(ax: Axes, clock: str) -> None:
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(CLOCK_AXES.get(clock, "Days"))
+    ax.set_xlabel(CLOCKS[clock][1])
     ax.set_ylabel("Share of people")
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10], integer=True))
 
@@ -64,7 +62,7 @@ def _draw_curve(ax: Axes, curve: pd.DataFrame, colour: str, band_alpha: float, *
 
 def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) -> list[Path]:
     """One scenario: a panel per clock, a line per outcome (``time_to_outcome.png``)."""
-    clocks = [c for c in CLOCK_TITLES if c in set(table["clock"])]
+    clocks = [c for c in CLOCKS if c in set(table["clock"])]
     path = Path(outdir) / figures.TIME_TO_OUTCOME_PLOT
     with style.figure(1, max(len(clocks), 1), (5.4 * max(len(clocks), 1), 4.2)) as (fig, axes):
         for ax, clock in zip(axes, clocks, strict=False):
@@ -72,7 +70,7 @@ def plot_time_to_outcome(table: pd.DataFrame, label: str, outdir: str | Path) ->
             for i, (outcome, curve) in enumerate(rows.groupby("outcome", sort=True)):
                 colour = style.OKABE_ITO[(i + 1) % len(style.OKABE_ITO)]
                 _draw_curve(ax, curve, colour, 0.18, lw=1.8, label=outcome_label(str(outcome)))
-            ax.set_title(CLOCK_TITLES[clock])
+            ax.set_title(CLOCKS[clock][0])
             _percent_axes(ax, clock)
             if ax.lines:
                 ax.legend(frameon=False, fontsize=8)
@@ -101,7 +99,7 @@ def plot_time_to_outcome_comparison(
                     continue
                 label = style.wrap(labels.get(name, name), 40)
                 _draw_curve(ax, curve, colours[i], 0.12, ls=style.policy_linestyle(i), lw=1.6, label=label)
-            ax.set_title(f"{outcome_label(outcome)} ({CLOCK_AXES[clock].lower().replace('days ', '')})")
+            ax.set_title(f"{outcome_label(outcome)} ({CLOCKS[clock][1].lower().replace('days ', '')})")
             _percent_axes(ax, clock)
             if not ax.lines:
                 style.no_data(ax)

@@ -149,9 +149,7 @@ class Emulator:
         return np.asarray(mean, dtype=float), np.maximum(np.asarray(sd, dtype=float) ** 2 - self.noise, 0.0)
 
 
-def fit_emulator(
-    measure: str, x: np.ndarray, values: np.ndarray, seed: int = 0, restarts: int = 1
-) -> Emulator:
+def fit_emulator(measure: str, x: np.ndarray, values: np.ndarray, seed: int = 0) -> Emulator:
     """A GP of ``measure`` over design points ``x`` (rows, in [0, 1]) from per-replication ``values``
     (rows: points, columns: replications). Points whose every replication is NaN are left out;
     ValueError if fewer than 3 points remain (nothing to emulate)."""
@@ -169,9 +167,7 @@ def fit_emulator(
     kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
         length_scale=np.full(d, 0.5), length_scale_bounds=(0.02, 50.0), nu=2.5
     ) + WhiteKernel(1e-2, (1e-8, 1.0))
-    gp = GaussianProcessRegressor(
-        kernel=kernel, normalize_y=True, n_restarts_optimizer=restarts, random_state=seed
-    )
+    gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         gp.fit(xk, yk)

@@ -56,8 +56,6 @@ def problem(
         "bounds": [[float(lo), float(hi)] for lo, hi in bounds],
     }
     if groups is not None:
-        if len(groups) != len(names):
-            raise ValueError(f"{len(groups)} group names for {len(names)} parameters")
         prob["groups"] = list(groups)
     return prob
 
@@ -67,13 +65,6 @@ def factors(prob: Mapping[str, Any]) -> list[str]:
     parameters when the problem has no groups."""
     groups = prob.get("groups")
     return list(dict.fromkeys(groups)) if groups else list(prob["names"])
-
-
-def _factor_of(prob: Mapping[str, Any]) -> np.ndarray:
-    """The factor index of each parameter."""
-    names = factors(prob)
-    groups = prob.get("groups") or prob["names"]
-    return np.array([names.index(g) for g in groups])
 
 
 def group_members(prob: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -119,8 +110,9 @@ def elementary_effects(
     A step moves one factor: every parameter of a group moves by the same share of its range
     (SALib's grouped design), so the effect is the change in the output over that share.
     """
-    factor_of = _factor_of(prob)
-    g = len(factors(prob))
+    names = factors(prob)
+    factor_of = [names.index(f) for f in prob.get("groups") or prob["names"]]  # each parameter's factor
+    g = len(names)
     width = np.array([hi - lo for lo, hi in prob["bounds"]], dtype=float)
     r = values.shape[1]
     means = _means(values)

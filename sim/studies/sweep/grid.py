@@ -129,12 +129,6 @@ def numeric_paths(scenario: Scenario) -> dict[str, Any]:
     return {path: value for path, value in _leaves(scenario) if _is_number(value)}
 
 
-def _units(scenario: Scenario) -> dict[str, str]:
-    from sim.scenario.describe import parameter_rows
-
-    return {row.path: row.unit for row in parameter_rows(scenario)}
-
-
 def fmt(value: float) -> str:
     """A value as written in names, tables and titles: ``60``, ``0.005``."""
     if float(value).is_integer() and abs(value) < 1e15:
@@ -194,13 +188,14 @@ def _resolve_one(
             )
     if integer:  # whole numbers as int (sweep.csv, names); a fraction is left for the schema to reject
         values = tuple(int(v) if float(v).is_integer() else v for v in values)
-    return SweepParam(path, values, _units(scenario).get(path, ""), integer)
+    from sim.scenario.describe import parameter_rows
+
+    unit = {row.path: row.unit for row in parameter_rows(scenario)}.get(path, "")
+    return SweepParam(path, values, unit, integer)
 
 
 def resolve(scenario: Scenario, specs: Sequence[ParamSpec]) -> list[SweepParam]:
     """Each ``--param`` checked against ``scenario`` (see the module doc); ExperimentError if not."""
-    if not specs:
-        raise ExperimentError(f"give a parameter to sweep: --param {FORMS}")
     if len(specs) > MAX_PARAMS:
         raise ExperimentError(
             f"--param given {len(specs)} times; a sweep is over one parameter or two (a 2-D grid)"

@@ -98,17 +98,14 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     targets_file = Path(args.targets_file) if args.targets_file else DEFAULT_TARGETS_FILE
     table = read_targets(targets_file)
     named = table.scenario_files()
-    if args.scenarios:
-        wanted = []
-        for file in args.scenarios:
-            path = Path(file).resolve()
-            if path not in named:
-                listed = ", ".join(os.path.relpath(p) for p in named)
-                raise ExperimentError(
-                    f"{file}: no target in {targets_file} is computed on this scenario; "
-                    f"the table names: {listed}"
-                )
-            wanted.append(path)
+    wanted = [Path(file).resolve() for file in args.scenarios]
+    for file, path in zip(args.scenarios, wanted, strict=True):
+        if path not in named:
+            listed = ", ".join(os.path.relpath(p) for p in named)
+            raise ExperimentError(
+                f"{file}: no target in {targets_file} is computed on this scenario; the table names: {listed}"
+            )
+    if wanted:
         named = [p for p in named if p in wanted]
     chosen = [t for t in table.targets if table.scenario_path(t) in named]
     scenarios = load([str(p) for p in named])

@@ -27,10 +27,9 @@ def _limits(values: list[float]) -> tuple[float, float]:
     return low - 0.25 * span, high + 0.25 * span
 
 
-def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str] | None = None) -> Path:
+def plot_targets(frame: pd.DataFrame, path: str | Path, titles: dict[str, str]) -> Path:
     """The figure of ``frame`` (targets.csv rows with ``unit``: "share" shows in %); ``titles``
     maps a target id to its short name (the id itself otherwise)."""
-    titles = titles or {}
     n = len(frame)
     nrows, ncols = grid(n, max_cols=3)
     with figure(nrows, ncols, (4.2 * ncols, 1.9 * nrows + 0.8), max(n, 1)) as (fig, axes):

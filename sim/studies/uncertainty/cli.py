@@ -1,5 +1,4 @@
-"""The ``uncertainty`` command: its sub-parser (options, help text, defaults) and how it runs,
-declared once here and run by ``sim.cli`` from the registry (``sim.studies.base.StudyCli``)."""
+"""The ``uncertainty`` command: its sub-parser and how it runs (``sim.studies.base.StudyCli``)."""
 
 from __future__ import annotations
 

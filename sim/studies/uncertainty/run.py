@@ -89,18 +89,6 @@ class Calibrated:
         }
 
 
-def calibrated_rows(
-    file: str, params: Sequence[Uncertain], samples: int, seed: int
-) -> tuple[pd.DataFrame, Calibrated]:
-    """``samples`` rows of a calibration.csv (checked against ``params``, the reference's ranges):
-    without replacement when it has at least ``samples`` rows, with replacement otherwise."""
-    frame = read_calibration(file, params)
-    replace = len(frame) < samples
-    chosen = np.random.default_rng(seed).choice(len(frame), size=samples, replace=replace)
-    info = Calibrated(file, tuple(frame.columns), len(frame), replace, tuple(int(i) for i in chosen))
-    return frame.iloc[chosen].reset_index(drop=True), info
-
-
 def calibrated_design(
     reference: Scenario,
     policies: Sequence[Scenario],
@@ -113,9 +101,9 @@ def calibrated_design(
     a policy's own values too (twice the baseline stays twice the drawn baseline); a value a policy
     sets differently is its lever and stays (more beds keeps its 60 beds in every draw). With
     ``from_calibration`` (a calibration.csv), the parameters it holds are taken from its rows
-    instead (:func:`calibrated_rows`): values not ruled out by the validation targets, drawn
-    together, so their dependence is kept. ExperimentError, before anything runs, if a draw gives a
-    scenario the schema rejects or the file is unusable."""
+    instead (``samples`` rows, without replacement when it has that many): values not ruled out by
+    the validation targets, drawn together, so their dependence is kept. ExperimentError, before
+    anything runs, if a draw gives a scenario the schema rejects or the file is unusable."""
     if samples < 2:
         raise ExperimentError(f"--samples must be at least 2 (a distribution across draws), got {samples}")
     params = ranges(reference)
@@ -124,7 +112,13 @@ def calibrated_design(
     x = ua.latin_hypercube([(u.low, u.high) for u in params], samples, seed)
     calibrated = None
     if from_calibration is not None:
-        rows, calibrated = calibrated_rows(from_calibration, params, samples, seed)
+        rows = read_calibration(from_calibration, params)  # checked against the reference's ranges
+        replace = len(rows) < samples
+        chosen = np.random.default_rng(seed).choice(len(rows), size=samples, replace=replace)
+        calibrated = Calibrated(
+            from_calibration, tuple(rows.columns), len(rows), replace, tuple(map(int, chosen))
+        )
+        rows = rows.iloc[chosen]
         for j, u in enumerate(params):
             if u.path in rows.columns:
                 x[:, j] = rows[u.path].to_numpy(float)
