@@ -126,14 +126,6 @@ def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _fits_terminal(text: str) -> bool:
-    """Whether every line of ``text`` fits the terminal (always, when output is not a terminal)."""
-    if not sys.stdout.isatty():
-        return True
-    width = shutil.get_terminal_size().columns
-    return max((len(line) for line in text.splitlines()), default=0) <= width
-
-
 def _run_with_progress(
     work: Callable[[ExecutionOptions], T],
     args: argparse.Namespace,
@@ -244,9 +236,8 @@ def _run_text(result: ExperimentResult, args: argparse.Namespace) -> str:
 
     run = result.runs[0]
     assert run.stats is not None
-    return f"{header(run.scenario, result, overrides_of(args))}\n\n{format_kpi_table(run.stats)}\n" + footer(
-        result, run.folder
-    )
+    text = f"{header(run.scenario, result, overrides_of(args))}\n\n{format_kpi_table(run.stats)}\n"
+    return text + footer(result, run.folder)
 
 
 def _compare_text(result: ExperimentResult, args: argparse.Namespace) -> str:
@@ -261,7 +252,8 @@ def _compare_text(result: ExperimentResult, args: argparse.Namespace) -> str:
     table = format_cost_effectiveness_table(
         result.cost_effectiveness, names, result.labels, CE_OUTCOMES[-1], 1.0 - result.alpha
     )
-    fits = _fits_terminal(table)
+    widest = max((len(line) for line in table.splitlines()), default=0)
+    fits = not sys.stdout.isatty() or widest <= shutil.get_terminal_size().columns  # not a terminal: fits
     text = (
         f"{comparison_intro(result.runs[0].scenario, result, args.seed, overrides_of(args))}\n\n"
         f"{format_comparison_table(result.comparison, names, result.labels)}\n"
@@ -333,17 +325,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             scenario = load_scenario(file)
+            problems = [p for p in [_name_problem(file, scenario)] if p]
         except ScenarioError as exc:
-            for found in exc.problems:
-                print(f"ERROR {found}", file=sys.stderr)
+            problems = [str(p) for p in exc.problems]
+        for found in problems:
+            print(f"ERROR {found}", file=sys.stderr)
+        if problems:
             code = EXIT_BAD_INPUT
-            continue
-        problem = _name_problem(file, scenario)
-        if problem:
-            print(f"ERROR {problem}", file=sys.stderr)
-            code = EXIT_BAD_INPUT
-            continue
-        print(f"OK {file} ({scenario.name})")
+        else:
+            print(f"OK {file} ({scenario.name})")
     return code
 
 

@@ -47,9 +47,8 @@ A folder still containing .incomplete was not finished; manifest.json is written
 
 
 def command(sub: Any, name: str, help: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """Add the sub-parser of command ``name``: its one-line ``help``, its ``description`` (one
-    paragraph, wrapped to 90 columns) and its ``epilog`` (examples, what it writes; dedented, the
-    exit codes appended)."""
+    """Add command ``name``'s sub-parser: ``description`` (one paragraph) wrapped to 90 columns, the
+    exit codes after ``epilog`` (examples, what it writes)."""
     return sub.add_parser(
         name,
         formatter_class=Formatter,

@@ -79,14 +79,11 @@ def comparison_intro(
 def _simultaneous_how(result: ExperimentResult) -> str:
     """How the simultaneous intervals of the printed comparison were made, in a few words."""
     methods = {f["method"] for f in result.multiplicity.values()}
-    others = len(result.runs) - 1
+    how = "max-t with the paired correlation"
     if "bonferroni" in methods:
-        how = "Bonferroni where too few replications to estimate the correlation"
-        if "max-t" in methods:
-            how = "max-t with the paired correlation; " + how
-    else:
-        how = "max-t with the paired correlation"
-    return f"all {others} policies of a column at once, {how}"
+        bonferroni = "Bonferroni where too few replications to estimate the correlation"
+        how = f"{how}; {bonferroni}" if "max-t" in methods else bonferroni
+    return f"all {len(result.runs) - 1} policies of a column at once, {how}"
 
 
 def cost_effectiveness_intro(result: ExperimentResult, where: Path, shown: bool) -> str:

@@ -33,19 +33,14 @@ COLUMN_ORDER = (*SUMMARY_COLUMNS, *map(cost_column, COST_ITEMS))
 """``summary.csv``'s known columns in order: ``SUMMARY_COLUMNS``, then the cost of each item."""
 
 
-def summary_columns(columns: Sequence[str]) -> list[str]:
-    """The known columns present in ``COLUMN_ORDER``, then anything else in given order."""
-    head = [c for c in COLUMN_ORDER if c in columns]
-    return head + [c for c in columns if c not in head]
-
-
 def summary_frame(rows: Sequence[Mapping[str, float | int]]) -> pd.DataFrame:
     """One row per replication, sorted by replication, in the stable column order."""
     frame = pd.DataFrame(list(rows))
     if frame.empty:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     frame = frame.sort_values("replication", kind="stable").reset_index(drop=True)
-    return frame[summary_columns(list(frame.columns))]
+    known = [c for c in COLUMN_ORDER if c in frame.columns]
+    return frame[known + [c for c in frame.columns if c not in known]]
 
 
 @dataclass

@@ -133,9 +133,6 @@ def remove(path: Path) -> None:
             path.unlink()
 
 
-# Folders under construction
-
-
 def begin_folder(folder: Path, manifest: str = MANIFEST, fixed: Sequence[str] = RUN_FILES) -> None:
     """Create ``folder`` (if needed), mark it incomplete and remove the previous run's outputs.
 

@@ -34,16 +34,14 @@ LOG_FILES: tuple[str, ...] = (EVENT_LOG_FILE, ACTIVITY_LOG_FILE, PROCESS_LOG_FIL
 """The files ``--event-log`` adds to a scenario folder."""
 COMPARISON_FILE = "comparison.csv"
 TIME_TO_OUTCOME_FILE = "time_to_outcome.csv"
-"""Cumulative incidence of each outcome by day since entry (and since contact), per scenario;
-also in the comparison folder for all scenarios together."""
+"""Cumulative incidence of each outcome by day since entry and since contact (stacked in a comparison)."""
 REPORT_FILE = "report.html"
 """The briefing report (``run_sim.py report``, ``--report``), written after the manifest; removed
 when the folder is rewritten, so a report never describes results that are no longer there."""
 COST_EFFECTIVENESS_FILE = "cost_effectiveness.csv"
 """Written by ``compare`` next to comparison.csv: each policy's cost per extra outcome and net benefit."""
 TARGETS_FILE = "targets.csv"
-"""Written by ``run_sim.py targets`` in its output folder: published figures against the model
-(columns ``sim.studies.targets.analysis.TARGET_COLUMNS`` first); the report shows it where a folder has it."""
+"""``run_sim.py targets``: published figures against the model (``targets.analysis.TARGET_COLUMNS``)."""
 TARGETS_MANIFEST = "targets_manifest.json"
 SWEEP_FILE = "sweep.csv"
 """Written by ``run_sim.py sweep`` in its output folder: each KPI against the swept parameter(s)
@@ -51,8 +49,7 @@ SWEEP_FILE = "sweep.csv"
 SWEEP_MANIFEST = "sweep_manifest.json"
 """Written last in a sweep folder: the parameters and values, grid points, seed, code version."""
 UNCERTAINTY_FILE = "uncertainty.csv"
-"""Written by the uncertainty analysis: each policy's paired difference per KPI and draw
-(``sim.studies.uncertainty.analysis.UNCERTAINTY_COLUMNS``)."""
+"""Each policy's paired difference per KPI and draw (``uncertainty.analysis.UNCERTAINTY_COLUMNS``)."""
 UNCERTAINTY_SUMMARY_FILE = "uncertainty_summary.csv"
 """Its distribution across draws, probability better and best (``psa.SUMMARY_COLUMNS``)."""
 CEAC_FILE = "ceac.csv"

@@ -63,9 +63,6 @@ class PartError(ValueError):
     """A part that does not match what was expected (read: treated as missing)."""
 
 
-# Column dtypes <-> JSON
-
-
 def _plain_spec(dtype: Any, values: Any) -> dict[str, Any]:
     if isinstance(dtype, pd.StringDtype):
         na = dtype.na_value
@@ -131,9 +128,6 @@ def _plain_arrow_type(arrow_type: Any, dictionary: bool = True) -> bool:
     return any(is_plain(arrow_type) for is_plain in plain)
 
 
-# Tables <-> Parquet
-
-
 def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, Any]:
     """Write ``frame`` (index dropped: result tables have a plain range index) and describe it."""
     import pyarrow as pa
@@ -178,9 +172,6 @@ def _number(value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PartError(f"summary values must be numbers, got {value!r}")
     return value
-
-
-# The store
 
 
 class PartStore:

@@ -34,14 +34,9 @@ def model_code_hash() -> str:
     """SHA-256 of every source and data file of the ``sim/model`` and ``sim/scenario`` packages,
     so parts computed by changed model code are never reused."""
     h = hashlib.sha256()
-    files = sorted(p for sub in MODEL_CODE for p in (PACKAGE_DIR / sub).rglob("*") if p.is_file())
-    for path in files:
-        if path.suffix not in MODEL_SUFFIXES:
-            continue
-        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
+    files = (p for sub in MODEL_CODE for p in (PACKAGE_DIR / sub).rglob("*") if p.suffix in MODEL_SUFFIXES)
+    for path in sorted(p for p in files if p.is_file()):
+        h.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -167,18 +167,6 @@ def _prepare(
     return run
 
 
-def outcomes_over_time(folder: Path, scenario: Scenario) -> pd.DataFrame:
-    """``time_to_outcome.csv`` of a scenario folder, from its per-replication life tables (a few
-    thousand rows a replication, never the event logs, so this scales to any number of replications)."""
-    from sim.analysis.survival import time_to_outcome
-
-    tables = pd.read_csv(folder / output.TABLE_FILES["life_table"])
-    days = math.ceil(scenario.horizon_days)
-    table = time_to_outcome(tables, days)
-    table.insert(0, "scenario", scenario.name)
-    return table
-
-
 def _finish_run(
     run: ScenarioRun,
     n: int,
@@ -189,13 +177,17 @@ def _finish_run(
     started: float,
 ) -> None:
     from sim.analysis.statistics import DEFAULT_KPIS, summarise
+    from sim.analysis.survival import time_to_outcome
 
     folder = run.folder
     assembled = assemble(folder, run.store, range(n), keep_log)
     run.summary = assembled.summary
     run.stats = summarise(assembled.summary, DEFAULT_KPIS)
     write_csv(folder / output.STATS_FILE, run.stats)
-    run.time_to_outcome = outcomes_over_time(folder, run.scenario)
+    # from the life tables (a few thousand rows a replication, never the event logs): scales to any n
+    life_tables = pd.read_csv(folder / output.TABLE_FILES["life_table"])
+    run.time_to_outcome = time_to_outcome(life_tables, math.ceil(run.scenario.horizon_days))
+    run.time_to_outcome.insert(0, "scenario", run.name)
     write_csv(folder / output.TIME_TO_OUTCOME_FILE, run.time_to_outcome)
     files = [*assembled.files, output.STATS_FILE, output.TIME_TO_OUTCOME_FILE]
     if plots:

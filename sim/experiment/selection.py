@@ -44,9 +44,7 @@ def check_select_best(
     if first_stage < 2:
         raise ExperimentError("--select-best needs --replications of at least 2 (the first stage)")
     check_cap(max_replications, first_stage)
-    maximize = request.maximize
-    if maximize is None:
-        maximize = kpi(request.kpi).higher_is_better
+    maximize = request.maximize if request.maximize is not None else kpi(request.kpi).higher_is_better
     if maximize is None:
         raise ExperimentError(
             f"--select-best {request.kpi}: this KPI has no preferred direction; add --maximize or --minimize"

@@ -20,8 +20,6 @@ from sim.report.content import Report, build_report
 from sim.report.folder import open_analysis, open_folder
 from sim.studies.report_parts import ReportError
 
-TEMPLATE = "report.html.j2"
-
 
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
@@ -38,7 +36,7 @@ def environment() -> jinja2.Environment:
 
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML document."""
-    return environment().get_template(TEMPLATE).render(report=report)
+    return environment().get_template("report.html.j2").render(report=report)
 
 
 def write_report(
