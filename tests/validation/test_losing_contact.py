@@ -20,13 +20,15 @@ import pytest
 from conftest import expo, quiet, run, shares
 
 from sim.analysis.measures import GPS_PILOT_DAY
+from sim.model.results import ReplicationResult
+from sim.scenario.schema import Scenario
 
 PI, H, T = 0.6, 0.002, 14.0  # leaver share, leaver hazard per day, report interval
 DECLARE, LAG, HORIZON = 0.3, 200.0, 730.0
 N = 20_000
 
 
-def scenario():  # type: ignore[no-untyped-def]
+def scenario() -> Scenario:
     types = ("failed_asylum", "overstayer", "foreign_offender", "family", "asylum_claimant")
     return quiet(
         {
@@ -67,7 +69,7 @@ def declared() -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def results():  # type: ignore[no-untyped-def]
+def results() -> list[ReplicationResult]:
     return [run(scenario(), replication=k, log=False) for k in range(2)]
 
 
@@ -76,7 +78,7 @@ def _binomial_ok(got: float, want: float, n: int) -> None:
     assert abs(got - want) <= 4 * se, (got, want, se)
 
 
-def test_out_of_contact_at_16_months_matches_the_mixture(results) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_contact_at_16_months_matches_the_mixture(results: list[ReplicationResult]) -> None:
     got = [
         float(r.timeseries.query("day == @GPS_PILOT_DAY and state == 'out_of_contact'")["count"].sum())
         for r in results
@@ -87,7 +89,7 @@ def test_out_of_contact_at_16_months_matches_the_mixture(results) -> None:  # ty
     _binomial_ok(float(np.mean(lost)), lost_by(HORIZON), N * len(results))
 
 
-def test_declaration_share_and_lag_match_closed_form(results) -> None:  # type: ignore[no-untyped-def]
+def test_declaration_share_and_lag_match_closed_form(results: list[ReplicationResult]) -> None:
     share, lag = declared()
     got = float(np.mean([r.summary["declared_people"] for r in results])) / N
     _binomial_ok(got, share, N * len(results))
