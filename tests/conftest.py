@@ -37,7 +37,7 @@ def shares(keys: tuple[str, ...], one: str) -> dict[str, float]:
     return {k: float(k == one) for k in keys}
 
 
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "asylum_claimant")
+CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
 QUALITIES = ("none", "partial", "good")
 BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
 CONTACT_CHANNELS = ("phone", "text", "letter", "email")

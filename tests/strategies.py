@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sim.scenario.schema import Scenario
 
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "asylum_claimant")
+CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
 QUALITIES = ("none", "partial", "good")
 BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
 CONTACT_CHANNELS = ("phone", "text", "letter", "email")

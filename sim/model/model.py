@@ -28,6 +28,7 @@ from sim.model import compat
 from sim.model.core import Core, Part
 from sim.model.person import Person, count_people, sample_cohort
 from sim.model.processes.absconding import Absconding
+from sim.model.processes.asylum import Asylum
 from sim.model.processes.casework import Casework
 from sim.model.processes.contact import Contact
 from sim.model.processes.correspondence import Correspondence
@@ -70,7 +71,8 @@ class Model:
         self.departure = departure = Departure.build(s, core, streams, absconding, enforcement)
         self.casework = Casework.build(s, core, streams, absconding, correspondence, enforcement)
         self.tracing = Tracing.build(s, core, streams, enforcement)
-        self.reporting = Reporting.build(s, core, streams, correspondence, departure, enforcement)
+        self.asylum = asylum = Asylum.build(s, core, streams, cohort)
+        self.reporting = Reporting.build(s, core, streams, asylum, correspondence, departure, enforcement)
         self.contact = Contact.build(s, core, streams, cohort)
         processes: dict[State, StateProcess] = {
             State.POOL: self.contact.process,
@@ -91,6 +93,7 @@ class Model:
             self.tracing,
             self.reporting,
             self.contact,
+            self.asylum,
         )
         self.people: list[Person] = []
         """People whose entry has been scheduled, in order of entry (all but the last have
@@ -185,6 +188,7 @@ class Model:
         self.rec.close(self.people, horizon)
         self.contact.settle(horizon)
         self.reporting.settle(horizon)
+        self.asylum.settle(horizon)
         self.events = compat.events_scheduled(self.env)
         self.wall_seconds = time.perf_counter() - started
         return self

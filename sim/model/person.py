@@ -9,6 +9,7 @@ order), not their place in the arrival order, so it does not change when entry t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +20,16 @@ from sim.scenario.distributions import Fixed
 from sim.scenario.schema import BARRIERS, CASE_TYPES, QUALITIES, REPORT_CHANNELS, Scenario
 
 # Integer codes of the categories, in the schema's field order (sim.scenario.schema).
-FAILED_ASYLUM, OVERSTAYER, FOREIGN_OFFENDER, FAMILY = (
-    CASE_TYPES.index(c) for c in ("failed_asylum", "overstayer", "foreign_offender", "family")
+FAILED_ASYLUM, OVERSTAYER, FOREIGN_OFFENDER, FAMILY, IRREGULAR_ARRIVAL, ASYLUM_CLAIMANT = (
+    CASE_TYPES.index(c)
+    for c in (
+        "failed_asylum",
+        "overstayer",
+        "foreign_offender",
+        "family",
+        "irregular_arrival",
+        "asylum_claimant",
+    )
 )
 NO_DETAILS, PARTIAL, GOOD = (QUALITIES.index(q) for q in ("none", "partial", "good"))
 NO_BARRIER, FURTHER_SUBMISSION, NO_TRAVEL_DOCUMENT, LEGAL = (
@@ -52,6 +61,7 @@ class Person:
         "channel",
         "comply",
         "contacted",
+        "decision_at",
         "declared",
         "defy",
         "entry",
@@ -104,6 +114,7 @@ class Person:
         self.leaver = False  # would disappear early from reporting (drawn with the propensity)
         self.losses = 0  # times the person has lost contact (numbers each out-of-contact episode)
         self.declared = False  # declared an absconder in the current out-of-contact episode
+        self.decision_at = math.inf  # day an asylum claim in progress comes up for decision (asylum part)
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,7 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
 
 
 __all__ = [
+    "ASYLUM_CLAIMANT",
     "DIGITAL",
     "FAILED_ASYLUM",
     "FAMILY",
@@ -210,6 +222,7 @@ __all__ = [
     "FURTHER_SUBMISSION",
     "GOOD",
     "IN_PERSON",
+    "IRREGULAR_ARRIVAL",
     "LEGAL",
     "NOT_REPORTING",
     "NO_BARRIER",

@@ -38,6 +38,7 @@ ACTIVITIES = (
     "tracing_action",  # tracing someone out of contact (tracers); found|not_found
     "declared_absconder",  # a person declared an absconder (absconder_unit); no outcome
     "removal_attempt",  # a planned removal (detention); removed|cancelled|cancelled_barrier
+    "asylum_decision",  # a claim decided (asylum_caseworkers); granted|refused|inadmissible|withdrawn*
     "casework_decision",  # a barrier worked (caseworkers, documentation, courts); <barrier>_<result>
     "tasking_check",  # a referral checked before arrest (casework); proceed|barrier_found|deferred_no_bed
     "arrest_visit",  # an arrest team's visit (arrest_teams); found|not_found

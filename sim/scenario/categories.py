@@ -24,6 +24,7 @@ class ByCaseType(Section):
     overstayer: Probability
     foreign_offender: Probability
     family: Probability
+    irregular_arrival: Probability
     asylum_claimant: Probability
 
 
@@ -135,7 +136,8 @@ def _categories(*models: type[Section]) -> tuple[str, ...]:
 
 
 CASE_TYPES: tuple[str, ...] = _categories(CaseTypeMix, ByCaseType)
-"""Case types, in code order: failed_asylum, overstayer, foreign_offender, family, asylum_claimant."""
+"""Case types, in code order: failed_asylum, overstayer, foreign_offender, family, irregular_arrival,
+asylum_claimant."""
 QUALITIES: tuple[str, ...] = _categories(DetailsMix, ByQuality)
 """Quality of contact details, in code order (worst first): none, partial, good."""
 BARRIERS: tuple[str, ...] = _categories(BarrierMix)

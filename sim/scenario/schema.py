@@ -24,6 +24,7 @@ from sim.scenario.merge import deep_merge
 from sim.scenario.paths import flatten
 from sim.scenario.sections import (
     Absconding,
+    Asylum,
     Casework,
     Cohort,
     Contact,
@@ -47,6 +48,7 @@ NOT_CHANGEABLE: dict[str, str] = {
     "description": "it describes the scenario",
     "horizon_days": "the run has one horizon",
     "cohort": "the cohort is drawn when the run starts",
+    "asylum": "each claim's decision day and outcome are drawn when the run starts",
     "costs": "unit costs are one price list for the whole run",
     "changes": "changes cannot be nested",
     "uncertainty": "ranges describe the whole run",
@@ -83,6 +85,7 @@ class Scenario(Section):
     departure: Departure
     reporting: Reporting
     absconding: Absconding
+    asylum: Asylum
     tracing: Tracing
     casework: Casework
     enforcement: Enforcement

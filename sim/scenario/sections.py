@@ -177,6 +177,20 @@ class Absconding(Section):
     declaration_probability: Probability
 
 
+@section("asylum")
+class Asylum(Section):
+    """The initial decision on an asylum claim, running in the background of contact management
+    (FIGURES 'Present day'): only case types with a claim in progress (``irregular_arrival``,
+    ``asylum_claimant``) have one, and what happens to a person depends on it."""
+
+    decision_days: Distribution
+    grant_probability: Probability
+    inadmissible_share: Probability
+    withdrawal_in_contact: Probability
+    withdrawal_out_of_contact: Probability
+    supported_share: Probability
+
+
 @section("tracing")
 class Tracing(Section):
     """Re-establishing contact with people out of contact (001 rec 5; 001 introduction)."""

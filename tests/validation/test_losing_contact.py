@@ -29,18 +29,18 @@ N = 20_000
 
 
 def scenario() -> Scenario:
-    types = ("failed_asylum", "overstayer", "foreign_offender", "family", "asylum_claimant")
+    types = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
     return quiet(
         {
             "horizon_days": HORIZON,
             "cohort": {
                 "initial_size": N,
-                "case_type": shares(types, "asylum_claimant"),
+                "case_type": shares(types, "irregular_arrival"),
                 "entry_on_reporting_share": 1.0,
             },
             "reporting": {
                 "misses_to_out_of_contact": 1,
-                "leaver_share": {"asylum_claimant": PI},
+                "leaver_share": {"irregular_arrival": PI},
                 "leaver_hazard_per_day": H,
             },
             "absconding": {"declaration_probability": DECLARE, "declaration_lag_days": expo(LAG)},
@@ -108,7 +108,7 @@ def test_no_leavers_and_no_declaration_switch_both_off() -> None:
     r = run(
         scenario().with_overrides(
             {
-                "reporting": {"leaver_share": {"asylum_claimant": 0.0}},
+                "reporting": {"leaver_share": {"irregular_arrival": 0.0}},
                 "absconding": {"declaration_probability": 0.0},
             }
         ),

@@ -35,6 +35,7 @@ import simpy
 
 from sim.model.core import Core, Part
 from sim.model.person import IN_PERSON, NO_BARRIER, NOT_REPORTING, TELEPHONE, UNDRAWN, Person
+from sim.model.processes.asylum import Asylum
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
 from sim.model.processes.enforcement import Enforcement
@@ -170,6 +171,7 @@ class Reporting(Part):
     core: Core
     params: ReportingParams
     """The part's parameters, swapped whole by :meth:`retune` on a change day."""
+    asylum: Asylum
     correspondence: Correspondence
     departure: Departure
     enforcement: Enforcement
@@ -193,12 +195,14 @@ class Reporting(Part):
         s: Scenario,
         core: Core,
         streams: Streams,
+        asylum: Asylum,
         correspondence: Correspondence,
         departure: Departure,
         enforcement: Enforcement,
     ) -> Reporting:
         part = cls(
             core=core,
+            asylum=asylum,
             correspondence=correspondence,
             departure=departure,
             enforcement=enforcement,
@@ -344,6 +348,8 @@ class Reporting(Part):
         gap = -1.0  # days to the next report (set from the interval once the rates are read)
         while True:
             if env.now >= s.change:
+                if p.decision_at <= env.now and self.asylum.decide(p):
+                    return Outcome.MOVED  # granted leave
                 self._read_rates(p, s)
             if gap < 0:
                 gap = s.interval
@@ -398,14 +404,16 @@ class Reporting(Part):
         return False
 
     def _read_rates(self, p: Person, s: _Spell) -> None:
-        """A scenario change day has passed (or the rates were never read): run the absconding
-        clock down to the change under the old hazard, then read the rates in force for ``p``."""
+        """A scenario change day, or ``p``'s asylum decision day, has passed (or the rates were never
+        read): run the absconding clock down to it under the old hazard, then read the rates in
+        force for ``p``. The decision day is a change day of this person's own: a refusal raises
+        the hazard and lifts the barrier that kept them from detention at a report."""
         if s.change > s.start:
             s.used += self._cumulative(s.h, s.change - s.start) - self._cumulative(
                 s.h, s.regime_start - s.start
             )
             s.regime_start = s.change
-        s.change = self.core.next_change(self.core.env.now)
+        s.change = min(self.core.next_change(self.core.env.now), p.decision_at)
         params = self.params
         ch = s.ch = p.channel
         s.interval = params.interval[ch]

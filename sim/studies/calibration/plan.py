@@ -64,7 +64,7 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     ),
     "not_detained_share_of_liable": ("detention.beds",),
     "out_of_contact_share_at_16_months": (
-        "reporting.leaver_share.asylum_claimant",
+        "reporting.leaver_share.irregular_arrival",
         "reporting.leaver_hazard_per_day",
         "reporting.abscond_hazard_per_day",
     ),
