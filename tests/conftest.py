@@ -37,7 +37,14 @@ def shares(keys: tuple[str, ...], one: str) -> dict[str, float]:
     return {k: float(k == one) for k in keys}
 
 
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
+CASE_TYPES = (
+    "failed_asylum",
+    "overstayer",
+    "foreign_offender",
+    "family",
+    "irregular_arrival",
+    "asylum_claimant",
+)
 QUALITIES = ("none", "partial", "good")
 BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
 CONTACT_CHANNELS = ("phone", "text", "letter", "email")
@@ -106,6 +113,7 @@ QUIET: dict[str, Any] = {
         "abscond_hazard_shape": 1.0,
         "abscond_propensity": fixed(1.0),
     },
+    "asylum": {"decision_days": fixed(1e9)},  # claims are never decided within a horizon
     "absconding": {
         "hazard_per_day": 0.0,
         "adverse_notice_multiplier": 1.0,

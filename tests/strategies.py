@@ -27,7 +27,14 @@ from hypothesis import strategies as st
 
 from sim.scenario.schema import Scenario
 
-CASE_TYPES = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
+CASE_TYPES = (
+    "failed_asylum",
+    "overstayer",
+    "foreign_offender",
+    "family",
+    "irregular_arrival",
+    "asylum_claimant",
+)
 QUALITIES = ("none", "partial", "good")
 BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
 CONTACT_CHANNELS = ("phone", "text", "letter", "email")
@@ -197,6 +204,8 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         ),
         "leaver_share": draw(each(CASE_TYPES, st.one_of(st.just(0.0), probability()))),
         "leaver_hazard_per_day": draw(st.one_of(st.just(0.0), _pos(0.0, 0.1))),
+        "tagged_share": draw(st.one_of(st.just(0.0), probability())),
+        "tagged_hazard_multiplier": draw(_pos(0.0, 2.0)),
         "centre": {
             "desks": draw(st.one_of(st.just(0), st.integers(1, 5), st.just(30))),
             "hours_per_day": draw(_pos(0.5, 24.0)),
@@ -209,6 +218,14 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "adverse_notice_multiplier": draw(_pos(1.0, 5.0)),
         "declaration_lag_days": draw(delay(0.0, 90.0)),
         "declaration_probability": draw(st.one_of(st.just(1.0), probability())),
+    }
+    asylum = {
+        "decision_days": draw(delay(0.0, 400.0)),
+        "grant_probability": draw(probability()),
+        "inadmissible_share": draw(probability()),
+        "withdrawal_in_contact": draw(probability()),
+        "withdrawal_out_of_contact": draw(probability()),
+        "supported_share": draw(probability()),
     }
     tracing = {
         "team_size": draw(capacity(5)),
@@ -261,6 +278,7 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
         "departure": departure,
         "reporting": reporting,
         "absconding": absconding,
+        "asylum": asylum,
         "tracing": tracing,
         "casework": casework,
         "enforcement": enforcement,

@@ -316,6 +316,32 @@ _summary_ratio(
 )
 
 
+_summary_ratio(
+    "withdrawn_out_of_contact_share",
+    "claims_withdrawn_out_of_contact / claims_withdrawn",
+    "Withdrawn claims out of contact",
+    "share",
+    "asylum claims withdrawn implicitly because the claimant was out of contact at the decision day / "
+    "all claims withdrawn, by the horizon",
+)
+_summary_ratio(
+    "granted_share_of_entrants",
+    "claims_granted / cohort_size",
+    "Claims granted",
+    "share",
+    "asylum claims granted at the initial decision by the horizon / claims lodged (entrants)",
+)
+
+
+@_measure("Grant rate at initial decision", "share")
+def grant_rate(t: Tables) -> pd.Series:
+    """initial decisions that granted protection / initial decisions (grants and refusals, incl.
+    inadmissible; withdrawals are not decisions), by the horizon (summary.csv claims_granted,
+    claims_refused)"""
+    s = _summary(t, "claims_granted", "claims_refused")
+    return _ratio(s["claims_granted"], s["claims_granted"] + s["claims_refused"])
+
+
 @_measure("Loss of contact to declaration", "days")
 def declaration_lag_mean_days(t: Tables) -> pd.Series:
     """mean days from losing contact to being declared, over the declarations made by the horizon

@@ -42,8 +42,8 @@ class Core:
         self.horizon = horizon
         self.change_days = sorted(change_days)
         """Days on which the scenario's parameters change (see ``Scenario.changes``)."""
-        self._leave: list[Hook | None] = [None] * N_STATES
-        self._enter: list[Hook | None] = [None] * N_STATES
+        self._leave: list[tuple[Hook, ...]] = [()] * N_STATES
+        self._enter: list[tuple[Hook, ...]] = [()] * N_STATES
 
     def next_change(self, now: float) -> float:
         """The first change day after ``now`` (inf if none): clocks that run at a rate stop there
@@ -69,30 +69,24 @@ class Core:
         return 0.0
 
     def on_leave(self, state: int, hook: Hook) -> None:
-        """Run ``hook(person)`` whenever someone leaves ``state`` (one hook per state)."""
-        if self._leave[state] is not None:
-            raise ValueError(f"state {state} already has a leave hook")
-        self._leave[state] = hook
+        """Run ``hook(person)`` whenever someone leaves ``state`` (hooks run in the order added)."""
+        self._leave[state] += (hook,)
 
     def on_enter(self, state: int, hook: Hook) -> None:
-        """Run ``hook(person)`` whenever someone enters ``state`` (one hook per state)."""
-        if self._enter[state] is not None:
-            raise ValueError(f"state {state} already has an enter hook")
-        self._enter[state] = hook
+        """Run ``hook(person)`` whenever someone enters ``state`` (hooks run in the order added)."""
+        self._enter[state] += (hook,)
 
     def dispose(self) -> None:
         """Drop the hooks (after the run): they hold the parts, which hold this core."""
-        self._leave = [None] * N_STATES
-        self._enter = [None] * N_STATES
+        self._leave = [()] * N_STATES
+        self._enter = [()] * N_STATES
 
     def move(self, p: Person, to: int, cause: str) -> None:
         """Move ``p`` to state ``to`` now because of ``cause``, releasing what the old state held."""
-        leave = self._leave[p.state]
-        if leave is not None:
+        for leave in self._leave[p.state]:
             leave(p)
         self.rec.move(p, to, cause, self.env.now)
-        enter = self._enter[to]
-        if enter is not None:
+        for enter in self._enter[to]:
             enter(p)
 
     def move_unless(self, p: Person, to: int, cause: str) -> None:

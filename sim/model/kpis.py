@@ -103,6 +103,7 @@ _COSTS: tuple[tuple[str, str, str], ...] = (
     ("detention", "detention", "Detention per person-day"),
     ("removals", "removals", "Enforced removals: documents, representations and travel"),
     ("assisted_returns", "assisted returns", "Assisted voluntary returns"),
+    ("electronic_monitoring", "electronic monitoring", "GPS tags per tagged person-day on reporting"),
 )
 """Cost items (item, title, description), in summary.csv column order after ``total_cost_gbp``."""
 COST_ITEMS: tuple[str, ...] = tuple(item for item, _, _ in _COSTS)
@@ -333,6 +334,13 @@ _DEFINITIONS: tuple[Kpi, ...] = (
         "Wasted visits",
         "Arrest visits at which the person was not found (the visit's cost buys nothing; issue 18)",
         better=False,
+    ),
+    _count(
+        "tagged_reportees",
+        "Tags fitted",
+        "count",
+        "Tags",
+        "Electronic (GPS) tags fitted to people joining reporting; a person may be tagged again",
     ),
     _count(
         "claims_granted",

@@ -157,6 +157,8 @@ class Reporting(Section):
     abscond_propensity: Distribution
     leaver_share: ByCaseType
     leaver_hazard_per_day: NonNegative
+    tagged_share: Probability
+    tagged_hazard_multiplier: NonNegative
     promotion_agree: ProbByChannel
     detention_on_reporting: Probability
     centre: ReportingCentre
@@ -288,3 +290,4 @@ class Costs(Section):
     detention_day: NonNegative
     removal: NonNegative
     assisted_return: NonNegative
+    electronic_monitoring_day: NonNegative

@@ -31,6 +31,7 @@ UNRANGED = {
     "cohort.entry_on_reporting_share": "who enters how: a scenario choice (none in 2012-14)",
     "reporting.leaver_share": "0 by default (a scale cannot range zeros); a scenario with a case type that "
     "has leavers ranges its share under uncertainty: (validation/gps_pilot_2022.yaml)",
+    "reporting.tagged_share": "0 by default: a policy choice (scenarios/2024/electronic_monitoring.yaml)",
 }
 """Assumption-sourced parameters without a range, and why (each row of docs/parameters.md names the
 source; these are published figures, structural choices or mixes)."""

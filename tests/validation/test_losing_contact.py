@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import expo, quiet, run, shares
+from conftest import CASE_TYPES, expo, quiet, run, shares
 
 from sim.analysis.measures import GPS_PILOT_DAY
 from sim.model.results import ReplicationResult
@@ -29,13 +29,12 @@ N = 20_000
 
 
 def scenario() -> Scenario:
-    types = ("failed_asylum", "overstayer", "foreign_offender", "family", "irregular_arrival", "asylum_claimant")
     return quiet(
         {
             "horizon_days": HORIZON,
             "cohort": {
                 "initial_size": N,
-                "case_type": shares(types, "irregular_arrival"),
+                "case_type": shares(CASE_TYPES, "irregular_arrival"),
                 "entry_on_reporting_share": 1.0,
             },
             "reporting": {
@@ -117,3 +116,22 @@ def test_no_leavers_and_no_declaration_switch_both_off() -> None:
     assert r.summary["absconded"] == 0
     assert r.summary["declarations"] == 0
     assert r.summary["contacted"] == 0  # nobody went through the contact process
+
+
+def test_a_tag_that_stops_leaving_halves_the_losses_and_costs_its_days() -> None:
+    """Half the reportees tagged, and a tag that takes the hazard to 0: only untagged leavers leave,
+    and every tagged person wears the tag for the whole horizon (nobody else leaves reporting)."""
+    tag, cost = 0.5, 10.0
+    r = run(
+        scenario().with_overrides(
+            {
+                "reporting": {"tagged_share": tag, "tagged_hazard_multiplier": 0.0},
+                "costs": {"electronic_monitoring_day": cost},
+            }
+        ),
+        log=False,
+    )
+    s = r.summary
+    _binomial_ok(s["tagged_reportees"] / N, tag, N)
+    _binomial_ok(s["absconded"] / N, (1 - tag) * lost_by(HORIZON), N)
+    assert s["cost_electronic_monitoring_gbp"] == pytest.approx(s["tagged_reportees"] * HORIZON * cost)

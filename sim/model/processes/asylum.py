@@ -103,6 +103,7 @@ class Asylum(Part):
             supported=streams.at("asylum.supported", ids) < s.asylum.supported_share,
             tally=AsylumTally(),
         )
+        core.on_enter(State.OUT_OF_CONTACT, part.lost)
         claimants = part.tally.claimants
         claimants.extend(p for p in cohort.people if p.case_type in CLAIM_TYPES)
         if claimants:
@@ -159,7 +160,13 @@ class Asylum(Part):
         core.rec.act(pid, core.env.now, DECISION, "asylum_caseworkers", result)
         return False
 
-    def _due(self, p: Person, _: simpy.Event) -> None:
+    def lost(self, p: Person) -> None:
+        """Enter hook of OUT_OF_CONTACT: a claim that came up for decision while ``p`` was leaving
+        (they had stopped reporting, or were away from reporting) is due now."""
+        if p.decision_at <= self.core.env.now:
+            self._due(p)
+
+    def _due(self, p: Person, _: simpy.Event | None = None) -> None:
         """The decision day of ``p``: withdraw the claim of someone out of contact; leave the rest
         to the reporting part (on reporting, or when next on it)."""
         if p.state != State.OUT_OF_CONTACT or math.isinf(p.decision_at):

@@ -80,6 +80,12 @@ class ReportingTally:
     after the run."""
     booked: dict[int, float] = field(default_factory=dict)
     """In-person reportee -> interviews a day booked at the centres (released on leaving)."""
+    tagged: dict[int, float] = field(default_factory=dict)
+    """Reportee wearing an electronic tag -> day it was fitted (removed on leaving reporting)."""
+    tags: int = 0
+    """Tags fitted before the horizon (one per spell on reporting of a tagged person)."""
+    tagged_days: float = 0.0
+    """Person-days on reporting with a tag, up to the horizon."""
 
 
 @dataclass(slots=True)
@@ -141,6 +147,10 @@ class ReportingParams:
     """Share of people who would disappear early, by case type (code order)."""
     leaver_hazard: float
     """Hazard of absconding per day of those would-be leavers (in place of ``hazard`` x propensity)."""
+    tagged_share: float
+    """Share of new reportees fitted with an electronic (GPS) tag."""
+    tagged_hazard_multiplier: float
+    """Factor on a tagged reportee's hazard of stopping reporting (1: the GPS pilot's finding)."""
 
     @classmethod
     def of(cls, s: Scenario) -> ReportingParams:
@@ -161,6 +171,8 @@ class ReportingParams:
             shape=r.abscond_hazard_shape,
             leaver_share=tuple(getattr(r.leaver_share, ct) for ct in CASE_TYPES),
             leaver_hazard=r.leaver_hazard_per_day,
+            tagged_share=r.tagged_share,
+            tagged_hazard_multiplier=r.tagged_hazard_multiplier,
         )
 
 
@@ -187,6 +199,8 @@ class Reporting(Part):
     """Each person's propensity to abscond (drawn once, on first joining reporting)."""
     leaver: Draw
     """Whether a person is one who would disappear early (drawn with the propensity)."""
+    tag: Draw
+    """Whether a new reportee is fitted with a tag (each time they join)."""
     tally: ReportingTally
 
     @classmethod
@@ -215,6 +229,7 @@ class Reporting(Part):
             abscond=streams.exponential("reporting.abscond"),
             propensity=streams.delay("reporting.propensity", s.reporting.abscond_propensity),
             leaver=streams.uniform("reporting.leaver"),
+            tag=streams.uniform("reporting.tag"),
             tally=ReportingTally([0] * len(REPORT_CHANNELS), [0] * len(REPORT_CHANNELS)),
             params=ReportingParams.of(s),
         )
@@ -233,6 +248,7 @@ class Reporting(Part):
             "absconded_from_reporting": t.absconded,
             "reports": sum(t.reports),
             "missed_reports": sum(t.missed),
+            "tagged_reportees": t.tags,
         }
 
     def costs(self, c: Costs) -> dict[str, float]:
@@ -240,6 +256,7 @@ class Reporting(Part):
         return {
             "reporting": sum(reports[i] * getattr(c.report, ch) for i, ch in enumerate(REPORT_CHANNELS)),
             "missed_reports": sum(self.tally.missed) * c.missed_report,
+            "electronic_monitoring": self.tally.tagged_days * c.electronic_monitoring_day,
         }
 
     def resources(self, horizon: float) -> list[dict[str, Any]]:
@@ -271,7 +288,11 @@ class Reporting(Part):
         return next(i for i, edge in enumerate(self.params.mix_edges) if u < edge)
 
     def join(self, p: Person, ch: int) -> None:
-        """Start ``p`` reporting on channel ``ch``; in person only if the centres can take the load."""
+        """Start ``p`` reporting on channel ``ch``, in person only if the centres can take the load,
+        with an electronic tag for a ``tagged_share`` of them."""
+        if self.params.tagged_share > 0.0 and self.tag(p.pid) < self.params.tagged_share:
+            self.tally.tags += 1
+            self.tally.tagged[p.pid] = self.core.env.now
         if ch == IN_PERSON:
             per_day = 1.0 / self.params.interval[IN_PERSON]
             if self.centre.try_book(per_day):
@@ -281,7 +302,10 @@ class Reporting(Part):
         p.channel = ch
 
     def leave(self, p: Person) -> None:
-        """Leave hook of REPORTING: release the centre booking."""
+        """Leave hook of REPORTING: release the centre booking and take off the tag."""
+        fitted = self.tally.tagged.pop(p.pid, None)
+        if fitted is not None:
+            self.tally.tagged_days += self.core.env.now - fitted
         per_day = self.tally.booked.pop(p.pid, None)
         if per_day is not None:
             self.centre.cancel(per_day)
@@ -423,7 +447,10 @@ class Reporting(Part):
         d = params.detention_on_reporting if ch == IN_PERSON and p.barrier == NO_BARRIER else 0.0
         attended_event = s.attended_event = a + (1.0 - a) * d
         s.p_event = q + (1.0 - q) * attended_event
-        h = s.h = (params.leaver_hazard if p.leaver else params.hazard * p.propensity) * adverse
+        h = (params.leaver_hazard if p.leaver else params.hazard * p.propensity) * adverse
+        if p.pid in self.tally.tagged:
+            h *= params.tagged_hazard_multiplier
+        s.h = h
         since = s.regime_start - s.start
         s.abscond_at = s.start + self._time_at(h, s.clock - s.used + self._cumulative(h, since))
 
@@ -507,7 +534,8 @@ class Reporting(Part):
 
     def settle(self, horizon: float) -> None:
         """Count (and, with the event log, record) the quiet reports made before the horizon in
-        jumps the horizon cut short."""
+        jumps the horizon cut short, and the days of the tags still worn."""
+        self.tally.tagged_days += sum(horizon - fitted for fitted in self.tally.tagged.values())
         reports = self.tally.reports
         log = self.core.rec.keep_log
         for pid, (first, interval, quiet, ch) in self.tally.pending.items():

@@ -70,6 +70,9 @@ DRIVERS: dict[str, tuple[str, ...]] = {
     ),
     "declared_share_of_entrants": ("absconding.declaration_probability", "absconding.declaration_lag_days"),
     "declaration_lag_mean_days": ("absconding.declaration_lag_days",),
+    "withdrawn_out_of_contact_share": ("asylum.withdrawal_out_of_contact", "asylum.withdrawal_in_contact"),
+    "grant_rate": ("asylum.grant_probability",),
+    "granted_share_of_entrants": ("asylum.decision_days", "asylum.grant_probability"),
 }
 """The ranged parameters that most directly set each measure: the default ``--params`` is the union
 over the targets used (see the module doc for why the set is small)."""
