@@ -21,6 +21,11 @@ from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+LIBRARIES = {
+    SCENARIOS: "the calibrated reference (seed 002 §4.2, §8.2)",
+    SCENARIOS / "2024": "the present-day reference (FIGURES 'Present day'; GPS pilot declaration practice)",
+}
+"""Each policy library's folder (its reference is its ``baseline.yaml``) and what the reference is."""
 
 
 def parameters_block() -> str:
@@ -30,24 +35,28 @@ def parameters_block() -> str:
     return markdown_table(load_scenario(path), sources)
 
 
+NOT_COMPARED = {"name", "title", "description", "changes", "uncertainty"}
+"""Scenario keys that are not parameter values (``changes`` are listed by day; ranges are not values)."""
+
+
 def _differences(base: dict[str, Any], scenario: Scenario) -> list[str]:
     """```path` old → new`` for every parameter of ``scenario`` that differs from ``base``."""
-    new = flatten(scenario.model_dump(exclude={"name", "title", "description", "changes"}))
+    new = flatten(scenario.model_dump(exclude=NOT_COMPARED))
     return [
         f"`{k}` {format_value(base.get(k))} → {format_value(v)}" for k, v in new.items() if base.get(k) != v
     ]
 
 
-def policies_block() -> str:
-    """One row per scenario file: its title and what it changes relative to the baseline (from
-    the start, then from each change day)."""
-    baseline = load_scenario(SCENARIOS / "baseline.yaml")
-    base = flatten(baseline.model_dump(exclude={"name", "title", "description", "changes"}))
+def policies_block(folder: Path) -> str:
+    """One row per scenario file of the library in ``folder``: its title and what it changes
+    relative to the library's baseline (from the start, then from each change day)."""
+    baseline = load_scenario(folder / "baseline.yaml")
+    base = flatten(baseline.model_dump(exclude=NOT_COMPARED))
     rows = ["| file | policy | changes relative to the baseline |", "|---|---|---|"]
-    for path in sorted(SCENARIOS.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: (p.name != "baseline.yaml", p.name)):
         s = load_scenario(path)
         if path.name == "baseline.yaml":
-            changes = "the calibrated reference (seed 002 §4.2, §8.2)"
+            changes = LIBRARIES[folder]
         else:
             parts = []
             if start := _differences(base, s):
@@ -55,13 +64,16 @@ def policies_block() -> str:
             for day, regime in s.regimes():
                 parts.append(f"from day {format_value(day)}: " + "; ".join(_differences(base, regime)))
             changes = "; ".join(parts)
-        rows.append(f"| `{path.name}` | {s.label} | {changes.replace('|', '/')} |")
+        rows.append(f"| `{path.relative_to(SCENARIOS)}` | {s.label} | {changes.replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 
 
 PAGES: dict[Path, dict[str, Callable[[], str]]] = {
     ROOT / "docs" / "parameters.md": {"PARAMETERS": parameters_block},
-    ROOT / "docs" / "user-guide.md": {"POLICIES": policies_block},
+    ROOT / "docs" / "user-guide.md": {
+        "POLICIES": lambda: policies_block(SCENARIOS),
+        "POLICIES_2024": lambda: policies_block(SCENARIOS / "2024"),
+    },
 }
 """Each page with generated blocks, and the function that makes each block's content."""
 

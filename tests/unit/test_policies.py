@@ -1,11 +1,14 @@
-"""Checks on the policy scenario files in ``scenarios/``: each is a documented variant of the baseline.
+"""Checks on the policy libraries, ``scenarios/`` (2012-14) and ``scenarios/2024/`` (present day): each
+policy is a documented variant of its library's baseline.
 
-Every file other than ``baseline.yaml`` must extend the baseline, carry a short title and a description
-that cites its source (a seed document ``000``-``004`` or ``FIGURES``), be named after its file, and
-change at least one parameter. The files state only what they change: every parameter they set
-differs from the baseline, carries a ``# baseline ...`` comment, and no file (the baseline included)
-pins a calibrated parameter, whose value is the schema's default from
-``sim/scenario/calibration.yaml`` (a file that set one would silently undo the calibration).
+Every file other than a library's ``baseline.yaml`` must extend that baseline, carry a short title and a
+description that cites its source (a seed document ``000``-``004`` or ``FIGURES``), be named after its
+file, and change at least one parameter; a present-day policy also names its source in its header
+comment. The files state only what they change: every parameter they set differs from their baseline,
+carries a ``# baseline ...`` comment, and no file (the 2012-14 baseline included) pins a calibrated
+parameter, whose value is the schema's default from ``sim/scenario/calibration.yaml`` (a file that set
+one would silently undo the calibration). The present-day baseline is the one exception: the
+calibration reproduces the 2012-14 pool (seed 002 §4.2), which it does not describe.
 The combined package restates its components' changes (``extends`` takes one parent), so it is
 checked against them.
 """
@@ -24,8 +27,12 @@ from sim.scenario import CALIBRATED_PATHS, IDENTITY_KEYS, Scenario, load_scenari
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BASELINE = SCENARIOS / "baseline.yaml"
-POLICIES = sorted(p for p in SCENARIOS.glob("*.yaml") if p.name != BASELINE.name)
-NOT_PARAMETERS = {*IDENTITY_KEYS, "extends"}
+PRESENT_DAY = SCENARIOS / "2024"
+LIBRARIES = {SCENARIOS: 9, PRESENT_DAY: 7}
+"""Each policy library's folder (its baseline is its ``baseline.yaml``) and the policies it must hold."""
+POLICIES = sorted(p for folder in LIBRARIES for p in folder.glob("*.yaml") if p.name != BASELINE.name)
+NOT_PARAMETERS = {*IDENTITY_KEYS, "extends", "uncertainty"}
+"""Top-level keys that set no parameter (``uncertainty`` gives ranges, not values)."""
 CITATION = re.compile(r"00[0-4]|FIGURES")
 MAX_TITLE = 40  # characters; titles label plots and tables
 
@@ -41,7 +48,12 @@ COMBINED = {
 }
 """Packages and the policy files whose changes they restate."""
 
-by_stem = pytest.mark.parametrize("path", POLICIES, ids=[p.stem for p in POLICIES])
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(SCENARIOS).with_suffix(""))
+
+
+by_stem = pytest.mark.parametrize("path", POLICIES, ids=[_id(p) for p in POLICIES])
 
 
 def _own(path: Path) -> dict[str, Any]:
@@ -78,17 +90,35 @@ def _parameter_dump(scenario: Scenario) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def baseline() -> dict[str, Any]:
-    return _parameter_dump(load_scenario(BASELINE))
+def baselines() -> dict[Path, dict[str, Any]]:
+    return {folder: _parameter_dump(load_scenario(folder / BASELINE.name)) for folder in LIBRARIES}
 
 
-def test_there_are_policies() -> None:
-    assert len(POLICIES) >= 9, [p.name for p in POLICIES]
+@pytest.mark.parametrize("folder", list(LIBRARIES), ids=[f.name for f in LIBRARIES])
+def test_there_are_policies(folder: Path) -> None:
+    found = [p.name for p in POLICIES if p.parent == folder]
+    assert len(found) >= LIBRARIES[folder], found
 
 
 @by_stem
 def test_extends_baseline(path: Path) -> None:
+    """``extends`` is relative to the file, so each policy extends its own library's baseline."""
     assert _own(path).get("extends") == BASELINE.name, f"{path.name} must say 'extends: {BASELINE.name}'"
+
+
+PRESENT_DAY_POLICIES = [p for p in POLICIES if p.parent == PRESENT_DAY]
+
+
+@pytest.mark.parametrize("path", PRESENT_DAY_POLICIES, ids=[p.stem for p in PRESENT_DAY_POLICIES])
+def test_header_comment_names_a_source(path: Path) -> None:
+    header = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    assert CITATION.search("\n".join(header)), (
+        f"{path.name}: name its source (FIGURES, 000-004) in the header"
+    )
 
 
 @by_stem
@@ -112,13 +142,14 @@ def test_description_cites_a_source(path: Path) -> None:
 
 
 @by_stem
-def test_changes_something(path: Path, baseline: dict[str, Any]) -> None:
-    assert _parameter_dump(load_scenario(path)) != baseline, f"{path.name} changes no parameter"
+def test_changes_something(path: Path, baselines: dict[Path, dict[str, Any]]) -> None:
+    assert _parameter_dump(load_scenario(path)) != baselines[path.parent], f"{path.name} changes no parameter"
 
 
 @by_stem
-def test_every_parameter_set_differs_from_baseline(path: Path, baseline: dict[str, Any]) -> None:
+def test_every_parameter_set_differs_from_baseline(path: Path, baselines: dict[Path, dict[str, Any]]) -> None:
     """A policy states only what it changes: no parameter restated at its baseline value."""
+    baseline = baselines[path.parent]
     resolved = _parameter_dump(load_scenario(path))
     same = [".".join(k) for k in _parameters(path) if _at(resolved, k) == _at(baseline, k)]
     assert not same, f"{path.name} sets these to their baseline values: {same}"
@@ -154,7 +185,8 @@ def test_every_parameter_line_states_the_baseline_value(path: Path) -> None:
     assert not missing, f"{path.name}: add a '# baseline <value>' comment on the line of {missing}"
 
 
-ALL_FILES = sorted(SCENARIOS.glob("*.yaml"))
+ALL_FILES = [BASELINE, *POLICIES]
+"""Every file but the present-day baseline (see the module docstring)."""
 
 
 def _pinned_calibrated(parameters: Iterable[tuple[str, ...]]) -> list[str]:
@@ -178,7 +210,7 @@ def test_pinning_check_finds_calibrated_paths() -> None:
     assert found == ["cohort.already_departed_share", "contact.success.phone.good", "contact"]
 
 
-@pytest.mark.parametrize("path", ALL_FILES, ids=[p.stem for p in ALL_FILES])
+@pytest.mark.parametrize("path", ALL_FILES, ids=[_id(p) for p in ALL_FILES])
 def test_does_not_pin_calibrated_parameters(path: Path) -> None:
     pinned = _pinned_calibrated(_parameters(path))
     assert not pinned, (
