@@ -1,8 +1,8 @@
-"""Screenshot a briefing report for the README: its title and contents, then its headline table.
+"""Screenshot a briefing report for the README: its title, findings and contents, then its headline table.
 
 Opens the report in Debian's headless Chromium (``apt-get install chromium chromium-driver``;
-selenium is a test dependency), takes two screenshots (the top of the page down to the contents
-list, and the headline section down to the end of its table) and stacks them into one PNG::
+selenium is a test dependency), takes two screenshots (the top of the page, findings included, down
+to the contents list, and the headline section down to the end of its table) and stacks them into one PNG::
 
     python scripts/report_screenshot.py results/report.html docs/report.png
 

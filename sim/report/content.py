@@ -21,17 +21,26 @@ from sim.analysis.figures import (
 )
 from sim.analysis.kpis import DEFAULT_KPIS
 from sim.experiment import output
+from sim.report.findings import Findings, change_sentences, net_benefit_sentence
 from sim.report.folder import ResultsFolder, ScenarioFolder
 from sim.report.methods import (
     StressSection,
     analyses_table,
     confidence_level,
     methods_table,
+    percent,
     runs_table,
     stress_checklist,
 )
 from sim.report.policies import Policy, policies, question
-from sim.report.results import comparison_frame, cost_effectiveness, headline, run_headline, time_to_outcome
+from sim.report.results import (
+    Headline,
+    comparison_frame,
+    cost_effectiveness,
+    headline,
+    run_headline,
+    time_to_outcome,
+)
 from sim.studies import report_parts as rp
 from sim.studies.registry import BY_KIND, STUDIES
 from sim.studies.report_parts import AnalysisFolder, Part, Table
@@ -79,17 +88,25 @@ class Report:
     stress: list[StressSection]
     analyses: Table | None = None
     """What each ``--with`` analysis varied and how (None when none was given)."""
+    findings: Findings | None = None
+    """What the comparison found, first (None for a single run: nothing to compare)."""
 
     @property
     def contents(self) -> list[tuple[str, str]]:
         """(anchor, title) of every section, for the contents list."""
         return [
+            *([("findings", "Findings")] if self.findings else []),
             ("question", "The question"),
             ("policies", self.policies_title),
             *((s.anchor, s.title) for s in self.sections),
             ("methods", "Methods"),
             ("stress", "STRESS-DES checklist"),
+            ("appendix", self.appendix_title),
         ]
+
+    @property
+    def appendix_title(self) -> str:
+        return f"Appendix: {'each policy' if self.kind == 'comparison' else 'the scenario'} in full"
 
 
 DOTS = "Each dot is one replication; the diamond is the mean and the whisker its 95% t interval."
@@ -240,6 +257,30 @@ def _study_sections(
     return sections
 
 
+def _findings(
+    folder: ResultsFolder, head: Headline, pct: str, analyses: Sequence[AnalysisFolder]
+) -> Findings:
+    """The headline table's changes, the best net benefit, and what each study with ``findings``
+    says (from the first of its files present in the results folder or a ``--with`` folder)."""
+    labels = folder.labels
+    items = change_sentences(head.changes, [s.label for s in folder.scenarios[1:]], head.kpis, pct)
+    ce = folder.csv(output.COST_EFFECTIVENESS_FILE)
+    items += net_benefit_sentence(ce, labels, pct) if ce is not None else []
+    for study in STUDIES:
+        report = rp.study_report(study)
+        if report.findings is None:
+            continue
+        readers = [folder.csv, *(lambda n, a=a: a.optional(n, ()) for a in analyses if a.kind == study.kind)]
+        for read in readers:
+            frames = next(({n: f} for n in report.files if (f := read(n)) is not None), None)
+            items += report.findings(frames, labels) if frames else []
+    lead = (
+        f"Each policy against {folder.reference.label}, per cohort: the differences whose {head.interval} "
+        "interval excludes 0 (those marked in the headline table), the largest relative change first."
+    )
+    return Findings(lead, items)
+
+
 def _warnings(folder: ResultsFolder) -> list[str]:
     m = folder.manifest
     out = []
@@ -306,7 +347,8 @@ def build_report(
     if comparison:
         level = confidence_level(folder.manifest)
         frame = comparison_frame(folder)
-        table, every = headline(folder, frame, level)
+        head = headline(folder, frame, level)
+        table, every = head.table, head.every
         for section, items in _figures(ref, only=(STATE_FLOW_PREFIX,)).items():
             figures.setdefault(section, []).extend(items)
         kpis_compared = list(dict.fromkeys(frame["kpi"]))
@@ -352,4 +394,5 @@ def build_report(
         runs=runs_table(folder),
         analyses=analyses_table(analyses),
         stress=stress_checklist(folder, level, kpis_compared),
+        findings=_findings(folder, head, percent(level), analyses) if comparison else None,
     )

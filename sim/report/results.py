@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -41,6 +42,32 @@ MILESTONE_DAYS = (90, 180, 365)
 SAME = "same in every replication"
 
 
+@dataclass(frozen=True)
+class Change:
+    """A difference of the headline table whose interval excludes 0, as the table shows it: policy
+    minus reference in the KPI's stored unit (GBP, people) with the interval that marks it."""
+
+    policy: str
+    """The policy's label."""
+    kpi: Kpi
+    diff: float
+    low: float
+    high: float
+    decimals: int
+    """Decimals of the displayed value, as in the table."""
+    size: float
+    """|diff| / |reference mean|: how large the change is, to order changes of different units
+    (infinite where the reference mean is 0)."""
+
+
+def verdict(d: Kpi, diff: float) -> str:
+    """Whether a difference is better or worse for the Home Office's aims by the KPI's registered
+    direction (``higher_is_better``), or neutral where the registry states none: a CSS class."""
+    if d.higher_is_better is None or diff == 0:
+        return "neutral"
+    return "better" if (diff > 0) == d.higher_is_better else "worse"
+
+
 def comparison_frame(folder: ResultsFolder) -> pd.DataFrame:
     frame = folder.csv(output.COMPARISON_FILE)
     assert frame is not None  # open_folder checked it exists
@@ -63,8 +90,20 @@ def _exactly_zero(record: Mapping[Hashable, Any], low: str, high: str) -> bool:
     return all(float(record[c]) == 0.0 for c in ("diff_vs_reference", low, high))
 
 
-def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[Table, Table]:
-    """The headline table (policies x ``TABLE_KPIS``) and the table of every KPI compared."""
+@dataclass(frozen=True)
+class Headline:
+    """The headline table (policies x ``kpis``), the table of every KPI compared, and the headline
+    table's marked differences with the name of the intervals that mark them (the findings quote them)."""
+
+    table: Table
+    every: Table
+    kpis: list[Kpi]
+    changes: list[Change]
+    interval: str
+
+
+def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> Headline:
+    """The headline and every-KPI tables of comparison.csv (``Headline``)."""
     simultaneous = all(c in frame.columns for c in SIM_COLUMNS)
     pct = percent(level)
     cells = {(r["scenario"], r["kpi"]): r for r in frame.to_dict("records")}
@@ -78,6 +117,7 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
     }
     lo_col, hi_col = SIM_COLUMNS if simultaneous else ("diff_ci_low", "diff_ci_high")
     rows = []
+    changes = []
     for name in names:
         row = [Cell(folder.labels[name] + (" (reference)" if name == ref else ""))]
         for d in shown:
@@ -89,7 +129,14 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
             elif _exactly_zero(c, lo_col, hi_col):
                 row.append(Cell("0", SAME, numeric=True, css="zero"))
             else:
-                row.append(rp.estimate(c["diff_vs_reference"], c[lo_col], c[hi_col], dec, d.scale, True))
+                diff, lo, hi = (float(c[k]) for k in ("diff_vs_reference", lo_col, hi_col))
+                cell = rp.estimate(diff, lo, hi, dec, d.scale, True)
+                if cell.mark:
+                    cell = replace(cell, css=verdict(d, diff))
+                    mean = abs(float(cells[(ref, d.name)]["mean"])) if (ref, d.name) in cells else 0.0
+                    size = abs(diff) / mean if mean else math.inf
+                    changes.append(Change(folder.labels[name], d, diff, lo, hi, dec, size))
+                row.append(cell)
         rows.append(row)
     which = (
         f"simultaneous {pct} intervals (adjusted for comparing several policies and KPIs at once; "
@@ -106,7 +153,8 @@ def headline(folder: ResultsFolder, frame: pd.DataFrame, level: float) -> tuple[
         "every replication, because the policy cannot reach that KPI (common random numbers)."
     )
     table = Table(["Policy", *(d.heading for d in shown)], rows, [False, *(True for _ in shown)], caption)
-    return table, _every_kpi(folder, cells, _kpi_order(frame["kpi"], DEFAULT_KPIS), pct, simultaneous)
+    every = _every_kpi(folder, cells, _kpi_order(frame["kpi"], DEFAULT_KPIS), pct, simultaneous)
+    return Headline(table, every, shown, changes, f"simultaneous {pct}" if simultaneous else pct)
 
 
 def _every_kpi(
@@ -149,7 +197,9 @@ def _every_kpi(
                 for low, high, highlighted in intervals:
                     lo, hi = float(c[low]), float(c[high])
                     mark = highlighted and rp.excludes_zero(lo, hi)
-                    row.append(Cell(rp.interval(lo, hi, dec, d.scale, sign=True), numeric=True, mark=mark))
+                    css = verdict(d, float(c["diff_vs_reference"])) if mark else ""
+                    shown = rp.interval(lo, hi, dec, d.scale, sign=True)
+                    row.append(Cell(shown, numeric=True, mark=mark, css=css))
             rows.append(row)
     marked = "simultaneous interval" if simultaneous else "interval of the difference"
     return Table(

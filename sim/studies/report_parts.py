@@ -214,6 +214,16 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+def joined(words: Sequence[str]) -> str:
+    """Words as a reader lists them: ``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(w for w in (", ".join(words[:-1]), words[-1]) if w) if words else ""
+
+
+def more(n: int, noun: str, where: str) -> str:
+    """The tail of a capped list: "; and 2 more changes (see the headline table)", or ""."""
+    return f"; and {counted(n, noun)} (see {where})" if n > 0 else ""
+
+
 def is_true(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
 
@@ -356,7 +366,9 @@ def named_plots(plots: Mapping[str, tuple[str, str]]) -> Callable[[str], tuple[s
 class StudyReport:
     """How the report shows one study: ``part`` reads a ``--with`` folder, ``figure`` titles a
     listed plot by its file name; ``files`` are its files older versions wrote into a results
-    folder, and ``tables`` the tables and intro lines shown of those present (by name)."""
+    folder, and ``tables`` the tables and intro lines shown of those present (by name);
+    ``findings`` the sentences the report opens with, from those files (by name) wherever they
+    were found (a ``--with`` folder or the results folder), if the study says something there."""
 
     part: Callable[[AnalysisFolder, Mapping[str, str], str], Part]
     figure: Callable[[str], tuple[str, str]]
@@ -364,6 +376,7 @@ class StudyReport:
     tables: (
         Callable[[Mapping[str, pd.DataFrame], Mapping[str, str], str], tuple[list[Table], list[str]]] | None
     ) = None
+    findings: Callable[[Mapping[str, pd.DataFrame], Mapping[str, str]], list[str]] | None = None
 
 
 def study_report(study: Study) -> StudyReport:

@@ -28,10 +28,13 @@ from report_data import (
 from sim import cli
 from sim.analysis.kpis import TABLE_KPIS, kpi
 from sim.report import ReportError, write_report
+from sim.report.findings import POLICIES_SHOWN, change_sentences
 from sim.report.policies import ParamChange, parameter_changes
+from sim.report.results import Change
 from sim.scenario.describe import parameter_rows
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
+from sim.studies.report_parts import outcome_label
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
@@ -131,8 +134,8 @@ def report(folder: Path) -> str:
 def test_comparison_report_has_every_section_and_is_self_contained(folder: Path) -> None:
     html = report(folder)
     page = Page(html)
-    sections = {"question", "policies", "headline", "cost", "time", "sensitivity", "uncertainty"}
-    sections |= {"targets", "all-kpis", "methods", "stress", "policy-0", "policy-1", "policy-2"}
+    sections = {"findings", "question", "policies", "headline", "cost", "time", "sensitivity", "uncertainty"}
+    sections |= {"targets", "all-kpis", "methods", "stress", "appendix", "policy-0", "policy-1", "policy-2"}
     assert sections <= page.ids
     assert page.links and all(link.startswith("#") and link[1:] in page.ids for link in page.links)
     assert page.scripts == 0
@@ -163,7 +166,7 @@ def test_comparison_report_has_every_section_and_is_self_contained(folder: Path)
     assert "Cumulative incidence of each outcome by day since entering the pool" in text_of(
         section(html, "time")
     )
-    assert "Quick look" in text_of(section(html, "question"))
+    assert "Quick look" in text_of(section(html, "findings"))
 
 
 def test_headline_table_marks_by_the_unadjusted_interval_and_says_so(folder: Path) -> None:
@@ -215,10 +218,166 @@ def test_simultaneous_intervals_mark_the_headline_when_present(folder: Path) -> 
             assert ("mark" in classes) == (r["diff_sim_ci_low"] > 0 or r["diff_sim_ci_high"] < 0)
     cells = dict(zip(TABLE_KPIS, table[2][1:], strict=True))
     assert re.fullmatch(r"\+3\.00? \| \[-1\.00?, \+7\.00?\]", cells["out_of_contact_end"][0])
-    assert re.fullmatch(r"\+3\.00?\* \| \[\+0\.50?, \+5\.50?\]", cells["departed_voluntary"][0])
-    assert cells["out_of_contact_end"][1] == {"num"} and cells["departed_voluntary"][1] == {"num", "mark"}
+    assert re.fullmatch(r"\+3\.00?\* \| \[\+0\.50?, \+5\.50?\] \| better", cells["departed_voluntary"][0])
+    assert cells["out_of_contact_end"][1] == {"num"}
+    assert cells["departed_voluntary"][1] == {"num", "mark", "better"}
     every = table_by_header(section(html, "all-kpis"), "KPI")
     assert [c for c, _ in every[0]][-1] == "Simultaneous 95% CI"
+
+
+# ----------------------------------------------------------------------------------------------
+# The findings, first; better and worse
+# ----------------------------------------------------------------------------------------------
+
+REMOTE = "remote_reporting"
+CHANGED = {
+    "out_of_contact_end": (3.0, 1.0, 5.0),  # up, and lower is better: worse
+    "departed_voluntary": (2.0, 0.5, 3.5),  # up, and higher is better: better
+    "total_cost_gbp": (-20_000.0, -30_000.0, -10_000.0),  # down, and lower is better: better
+}
+
+
+def with_changes(folder: Path) -> None:
+    """comparison.csv (unadjusted intervals only) in which the remote-reporting policy changes
+    exactly the KPIs of ``CHANGED`` distinguishably; its other intervals are widened to include 0."""
+    frame = pd.read_csv(folder / "comparison.csv").drop(columns=["diff_sim_ci_low", "diff_sim_ci_high"])
+    remote = frame["scenario"] == REMOTE
+    frame.loc[remote, "diff_ci_low"] = frame.loc[remote, "diff_ci_low"].clip(upper=-1.0)
+    frame.loc[remote, "diff_ci_high"] = frame.loc[remote, "diff_ci_high"].clip(lower=1.0)
+    for column, values in CHANGED.items():
+        frame.loc[remote & (frame["kpi"] == column), ["diff_vs_reference", "diff_ci_low", "diff_ci_high"]] = (
+            values
+        )
+    frame.to_csv(folder / "comparison.csv", index=False)
+
+
+def headline_cells(html: str, row: int) -> dict[str, tuple[str, set[str]]]:
+    table = table_by_header(section(html, "headline"), "Policy")
+    return dict(zip(TABLE_KPIS, table[row][1:], strict=True))
+
+
+def test_the_report_opens_with_findings_then_the_headline_table_then_the_appendix(folder: Path) -> None:
+    html = report(folder)
+    at = {a: html.index(f'<section id="{a}">') for a in ("findings", "question", "headline", "appendix")}
+    assert at["findings"] < html.index("<nav") < at["question"] < at["headline"] < at["appendix"]
+    # the parameter tables are all in the appendix, which the policy list near the top links to
+    tables = [m.start() for m in re.finditer('<table class="changes">', html)]
+    assert len(tables) == 2 and all(t > at["appendix"] for t in tables)
+    assert html.rindex("</section>") > at["appendix"] > html.index('<section id="stress">')
+    links = Page(section(html, "policies")).links
+    assert links[:3] == ["#policy-0", "#policy-1", "#policy-2"]
+    assert all(f'id="policy-{i}"' in section(html, "appendix") for i in range(3))
+
+
+def test_a_significant_rise_where_lower_is_better_is_marked_worse(folder: Path) -> None:
+    assert kpi("out_of_contact_end").higher_is_better is False
+    assert kpi("departed_voluntary").higher_is_better and kpi("total_cost_gbp").higher_is_better is False
+    with_changes(folder)
+    html = report(folder)
+    cells = headline_cells(html, 2)
+    verdicts = {k: classes & {"better", "worse", "neutral"} for k, (_, classes) in cells.items()}
+    assert verdicts == {
+        k: ({"worse"} if k == "out_of_contact_end" else {"better"} if k in CHANGED else set())
+        for k in TABLE_KPIS
+    }
+    assert cells["out_of_contact_end"][0].endswith("| worse")
+    assert cells["total_cost_gbp"][0].endswith("| better")
+    # the every-KPI table marks the interval that excludes 0 the same way
+    every = table_by_header(section(html, "all-kpis"), "KPI")
+    group = ""
+    for row in every[1:]:
+        group = row[0][0] or group
+        if group == kpi("out_of_contact_end").label and row[1][0] == LABELS[REMOTE]:
+            assert "worse" in row[5][1] and "mark" in row[5][1]
+    legend = text_of(section(html, "headline"))
+    assert "better / worse : a difference whose interval excludes 0, judged by the KPI's aim" in legend
+
+
+def test_a_finding_quotes_the_difference_and_interval_the_table_shows(folder: Path) -> None:
+    with_changes(folder)
+    html = report(folder)
+    findings = text_of(section(html, "findings"))
+    cells = headline_cells(html, 2)
+    for column in CHANGED:
+        text, _ = cells[column]
+        found = re.fullmatch(r"([+-][\d.,]+)\* \| \[([+-][\d.,]+), ([+-][\d.,]+)\] \| (better|worse)", text)
+        assert found, text
+        value, low, high, word = found.groups()
+        verb = "raises" if value.startswith("+") else "lowers"
+        a, b = sorted((low.lstrip("+-"), high.lstrip("+-")), key=lambda x: float(x.replace(",", "")))
+        name = f"{kpi(column).title.lower()} ({kpi(column).display_unit})"
+        quoted = f"{verb} {name} by {value.lstrip('+-')} (95% CI {a} to {b}; {word})"
+        assert quoted in findings, (quoted, findings)
+    assert f"“{LABELS[REMOTE]}” " in findings
+    assert f"“{LABELS['more_detention_capacity']}” changed no headline outcome distinguishably." in findings
+    nothing = re.search(r"No policy changed (.*?) distinguishably\.", findings)
+    assert nothing and "contacted (people)" in nothing.group(1) and "out of contact" not in nothing.group(1)
+
+
+def test_findings_name_the_best_net_benefit_with_its_interval(folder: Path) -> None:
+    both = COST_EFFECTIVENESS.assign(outcome="departures_and_removals")
+    pd.concat([COST_EFFECTIVENESS, both]).to_csv(folder / "cost_effectiveness.csv", index=False)
+    html = report(folder)
+    ce = table_by_header(section(html, "cost"), "Policy")
+    both_label = outcome_label("departures_and_removals")
+    best = next(r for r in ce[1:] if r[0][0] == LABELS["more_detention_capacity"] and r[1][0] == both_label)
+    value, interval = best[6][0].replace("*", "").split(" | ")
+    low, high = interval.strip("[]").split(", ")
+    findings = text_of(section(html, "findings"))
+    assert (
+        "Valuing voluntary departures and removals at £20,000 per person, "
+        f"“{LABELS['more_detention_capacity']}” has the highest net benefit: {value} £ million per cohort "
+        f"(95% CI {low} to {high})."
+    ) in findings
+    # the best whose interval includes 0 is said to be indistinguishable from the reference
+    both.loc[1, "net_benefit"] = -50_000.0
+    pd.concat([COST_EFFECTIVENESS, both]).to_csv(folder / "cost_effectiveness.csv", index=False)
+    findings = text_of(section(report(folder), "findings"))
+    assert f"“{LABELS[REMOTE]}” has the highest net benefit: +0.03 £ million" in findings
+    assert "its interval includes 0: not distinguishable from the reference" in findings
+
+
+def test_findings_say_which_rankings_are_robust_only_with_an_uncertainty_analysis(folder: Path) -> None:
+    findings = text_of(section(report(folder), "findings"))
+    assert "draws" not in findings and "Robust" not in findings
+    add_optional_files(folder)  # uncertainty_summary.csv: P(better) 0.05 (out of contact), 0.85 (cost)
+    findings = text_of(section(report(folder), "findings"))
+    robust = re.search(r"Robust to the uncertainty in the assumptions [^:]*: (.*)\.$", findings)
+    assert robust, findings
+    assert (
+        robust.group(1) == f"“{LABELS[REMOTE]}” worse on {kpi('out_of_contact_end').label} (P(better) 0.05)"
+    )
+
+
+def test_findings_are_capped_at_a_screen() -> None:
+    names = (
+        "contacted",
+        "departed_contacted",
+        "departed_voluntary",
+        "removed_enforced",
+        "detention_rejections",
+    )
+    kpis = [kpi(k) for k in names]
+    changes = [Change("A", d, float(i), 0.5, i + 0.5, 0, i / 100) for i, d in enumerate(kpis, 1)]
+    changes.append(Change("B", kpi("total_cost_gbp"), -1e5, -2e5, -5e4, 2, 0.01))
+    out = change_sentences(changes, ["A", "B", "C"], [*kpis, kpi("total_cost_gbp"), kpi("complaints")], "95%")
+    assert out[0] == (
+        "“A” raises detention rejections (count) by 5 (95% CI 0 to 6; worse), raises enforced removals "
+        "(people) by 4 (95% CI 0 to 4; better) and raises voluntary departures (people) by 3 (95% CI 0 to 4; "
+        "better); and 2 more changes (see the headline table)."
+    )
+    assert out[1] == "“B” lowers total cost (£ million) by 0.10 (95% CI 0.05 to 0.20; better)."
+    assert out[2:] == [
+        "“C” changed no headline outcome distinguishably.",
+        "No policy changed complaints (count) distinguishably.",
+    ]
+    many = [Change(f"P{i}", kpis[0], 1.0, 0.5, 1.5, 0, i) for i in range(POLICIES_SHOWN + 2)]
+    out = change_sentences(many, [c.policy for c in many], kpis[:1], "95%")
+    assert (
+        len(out) == POLICIES_SHOWN + 1
+        and out[-1] == "2 more policies changed a headline outcome (see the headline table)."
+    )
+    assert out[0].startswith(f"“P{POLICIES_SHOWN + 1}” raises")  # the largest change first
 
 
 def test_optional_analyses_are_shown_when_their_files_are_present(folder: Path) -> None:
@@ -307,7 +466,7 @@ def test_an_analysis_file_with_other_columns_is_shown_as_written(folder: Path) -
 def test_policies_list_exactly_the_parameters_they_change_with_provenance(folder: Path) -> None:
     html = report(folder)
     base = {r.path: r for r in parameter_rows(load_scenario(SCENARIOS / "baseline.yaml"))}
-    remote = table_by_header(section(html, "policies"), "Parameter")
+    remote = table_by_header(section(html, "appendix"), "Parameter")
     assert [c for c, _ in remote[0]] == ["Parameter", "Reference", "Policy", "Unit", "Source"]
     expected = {"in_person": ("0.9", "0.5"), "telephone": ("0.1", "0.25"), "digital": ("0", "0.25")}
     assert [[c for c, _ in row] for row in remote[1:]] == [
@@ -315,7 +474,7 @@ def test_policies_list_exactly_the_parameters_they_change_with_provenance(folder
         for channel, (a, b) in expected.items()
         for path in [f"reporting.channel_mix.{channel}"]
     ]
-    policies = text_of(section(html, "policies"))
+    policies = text_of(section(html, "appendix"))
     assert (
         "detention.beds" in policies
         and "3 parameters changed" in policies
@@ -346,11 +505,11 @@ def test_a_scenario_this_schema_cannot_read_still_gets_its_values(folder: Path) 
     data["future_feature"] = {"switch": 7}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     html = report(folder)
-    policy = text_of(section(html, "policies"))
+    policy = text_of(section(html, "appendix"))
     assert (
         "does not match this version's parameter schema" in policy and "Units and sources not shown" in policy
     )
-    rows = table_by_header(section(html, "policies"), "Parameter")
+    rows = table_by_header(section(html, "appendix"), "Parameter")
     shown = [[c for c, _ in r] for r in rows[1:]]
     assert ["reporting.channel_mix.in_person", "0.9", "0.5", "", ""] in shown
     assert ["future_feature.switch", "—", "7", "", ""] in shown
@@ -414,10 +573,11 @@ def test_only_real_pngs_listed_by_the_manifest_and_inside_the_folder_are_embedde
 def test_a_run_folder_gets_a_shorter_report(folder: Path) -> None:
     html = report(folder / "baseline")
     page = Page(html)
-    assert {"question", "policies", "headline", "time", "methods", "stress"} <= page.ids
-    assert not {"all-kpis", "sensitivity", "uncertainty", "targets", "cost"} & page.ids  # not applicable
+    assert {"question", "policies", "headline", "time", "methods", "stress", "appendix"} <= page.ids
+    # not applicable to one scenario; nothing compared, so no findings
+    assert not {"findings", "all-kpis", "sensitivity", "uncertainty", "targets", "cost"} & page.ids
     assert len(page.images) == 4  # state flow, outcomes, cumulative outcomes, time to outcome
-    params = table_by_header(section(html, "policies"), "Parameter")
+    params = table_by_header(section(html, "appendix"), "Parameter")
     assert [c for c, _ in params[0]][:3] == ["Parameter", "Default", "This run"]
     assert [[c for c, _ in r][:3] for r in params[1:]] == [
         ["horizon_days", "548", "120"],

@@ -154,6 +154,12 @@ def test_report_with_every_analysis_has_readable_sections_and_their_figures(
     assert [r[3][0] for r in unc[1:]] == [f"{p:.2f}" for p in summary["prob_better"]]
     assert "4 Latin-hypercube draws" in text_of(section(html, "uncertainty"))
     assert "£11,000" in text_of(section(html, "uncertainty"))  # acceptability at a few values
+    # the findings name the rankings that hold in at least 95% of the draws, or say none does
+    findings = text_of(section(html, "findings"))
+    held = summary[(summary["prob_better"] >= 0.95) | (summary["prob_better"] <= 0.05)]
+    for r in held.head(6).to_dict("records"):
+        assert f"{kpi(r['kpi']).label} (P(better) {r['prob_better']:.2f})" in findings
+    assert ("No policy's ranking against the reference holds" in findings) == held.empty
 
     # sweep: one row per value, a column per KPI
     sweep = table_by_header(section(html, "sweep"), "contact.max_attempts")
@@ -259,7 +265,7 @@ def test_another_reference_or_cohort_is_a_warning_not_an_error(results: Path, mi
     manifest["reference"] = "another_reference"
     manifest["overrides"] = {"cohort": {"initial_size": 5000}}
     write_json(mine["uncertainty"] / "uncertainty_manifest.json", manifest)
-    question = text_of(section(report_with(results, mine["uncertainty"]), "question"))
+    question = text_of(section(report_with(results, mine["uncertainty"]), "findings"))
     assert f"--with {mine['uncertainty']}: its reference scenario is another_reference" in question
     assert "cohort.initial_size = 5000" in question
 

@@ -32,6 +32,11 @@ DISCOVERY_CAPTION = (
 )
 FILES = (output.UNCERTAINTY_SUMMARY_FILE, output.UNCERTAINTY_FILE)
 """What older versions wrote into a comparison folder: the summary, or the per-draw differences."""
+ROBUST = 0.95
+"""P(better) from which (or 1 - it, below which) a policy's ranking against the reference on a
+KPI is called robust to the assumptions' uncertainty: the share of draws it holds in."""
+ROBUST_SHOWN = 6
+"""Robust rankings named in the findings; the rest are counted."""
 
 
 def uncertainty_table(frame: pd.DataFrame, labels: Mapping[str, str]) -> Table:
@@ -159,12 +164,49 @@ def _in_results(
 ) -> tuple[list[Table], list[str]]:
     """uncertainty_summary.csv (or, without it, the per-draw differences of uncertainty.csv
     summarised the same way) as the summary table; a table with other columns as written."""
+    summary = _summary(frames)
+    if summary is not None:
+        return [uncertainty_table(summary, labels)], []
+    return [rp.as_written(f, labels, name) for name, f in frames.items()], []
+
+
+def _summary(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """uncertainty_summary.csv, or the per-draw differences of uncertainty.csv summarised the same
+    way; None if neither has the columns this version writes."""
     summary, draws = (frames.get(name) for name in FILES)
     if summary is not None and not rp.missing_columns(summary, SUMMARY_COLUMNS):
-        return [uncertainty_table(summary, labels)], []
+        return summary
     if summary is None and draws is not None and not rp.missing_columns(draws, UNCERTAINTY_COLUMNS):
-        return [uncertainty_table(summarise(rp.numeric(draws, ["diff"])), labels)], []
-    return [rp.as_written(f, labels, name) for name, f in frames.items()], []
+        return summarise(rp.numeric(draws, ["diff"]))
+    return None
+
+
+def findings(frames: Mapping[str, pd.DataFrame], labels: Mapping[str, str]) -> list[str]:
+    """The rankings against the reference that hold in at least ``ROBUST`` of the draws (P(better)),
+    strongest first, or that none does; nothing from a table this version does not know."""
+    summary = _summary(frames)
+    if summary is None:
+        return []
+    rows = rp.numeric(summary, ["prob_better"]).dropna(subset=["prob_better"])
+    held = rows[(rows["prob_better"] >= ROBUST) | (rows["prob_better"] <= 1 - ROBUST)]
+    held = held.assign(strength=(held["prob_better"] - 0.5).abs()).sort_values(
+        "strength", ascending=False, kind="stable"
+    )
+    share = f"{ROBUST * 100:.10g}%"
+    if held.empty:
+        return [
+            f"No policy's ranking against the reference holds in {share} of the draws of the assumptions."
+        ]
+    named = [
+        f"“{rp.label(labels, r['scenario'])}” {'better' if r['prob_better'] >= ROBUST else 'worse'} on "
+        f"{rp.kpi_text(str(r['kpi']))} (P(better) {fmt_number(r['prob_better'], 2)})"
+        for r in held.head(ROBUST_SHOWN).to_dict("records")
+    ]
+    more = rp.more(len(held) - ROBUST_SHOWN, "more", "Parameter uncertainty")
+    return [
+        f"Robust to the uncertainty in the assumptions (the ranking against the reference holds in at "
+        f"least {share} of the draws): {rp.joined(named)}{more}."
+    ]
 
 
 FIGURES = {
@@ -178,4 +220,4 @@ FIGURES = {
         "amount on the x axis, exceed its extra cost.",
     ),
 }
-REPORT = rp.StudyReport(part, rp.named_plots(FIGURES), FILES, _in_results)
+REPORT = rp.StudyReport(part, rp.named_plots(FIGURES), FILES, _in_results, findings)
