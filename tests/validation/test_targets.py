@@ -40,6 +40,8 @@ def test_the_targets_file_validates_and_names_known_measures_and_scenarios() -> 
         "scenarios/baseline.yaml",
         "validation/reporting_population_2016.yaml",
         "validation/gps_pilot_2022.yaml",
+        "scenarios/2024/baseline.yaml",
+        "validation/asylum_claims_2023.yaml",
     ]
 
 
@@ -75,6 +77,10 @@ def tables() -> dict[str, pd.DataFrame]:
             "detention_stays_under_122d": [45, 0],
             "declared_people": [140, 0],
             "declaration_lag_mean_days": [219.0, 0.0],
+            "claims_granted": [350, 0],
+            "claims_refused": [150, 0],
+            "claims_withdrawn": [100, 0],
+            "claims_withdrawn_out_of_contact": [32, 0],
         }
     )
     rows = [
@@ -162,6 +168,9 @@ EXPECTED: dict[str, tuple[float, float]] = {
     "out_of_contact_share_at_16_months": (0.66, 0.5),
     "declared_share_of_entrants": (0.14, 0.0),
     "declaration_lag_mean_days": (219.0, 0.0),
+    "withdrawn_out_of_contact_share": (0.32, math.nan),
+    "grant_rate": (0.7, math.nan),
+    "granted_share_of_entrants": (0.35, 0.0),
 }
 
 
