@@ -21,7 +21,7 @@ from scipy import stats
 
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.loading import deep_merge
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import BARRIERS, CASE_TYPES, CONTACT_CHANNELS, QUALITIES, REPORT_CHANNELS, Scenario
 
 
 def fixed(value: float) -> dict[str, Any]:
@@ -35,20 +35,6 @@ def expo(mean: float) -> dict[str, Any]:
 def shares(keys: tuple[str, ...], one: str) -> dict[str, float]:
     """A mix with all weight on ``one``."""
     return {k: float(k == one) for k in keys}
-
-
-CASE_TYPES = (
-    "failed_asylum",
-    "overstayer",
-    "foreign_offender",
-    "family",
-    "irregular_arrival",
-    "asylum_claimant",
-)
-QUALITIES = ("none", "partial", "good")
-BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
-CONTACT_CHANNELS = ("phone", "text", "letter", "email")
-REPORT_CHANNELS = ("in_person", "telephone", "digital")
 
 
 def by(keys: tuple[str, ...], value: float) -> dict[str, float]:

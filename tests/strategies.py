@@ -25,20 +25,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.scenario.schema import Scenario
-
-CASE_TYPES = (
-    "failed_asylum",
-    "overstayer",
-    "foreign_offender",
-    "family",
-    "irregular_arrival",
-    "asylum_claimant",
-)
-QUALITIES = ("none", "partial", "good")
-BARRIERS = ("none", "further_submission", "no_travel_document", "legal")
-CONTACT_CHANNELS = ("phone", "text", "letter", "email")
-REPORT_CHANNELS = ("in_person", "telephone", "digital")
+from sim.scenario.schema import BARRIERS, CASE_TYPES, CONTACT_CHANNELS, QUALITIES, REPORT_CHANNELS, Scenario
 
 
 def probability() -> st.SearchStrategy[float]:

@@ -32,7 +32,8 @@ class Findings:
 
 
 def kpi_name(d: Kpi) -> str:
-    return f"{d.title[0].lower()}{d.title[1:]} ({d.display_unit})"
+    """The KPI's label (title and display unit) inside a sentence."""
+    return f"{d.label[0].lower()}{d.label[1:]}"
 
 
 def change_text(c: Change, pct: str) -> str:

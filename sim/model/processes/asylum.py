@@ -86,35 +86,34 @@ class Asylum(Part):
     """Whether the decision would be a grant (drawn whether or not a decision is made)."""
     withdraw: Draw
     inadmissible: Draw
-    supported: np.ndarray
-    """Whether each person id lives in asylum support accommodation (a claimant's only)."""
+    supported: frozenset[int]
+    """The claimants (person ids) living in asylum support accommodation."""
     tally: AsylumTally
 
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort) -> Asylum:
         """The part, with every claimant's decision day drawn and, before the horizon, scheduled."""
-        ids = np.arange(cohort.size, dtype=np.int64)
+        claimants = [p for p in cohort.people if p.case_type in CLAIM_TYPES]
+        pids = np.array([p.pid for p in claimants], dtype=np.int64)
         part = cls(
             core=core,
             params=AsylumParams.of(s),
             grant=streams.uniform("asylum.grant"),
             withdraw=streams.uniform("asylum.withdraw"),
             inadmissible=streams.uniform("asylum.inadmissible"),
-            supported=streams.at("asylum.supported", ids) < s.asylum.supported_share,
-            tally=AsylumTally(),
+            supported=frozenset(
+                pids[streams.at("asylum.supported", pids) < s.asylum.supported_share].tolist()
+            ),
+            tally=AsylumTally(claimants=claimants),
         )
         core.on_enter(State.OUT_OF_CONTACT, part.lost)
-        claimants = part.tally.claimants
-        claimants.extend(p for p in cohort.people if p.case_type in CLAIM_TYPES)
-        if claimants:
-            pids = np.array([p.pid for p in claimants], dtype=np.int64)
-            days = inverse_cdf_array(s.asylum.decision_days, streams.at("asylum.decision_days", pids))
-            env = core.env
-            for p, wait in zip(claimants, days.tolist(), strict=True):
-                p.barrier = LEGAL  # the claim in progress: no removal until it is decided
-                p.decision_at = p.entry + wait
-                if p.decision_at < core.horizon:
-                    env.timeout(p.decision_at).callbacks.append(partial(part._due, p))
+        days = inverse_cdf_array(s.asylum.decision_days, streams.at("asylum.decision_days", pids))
+        env = core.env
+        for p, wait in zip(claimants, days.tolist(), strict=True):
+            p.barrier = LEGAL  # the claim in progress: no removal until it is decided
+            p.decision_at = p.entry + wait
+            if p.decision_at < core.horizon:
+                env.timeout(p.decision_at).callbacks.append(partial(part._due, p))
         return part
 
     def retune(self, s: Scenario) -> None:
@@ -138,27 +137,28 @@ class Asylum(Part):
         pid = p.pid
         params = self.params
         t = self.tally
-        core = self.core
-        p.decision_at = math.inf
-        p.barrier = NO_BARRIER
         granted = self.grant(pid) < params.grant_probability
         if self.withdraw(pid) < params.withdrawal_in_contact:
             t.withdrawn += 1
-            result = "withdrawn"
-        elif granted:
+            self._close(p, "withdrawn")
+            return False
+        if granted:
             t.granted += 1
-            core.rec.act(pid, core.env.now, DECISION, "asylum_caseworkers", "granted")
-            core.move(p, State.GRANTED_LEAVE, "asylum_granted")
+            self._close(p, "granted")
+            self.core.move(p, State.GRANTED_LEAVE, "asylum_granted")
             return True
-        else:
-            t.refused += 1
-            p.adverse = True  # a refusal is an adverse notice: the hazard of disappearing rises
-            result = "refused"
-            if self.inadmissible(pid) < params.inadmissible_share:
-                t.inadmissible += 1
-                result = "inadmissible"
-        core.rec.act(pid, core.env.now, DECISION, "asylum_caseworkers", result)
+        t.refused += 1
+        p.adverse = True  # a refusal is an adverse notice: the hazard of disappearing rises
+        inadmissible = self.inadmissible(pid) < params.inadmissible_share
+        t.inadmissible += inadmissible
+        self._close(p, "inadmissible" if inadmissible else "refused")
         return False
+
+    def _close(self, p: Person, result: str) -> None:
+        """The claim of ``p`` ends now with ``result`` (recorded): no longer a barrier to removal."""
+        p.decision_at = math.inf
+        p.barrier = NO_BARRIER
+        self.core.rec.act(p.pid, self.core.env.now, DECISION, "asylum_caseworkers", result)
 
     def lost(self, p: Person) -> None:
         """Enter hook of OUT_OF_CONTACT: a claim that came up for decision while ``p`` was leaving
@@ -173,25 +173,23 @@ class Asylum(Part):
             return
         pid = p.pid
         t = self.tally
-        if self.supported[pid]:
-            t.support_discontinued += 1
+        t.support_discontinued += pid in self.supported
         if self.withdraw(pid) < self.params.withdrawal_out_of_contact:
-            p.decision_at = math.inf
-            p.barrier = NO_BARRIER
             t.withdrawn += 1
             t.withdrawn_out_of_contact += 1
             t.withdrawn_would_have_been_granted += self.grant(pid) < self.params.grant_probability
-            self.core.rec.act(
-                pid, self.core.env.now, DECISION, "asylum_caseworkers", "withdrawn_out_of_contact"
-            )
+            self._close(p, "withdrawn_out_of_contact")
 
     def settle(self, horizon: float) -> None:
         """At the horizon: supported claimants out of contact whose decision day is still to come
         have lost their support too (the provider reported the absence)."""
         t = self.tally
-        supported = self.supported
         for p in t.claimants:
-            if p.state == State.OUT_OF_CONTACT and horizon <= p.decision_at < math.inf and supported[p.pid]:
+            if (
+                p.state == State.OUT_OF_CONTACT
+                and horizon <= p.decision_at < math.inf
+                and p.pid in self.supported
+            ):
                 t.support_discontinued += 1
 
 
