@@ -83,3 +83,41 @@ def test_claims_of_people_out_of_contact(result: ReplicationResult) -> None:
     _ok(s["claims_withdrawn_out_of_contact"], 0.5 * d * WOUT, s["cohort_size"])
     _ok(s["withdrawn_would_have_been_granted"], G, s["claims_withdrawn_out_of_contact"])
     _ok(s["support_discontinued"], 0.5 * S, s["cohort_size"])
+
+
+def test_a_traced_claimant_with_a_claim_pending_is_not_arrested() -> None:
+    """Nobody can be removed before their claim is decided, and the Home Office knows the claim is
+    pending: a claimant traced while it is (every leaver, every trace succeeding and every trace
+    referred for arrest here) gets reporting re-established, never an arrest team's visit, a
+    detention refusal or a casework decision standing in for the asylum decision."""
+    s = quiet(
+        {
+            "horizon_days": 200.0,
+            "cohort": {
+                "initial_size": 500,
+                "case_type": {t: 1.0 * (t == "irregular_arrival") for t in CASE_TYPES},
+                "entry_on_reporting_share": 1.0,
+            },
+            "reporting": {
+                "misses_to_out_of_contact": 1,
+                "leaver_share": {"irregular_arrival": 1.0},
+                "leaver_hazard_per_day": 1e6,
+            },
+            "tracing": {
+                "team_size": 50,
+                "referral_probability_high": 1.0,
+                "referral_probability_normal": 1.0,
+                "success_probability": 1.0,
+                "arrest_on_trace_probability": 1.0,
+            },
+        }
+    )
+    r = run(s)
+    assert r.activity_log is not None
+    t = r.transitions
+    traced = t[(t.from_state == "out_of_contact") & t.cause.str.startswith("contact_reestablished")][
+        "count"
+    ].sum()
+    assert traced > 400  # nearly every leaver found, and more than once
+    assert r.summary["arrests"] == 0 and r.summary["detention_rejections"] == 0
+    assert not r.activity_log.resource.isin(["arrest_teams", "courts", "detention_gatekeeper"]).any()

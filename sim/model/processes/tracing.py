@@ -208,7 +208,12 @@ class Tracing(Part):
         if self.refreshed(pid) < self.params.details_refreshed_probability:
             p.quality = GOOD
             self.tally.refreshed += 1
-        if self.arrested(pid) < self.params.arrest_on_trace_probability:
+        arrest = self.arrested(pid) < self.params.arrest_on_trace_probability
+        # an asylum claim still to be decided (asylum part) is a barrier the Home Office knows of:
+        # nobody is arrested for removal before the decision, so contact is re-established instead
+        # (arresting them would only take an arrest team to a detention refusal and send the claim
+        # to casework as if it were a legal challenge)
+        if arrest and math.isinf(p.decision_at):
             return (yield from self.enforcement.refer(p, how))
         self.core.move(p, State.REPORTING, f"contact_reestablished_{how}")
         return Outcome.MOVED
