@@ -4,7 +4,7 @@ Opens the report in Debian's headless Chromium (``apt-get install chromium chrom
 selenium is a test dependency), takes two screenshots (the top of the page, findings included, down
 to the contents list, and the headline section down to the end of its table) and stacks them into one PNG::
 
-    python scripts/report_screenshot.py results/report.html docs/report.png
+    python scripts/report_screenshot.py results/2024/report.html docs/report.png
 
 The README embeds ``docs/report.png``; refresh it after the main job has run.
 """
