@@ -30,9 +30,16 @@ DEFAULT_KPIS: tuple[str, ...] = (
     "complaints",
     "recorded_removals",
     "total_cost_gbp",
+    "wasted_arrest_visits",
+    "claims_withdrawn",
+    "claims_withdrawn_out_of_contact",
+    "withdrawn_would_have_been_granted",
+    "support_discontinued",
 )
 """KPIs summarised per scenario (summary_stats.csv) and compared between scenarios
-(comparison.csv), in that order: the outcomes of contact management and what they cost."""
+(comparison.csv), in that order: the outcomes of contact management and what they cost, then what
+losing contact costs the Home Office and the claimant (issue 18; the asylum ones are 0 where nobody
+claims, as in 2012-14)."""
 
 TABLE_KPIS: tuple[str, ...] = (
     "contacted",

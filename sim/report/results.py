@@ -175,6 +175,8 @@ def _every_kpi(
     rows: list[list[Cell]] = []
     groups = set()
     for d in every:
+        if all(float(c["mean"]) == 0 for (_, k), c in cells.items() if k == d.name):
+            continue  # nobody in any scenario can reach it (e.g. asylum claims in 2012-14)
         groups.add(len(rows))
         ref_cell = cells.get((names[0], d.name))
         dec = kpi_decimals(d, d.display(float(ref_cell["mean"])) if ref_cell is not None else math.inf)
@@ -206,8 +208,9 @@ def _every_kpi(
         columns,
         rows,
         [False, False, *(True for _ in columns[2:])],
-        caption=f"Every KPI of comparison.csv in display units ({MONEY_UNIT} for money). Intervals are "
-        f"{pct} t intervals over replications; differences are paired by replication. Highlighted "
+        caption=f"Every KPI of comparison.csv that is not 0 in every scenario, in display units "
+        f"({MONEY_UNIT} for money). Intervals are {pct} t intervals over replications; differences "
+        "are paired by replication. Highlighted "
         f"with * where the {marked} excludes 0.",
         groups=frozenset(groups),
     )

@@ -200,6 +200,24 @@ def test_headline_table_marks_by_the_unadjusted_interval_and_says_so(folder: Pat
     assert table[1][-1][0].startswith(f"{cost['mean'] / 1e6:,.2f} | [{cost['ci_low'] / 1e6:,.2f}, ")
 
 
+def test_every_kpi_lists_what_losing_contact_costs_where_anyone_can_reach_it(folder: Path) -> None:
+    # a 2012-14 comparison has no asylum claims: those KPIs are in comparison.csv, all 0, and left
+    # out of the report's every-KPI table; one that a scenario reaches is listed with its label
+    comparison = pd.read_csv(folder / "comparison.csv")
+    asylum = ["claims_withdrawn", "claims_withdrawn_out_of_contact", "withdrawn_would_have_been_granted"]
+    asylum.append("support_discontinued")
+    assert set(asylum) <= set(comparison["kpi"]) and "wasted_arrest_visits" in set(comparison["kpi"])
+    assert (comparison.loc[comparison["kpi"].isin(asylum), "mean"] == 0).all()
+    every = {row[0][0] for row in table_by_header(section(report(folder), "all-kpis"), "KPI")[1:]}
+    assert not {kpi(k).label for k in asylum} & every
+    reached = (comparison["kpi"] == "claims_withdrawn_out_of_contact") & (comparison["scenario"] == "baseline")
+    comparison.loc[reached, "mean"] = 12.0
+    comparison.to_csv(folder / "comparison.csv", index=False)
+    every = {row[0][0] for row in table_by_header(section(report(folder), "all-kpis"), "KPI")[1:]}
+    assert kpi("claims_withdrawn_out_of_contact").label in every
+    assert kpi("claims_withdrawn").label not in every
+
+
 def test_simultaneous_intervals_mark_the_headline_when_present(folder: Path) -> None:
     frame = add_simultaneous_intervals(folder, widen=3.0)
     # one difference the unadjusted interval finds but the simultaneous one does not, one both find
