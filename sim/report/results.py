@@ -175,7 +175,7 @@ def _every_kpi(
     rows: list[list[Cell]] = []
     groups = set()
     for d in every:
-        if all(float(c["mean"]) == 0 for (_, k), c in cells.items() if k == d.name):
+        if all(float(cells[(n, d.name)]["mean"]) == 0 for n in names if (n, d.name) in cells):
             continue  # nobody in any scenario can reach it (e.g. asylum claims in 2012-14)
         groups.add(len(rows))
         ref_cell = cells.get((names[0], d.name))
@@ -210,8 +210,7 @@ def _every_kpi(
         [False, False, *(True for _ in columns[2:])],
         caption=f"Every KPI of comparison.csv that is not 0 in every scenario, in display units "
         f"({MONEY_UNIT} for money). Intervals are {pct} t intervals over replications; differences "
-        "are paired by replication. Highlighted "
-        f"with * where the {marked} excludes 0.",
+        f"are paired by replication. Highlighted with * where the {marked} excludes 0.",
         groups=frozenset(groups),
     )
 

@@ -204,14 +204,18 @@ def test_every_kpi_lists_what_losing_contact_costs_where_anyone_can_reach_it(fol
     # a 2012-14 comparison has no asylum claims: those KPIs are in comparison.csv, all 0, and left
     # out of the report's every-KPI table; one that a scenario reaches is listed with its label
     comparison = pd.read_csv(folder / "comparison.csv")
-    asylum = ["claims_withdrawn", "claims_withdrawn_out_of_contact", "withdrawn_would_have_been_granted"]
-    asylum.append("support_discontinued")
+    asylum = (
+        "claims_withdrawn",
+        "claims_withdrawn_out_of_contact",
+        "withdrawn_would_have_been_granted",
+        "support_discontinued",
+    )
     assert set(asylum) <= set(comparison["kpi"]) and "wasted_arrest_visits" in set(comparison["kpi"])
     assert (comparison.loc[comparison["kpi"].isin(asylum), "mean"] == 0).all()
     every = {row[0][0] for row in table_by_header(section(report(folder), "all-kpis"), "KPI")[1:]}
     assert not {kpi(k).label for k in asylum} & every
-    reached = (comparison["kpi"] == "claims_withdrawn_out_of_contact") & (comparison["scenario"] == "baseline")
-    comparison.loc[reached, "mean"] = 12.0
+    reached = comparison["kpi"] == "claims_withdrawn_out_of_contact"
+    comparison.loc[reached & (comparison["scenario"] == "baseline"), "mean"] = 12.0
     comparison.to_csv(folder / "comparison.csv", index=False)
     every = {row[0][0] for row in table_by_header(section(report(folder), "all-kpis"), "KPI")[1:]}
     assert kpi("claims_withdrawn_out_of_contact").label in every
