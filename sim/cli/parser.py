@@ -19,6 +19,7 @@ from sim.studies.options import (
     add_run_options,
     int_at_least,
     non_negative_float,
+    path_text,
     positive_float,
 )
 from sim.studies.registry import STUDIES
@@ -264,7 +265,12 @@ def _add_report(sub: Any) -> None:
     )
     rep.add_argument("results", metavar="RESULTS_DIR", help="results folder written by compare or run")
     rep.add_argument(
-        "--out", "-o", metavar="FILE", help="where to write the report (default: RESULTS_DIR/report.html)"
+        "--out",
+        "-o",
+        type=path_text,
+        metavar="FILE",
+        help="where to write the report (default: RESULTS_DIR/report.html); an existing file is "
+        "replaced only if it is a report this program wrote",
     )
     rep.add_argument(
         "--with",
