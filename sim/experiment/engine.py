@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, check_folder, remove
+from sim.experiment.files import begin_folder, check_folder, locks_released_on_error, remove
 from sim.experiment.output import MANIFEST, PARTS_DIR
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import run_key
@@ -79,7 +79,7 @@ def experiment_folder(
     there, ``check_folder``), start the executor (``ExperimentError`` if it cannot), and only then
     claim ``out``, mark it incomplete and clear that kind's previous outputs (``begin_folder``; part
     stores stay). After an error or Ctrl-C the executor is closed without waiting for replications
-    in flight (``--resume`` re-runs what is missing).
+    in flight (``--resume`` re-runs what is missing) and the folder locks taken are released.
     """
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out: {out} exists and is not a folder")
@@ -88,11 +88,12 @@ def experiment_folder(
     runner = make_runner(options.workers, options.scheduler, replicate)
     clean = False
     try:
-        if kind is not None:
-            aside = begin_folder(out, kind, manifest, fixed, options.force, options.command_line)
-            if aside is not None:
-                options.notify(f"--force: moved the old {out} aside to {aside}")
-        yield runner
+        with locks_released_on_error():
+            if kind is not None:
+                aside = begin_folder(out, kind, manifest, fixed, options.force, options.command_line)
+                if aside is not None:
+                    options.notify(f"--force: moved the old {out} aside to {aside}")
+            yield runner
         clean = True
     finally:
         runner.close(wait=clean)

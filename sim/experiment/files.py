@@ -425,6 +425,19 @@ def _unlock(folder: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def locks_released_on_error() -> Iterator[None]:
+    """Release the folder locks taken inside the block if it fails, so a session that goes on after
+    an error (a notebook) does not keep other processes out of folders it is no longer writing."""
+    before = set(_LOCKS)
+    try:
+        yield
+    except BaseException:
+        for key in set(_LOCKS) - before:
+            os.close(_LOCKS.pop(key))
+        raise
+
+
 def claim(folder: Path, names: Sequence[str]) -> None:
     """Record in ``folder``'s owner marker that this command writes ``names`` (before writing them)."""
     owner = _read_owner(folder)
