@@ -42,6 +42,7 @@ writes DIR/<scenario name>/:
   process_log.xes.gz   time:timestamp, org:resource), as Parquet and gzipped XES (--event-log)
   *.png                plots (state flow, outcome spread, cumulative outcomes, time to outcome)
   .parts/              one folder per finished replication (used by --resume)
+  .owner.json, .lock   whose folder this is (a run's), and its lock while being written
   scenario.yaml        the fully resolved scenario (every parameter, overrides applied)
   manifest.json        seed, replications, versions, git commit, timings, command line
 A folder still containing .incomplete was not finished; manifest.json is written last."""

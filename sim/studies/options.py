@@ -35,15 +35,13 @@ exit codes:
   0    success
   2    bad input: a scenario file (YAML syntax, unknown key, value out of range, ...) or a
        command-line value; the message names the file and the parameter path, and nothing
-       is written
+       is written. Also an output folder of another command, or holding files this command
+       would replace but did not write (--force moves it aside, deleting nothing), in use
+       by another process, or that cannot be written
   3    a replication kept killing its worker process (out of memory, or killed), or the
        disk filled up; finished replications are kept, re-run the same command with
        --resume (e.g. with fewer --workers, or after freeing space)
-  130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume
-An output folder belongs to the command that wrote it: another command, or files this command
-did not write, are refused with exit code 2 (--force moves the folder aside); so is a folder
-another process is writing into, or one that cannot be written. A disk that fills up part-way
-gives exit code 3: finished replications are kept, free space and re-run with --resume."""
+  130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
 
 DESIGN = (PARTS_DIR,)
 """Where a design study (one folder of simulations) keeps finished replications, under its folder."""
