@@ -56,6 +56,8 @@ class Options:
     event_log: bool = False
     plots: bool = True
     resume: bool = False
+    force: bool = False
+    """Move aside a folder this call may not write into instead of refusing it (as ``--force``)."""
 
     def prepare(self, scenarios: Sequence[Scenario | str | Path]) -> tuple[list[Scenario], ExecutionOptions]:
         """Load paths and apply ``horizon`` / ``cohort_size`` as the command line does (recorded as
@@ -70,7 +72,9 @@ class Options:
         loaded = [load_scenario(s) if isinstance(s, (str, Path)) else s for s in scenarios]
         if overrides:
             loaded = [s.with_overrides(overrides) for s in loaded]
-        return loaded, ExecutionOptions(self.workers, self.scheduler, self.resume, self.plots, overrides)
+        return loaded, ExecutionOptions(
+            self.workers, self.scheduler, self.resume, self.plots, overrides, force=self.force
+        )
 
 
 F = TypeVar("F", bound=Callable[..., Any])

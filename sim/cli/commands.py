@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import functools
 import os
 import shutil
@@ -30,6 +31,7 @@ from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 from sim.studies.base import Job, Load
 from sim.studies.options import (
     EXIT_BAD_INPUT,
+    EXIT_DISK_FULL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_WORKER_LOST,
@@ -126,6 +128,12 @@ def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""OS errors of a full disk (or quota): the run stopped part-way and can be resumed."""
+_NOT_WRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+"""OS errors of an output location that cannot be written: the user's to fix, like bad input."""
+
+
 def _run_with_progress(
     work: Callable[[ExecutionOptions], T],
     args: argparse.Namespace,
@@ -134,8 +142,10 @@ def _run_with_progress(
     kept: str,
 ) -> T | int:
     """``work(options)`` with the command line's execution options and progress: a request that cannot
-    be carried out is exit code 2 (nothing written), a replication that keeps killing its worker 3,
-    Ctrl-C 130, saying where finished replications are kept for ``--resume`` (``kept``)."""
+    be carried out is exit code 2 (nothing written), and so is an output location that cannot be
+    written (read-only, no permission); a replication that keeps killing its worker, or a disk that
+    fills up, 3, and Ctrl-C 130, saying where finished replications are kept for ``--resume``
+    (``kept``)."""
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.errors import ExperimentError
     from sim.experiment.runners import WorkerLostError
@@ -145,6 +155,7 @@ def _run_with_progress(
         workers=args.workers,
         scheduler=args.scheduler,
         resume=args.resume,
+        force=args.force,
         plots=not args.no_plots,
         overrides=dict(overrides),
         command_line=(PROG, *argv),
@@ -157,6 +168,19 @@ def _run_with_progress(
         return _error(str(exc))
     except WorkerLostError as exc:
         failure, code = f"{PROG}: error: {exc}", EXIT_WORKER_LOST
+    except OSError as exc:
+        why = f"{exc.filename}: " * bool(exc.filename) + (exc.strerror or os.strerror(exc.errno or 0))
+        if exc.errno in _FULL:
+            failure = (
+                f"{PROG}: error: {why}: the disk is full. Finished replications are kept in {kept}; "
+                "free some space and re-run the same command with --resume."
+            )
+            code = EXIT_DISK_FULL
+        elif exc.errno in _NOT_WRITABLE:
+            failure = f"{PROG}: error: {why}: cannot write there; choose another --out"
+            code = EXIT_BAD_INPUT
+        else:
+            raise
     except KeyboardInterrupt:
         failure = (
             f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "

@@ -19,6 +19,7 @@ from sim.studies.options import (
     add_run_options,
     int_at_least,
     non_negative_float,
+    path_text,
     positive_float,
 )
 from sim.studies.registry import STUDIES
@@ -41,6 +42,7 @@ writes DIR/<scenario name>/:
   process_log.xes.gz   time:timestamp, org:resource), as Parquet and gzipped XES (--event-log)
   *.png                plots (state flow, outcome spread, cumulative outcomes, time to outcome)
   .parts/              one folder per finished replication (used by --resume)
+  .owner.json, .lock   whose folder this is (a run's), and its lock while being written
   scenario.yaml        the fully resolved scenario (every parameter, overrides applied)
   manifest.json        seed, replications, versions, git commit, timings, command line
 A folder still containing .incomplete was not finished; manifest.json is written last."""
@@ -264,7 +266,12 @@ def _add_report(sub: Any) -> None:
     )
     rep.add_argument("results", metavar="RESULTS_DIR", help="results folder written by compare or run")
     rep.add_argument(
-        "--out", "-o", metavar="FILE", help="where to write the report (default: RESULTS_DIR/report.html)"
+        "--out",
+        "-o",
+        type=path_text,
+        metavar="FILE",
+        help="where to write the report (default: RESULTS_DIR/report.html); an existing file is "
+        "replaced only if it is a report this program wrote",
     )
     rep.add_argument(
         "--with",

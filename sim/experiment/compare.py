@@ -145,7 +145,7 @@ def run_comparison(
     out = Path(out)
     options = options or ExecutionOptions()
     targets = dict(targets or {})
-    check_scenarios(scenarios, out, replications, root_seed, RESERVED)
+    check_scenarios(scenarios, out, replications, root_seed, RESERVED, options.force)
     if len(scenarios) < 2:
         raise ExperimentError("compare needs a reference scenario and at least one other")
     if targets:
@@ -162,7 +162,7 @@ def run_comparison(
         )
     cap = max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
     rule = Stopping(targets, select, alpha, replications, cap) if targets or select is not None else None
-    with experiment_folder(out, options, output.COMPARISON_MANIFEST, COMPARISON_FILES) as runner:
+    with experiment_folder(out, options, "compare", output.COMPARISON_MANIFEST, COMPARISON_FILES) as runner:
         result = run_scenarios(runner, scenarios, out, replications, root_seed, keep_log, options, rule)
     result.alpha = alpha
     result.value_per_outcome = value_per_outcome

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, remove
-from sim.experiment.output import PARTS_DIR
+from sim.experiment.files import begin_folder, check_folder, locks_released_on_error, remove
+from sim.experiment.output import MANIFEST, PARTS_DIR
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import run_key
 from sim.experiment.runners import Runner, make_runner
@@ -49,6 +49,8 @@ class ExecutionOptions:
     """The command as typed, for the manifest."""
     on_progress: ProgressCallback | None = None
     on_message: MessageCallback | None = None
+    force: bool = False
+    """Move a folder this command may not write into aside instead of refusing it (``--force``)."""
 
     def progress(self, done: int, total: int) -> None:
         """Report ``done`` of ``total`` replications to ``on_progress`` (if any)."""
@@ -65,26 +67,33 @@ class ExecutionOptions:
 def experiment_folder(
     out: Path,
     options: ExecutionOptions,
-    manifest: str | None = None,
+    kind: str | None = None,
+    manifest: str = MANIFEST,
     fixed: Sequence[str] = (),
     replicate: ReplicationFn = run_one,
 ) -> Iterator[Runner]:
     """The executor of a command writing into ``out``, running ``replicate`` for each replication.
 
-    In an order that leaves nothing behind on a bad ``--out`` or ``--scheduler``: check ``out``,
-    start the executor (``ExperimentError`` if it cannot), and only then, for a plan with its own
-    ``manifest`` and ``fixed`` files in ``out``, mark ``out`` incomplete and clear the previous
-    outputs (``begin_folder``; part stores stay). After an error or Ctrl-C the executor is closed
-    without waiting for replications in flight (``--resume`` re-runs what is missing).
+    In an order that leaves nothing behind on a bad ``--out`` or ``--scheduler``: check ``out`` (for
+    a plan of ``kind`` with its own ``manifest`` and ``fixed`` files in ``out``: that it may write
+    there, ``check_folder``), start the executor (``ExperimentError`` if it cannot), and only then
+    claim ``out``, mark it incomplete and clear that kind's previous outputs (``begin_folder``; part
+    stores stay). After an error or Ctrl-C the executor is closed without waiting for replications
+    in flight (``--resume`` re-runs what is missing) and the folder locks taken are released.
     """
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out: {out} exists and is not a folder")
+    if kind is not None:
+        check_folder(out, kind, {*fixed, manifest}, options.force)
     runner = make_runner(options.workers, options.scheduler, replicate)
     clean = False
     try:
-        if manifest is not None:
-            begin_folder(out, manifest, fixed)
-        yield runner
+        with locks_released_on_error():
+            if kind is not None:
+                aside = begin_folder(out, kind, manifest, fixed, options.force, options.command_line)
+                if aside is not None:
+                    options.notify(f"--force: moved the old {out} aside to {aside}")
+            yield runner
         clean = True
     finally:
         runner.close(wait=clean)

@@ -1,24 +1,51 @@
-"""Writing files so that a reader never sees half of one, and marking folders under construction.
+"""Writing files so that a reader never sees half of one, marking folders under construction, and
+never touching a folder or file that is not ours.
 
 Every file (and part folder) is written under a temporary name and moved into place with
 ``os.replace`` (atomic within one file system), so a final name never holds half a file even if the
 process is killed. A results folder holds ``.incomplete`` from ``begin_folder`` until
-``finish_folder`` has written its manifest (``sim.experiment.output``). Standard library only.
+``finish_folder`` has written its manifest (``sim.experiment.output``).
+
+A results folder is owned: its owner marker (``output.OWNER``) says which kind of command's folder
+it is, and a command writes only into a folder of its own kind, under the folder's lock, replacing
+only the files it wrote there. Anything else is refused before anything is written (``--force``
+moves the folder aside, never deletes it). Standard library only (and the figure names).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
+import shlex
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sim.experiment.output import MANIFEST, MARKER, PARTS_DIR, RUN_FILES
+from sim.analysis import figures
+from sim.experiment.errors import ExperimentError
+from sim.experiment.output import (
+    CALIBRATION_MANIFEST,
+    COMPARISON_MANIFEST,
+    LOCK,
+    MANIFEST,
+    MARKER,
+    OWNER,
+    PARTS_DIR,
+    REPORT_FILE,
+    RUN_FILES,
+    SWEEP_MANIFEST,
+    TARGETS_MANIFEST,
+    UNCERTAINTY_MANIFEST,
+    is_report_text,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,34 +160,289 @@ def remove(path: Path) -> None:
             path.unlink()
 
 
-def begin_folder(folder: Path, manifest: str = MANIFEST, fixed: Sequence[str] = RUN_FILES) -> None:
-    """Create ``folder`` (if needed), mark it incomplete and remove the previous run's outputs.
+def begin_folder(
+    folder: Path,
+    kind: str,
+    manifest: str = MANIFEST,
+    fixed: Collection[str] = RUN_FILES,
+    force: bool = False,
+    command_line: Sequence[str] | None = None,
+) -> Path | None:
+    """Claim ``folder`` for a command of ``kind``, mark it incomplete and remove that kind's previous
+    outputs; with ``force``, a folder it may not use is first moved aside (its new path returned).
 
-    The marker goes first and the old manifest next, so at no moment does the folder look like a
-    finished run with a mix of old and new files. Files listed in the old manifest (plots, whose
-    names depend on the label) are removed too, as are leftover temporary files. ``.parts`` is kept:
-    whether it can be reused is the part store's decision.
+    Under the folder's lock (``ExperimentError`` if another process holds it): the folder is
+    checked (``check_folder``), its owner marker written, then ``.incomplete``, then the old
+    manifest removed, so at no moment does it look like a finished run with a mix of old and new
+    files. Only names the code computes (``manifest``, ``fixed`` and figure names) that the owner
+    marker says this kind wrote (or a report we wrote) are removed, never a list read from disk.
+    ``.parts`` is kept: whether it can be reused is the part store's decision.
     """
+    fixed = {*fixed, manifest}
+    aside = None
+    problem = _ownership_problem(folder, kind, fixed)
+    if problem is not None:
+        if not force:
+            raise ExperimentError(_refusal(folder, problem))
+        aside = _move_aside(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    _lock(folder)
+    problem = _ownership_problem(folder, kind, fixed)  # again under the lock: another run may have begun
+    if problem is not None:
+        raise ExperimentError(_refusal(folder, problem))
+    owner = _read_owner(folder) or _legacy_owner(folder)
+    mine = owner.files if owner is not None else frozenset()
+    old = [n for n in os.listdir(folder) if _replaceable(n, fixed) and (n in mine or _our_report(folder / n))]
+    _write_owner(folder, kind, sorted(fixed), command_line)
     write_text(folder / MARKER, "This folder is being written; it is complete when this file is gone.\n")
-    old_files: list[str] = []
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        old = json.loads((folder / manifest).read_text(encoding="utf-8")).get("files", [])
-        old_files = [str(f) for f in old]
     remove(folder / manifest)
-    for name in [*fixed, *old_files]:
-        if name in (MARKER, PARTS_DIR) or Path(name).name != name:  # never leave the folder
-            continue
+    for name in old:
         remove(folder / name)
     for leftover in [*folder.glob(f".*{TMP_SUFFIX}"), folder / _PLOTS_TMP]:
         remove(leftover)
+    return aside
 
 
 def finish_folder(folder: Path, manifest: Mapping[str, Any], name: str = MANIFEST) -> Path:
-    """Write the manifest (last of all files) and remove the ``.incomplete`` marker."""
+    """Write the manifest (last of all files), record its ``files`` in the owner marker, remove the
+    ``.incomplete`` marker and release the folder's lock."""
     path = write_json(folder / name, manifest)
+    owner = _read_owner(folder)
+    if owner is not None:
+        _write_owner(folder, owner.kind, [str(f) for f in manifest.get("files", [])], None, owner)
     remove(folder / MARKER)
+    _unlock(folder)
     return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Ownership: which kind of command a folder belongs to, and one lock per folder
+# ----------------------------------------------------------------------------------------------
+
+_INTERNAL = frozenset({MARKER, PARTS_DIR, OWNER, LOCK, _PLOTS_TMP})
+"""Names of the machinery in every results folder, never a user's output."""
+_FIGURES = frozenset(v for k, v in vars(figures).items() if k.isupper() and isinstance(v, str))
+_LEGACY: dict[str, tuple[str, str]] = {
+    "run": (MANIFEST, "run_key"),
+    "sensitivity": (MANIFEST, "method"),
+    "compare": (COMPARISON_MANIFEST, "scenarios"),
+    "sweep": (SWEEP_MANIFEST, "params"),
+    "uncertainty": (UNCERTAINTY_MANIFEST, "samples"),
+    "calibrate": (CALIBRATION_MANIFEST, "nroy_sets"),
+    "targets": (TARGETS_MANIFEST, "targets"),
+}
+"""Folders written before owner markers: kind -> (its manifest, a key only that kind's manifest has)."""
+_LOCKS: dict[Path, int] = {}
+"""Folders this process has locked (resolved path -> the lock file's descriptor)."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A folder's owner marker (``output.OWNER``)."""
+
+    kind: str
+    """``run`` for a scenario folder, else the command whose folder it is (compare, sweep, ...)."""
+    started: str
+    command_line: str
+    files: frozenset[str]
+    """The names this kind has written (or claimed while writing) in the folder."""
+
+
+def _replaceable(name: str, fixed: Collection[str]) -> bool:
+    """Whether a command whose folder has the files ``fixed`` may write ``name``: one of them, or a
+    figure (``sim.analysis.figures``: a fixed name or a prefix plus ``.png``)."""
+    if name in fixed:
+        return True
+    return name.endswith(".png") and any(
+        name == f or (f.endswith("_") and name.startswith(f)) for f in _FIGURES
+    )
+
+
+def written_report(path: Path) -> bool:
+    """Whether ``path`` is a briefing report this program wrote (its generator tag near the top): only
+    such a file is ever replaced by a report."""
+    if not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return is_report_text(head.decode("utf-8", "replace"))
+
+
+def _our_report(path: Path) -> bool:
+    return path.name == REPORT_FILE and written_report(path)
+
+
+def _read_owner(folder: Path) -> Owner | None:
+    try:
+        data = json.loads((folder / OWNER).read_text(encoding="utf-8"))
+        kind, files = data["kind"], data["files"]
+        if not (isinstance(kind, str) and isinstance(files, list)):
+            return None
+        return Owner(
+            kind, str(data.get("started", "")), str(data.get("command_line", "")), frozenset(map(str, files))
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _legacy_owner(folder: Path) -> Owner | None:
+    """The owner of a folder written before owner markers, from a manifest that shows its kind."""
+    for kind, (manifest, key) in _LEGACY.items():
+        try:
+            data = json.loads((folder / manifest).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and key in data and isinstance(data.get("files"), list):
+            files = frozenset(str(f) for f in data["files"])
+            return Owner(kind, str(data.get("start_time", "")), str(data.get("command_line", "")), files)
+    return None
+
+
+def _write_owner(
+    folder: Path,
+    kind: str,
+    files: Sequence[str],
+    command_line: Sequence[str] | None,
+    old: Owner | None = None,
+) -> None:
+    started = old.started if old else datetime.now().astimezone().isoformat(timespec="seconds")
+    line = old.command_line if old else shlex.join(command_line) if command_line else shlex.join(sys.argv)
+    record = {"kind": kind, "started": started, "command_line": line, "files": list(files)}
+    write_json(folder / OWNER, record)
+
+
+def _ownership_problem(folder: Path, kind: str, fixed: Collection[str]) -> str | None:
+    """Why a command of ``kind`` writing ``fixed`` may not use ``folder`` (None if it may): it is
+    another kind's folder, or holds files that this kind would replace but did not write. Files it
+    would not touch (a README, other commands' folders inside) are no reason to refuse."""
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "exists and is not a folder"
+    holder = _holder(folder)
+    if holder is not None:
+        raise ExperimentError(
+            f"{folder}: folder in use by PID {holder or '(unknown)'}, which is writing into it; "
+            "wait for it to finish or choose another --out"
+        )
+    owner = _read_owner(folder) or _legacy_owner(folder)
+    if owner is not None and owner.kind != kind:
+        by = f" by '{owner.command_line}'" if owner.command_line else ""
+        when = f" on {owner.started}" if owner.started else ""
+        return f"is a '{owner.kind}' folder (written{when}{by}), not a '{kind}' one"
+    mine = owner.files if owner is not None else frozenset()
+    foreign = sorted(
+        n
+        for n in os.listdir(folder)
+        if n not in _INTERNAL and _replaceable(n, fixed) and n not in mine and not _our_report(folder / n)
+    )
+    if foreign:
+        shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6 else "")
+        return f"holds {shown}, not written by a '{kind}' command, which would replace them"
+    return None
+
+
+def check_folder(folder: Path, kind: str, fixed: Collection[str] = RUN_FILES, force: bool = False) -> None:
+    """``ExperimentError`` if a command of ``kind`` may not write into ``folder`` (another process
+    is writing into it, or, without ``force``, ``_ownership_problem``); reads only, so a plan can
+    check every folder it will write before it writes any."""
+    problem = _ownership_problem(folder, kind, fixed)
+    if problem is not None and not force:
+        raise ExperimentError(_refusal(folder, problem))
+
+
+def _refusal(folder: Path, problem: str) -> str:
+    if problem == "exists and is not a folder":
+        return f"--out: {folder} {problem}"
+    return (
+        f"cannot write into {folder}: it {problem}. Nothing was changed. Choose another --out, or add "
+        f"--force to move that folder aside to {folder.name}.old-<date-time>/ beside it (nothing is deleted)"
+    )
+
+
+def _move_aside(folder: Path) -> Path:
+    """Rename ``folder`` to ``<folder>.old-<date-time>`` beside it (``--force``: never deleted)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = folder.with_name(f"{folder.name}.old-{stamp}")
+    n = 1
+    while aside.exists():
+        aside, n = folder.with_name(f"{folder.name}.old-{stamp}-{n}"), n + 1
+    os.rename(folder, aside)
+    return aside
+
+
+def _holder(folder: Path) -> int | None:
+    """The PID of another process holding ``folder``'s lock (0 if it did not say), else None."""
+    if folder.resolve() in _LOCKS:
+        return None
+    try:
+        fd = os.open(folder / LOCK, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _lock_pid(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _lock_pid(fd: int) -> int:
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _lock(folder: Path) -> None:
+    """Hold ``folder``'s lock (``fcntl.flock`` on ``.lock``, released by ``finish_folder`` or when the
+    process ends) or raise ``ExperimentError`` naming the process that holds it."""
+    key = folder.resolve()
+    if key in _LOCKS:
+        return
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _lock_pid(fd)
+        os.close(fd)
+        raise ExperimentError(
+            f"{folder}: folder in use by PID {pid or '(unknown)'}, which is writing into it; "
+            "wait for it to finish or choose another --out"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    _LOCKS[key] = fd
+
+
+def _unlock(folder: Path) -> None:
+    fd = _LOCKS.pop(folder.resolve(), None)
+    if fd is not None:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locks_released_on_error() -> Iterator[None]:
+    """Release the folder locks taken inside the block if it fails, so a session that goes on after
+    an error (a notebook) does not keep other processes out of folders it is no longer writing."""
+    before = set(_LOCKS)
+    try:
+        yield
+    except BaseException:
+        for key in set(_LOCKS) - before:
+            os.close(_LOCKS.pop(key))
+        raise
+
+
+def claim(folder: Path, names: Sequence[str]) -> None:
+    """Record in ``folder``'s owner marker that this command writes ``names`` (before writing them)."""
+    owner = _read_owner(folder)
+    if owner is not None and not owner.files.issuperset(names):
+        _write_owner(folder, owner.kind, sorted(owner.files.union(names)), None, owner)
 
 
 def write_plots(folder: Path, make: Callable[..., Sequence[str | os.PathLike[str]]], *args: Any) -> list[str]:
@@ -170,10 +452,10 @@ def write_plots(folder: Path, make: Callable[..., Sequence[str | os.PathLike[str
     remove(tmp)
     tmp.mkdir()
     try:
-        names = []
-        for p in map(Path, make(*args, tmp)):
+        paths = [Path(p) for p in make(*args, tmp)]
+        claim(folder, [p.name for p in paths])
+        for p in paths:
             os.replace(p, folder / p.name)
-            names.append(p.name)
-        return names
+        return [p.name for p in paths]
     finally:
         remove(tmp)

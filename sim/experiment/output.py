@@ -15,6 +15,13 @@ MANIFEST = "manifest.json"
 """Written last in a scenario folder: the resolved scenario, seed, code version and files."""
 COMPARISON_MANIFEST = "comparison_manifest.json"
 """Written last in the comparison folder (the ``--out`` folder of ``compare``)."""
+OWNER = ".owner.json"
+"""Written first in every results folder: its kind (``run`` for a scenario folder, else the command
+whose folder it is: compare, sweep, sensitivity, uncertainty, calibrate, targets), when and by which
+command line it was begun, and the files that kind wrote in it. A command writes only into a folder
+of its own kind and replaces only those files (``sim.experiment.files.begin_folder``)."""
+LOCK = ".lock"
+"""Locked (``fcntl.flock``) by the process writing the folder, which writes its PID in it."""
 PARTS_DIR = ".parts"
 """Per-replication results of a scenario folder, kept for ``--resume`` (see ``sim.experiment.parts``)."""
 
@@ -103,6 +110,16 @@ RUN_FILES: tuple[str, ...] = (
     REPORT_FILE,
 )
 """Fixed file names a scenario folder may contain (plots are listed by name in the manifest)."""
+
+
+REPORT_GENERATOR = "contact-sim run_sim.py report"
+"""The ``<meta name="generator">`` of every report (``sim/report/templates/report.html.j2``): how a
+report.html this program wrote is told from a user's file of that name, which is never replaced."""
+
+
+def is_report_text(head: str) -> bool:
+    """Whether ``head`` (the start of an HTML file) is the start of a report this program wrote."""
+    return f'<meta name="generator" content="{REPORT_GENERATOR}">' in head
 
 
 def is_complete(folder: str | os.PathLike[str], manifest: str = MANIFEST) -> bool:

@@ -35,7 +35,7 @@ from sim.experiment.engine import (
     run_batches,
 )
 from sim.experiment.errors import ExperimentError
-from sim.experiment.files import begin_folder, finish_folder, write_csv, write_plots, write_text
+from sim.experiment.files import begin_folder, check_folder, finish_folder, write_csv, write_plots, write_text
 from sim.experiment.parts import PartStore
 from sim.experiment.provenance import environment, run_key
 from sim.experiment.runners import Runner
@@ -100,6 +100,11 @@ class ExperimentResult:
         return {r.name: r.summary for r in self.runs if r.summary is not None}
 
 
+RUN_KIND = "run"
+"""The owner kind of a scenario folder, whichever command (run, compare, sweep...) wrote it: the
+same files, so a command that runs scenarios may replace one (``files.begin_folder``)."""
+
+
 def display_labels(scenarios: Sequence[Scenario]) -> dict[str, str]:
     """Each scenario's label, made unique (``label [name]``) where two scenarios share a title."""
     labels = [s.label for s in scenarios]
@@ -128,9 +133,11 @@ def check_scenarios(
     replications: int,
     root_seed: int,
     reserved: Set[str] = frozenset(),
+    force: bool = False,
 ) -> None:
     """ExperimentError, before anything is written, for scenarios that cannot be run into ``out``
-    (``reserved``: names of files the plan writes in ``out`` itself)."""
+    (``reserved``: names of files the plan writes in ``out`` itself), including a scenario folder
+    that is another command's, or in use (``files.check_folder``; ``force``: moved aside later)."""
     if not scenarios:
         raise ExperimentError("no scenarios to run")
     names = [s.name for s in scenarios]
@@ -154,13 +161,16 @@ def check_scenarios(
     for name in names:
         if (out / name).exists() and not (out / name).is_dir():
             raise ExperimentError(f"--out {out}: {out / name} exists and is not a folder")
+        check_folder(out / name, RUN_KIND, output.RUN_FILES, force)
 
 
 def _prepare(
     scenario: Scenario, out: Path, root_seed: int, keep_log: bool, options: ExecutionOptions
 ) -> ScenarioRun:
     folder = out / scenario.name
-    begin_folder(folder)
+    aside = begin_folder(folder, RUN_KIND, force=options.force, command_line=options.command_line)
+    if aside is not None:
+        options.notify(f"--force: moved the old {folder} aside to {aside}")
     info = {"scenario": scenario.name, "root_seed": root_seed, "keep_log": keep_log}
     run = ScenarioRun(scenario, PartStore(folder, run_key(scenario, root_seed, keep_log), keep_log, info))
     open_variant(run, options)
@@ -230,7 +240,7 @@ def run_experiment(
     ``.incomplete`` and have no manifest, as after any other exception, which is a bug)."""
     out = Path(out)
     options = options or ExecutionOptions()
-    check_scenarios(scenarios, out, replications, root_seed)
+    check_scenarios(scenarios, out, replications, root_seed, force=options.force)
     with experiment_folder(out, options) as runner:
         return run_scenarios(runner, scenarios, out, replications, root_seed, keep_log, options)
 
@@ -241,15 +251,18 @@ def run_study_scenarios(
     replications: int,
     root_seed: int,
     options: ExecutionOptions,
+    kind: str,
     manifest: str,
     fixed: Sequence[str],
+    plots: bool = False,
 ) -> ExperimentResult:
-    """The scenario folders (without plots) of a study that writes its own files in ``out``
-    (``fixed``, and ``manifest`` last: sweep, uncertainty), checked first as ``run_experiment``."""
-    check_scenarios(scenarios, out, replications, root_seed)
-    with experiment_folder(out, options, manifest, fixed) as runner:
-        no_plots = dataclasses.replace(options, plots=False)
-        return run_scenarios(runner, scenarios, out, replications, root_seed, False, no_plots)
+    """The scenario folders (with ``plots`` or without) of a study of ``kind`` that writes its own
+    files in ``out`` (``fixed``, and ``manifest`` last: sweep, uncertainty, targets), checked first
+    as ``run_experiment``."""
+    check_scenarios(scenarios, out, replications, root_seed, force=options.force)
+    with experiment_folder(out, options, kind, manifest, fixed) as runner:
+        scenario_options = dataclasses.replace(options, plots=options.plots and plots)
+        return run_scenarios(runner, scenarios, out, replications, root_seed, False, scenario_options)
 
 
 def run_scenarios(

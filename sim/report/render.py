@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from sim.experiment.files import write_text
+from sim.experiment.files import write_text, written_report
 from sim.experiment.output import REPORT_FILE
 from sim.report.content import Report, build_report
 from sim.report.folder import open_analysis, open_folder
@@ -56,6 +56,11 @@ def write_report(
         raise ReportError(f"--out {path}: is a folder; give a file name such as {path / REPORT_FILE}")
     if not path.parent.is_dir():
         raise ReportError(f"--out {path}: the folder {path.parent} does not exist")
+    if path.exists() and not written_report(path):
+        raise ReportError(
+            f"--out {path}: exists and is not a report this program wrote; nothing was changed. "
+            "Give a new file name, or move the file away first"
+        )
     try:
         return write_text(path, html)
     except OSError as exc:

@@ -26,6 +26,8 @@ PROG = "run_sim.py"
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_WORKER_LOST = 3
+EXIT_DISK_FULL = 3
+"""Like a lost worker, a full disk stops a run part-way: finished replications are kept for --resume."""
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = """\
@@ -33,10 +35,12 @@ exit codes:
   0    success
   2    bad input: a scenario file (YAML syntax, unknown key, value out of range, ...) or a
        command-line value; the message names the file and the parameter path, and nothing
-       is written
-  3    a replication kept killing its worker process (out of memory, or killed); finished
-       replications are kept, re-run the same command with --resume (e.g. with fewer
-       --workers)
+       is written. Also an output folder of another command, or holding files this command
+       would replace but did not write (--force moves it aside, deleting nothing), in use
+       by another process, or that cannot be written
+  3    a replication kept killing its worker process (out of memory, or killed), or the
+       disk filled up; finished replications are kept, re-run the same command with
+       --resume (e.g. with fewer --workers, or after freeing space)
   130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
 
 DESIGN = (PARTS_DIR,)
@@ -194,9 +198,29 @@ def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
+def path_text(text: str) -> str:
+    """An argument type for --out: a path, not empty (an unset shell variable would otherwise mean
+    the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one (is a shell variable unset?)")
+    return text
+
+
+def add_out(g: Any, help: str, default: str | None = None) -> None:
+    """--out DIR (not empty) and --force, which moves aside a folder the command may not write into."""
+    g.add_argument("--out", "-o", type=path_text, default=default, metavar="DIR", help=help)
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="if DIR (or a scenario folder in it) holds another command's results or files this "
+        "command did not write, move it aside to DIR.old-<date-time>/ instead of stopping (nothing "
+        "is deleted)",
+    )
+
+
 def add_output(g: Any, out: str, quiet: str, plots: str = "skip the PNG plots") -> None:
-    """--out (``out``: a study's folder, the default named in the help), --no-plots and --quiet."""
-    g.add_argument("--out", "-o", metavar="DIR", help=f"output folder (default: {out}/<scenario name>)")
+    """--out (``out``: a study's folder, the default named in the help), --force, --no-plots and --quiet."""
+    add_out(g, f"output folder (default: {out}/<scenario name>)")
     g.add_argument("--no-plots", action="store_true", help=plots)
     g.add_argument("--quiet", "-q", action="store_true", help=quiet)
 
@@ -221,7 +245,7 @@ def add_run_options(p: argparse.ArgumentParser, sweep: bool = False, folder: str
         add_output(g, folder, "no estimate, progress bar or result table")
         p.set_defaults(event_log=False, report=False, with_dirs=None)
         return
-    g.add_argument("--out", "-o", default="results", metavar="DIR", help="output folder")
+    add_out(g, "output folder", "results")
     g.add_argument(
         "--event-log",
         action="store_true",

@@ -97,18 +97,27 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path) -> None:
 
 
 def test_begin_and_finish_folder(tmp_path: Path) -> None:
+    """An older version's run folder (no owner marker; its manifest shows a run): only names a run
+    writes that its manifest lists are removed, never other names the manifest lists."""
     folder = tmp_path / "s"
     folder.mkdir()
     (folder / "summary.csv").write_text("old")
-    (folder / "old_plot.png").write_text("old")
+    (folder / "state_flow_old.png").write_text("old")
     (folder / "notes.txt").write_text("mine")
     (folder / ".parts").mkdir()
-    (folder / "manifest.json").write_text(json.dumps({"files": ["summary.csv", "old_plot.png"]}))
+    listed = ["summary.csv", "state_flow_old.png", "notes.txt", "manifest.json"]
+    (folder / "manifest.json").write_text(json.dumps({"run_key": "k", "files": listed}))
     assert output.is_complete(folder)
-    files.begin_folder(folder)
+    files.begin_folder(folder, "run")
     assert not output.is_complete(folder)
     assert (folder / ".incomplete").exists() and (folder / ".parts").is_dir()
-    assert sorted(p.name for p in folder.iterdir()) == [".incomplete", ".parts", "notes.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".incomplete",
+        ".lock",
+        ".owner.json",
+        ".parts",
+        "notes.txt",
+    ]
     files.finish_folder(folder, {"files": []})
     assert output.is_complete(folder)
 

@@ -356,7 +356,7 @@ def run_calibration(
     options = options or ExecutionOptions()
     w = CalibrationResult(plan, nroy_u=np.zeros((0, len(plan.parameters))))
     with experiment_folder(
-        out, options, MANIFEST, (*output.CALIBRATION_CSVS, MANIFEST), run_measures
+        out, options, "calibrate", MANIFEST, output.CALIBRATION_CSVS, run_measures
     ) as runner:
         for wave in range(1, plan.request.waves + 1):
             simulations = _simulate(w, wave, _design(w, wave), runner, out, options)

@@ -272,7 +272,7 @@ def run_sensitivity(
     out = Path(out)
     req = plan.request
     options = options or ExecutionOptions()
-    with experiment_folder(out, options, MANIFEST, FIXED_FILES, run_summary) as runner:
+    with experiment_folder(out, options, "sensitivity", MANIFEST, FIXED_FILES, run_summary) as runner:
         every = [s for scenarios in plan.points for s in scenarios]
         design = run_design(every, req.replications, out, runner, req.seed, options)
     n = len(plan.X)

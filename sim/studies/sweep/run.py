@@ -56,7 +56,7 @@ def run_sweep(
     drawn = chosen if kpis is not None else [k for k in PLOT_KPIS if k in chosen]
     scenarios = [p.scenario for p in points]
     experiment = run_study_scenarios(
-        scenarios, out, replications, root_seed, options, output.SWEEP_MANIFEST, (output.SWEEP_FILE,)
+        scenarios, out, replications, root_seed, options, "sweep", output.SWEEP_MANIFEST, (output.SWEEP_FILE,)
     )
     paths = [p.path for p in params]
     table = sweep_table(paths, [(pt.values, pt.scenario.name) for pt in points], experiment.summaries, chosen)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.experiment.output import PARTS_DIR
 from sim.studies.base import Job, Load
-from sim.studies.options import PROG, RUN_RESUME, add_executor_options, add_replications, written
+from sim.studies.options import PROG, RUN_RESUME, add_executor_options, add_out, add_replications, written
 
 if TYPE_CHECKING:
     from sim.experiment.engine import ExecutionOptions
@@ -73,7 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     g = p.add_argument_group("execution and output")
     add_executor_options(g, "replications", scheduler=False)
-    g.add_argument("--out", "-o", default="results/targets", metavar="DIR", help="output folder")
+    add_out(g, "output folder", "results/targets")
     g.add_argument(
         "--no-plots", action="store_true", help="skip the PNG plots (targets.png and each scenario's)"
     )
@@ -119,26 +119,35 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
 
     def run(out: Path, options: ExecutionOptions) -> TargetsResult:
         """Run every scenario as 'run' does, then write targets.csv, targets.png and the manifest."""
-        from sim.experiment.files import write_json
-        from sim.experiment.output import TARGETS_MANIFEST
-        from sim.experiment.run import run_experiment
+        from sim.experiment.files import finish_folder
+        from sim.experiment.output import TARGETS_FILE, TARGETS_MANIFEST
+        from sim.experiment.run import run_study_scenarios
         from sim.studies.targets.run import FolderTables, evaluate_targets, write_targets
 
-        result = run_experiment(
-            scenarios, out, replications=args.replications, root_seed=args.seed, options=options
+        result = run_study_scenarios(
+            scenarios,
+            out,
+            args.replications,
+            args.seed,
+            options,
+            "targets",
+            TARGETS_MANIFEST,
+            (TARGETS_FILE,),
+            True,
         )
         tables = {run.name: FolderTables(run.folder) for run in result.runs}
         frame = evaluate_targets(chosen, tables, {t.id: name_of[table.scenario_path(t)] for t in chosen})
         files = write_targets(out, frame, chosen, plot=not args.no_plots)
-        write_json(
-            out / TARGETS_MANIFEST,
+        finish_folder(
+            out,
             manifest
             | {
                 "replications": result.replications,
-                "files": files,
+                "files": [*files, TARGETS_MANIFEST],
                 "wall_time_seconds": round(result.wall_seconds, 3),
                 "command_line": list(options.command_line or ()),
             },
+            TARGETS_MANIFEST,
         )
         return TargetsResult(result, frame, files)
 

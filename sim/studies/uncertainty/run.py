@@ -219,7 +219,14 @@ def run_uncertainty(
     params, draws, calibrated = calibrated_design(reference, policies, samples, root_seed, from_calibration)
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
     experiment = run_study_scenarios(
-        scenarios, out, replications, root_seed, options, MANIFEST_FILE, output.UNCERTAINTY_CSVS
+        scenarios,
+        out,
+        replications,
+        root_seed,
+        options,
+        "uncertainty",
+        MANIFEST_FILE,
+        output.UNCERTAINTY_CSVS,
     )
     diffs = differences(policies, draws, experiment.summaries, wanted)
     summary = ua.summarise(diffs[diffs.kpi.isin(chosen)])
