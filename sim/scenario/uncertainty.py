@@ -22,6 +22,10 @@ time: a scale multiplies the numbers a change sets under its path as well (a ser
 agreement to leave by half from day 365 still raises the *drawn* level by half from then on),
 while a single value a change sets is that policy's lever and keeps the change's value, as a
 policy's own values do (``sim.studies.uncertainty.run``).
+
+A policy's own ``uncertainty:`` range on a value it changes (how large its effect is, an
+assumption too) is not the reference's: :func:`lever_ranges` lists them, and the uncertainty
+study draws them for that policy alone.
 """
 
 from __future__ import annotations
@@ -121,6 +125,18 @@ def shared_paths(policy: BaseModel, reference: BaseModel) -> set[str]:
     has it. A value the policy changes is its lever and keeps the policy's value (more beds keeps
     its 60 beds at every design point or draw). The one rule of sensitivity and uncertainty."""
     return {u.path for u in ranges(reference) if u.kind == SCALE or same_at(policy, reference, u.path)}
+
+
+def lever_ranges(policy: BaseModel, reference: BaseModel) -> list[Uncertain]:
+    """The ranges a policy's own ``uncertainty:`` declares on its levers: its paths not in
+    :func:`shared_paths` (a value it changes, or a path the reference does not range), whose
+    range is not the one the reference declares too (inherited through ``extends``, that range
+    is the reference's doubt about its own level, not about the policy's effect). The uncertainty
+    study draws them for that policy alone (an effect size is an assumption as well)."""
+    shared = shared_paths(policy, reference)
+    theirs = getattr(reference, "uncertainty", {}) or {}
+    own = {p: r for p, r in (getattr(policy, "uncertainty", {}) or {}).items() if theirs.get(p) != r}
+    return [u for u in ranges(policy, own) if u.origin == "scenario" and u.path not in shared]
 
 
 def _numbers(value: Any) -> list[float]:
@@ -267,6 +283,7 @@ __all__ = [
     "Uncertain",
     "apply",
     "check_range",
+    "lever_ranges",
     "overrides_for",
     "ranges",
     "same_at",

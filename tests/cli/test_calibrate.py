@@ -307,14 +307,20 @@ def test_draws_take_the_calibrated_parameters_from_the_file_rows(tmp_path: Path)
     rows = {"contact.success": [0.95, 1.0, 1.05], "detention.beds": [30, 50, 70]}
     file = _calibration_csv(tmp_path / "calibration.csv", rows)
     pairs = set(zip(rows["contact.success"], rows["detention.beds"], strict=True))
+    # a policy's own range on its lever is its effect size, not a calibrated value
+    policy = ref.with_overrides(
+        {"name": "beds25", "detention": {"beds": 25}, "uncertainty": {"detention.beds": [22, 28]}}
+    )
     for samples, replace in ((3, False), (8, True)):
-        _, draws, _ = calibrated_design(ref, [], samples, seed=5, from_calibration=str(file))
+        _, draws, _ = calibrated_design(ref, [policy], samples, seed=5, from_calibration=str(file))
         got = [(d.values["contact.success"], d.values["detention.beds"]) for d in draws]
         assert set(got) <= pairs  # whole rows: the pairs of the file, never a mix
         if not replace:
             assert sorted(got) == sorted(pairs)  # without replacement: each row once
         others = [d.values["contact.agents"] for d in draws]
         assert len(set(others)) == samples  # the rest still by Latin hypercube
+        levers = [d.values["beds25:detention.beds"] for d in draws]
+        assert len(set(levers)) == samples and all(22 <= v <= 28 for v in levers)  # and the lever too
 
 
 def test_uncertainty_from_calibration_records_it_and_uses_only_file_rows(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The uncertainty analysis run end to end on a tiny cohort (``sim.studies.uncertainty.run``): the
-draws respect the ranges and a policy's levers, a policy identical to the reference is a coin
-(probability 0.5 of being better, differences exactly 0 under common random numbers), and the
-files hold the documented columns; bad requests fail before anything is written."""
+draws respect the ranges and a policy's levers (drawn from the policy's own ranges when it has
+any), a policy identical to the reference is a coin (probability 0.5 of being better, differences
+exactly 0 under common random numbers), and the files hold the documented columns; bad requests
+fail before anything is written."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim.experiment.errors import ExperimentError
 from sim.experiment.output import UNCERTAINTY_CSVS as FILES
 from sim.scenario import load_scenario
-from sim.scenario.uncertainty import ranges
+from sim.scenario.uncertainty import apply, lever_ranges, ranges, shared_paths
 from sim.studies.uncertainty.analysis import (
     CEAC_COLUMNS,
     DISCOVERY_COLUMNS,
     SUMMARY_COLUMNS,
     UNCERTAINTY_COLUMNS,
+    latin_hypercube,
 )
 from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
 
@@ -53,6 +56,62 @@ def test_draws_respect_ranges_and_keep_a_policys_levers() -> None:
         )
     again = calibrated_design(ref, [policy], samples=6, seed=11)[1]
     assert [d.values for d in again] == [d.values for d in draws]
+
+
+def test_a_policys_own_ranges_on_its_levers_are_drawn_for_it_alone() -> None:
+    ref = _baseline(uncertainty={"detention.beds": [20, 60]})
+    plain = ref.with_overrides({"name": "beds30", "detention": {"beds": 30}})  # inherits [20, 60]
+    ranged = ref.with_overrides(
+        {
+            "name": "ranged",
+            "detention": {"beds": 30},
+            "reporting": {"miss_probability": {"in_person": 0.01}},  # under the drawn scale
+            "uncertainty": {
+                "detention.beds": [25, 40],
+                "reporting.miss_probability.in_person": [0.005, 0.02],
+            },
+        }
+    )
+    assert lever_ranges(plain, ref) == []  # the reference's range, inherited: not the policy's doubt
+    params, draws, _ = calibrated_design(ref, [plain, ranged], samples=8, seed=11)
+    names = [u.path for u in params]
+    assert names[len(ranges(ref)) :] == [
+        "ranged:detention.beds",
+        "ranged:reporting.miss_probability.in_person",
+    ]
+    beds = np.array([d.values["ranged:detention.beds"] for d in draws])
+    # a Latin hypercube over the policy's own range: one draw in each eighth of [25, 40]
+    assert sorted(np.floor((beds - 25) / (15 / 8)).astype(int)) == list(range(8))
+    for d in draws:
+        p_plain, p_ranged = d.policies
+        assert p_plain.detention.beds == 30  # the plain policy's lever stays
+        assert p_ranged.detention.beds == round(d.values["ranged:detention.beds"])
+        assert d.reference.detention.beds == round(d.values["detention.beds"])
+        factor = d.values["reporting.miss_probability"]  # the reference's drawn scale multiplies the lever
+        drawn = d.values["ranged:reporting.miss_probability.in_person"]
+        assert 0.005 <= drawn <= 0.02
+        assert p_ranged.reporting.miss_probability.in_person == pytest.approx(drawn * factor)
+        assert p_ranged.tracing == d.reference.tracing  # the rest as the reference's draw
+
+
+def test_a_policy_without_own_ranges_draws_as_before() -> None:
+    ref = _baseline()
+    plain = ref.with_overrides({"name": "beds30", "detention": {"beds": 30}})
+    ranged = ref.with_overrides(
+        {"name": "ranged", "uncertainty": {"reporting.miss_probability.in_person": [0.04, 0.2]}}
+    )
+    params, alone, _ = calibrated_design(ref, [plain], samples=5, seed=4)
+    _, both, _ = calibrated_design(ref, [plain, ranged], samples=5, seed=4)
+    assert params == ranges(ref)
+    lhs = latin_hypercube([(u.low, u.high) for u in params], 5, 4)  # the reference's design, as before
+    for d, b, row in zip(alone, both, lhs, strict=True):
+        assert d.values == dict(zip([u.path for u in params], row, strict=True))
+        assert {k: v for k, v in b.values.items() if ":" not in k} == d.values  # a ranged policy adds columns
+        assert b.policies[0] == d.policies[0] and b.reference == d.reference
+        shared = {k: v for k, v in d.values.items() if k in shared_paths(plain, ref)}
+        assert d.policies[0].model_dump(exclude={"name", "title"}) == apply(plain, shared).model_dump(
+            exclude={"name", "title"}
+        )
 
 
 def test_identical_policy_is_a_coin_and_files_have_their_columns(tmp_path: Path) -> None:

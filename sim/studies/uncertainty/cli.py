@@ -30,9 +30,10 @@ DESCRIPTION = (
     "scenario's uncertainty: key narrows, widens or adds them) are drawn together by Latin hypercube, "
     "and the reference and every policy run under every draw with common random numbers (a drawn "
     "scale multiplies a policy's own values too; a single value a policy changes is its lever and "
-    "keeps the policy's value). Across draws: the distribution of each policy's paired difference, "
-    "the probability that it beats the reference and that it is the best of those compared, "
-    "acceptability curves, and the parameter ranges in which a difference changes sign."
+    "keeps the policy's value, unless the policy's own uncertainty: key ranges it: then it is drawn "
+    "too, for that policy only, as <policy>:<path>). Across draws: the distribution of each policy's "
+    "paired difference, the probability that it beats the reference and that it is the best of those "
+    "compared, acceptability curves, and the parameter ranges in which a difference changes sign."
 )
 EPILOG = f"""\
     examples:
@@ -89,7 +90,7 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     """The draws of the reference's ranged parameters, applied to it and to every policy."""
     from sim.experiment.design import estimate_seconds
     from sim.studies.options import check_kpis
-    from sim.studies.uncertainty.run import calibrated_design, run_uncertainty
+    from sim.studies.uncertainty.run import LEVER_SEP, calibrated_design, run_uncertainty
 
     reference, *policies = load([args.reference, *args.policies])
     kpis = check_kpis(args.kpis) if args.kpis is not None else None
@@ -98,8 +99,10 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     )
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
     seconds = estimate_seconds(scenarios, args.replications, args.workers)
+    levers = sum(LEVER_SEP in u.path for u in params)
+    own = f" ({levers} of them policies' own levers, drawn for that policy only)" if levers else ""
     intro = [
-        f"Uncertainty: {len(params)} ranged parameters, {args.samples} Latin-hypercube draws x "
+        f"Uncertainty: {len(params)} ranged parameters{own}, {args.samples} Latin-hypercube draws x "
         f"{1 + len(policies)} scenarios x {args.replications} replications = "
         f"{len(scenarios) * args.replications} simulations; {estimate(seconds, args.workers)}."
     ]

@@ -1,17 +1,18 @@
 """Running a probabilistic sensitivity analysis: every policy under every draw of the assumptions.
 
 ``run_uncertainty`` draws the reference's ranged parameters by Latin hypercube (or takes some from
-a calibration.csv), applies each draw to the reference and every policy and runs them all as
-``compare`` does (one folder per scenario and draw, ``out/<name>__draw_<d>/``). Replication ``k``
-of every scenario and draw uses the streams of ``(seed, k)``, so within a draw a policy's
-difference from the reference is its effect under those assumptions, not noise.
+a calibration.csv), and each policy's own ranges on its levers (``<policy>:<path>``), applies each
+draw to the reference and every policy and runs them all as ``compare`` does (one folder per
+scenario and draw, ``out/<name>__draw_<d>/``). Replication ``k`` of every scenario and draw uses
+the streams of ``(seed, k)``, so within a draw a policy's difference from the reference is its
+effect under those assumptions, not noise.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from sim.experiment.files import finish_folder, write_plots, write_tables
 from sim.experiment.run import ExperimentResult, run_study_scenarios
 from sim.scenario.errors import error_text
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertainty import Uncertain, apply, ranges, shared_paths
+from sim.scenario.uncertainty import Uncertain, apply, lever_ranges, ranges, shared_paths
 from sim.studies.calibration.read import read_calibration
 from sim.studies.options import check_kpis
 from sim.studies.sensitivity.run import parameter_records
@@ -41,6 +42,13 @@ CE_OUTCOME = "departures_and_removals"
 """The outcome of the acceptability curves: voluntary departures plus enforced removals (people)."""
 CE_VALUES = tuple(float(v) for v in range(0, 30_001, 1_000))
 """Values of one extra departure or removal (GBP) at which the curves are evaluated."""
+LEVER_SEED_OFFSET = 1_000_003
+"""Added to the root seed for the Latin hypercube of the policies' lever ranges. A second design
+rather than more columns of the first: scipy's LatinHypercube with more columns draws different
+first ones, and a study without policy ranges must draw exactly what it drew before. Two
+independent Latin hypercubes side by side are still one (every column stratified, pairing random)."""
+LEVER_SEP = ":"
+"""Between a policy's name and the path of one of its levers (``induction_briefing:reporting...``)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Draw:
 
     index: int
     values: dict[str, float]
+    """The reference's ranged parameters by path, then the policies' levers by ``<policy>:<path>``."""
     reference: Scenario
     policies: tuple[Scenario, ...]
 
@@ -99,7 +108,11 @@ def calibrated_design(
     """The ranged parameters of ``reference`` and ``samples`` Latin-hypercube draws of them, each
     applied to the reference and to every policy. A scale (the level of a group or delay) multiplies
     a policy's own values too (twice the baseline stays twice the drawn baseline); a value a policy
-    sets differently is its lever and stays (more beds keeps its 60 beds in every draw). With
+    sets differently is its lever and stays (more beds keeps its 60 beds in every draw), unless the
+    policy's own ``uncertainty:`` ranges it (``lever_ranges``): then it is drawn too, for that
+    policy only, from a second Latin hypercube (``LEVER_SEED_OFFSET``), and the reference's drawn
+    scales multiply the drawn lever. The parameters returned are the reference's, then each
+    policy's levers named ``<policy>:<path>``. With
     ``from_calibration`` (a calibration.csv), the parameters it holds are taken from its rows
     instead (``samples`` rows, without replacement when it has that many): values not ruled out by
     the validation targets, drawn together, so their dependence is kept. ExperimentError, before
@@ -113,32 +126,54 @@ def calibrated_design(
     calibrated = None
     if from_calibration is not None:
         rows = read_calibration(from_calibration, params)  # checked against the reference's ranges
-        replace = len(rows) < samples
-        chosen = np.random.default_rng(seed).choice(len(rows), size=samples, replace=replace)
+        again = len(rows) < samples  # with replacement
+        chosen = np.random.default_rng(seed).choice(len(rows), size=samples, replace=again)
         calibrated = Calibrated(
-            from_calibration, tuple(rows.columns), len(rows), replace, tuple(map(int, chosen))
+            from_calibration, tuple(rows.columns), len(rows), again, tuple(map(int, chosen))
         )
         rows = rows.iloc[chosen]
         for j, u in enumerate(params):
             if u.path in rows.columns:
                 x[:, j] = rows[u.path].to_numpy(float)
     shared = [shared_paths(p, reference) for p in policies]
+    levers = [lever_ranges(p, reference) for p in policies]
+    named = [
+        replace(u, path=f"{p.name}{LEVER_SEP}{u.path}")
+        for p, us in zip(policies, levers, strict=True)
+        for u in us
+    ]
+    y = ua.latin_hypercube([(u.low, u.high) for u in named], samples, seed + LEVER_SEED_OFFSET)
     draws = []
     for d in range(samples):
         values = {u.path: float(x[d, j]) for j, u in enumerate(params)}
+        drawn = {u.path: float(y[d, j]) for j, u in enumerate(named)}
         try:
             ref = _named(apply(reference, values), reference, d)
-            pols = tuple(
-                _named(apply(p, {k: v for k, v in values.items() if k in own}), p, d)
-                for p, own in zip(policies, shared, strict=True)
-            )
+            pols = []
+            for p, own, us in zip(policies, shared, levers, strict=True):
+                mine = {u.path: drawn[f"{p.name}{LEVER_SEP}{u.path}"] for u in us}
+                pols.append(
+                    _named(_policy_draw(p, mine, {k: v for k, v in values.items() if k in own}), p, d)
+                )
         except ValidationError as exc:
             raise ExperimentError(
                 f"draw {d}: a drawn value gives an invalid scenario ({error_text(exc.errors()[0])}); "
                 "narrow that parameter's range under the scenario's uncertainty: key"
             ) from None
-        draws.append(Draw(d, values, ref, pols))
-    return params, draws, calibrated
+        draws.append(Draw(d, {**values, **drawn}, ref, tuple(pols)))
+    return [*params, *named], draws, calibrated
+
+
+def _policy_draw(policy: Scenario, levers: dict[str, float], shared: dict[str, float]) -> Scenario:
+    """``policy`` with its drawn levers, then the reference's draw of the paths it shares (so a
+    drawn scale multiplies a drawn lever as it does the policy's own value). A drawn lever's range
+    is dropped from the scenario's ``uncertainty:``: it has been drawn, and the scale may take the
+    value out of it (a miss probability of 0.05 in [0.03, 0.06] times 1.5)."""
+    if levers:
+        left = {k: r for k, r in policy.uncertainty.items() if k not in levers}
+        policy = apply(policy.model_copy(update={"uncertainty": left}), levers)
+    drawn: Scenario = apply(policy, shared)
+    return drawn
 
 
 def _named(s: Scenario, original: Scenario, index: int) -> Scenario:
@@ -173,7 +208,8 @@ def _discovery(
     diffs: pd.DataFrame, summary: pd.DataFrame, draw_table: pd.DataFrame, params: Sequence[Uncertain]
 ) -> pd.DataFrame:
     """Scenario discovery: for each policy and KPI whose difference changes sign across the draws,
-    the boxes of parameter values where it is worse than the reference (discovery.csv)."""
+    the boxes of parameter values where it is worse than the reference (discovery.csv), over the
+    reference's parameters and the policy's own levers (another policy's cannot matter)."""
     bounds = {u.path: (u.low, u.high) for u in params}
     found = []
     for rec in summary.to_dict("records"):
@@ -184,6 +220,7 @@ def _discovery(
         d = diffs[(diffs.scenario == scenario) & (diffs.kpi == k)].set_index("draw")["diff"]
         worse = (d < 0) if better else (d > 0)
         x = draw_table.set_index("draw").loc[d.index]
+        x = x[[c for c in x.columns if LEVER_SEP not in c or c.startswith(scenario + LEVER_SEP)]]
         found.append(ua.discovery_table(scenario, k, ua.discover(x, worse.to_numpy(), bounds), bounds))
     found = [f for f in found if not f.empty]
     return pd.concat(found, ignore_index=True) if found else ua.discovery_table("", "", [], bounds)
@@ -253,7 +290,13 @@ def run_uncertainty(
         "samples": samples,
         "design": "Latin hypercube over the reference's ranged parameters (scipy.stats.qmc), seeded by "
         "the root seed"
-        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else ""),
+        + ("; the parameters of from_calibration drawn from its rows instead" if calibrated else "")
+        + (
+            f"; each policy's own uncertainty: ranges on its levers (<policy>{LEVER_SEP}<path>) by a second "
+            f"Latin hypercube seeded by the root seed + {LEVER_SEED_OFFSET}, applied to that policy only"
+            if any(LEVER_SEP in u.path for u in params)
+            else ""
+        ),
         "from_calibration": calibrated.manifest() if calibrated else None,
         "parameters": parameter_records(params, "why"),
         "kpis": list(chosen),
