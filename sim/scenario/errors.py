@@ -305,42 +305,66 @@ def validation_problems(
 
 
 def yes_no_problems(file: str, raw: Mapping[str, Any], root: type[BaseModel]) -> list[Problem]:
-    """A YAML yes/no/true/false/on/off given where the schema wants a number or text.
+    """A YAML yes/no/true/false/on/off given where the schema wants a number or text, at any depth.
 
     Pydantic reads ``true`` as 1 and ``false`` as 0 for a number, so ``pre_arrest_check: yes``
     would silently become a probability of 1. No parameter is a yes/no switch, so every boolean
-    in a scenario file is a mistake (unless the schema one day declares a ``bool`` field). ``raw``
-    should be merged onto the defaults first, so that every distribution names its family.
+    in a scenario file is a mistake (unless the schema one day declares a ``bool`` field). The walk
+    follows the schema's own field types: nested groups, the distribution a ``dist`` names, lists
+    (``changes``, an ``uncertainty`` range's two ends) and mappings (``uncertainty``); a mapping of
+    anything (``changes[].set``) holds the root's parameters, as a file does. ``raw`` should be
+    merged onto the defaults first, so that every distribution names its family.
     """
     problems: list[Problem] = []
 
-    def walk(tree: Mapping[Any, Any], model: type[BaseModel], loc: tuple[str, ...]) -> None:
+    def flag(value: bool, path: str, text: bool) -> None:
+        key = path.rsplit(".", 1)[-1]
+        wanted = (
+            f"for text, put it in quotes: {key}: '{'Yes' if value else 'No'}'"
+            if text
+            else "expected a number (write 1 or 0 if that is what you meant)"
+        )
+        problems.append(
+            Problem(
+                file,
+                path,
+                f"got {show(value)} (YAML reads an unquoted yes/no/on/off/true/false as a yes/no value)",
+                wanted,
+            )
+        )
+
+    def walk_model(tree: Mapping[Any, Any], models: Sequence[type[BaseModel]], path: str) -> None:
         for key, value in tree.items():
-            here = (*loc, str(key))
-            field = model.model_fields.get(str(key))
+            field = next((m.model_fields[str(key)] for m in models if str(key) in m.model_fields), None)
             if field is None:  # an unknown key: validation reports it
                 continue
-            if isinstance(value, Mapping):
-                sub = model_of(field) or union_members(field).get(str(value.get("dist")))
-                if sub is not None:
-                    walk(value, sub, here)
-            elif isinstance(value, bool) and field.annotation is not bool:
-                wanted = (
-                    f"for text, put it in quotes: {here[-1]}: '{'Yes' if value else 'No'}'"
-                    if field.annotation is str
-                    else "expected a number (write 1 or 0 if that is what you meant)"
-                )
-                problems.append(
-                    Problem(
-                        file,
-                        ".".join(here),
-                        f"got {show(value)} (YAML reads an unquoted yes/no/on/off/true/false as a "
-                        "yes/no value)",
-                        wanted,
-                    )
-                )
+            here = f"{path}.{key}" if path else str(key)
+            members = union_members(field)
+            if members and isinstance(value, Mapping):  # a distribution: its family's fields
+                named = members.get(str(value.get("dist")))
+                walk_model(value, [named] if named else list(members.values()), here)
+            else:
+                walk(value, field.annotation, here)
 
-    walk(raw, root, ())
+    def walk(value: Any, annotation: Any, path: str) -> None:
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if isinstance(value, bool):
+            if annotation is not bool:
+                flag(value, path, annotation is str)
+        elif isinstance(value, Mapping):
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk_model(value, [annotation], path)
+            elif origin is dict and args[1:] == (Any,):  # a change's 'set': the root's parameters
+                walk_model(value, [root], path)
+            elif origin is dict and len(args) == 2:
+                for key, item in value.items():
+                    walk(item, args[1], f"{path}.{key}")
+        elif isinstance(value, (list, tuple)) and origin in (tuple, list):
+            items = args[:1] * len(value) if len(args) != len(value) or Ellipsis in args else args
+            for i, (item, kind) in enumerate(zip(value, items, strict=False)):
+                walk(item, kind, f"{path}[{i}]")
+
+    walk_model(raw, [root], "")
     return problems
 
 
