@@ -14,6 +14,7 @@ this module below ``schema.py`` (the schema reports problems in its calibration 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 import annotated_types
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 _MAX_SHOWN = 100  # longest value representation quoted in a message, in characters
@@ -293,6 +294,32 @@ def _problem(
     return Problem(file, path, f"got {show(value)}", err["msg"])
 
 
+@functools.cache
+def _adapter(owner: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """A validator of one field's values alone: its type with its constraints (bounds)."""
+    field = owner.model_fields[name]
+    union = [Field(discriminator=field.discriminator)] if field.discriminator else []
+    args = (field.annotation, *field.metadata, *union, Field())
+    annotated: Any = typing.Annotated[args]
+    return TypeAdapter(annotated)
+
+
+def value_problem(root: type[BaseModel], path: str, value: Any) -> Problem | None:
+    """Why ``value`` cannot be the parameter (or group) at dotted ``path`` of ``root``, checked by the
+    field's own type and constraints as pydantic checks them (``got 20.5``, ``expected a whole
+    number``; ``got -5``, ``must be >= 0``), or None if it can (or ``path`` is not a field). The
+    problem's ``path`` is the value at fault, below ``path`` for a group."""
+    where = _locate(root, tuple(path.split(".")))
+    if where.owner is None or where.field is None:
+        return None
+    try:
+        _adapter(where.owner, where.path[-1]).validate_python(value)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        return _problem("", root, {**err, "loc": (*where.path, *err["loc"])})
+    return None
+
+
 def validation_problems(
     file: str, exc: ValidationError, root: type[BaseModel], file_keys: Sequence[str] = ()
 ) -> list[Problem]:
@@ -382,5 +409,6 @@ __all__ = [
     "show",
     "union_members",
     "validation_problems",
+    "value_problem",
     "yes_no_problems",
 ]
