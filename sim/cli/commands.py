@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sim.cli.parser import build_parser
 from sim.cli.progress import Progress
 from sim.cli.text import adaptive_text, comparison_intro, cost_effectiveness_intro, header, selection_text
-from sim.experiment.output import PARTS_DIR
+from sim.experiment.output import COMPARISON_OUTPUTS, PARTS_DIR
 from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
 from sim.studies.base import Job, Load
 from sim.studies.options import (
@@ -76,13 +76,20 @@ def _checked(work: Callable[[], T]) -> T | int:
 
 
 def _name_problem(file: str, scenario: Scenario) -> str | None:
-    """'.', '..' and hidden names pass the schema's pattern but cannot be output folders."""
-    if not scenario.name.startswith("."):
-        return None
-    return (
-        f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
-        "'_', '-' and '.' (not first)"
-    )
+    """'.', '..' and hidden names pass the schema's pattern but cannot be output folders, and a name
+    of a file compare writes beside the scenario folders (``comparison.csv``) would make the
+    comparison fail at its end, after every replication has run."""
+    if scenario.name.startswith("."):
+        return (
+            f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
+            "'_', '-' and '.' (not first)"
+        )
+    if scenario.name in COMPARISON_OUTPUTS:
+        return (
+            f"{file}: name: got {scenario.name!r}, the name of a file compare writes beside the scenario "
+            "folders; choose another name (the name is the output folder)"
+        )
+    return None
 
 
 def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:

@@ -283,6 +283,14 @@ def _problem(
         # a distribution's few parameters are worth showing.
         quote = not isinstance(value, dict) or where.dist is not None
         return Problem(file, path, msg + (f" (got {show(value)})" if quote else ""))
+    if kind == "string_too_long":
+        return Problem(
+            file,
+            path,
+            f"is {len(str(value))} characters long",
+            f"at most {ctx.get('max_length')} characters (it is part of output file names, which are "
+            "limited to 255 bytes)",
+        )
     if kind in ("string_pattern_mismatch", "string_too_short") and path == "name":
         return Problem(
             file,
