@@ -81,11 +81,17 @@ def show(value: Any) -> str:
 class _Located:
     """Where a pydantic ``loc`` points in the schema."""
 
-    path: list[str]
+    path: list[str]  # keys, and list positions as '[0]'
     owner: type[BaseModel] | None  # model whose key the last element is (None if off the schema)
     field: FieldInfo | None  # the last element's field (None if unknown)
     dist: str | None  # family, when the error is in a distribution or one of its parameters
     unit: str  # the field's unit, or the nearest enclosing group's ("" if none)
+    annotation: Any = None  # the type expected there (a field's, a list's item's, a mapping's value's)
+
+    @property
+    def dotted(self) -> str:
+        """The path as the messages write it: ``changes[0].set.detention.beds``."""
+        return "".join(p if p.startswith("[") else f".{p}" for p in self.path).lstrip(".")
 
 
 def union_members(field: FieldInfo) -> dict[str, type[BaseModel]]:
@@ -123,6 +129,8 @@ def _locate(root: type[BaseModel], loc: tuple[int | str, ...]) -> _Located:
     dist: str | None = None
     unit = ""
     path: list[str] = []
+    annotation: Any = root
+    container: Any = None  # the annotation of the mapping or list the last part is in
     for part in loc:
         if part in tags:  # the tag pydantic adds after a discriminated union: not a user key
             model, dist, tags = tags[str(part)], str(part), {}
@@ -130,16 +138,61 @@ def _locate(root: type[BaseModel], loc: tuple[int | str, ...]) -> _Located:
         tags = {}
         if model is None or "dist" not in model.model_fields:
             dist = None
-        path.append(str(part))
+        if part == "[key]":  # pydantic's mark for a mapping's key (the previous part) being wrong
+            annotation = (typing.get_args(container) or (None,))[0]
+            continue
+        container = annotation
+        is_index = isinstance(part, int) and typing.get_origin(annotation) in (tuple, list)
+        path.append(f"[{part}]" if is_index else str(part))
         owner, field = model, None
         if model is not None:
             field = model.model_fields.get(str(part))
+            annotation = field.annotation if field is not None else None
+        else:
+            annotation = _item_type(annotation, part)
         model = None
         if field is not None:
             unit = _unit(field) or unit
             model = model_of(field)
             tags = union_members(field)
-    return _Located(path, owner, field, dist, unit)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation  # an item of a list of models (a change)
+    return _Located(path, owner, field, dist, unit, annotation)
+
+
+def _item_type(annotation: Any, part: int | str) -> Any:
+    """The type of a mapping's value or of a list's item at ``part`` (None if not known)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (tuple, list) and args:
+        fixed = Ellipsis not in args and isinstance(part, int) and 0 <= part < len(args)
+        return args[part] if fixed else args[0]
+    return None
+
+
+def describe_type(annotation: Any) -> str | None:
+    """What a value of ``annotation`` looks like in YAML (None if it has no plain description)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a mapping of keys"
+    plain = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
+    if annotation in plain:
+        return plain[annotation]
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict:
+        return "a mapping of keys"
+    if origin in (tuple, list) and args:
+        item = describe_type(args[0])
+        if Ellipsis in args or origin is list:
+            return f"a list, each item {item}" if item else "a list"
+        if item and len(set(args)) == 1:
+            return (
+                f"a list of {len(args)} values, each {item} (e.g. [low, high])"
+                if len(args) == 2
+                else (f"a list of {len(args)} values, each {item}")
+            )
+        return f"a list of {len(args)} values"
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -214,20 +267,26 @@ def _unknown_key(file: str, where: _Located, value: Any, file_keys: Sequence[str
         hint = f"dist: {where.dist} takes " + ", ".join(allowed_keys)
     else:
         hint = "allowed keys here: " + ", ".join(allowed_keys)
-    return Problem(file, ".".join(where.path), f"unknown key {key!r} (value {show(value)})", hint)
+    return Problem(file, where.dotted, f"unknown key {key!r} (value {show(value)})", hint)
 
 
-def _wrong_type(file: str, where: _Located, kind: str, value: Any, distribution: bool) -> Problem:
+def _wrong_type(
+    file: str, where: _Located, kind: str, value: Any, distribution: bool, msg: str = ""
+) -> Problem:
     """A value of the wrong type: what was expected there (with the unit of a number)."""
-    expected = _EXPECTED.get(kind.rsplit("_", 1)[0], "a different type")
+    expected = (
+        _EXPECTED.get(kind.rsplit("_", 1)[0])
+        or describe_type(where.annotation)
+        or msg.removeprefix("Input should be ").rstrip(".")  # pydantic's own words, not "a different type"
+    )
     if distribution:
         expected = _DIST_EXAMPLE
-    elif expected.startswith("a ") and "number" in expected and where.unit and not where.dist:
+    elif expected in ("a number", "a whole number") and where.unit and not where.dist:
         expected += f" (unit: {where.unit})"
     got = "nothing (the key has no value)" if value is None else f"{show(value)} ({type(value).__name__})"
     if isinstance(value, str) and value.strip().endswith("%"):
         expected += "; write a percentage as a fraction, e.g. 25% as 0.25"
-    return Problem(file, ".".join(where.path), f"got {got}", f"expected {expected}")
+    return Problem(file, where.dotted, f"got {got}", f"expected {expected}")
 
 
 def _problem(
@@ -235,7 +294,7 @@ def _problem(
 ) -> Problem:
     """One pydantic error entry in plain English."""
     where = _locate(root, tuple(err["loc"]))
-    path = ".".join(where.path)
+    path = where.dotted
     kind: str = err["type"]
     value = err.get("input")
     ctx: Mapping[str, Any] = err.get("ctx") or {}
@@ -243,6 +302,10 @@ def _problem(
 
     if kind == "extra_forbidden":
         return _unknown_key(file, where, value, file_keys)
+    if kind in ("too_short", "too_long") or (kind == "missing" and where.path[-1].startswith("[")):
+        parent = _locate(root, tuple(err["loc"])[:-1]) if kind == "missing" else where
+        expected = describe_type(parent.annotation) or err["msg"]
+        return Problem(file, parent.dotted, f"got {show(value)}", f"expected {expected}")
     if kind == "missing":
         if where.dist and where.owner is not None:
             params = [k for k in where.owner.model_fields if k != "dist"]
@@ -276,7 +339,7 @@ def _problem(
     if kind == "int_from_float":
         return Problem(file, path, f"got {show(value)}", "expected a whole number")
     if kind.endswith(("_type", "_parsing")):
-        return _wrong_type(file, where, kind, value, bool(members))
+        return _wrong_type(file, where, kind, value, bool(members), str(err.get("msg", "")))
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", err["msg"]))
         # A group's whole mapping is too long to quote (and shares validators list their values);
@@ -412,6 +475,7 @@ def error_text(error: Mapping[str, Any]) -> str:
 __all__ = [
     "Problem",
     "ScenarioError",
+    "describe_type",
     "error_text",
     "model_of",
     "show",
