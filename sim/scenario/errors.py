@@ -166,8 +166,9 @@ def _item_type(annotation: Any, part: int | str) -> Any:
     if origin is dict and len(args) == 2:
         return args[1]
     if origin in (tuple, list) and args:
-        fixed = Ellipsis not in args and isinstance(part, int) and 0 <= part < len(args)
-        return args[part] if fixed else args[0]
+        if Ellipsis not in args and isinstance(part, int) and 0 <= part < len(args):
+            return args[part]
+        return args[0]
     return None
 
 
