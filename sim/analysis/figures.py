@@ -15,6 +15,8 @@ COST_PLOT = "cost_vs_outcomes.png"
 """compare: the cost-effectiveness plane."""
 TIME_TO_OUTCOME_PLOT = "time_to_outcome.png"
 """run and compare: cumulative incidence of each outcome by day since entry and since contact."""
+COMPARISON_PLOTS = (OUTCOMES_PLOT, CUMULATIVE_PLOT, FOREST_PLOT, COST_PLOT, TIME_TO_OUTCOME_PLOT)
+"""The figures compare draws in its own folder, beside the scenario folders."""
 STATE_FLOW_PREFIX = "state_flow_"
 """run: where the cohort is over time, per scenario (``state_flow_<slug>.png``)."""
 RUN_OUTCOMES_PREFIX = "outcomes_"

@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from sim.cli.parser import build_parser
 from sim.cli.progress import Progress
 from sim.cli.text import adaptive_text, comparison_intro, cost_effectiveness_intro, header, selection_text
-from sim.experiment.output import PARTS_DIR
-from sim.scenario.loading import ScenarioError, load_scenario, load_scenarios
+from sim.experiment.output import COMPARISON_OUTPUTS, PARTS_DIR
+from sim.scenario.loading import Problem, ScenarioError, load_scenario, load_scenarios
 from sim.studies.base import Job, Load
 from sim.studies.options import (
     EXIT_BAD_INPUT,
@@ -78,13 +78,20 @@ def _checked(work: Callable[[], T]) -> T | int:
 
 
 def _name_problem(file: str, scenario: Scenario) -> str | None:
-    """'.', '..' and hidden names pass the schema's pattern but cannot be output folders."""
-    if not scenario.name.startswith("."):
-        return None
-    return (
-        f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
-        "'_', '-' and '.' (not first)"
-    )
+    """'.', '..' and hidden names pass the schema's pattern but cannot be output folders, and a name
+    of a file compare writes beside the scenario folders (``comparison.csv``) would make the
+    comparison fail at its end, after every replication has run."""
+    if scenario.name.startswith("."):
+        return (
+            f"{file}: name: got {scenario.name!r}; the name is the output folder: use letters, digits, "
+            "'_', '-' and '.' (not first)"
+        )
+    if scenario.name in COMPARISON_OUTPUTS:
+        return (
+            f"{file}: name: got {scenario.name!r}, the name of a file compare writes beside the scenario "
+            "folders; choose another name (the name is the output folder)"
+        )
+    return None
 
 
 def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
@@ -101,11 +108,22 @@ def _load(files: Sequence[str], overrides: Mapping[str, Any]) -> list[Scenario]:
             raise _BadInput(problem)
     if not overrides:
         return scenarios
-    try:
-        return [s.with_overrides(dict(overrides)) for s in scenarios]
-    except ValidationError as exc:
-        lines = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise _BadInput(f"override {', '.join(flat_overrides(overrides))} is invalid: {lines}") from None
+    from sim.scenario.errors import validation_problems
+    from sim.scenario.schema import Scenario
+
+    given = f" (with the command line's {', '.join(flat_overrides(overrides))})"
+    overridden, problems = [], []
+    for file, scenario in zip(files, scenarios, strict=True):
+        try:
+            overridden.append(scenario.with_overrides(dict(overrides)))
+        except ValidationError as exc:
+            problems += [
+                Problem(file, p.path, p.message + given, p.allowed)
+                for p in validation_problems(file, exc, Scenario)
+            ]
+    if problems:
+        raise ScenarioError(problems)
+    return overridden
 
 
 def _comparison_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -40,10 +40,6 @@ from sim.scenario.schema import Scenario
 if TYPE_CHECKING:
     from sim.analysis.selection import Selection
 
-RESERVED = frozenset(
-    {output.COMPARISON_FILE, output.COST_EFFECTIVENESS_FILE, output.COMPARISON_MANIFEST, output.MARKER}
-)
-"""Files of the comparison folder that no scenario folder may be named after."""
 COMPARISON_FILES = (
     output.COMPARISON_FILE,
     output.COST_EFFECTIVENESS_FILE,
@@ -145,7 +141,7 @@ def run_comparison(
     out = Path(out)
     options = options or ExecutionOptions()
     targets = dict(targets or {})
-    check_scenarios(scenarios, out, replications, root_seed, RESERVED, options.force)
+    check_scenarios(scenarios, out, replications, root_seed, output.COMPARISON_OUTPUTS, options.force)
     if len(scenarios) < 2:
         raise ExperimentError("compare needs a reference scenario and at least one other")
     if targets:

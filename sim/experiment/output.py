@@ -1,13 +1,16 @@
 """What a results folder contains, and how a reader tells that it is finished (``is_complete``):
 the contract between the writer (``sim.experiment``) and every reader (CLI, docs, tests,
 notebooks). The writer creates ``.incomplete`` first, writes the manifest last and removes the
-marker after it (``sim.experiment.files``). Standard library only, so reading it costs nothing.
+marker after it (``sim.experiment.files``). Standard library only (and the figure names), so
+reading it costs nothing.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from sim.analysis.figures import COMPARISON_PLOTS
 
 MARKER = ".incomplete"
 """Present while a folder is being written."""
@@ -98,6 +101,20 @@ TABLE_FILES: dict[str, str] = {
     "life_table": "life_table.csv",
 }
 """ReplicationResult attribute -> CSV file holding it for every replication."""
+
+COMPARISON_OUTPUTS = frozenset(
+    {
+        COMPARISON_FILE,
+        COST_EFFECTIVENESS_FILE,
+        TIME_TO_OUTCOME_FILE,
+        REPORT_FILE,
+        COMPARISON_MANIFEST,
+        MARKER,
+        *COMPARISON_PLOTS,
+    }
+)
+"""Every name compare writes in its own folder, beside the scenario folders: no scenario may be
+named after one (its folder would stop the file being written at the end of the comparison)."""
 
 RUN_FILES: tuple[str, ...] = (
     SUMMARY_FILE,

@@ -147,10 +147,15 @@ def check_scenarios(
     for name in names:
         # The schema's name pattern allows '.', '..' and hidden names, which would write outside
         # the output folder or into a hidden one.
-        if name.startswith(".") or name in reserved:
+        if name.startswith("."):
             raise ExperimentError(
                 f"scenario name {name!r} cannot be used as an output folder name; "
                 "set 'name:' in the file to letters, digits, '_' or '-' (not starting with '.')"
+            )
+        if name in reserved:
+            raise ExperimentError(
+                f"scenario name {name!r} is the name of a file written in {out}; "
+                "set 'name:' in the file to another name"
             )
     if replications < 1:
         raise ExperimentError(f"--replications must be at least 1, got {replications}")

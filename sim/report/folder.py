@@ -1,8 +1,9 @@
 """Opening a finished results folder, or a study's folder given with ``--with``, for the report.
 A folder may come from someone else and the report is emailed on: nothing read here may execute
-code or reach outside the folder (``json``, ``yaml.safe_load``, pandas, and only the files
-``report_parts.safe_file`` allows). When a folder is complete is the writer's contract
-(``sim.experiment.output``; a study's manifest: ``sim.studies.registry``).
+code or reach outside the folder (``json``, the scenario loader's safe YAML reader with its size and
+alias limits, pandas, and only the files ``report_parts.safe_file`` allows). When a folder is
+complete is the writer's contract (``sim.experiment.output``; a study's manifest:
+``sim.studies.registry``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from sim.experiment import output
-from sim.scenario.errors import error_text
+from sim.scenario.errors import ScenarioError, error_text
+from sim.scenario.files import read_yaml
 from sim.scenario.schema import Scenario
 from sim.studies.registry import STUDIES
-from sim.studies.report_parts import AnalysisFolder, ReportError, parse, plain, read_csv, read_json, safe_file
+from sim.studies.report_parts import AnalysisFolder, ReportError, plain, read_csv, read_json, safe_file
 
 Kind = Literal["comparison", "run"]
 _TAKES = [f"'{s.command}' ({s.wrote})" for s in STUDIES]
@@ -72,7 +73,10 @@ def _read_scenario(folder: Path, name: str, label: str, manifest: dict[str, Any]
     path = safe_file(folder, output.SCENARIO_FILE)
     if path is None:
         raise ReportError(f"{folder}: no {output.SCENARIO_FILE}: the resolved scenario is needed")
-    raw = parse(path, yaml.safe_load, "YAML", yaml.YAMLError)
+    try:
+        raw = read_yaml(path)  # the one YAML reader: safe, with the size, depth and alias limits
+    except ScenarioError as exc:
+        raise ReportError("; ".join(str(p) for p in exc.problems)) from None
     if not isinstance(raw, dict):
         raise ReportError(f"{path}: expected a mapping of parameters")
     try:

@@ -14,6 +14,7 @@ this module below ``schema.py`` (the schema reports problems in its calibration 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 import annotated_types
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 _MAX_SHOWN = 100  # longest value representation quoted in a message, in characters
@@ -80,11 +81,17 @@ def show(value: Any) -> str:
 class _Located:
     """Where a pydantic ``loc`` points in the schema."""
 
-    path: list[str]
+    path: list[str]  # keys, and list positions as '[0]'
     owner: type[BaseModel] | None  # model whose key the last element is (None if off the schema)
     field: FieldInfo | None  # the last element's field (None if unknown)
     dist: str | None  # family, when the error is in a distribution or one of its parameters
     unit: str  # the field's unit, or the nearest enclosing group's ("" if none)
+    annotation: Any = None  # the type expected there (a field's, a list's item's, a mapping's value's)
+
+    @property
+    def dotted(self) -> str:
+        """The path as the messages write it: ``changes[0].set.detention.beds``."""
+        return "".join(p if p.startswith("[") else f".{p}" for p in self.path).lstrip(".")
 
 
 def union_members(field: FieldInfo) -> dict[str, type[BaseModel]]:
@@ -122,6 +129,8 @@ def _locate(root: type[BaseModel], loc: tuple[int | str, ...]) -> _Located:
     dist: str | None = None
     unit = ""
     path: list[str] = []
+    annotation: Any = root
+    container: Any = None  # the annotation of the mapping or list the last part is in
     for part in loc:
         if part in tags:  # the tag pydantic adds after a discriminated union: not a user key
             model, dist, tags = tags[str(part)], str(part), {}
@@ -129,16 +138,62 @@ def _locate(root: type[BaseModel], loc: tuple[int | str, ...]) -> _Located:
         tags = {}
         if model is None or "dist" not in model.model_fields:
             dist = None
-        path.append(str(part))
+        if part == "[key]":  # pydantic's mark for a mapping's key (the previous part) being wrong
+            annotation = (typing.get_args(container) or (None,))[0]
+            continue
+        container = annotation
+        is_index = isinstance(part, int) and typing.get_origin(annotation) in (tuple, list)
+        path.append(f"[{part}]" if is_index else str(part))
         owner, field = model, None
         if model is not None:
             field = model.model_fields.get(str(part))
+            annotation = field.annotation if field is not None else None
+        else:
+            annotation = _item_type(annotation, part)
         model = None
         if field is not None:
             unit = _unit(field) or unit
             model = model_of(field)
             tags = union_members(field)
-    return _Located(path, owner, field, dist, unit)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation  # an item of a list of models (a change)
+    return _Located(path, owner, field, dist, unit, annotation)
+
+
+def _item_type(annotation: Any, part: int | str) -> Any:
+    """The type of a mapping's value or of a list's item at ``part`` (None if not known)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (tuple, list) and args:
+        if Ellipsis not in args and isinstance(part, int) and 0 <= part < len(args):
+            return args[part]
+        return args[0]
+    return None
+
+
+def describe_type(annotation: Any) -> str | None:
+    """What a value of ``annotation`` looks like in YAML (None if it has no plain description)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a mapping of keys"
+    plain = {float: "a number", int: "a whole number", str: "text", bool: "true or false"}
+    if annotation in plain:
+        return plain[annotation]
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict:
+        return "a mapping of keys"
+    if origin in (tuple, list) and args:
+        item = describe_type(args[0])
+        if Ellipsis in args or origin is list:
+            return f"a list, each item {item}" if item else "a list"
+        if item and len(set(args)) == 1:
+            return (
+                f"a list of {len(args)} values, each {item} (e.g. [low, high])"
+                if len(args) == 2
+                else (f"a list of {len(args)} values, each {item}")
+            )
+        return f"a list of {len(args)} values"
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,20 +268,26 @@ def _unknown_key(file: str, where: _Located, value: Any, file_keys: Sequence[str
         hint = f"dist: {where.dist} takes " + ", ".join(allowed_keys)
     else:
         hint = "allowed keys here: " + ", ".join(allowed_keys)
-    return Problem(file, ".".join(where.path), f"unknown key {key!r} (value {show(value)})", hint)
+    return Problem(file, where.dotted, f"unknown key {key!r} (value {show(value)})", hint)
 
 
-def _wrong_type(file: str, where: _Located, kind: str, value: Any, distribution: bool) -> Problem:
+def _wrong_type(
+    file: str, where: _Located, kind: str, value: Any, distribution: bool, msg: str = ""
+) -> Problem:
     """A value of the wrong type: what was expected there (with the unit of a number)."""
-    expected = _EXPECTED.get(kind.rsplit("_", 1)[0], "a different type")
+    expected = (
+        _EXPECTED.get(kind.rsplit("_", 1)[0])
+        or describe_type(where.annotation)
+        or msg.removeprefix("Input should be ").rstrip(".")  # pydantic's own words, not "a different type"
+    )
     if distribution:
         expected = _DIST_EXAMPLE
-    elif expected.startswith("a ") and "number" in expected and where.unit and not where.dist:
+    elif expected in ("a number", "a whole number") and where.unit and not where.dist:
         expected += f" (unit: {where.unit})"
     got = "nothing (the key has no value)" if value is None else f"{show(value)} ({type(value).__name__})"
     if isinstance(value, str) and value.strip().endswith("%"):
         expected += "; write a percentage as a fraction, e.g. 25% as 0.25"
-    return Problem(file, ".".join(where.path), f"got {got}", f"expected {expected}")
+    return Problem(file, where.dotted, f"got {got}", f"expected {expected}")
 
 
 def _problem(
@@ -234,7 +295,7 @@ def _problem(
 ) -> Problem:
     """One pydantic error entry in plain English."""
     where = _locate(root, tuple(err["loc"]))
-    path = ".".join(where.path)
+    path = where.dotted
     kind: str = err["type"]
     value = err.get("input")
     ctx: Mapping[str, Any] = err.get("ctx") or {}
@@ -242,6 +303,10 @@ def _problem(
 
     if kind == "extra_forbidden":
         return _unknown_key(file, where, value, file_keys)
+    if kind in ("too_short", "too_long") or (kind == "missing" and where.path[-1].startswith("[")):
+        parent = _locate(root, tuple(err["loc"])[:-1]) if kind == "missing" else where
+        expected = describe_type(parent.annotation) or err["msg"]
+        return Problem(file, parent.dotted, f"got {show(value)}", f"expected {expected}")
     if kind == "missing":
         if where.dist and where.owner is not None:
             params = [k for k in where.owner.model_fields if k != "dist"]
@@ -275,13 +340,21 @@ def _problem(
     if kind == "int_from_float":
         return Problem(file, path, f"got {show(value)}", "expected a whole number")
     if kind.endswith(("_type", "_parsing")):
-        return _wrong_type(file, where, kind, value, bool(members))
+        return _wrong_type(file, where, kind, value, bool(members), str(err.get("msg", "")))
     if kind in ("value_error", "assertion_error"):
         msg = str(ctx.get("error", err["msg"]))
         # A group's whole mapping is too long to quote (and shares validators list their values);
         # a distribution's few parameters are worth showing.
         quote = not isinstance(value, dict) or where.dist is not None
         return Problem(file, path, msg + (f" (got {show(value)})" if quote else ""))
+    if kind == "string_too_long":
+        return Problem(
+            file,
+            path,
+            f"is {len(str(value))} characters long",
+            f"at most {ctx.get('max_length')} characters (it is part of output file names, which are "
+            "limited to 255 bytes)",
+        )
     if kind in ("string_pattern_mismatch", "string_too_short") and path == "name":
         return Problem(
             file,
@@ -291,6 +364,32 @@ def _problem(
             "the file name without .yaml)",
         )
     return Problem(file, path, f"got {show(value)}", err["msg"])
+
+
+@functools.cache
+def _adapter(owner: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """A validator of one field's values alone: its type with its constraints (bounds)."""
+    field = owner.model_fields[name]
+    union = [Field(discriminator=field.discriminator)] if field.discriminator else []
+    args = (field.annotation, *field.metadata, *union, Field())
+    annotated: Any = typing.Annotated[args]
+    return TypeAdapter(annotated)
+
+
+def value_problem(root: type[BaseModel], path: str, value: Any) -> Problem | None:
+    """Why ``value`` cannot be the parameter (or group) at dotted ``path`` of ``root``, checked by the
+    field's own type and constraints as pydantic checks them (``got 20.5``, ``expected a whole
+    number``; ``got -5``, ``must be >= 0``), or None if it can (or ``path`` is not a field). The
+    problem's ``path`` is the value at fault, below ``path`` for a group."""
+    where = _locate(root, tuple(path.split(".")))
+    if where.owner is None or where.field is None:
+        return None
+    try:
+        _adapter(where.owner, where.path[-1]).validate_python(value)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        return _problem("", root, {**err, "loc": (*where.path, *err["loc"])})
+    return None
 
 
 def validation_problems(
@@ -305,42 +404,66 @@ def validation_problems(
 
 
 def yes_no_problems(file: str, raw: Mapping[str, Any], root: type[BaseModel]) -> list[Problem]:
-    """A YAML yes/no/true/false/on/off given where the schema wants a number or text.
+    """A YAML yes/no/true/false/on/off given where the schema wants a number or text, at any depth.
 
     Pydantic reads ``true`` as 1 and ``false`` as 0 for a number, so ``pre_arrest_check: yes``
     would silently become a probability of 1. No parameter is a yes/no switch, so every boolean
-    in a scenario file is a mistake (unless the schema one day declares a ``bool`` field). ``raw``
-    should be merged onto the defaults first, so that every distribution names its family.
+    in a scenario file is a mistake (unless the schema one day declares a ``bool`` field). The walk
+    follows the schema's own field types: nested groups, the distribution a ``dist`` names, lists
+    (``changes``, an ``uncertainty`` range's two ends) and mappings (``uncertainty``); a mapping of
+    anything (``changes[].set``) holds the root's parameters, as a file does. ``raw`` should be
+    merged onto the defaults first, so that every distribution names its family.
     """
     problems: list[Problem] = []
 
-    def walk(tree: Mapping[Any, Any], model: type[BaseModel], loc: tuple[str, ...]) -> None:
+    def flag(value: bool, path: str, text: bool) -> None:
+        key = path.rsplit(".", 1)[-1]
+        wanted = (
+            f"for text, put it in quotes: {key}: '{'Yes' if value else 'No'}'"
+            if text
+            else "expected a number (write 1 or 0 if that is what you meant)"
+        )
+        problems.append(
+            Problem(
+                file,
+                path,
+                f"got {show(value)} (YAML reads an unquoted yes/no/on/off/true/false as a yes/no value)",
+                wanted,
+            )
+        )
+
+    def walk_model(tree: Mapping[Any, Any], models: Sequence[type[BaseModel]], path: str) -> None:
         for key, value in tree.items():
-            here = (*loc, str(key))
-            field = model.model_fields.get(str(key))
+            field = next((m.model_fields[str(key)] for m in models if str(key) in m.model_fields), None)
             if field is None:  # an unknown key: validation reports it
                 continue
-            if isinstance(value, Mapping):
-                sub = model_of(field) or union_members(field).get(str(value.get("dist")))
-                if sub is not None:
-                    walk(value, sub, here)
-            elif isinstance(value, bool) and field.annotation is not bool:
-                wanted = (
-                    f"for text, put it in quotes: {here[-1]}: '{'Yes' if value else 'No'}'"
-                    if field.annotation is str
-                    else "expected a number (write 1 or 0 if that is what you meant)"
-                )
-                problems.append(
-                    Problem(
-                        file,
-                        ".".join(here),
-                        f"got {show(value)} (YAML reads an unquoted yes/no/on/off/true/false as a "
-                        "yes/no value)",
-                        wanted,
-                    )
-                )
+            here = f"{path}.{key}" if path else str(key)
+            members = union_members(field)
+            if members and isinstance(value, Mapping):  # a distribution: its family's fields
+                named = members.get(str(value.get("dist")))
+                walk_model(value, [named] if named else list(members.values()), here)
+            else:
+                walk(value, field.annotation, here)
 
-    walk(raw, root, ())
+    def walk(value: Any, annotation: Any, path: str) -> None:
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if isinstance(value, bool):
+            if annotation is not bool:
+                flag(value, path, annotation is str)
+        elif isinstance(value, Mapping):
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk_model(value, [annotation], path)
+            elif origin is dict and args[1:] == (Any,):  # a change's 'set': the root's parameters
+                walk_model(value, [root], path)
+            elif origin is dict and len(args) == 2:
+                for key, item in value.items():
+                    walk(item, args[1], f"{path}.{key}")
+        elif isinstance(value, (list, tuple)) and origin in (tuple, list):
+            items = args[:1] * len(value) if len(args) != len(value) or Ellipsis in args else args
+            for i, (item, kind) in enumerate(zip(value, items, strict=False)):
+                walk(item, kind, f"{path}[{i}]")
+
+    walk_model(raw, [root], "")
     return problems
 
 
@@ -353,10 +476,12 @@ def error_text(error: Mapping[str, Any]) -> str:
 __all__ = [
     "Problem",
     "ScenarioError",
+    "describe_type",
     "error_text",
     "model_of",
     "show",
     "union_members",
     "validation_problems",
+    "value_problem",
     "yes_no_problems",
 ]

@@ -1,9 +1,16 @@
 """Reading scenario YAML files safely, and resolving their ``extends`` chain.
 
 Everything that can go wrong before validation is caught here and reported as a ``Problem`` naming
-the file: a path that is missing or is a directory, bytes that are not UTF-8 text, YAML syntax
-errors, a key given twice (PyYAML would silently keep the last), an empty file, a top level that
-is not a mapping, and ``extends`` pointing nowhere or round in a cycle.
+the file: a path that is missing, a directory or not a regular file (reading /dev/zero never ends and
+opening a FIFO waits for a writer, so the type and size are checked with ``os.stat`` first),
+a file over ``MAX_FILE_BYTES``, bytes that are not UTF-8 text, YAML syntax errors, a key given twice
+(PyYAML would silently keep the last), a list or mapping used as a key, nesting deeper than
+``MAX_DEPTH``, more than ``MAX_NODES`` values once aliases are expanded (an "alias bomb" of a few
+lines expands to millions), YAML 1.1 numbers a reader would not expect (``010`` is octal 8,
+``1:30`` is base 60, 90), an empty file, a top level that is not a mapping, and ``extends``
+pointing nowhere or round in a cycle. The limits apply to every file this module reads, at every
+depth (``changes``, ``uncertainty``), because they are checked on the YAML tree before any value
+is built from it.
 
 A scenario file states only what differs from its parent (``extends: baseline.yaml``, relative to
 the file that says it) or, without a parent, from the schema's defaults. The chain is merged root
@@ -17,6 +24,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +47,22 @@ SAVE_AS_UTF8 = "save the file as UTF-8 text (most editors offer the encoding und
 
 _MAX_CHAIN = 100  # files in one extends chain; a longer one is a mistake, not a policy
 
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Largest YAML file read, in bytes: the largest file of the project (parameters.yaml) is under
+40 KiB, so a bigger file is the wrong file, and a pure-Python parser takes seconds per MiB."""
+MAX_NODES = 100_000
+"""Most values (mappings, lists, keys and scalars) a file may hold once its aliases are expanded:
+parameters.yaml, the largest, holds a few thousand; 15 lines of nested aliases expand to millions,
+which took 35 s and 3.8 GB before they reached validation."""
+MAX_DEPTH = 30
+"""Deepest nesting of mappings and lists: a scenario needs about 7 (``changes[0].set.departure.
+delay_days.mean``); 1,000 levels overflowed Python's recursion limit in the parser."""
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+"""A YAML 1.1 octal integer (``010`` is 8): a leading zero a reader takes for a decimal number."""
+
 
 class _DuplicateKeyError(yaml.constructor.ConstructorError):
     """A key given twice in one mapping."""
@@ -45,7 +70,139 @@ class _DuplicateKeyError(yaml.constructor.ConstructorError):
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that rejects duplicate keys (PyYAML silently keeps the last one, which would
-    drop, say, a whole first ``contact:`` block without a word)."""
+    drop, say, a whole first ``contact:`` block without a word) and checks the composed tree
+    against the limits and YAML 1.1 surprises before building any value from it (``_check``).
+
+    ``file`` and ``context`` name the file in the problems it raises."""
+
+    def __init__(self, text: str, file: str, context: str) -> None:
+        super().__init__(text)
+        self.file, self.context = file, context
+        self._depth = 0
+        self._composed = 0
+
+    def _limit(self, mark: yaml.Mark | None, what: str, allowed: str, path: str = "") -> ScenarioError:
+        at = f"line {mark.line + 1}: " if mark is not None else ""
+        return ScenarioError([Problem(self.file, path, f"{at}{what}{self.context}", allowed)])
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose one node, refusing too deep a nesting before the parser's recursion overflows and
+        too many nodes before a huge file is held in memory (aliases are counted in ``_check``)."""
+        self._composed += 1
+        if self._depth >= MAX_DEPTH or self._composed > MAX_NODES:
+            mark = self.peek_event().start_mark
+            raise (self._too_deep(mark) if self._depth >= MAX_DEPTH else self._too_many(mark))
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _too_deep(self, mark: yaml.Mark | None, path: str = "") -> ScenarioError:
+        return self._limit(
+            mark,
+            f"nested more than {MAX_DEPTH} levels deep",
+            "a scenario needs only a few levels; check the indentation and that every '[' and '{' is closed",
+            path,
+        )
+
+    def _too_many(self, mark: yaml.Mark | None) -> ScenarioError:
+        return self._limit(
+            mark,
+            f"holds more than {MAX_NODES:,} values (aliases '*name' counted each time they are used)",
+            "a scenario file holds a few hundred values; remove the repeated aliases, or check that "
+            "this is the right file",
+        )
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            self._check(node)
+        return node
+
+    def _check(self, root: yaml.Node) -> None:
+        """Refuse the tree (ScenarioError) if, with its aliases expanded, it is deeper than
+        ``MAX_DEPTH``, holds more than ``MAX_NODES`` values or refers to itself, if a key is a list or
+        a mapping, or if a plain number is YAML 1.1 octal or base 60. Each shared (aliased) node is
+        walked once, so a bomb is refused in milliseconds."""
+        sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values below and including it, height)
+        walking: set[int] = set()
+        problems: list[Problem] = []
+
+        def visit(node: yaml.Node, path: str, depth: int) -> tuple[int, int]:
+            if id(node) in sizes:
+                size, height = sizes[id(node)]
+                if depth + height > MAX_DEPTH:
+                    raise self._too_deep(node.start_mark, path)
+                return size, height
+            if id(node) in walking:
+                raise self._limit(
+                    node.start_mark,
+                    "an alias ('*name') refers to a mapping or list that contains it",
+                    "remove the alias",
+                    path,
+                )
+            if depth > MAX_DEPTH:
+                raise self._too_deep(node.start_mark, path)
+            walking.add(id(node))
+            size, height = 1, 0
+            children: list[tuple[yaml.Node, str]] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+            elif isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    if not isinstance(key, yaml.ScalarNode):
+                        problems.append(self._bad_key(key, path))
+                        continue
+                    size += 1
+                    children.append((value, f"{path}.{key.value}" if path else str(key.value)))
+            elif isinstance(node, yaml.ScalarNode):
+                surprise = self._surprise(node, path)
+                if surprise is not None:
+                    problems.append(surprise)
+            for child, where in children:
+                s, h = visit(child, where, depth + 1)
+                size, height = size + s, max(height, h + 1)
+                if size > MAX_NODES:
+                    raise self._too_many(child.start_mark)
+            walking.discard(id(node))
+            sizes[id(node)] = (size, height)
+            return size, height
+
+        visit(root, "", 0)
+        if problems:
+            raise ScenarioError(problems)
+
+    def _bad_key(self, key: yaml.Node, path: str) -> Problem:
+        kind = "list" if isinstance(key, yaml.SequenceNode) else "mapping"
+        return Problem(
+            self.file,
+            path,
+            f"line {key.start_mark.line + 1}: a {kind} is used as a key{self.context}",
+            "a key is a name followed by ':' (e.g. 'beds: 40'); a list is written after the key, "
+            "'key: [a, b]'",
+        )
+
+    def _surprise(self, node: yaml.ScalarNode, path: str) -> Problem | None:
+        """A plain number that YAML 1.1 reads as something else than it looks: ``010`` (octal, 8)
+        and ``1:30`` (base 60, 90). Quoted text is never a number, so only plain scalars."""
+        text = str(node.value)
+        if node.tag == _INT_TAG and _OCTAL.fullmatch(text):
+            kind = "an octal number, base 8"
+            sign, digits = ("-" if text.startswith("-") else ""), text.lstrip("+-").replace("_", "")
+            meant = f"write {sign}{digits.lstrip('0') or '0'} for the decimal number"
+        elif node.tag in (_INT_TAG, _FLOAT_TAG) and ":" in text:
+            kind = "base 60, like a time in minutes:seconds"
+            meant = "write the number you mean"
+        else:
+            return None
+        return Problem(
+            self.file,
+            path,
+            f"line {node.start_mark.line + 1}: got {text}, which YAML reads as "
+            f"{self.construct_object(node)} ({kind}){self.context}",
+            f"{meant}, or put it in quotes ('{text}') for text",
+        )
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -122,25 +279,64 @@ def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError, referrer: str | 
     return Problem(str(path), "", f"not UTF-8 text: {at}{guess}{_extended_by(referrer)}", SAVE_AS_UTF8)
 
 
+def _file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_a_file(path: Path, mode: int, referrer: str | None) -> ScenarioError:
+    """A directory, device, FIFO or socket given as a scenario file (reported against the file that
+    extends it, if one does)."""
+    if stat.S_ISDIR(mode):
+        what, hint = "a directory", _directory_hint(path)
+    else:
+        what, hint = _file_kind(mode), "give a scenario .yaml file"
+    if referrer is not None:
+        return ScenarioError(
+            [Problem(referrer, "extends", f"parent {path} is {what}, not a scenario file", hint)]
+        )
+    return ScenarioError([Problem(str(path), "", f"is {what}, not a scenario file", hint)])
+
+
+def _too_big(path: Path, size: str, referrer: str | None) -> ScenarioError:
+    return ScenarioError(
+        [
+            Problem(
+                str(path),
+                "",
+                f"is {size} bytes; a YAML file read here may be at most {MAX_FILE_BYTES:,} bytes"
+                + _extended_by(referrer),
+                "check that this is the right file (a scenario file states only what it changes)",
+            )
+        ]
+    )
+
+
+def _read_bytes(path: Path, referrer: str | None) -> bytes:
+    """The file's bytes: a regular file of at most ``MAX_FILE_BYTES``, checked with ``os.stat``
+    before opening (opening a FIFO blocks until something writes to it; /dev/zero never ends)."""
+    info = os.stat(path)  # OSError (not found, permission) is handled by the caller
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_a_file(path, info.st_mode, referrer)
+    if info.st_size > MAX_FILE_BYTES:
+        raise _too_big(path, f"{info.st_size:,}", referrer)
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows, or stat says 0 (/proc)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(path, f"over {MAX_FILE_BYTES:,}", referrer)
+    return data
+
+
 def _read_text(path: Path, referrer: str | None) -> str:
     """The file's text, decoded as UTF-8 (a leading byte-order mark is dropped)."""
-    if path.is_dir():
-        if referrer is not None:
-            raise ScenarioError(
-                [
-                    Problem(
-                        referrer,
-                        "extends",
-                        f"parent {path} is a directory, not a scenario file",
-                        _directory_hint(path),
-                    )
-                ]
-            )
-        raise ScenarioError(
-            [Problem(str(path), "", "is a directory, not a scenario file", _directory_hint(path))]
-        )
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path, referrer)
     except FileNotFoundError:
         hint = _yaml_files_hint(path.parent, path.name)
         if referrer is not None:
@@ -190,7 +386,11 @@ def _parse(path: Path, referrer: str | None) -> tuple[Any, str]:
     text = _read_text(path, referrer)
     file, context = str(path), _extended_by(referrer)
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader), text  # a SafeLoader subclass: no arbitrary objects
+        loader = _UniqueKeyLoader(text, file, context)  # a SafeLoader subclass: no arbitrary objects
+        try:
+            return loader.get_single_data(), text
+        finally:
+            loader.dispose()
     except _DuplicateKeyError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         raise ScenarioError(
@@ -342,6 +542,9 @@ def load_raw(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 __all__ = [
     "IDENTITY_KEYS",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
     "MINIMAL_FILE",
     "load_raw",
     "read_chain",

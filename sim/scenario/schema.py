@@ -54,6 +54,13 @@ NOT_CHANGEABLE: dict[str, str] = {
     "uncertainty": "ranges describe the whole run",
 }
 """Top-level parameters a change may not set, and why."""
+MAX_NAME_LENGTH = 200
+"""Longest ``name``, in characters (ASCII, by its pattern): the name is a folder and part of figure
+file names (``tornado_<name>_<kpi>.png``, 46 more), and file names are limited to 255 bytes."""
+MAX_TITLE_LENGTH = 200
+"""Longest ``title``, in characters: its slug names a run's figures (``cumulative_outcomes_<slug>.png``,
+24 more), and file names are limited to 255 bytes; a longer title crashed the plotting at the end
+of a run."""
 
 
 class Change(Section):
@@ -75,8 +82,15 @@ class Change(Section):
 class Scenario(Section):
     """One policy variant: a complete, immutable parameter set."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="folder-safe name")
-    title: str = Field("", description="short policy name used in plots and tables")
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$",
+        description="folder-safe name",
+    )
+    title: str = Field(
+        "", max_length=MAX_TITLE_LENGTH, description="short policy name used in plots and tables"
+    )
     description: str = ""
     horizon_days: Positive
     cohort: Cohort

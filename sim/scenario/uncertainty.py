@@ -36,7 +36,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.errors import value_problem
 
 RANGE_KEY = "range"
 SCALE_KEY = "scale"
@@ -179,7 +181,28 @@ def check_range(scenario: BaseModel, path: str, low: float, high: float) -> tupl
             f"{path}: range [{_fmt(low)}, {_fmt(high)}] excludes {what}, {_fmt(base)}; "
             "a range must contain the value it is a range for"
         )
+    _check_ends(scenario, path, value, kind, low, high)
     return kind, base, integer
+
+
+def _check_ends(scenario: BaseModel, path: str, value: Any, kind: str, low: float, high: float) -> None:
+    """ValueError unless both ends of a range are values the parameter may take (its schema type and
+    bounds: a whole number for a count, a probability in [0, 1]), or, for a scale, give a group or
+    distribution that validates: a range with an end that cannot run would fail part-way through
+    a study instead of when the file is validated."""
+    shown = f"range [{_fmt(low)}, {_fmt(high)}]"
+    for end in (low, high):
+        data = (int(end) if end.is_integer() else end) if kind == VALUE else _scaled(value, end)
+        problem = value_problem(type(scenario), path, data)
+        if problem is None and kind == SCALE:
+            try:
+                type(value).model_validate(data)  # a group's own checks (shares that sum to 1)
+            except ValidationError as exc:
+                raise ValueError(f"{path}: {shown}: at x{_fmt(end)}, {exc.errors()[0]['msg']}") from None
+        if problem is not None:
+            at = f"at x{_fmt(end)}, {problem.path}: " if kind == SCALE else ""
+            allowed = f"; {problem.allowed}" if problem.allowed else ""
+            raise ValueError(f"{path}: {shown}: {at}{problem.message}{allowed}")
 
 
 def ranges(

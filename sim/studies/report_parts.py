@@ -286,7 +286,7 @@ def read_csv(folder: Path, name: str) -> pd.DataFrame | None:
 
 
 def parse(path: Path, load: Callable[[str], Any], what: str, error: type[Exception]) -> Any:
-    """The text of ``path`` as ``load`` parses it (a safe parser: JSON, YAML's safe_load)."""
+    """The text of ``path`` as ``load`` parses it (a safe parser, e.g. ``json.loads``)."""
     try:
         return load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, error) as exc:

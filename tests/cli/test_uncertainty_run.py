@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from sim.experiment.errors import ExperimentError
 from sim.experiment.output import UNCERTAINTY_CSVS as FILES
@@ -152,12 +153,14 @@ def test_bad_requests_write_nothing(tmp_path: Path, samples: int, policies: bool
     assert not (tmp_path / "u").exists()
 
 
-def test_a_draw_the_schema_rejects_is_an_input_error(tmp_path: Path) -> None:
+def test_a_range_whose_draws_the_schema_rejects_is_refused_when_validated() -> None:
     # foreign offenders are referred on refusal with probability 0.8: a scale of up to x2 takes
-    # it above 1 in some draws
-    ref = _baseline(uncertainty={"enforcement.referral_on_refusal": [1.0, 2.0]})
-    with pytest.raises(ExperimentError, match="narrow that parameter's range"):
-        calibrated_design(ref, [ref.with_overrides({"name": "twin"})], samples=8, seed=2)
+    # it above 1 in some draws, so the range is refused with the scenario, before any draw (it
+    # used to pass validation and stop the study at its design; issue 19)
+    with pytest.raises(
+        ValidationError, match=r"at x2, enforcement.referral_on_refusal.foreign_offender: got 1.6; must be a"
+    ):
+        _baseline(uncertainty={"enforcement.referral_on_refusal": [1.0, 2.0]})
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -203,7 +203,7 @@ def test_a_scenario_without_changes_has_no_regimes() -> None:
             "- {from_day: 20, set: {detention: {beds: 2}}}\n  - {from_day: 10, set: {detention: {beds: 3}}}",
             "in order of from_day",
         ),
-        ("- {from_day: 0, set: {detention: {beds: 2}}}", "changes.0.from_day"),
+        ("- {from_day: 0, set: {detention: {beds: 2}}}", "changes[0].from_day"),
     ],
 )
 def test_bad_changes_exit_2_with_the_path(

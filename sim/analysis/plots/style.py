@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
@@ -55,7 +56,31 @@ STATES: dict[str, tuple[str, str]] = {
     "closed_other": ("#777777", "Closed: other reason"),
 }
 """Each state's colour in every figure and its readable name."""
+FALLBACK_FONTS: tuple[str, ...] = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "Hiragino Sans",
+    "Arial Unicode MS",
+    "Last Resort High-Efficiency",
+)
+"""Fonts tried, in order, for characters the default sans-serif font (DejaVu Sans) lacks, such as a
+title in Chinese: the CJK fonts common on Linux, Windows and macOS, then matplotlib's own "last
+resort" font, which draws a labelled box instead of printing a warning per character (48 for one
+title in CJK). Only installed fonts are listed (a missing one would be a warning of its own); text
+DejaVu Sans covers is drawn exactly as before."""
+
+
+def _font_family() -> list[str]:
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["sans-serif", *(name for name in FALLBACK_FONTS if name in installed)]
+
+
 STYLE: dict[Any, Any] = {  # keys are matplotlib rcParams names
+    "font.family": _font_family(),
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
