@@ -32,6 +32,7 @@ from sim.studies.options import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SIGNAL,
     EXIT_WORKER_LOST,
     PROG,
     flat_overrides,
@@ -137,10 +138,10 @@ def _run_with_progress(
 ) -> T | int:
     """``work(options)`` with the command line's execution options (``workers`` as capped by the
     budget) and progress: a request that cannot be carried out is exit code 2 (nothing written), a
-    replication that keeps killing its worker 3, Ctrl-C 130,
+    replication that keeps killing its worker 3, Ctrl-C 130 (SIGTERM, SIGHUP: 128 + the signal),
     saying where finished replications are kept for ``--resume`` (``kept``)."""
     from sim.experiment.engine import ExecutionOptions
-    from sim.experiment.errors import ExperimentError
+    from sim.experiment.errors import ExperimentError, Terminated
     from sim.experiment.runners import WorkerLostError
 
     progress = Progress(args.quiet, "replications")
@@ -160,8 +161,12 @@ def _run_with_progress(
         return _error(str(exc))
     except WorkerLostError as exc:
         failure, code = f"{PROG}: error: {exc}", EXIT_WORKER_LOST
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         how, code = "interrupted", EXIT_INTERRUPTED
+        if isinstance(exc, Terminated):
+            import signal
+
+            how, code = f"stopped by {signal.Signals(exc.signum).name}", EXIT_SIGNAL + exc.signum
         failure = (
             f"\n{PROG}: {how}. Finished replications are kept in {kept}; "
             "re-run the same command with --resume to continue."

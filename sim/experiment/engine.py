@@ -10,12 +10,14 @@ random numbers). Nothing here prints: progress and notices go to the callbacks.
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.errors import ExperimentError
+from sim.experiment.errors import ExperimentError, Terminated
 from sim.experiment.files import begin_folder, remove
 from sim.experiment.output import PARTS_DIR
 from sim.experiment.parts import PartStore
@@ -61,6 +63,31 @@ class ExecutionOptions:
             self.on_message(text)
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that stop a run as Ctrl-C (SIGINT) does, while its executor is open."""
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While open, ``STOP_SIGNALS`` raise ``Terminated`` in the main thread, as SIGINT raises
+    ``KeyboardInterrupt``, so the executor is closed and its workers ended (they would otherwise
+    outlive the parent). The previous handlers are put back after. Elsewhere than the main
+    thread, where Python cannot set handlers, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @contextlib.contextmanager
 def experiment_folder(
     out: Path,
@@ -74,20 +101,22 @@ def experiment_folder(
     In an order that leaves nothing behind on a bad ``--out`` or ``--scheduler``: check ``out``,
     start the executor (``ExperimentError`` if it cannot), and only then, for a plan with its own
     ``manifest`` and ``fixed`` files in ``out``, mark ``out`` incomplete and clear the previous
-    outputs (``begin_folder``; part stores stay). After an error or Ctrl-C the executor is closed
-    without waiting for replications in flight (``--resume`` re-runs what is missing).
+    outputs (``begin_folder``; part stores stay). After an error, Ctrl-C, SIGTERM or SIGHUP
+    (``stop_on_signals``) the executor is closed and the replications in flight ended
+    (``--resume`` re-runs what is missing).
     """
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out: {out} exists and is not a folder")
-    runner = make_runner(options.workers, options.scheduler, replicate)
-    clean = False
-    try:
-        if manifest is not None:
-            begin_folder(out, manifest, fixed)
-        yield runner
-        clean = True
-    finally:
-        runner.close(wait=clean)
+    with stop_on_signals():
+        runner = make_runner(options.workers, options.scheduler, replicate)
+        clean = False
+        try:
+            if manifest is not None:
+                begin_folder(out, manifest, fixed)
+            yield runner
+            clean = True
+        finally:
+            runner.close(wait=clean)
 
 
 @dataclass

@@ -216,7 +216,17 @@ class ProcessRunner(_Executor):
         self.restarts += 1
 
     def close(self, wait: bool = True) -> None:
+        """Shut the pool down; without ``wait`` (an error, Ctrl-C or a signal), also end the
+        replications in flight at once rather than let the workers finish them unseen."""
+        processes = list((self.pool._processes or {}).values())  # a ProcessPoolExecutor internal
         self.pool.shutdown(wait=wait, cancel_futures=True)
+        if not wait:
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError):
+                    process.terminate()
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AssertionError):
+                    process.join(timeout=5)
 
 
 class DaskRunner(_Executor):

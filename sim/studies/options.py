@@ -27,6 +27,8 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_WORKER_LOST = 3
 EXIT_INTERRUPTED = 130
+EXIT_SIGNAL = 128
+"""Plus the signal's number: stopped by a signal (130 for Ctrl-C's SIGINT, 143 SIGTERM, 129 SIGHUP)."""
 
 EXIT_CODES = """\
 exit codes:
@@ -37,7 +39,8 @@ exit codes:
   3    a replication kept killing its worker process (out of memory, or killed); finished
        replications are kept, re-run the same command with --resume (e.g. with fewer
        --workers)
-  130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
+  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP); the workers are ended, finished
+       replications are kept, re-run with --resume"""
 
 DESIGN = (PARTS_DIR,)
 """Where a design study (one folder of simulations) keeps finished replications, under its folder."""
