@@ -34,6 +34,7 @@ from sim.studies.options import (
     EXIT_DISK_FULL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_SIGNAL,
     EXIT_WORKER_LOST,
     PROG,
     flat_overrides,
@@ -44,6 +45,7 @@ from sim.studies.options import (
 from sim.studies.registry import STUDIES
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
     from sim.scenario.schema import Scenario
@@ -158,19 +160,20 @@ def _run_with_progress(
     argv: Sequence[str],
     overrides: Mapping[str, Any],
     kept: str,
+    workers: int,
 ) -> T | int:
-    """``work(options)`` with the command line's execution options and progress: a request that cannot
-    be carried out is exit code 2 (nothing written), and so is an output location that cannot be
-    written (read-only, no permission); a replication that keeps killing its worker, or a disk that
-    fills up, 3, and Ctrl-C 130, saying where finished replications are kept for ``--resume``
-    (``kept``)."""
+    """``work(options)`` with the command line's execution options (``workers`` as capped by the
+    budget) and progress: a request that cannot be carried out is exit code 2 (nothing written), and
+    so is an output location that cannot be written (read-only, no permission); a replication that
+    keeps killing its worker, or a disk that fills up, 3, Ctrl-C 130 (SIGTERM, SIGHUP: 128 + the
+    signal), saying where finished replications are kept for ``--resume`` (``kept``)."""
     from sim.experiment.engine import ExecutionOptions
-    from sim.experiment.errors import ExperimentError
+    from sim.experiment.errors import ExperimentError, Terminated
     from sim.experiment.runners import WorkerLostError
 
     progress = Progress(args.quiet, "replications")
     options = ExecutionOptions(
-        workers=args.workers,
+        workers=workers,
         scheduler=args.scheduler,
         resume=args.resume,
         force=args.force,
@@ -199,12 +202,16 @@ def _run_with_progress(
             code = EXIT_BAD_INPUT
         else:
             raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        how, code = "interrupted", EXIT_INTERRUPTED
+        if isinstance(exc, Terminated):
+            import signal
+
+            how, code = f"stopped by {signal.Signals(exc.signum).name}", EXIT_SIGNAL + exc.signum
         failure = (
-            f"\n{PROG}: interrupted. Finished replications are kept in {kept}; "
+            f"\n{PROG}: {how}. Finished replications are kept in {kept}; "
             "re-run the same command with --resume to continue."
         )
-        code = EXIT_INTERRUPTED
     finally:
         progress.close()
     print(failure, file=sys.stderr)
@@ -247,20 +254,31 @@ def _check_with(args: argparse.Namespace) -> int | None:
     return None
 
 
-def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = "") -> Any:
-    """Plan a command's job with ``plan(load)`` (bad input: exit code 2, nothing written), print its
-    intro, run it with progress and the interruption guard, print its summary (nothing printed
-    with --quiet). Its folder is --out, or results/``kind``/<job name>. The job's result, or the
-    exit code (an int) if it failed."""
+def _drive(
+    plan: Callable[[Load, Budget], Job], args: argparse.Namespace, argv: Sequence[str], kind: str = ""
+) -> Any:
+    """Plan a command's job with ``plan(load, budget)`` (bad input, or past the budget without
+    --yes: exit code 2, nothing written), print its intro, run it with progress and the
+    interruption guard, print its summary (nothing printed with --quiet). Its folder is --out, or
+    results/``kind``/<job name>. The job's result, or the exit code (an int) if it failed."""
+    from sim.experiment.design import Budget
+
     overrides = overrides_of(args)
-    job = _checked(lambda: plan(lambda files: _load(files, overrides)))
+    budget = Budget(args.workers, args.scheduler, args.yes)
+    job = _checked(lambda: plan(lambda files: _load(files, overrides), budget))
     if isinstance(job, int):
         return job
+    assert budget.checked is not None, "every plan checks its size before it runs"
     out = Path(args.out) if args.out else Path("results") / kind / job.name
-    if not args.quiet and job.intro:
-        print(job.intro, flush=True)
+    if not args.quiet:
+        for note in budget.notes:
+            print(note, file=sys.stderr)
+        if job.intro:
+            print(job.intro, flush=True)
     kept = ", ".join(str(out / k) for k in job.kept)
-    result = _run_with_progress(lambda options: job.run(out, options), args, argv, overrides, kept)
+    result = _run_with_progress(
+        lambda options: job.run(out, options), args, argv, overrides, kept, budget.workers
+    )
     if not isinstance(result, int) and not args.quiet:
         print(job.summary(result, out))
     return result
@@ -268,7 +286,7 @@ def _drive(plan: Callable[[Load], Job], args: argparse.Namespace, argv: Sequence
 
 def run_study(study: Study, args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run a study's command, planned by its ``cli.py`` (``sim.studies.base.StudyCli``)."""
-    result = _drive(lambda load: study.cli.plan(args, argv, load), args, argv, study.kind)
+    result = _drive(lambda load, budget: study.cli.plan(args, argv, load, budget), args, argv, study.kind)
     return result if isinstance(result, int) else EXIT_OK
 
 
@@ -335,8 +353,9 @@ def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], 
     run: Callable[..., ExperimentResult] = run_comparison if compare else run_experiment
     statistics = _comparison_options(args) if compare else {}
 
-    def plan(load: Load) -> Job:
+    def plan(load: Load, budget: Budget) -> Job:
         scenarios = load(files)
+        budget.check(scenarios, args.replications, keep_log=args.event_log)
         return Job(
             "",
             "",

@@ -10,12 +10,14 @@ random numbers). Nothing here prints: progress and notices go to the callbacks.
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.errors import ExperimentError
+from sim.experiment.errors import ExperimentError, Terminated
 from sim.experiment.files import begin_folder, check_folder, locks_released_on_error, remove
 from sim.experiment.output import MANIFEST, PARTS_DIR
 from sim.experiment.parts import PartStore
@@ -63,6 +65,31 @@ class ExecutionOptions:
             self.on_message(text)
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that stop a run as Ctrl-C (SIGINT) does, while its executor is open."""
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While open, ``STOP_SIGNALS`` raise ``Terminated`` in the main thread, as SIGINT raises
+    ``KeyboardInterrupt``, so the executor is closed and its workers ended (they would otherwise
+    outlive the parent). The previous handlers are put back after. Elsewhere than the main
+    thread, where Python cannot set handlers, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @contextlib.contextmanager
 def experiment_folder(
     out: Path,
@@ -78,25 +105,27 @@ def experiment_folder(
     a plan of ``kind`` with its own ``manifest`` and ``fixed`` files in ``out``: that it may write
     there, ``check_folder``), start the executor (``ExperimentError`` if it cannot), and only then
     claim ``out``, mark it incomplete and clear that kind's previous outputs (``begin_folder``; part
-    stores stay). After an error or Ctrl-C the executor is closed without waiting for replications
-    in flight (``--resume`` re-runs what is missing) and the folder locks taken are released.
+    stores stay). After an error, Ctrl-C, SIGTERM or SIGHUP (``stop_on_signals``) the executor is
+    closed and the replications in flight ended (``--resume`` re-runs what is missing), and the
+    folder locks taken are released.
     """
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"--out: {out} exists and is not a folder")
     if kind is not None:
         check_folder(out, kind, {*fixed, manifest}, options.force)
-    runner = make_runner(options.workers, options.scheduler, replicate)
-    clean = False
-    try:
-        with locks_released_on_error():
-            if kind is not None:
-                aside = begin_folder(out, kind, manifest, fixed, options.force, options.command_line)
-                if aside is not None:
-                    options.notify(f"--force: moved the old {out} aside to {aside}")
-            yield runner
-        clean = True
-    finally:
-        runner.close(wait=clean)
+    with stop_on_signals():
+        runner = make_runner(options.workers, options.scheduler, replicate)
+        clean = False
+        try:
+            with locks_released_on_error():
+                if kind is not None:
+                    aside = begin_folder(out, kind, manifest, fixed, options.force, options.command_line)
+                    if aside is not None:
+                        options.notify(f"--force: moved the old {out} aside to {aside}")
+                yield runner
+            clean = True
+        finally:
+            runner.close(wait=clean)
 
 
 @dataclass

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -215,7 +216,17 @@ class ProcessRunner(_Executor):
         self.restarts += 1
 
     def close(self, wait: bool = True) -> None:
+        """Shut the pool down; without ``wait`` (an error, Ctrl-C or a signal), also end the
+        replications in flight at once rather than let the workers finish them unseen."""
+        processes = list((self.pool._processes or {}).values())  # a ProcessPoolExecutor internal
         self.pool.shutdown(wait=wait, cancel_futures=True)
+        if not wait:
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError):
+                    process.terminate()
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AssertionError):
+                    process.join(timeout=5)
 
 
 class DaskRunner(_Executor):
@@ -309,6 +320,26 @@ def lost_worker_error(exc: Exception, payload: str, replication: int) -> WorkerL
 
 
 Runner = SerialRunner | ProcessRunner | DaskRunner
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity where the OS says, else the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def useful_workers(requested: int, simulations: int) -> tuple[int, str]:
+    """The local workers that can help: at most one per simulation to run and one per CPU (more
+    only cost memory and start-up: ``--workers 1000`` once started 179 processes and exhausted
+    memory). Returns the number and why it is below ``requested`` ("" if it is not)."""
+    cpus = cpu_count()
+    workers = max(1, min(requested, simulations, cpus))
+    if workers == requested:
+        return workers, ""
+    if workers == max(1, simulations) and simulations <= cpus:
+        return workers, f"no more than the {simulations:,} simulations to run"
+    return workers, f"no more than the {cpus} CPUs this process may use"
 
 
 def make_runner(workers: int = 1, scheduler: str | None = None, replicate: ReplicationFn = run_one) -> Runner:

@@ -85,6 +85,11 @@ class Enrichment(Section):
     max_rounds: Count
 
 
+MAX_ATTEMPTS = 2**16 - 1
+"""Most attempts in a contact round: attempt k of round r draws its random numbers at index
+``(r << 16) | k`` (``sim.model.processes.contact.ROUND_BITS``), so more would reuse another round's."""
+
+
 @section("contact")
 class Contact(Section):
     """Contact attempts by the contractor (seed 002 §4.2-4.3, §8.2)."""
@@ -92,7 +97,7 @@ class Contact(Section):
     agents: Count
     call_minutes: Distribution
     attempt_interval_days: Distribution
-    max_attempts: AtLeastOne
+    max_attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS)]
     channel_mix: ChannelMix
     success: ChannelSuccess
     written_clarity: Probability

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.experiment.engine import ExecutionOptions
     from sim.scenario.schema import Scenario
 
@@ -70,7 +71,9 @@ class Job:
 
 class StudyCli(Protocol):
     """A study's command: the module ``sim/studies/<name>/cli.py``. ``plan`` raises
-    ``ExperimentError`` or ``ScenarioError`` for bad input before anything is written (exit 2)."""
+    ``ExperimentError`` or ``ScenarioError`` for bad input before anything is written (exit 2),
+    and checks its size with ``budget.check`` before it builds anything that grows with it (a
+    design, draws): past the budget, an ``ExperimentError`` saying the estimate."""
 
     HELP: str
     DESCRIPTION: str
@@ -78,7 +81,7 @@ class StudyCli(Protocol):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
-    def plan(self, args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job: ...
+    def plan(self, args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job: ...
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,23 @@ EXIT_WORKER_LOST = 3
 EXIT_DISK_FULL = 3
 """Like a lost worker, a full disk stops a run part-way: finished replications are kept for --resume."""
 EXIT_INTERRUPTED = 130
+EXIT_SIGNAL = 128
+"""Plus the signal's number: stopped by a signal (130 for Ctrl-C's SIGINT, 143 SIGTERM, 129 SIGHUP)."""
 
 EXIT_CODES = """\
 exit codes:
   0    success
   2    bad input: a scenario file (YAML syntax, unknown key, value out of range, ...) or a
        command-line value; the message names the file and the parameter path, and nothing
-       is written. Also an output folder of another command, or holding files this command
-       would replace but did not write (--force moves it aside, deleting nothing), in use
-       by another process, or that cannot be written
+       is written; or a request estimated past 30 minutes or half the memory without --yes.
+       Also an output folder of another command, or holding files this command would
+       replace but did not write (--force moves it aside, deleting nothing), in use by
+       another process, or that cannot be written
   3    a replication kept killing its worker process (out of memory, or killed), or the
        disk filled up; finished replications are kept, re-run the same command with
        --resume (e.g. with fewer --workers, or after freeing space)
-  130  interrupted (Ctrl-C); finished replications are kept, re-run with --resume"""
+  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP); the workers are ended, finished
+       replications are kept, re-run with --resume"""
 
 DESIGN = (PARTS_DIR,)
 """Where a design study (one folder of simulations) keeps finished replications, under its folder."""
@@ -150,9 +154,18 @@ def replicated(args: argparse.Namespace) -> dict[str, int]:
 
 
 def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
-    """--workers and --scheduler for a command that runs ``what`` (replications, simulations)."""
-    help = f"run {what} on W local processes (results do not depend on W)"
+    """--workers, --yes and --scheduler for a command that runs ``what`` (replications, simulations)."""
+    help = (
+        f"run {what} on W local processes (results do not depend on W; at most one per {what[:-1]} "
+        "and per CPU)"
+    )
     add_valued(g, {"workers": 1}, ("--workers -w", "W", int_at_least(1, "worker processes"), help))
+    g.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even if the estimate is over 30 minutes or half of the machine's memory (without it "
+        "the command prints the estimate and stops)",
+    )
     if scheduler:
         g.add_argument(
             "--scheduler",
@@ -296,26 +309,6 @@ def footer(result: ExperimentResult, where: Path) -> str:
     if resumed:
         text += f", {resumed} resumed"
     return text + f"; {result.wall_seconds:.1f} s; {how})"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def estimate(seconds: float, workers: int) -> str:
-    """The time estimate every study prints before it starts, in one wording."""
-    from sim.experiment.design import SECONDS_PER_FULL_REPLICATION
-
-    on = f"{workers} worker{'s' if workers != 1 else ''}"
-    return (
-        f"estimated {_duration(seconds)} on {on} (an estimate: a full-cohort replication takes "
-        f"~{SECONDS_PER_FULL_REPLICATION:g} s on the 2-core development machine, scaled by people and "
-        "horizon; stored replications reused by --resume are not run again)"
-    )
 
 
 def written(out: Path, files: list[str]) -> str:

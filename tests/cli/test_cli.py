@@ -171,7 +171,10 @@ def test_quiet_prints_nothing(scenarios: Path, tmp_path: Path, capsys: pytest.Ca
     assert captured.out == "" and captured.err == ""
 
 
-def test_process_pool_gives_identical_results(scenarios: Path, tmp_path: Path) -> None:
+def test_process_pool_gives_identical_results(
+    scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sim.experiment.runners.cpu_count", lambda: 8)  # a pool even on 1 CPU
     common = ["run", str(scenarios / "t.yaml"), "-n", "4", "-q", "--no-plots", *SMALL]
     assert cli.main([*common, "--out", str(tmp_path / "serial")]) == 0
     assert cli.main([*common, "--out", str(tmp_path / "pool"), "--workers", "2"]) == 0
@@ -183,7 +186,10 @@ def test_process_pool_gives_identical_results(scenarios: Path, tmp_path: Path) -
     assert manifest(serial)["executor"] == "serial"
 
 
-def test_dask_local_cluster_gives_identical_results(scenarios: Path, tmp_path: Path) -> None:
+def test_dask_local_cluster_gives_identical_results(
+    scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sim.experiment.runners.cpu_count", lambda: 8)  # 2 workers even on 1 CPU
     common = ["run", str(scenarios / "t.yaml"), "-n", "3", "-q", "--no-plots", *SMALL]
     assert cli.main([*common, "--out", str(tmp_path / "serial")]) == 0
     dask_args = [*common, "--out", str(tmp_path / "dask"), "--scheduler", "local", "--workers", "2"]

@@ -14,7 +14,7 @@ import pytest
 
 from sim import cli
 from sim.analysis.statistics import paired_difference
-from sim.experiment.design import estimate_seconds
+from sim.experiment.design import estimate
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.run import run_experiment
 from sim.scenario.loading import load_scenario
@@ -92,10 +92,10 @@ def test_grid_1d_and_2d_product_names_and_distribution_fields(baseline) -> None:
 
 
 def test_estimate_scales_with_people_horizon_replications_and_workers(baseline) -> None:  # type: ignore[no-untyped-def]
-    full = estimate_seconds([baseline], 1, 1)
+    full = estimate([baseline], 1, 1).seconds
     assert 3 < full < 15
     small = baseline.with_overrides({"cohort": {"initial_size": 12_054}, "horizon_days": 274})
-    assert estimate_seconds([small], 10, 2) == pytest.approx(full * 0.1 * 0.5 * 10 / 2, rel=0.01)
+    assert estimate([small], 10, 2).seconds == pytest.approx(full * 0.1 * 0.5 * 10 / 2, rel=0.01)
 
 
 # ----------------------------------------------------------------------------------------------

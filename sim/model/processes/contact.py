@@ -44,6 +44,7 @@ from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Streams, inverse_cdf_array, uniforms
 from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Costs, Scenario
+from sim.scenario.sections import MAX_ATTEMPTS
 
 PHONE = CONTACT_CHANNELS.index("phone")
 ATTEMPT = "contact_attempt"
@@ -56,6 +57,7 @@ Continuation = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
 """A person's life after the pool, run by the contact process when they leave it."""
 ROUND_BITS = 16
 """Draw index of attempt k of round r: ``(r << ROUND_BITS) | k`` (attempts per round < 65,536)."""
+assert MAX_ATTEMPTS < 1 << ROUND_BITS, "the schema's bound keeps a round's draws apart from the next's"
 
 _PURPOSES = (
     "channel",

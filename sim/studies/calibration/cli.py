@@ -16,7 +16,6 @@ from sim.studies.options import (
     add_design_options,
     add_valued,
     comma_list,
-    estimate,
     int_at_least,
     non_negative_float,
     positive_float,
@@ -25,6 +24,7 @@ from sim.studies.options import (
 )
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.studies.calibration.plan import CalibrationPlan
     from sim.studies.calibration.run import CalibrationResult
 
@@ -41,7 +41,7 @@ DESCRIPTION = (
     "ranges, with its uncertainty, and every candidate whose implausibility exceeds the cut-off for "
     "any target is ruled out. Later waves run design points in what is left and refit. What is not "
     "ruled out is the set of parameter values that 'uncertainty --from-calibration' samples instead "
-    "of the raw ranges. Prints the number of simulations and an estimate of the time first."
+    "of the raw ranges. Prints the number of simulations and an estimate of the time and memory first."
 )
 EPILOG = f"""\
     examples:
@@ -148,7 +148,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
     """The targets on the scenario, the parameters matched and the waves' design."""
     from sim.studies.calibration.plan import plan_calibration
     from sim.studies.calibration.run import run_calibration
@@ -158,12 +158,13 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     scenario = scenarios[0]
     request = request_of(CalibrationRequest, args)
     plan = plan_calibration(scenarios, files, request)
+    estimate = budget.check(plan.scenarios, request.replications, repeat=request.waves * plan.points)
     intro = (
         f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: "
         f"{len(plan.targets)} targets "
         f"({', '.join(t.id for t in plan.targets)}), {len(plan.parameters)} parameters; up to "
         f"{request.waves} waves x {plan.points} points x {request.replications} replications = "
-        f"{plan.simulations:,} simulations; {estimate(plan.estimate(args.workers), args.workers)}, plus "
+        f"{plan.simulations:,} simulations; {estimate.text()}, plus "
         "fitting the emulators and evaluating the candidates, ~5-30 s a wave."
     )
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.experiment.design import estimate_seconds
 from sim.experiment.errors import ExperimentError
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import Uncertain, ranges
@@ -109,10 +108,6 @@ class CalibrationPlan:
     def simulations(self) -> int:
         """At most (the run stops early when nothing is left or the set is stable)."""
         return self.request.waves * self.points * self.request.replications * len(self.scenarios)
-
-    def estimate(self, workers: int) -> float:
-        """Seconds for every wave, roughly (``design.estimate_seconds``; emulators not counted)."""
-        return estimate_seconds(self.scenarios, self.simulations // len(self.scenarios), workers)
 
     def observations(self) -> list[hm.Observation]:
         d = self.request.discrepancy

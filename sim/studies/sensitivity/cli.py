@@ -14,7 +14,6 @@ from sim.studies.options import (
     PROG,
     add_design_options,
     add_valued,
-    estimate,
     int_at_least,
     kpi_list,
     request_of,
@@ -23,6 +22,7 @@ from sim.studies.options import (
 from sim.studies.sensitivity.request import GROUPINGS, METHODS, SensitivityRequest
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget, Estimate
     from sim.studies.sensitivity.run import SensitivityPlan, SensitivityResult
 
 DEFAULTS = SensitivityRequest()
@@ -38,7 +38,8 @@ DESCRIPTION = (
     "same random numbers), its KPIs averaged, and SALib analyses them. Each POLICY is run at the same "
     "points (a value it changes is its lever and keeps the policy's value; a scale multiplies its "
     "own values too) and its paired difference from SCENARIO analysed: which assumptions decide "
-    "whether the policy helps. Prints the number of simulations and an estimate of the time first."
+    "whether the policy helps. Prints the number of simulations and an estimate of the time and memory "
+    "first."
 )
 EPILOG = f"""\
     examples:
@@ -124,7 +125,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
     """The design over the ranged parameters of SCENARIO, run on it and on each policy."""
     from sim.experiment.errors import ExperimentError
     from sim.studies.sensitivity.run import plan_sensitivity, run_sensitivity
@@ -135,7 +136,8 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     request = request_of(SensitivityRequest, args)
     if args.shortlist is None and args.method == "morris" and "--top" in argv:
         raise ExperimentError("--top goes with --shortlist FILE (--method sobol)")
-    plan = plan_sensitivity(scenarios[0], scenarios[1:], request)
+    plan = plan_sensitivity(scenarios[0], scenarios[1:], request, budget)
+    assert budget.checked is not None
 
     def summary(result: SensitivityResult, out: Path) -> str:
         once = " (identical design points run once)" if result.ran + result.resumed < plan.simulations else ""
@@ -147,14 +149,14 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
 
     return Job(
         plan.reference.name,
-        _intro(plan, args.workers),
+        _intro(plan, budget.checked),
         lambda out, options: run_sensitivity(plan, out, options=options),
         summary,
         DESIGN,
     )
 
 
-def _intro(plan: SensitivityPlan, workers: int) -> str:
+def _intro(plan: SensitivityPlan, estimate: Estimate) -> str:
     """The design's size, the simulations it takes and the time they may take; the plan's notes."""
     request, k = plan.request, len(plan.parameters)
     factors = f"{k} parameters"
@@ -171,7 +173,7 @@ def _intro(plan: SensitivityPlan, workers: int) -> str:
         [
             f"Sensitivity ({request.method}) of {plan.reference.name}{policies}: {design} = {len(plan.X)} "
             f"design points x {len(plan.points)} scenario(s) x {request.replications} replications = "
-            f"{plan.simulations:,} simulations; {estimate(plan.estimate(workers), workers)}.",
+            f"{plan.simulations:,} simulations; {estimate.text()}.",
             *(f"note: {note}" for note in plan.notes),
         ]
     )

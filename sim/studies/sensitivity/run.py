@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.analysis.statistics import kpi_values
-from sim.experiment.design import estimate_seconds
+from sim.experiment.design import Budget
 from sim.experiment.engine import ExecutionOptions, experiment_folder, run_design
 from sim.experiment.errors import ExperimentError
 from sim.experiment.files import finish_folder, write_plots, write_tables
@@ -80,11 +80,6 @@ class SensitivityPlan:
     @property
     def simulations(self) -> int:
         return len(self.points) * len(self.X) * self.request.replications
-
-    def estimate(self, workers: int) -> float:
-        """Seconds, roughly (see ``design.estimate_seconds``)."""
-        every = [s for scenarios in self.points for s in scenarios]
-        return estimate_seconds(every, self.request.replications, workers)
 
 
 @dataclass
@@ -161,9 +156,13 @@ def design_point(base: Scenario, values: dict[str, float], what: str = "") -> Sc
 
 
 def plan_sensitivity(
-    reference: Scenario, policies: Sequence[Scenario], request: SensitivityRequest
+    reference: Scenario,
+    policies: Sequence[Scenario],
+    request: SensitivityRequest,
+    budget: Budget | None = None,
 ) -> SensitivityPlan:
-    """Check ``request`` and build the design (ExperimentError before anything is run or written)."""
+    """Check ``request`` and build the design (ExperimentError before anything is run or written);
+    with a ``budget``, check the design's size against it before the design is sampled."""
     if request.method not in sa.METHODS:
         raise ExperimentError(f"--method: got {request.method!r}; choose morris or sobol")
     if request.groups not in GROUPINGS:
@@ -199,6 +198,13 @@ def plan_sensitivity(
             f"{2 if request.method == sa.SOBOL else 1}"
         )
     prob = sa.problem([u.path for u in chosen], [(u.low, u.high) for u in chosen], groups)
+    if budget is not None:
+        size = (
+            request.trajectories * (n_factors + 1)
+            if request.method == sa.MORRIS
+            else request.samples * (n_factors + 2)
+        )
+        budget.check([reference, *policies], request.replications, repeat=size)
     if request.method == sa.MORRIS:
         if request.levels % 2:
             notes.append(f"--levels {request.levels} is odd; SALib recommends an even number of levels")

@@ -12,7 +12,6 @@ from sim.studies.options import (
     EACH_RUN,
     PROG,
     add_run_options,
-    estimate,
     flat_overrides,
     footer,
     kpi_list,
@@ -22,6 +21,7 @@ from sim.studies.options import (
 from sim.studies.sweep.grid import FORMS, ParamSpec, parse_spec
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.studies.sweep.run import SweepResult
 
 HELP = "response curves: each KPI against one parameter (or a grid of two), with 95%% bands"
@@ -84,10 +84,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_options(p, sweep=True)
 
 
-def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
     """The grid, checked against the scenario (a --param also set by a quick look is refused)."""
     from sim.analysis.kpis import TABLE_KPIS
-    from sim.experiment.design import estimate_seconds
     from sim.experiment.errors import ExperimentError
     from sim.studies.sweep.analysis import format_sweep_table
     from sim.studies.sweep.grid import build_grid, resolve
@@ -107,7 +106,7 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     kpis = check_kpis(args.kpis) if args.kpis is not None else None
     params = resolve(scenario, args.param)
     points = build_grid(scenario, params)
-    n, seconds = len(points), estimate_seconds([p.scenario for p in points], args.replications, args.workers)
+    n, estimate = len(points), budget.check([p.scenario for p in points], args.replications)
     what = "; ".join(f"{p.path} at {len(p.values)} values" for p in params)
 
     def summary(result: SweepResult, out: Path) -> str:
@@ -128,7 +127,7 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
     return Job(
         scenario.name,
         f"Sweep of {what}: {n} grid points x {args.replications} replications = {n * args.replications} "
-        f"simulations; {estimate(seconds, args.workers)}.",
+        f"simulations; {estimate.text()}.",
         lambda out, options: run_sweep(
             scenario,
             params,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiment import output
-from sim.experiment.design import estimate_seconds
+from sim.experiment.design import estimate
 from sim.experiment.engine import ExecutionOptions
 from sim.experiment.files import finish_folder, write_csv, write_plots
 from sim.experiment.run import ExperimentResult, run_study_scenarios
@@ -83,7 +83,7 @@ def run_sweep(
         "differences": "paired by replication (common random numbers), from the first grid point",
         **{k: v for k, v in experiment.base.items() if k not in ("event_log", "adaptive")},
         "replications_run_this_time": experiment.ran_this_time,
-        "estimated_seconds": round(estimate_seconds(scenarios, replications, options.workers), 1),
+        "estimated_seconds": round(estimate(scenarios, replications, options.workers).seconds, 1),
         "files": [*files, output.SWEEP_MANIFEST],
         "wall_time_seconds": round(time.perf_counter() - started, 3),
         "base_scenario": base.model_dump(mode="json"),

@@ -14,6 +14,7 @@ from sim.studies.base import Job, Load
 from sim.studies.options import PROG, RUN_RESUME, add_executor_options, add_out, add_replications, written
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.experiment.engine import ExecutionOptions
     from sim.experiment.run import ExperimentResult
 
@@ -90,7 +91,7 @@ class TargetsResult:
     files: list[str]
 
 
-def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
     """The targets of the table (those on the SCENARIO files given, if any) and their scenarios."""
     from sim.experiment.errors import ExperimentError
     from sim.studies.targets.run import DEFAULT_TARGETS_FILE, read_targets
@@ -109,6 +110,7 @@ def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
         named = [p for p in named if p in wanted]
     chosen = [t for t in table.targets if table.scenario_path(t) in named]
     scenarios = load([str(p) for p in named])
+    budget.check(scenarios, args.replications)
     name_of = {path: s.name for path, s in zip(named, scenarios, strict=True)}
     manifest = {
         "targets_file": str(table.file),

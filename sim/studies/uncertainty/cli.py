@@ -13,7 +13,6 @@ from sim.studies.options import (
     PROG,
     add_run_options,
     add_valued,
-    estimate,
     int_at_least,
     kpi_list,
     replicated,
@@ -21,6 +20,7 @@ from sim.studies.options import (
 )
 
 if TYPE_CHECKING:
+    from sim.experiment.design import Budget
     from sim.experiment.engine import ExecutionOptions
     from sim.studies.uncertainty.run import UncertaintyResult
 
@@ -86,25 +86,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def plan(args: argparse.Namespace, argv: Sequence[str], load: Load) -> Job:
-    """The draws of the reference's ranged parameters, applied to it and to every policy."""
-    from sim.experiment.design import estimate_seconds
+def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
+    """The draws of the reference's ranged parameters, applied to it and to every policy (their
+    number checked against the budget before they are drawn)."""
     from sim.studies.options import check_kpis
     from sim.studies.uncertainty.run import LEVER_SEP, calibrated_design, run_uncertainty
 
     reference, *policies = load([args.reference, *args.policies])
     kpis = check_kpis(args.kpis) if args.kpis is not None else None
+    estimate = budget.check([reference, *policies], args.replications, repeat=args.samples)
     params, draws, calibrated = calibrated_design(
         reference, policies, args.samples, args.seed, args.from_calibration
     )
     scenarios = [s for d in draws for s in (d.reference, *d.policies)]
-    seconds = estimate_seconds(scenarios, args.replications, args.workers)
     levers = sum(LEVER_SEP in u.path for u in params)
     own = f" ({levers} of them policies' own levers, drawn for that policy only)" if levers else ""
     intro = [
         f"Uncertainty: {len(params)} ranged parameters{own}, {args.samples} Latin-hypercube draws x "
         f"{1 + len(policies)} scenarios x {args.replications} replications = "
-        f"{len(scenarios) * args.replications} simulations; {estimate(seconds, args.workers)}."
+        f"{len(scenarios) * args.replications} simulations; {estimate.text()}."
     ]
     if (c := calibrated) is not None:
         how = "with replacement (fewer rows than draws)" if c.replace else "without replacement"
