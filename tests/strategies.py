@@ -142,6 +142,8 @@ def scenario_overrides(draw: st.DrawFn, max_people: int = 200, max_horizon: floa
             )
         ),
     }
+    if cohort["initial_size"] == 0 and cohort["inflow_per_week"] == 0.0:
+        cohort["initial_size"] = 1  # a run of nobody is refused (sim.scenario.sections.Cohort)
     contact = {
         "agents": draw(capacity(5)),
         "call_minutes": draw(delay(0.0, 600.0)),

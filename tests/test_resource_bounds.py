@@ -124,7 +124,7 @@ def test_estimate_counts_memory_of_people_snapshots_attempts_and_workers() -> No
     assert estimate([bigger], 1, 1).memory - full.memory == pytest.approx(
         base.cohort.initial_size * design.BYTES_PER_PERSON, rel=0.01
     )
-    longer = base.with_overrides({"cohort": {"initial_size": 0}, "horizon_days": 70_000})
+    longer = base.with_overrides({"cohort": {"initial_size": 1}, "horizon_days": 70_000})
     assert estimate([longer], 1, 1).memory > design.PROCESS_BYTES + 10_000 * design.BYTES_PER_SNAPSHOT
     attempts = base.with_overrides({"contact": {"max_attempts": 60_000}})
     assert estimate([attempts], 1, 1).memory > 30e9  # chunks of 16,384 people x 60,000 slots
@@ -181,6 +181,9 @@ HUGE = [
         ["run", BASELINE, "--cohort-size", "200", "--replications", "1000000000"], id="replications-1e9"
     ),
     pytest.param(["compare", BASELINE, POLICY, "--replications", "1000000"], id="compare-replications"),
+    pytest.param(  # the first batch (20 each) is within the threshold, the cap (200 each) is not
+        ["compare", BASELINE, POLICY, "--target-halfwidth", "total_cost_gbp=1"], id="compare-stopping-rule"
+    ),
     pytest.param(["sensitivity", BASELINE, "--trajectories", "100000"], id="sensitivity-trajectories"),
     pytest.param(["sensitivity", BASELINE, "--method", "sobol", "--samples", "1048576"], id="sobol-samples"),
     pytest.param(["uncertainty", BASELINE, POLICY, "--samples", "100000000"], id="uncertainty-samples"),
@@ -221,6 +224,18 @@ def test_too_many_attempts_in_a_scenario_are_refused(
     assert not out.exists()
     code, _, err = run_cli(["validate", str(file)], capsys)
     assert code == 2 and "contact.max_attempts" in err
+
+
+def test_a_run_of_nobody_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--cohort-size 0 on a closed cohort would finish at once with every outcome 0 and read as a
+    result; with an inflow (the 2024 baseline) an empty start is an open population, and allowed."""
+    out = tmp_path / "out"
+    code, _, err = run_cli(["run", BASELINE, "--cohort-size", "0", "-n", "1", "--out", str(out)], capsys)
+    assert code == 2 and "Traceback" not in err and not out.exists()
+    assert "cohort: nobody enters: initial_size and inflow_per_week are both 0" in err
+    open_population = str(ROOT / "scenarios" / "2024" / "baseline.yaml")
+    code, _, err = run_cli(["validate", open_population], capsys)  # initial_size: 0
+    assert code == 0, err
 
 
 def test_many_attempts_within_the_bound_are_estimated(

@@ -355,7 +355,13 @@ def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], 
 
     def plan(load: Load, budget: Budget) -> Job:
         scenarios = load(files)
-        budget.check(scenarios, args.replications, keep_log=args.event_log)
+        # A stopping rule adds batches until its cap: the estimate is of the most it may run.
+        most = args.replications
+        if statistics.get("targets") or statistics.get("select") is not None:
+            from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS
+
+            most = max(most, args.max_replications or DEFAULT_MAX_REPLICATIONS)
+        budget.check(scenarios, most, keep_log=args.event_log)
         return Job(
             "",
             "",

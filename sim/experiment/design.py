@@ -186,7 +186,7 @@ def afford(est: Estimate, yes: bool) -> None:
     what = f"{est.simulations:,} simulations, {est.text(why=False)}"
     smaller = (
         "ask for less (fewer replications, design points or draws, a smaller --cohort-size or "
-        "--horizon, fewer --workers)"
+        "--horizon, fewer --workers, a lower --max-replications for a stopping rule)"
     )
     if total is not None and est.memory > total:
         raise ExperimentError(

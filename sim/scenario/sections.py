@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.categories import (
     BarrierMix,
@@ -66,6 +66,17 @@ class Cohort(Section):
         if isinstance(c, Fixed) and not 0 < c.value < 1:
             raise ValueError(f"a fixed compliance must lie strictly between 0 and 1, got {c.value:g}")
         return c
+
+    @model_validator(mode="after")
+    def _someone_enters(self) -> Cohort:
+        # A run of nobody finishes in an instant with every outcome 0 and only fixed costs, which
+        # reads as a result; the cohort cannot be changed from a day, so nobody would ever enter.
+        if self.initial_size == 0 and self.inflow_per_week == 0:
+            raise ValueError(
+                "nobody enters: initial_size and inflow_per_week are both 0; give initial_size (people "
+                "at the start, e.g. --cohort-size 300) or inflow_per_week (people a week) a positive value"
+            )
+        return self
 
 
 # ----------------------------------------------------------------------------------------------
