@@ -191,6 +191,7 @@ HUGE = [
     pytest.param(
         ["calibrate", BASELINE, "--points", "100000", "--candidates", "100000"], id="calibrate-points"
     ),
+    pytest.param(["calibrate", BASELINE, "--candidates", "1000000000"], id="calibrate-candidates"),
     pytest.param(["targets", "-n", "100000"], id="targets-replications"),
 ]
 

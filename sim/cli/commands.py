@@ -355,12 +355,11 @@ def _replicate(args: argparse.Namespace, argv: Sequence[str], files: list[str], 
 
     def plan(load: Load, budget: Budget) -> Job:
         scenarios = load(files)
-        # A stopping rule adds batches until its cap: the estimate is of the most it may run.
         most = args.replications
-        if statistics.get("targets") or statistics.get("select") is not None:
-            from sim.experiment.defaults import DEFAULT_MAX_REPLICATIONS
+        if compare:  # a stopping rule adds batches up to its cap: the estimate is of the most it may run
+            from sim.experiment.compare import check_comparison
 
-            most = max(most, args.max_replications or DEFAULT_MAX_REPLICATIONS)
+            _, most = check_comparison(scenarios, args.replications, **statistics)
         budget.check(scenarios, most, keep_log=args.event_log)
         return Job(
             "",

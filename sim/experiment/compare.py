@@ -65,6 +65,38 @@ def _check_targets(targets: Mapping[str, float], replications: int, max_replicat
             raise ExperimentError(f"--target-halfwidth {kpi}: the width must be a positive number")
 
 
+def check_comparison(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    *,
+    alpha: float,
+    value_per_outcome: float,
+    select: SelectBest | None,
+    targets: Mapping[str, float],
+    max_replications: int | None,
+) -> tuple[SelectBest | None, int]:
+    """ExperimentError, before anything is estimated or written, for a comparison request that
+    cannot be carried out. The checked ``select`` request, and the most replications a scenario may
+    get: a stopping rule's cap (``--max-replications``), else ``replications``."""
+    if len(scenarios) < 2:
+        raise ExperimentError("compare needs a reference scenario and at least one other")
+    if targets:
+        _check_targets(targets, replications, max_replications)
+    if not 0.0 < alpha < 1.0:
+        raise ExperimentError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
+    if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
+        raise ExperimentError(
+            f"--value-per-outcome must be a non-negative number of GBP, got {value_per_outcome}"
+        )
+    if select is not None:
+        select = check_select_best(
+            select, target_kpis(), first_stage=replications, max_replications=max_replications
+        )
+    if not targets and select is None:
+        return None, replications
+    return select, max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
+
+
 def paired_halfwidths(
     runs: Sequence[ScenarioRun], n: int, kpis: Iterable[str]
 ) -> dict[str, dict[str, float]]:
@@ -142,22 +174,16 @@ def run_comparison(
     options = options or ExecutionOptions()
     targets = dict(targets or {})
     check_scenarios(scenarios, out, replications, root_seed, output.COMPARISON_OUTPUTS, options.force)
-    if len(scenarios) < 2:
-        raise ExperimentError("compare needs a reference scenario and at least one other")
-    if targets:
-        _check_targets(targets, replications, max_replications)
-    if not 0.0 < alpha < 1.0:
-        raise ExperimentError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
-    if not (math.isfinite(value_per_outcome) and value_per_outcome >= 0):
-        raise ExperimentError(
-            f"--value-per-outcome must be a non-negative number of GBP, got {value_per_outcome}"
-        )
-    if select is not None:
-        select = check_select_best(
-            select, target_kpis(), first_stage=replications, max_replications=max_replications
-        )
-    cap = max(max_replications or DEFAULT_MAX_REPLICATIONS, replications)
-    rule = Stopping(targets, select, alpha, replications, cap) if targets or select is not None else None
+    select, most = check_comparison(
+        scenarios,
+        replications,
+        alpha=alpha,
+        value_per_outcome=value_per_outcome,
+        select=select,
+        targets=targets,
+        max_replications=max_replications,
+    )
+    rule = Stopping(targets, select, alpha, replications, most) if targets or select is not None else None
     with experiment_folder(out, options, "compare", output.COMPARISON_MANIFEST, COMPARISON_FILES) as runner:
         result = run_scenarios(runner, scenarios, out, replications, root_seed, keep_log, options, rule)
     result.alpha = alpha

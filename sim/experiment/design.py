@@ -134,18 +134,29 @@ class Estimate:
 
 
 def estimate(
-    scenarios: Sequence[Scenario], replications: int, workers: int, repeat: int = 1, keep_log: bool = False
+    scenarios: Sequence[Scenario],
+    replications: int,
+    workers: int,
+    repeat: int = 1,
+    keep_log: bool = False,
+    held: float = 0.0,
 ) -> Estimate:
     """Time and memory of ``replications`` of each scenario, each at ``repeat`` design points (a
-    design not yet sampled), on ``workers`` local workers (1: in this process): the measured costs
-    above scaled by each scenario (an estimate: cost is not exactly proportional, and depends on
-    the machine and its load). The one estimate every command prints and checks."""
+    design not yet sampled), on ``workers`` local workers (1: in this process), with ``held``
+    bytes more in the parent (a study's own arrays, such as calibration's candidates): the measured
+    costs above scaled by each scenario (an estimate: cost is not exactly proportional, and depends
+    on the machine and its load). The one estimate every command prints and checks."""
     costs = [replication_cost(s, keep_log) for s in scenarios]
     simulations = len(scenarios) * repeat * replications
     workers = max(1, workers)
     seconds = sum(c[0] for c in costs) * repeat * replications / workers
     largest = max((c[1] for c in costs), default=0.0)
-    parent = PROCESS_BYTES + len(scenarios) * repeat * BYTES_PER_VARIANT + simulations * BYTES_PER_SIMULATION
+    parent = (
+        held
+        + PROCESS_BYTES
+        + len(scenarios) * repeat * BYTES_PER_VARIANT
+        + simulations * BYTES_PER_SIMULATION
+    )
     running = min(workers, max(1, simulations))
     memory = parent + (largest if workers == 1 else running * (PROCESS_BYTES + largest))
     return Estimate(seconds, memory, simulations, workers)
@@ -163,7 +174,12 @@ class Budget:
     checked: Estimate | None = None
 
     def check(
-        self, scenarios: Sequence[Scenario], replications: int, repeat: int = 1, keep_log: bool = False
+        self,
+        scenarios: Sequence[Scenario],
+        replications: int,
+        repeat: int = 1,
+        keep_log: bool = False,
+        held: float = 0.0,
     ) -> Estimate:
         """The estimate of the request (see ``estimate``), its workers capped at the simulations and
         CPUs (local processes only); ExperimentError, before anything is built or run, past
@@ -174,7 +190,7 @@ class Budget:
             if why:
                 self.notes.append(f"note: --workers {self.workers} capped at {workers}: {why}")
                 self.workers = workers
-        est = estimate(scenarios, replications, self.workers, repeat, keep_log)
+        est = estimate(scenarios, replications, self.workers, repeat, keep_log, held)
         self.checked = est
         afford(est, self.yes)
         return est
@@ -185,7 +201,7 @@ def afford(est: Estimate, yes: bool) -> None:
     total = machine_memory()
     what = f"{est.simulations:,} simulations, {est.text(why=False)}"
     smaller = (
-        "ask for less (fewer replications, design points or draws, a smaller --cohort-size or "
+        "ask for less (fewer replications, design points, draws or candidates, a smaller --cohort-size or "
         "--horizon, fewer --workers, a lower --max-replications for a stopping rule)"
     )
     if total is not None and est.memory > total:

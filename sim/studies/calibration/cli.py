@@ -151,14 +151,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def plan(args: argparse.Namespace, argv: Sequence[str], load: Load, budget: Budget) -> Job:
     """The targets on the scenario, the parameters matched and the waves' design."""
     from sim.studies.calibration.plan import plan_calibration
-    from sim.studies.calibration.run import run_calibration
+    from sim.studies.calibration.run import candidate_bytes, run_calibration
 
     files = args.scenarios or [BASELINE]
     scenarios = load(files)
     scenario = scenarios[0]
     request = request_of(CalibrationRequest, args)
     plan = plan_calibration(scenarios, files, request)
-    estimate = budget.check(plan.scenarios, request.replications, repeat=request.waves * plan.points)
+    estimate = budget.check(
+        plan.scenarios, request.replications, repeat=request.waves * plan.points, held=candidate_bytes(plan)
+    )
     intro = (
         f"Calibration (history matching) of {' + '.join(s.name for s in scenarios)}: "
         f"{len(plan.targets)} targets "

@@ -37,6 +37,9 @@ MAX_CANDIDATE_BATCHES = 5
 KEEP_FACTOR = 2
 """Batches of candidates are drawn until this many times ``points`` are not ruled out (or
 MAX_CANDIDATE_BATCHES), so the next wave's design has room to spread."""
+CANDIDATE_CHUNK = 50_000
+"""Candidates whose implausibility is computed at once: the emulators' kernel between them and the
+design points is this many rows (~0.4 MB a design point), however large --candidates is."""
 STABLE_RATIO = 0.95
 """Stop early when a wave keeps at least this share of the previous wave's non-implausible share."""
 
@@ -82,11 +85,25 @@ def _candidates(plan: CalibrationPlan, box: Sequence[tuple[float, float]], seed:
     return hm.scale_unit(_rounded(plan, hm.from_unit(u, plan.bounds)), plan.bounds)
 
 
+def candidate_bytes(plan: CalibrationPlan) -> float:
+    """The most memory a wave's candidates hold (bytes): up to MAX_CANDIDATE_BATCHES batches of
+    --candidates rows of 8-byte coordinates with their worst implausibility and target, kept and
+    then joined into one copy, and ~3 temporary copies while a batch is drawn (``_candidates``)."""
+    row = 8.0 * (len(plan.parameters) + 2)
+    return (2 * MAX_CANDIDATE_BATCHES + 3) * plan.request.candidates * row
+
+
 def _max_implausibility(
     waves: Sequence[Mapping[str, hm.Emulator]], observations: Sequence[hm.Observation], u: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Over every wave's emulators: the largest implausibility of each candidate, and the target
-    (index into ``observations``) giving it at the last wave."""
+    (index into ``observations``) giving it at the last wave. In chunks of ``CANDIDATE_CHUNK``."""
+    if len(u) > CANDIDATE_CHUNK:
+        parts = [
+            _max_implausibility(waves, observations, u[i : i + CANDIDATE_CHUNK])
+            for i in range(0, len(u), CANDIDATE_CHUNK)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     worst = np.zeros(len(u))
     which = np.full(len(u), -1)
     for emulators in waves:
