@@ -9,7 +9,10 @@ that drive the path they check, so each expected time can be computed by hand.
 from __future__ import annotations
 
 import math
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,23 @@ from scipy import stats
 from sim.model.results import ReplicationResult, run_replication
 from sim.scenario.loading import deep_merge
 from sim.scenario.schema import BARRIERS, CASE_TYPES, CONTACT_CHANNELS, QUALITIES, REPORT_CHANNELS, Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_SIM = REPO / "run_sim.py"
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python run_sim.py ARGS`` in a fresh interpreter (exit codes and stderr as users see them)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, str(RUN_SIM), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 def fixed(value: float) -> dict[str, Any]:

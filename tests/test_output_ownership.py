@@ -18,13 +18,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO, RUN_SIM, run_cli
 
 from sim import cli
 from sim.experiment import files, output
 from sim.experiment.parts import PartStore
 
-REPO = Path(__file__).resolve().parents[1]
-RUN_SIM = REPO / "run_sim.py"
 TINY = ["--horizon", "60", "--cohort-size", "200", "-n", "2", "-q"]
 """Replications of a few milliseconds."""
 SENSITIVITY = ["--groups", "section", "--trajectories", "2", *TINY, "--no-plots"]
@@ -55,20 +54,6 @@ def main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, st
     capsys.readouterr()
     code = cli.main([str(a) for a in args])
     return code, capsys.readouterr().err
-
-
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python run_sim.py ARGS`` in a fresh interpreter (exit codes and stderr as users see them)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, str(RUN_SIM), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def refused(code: int, err: str, *expected: str) -> None:

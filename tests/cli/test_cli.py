@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import REPO, RUN_SIM, run_cli
 
 from sim import cli
 from sim.analysis.kpis import DEFAULT_KPIS, TABLE_KPIS, kpi
@@ -20,8 +21,6 @@ from sim.model.results import COST_ITEMS, SUMMARY_COLUMNS
 from sim.scenario.describe import value_sources
 from sim.scenario.loading import load_scenario
 
-REPO = Path(__file__).resolve().parents[2]
-RUN_SIM = REPO / "run_sim.py"
 SMALL = ["--horizon", "120", "--cohort-size", "300"]
 """Overrides that make a replication take a few milliseconds."""
 
@@ -60,20 +59,6 @@ def scenarios(tmp_path: Path) -> Path:
         "reporting:\n  channel_mix: {in_person: 0.5, telephone: 0.2, digital: 0.3}\n",
     )
     return d
-
-
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python run_sim.py ARGS`` in a fresh interpreter (exit codes and stderr as users see them)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, str(RUN_SIM), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 def manifest(folder: Path) -> dict:
