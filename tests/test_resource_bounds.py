@@ -285,7 +285,7 @@ def test_no_worker_outlives_its_parent(sig: str, tmp_path: Path) -> None:
     workers: list[psutil.Process] = []
     try:
         me = psutil.Process(parent.pid)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # seconds when idle; a loaded machine can take a minute
         while time.monotonic() < deadline and parent.poll() is None:
             workers = [p for p in me.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
             if len(workers) >= 2 and any(p.cpu_times().user > 1.0 for p in workers):
