@@ -173,6 +173,9 @@ class Model:
     def run(self) -> Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
+        self.contact.play(
+            self.cohort.people, self.cohort.on_reporting, [(day, s.contact.agents) for day, s in self.regimes]
+        )
         self.schedule_changes()
         self.env.process(self.snapshots())
         self.arrive()

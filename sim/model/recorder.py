@@ -10,7 +10,8 @@ flat lists that become one DataFrame after the run.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -85,8 +86,34 @@ class Recorder:
         self._act_resource: list[str] = []
         self._act_outcome: list[str] = []
         self._act_after: list[int] = []
+        self._ahead: deque[tuple[float, int, float, str, str, str]] = deque()
+        self._clock: Callable[[], float] = lambda: 0.0
+
+    def ahead(self, rows: deque[tuple[float, int, float, str, str, str]], clock: Callable[[], float]) -> None:
+        """Activities worked out ahead of the clock (``Contact.play``), each ``(moment, pid, now,
+        activity, resource, outcome)`` in order of ``moment``, the time (days) at which the run
+        would have recorded it: each is recorded just before the first record made later than its
+        moment on ``clock`` (the run's), so the log is in the order it would have been."""
+        self._ahead = rows
+        self._clock = clock
+
+    def catch_up(self, until: float | None = None) -> None:
+        """Record the activities worked out ahead (:meth:`ahead`) whose moment is before ``until``
+        (days; default the clock's time)."""
+        rows = self._ahead
+        now = self._clock() if until is None else until
+        while rows and rows[0][0] < now:
+            _, pid, t, activity, resource, outcome = rows.popleft()
+            self._act_pid.append(pid)
+            self._act_time.append(t)
+            self._act_name.append(activity)
+            self._act_resource.append(resource)
+            self._act_outcome.append(outcome)
+            self._act_after.append(len(self._log_pid))
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
+        if self._ahead:
+            self.catch_up()
         self._log_pid.append(pid)
         self._log_time.append(now)
         self._log_from.append(frm)
@@ -103,6 +130,8 @@ class Recorder:
         on the hot path test ``keep_log`` themselves before building anything for this call.
         """
         if self.keep_log:
+            if self._ahead:
+                self.catch_up()
             self._act_pid.append(pid)
             self._act_time.append(now)
             self._act_name.append(activity)

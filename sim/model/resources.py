@@ -225,10 +225,13 @@ class BookedPool(_Monitored):
         self._waiting: list[float] = []  # a heap of start times of requests still queueing
         self._capacities: list[tuple[float, int]] = [(0.0, capacity)]  # (from day, servers)
 
-    def book(self, service: float) -> tuple[float, float]:
-        """Join the queue now for ``service`` days: (start, end) of the service, both inf if the
-        service is closed (capacity 0: the request waits for ever)."""
-        now = self.env.now
+    def book(self, service: float, now: float | None = None) -> tuple[float, float]:
+        """Join the queue at ``now`` (days; default the clock's) for ``service`` days: (start, end)
+        of the service, both inf if the service is closed (capacity 0: the request waits for
+        ever). A time other than the clock's is for a queue played ahead of the clock, in time
+        order (the contact phase, ``Contact.play``)."""
+        if now is None:
+            now = self.env.now
         self.arrivals += 1
         if self.capacity == 0:
             self._queue_area += max(0.0, self.horizon - now)
@@ -257,13 +260,15 @@ class BookedPool(_Monitored):
             self._queue_area += h - now
         return start, finish
 
-    def resize(self, capacity: int) -> None:
-        """Change the number of servers from now (a scenario change from a given day).
+    def resize(self, capacity: int, now: float | None = None) -> None:
+        """Change the number of servers from ``now`` (a scenario change from a given day; default
+        the clock's time, see :meth:`book`).
 
         New servers are free now. Removed servers are those that become free first, so every
         service already booked is kept and happens as booked; no new bookings go to them.
         """
-        now = self.env.now
+        if now is None:
+            now = self.env.now
         free = self._free_at
         while len(free) < capacity:
             heapq.heappush(free, now)

@@ -29,8 +29,11 @@ attempts per round or changes the channel mix.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from array import array
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.model import compat
 from sim.model.core import Core, Part
 from sim.model.person import GOOD, NO_DETAILS, Cohort, Person
 from sim.model.resources import BookedPool
@@ -52,6 +56,8 @@ ATTEMPT = "contact_attempt"
 failure. A call is recorded when it starts (if before the horizon, like its count)."""
 CHECK_ACTIVITY = "enrichment_check"
 MINUTES_PER_DAY = 24 * 60
+DEPARTURE_EVIDENCE = "data_match_departure_evidence"
+"""Cause of closing a case on an enrichment check's evidence that the person has left."""
 CONTACT_CAUSES = tuple(f"contact_{ch}" for ch in CONTACT_CHANNELS)
 Continuation = Callable[[Person], Generator[simpy.Event, Any, Outcome]]
 """A person's life after the pool, run by the contact process when they leave it."""
@@ -339,6 +345,12 @@ class Contact(Part):
     """When each step's wait began (after any call still running), in days; inf if it never
     did. The failed written attempts folded into a step's wait are made at ``began + offset``."""
     tally: ContactTally
+    exits: dict[int, tuple[float, int, str, bool]]
+    """Person id -> (time in days, state, cause, at entry) of their leaving the pool before the
+    horizon, as played (:meth:`play`); at entry: in the event of their entry, not one of its own."""
+    logged: dict[tuple[int, bool], list[tuple[int, float, str, str, str]]]
+    """(person id, at entry) -> the activities (``Recorder.act`` arguments) the person's process
+    records at entry, or at their exit (only with the event log)."""
 
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort) -> Contact:
@@ -350,6 +362,8 @@ class Contact(Part):
             plan,
             array("d", [math.inf]) * plan.steps,
             ContactTally([0] * len(CONTACT_CHANNELS)),
+            {},
+            {},
         )
 
     def summary(self) -> dict[str, float | int]:
@@ -367,77 +381,150 @@ class Contact(Part):
     def resources(self, horizon: float) -> list[dict[str, Any]]:
         return [vars(self.agents.stats(horizon))]
 
-    def retune(self, s: Scenario) -> None:
-        """A scenario change: only the call centre's size can change from a day (the attempts
-        themselves are planned at the start); calls already booked are kept."""
-        self.agents.resize(s.contact.agents)
+    def play(self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]) -> None:
+        """Play everyone's planned steps up to the horizon before the run, as SimPy would have.
 
-    def process(self, p: Person, then: Continuation | None = None) -> Generator[simpy.Event, Any, Outcome]:
-        """POOL state: play the person's planned steps until contact, closure or dormancy.
+        The only thing people share in this phase is the call centre, and a booking's start and
+        end are known when it is made (:meth:`BookedPool.book`), so the steps need no SimPy event:
+        they are played here in the order the run would have processed them, one heap of pending
+        steps ordered as SimPy orders its events, by (time, order of scheduling). Entries and
+        steps are scheduled in that order as the run would (a person's entry at the previous
+        entry, before that person's first steps); the days the call centre changes size
+        (``changes``: day, agents) come first on their day, as their events are created first.
+        Like ``env.run(until=horizon)``, nothing at or after the horizon is played, but a step's
+        wait begins (``began``) as soon as the step before it is done.
 
-        ``then`` is what the person does after leaving the pool (the model passes its dispatcher):
-        running it from here, rather than running this process under a wrapper, spares the events
-        of most people (who never leave the pool) a second generator to pass through.
+        What is left for the run (:meth:`process`): each person who leaves the pool does so at
+        one event, at their exit time (``exits``); the activities are logged at the moment the run
+        would have logged them (at entry or exit from the person's process, others through
+        ``Recorder.ahead``).
         """
         plan = self.plan
-        env = self.core.env
-        horizon = self.core.horizon
-        attempts = self.tally.attempts
-        kinds, waits, oks, call_days = plan.kind, plan.wait, plan.ok, plan.call_days
+        first, kinds, waits, oks, call_days = plan.first, plan.kind, plan.wait, plan.ok, plan.call_days
         began = self.began
+        attempts = self.tally.attempts
         book = self.agents.book
-        timeout = env.timeout
-        pid = p.pid
+        horizon = self.core.horizon
         rec = self.core.rec
         log = rec.keep_log
-        # ``now`` is tracked here rather than read from the clock: after ``timeout(delay)`` the
-        # clock reads ``now + delay`` exactly (SimPy schedules the event at that sum)
-        now = env.now
-        busy_until = now  # end of the call still running, if any
-        moved = False
-        for i in range(plan.first[pid], plan.first[pid + 1]):
-            start = busy_until if busy_until > now else now
-            began[i] = start
-            delay = start - now + waits[i]
-            if delay > 0:
-                yield timeout(delay)
-                now = now + delay
-            kind = kinds[i]
-            if kind == CALL:
-                # the call is queued for an agent and its start and end known now (FCFS, no
-                # reneging); it counts (and costs) if it starts before the horizon
-                begin, end = book(call_days[i])
-                if end == math.inf:
-                    return Outcome.DORMANT  # no agents: the call never happens
-                if begin <= horizon:
-                    attempts[PHONE] += 1
-                    if log:
-                        rec.act(pid, begin, ATTEMPT, "phone", "success" if oks[i] else "failure")
-                busy_until = end
-                if oks[i]:
-                    yield timeout(end - now)
-                    self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[PHONE])
-                    moved = True
-                    break
-            elif kind == WRITTEN:
-                ch = plan.channel[i]
-                attempts[ch] += 1
-                if log:
-                    rec.act(pid, now, ATTEMPT, CONTACT_CHANNELS[ch], "success")
-                self.core.move(p, State.IN_CONTACT, CONTACT_CAUSES[ch])
-                moved = True
+        exits = self.exits
+        ahead: deque[tuple[float, int, float, str, str, str]] = deque()
+        # (time, order, person's place in entry order, step or -1 at entry, end of their call);
+        # a change day is (day, order, -1, agents, 0.0)
+        heap: list[tuple[float, int, int, int, float]] = [
+            (day, order, -1, agents, 0.0) for order, (day, agents) in enumerate(changes)
+        ]
+        order = itertools.count(len(heap))
+        if people:
+            heap.append((people[0].entry, next(order), 0, -1, 0.0))
+        heapq.heapify(heap)
+        while heap:
+            now, _, k, i, busy_until = heapq.heappop(heap)
+            if now >= horizon:
                 break
-            elif kind == CHECK:
-                self.tally.enrichment_checks += 1
-                p.quality = plan.quality[i]
-                if log:
-                    rec.act(pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid))
-                if oks[i]:
-                    self.core.move(p, State.CLOSED_ALREADY_DEPARTED, "data_match_departure_evidence")
-                    moved = True
+            if k < 0:
+                self.agents.resize(i, now)
+                continue
+            at_entry = i < 0
+            if at_entry:
+                if k + 1 < len(people):  # the next entry is scheduled first (``Model._entered``)
+                    heapq.heappush(heap, (now + (people[k + 1].entry - now), next(order), k + 1, -1, 0.0))
+                p = people[k]
+                if on_reporting[p.pid]:
+                    continue
+                i, busy_until = first[p.pid], now
+            pid = people[k].pid
+            rows: list[tuple[int, float, str, str, str]] = []
+            exit_here = False
+            ready = not at_entry  # step i is due now (its wait is over)
+            while i < first[pid + 1]:
+                if not ready:
+                    start = busy_until if busy_until > now else now
+                    began[i] = start
+                    delay = start - now + waits[i]
+                    if delay > 0:
+                        heapq.heappush(heap, (now + delay, next(order), k, i, busy_until))
+                        break
+                ready = False
+                kind = kinds[i]
+                if kind == CALL:
+                    # queued for an agent, its start and end known now (FCFS, no reneging); it
+                    # counts (and costs) if it starts before the horizon
+                    begin, end = book(call_days[i], now)
+                    if end == math.inf:
+                        break  # no agents: the call never happens
+                    if begin <= horizon:
+                        attempts[PHONE] += 1
+                        if log:
+                            rows.append((pid, begin, ATTEMPT, "phone", "success" if oks[i] else "failure"))
+                    busy_until = end
+                    if oks[i]:
+                        leave = now + (end - now)  # the run waits ``end - now`` after the call's start
+                        if leave < horizon:
+                            exits[pid] = (leave, State.IN_CONTACT, CONTACT_CAUSES[PHONE], False)
+                        break
+                elif kind == WRITTEN:
+                    ch = plan.channel[i]
+                    attempts[ch] += 1
+                    if log:
+                        rows.append((pid, now, ATTEMPT, CONTACT_CHANNELS[ch], "success"))
+                    exits[pid] = (now, State.IN_CONTACT, CONTACT_CAUSES[ch], at_entry)
+                    exit_here = True
                     break
-        if not moved:
+                elif kind == CHECK:
+                    self.tally.enrichment_checks += 1
+                    people[k].quality = plan.quality[i]
+                    if log:
+                        rows.append((pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
+                    if oks[i]:
+                        exits[pid] = (
+                            now,
+                            State.CLOSED_ALREADY_DEPARTED,
+                            "data_match_departure_evidence",
+                            at_entry,
+                        )
+                        exit_here = True
+                        break
+                i += 1
+            if rows:
+                if at_entry:
+                    self.logged[(pid, True)] = rows
+                elif exit_here:
+                    self.logged[(pid, False)] = rows
+                else:
+                    ahead.extend((now, *row) for row in rows)
+        if log:
+            env = self.core.env
+            rec.ahead(ahead, lambda: env.now)
+
+    def retune(self, s: Scenario) -> None:
+        """A scenario change: only the call centre's size can change from a day (the attempts
+        themselves are planned at the start), and that change was made when the phase was played
+        (:meth:`play`)."""
+
+    def process(self, p: Person, then: Continuation | None = None) -> Generator[simpy.Event, Any, Outcome]:
+        """POOL state, from entry: leave the pool when the played phase says (:meth:`play`),
+        or lie dormant.
+
+        ``then`` is what the person does after leaving the pool (the model passes its dispatcher):
+        running it from here, rather than running this process under a wrapper, spares most
+        people (who never leave the pool) a second generator.
+        """
+        pid = p.pid
+        rec = self.core.rec
+        if rec.keep_log:
+            for row in self.logged.pop((pid, True), ()):
+                rec.act(*row)
+        leave = self.exits.get(pid)
+        if leave is None:
             return Outcome.DORMANT
+        when, state, cause, at_entry = leave
+        if not at_entry:
+            yield compat.at(self.core.env, when)
+            if rec.keep_log:
+                for row in self.logged.pop((pid, False), ()):
+                    rec.act(*row)
+        self.core.move(p, state, cause)
         if then is not None:
             return (yield from then(p))
         return Outcome.MOVED
@@ -461,7 +548,9 @@ class Contact(Part):
 
         An attempt folded into a step's wait is made at the wait's start plus its offset: before
         the horizon if that sum is (a step that never began has start inf, so none of its are).
+        The activities played ahead of the clock and not yet logged were made before these.
         """
+        self.core.rec.catch_up(math.inf)
         plan = self.plan
         if not len(plan.skipped_step):
             return
