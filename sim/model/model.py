@@ -109,8 +109,8 @@ class Model:
         One event per person: at their entry time the entry is recorded, the next person's entry
         is scheduled, and the person's contact-management process starts. That process runs as
         the person's SimPy process itself (no wrapper generator: most people never leave the
-        pool, and their events are most of a run's); it hands over to :meth:`after_pool` when the
-        person leaves the pool.
+        pool); it waits for their exit from the pool, if the contact phase played before the run
+        has one (``Contact.play``), and hands over to :meth:`after_pool`.
         """
         i = len(self.people)
         people = self.cohort.people

@@ -724,7 +724,9 @@ def test_numbers_in_the_report_use_thousands_separators(folder: Path) -> None:
     html = report(folder)
     table = table_by_header(section(html, "methods"), "Scenario")
     events = [row[4][0] for row in table[1:]]
-    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", e) for e in events), events
+    # under a thousand events per policy at this size since the contact phase takes none (issue
+    # 20); separators in larger numbers: test_a_run_folder_gets_a_shorter_report (120,545)
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", e) for e in events), events
     total = sum(read_json(folder / p / "manifest.json")["total_events"] for p in POLICIES)
     assert math.isclose(sum(int(e.replace(",", "")) for e in events), total)
 

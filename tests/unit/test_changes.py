@@ -103,6 +103,42 @@ def test_fewer_agents_keep_the_calls_already_booked() -> None:
     assert r.summary["contact_attempts"] == 2
 
 
+@pytest.mark.parametrize(
+    ("agents_from_day_3", "calls", "waits"),
+    [
+        # the second calls are due at 3 (A), 5 (B) and 7 (C, past the horizon: never made); a
+        # second agent from day 3 is there for A's, on its day, and B's starts when due
+        (2, [(0, 0.0, 1), (1, 2.0, 2), (2, 4.0, 3), (0, 3.0, 3), (1, 5.0, 3)], [0, 2, 4, 0, 0]),
+        # one agent: A's second call waits for C's first to end at 6; B's would start at 8
+        (1, [(0, 0.0, 1), (1, 2.0, 2), (2, 4.0, 3), (0, 6.0, 3)], [0, 2, 4, 3]),
+    ],
+)
+def test_played_calls_follow_the_agents_queue(
+    agents_from_day_3: int, calls: list[tuple[int, float, int]], waits: list[float]
+) -> None:
+    # the contact phase is played before the run (Contact.play): its calls must start when the
+    # FCFS queue says. Three people enter at 0 (A, B, C); two-day calls that fail, one day apart;
+    # one agent: first calls 0-2, 2-4, 4-6, each logged when booked, after its person's entry
+    failing = {
+        "horizon_days": 6.5,
+        "cohort": {"initial_size": 3},
+        "contact": {
+            "success": {"phone": {"good": 0.0}},
+            "call_minutes": {"dist": "fixed", "value": 2880.0},
+            "attempt_interval_days": {"dist": "fixed", "value": 1.0},
+            "max_attempts": 2,
+        },
+    }
+    r = run(quiet(merge(failing, changes((3.0, {"contact": {"agents": agents_from_day_3}})))))
+    log = r.activity_log
+    assert log is not None
+    assert list(zip(log.person, log.time, log["after"], strict=True)) == calls
+    assert r.summary["contact_attempts"] == len(calls)
+    agents = resource(r, "call_centre_agents")
+    assert agents["arrivals"] == len(waits) + (agents_from_day_3 == 1)  # B's second call is booked
+    assert agents["mean_wait_days"] == pytest.approx(sum(waits) / len(waits))
+
+
 def test_staff_paid_for_the_capacity_in_force() -> None:
     s = quiet(
         merge(

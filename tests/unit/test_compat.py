@@ -56,6 +56,19 @@ def test_start_at_zero_delay_runs_now() -> None:
     assert seen == [3.0]
 
 
+def test_at_fires_at_the_exact_time_after_what_is_scheduled_for_it() -> None:
+    env = simpy.Environment()
+    seen: list[tuple[str, float]] = []
+    when = 0.1 + 0.2  # 0.30000000000000004: a time worked out ahead of the clock
+    env.run(until=0.1)
+    early = env.timeout(when - env.now)
+    early.callbacks.append(lambda _: seen.append(("timeout", env.now)))
+    compat.at(env, when).callbacks.append(lambda _: seen.append(("at", env.now)))
+    env.run()
+    assert seen[-1] == ("at", when)
+    assert seen[0][0] == "timeout"
+
+
 def test_drop_pending_forgets_the_queue() -> None:
     env = simpy.Environment()
 

@@ -14,12 +14,17 @@ pool: no more events.
 starts (agents are shared, first come first served). So every person's whole contact phase is
 worked out at the start of the replication, vectorised over the cohort (:func:`plan_contact`):
 which attempts are made, by which channel, which succeed, how long the waits between them are,
-what each enrichment check finds. The SimPy process then only plays the plan's *steps*, the
-points at which something needs the clock: a phone call (it books an agent), a successful written
-attempt, the end of an unsuccessful round, an enrichment check. Failed written attempts need
-nothing but a wait, so they are folded into the wait before the next step and counted after the
-run (:meth:`Contact.settle`), those before the horizon only; with the event log, each is also
-recorded then, at the time it was made.
+what each enrichment check finds. The plan's *steps* are the points at which something needs the
+clock: a phone call (it books an agent), a successful written attempt, the end of an unsuccessful
+round, an enrichment check. Failed written attempts need nothing but a wait, so they are folded
+into the wait before the next step and counted after the run (:meth:`Contact.settle`), those
+before the horizon only; with the event log, each is also recorded then, at the time it was made.
+
+**Played before the run.** The agents' queue is first come first served and nobody leaves it, so
+a call's start and end are known when it is booked: the steps need no SimPy event either. They
+are played before the run, in the order the run would have processed them (:meth:`Contact.play`),
+and a person's SimPy process only leaves the pool, at one event, if the play says they do: most
+people never leave it, and their steps were most of a run's events.
 
 **Random numbers.** Each attempt's channel, success and interval, and each round's check, are
 keyed by (person, round, attempt) rather than drawn in sequence (``sim.model.streams``): attempt 3
@@ -477,12 +482,7 @@ class Contact(Part):
                     if log:
                         rows.append((pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
                     if oks[i]:
-                        exits[pid] = (
-                            now,
-                            State.CLOSED_ALREADY_DEPARTED,
-                            "data_match_departure_evidence",
-                            at_entry,
-                        )
+                        exits[pid] = (now, State.CLOSED_ALREADY_DEPARTED, DEPARTURE_EVIDENCE, at_entry)
                         exit_here = True
                         break
                 i += 1
