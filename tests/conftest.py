@@ -30,16 +30,19 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_SIM = REPO / "run_sim.py"
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python run_sim.py ARGS`` in a fresh interpreter (exit codes and stderr as users see them)."""
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, flags: tuple[str, ...] = (), timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``python [FLAGS] run_sim.py ARGS`` in a fresh interpreter (exit codes and stderr as users
+    see them), stopped after ``timeout`` seconds."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, str(RUN_SIM), *map(str, args)],
+        [sys.executable, *flags, str(RUN_SIM), *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
         env=env,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
 

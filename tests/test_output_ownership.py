@@ -354,7 +354,7 @@ def test_a_failed_run_releases_its_locks(
     out = tmp_path / "R"
     with pytest.raises(RuntimeError, match="plotting bug"):
         cli.main(["run", str(scen / "t.yaml"), *TINY, "--out", str(out)])
-    done = run_cli("run", scen / "t.yaml", *TINY, "--no-plots", "--out", out, "--resume")
+    done = run_cli("run", scen / "t.yaml", *TINY, "--no-plots", "--out", out, "--resume", timeout=300)
     assert done.returncode == 0, done.stderr
     assert output.is_complete(out / "t")
 

@@ -103,13 +103,7 @@ class Recorder:
         rows = self._ahead
         now = self._clock() if until is None else until
         while rows and rows[0][0] < now:
-            _, pid, t, activity, resource, outcome = rows.popleft()
-            self._act_pid.append(pid)
-            self._act_time.append(t)
-            self._act_name.append(activity)
-            self._act_resource.append(resource)
-            self._act_outcome.append(outcome)
-            self._act_after.append(len(self._log_pid))
+            self._act(*rows.popleft()[1:])
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
         if self._ahead:
@@ -132,12 +126,16 @@ class Recorder:
         if self.keep_log:
             if self._ahead:
                 self.catch_up()
-            self._act_pid.append(pid)
-            self._act_time.append(now)
-            self._act_name.append(activity)
-            self._act_resource.append(resource)
-            self._act_outcome.append(outcome)
-            self._act_after.append(len(self._log_pid))
+            self._act(pid, now, activity, resource, outcome)
+
+    def _act(self, pid: int, now: float, activity: str, resource: str, outcome: str) -> None:
+        """Append an activity to the log, after the state changes recorded so far."""
+        self._act_pid.append(pid)
+        self._act_time.append(now)
+        self._act_name.append(activity)
+        self._act_resource.append(resource)
+        self._act_outcome.append(outcome)
+        self._act_after.append(len(self._log_pid))
 
     def enter(self, p: Person, now: float) -> None:
         """A person joins the caseload (in the pool)."""

@@ -450,16 +450,7 @@ HEAVY = ("pandas", "scipy", "matplotlib", "simpy")
 
 def imported_modules(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``python -X importtime run_sim.py ARGS`` and return the result and every module it imported."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", str(RUN_SIM), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli(*args, cwd=REPO, flags=("-X", "importtime"))
     modules = {
         line.split("|")[-1].strip()
         for line in result.stderr.splitlines()

@@ -9,11 +9,10 @@ and no output folder is created).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from pydantic import BaseModel
 
 from sim import cli
@@ -21,8 +20,6 @@ from sim.scenario import Problem, Scenario, ScenarioError, load_scenario, load_s
 from sim.scenario.errors import model_of, union_members
 from sim.scenario.files import MINIMAL_FILE
 
-REPO = Path(__file__).resolve().parents[2]
-RUN_SIM = REPO / "run_sim.py"
 SMALL = ["--horizon", "120", "--cohort-size", "300", "-n", "1", "-q", "--no-plots"]
 """Run options that keep a run to milliseconds if a bad file were (wrongly) accepted: a test fails
 on the exit code instead of hanging on, say, an infinite horizon."""
@@ -379,9 +376,7 @@ def test_run_sim_exits_2_without_traceback(case: str, command: str, folder: Path
     bad = _cli_file(case, folder)
     out = tmp_path / "out"
     extra = ["--out", str(out), *SMALL] if command == "run" else []
-    result = subprocess.run(
-        [sys.executable, str(RUN_SIM), command, str(bad), *extra], capture_output=True, text=True, timeout=120
-    )
+    result = run_cli(command, bad, *extra)
     assert result.returncode == 2, result.stderr
     assert CLI_CASES[case][1] in result.stderr and str(bad) in result.stderr
     assert "Traceback" not in result.stderr
