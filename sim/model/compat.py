@@ -4,13 +4,12 @@ pyproject.toml (``simpy>=4.1,<4.2``).
 The model uses SimPy's public API (``Environment``, ``Event``, ``Timeout``, ``Process``) everywhere
 else. Four things need its internals:
 
-* starting a process at a future time with one event (:func:`start_at`): SimPy's own way takes
+* starting a process at a given time with one event (:func:`start_at`): SimPy's own way takes
   two (a timeout to wake whoever starts it, then the process's ``Initialize`` event), and every
-  person of a cohort of 120,545 starts this way, so it saves 120,545 events a replication;
-
+  person who does something before the horizon starts this way (``Model.start``);
 * an event at a given time (:func:`at`): a timeout fires at ``now + delay``, which need not be
-  bit for bit a time computed ahead of the clock (the exits of the contact phase, played before
-  the run);
+  bit for bit a time computed ahead of the clock (the entries and exits of the contact phase,
+  played before the run);
 * the number of events scheduled, a performance figure (SimPy numbers events with a private
   counter, ``Environment._eid``);
 * freeing a finished replication quickly: events still queued at the horizon hold the suspended
@@ -37,21 +36,23 @@ SUPPORTED = ("4.1",)
 def start_at(
     env: simpy.Environment,
     generator: Generator[simpy.Event, Any, Any],
-    delay: float,
+    when: float,
     before: Callable[[simpy.Event], None] | None = None,
 ) -> simpy.Process:
-    """A process whose generator starts ``delay`` days from now, woken by a single timeout.
+    """A process whose generator starts at time ``when`` (days, not before now) exactly, woken by
+    a single event (:func:`at`).
 
     ``before(event)``, if given, runs at that time just before the generator starts (e.g. to
     record the person's entry). The process behaves as one made by ``env.process``: it can be
     waited for, and its value is the generator's return value. Built like ``Process.__init__``
-    (SimPy 4.1), with a ``Timeout`` in place of the ``Initialize`` event as the first target.
+    (SimPy 4.1), with an event at ``when`` in place of the ``Initialize`` event as the first
+    target.
     """
     proc = simpy.Process.__new__(simpy.Process)
     proc.env = env
     proc.callbacks = []
     proc._generator = generator
-    target = env.timeout(delay)
+    target = at(env, when)
     if before is not None:
         target.callbacks.append(before)
     target.callbacks.append(proc._resume)

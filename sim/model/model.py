@@ -3,8 +3,9 @@
 The model builds everything in one place, from the scenario: the core (clock, recorder, the one
 way to change a person's state), the keyed random streams, the cohort, and one *part* per domain
 concept, each owning its parameters, streams, resources and counts (``sim/model/processes/``).
-It holds no policy logic itself. Each person runs one generator (:meth:`Model.person_process`)
-that hands control to the process of the state they are in; that process either moves the person
+It holds no policy logic itself. Each person who does something before the horizon runs one
+generator, started when they first do (:meth:`Model.start`), that hands control to the process of
+the state they are in (:meth:`Model.after_pool`); that process either moves the person
 to another state, or reports that nothing more will happen before the horizon (``Outcome.DORMANT``)
 so no event is scheduled for them.
 
@@ -16,9 +17,10 @@ the part's process reads ``self.params.<field>`` when the event happens.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from typing import Any
 
@@ -47,6 +49,23 @@ SNAPSHOT_DAYS = 7.0
 """Days between the counts of people in each state kept for ``timeseries.csv``."""
 
 
+@contextlib.contextmanager
+def rare_collections() -> Iterator[None]:
+    """Collect garbage rarely while a replication is built and run.
+
+    A cohort is a hundred thousand live people, planned steps and, during the run, generators:
+    with the default thresholds the cyclic collector rescans them over and over as they are made
+    (measured: ~37% of a full-cohort run). Nearly all of them live until the replication ends,
+    so there is little to collect early.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 class Model:
     """Everything one replication needs, built from one scenario, one seed and one replication."""
 
@@ -56,7 +75,7 @@ class Model:
         self.root_seed = root_seed
         s = scenario
         self.env = simpy.Environment()
-        self.rec = Recorder(keep_log)
+        self.rec = Recorder(keep_log, lambda: self.env.now)
         self.regimes = s.regimes()
         """The scenario in force from each change day (``Scenario.changes``), in day order."""
         self.core = core = Core(self.env, self.rec, s.horizon_days, [day for day, _ in self.regimes])
@@ -95,40 +114,54 @@ class Model:
             self.contact,
             self.asylum,
         )
-        self.people: list[Person] = []
-        """People whose entry has been scheduled, in order of entry (all but the last have
-        entered; at the horizon, all whose entry time is before it)."""
+        self.people: list[Person] = cohort.people
+        """Everyone entering before the horizon, in order of entry."""
         self.timeseries: list[tuple[float, list[int]]] = []
         self.wall_seconds = 0.0
         self.events = 0
+        self._starts: Iterator[tuple[float, int, Person]] = iter(())
 
     # -- processes -------------------------------------------------------------------------------
-    def arrive(self) -> None:
-        """Schedule the entry of the next person (in entry order) into the pool.
+    def start(self, entered: list[float], at_entry: list[bool]) -> None:
+        """Start the processes of the people who do something before the horizon, one event each.
 
-        One event per person: at their entry time the entry is recorded, the next person's entry
-        is scheduled, and the person's contact-management process starts. That process runs as
-        the person's SimPy process itself (no wrapper generator: most people never leave the
-        pool); it waits for their exit from the pool, if the contact phase played before the run
-        has one (``Contact.play``), and hands over to :meth:`after_pool`.
+        ``entered`` is each person's entry time on the run's clock, ``at_entry`` whether their
+        entry needs an event (``Contact.play``, by place in entry order). A person on reporting
+        from entry, or leaving the pool at entry, starts at entry (the entry is recorded in the
+        same event); one who leaves the pool later starts at that exit (the contact phase was
+        played before the run); everyone else, most of the cohort, never needs an event: their
+        entry is recorded when the clock reaches it (``Recorder.enter_later``). The starts are
+        scheduled one after another, each at the previous one, so SimPy's queue stays short.
         """
-        i = len(self.people)
-        people = self.cohort.people
-        if i < len(people):
-            p = people[i]
-            self.people.append(p)
-            process = (
-                self.on_reporting(p)
-                if self.cohort.on_reporting[p.pid]
-                else self.contact.process(p, self.after_pool)
-            )
-            compat.start_at(self.env, process, p.entry - self.env.now, self._entered)
+        exits = self.contact.exits
+        starts: list[tuple[float, int, Person]] = []  # (time, 1 if at entry, person)
+        for p, when, event in zip(self.cohort.people, entered, at_entry, strict=True):
+            if event:
+                starts.append((when, 1, p))
+            elif (leave := exits.get(p.pid)) is not None:
+                starts.append((leave[0], 0, p))
+        starts.sort(key=lambda start: start[0])
+        self._starts = iter(starts)
+        self._start_next()
 
-    def _entered(self, _: simpy.Event) -> None:
-        """At a person's entry time, just before their process starts: record the entry and
-        schedule the next person's."""
-        self.rec.enter(self.people[-1], self.env.now)
-        self.arrive()
+    def _start_next(self, _: simpy.Event | None = None) -> None:
+        """Schedule the next start (see :meth:`start`): a person's process, at exactly its time."""
+        start = next(self._starts, None)
+        if start is None:
+            return
+        when, at_entry, p = start
+        process = (
+            self.on_reporting(p)
+            if self.cohort.on_reporting[p.pid]
+            else self.contact.process(p, self.after_pool)
+        )
+        compat.start_at(self.env, process, when, partial(self._started, p) if at_entry else self._start_next)
+
+    def _started(self, p: Person, _: simpy.Event) -> None:
+        """At the entry of a person whose process starts then: record the entry, schedule the next
+        start."""
+        self.rec.enter(p, self.env.now)
+        self._start_next()
 
     def on_reporting(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """A person who enters on reporting conditions (``cohort.entry_on_reporting_share``): they
@@ -166,6 +199,7 @@ class Model:
         horizon = self.scenario.horizon_days
         t = 0.0
         while t < horizon:
+            self.rec.catch_up(self.env.now, strict=True)
             self.timeseries.append((t, list(self.rec.counts)))
             t += every
             yield self.env.timeout(min(every, horizon - self.env.now))
@@ -173,20 +207,14 @@ class Model:
     def run(self) -> Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
-        self.contact.play(
+        entered, at_entry = self.contact.play(
             self.cohort.people, self.cohort.on_reporting, [(day, s.contact.agents) for day, s in self.regimes]
         )
         self.schedule_changes()
         self.env.process(self.snapshots())
-        self.arrive()
-        # Hundreds of thousands of live generators make the cyclic GC rescan the heap over and
-        # over (measured: ~37% of a full-cohort run). Collect rarely during the run instead.
-        thresholds = gc.get_threshold()
-        gc.set_threshold(200_000, 50, 1000)
-        try:
-            self.env.run(until=horizon)
-        finally:
-            gc.set_threshold(*thresholds)
+        self.start(entered, at_entry)
+        self.env.run(until=horizon)
+        self.rec.catch_up(horizon, strict=True)
         self.timeseries.append((horizon, list(self.rec.counts)))
         self.rec.close(self.people, horizon)
         self.contact.settle(horizon)

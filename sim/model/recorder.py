@@ -10,6 +10,7 @@ flat lists that become one DataFrame after the run.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Callable
 
@@ -54,6 +55,11 @@ reporting. Casework outcomes are ``further_submission_granted|refused`` (casewor
 ``travel_document_obtained|not_obtained`` (documentation) and ``legal_granted|refused`` (courts)."""
 
 
+Later = tuple[float, Person, tuple[int, float, str, str, str] | None]
+"""An entry recorded when the clock reaches it (time in days, person, None), or an activity
+recorded at that entry (time, person, ``Recorder.act`` arguments); see ``Recorder.enter_later``."""
+
+
 class InvariantError(RuntimeError):
     """The model tried to do something its rules forbid: a bug, never an input problem."""
 
@@ -61,8 +67,10 @@ class InvariantError(RuntimeError):
 class Recorder:
     """Counts, occupancy and transitions of one replication."""
 
-    def __init__(self, keep_log: bool) -> None:
+    def __init__(self, keep_log: bool, clock: Callable[[], float] = lambda: 0.0) -> None:
         self.keep_log = keep_log
+        self.clock = clock
+        """The run's time (days): what was recorded ahead of it is caught up to it."""
         self.counts = [0] * N_STATES
         self.occupancy = [0.0] * N_STATES  # person-days spent in each state
         self.visits = [0] * N_STATES  # entries into each state
@@ -87,27 +95,56 @@ class Recorder:
         self._act_outcome: list[str] = []
         self._act_after: list[int] = []
         self._ahead: deque[tuple[float, int, float, str, str, str]] = deque()
-        self._clock: Callable[[], float] = lambda: 0.0
+        self._later: deque[Later] = deque()
+        self._due = math.inf
+        """The earliest time of anything recorded ahead (:meth:`ahead`, :meth:`enter_later`)."""
 
-    def ahead(self, rows: deque[tuple[float, int, float, str, str, str]], clock: Callable[[], float]) -> None:
+    def ahead(self, rows: deque[tuple[float, int, float, str, str, str]]) -> None:
         """Activities worked out ahead of the clock (``Contact.play``), each ``(moment, pid, now,
         activity, resource, outcome)`` in order of ``moment``, the time (days) at which the run
         would have recorded it: each is recorded just before the first record made later than its
-        moment on ``clock`` (the run's), so the log is in the order it would have been."""
+        moment, so the log is in the order it would have been."""
         self._ahead = rows
-        self._clock = clock
+        self._refresh()
 
-    def catch_up(self, until: float | None = None) -> None:
-        """Record the activities worked out ahead (:meth:`ahead`) whose moment is before ``until``
-        (days; default the clock's time)."""
-        rows = self._ahead
-        now = self._clock() if until is None else until
-        while rows and rows[0][0] < now:
-            self._act(*rows.popleft()[1:])
+    def enter_later(self, entries: deque[Later]) -> None:
+        """Entries recorded when the clock reaches them rather than at an event of their own (most
+        people never leave the pool, and an event each for their entry was most of a run's
+        events): ``(time in days, person, None)`` in time order, each followed by the activities
+        recorded at that entry, ``(time, person, act arguments)``. Each entry is recorded just
+        before the first record made at or after its time; the counts a snapshot reads are
+        caught up to it (:meth:`catch_up`)."""
+        self._later = entries
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """The earliest time of anything recorded ahead (entries, activities), inf if none."""
+        later, rows = self._later, self._ahead
+        self._due = min(later[0][0] if later else math.inf, rows[0][0] if rows else math.inf)
+
+    def catch_up(self, until: float, strict: bool = False) -> None:
+        """Record what was worked out ahead (:meth:`ahead`, :meth:`enter_later`), in time order:
+        the activities whose moment is before ``until`` (days), the entries at or before it
+        (before it if ``strict``: a snapshot at time t is taken before entries at t, as the run's
+        first snapshot, at time 0, is). An entry comes before an activity of the same moment
+        worked out ahead, as its event would have."""
+        rows, later = self._ahead, self._later
+        while True:
+            entry = later[0][0] if later else math.inf
+            moment = rows[0][0] if rows else math.inf
+            if later and entry <= moment and (entry < until or (entry == until and not strict)):
+                _, p, row = later.popleft()
+                if row is None:
+                    self._enter(p, entry)
+                else:
+                    self._act(*row)
+            elif moment < entry and moment < until:
+                self._act(*rows.popleft()[1:])
+            else:
+                break
+        self._refresh()
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
-        if self._ahead:
-            self.catch_up()
         self._log_pid.append(pid)
         self._log_time.append(now)
         self._log_from.append(frm)
@@ -124,8 +161,9 @@ class Recorder:
         on the hot path test ``keep_log`` themselves before building anything for this call.
         """
         if self.keep_log:
-            if self._ahead:
-                self.catch_up()
+            clock = self.clock()
+            if clock >= self._due:
+                self.catch_up(clock)
             self._act(pid, now, activity, resource, outcome)
 
     def _act(self, pid: int, now: float, activity: str, resource: str, outcome: str) -> None:
@@ -138,7 +176,12 @@ class Recorder:
         self._act_after.append(len(self._log_pid))
 
     def enter(self, p: Person, now: float) -> None:
-        """A person joins the caseload (in the pool)."""
+        """A person joins the caseload (in the pool), at an event of their entry."""
+        if now >= self._due:
+            self.catch_up(now)
+        self._enter(p, now)
+
+    def _enter(self, p: Person, now: float) -> None:
         if now < self.last_time:
             raise InvariantError(f"time went backwards: {now} < {self.last_time}")
         self.last_time = now
@@ -152,6 +195,8 @@ class Recorder:
 
     def move(self, p: Person, to: int, cause: str, now: float) -> None:
         """Change ``p``'s state to ``to`` at time ``now`` because of ``cause``."""
+        if now >= self._due:
+            self.catch_up(now)
         frm = p.state
         if frm >= FIRST_TERMINAL:
             raise InvariantError(f"person {p.pid} left terminal state {state_name(frm)} ({cause})")
@@ -181,6 +226,7 @@ class Recorder:
     def close(self, people: list[Person], horizon: float) -> None:
         """Add the censored time of everyone still in a state at the horizon, and the entries to
         the transition counts (counted apart on the way: there is one per person)."""
+        self.catch_up(math.inf)
         for p in people:
             self.occupancy[p.state] += horizon - p.since
         if self.entered:

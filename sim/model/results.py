@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.kpis import COST_ITEMS, KPIS, cost_column
-from sim.model.model import Model
+from sim.model.model import Model, rare_collections
 from sim.model.states import NON_TERMINAL, STATE_NAMES, State, state_name
 from sim.model.streams import replication_seed
 from sim.scenario.schema import Scenario
@@ -182,7 +182,8 @@ def run_replication(
     scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False
 ) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` and return its tables."""
-    m = Model(scenario, replication, root_seed, keep_log=keep_log).run()
+    with rare_collections():
+        m = Model(scenario, replication, root_seed, keep_log=keep_log).run()
     k = replication
     end_states = pd.DataFrame({"replication": k, "state": list(STATE_NAMES), "count": m.rec.counts})
     days = [t for t, _ in m.timeseries]

@@ -37,12 +37,12 @@ def test_start_at_starts_the_generator_at_the_given_time_with_one_event() -> Non
     env.run()
     assert before == [5.0]
     assert seen == [("a", 5.0), ("a done", 7.0), ("a result", 7.0)]
-    # scheduled: the start timeout, the life's timeout, the process's end, the waiter's Initialize
+    # scheduled: the start event, the life's timeout, the process's end, the waiter's Initialize
     # and the waiter's end; SimPy's own way would add an Initialize event for the life
     assert compat.events_scheduled(env) == 5
 
 
-def test_start_at_zero_delay_runs_now() -> None:
+def test_start_at_now_runs_now_and_at_an_exact_time_later() -> None:
     env = simpy.Environment()
     seen: list[float] = []
 
@@ -51,9 +51,11 @@ def test_start_at_zero_delay_runs_now() -> None:
         yield env.timeout(1.0)
 
     env.run(until=3.0)
-    compat.start_at(env, life(), 0.0)
+    compat.start_at(env, life(), env.now)
+    when = 3.0 + (0.1 + 0.2)  # a time worked out ahead of the clock, kept to the last bit
+    compat.start_at(env, life(), when)
     env.run(until=10.0)
-    assert seen == [3.0]
+    assert seen == [3.0, when]
 
 
 def test_at_fires_at_the_exact_time_after_what_is_scheduled_for_it() -> None:

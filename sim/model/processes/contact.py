@@ -22,9 +22,11 @@ before the horizon only; with the event log, each is also recorded then, at the 
 
 **Played before the run.** The agents' queue is first come first served and nobody leaves it, so
 a call's start and end are known when it is booked: the steps need no SimPy event either. They
-are played before the run, in the order the run would have processed them (:meth:`Contact.play`),
-and a person's SimPy process only leaves the pool, at one event, if the play says they do: most
-people never leave it, and their steps were most of a run's events.
+are played before the run, the calls in the order the run would have made them
+(:meth:`Contact.play`), and a person's SimPy process starts, at one event, only if the play says
+they leave the pool (at their exit): most people never leave it, and their steps and entries were
+most of a run's events. Their entries are recorded as the clock reaches them
+(``Recorder.enter_later``).
 
 **Random numbers.** Each attempt's channel, success and interval, and each round's check, are
 keyed by (person, round, attempt) rather than drawn in sequence (``sim.model.streams``): attempt 3
@@ -46,9 +48,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model import compat
 from sim.model.core import Core, Part
 from sim.model.person import GOOD, NO_DETAILS, Cohort, Person
+from sim.model.recorder import Later
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Streams, inverse_cdf_array, uniforms
@@ -353,9 +355,9 @@ class Contact(Part):
     exits: dict[int, tuple[float, int, str, bool]]
     """Person id -> (time in days, state, cause, at entry) of their leaving the pool before the
     horizon, as played (:meth:`play`); at entry: in the event of their entry, not one of its own."""
-    logged: dict[tuple[int, bool], list[tuple[int, float, str, str, str]]]
-    """(person id, at entry) -> the activities (``Recorder.act`` arguments) the person's process
-    records at entry, or at their exit (only with the event log)."""
+    logged: dict[int, list[tuple[int, float, str, str, str]]]
+    """Person id -> the activities (``Recorder.act`` arguments) the person's process records
+    when it starts, at their exit from the pool (only with the event log)."""
 
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort) -> Contact:
@@ -386,23 +388,32 @@ class Contact(Part):
     def resources(self, horizon: float) -> list[dict[str, Any]]:
         return [vars(self.agents.stats(horizon))]
 
-    def play(self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]) -> None:
+    def play(
+        self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]
+    ) -> tuple[list[float], list[bool]]:
         """Play everyone's planned steps up to the horizon before the run, as SimPy would have.
 
         The only thing people share in this phase is the call centre, and a booking's start and
-        end are known when it is made (:meth:`BookedPool.book`), so the steps need no SimPy event:
-        they are played here in the order the run would have processed them, one heap of pending
-        steps ordered as SimPy orders its events, by (time, order of scheduling). Entries and
-        steps are scheduled in that order as the run would (a person's entry at the previous
-        entry, before that person's first steps); the days the call centre changes size
-        (``changes``: day, agents) come first on their day, as their events are created first.
-        Like ``env.run(until=horizon)``, nothing at or after the horizon is played, but a step's
-        wait begins (``began``) as soon as the step before it is done.
+        end are known when it is made (:meth:`BookedPool.book`), so the steps need no SimPy
+        event. The calls are played in the order the run would have made them: one heap of
+        pending calls and entries ordered as SimPy orders its events, by (time, order of
+        scheduling), entries scheduled as the run would (a person's entry at the previous entry,
+        before that person's first steps), the days the call centre changes size (``changes``:
+        day, agents) first on their day, as their events are created first. The steps between a
+        person's calls (the end of a round, an enrichment check, a written attempt) involve
+        nobody else, so they are played at once, in the person's own time, and only the next call
+        goes back on the heap. Like ``env.run(until=horizon)``, nothing at or after the horizon is
+        played, but a step's wait begins (``began``) as soon as the step before it is done.
 
         What is left for the run (:meth:`process`): each person who leaves the pool does so at
-        one event, at their exit time (``exits``); the activities are logged at the moment the run
-        would have logged them (at entry or exit from the person's process, others through
-        ``Recorder.ahead``).
+        one event, at their exit time (``exits``). Returns, by place in entry order, the time of
+        each entry on the run's clock (each entry a timeout from the previous: ``now + (entry -
+        now)``, not always ``entry`` to the last bit) and whether it needs an event of its own:
+        people on reporting from entry and those leaving the pool then. The entries of everyone
+        else are recorded when the clock reaches them (``Recorder.enter_later``). With the event
+        log, each activity is logged where the run would have logged it: by the person's process
+        when it starts (at entry or at the exit from the pool), with the entry recorded later,
+        or, for the rest, just before the first record made after it (``Recorder.ahead``).
         """
         plan = self.plan
         first, kinds, waits, oks, call_days = plan.first, plan.kind, plan.wait, plan.ok, plan.call_days
@@ -410,46 +421,72 @@ class Contact(Part):
         attempts = self.tally.attempts
         book = self.agents.book
         horizon = self.core.horizon
-        rec = self.core.rec
-        log = rec.keep_log
-        exits = self.exits
-        ahead: deque[tuple[float, int, float, str, str, str]] = deque()
-        # (time, order, person's place in entry order, step or -1 at entry, end of their call);
+        log = self.core.rec.keep_log
+        exits, logged = self.exits, self.logged
+        checks = 0
+        entered = [math.inf] * len(people)
+        has_event = [False] * len(people)
+        later: deque[Later] = deque()
+        ahead: list[tuple[float, int, tuple[int, float, str, str, str]]] = []  # (moment, order, act)
+        # (time, order, place in entry order, step or -1 at entry, end of the person's last call);
         # a change day is (day, order, -1, agents, 0.0)
         heap: list[tuple[float, int, int, int, float]] = [
             (day, order, -1, agents, 0.0) for order, (day, agents) in enumerate(changes)
         ]
         order = itertools.count(len(heap))
-        if people:
-            heap.append((people[0].entry, next(order), 0, -1, 0.0))
-        heapq.heapify(heap)
-        while heap:
-            now, _, k, i, busy_until = heapq.heappop(heap)
+        # the next entry is kept apart from the heap, with its place in SimPy's order
+        n = len(people)
+        entry_at, entry_order, entering = (people[0].entry, next(order), 0) if people else (math.inf, 0, 0)
+        pop, push = heapq.heappop, heapq.heappush
+        channels, qualities = plan.channel, plan.quality
+        while True:
+            if heap and (heap[0][0] < entry_at or (heap[0][0] == entry_at and heap[0][1] < entry_order)):
+                now, _, k, i, busy_until = pop(heap)
+            elif entering < n:  # (entry_at is inf after the last entry)
+                now, k, i, busy_until = entry_at, entering, -1, 0.0
+            else:
+                break
             if now >= horizon:
                 break
             if k < 0:
                 self.agents.resize(i, now)
                 continue
+            p = people[k]
+            pid = p.pid
             at_entry = i < 0
             if at_entry:
-                if k + 1 < len(people):  # the next entry is scheduled first (``Model._entered``)
-                    heapq.heappush(heap, (now + (people[k + 1].entry - now), next(order), k + 1, -1, 0.0))
-                p = people[k]
-                if on_reporting[p.pid]:
+                entered[k] = now
+                entering = k + 1
+                if entering < n:  # the next entry is scheduled first (``Model._entered``)
+                    entry_at, entry_order = now + (people[entering].entry - now), next(order)
+                else:
+                    entry_at = math.inf
+                if on_reporting[pid]:
+                    has_event[k] = True
                     continue
-                i, busy_until = first[p.pid], now
-            pid = people[k].pid
+                later.append((now, p, None))
+                i, busy_until = first[pid], now
+            end_step = first[pid + 1]
             rows: list[tuple[int, float, str, str, str]] = []
             exit_here = False
             ready = not at_entry  # step i is due now (its wait is over)
-            while i < first[pid + 1]:
+            while i < end_step:
                 if not ready:
                     start = busy_until if busy_until > now else now
                     began[i] = start
                     delay = start - now + waits[i]
                     if delay > 0:
-                        heapq.heappush(heap, (now + delay, next(order), k, i, busy_until))
-                        break
+                        if kinds[i] == CALL:
+                            push(heap, (now + delay, next(order), k, i, busy_until))
+                            break
+                        if now + delay >= horizon:
+                            break
+                        # a step that involves nobody else: played now, at its own time; what
+                        # was played before it was played at an earlier moment
+                        if rows:
+                            self._flush(rows, now, at_entry, later, ahead)
+                            rows = []
+                        at_entry, now = False, now + delay
                 ready = False
                 kind = kinds[i]
                 if kind == CALL:
@@ -469,7 +506,7 @@ class Contact(Part):
                             exits[pid] = (leave, State.IN_CONTACT, CONTACT_CAUSES[PHONE], False)
                         break
                 elif kind == WRITTEN:
-                    ch = plan.channel[i]
+                    ch = channels[i]
                     attempts[ch] += 1
                     if log:
                         rows.append((pid, now, ATTEMPT, CONTACT_CHANNELS[ch], "success"))
@@ -477,8 +514,8 @@ class Contact(Part):
                     exit_here = True
                     break
                 elif kind == CHECK:
-                    self.tally.enrichment_checks += 1
-                    people[k].quality = plan.quality[i]
+                    checks += 1
+                    p.quality = qualities[i]
                     if log:
                         rows.append((pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
                     if oks[i]:
@@ -486,16 +523,36 @@ class Contact(Part):
                         exit_here = True
                         break
                 i += 1
-            if rows:
-                if at_entry:
-                    self.logged[(pid, True)] = rows
-                elif exit_here:
-                    self.logged[(pid, False)] = rows
-                else:
-                    ahead.extend((now, *row) for row in rows)
-        if log:
-            env = self.core.env
-            rec.ahead(ahead, lambda: env.now)
+            if exit_here and at_entry:
+                has_event[k] = True
+                later.pop()  # the entry is recorded in its own event, with these activities
+                logged[pid] = rows
+            elif exit_here:
+                logged[pid] = rows
+            elif rows:
+                self._flush(rows, now, at_entry, later, ahead)
+        self.tally.enrichment_checks += checks
+        ahead.sort(key=lambda row: row[:2])
+        rec = self.core.rec
+        rec.enter_later(later)
+        rec.ahead(deque((moment, *row) for moment, _, row in ahead))
+        return entered, has_event
+
+    def _flush(
+        self,
+        rows: list[tuple[int, float, str, str, str]],
+        moment: float,
+        at_entry: bool,
+        later: deque[Later],
+        ahead: list[tuple[float, int, tuple[int, float, str, str, str]]],
+    ) -> None:
+        """Where the activities played at ``moment`` without an exit go (see :meth:`play`)."""
+        if at_entry:  # recorded with the entry, just after it
+            person = later[-1][1]
+            later.extend((moment, person, row) for row in rows)
+        else:
+            n = len(ahead)
+            ahead.extend((moment, n + j, row) for j, row in enumerate(rows))
 
     def retune(self, s: Scenario) -> None:
         """A scenario change: only the call centre's size can change from a day (the attempts
@@ -503,27 +560,20 @@ class Contact(Part):
         (:meth:`play`)."""
 
     def process(self, p: Person, then: Continuation | None = None) -> Generator[simpy.Event, Any, Outcome]:
-        """POOL state, from entry: leave the pool when the played phase says (:meth:`play`),
-        or lie dormant.
+        """POOL state: leave the pool as the played phase says (:meth:`play`), now, or lie dormant.
 
-        ``then`` is what the person does after leaving the pool (the model passes its dispatcher):
-        running it from here, rather than running this process under a wrapper, spares most
-        people (who never leave the pool) a second generator.
+        The model starts this process at the exit time (``exits``), so it does not wait. ``then``
+        is what the person does after leaving the pool (the model passes its dispatcher).
         """
         pid = p.pid
         rec = self.core.rec
         if rec.keep_log:
-            for row in self.logged.pop((pid, True), ()):
+            for row in self.logged.pop(pid, ()):
                 rec.act(*row)
         leave = self.exits.get(pid)
         if leave is None:
             return Outcome.DORMANT
-        when, state, cause, at_entry = leave
-        if not at_entry:
-            yield compat.at(self.core.env, when)
-            if rec.keep_log:
-                for row in self.logged.pop((pid, False), ()):
-                    rec.act(*row)
+        _, state, cause, _ = leave
         self.core.move(p, state, cause)
         if then is not None:
             return (yield from then(p))
@@ -554,8 +604,7 @@ class Contact(Part):
         plan = self.plan
         if not len(plan.skipped_step):
             return
-        began = np.frombuffer(self.began, dtype=np.float64)
-        when = began[plan.skipped_step] + plan.skipped_offset
+        when = np.frombuffer(self.began, dtype=np.float64)[plan.skipped_step] + plan.skipped_offset
         made = when <= horizon
         counts = np.bincount(plan.skipped_channel[made], minlength=len(CONTACT_CHANNELS))
         for ch, n in enumerate(counts.tolist()):
