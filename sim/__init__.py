@@ -58,6 +58,8 @@ class Options:
     resume: bool = False
     force: bool = False
     """Move aside a folder this call may not write into instead of refusing it (as ``--force``)."""
+    reuse: bool = True
+    """Reuse identical contact phases across scenarios (False as ``--no-reuse``; same results)."""
 
     def prepare(self, scenarios: Sequence[Scenario | str | Path]) -> tuple[list[Scenario], ExecutionOptions]:
         """Load paths and apply ``horizon`` / ``cohort_size`` as the command line does (recorded as
@@ -73,7 +75,13 @@ class Options:
         if overrides:
             loaded = [s.with_overrides(overrides) for s in loaded]
         return loaded, ExecutionOptions(
-            self.workers, self.scheduler, self.resume, self.plots, overrides, force=self.force
+            self.workers,
+            self.scheduler,
+            self.resume,
+            self.plots,
+            overrides,
+            force=self.force,
+            reuse=self.reuse,
         )
 
 

@@ -178,6 +178,7 @@ def _run_with_progress(
         resume=args.resume,
         force=args.force,
         plots=not args.no_plots,
+        reuse=not args.no_reuse,
         overrides=dict(overrides),
         command_line=(PROG, *argv),
         on_progress=progress,

@@ -10,12 +10,13 @@ random numbers). Nothing here prints: progress and notices go to the callbacks.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sim.experiment.errors import ExperimentError, Terminated
 from sim.experiment.files import begin_folder, check_folder, locks_released_on_error, remove
@@ -24,6 +25,7 @@ from sim.experiment.parts import PartStore
 from sim.experiment.provenance import run_key
 from sim.experiment.runners import Runner, make_runner
 from sim.experiment.worker import ReplicationFn, run_one
+from sim.model.processes.contact import phase_inputs
 from sim.scenario.schema import Scenario
 
 ProgressCallback = Callable[[int, int], None]
@@ -53,6 +55,9 @@ class ExecutionOptions:
     on_message: MessageCallback | None = None
     force: bool = False
     """Move a folder this command may not write into aside instead of refusing it (``--force``)."""
+    reuse: bool = True
+    """Let a worker reuse the contact phase of an earlier replication with the same inputs
+    (``Model``; ``--no-reuse`` turns it off to check that the results are the same without)."""
 
     def progress(self, done: int, total: int) -> None:
         """Report ``done`` of ``total`` replications to ``on_progress`` (if any)."""
@@ -113,6 +118,8 @@ def experiment_folder(
         raise ExperimentError(f"--out: {out} exists and is not a folder")
     if kind is not None:
         check_folder(out, kind, {*fixed, manifest}, options.force)
+    if not options.reuse:  # every replication function takes ``reuse`` (``worker``)
+        replicate = cast(ReplicationFn, functools.partial(cast(Any, replicate), reuse=False))
     with stop_on_signals():
         runner = make_runner(options.workers, options.scheduler, replicate)
         clean = False
@@ -137,6 +144,8 @@ class Variant:
     summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
     ran: int = 0
     """Replications run (not resumed) this time."""
+    reused: dict[str, int] = field(default_factory=dict)
+    """Of those, how many took each section from an earlier replication (``Model.reused``)."""
 
     @property
     def name(self) -> str:
@@ -168,9 +177,15 @@ def execute(
     options: ExecutionOptions,
 ) -> None:
     """Run every replication in ``range(replications)`` of every variant not yet stored, storing
-    each as it arrives (memory does not grow with the number of replications)."""
+    each as it arrives (memory does not grow with the number of replications).
+
+    Replication k of every variant is asked for before replication k + 1 of any, and the variants
+    whose contact phase has the same inputs one after another, so that a worker can reuse the phase
+    it has just played (``Model``; a worker keeps one)."""
     payloads = [v.scenario.model_dump_json() for v in variants]
-    calls = [(i, k) for k in range(replications) for i, v in enumerate(variants) if k not in v.summaries]
+    phases = [phase_inputs(v.scenario) for v in variants]
+    grouped = sorted(range(len(variants)), key=lambda i: phases[i])
+    calls = [(i, k) for k in range(replications) for i in grouped if k not in variants[i].summaries]
     total = replications * len(variants)
     done = total - len(calls)
     options.progress(done, total)
@@ -179,6 +194,8 @@ def execute(
         variant.store.write(k, result)
         variant.summaries[k] = dict(result.summary)
         variant.ran += 1
+        for section in result.reused:
+            variant.reused[section] = variant.reused.get(section, 0) + 1
         done += 1
         options.progress(done, total)
 
@@ -214,6 +231,8 @@ class DesignResult:
     """Replications reused from the store."""
     unique: int
     """Distinct variants (design points that are the same scenario count once)."""
+    reused: dict[str, int] = field(default_factory=dict)
+    """Of the replications run, how many took each section from an earlier one (``Variant``)."""
 
 
 def run_design(
@@ -243,4 +262,8 @@ def run_design(
     execute(runner, list(variants.values()), replications, root_seed, False, options)
     rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]
     ran = sum(v.ran for v in variants.values())
-    return DesignResult(rows=rows, ran=ran, resumed=resumed, unique=len(variants))
+    reused: dict[str, int] = {}
+    for v in variants.values():
+        for section, n in v.reused.items():
+            reused[section] = reused.get(section, 0) + n
+    return DesignResult(rows=rows, ran=ran, resumed=resumed, unique=len(variants), reused=reused)

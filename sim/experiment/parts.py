@@ -10,7 +10,8 @@ run code. Layout, under ``<scenario folder>/.parts/`` (a design's summary-only v
   and ``PART_FORMAT``) and, for people, the scenario name, seed and event-log setting;
 * ``rep_000007/``: one folder per finished replication, written under a temporary name and renamed
   once complete, holding ``part.json`` (key, format, replication, the summary row, which JSON
-  round-trips exactly, events, wall seconds, and each table's columns and dtypes) and one
+  round-trips exactly, events, wall seconds, the content hash of each reusable section's inputs
+  and the sections reused, and each table's columns and dtypes) and one
   ``<table>.parquet`` per table. Parquet keeps float64 bit for bit and the recorded dtype rebuilds
   each column exactly, so the assembled CSVs are byte-identical whether a replication came from a
   worker or from its part.
@@ -262,6 +263,8 @@ class PartStore:
                 "summary": dict(result.summary),
                 "events": int(result.events),
                 "wall_seconds": float(result.wall_seconds),
+                "sections": dict(result.sections),
+                "reused": list(result.reused),
                 "tables": specs,
             }
             write_json(tmp / PART_META, meta)
@@ -290,6 +293,11 @@ class PartStore:
             events, seconds = meta["events"], meta["wall_seconds"]
             if not isinstance(events, int) or isinstance(events, bool) or not isinstance(seconds, float):
                 raise PartError("events must be an integer and wall_seconds a float")
+            sections, reused = meta.get("sections", {}), meta.get("reused", [])
+            if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
+                raise PartError("sections must map section names to content hashes")
+            if not isinstance(reused, list) or not all(isinstance(name, str) for name in reused):
+                raise PartError("reused must be a list of section names")
             frames = {
                 name: _read_table(folder / f"{name}.parquet", meta["tables"][name]) for name in self.tables
             }
@@ -303,4 +311,6 @@ class PartStore:
             wall_seconds=seconds,
             event_log=frames.get(EVENT_LOG),
             activity_log=frames.get(ACTIVITY_LOG),
+            sections={str(name): key for name, key in sections.items()},
+            reused=tuple(reused),
         )

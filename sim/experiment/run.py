@@ -220,6 +220,7 @@ def _finish_run(
         **manifest_base,
         "replications_run_this_time": run.ran,
         "replications_resumed": n - run.ran,
+        "sections_reused": dict(run.reused),
         "total_events": assembled.total_events,
         "replication_seconds_total": round(assembled.replication_seconds, 3),
         "run_key": run.store.key,
@@ -293,6 +294,7 @@ def run_scenarios(
         "replications": n,
         "overrides": dict(options.overrides),
         "event_log": keep_log,
+        "reuse": options.reuse,
         **environment(runner.name, runner.workers, runner.address, runner.start_time, options.command_line),
         "adaptive": rule.record(runs, n) if rule is not None else None,
     }

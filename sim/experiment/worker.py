@@ -18,7 +18,8 @@ from sim.scenario.schema import Scenario
 
 ReplicationFn = Callable[[str, int, int, bool], ReplicationResult]
 """``(scenario JSON, replication, root seed, keep the event log) -> result``: what executors run.
-Must be picklable by reference (a top-level function, or a ``functools.partial`` of one)."""
+Must be picklable by reference (a top-level function, or a ``functools.partial`` of one). The
+functions here also take ``reuse`` (keyword, default True: see ``Model``)."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -27,22 +28,24 @@ def _scenario_from_json(text: str) -> Scenario:
     return Scenario.model_validate_json(text)
 
 
-def run_one(scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool) -> ReplicationResult:
+def run_one(
+    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool, reuse: bool = True
+) -> ReplicationResult:
     """Run one replication; ``scenario`` may be a Scenario or its JSON (``model_dump_json``). A
     top-level function, so ``spawn`` pools and Dask workers can find it; every executor passes
-    the JSON, so all run the same code path."""
+    the JSON, so all run the same code path. ``reuse``: see ``Model``."""
     if isinstance(scenario, str):
         scenario = _scenario_from_json(scenario)
-    return run_replication(scenario, replication, root_seed, keep_log=keep_log)
+    return run_replication(scenario, replication, root_seed, keep_log=keep_log, reuse=reuse)
 
 
 def run_summary(
-    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
+    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool, reuse: bool = True
 ) -> ReplicationResult:
     """``run_one`` without the tables, for designs of many variants (``engine.run_design``): only
     the summary row travels back and is stored, which for a small cohort costs less than the tables
     would. ``keep_log`` is ignored."""
-    return _summary_only(run_one(scenario, replication, root_seed, False))
+    return _summary_only(run_one(scenario, replication, root_seed, False, reuse))
 
 
 MEASURE_PREFIX = "measure."
@@ -51,7 +54,7 @@ so they cannot collide with a summary column."""
 
 
 def run_measures(
-    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool
+    scenario: Scenario | str, replication: int, root_seed: int, keep_log: bool, reuse: bool = True
 ) -> ReplicationResult:
     """``run_summary`` plus every measure of ``sim.analysis.measures.MEASURES``, computed here from
     the replication's own tables as ``measure.<name>`` (NaN when undefined or its data is missing),
@@ -63,7 +66,7 @@ def run_measures(
 
     from sim.analysis.measures import MEASURES, MissingDataError, compute
 
-    full = run_one(scenario, replication, root_seed, False)
+    full = run_one(scenario, replication, root_seed, False, reuse)
     tables = {"summary": pd.DataFrame([full.summary])}
     names = ("transitions", "occupancy", "end_states", "life_table", "timeseries")
     tables |= {name: getattr(full, name) for name in names}

@@ -28,11 +28,11 @@ import simpy
 
 from sim.model import compat
 from sim.model.core import Core, Part
-from sim.model.person import Person, count_people, sample_cohort
+from sim.model.person import Cohort, Person, count_people, sample_cohort
 from sim.model.processes.absconding import Absconding
 from sim.model.processes.asylum import Asylum
 from sim.model.processes.casework import Casework
-from sim.model.processes.contact import Contact
+from sim.model.processes.contact import Contact, ContactPhase, phase_key
 from sim.model.processes.correspondence import Correspondence
 from sim.model.processes.departure import Departure
 from sim.model.processes.detention import Detention
@@ -66,10 +66,27 @@ def rare_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+CONTACT_PHASE = "contact_phase"
+"""Name of the section made of the cohort's draws and the contact phase (see ``PHASES``)."""
+PHASES: dict[str, tuple[Cohort, ContactPhase]] = {}
+"""The last contact phase this process played, by its key (``phase_key``), with its cohort's
+draws: the next replication with the same key (another policy of a compare, or another point of
+a design, for the same replication) takes them instead of drawing, planning and playing them
+again; they are identical under common random numbers. One is kept: the engine runs the
+replications that share a phase one after another (``engine.execute``), and a phase holds
+~30 MB for a full cohort. Nothing else is reused within a replication: every other part
+interacts, through capacity, with what a policy changes."""
+
+
 class Model:
     """Everything one replication needs, built from one scenario, one seed and one replication."""
 
-    def __init__(self, scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False) -> None:
+    def __init__(
+        self, scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False, reuse: bool = True
+    ) -> None:
+        """``reuse``: take the contact phase played by an earlier replication with the same inputs
+        in this process (``PHASES``), if any, and keep this one's for the next; never with the
+        event log (the log is recorded as the phase is played)."""
         self.scenario = scenario
         self.replication = replication
         self.root_seed = root_seed
@@ -80,8 +97,19 @@ class Model:
         """The scenario in force from each change day (``Scenario.changes``), in day order."""
         self.core = core = Core(self.env, self.rec, s.horizon_days, [day for day, _ in self.regimes])
         self.streams = streams = Streams(root_seed, replication)
-        streams.people = count_people(s, streams)
-        self.cohort = cohort = sample_cohort(s, streams, streams.people)
+        self.phase_key = phase_key(s, root_seed, replication) if reuse and not keep_log else None
+        reused = PHASES.get(self.phase_key) if self.phase_key is not None else None
+        if reused is None:
+            PHASES.clear()  # before drawing this replication's: one phase in memory at a time
+            streams.people = count_people(s, streams)
+            self.cohort = cohort = sample_cohort(s, streams, streams.people)
+        else:
+            streams.people = reused[0].size
+            self.cohort = cohort = reused[0].fresh()
+        self.sections = {CONTACT_PHASE: self.phase_key} if self.phase_key is not None else {}
+        """Section name -> content hash of its inputs, for the sections that may be reused."""
+        self.reused = (CONTACT_PHASE,) if reused is not None else ()
+        """The sections taken from an earlier replication (see ``PHASES``)."""
         # the parts, each after the parts it hands people to
         self.absconding = absconding = Absconding.build(s, core, streams)
         self.correspondence = correspondence = Correspondence.build(s, core, streams)
@@ -92,7 +120,7 @@ class Model:
         self.tracing = Tracing.build(s, core, streams, enforcement)
         self.asylum = asylum = Asylum.build(s, core, streams, cohort)
         self.reporting = Reporting.build(s, core, streams, asylum, correspondence, departure, enforcement)
-        self.contact = Contact.build(s, core, streams, cohort)
+        self.contact = Contact.build(s, core, streams, cohort, None if reused is None else reused[1])
         processes: dict[State, StateProcess] = {
             State.POOL: self.contact.process,
             State.IN_CONTACT: self.departure.process,
@@ -207,12 +235,14 @@ class Model:
     def run(self) -> Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
-        entered, at_entry = self.contact.play(
+        phase = self.contact.play(
             self.cohort.people, self.cohort.on_reporting, [(day, s.contact.agents) for day, s in self.regimes]
         )
+        if self.phase_key is not None:
+            PHASES[self.phase_key] = (self.cohort.without_people(), phase)
         self.schedule_changes()
         self.env.process(self.snapshots())
-        self.start(entered, at_entry)
+        self.start(phase.entered, phase.has_event)
         self.env.run(until=horizon)
         self.rec.catch_up(horizon, strict=True)
         self.timeseries.append((horizon, list(self.rec.counts)))

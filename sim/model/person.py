@@ -10,7 +10,7 @@ order), not their place in the arrival order, so it does not change when entry t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -128,11 +128,25 @@ class Cohort:
     already_departed: np.ndarray
     on_reporting: np.ndarray
     """Whether each person id enters on reporting conditions rather than the contact process."""
+    drawn: tuple[np.ndarray, ...]
+    """Each person's arguments of ``Person`` (id, entry, case type, ...), in order of entry: what
+    :meth:`fresh` makes them again from."""
     people: list[Person]
     """The people entering before the horizon, in order of entry time (then id)."""
 
     def __len__(self) -> int:
         return len(self.people)
+
+    def fresh(self) -> Cohort:
+        """The same cohort with new people, as drawn: for another replication with the same draws
+        (the run changes the people it is given)."""
+        return replace(
+            self, people=[Person(*row) for row in zip(*(c.tolist() for c in self.drawn), strict=True)]
+        )
+
+    def without_people(self) -> Cohort:
+        """The draws only (a cohort kept for :meth:`fresh` need not keep a run's people alive)."""
+        return replace(self, people=[])
 
 
 def _categorical(u: np.ndarray, shares: dict[str, float]) -> np.ndarray:
@@ -188,29 +202,15 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
 
     order = np.lexsort((ids, entry))
     order = order[entry[order] < horizon]
-    people = [
-        Person(*row)
-        for row in zip(
-            order.tolist(),
-            entry[order].tolist(),
-            case_type[order].tolist(),
-            quality[order].tolist(),
-            already_departed[order].tolist(),
-            in_error[order].tolist(),
-            barrier[order].tolist(),
-            high[order].tolist(),
-            comply[order].tolist(),
-            defy[order].tolist(),
-            strict=True,
-        )
-    ]
+    columns = (ids, entry, case_type, quality, already_departed, in_error, barrier, high, comply, defy)
     return Cohort(
         size=size,
         quality=quality,
         already_departed=already_departed,
         on_reporting=on_reporting,
-        people=people,
-    )
+        drawn=tuple(column[order] for column in columns),
+        people=[],
+    ).fresh()
 
 
 __all__ = [

@@ -7,7 +7,7 @@ back from a worker process or a Dask worker unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,12 @@ class ReplicationResult:
     activity_log: pd.DataFrame | None = None
     """``Recorder.activity_log`` (person, time, activity, resource, outcome, after), with the
     event log only."""
+    sections: dict[str, str] = field(default_factory=dict)
+    """Section name -> content hash of its inputs (``Model.sections``): replications with the same
+    hash have the same section (without reuse or with the event log: none)."""
+    reused: tuple[str, ...] = ()
+    """The sections taken from an earlier replication with the same hash (``Model.reused``); the
+    results are the same either way."""
 
 
 def staff_cost(s: Scenario, regimes: list[tuple[float, Scenario]] | None = None) -> float:
@@ -179,11 +185,12 @@ def life_table(m: Model) -> pd.DataFrame:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False
+    scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False, reuse: bool = True
 ) -> ReplicationResult:
-    """Run replication ``replication`` of ``scenario`` and return its tables."""
+    """Run replication ``replication`` of ``scenario`` and return its tables (``reuse``: see
+    ``Model``)."""
     with rare_collections():
-        m = Model(scenario, replication, root_seed, keep_log=keep_log).run()
+        m = Model(scenario, replication, root_seed, keep_log=keep_log, reuse=reuse).run()
     k = replication
     end_states = pd.DataFrame({"replication": k, "state": list(STATE_NAMES), "count": m.rec.counts})
     days = [t for t, _ in m.timeseries]
@@ -225,6 +232,8 @@ def run_replication(
         wall_seconds=m.wall_seconds,
         event_log=m.rec.event_log() if keep_log else None,
         activity_log=m.rec.activity_log() if keep_log else None,
+        sections=m.sections,
+        reused=m.reused,
     )
     # Events still pending at the horizon hold processes whose generators hold the model: one big
     # reference cycle that the collector (which runs rarely during a run) would have to scan.

@@ -154,7 +154,8 @@ def replicated(args: argparse.Namespace) -> dict[str, int]:
 
 
 def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
-    """--workers, --yes and --scheduler for a command that runs ``what`` (replications, simulations)."""
+    """--workers, --yes, --no-reuse and --scheduler for a command that runs ``what`` (replications,
+    simulations)."""
     help = (
         f"run {what} on W local processes (results do not depend on W; at most one per {what[:-1]} "
         "and per CPU)"
@@ -165,6 +166,13 @@ def add_executor_options(g: Any, what: str, scheduler: bool = True) -> None:
         action="store_true",
         help="run even if the estimate is over 30 minutes or half of the machine's memory (without it "
         "the command prints the estimate and stops)",
+    )
+    g.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="draw, plan and play every replication's contact phase itself rather than reuse the one "
+        "an earlier replication with the same cohort, contact settings and seed played (the results "
+        "are the same: this is for checking that, and it is slower)",
     )
     if scheduler:
         g.add_argument(

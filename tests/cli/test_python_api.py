@@ -37,8 +37,8 @@ def test_every_default_matches_the_command_line(command: str, function: object) 
     for name, parameter in inspect.signature(function).parameters.items():  # type: ignore[arg-type]
         if parameter.default is inspect.Parameter.empty:
             continue
-        if name == "plots":
-            assert parameter.default is not args.no_plots
+        if name in ("plots", "reuse"):  # --no-plots, --no-reuse
+            assert parameter.default is not getattr(args, f"no_{name}")
         elif hasattr(args, name):
             assert parameter.default == getattr(args, name), name
         else:

@@ -36,8 +36,10 @@ attempts per round or changes the channel mix.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
+import json
 import math
 from array import array
 from collections import deque
@@ -333,6 +335,52 @@ class _Planner:
         )
 
 
+@dataclass(frozen=True)
+class ContactPhase:
+    """A replication's contact phase as played (:meth:`Contact.play`): everything the run and the
+    results read of it, none of which they change. CRN make it a pure function of its inputs
+    (:func:`phase_inputs`, the seed and the replication), so another replication with the same
+    (another policy or design point that changes neither the cohort nor the contact process)
+    takes it as it is instead of planning and playing it again."""
+
+    plan: ContactPlan
+    agents: BookedPool
+    """The call centre after the phase (nobody books it in the run): its statistics."""
+    began: array
+    exits: dict[int, tuple[float, int, str, bool]]
+    entered: list[float]
+    """Time of each entry on the run's clock, by place in entry order."""
+    has_event: list[bool]
+    """Whether each entry (by place) needs an event: on reporting from entry, or leaving then."""
+    details: list[tuple[int, int]]
+    """(place in entry order, quality) of the details enrichment checks left people with."""
+    attempts: tuple[int, ...]
+    """Attempts made in the phase, by channel (without the failed written ones: ``settle``)."""
+    checks: int
+
+
+def phase_inputs(s: Scenario) -> str:
+    """Exactly what the contact phase reads of a scenario, as canonical JSON: the cohort, the
+    contact process, the horizon and the call centre's size from each change day (nothing else
+    of contact can change from a day, see :meth:`Contact.retune`). With the seed and the
+    replication, it determines the phase (see :class:`ContactPhase`)."""
+    return json.dumps(
+        {
+            "cohort": s.cohort.model_dump(mode="json"),
+            "contact": s.contact.model_dump(mode="json"),
+            "horizon_days": s.horizon_days,
+            "agents_from": [(day, r.contact.agents) for day, r in s.regimes()],
+        },
+        sort_keys=True,
+    )
+
+
+def phase_key(s: Scenario, root_seed: int, replication: int) -> str:
+    """Content hash of the inputs of replication ``replication``'s contact phase."""
+    text = f"{phase_inputs(s)}|{root_seed}|{replication}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass
 class ContactTally:
     attempts: list[int]
@@ -358,9 +406,17 @@ class Contact(Part):
     logged: dict[int, list[tuple[int, float, str, str, str]]]
     """Person id -> the activities (``Recorder.act`` arguments) the person's process records
     when it starts, at their exit from the pool (only with the event log)."""
+    played: ContactPhase | None
+    """The phase as played by another replication with the same inputs, if given at build."""
 
     @classmethod
-    def build(cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort) -> Contact:
+    def build(
+        cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort, played: ContactPhase | None = None
+    ) -> Contact:
+        """The part, planning the phase, or taking ``played`` (the same inputs: ``phase_key``)."""
+        if played is not None:
+            tally = ContactTally(list(played.attempts), played.checks)
+            return cls(core, played.agents, played.plan, played.began, tally, played.exits, {}, played)
         plan = plan_contact(s, streams, cohort)
         agents = BookedPool(core.env, "call_centre_agents", s.contact.agents, s.horizon_days)
         return cls(
@@ -371,6 +427,7 @@ class Contact(Part):
             ContactTally([0] * len(CONTACT_CHANNELS)),
             {},
             {},
+            None,
         )
 
     def summary(self) -> dict[str, float | int]:
@@ -390,7 +447,28 @@ class Contact(Part):
 
     def play(
         self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]
-    ) -> tuple[list[float], list[bool]]:
+    ) -> ContactPhase:
+        """The phase for ``people`` (in entry order): played (:meth:`_play`), or as given at build;
+        either way the people are given the details their checks found, and the entries without
+        an event of their own are left to the recorder (``Recorder.enter_later``; with the event
+        log, :meth:`_play` does so, with the activities at them)."""
+        phase = self.played or self._play(people, on_reporting, changes)
+        for k, quality in phase.details:
+            people[k].quality = quality
+        rec = self.core.rec
+        if not rec.keep_log:
+            rec.enter_later(
+                deque(
+                    (t, p, None)
+                    for t, p, event in zip(phase.entered, people, phase.has_event, strict=True)
+                    if not event
+                )
+            )
+        return phase
+
+    def _play(
+        self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]
+    ) -> ContactPhase:
         """Play everyone's planned steps up to the horizon before the run, as SimPy would have.
 
         The only thing people share in this phase is the call centre, and a booking's start and
@@ -406,14 +484,15 @@ class Contact(Part):
         played, but a step's wait begins (``began``) as soon as the step before it is done.
 
         What is left for the run (:meth:`process`): each person who leaves the pool does so at
-        one event, at their exit time (``exits``). Returns, by place in entry order, the time of
-        each entry on the run's clock (each entry a timeout from the previous: ``now + (entry -
-        now)``, not always ``entry`` to the last bit) and whether it needs an event of its own:
-        people on reporting from entry and those leaving the pool then. The entries of everyone
-        else are recorded when the clock reaches them (``Recorder.enter_later``). With the event
-        log, each activity is logged where the run would have logged it: by the person's process
-        when it starts (at entry or at the exit from the pool), with the entry recorded later,
-        or, for the rest, just before the first record made after it (``Recorder.ahead``).
+        one event, at their exit time (``exits``). The phase has, by place in entry order, the
+        time of each entry on the run's clock (each entry a timeout from the previous: ``now +
+        (entry - now)``, not always ``entry`` to the last bit) and whether it needs an event of
+        its own: people on reporting from entry and those leaving the pool then. The entries of
+        everyone else are recorded when the clock reaches them (``Recorder.enter_later``). With
+        the event log, each activity is logged where the run would have logged it: by the
+        person's process when it starts (at entry or at the exit from the pool), with the entry
+        recorded later, or, for the rest, just before the first record made after it
+        (``Recorder.ahead``).
         """
         plan = self.plan
         first, kinds, waits, oks, call_days = plan.first, plan.kind, plan.wait, plan.ok, plan.call_days
@@ -424,6 +503,7 @@ class Contact(Part):
         log = self.core.rec.keep_log
         exits, logged = self.exits, self.logged
         checks = 0
+        details: list[tuple[int, int]] = []
         entered = [math.inf] * len(people)
         has_event = [False] * len(people)
         later: deque[Later] = deque()
@@ -464,7 +544,8 @@ class Contact(Part):
                 if on_reporting[pid]:
                     has_event[k] = True
                     continue
-                later.append((now, p, None))
+                if log:
+                    later.append((now, p, None))
                 i, busy_until = first[pid], now
             end_step = first[pid + 1]
             rows: list[tuple[int, float, str, str, str]] = []
@@ -515,7 +596,7 @@ class Contact(Part):
                     break
                 elif kind == CHECK:
                     checks += 1
-                    p.quality = qualities[i]
+                    details.append((k, qualities[i]))
                     if log:
                         rows.append((pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
                     if oks[i]:
@@ -525,18 +606,30 @@ class Contact(Part):
                 i += 1
             if exit_here and at_entry:
                 has_event[k] = True
-                later.pop()  # the entry is recorded in its own event, with these activities
+                if log:
+                    later.pop()  # the entry is recorded in its own event, with these activities
                 logged[pid] = rows
             elif exit_here:
                 logged[pid] = rows
             elif rows:
                 self._flush(rows, now, at_entry, later, ahead)
         self.tally.enrichment_checks += checks
-        ahead.sort(key=lambda row: row[:2])
-        rec = self.core.rec
-        rec.enter_later(later)
-        rec.ahead(deque((moment, *row) for moment, _, row in ahead))
-        return entered, has_event
+        if log:
+            ahead.sort(key=lambda row: row[:2])
+            rec = self.core.rec
+            rec.enter_later(later)
+            rec.ahead(deque((moment, *row) for moment, _, row in ahead))
+        return ContactPhase(
+            self.plan,
+            self.agents,
+            began,
+            exits,
+            entered,
+            has_event,
+            details,
+            tuple(attempts),
+            checks,
+        )
 
     def _flush(
         self,
@@ -620,4 +713,16 @@ class Contact(Part):
                 rec.act(pid, t, ATTEMPT, CONTACT_CHANNELS[ch], "failure")
 
 
-__all__ = ["CALL", "CHECK", "ROUND_END", "WRITTEN", "Contact", "ContactPlan", "ContactTally", "plan_contact"]
+__all__ = [
+    "CALL",
+    "CHECK",
+    "ROUND_END",
+    "WRITTEN",
+    "Contact",
+    "ContactPhase",
+    "ContactPlan",
+    "ContactTally",
+    "phase_inputs",
+    "phase_key",
+    "plan_contact",
+]

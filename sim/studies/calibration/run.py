@@ -176,6 +176,8 @@ class CalibrationResult:
     """With ``empty``: the smallest max implausibility of any candidate and its worst target."""
     ran: int = 0
     resumed: int = 0
+    reused: dict[str, int] = field(default_factory=dict)
+    """Of the simulations run, how many took each section from an earlier one (``engine``)."""
     emulator_seconds: float = 0.0
     nroy: pd.DataFrame = field(default_factory=pd.DataFrame)
     """calibration.csv."""
@@ -210,6 +212,8 @@ def _simulate(
     wave_options = dataclasses.replace(options, resume=options.resume or wave > 1, on_progress=progress)
     design = run_design(_scenarios(w.plan, x), req.replications, out, runner, req.seed, wave_options)
     w.ran += design.ran
+    for section, n in design.reused.items():
+        w.reused[section] = w.reused.get(section, 0) + n
     w.resumed += design.resumed
     w.xs.append(x)
     frame = pd.DataFrame(x, columns=[u.path for u in w.plan.parameters])
@@ -354,6 +358,8 @@ def _manifest(w: CalibrationResult, nroy_sets: int, options: ExecutionOptions) -
         "simulations": int(sum(o.simulations for o in w.outcomes)),
         "simulations_run_this_time": w.ran,
         "simulations_resumed": w.resumed,
+        "reuse": options.reuse,
+        "sections_reused": dict(w.reused),
         "nroy_sets": nroy_sets,
         "emulator_seconds": round(w.emulator_seconds, 3),
         "not_emulated": w.skipped,

@@ -317,6 +317,8 @@ def run_sensitivity(
         "root_seed": req.seed,
         "simulations": plan.simulations,
         "simulations_run_this_time": design.ran,
+        "reuse": options.reuse,
+        "sections_reused": dict(design.reused),
         "simulations_resumed": design.resumed,
         "noise": {
             "morris": f"within_noise: mu_star <= noise = {sa.NOISE_FACTOR:g} x the RMS over trajectories of "
