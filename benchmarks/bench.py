@@ -6,6 +6,10 @@ Prints, for the scenario given (default: the calibrated baseline, 120,545 people
 * the same number of timeouts through a bare SimPy loop in the same run, and the ratio of the two
   (machines here are shared and noisy, so ratios measured together mean more than absolute times);
 * peak resident memory of one replication in a fresh process (no per-person event log);
+* one replication of a policy that changes neither the cohort nor the contact process, right after
+  the baseline's (so it reuses its contact phase), against the same without reuse;
+* with ``--main-job``, the README's main job (the 2012-14 comparison, 15 scenarios x 20
+  replications on 2 workers, with its report) with and without reuse (``--no-reuse``): ~20 min;
 * parallel efficiency of --parallel-reps replications on 1 vs 2 worker processes, and the Dask
   distributed (LocalCluster) path against the process pool on the same machine.
 
@@ -14,6 +18,7 @@ This is a script that prints figures, never a timed unit test. Usage::
     python benchmarks/bench.py                       # everything, baseline
     python benchmarks/bench.py --skip-parallel       # single-replication figures only
     python benchmarks/bench.py --scenario scenarios/remote_reporting.yaml --reps 5
+    python benchmarks/bench.py --skip-parallel --main-job   # and the main job, both ways
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -99,6 +105,44 @@ def memory(path: Path, seed: int) -> dict[str, float]:
     return {"peak_mib": data["peak_kib"] / 1024, "start_mib": data["before_kib"] / 1024}
 
 
+REUSER = ROOT / "scenarios" / "prioritised_tracing.yaml"
+"""A policy whose contact phase is the baseline's (it changes tracing only)."""
+MAIN_JOB = ["compare", "scenarios/baseline.yaml", "scenarios/*.yaml", "--workers", "2", "--report", "-q"]
+"""The README's main job, its 2012-14 part (the shell expands the glob there; Python does here)."""
+
+
+def reuse(seed: int) -> dict[str, float]:
+    """Seconds for one replication of ``REUSER`` after the baseline's, with and without reuse."""
+    from sim.model.model import PHASES
+
+    base, policy = load_scenario(ROOT / "scenarios" / "baseline.yaml"), load_scenario(REUSER)
+    out: dict[str, float] = {}
+    for label, on in (("with", True), ("without", False)):
+        PHASES.clear()
+        run_replication(base, 0, seed, reuse=on)
+        t0 = time.perf_counter()
+        r = run_replication(policy, 0, seed, reuse=on)
+        out[label] = time.perf_counter() - t0
+        assert bool(r.reused) is on
+    return out
+
+
+def main_job(replications: int | None) -> dict[str, float]:
+    """Wall seconds of the main job's comparison with and without reuse, into temporary folders."""
+    argv = [a for a in MAIN_JOB if "*" not in a]
+    argv[2:2] = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scenarios").glob("*.yaml"))
+    if replications is not None:
+        argv += ["-n", str(replications)]
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, extra in (("with", []), ("without", ["--no-reuse"])):
+            t0 = time.perf_counter()
+            cmd = [sys.executable, "run_sim.py", *argv, *extra, "--out", f"{tmp}/{label}"]
+            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+            out[label] = time.perf_counter() - t0
+    return out
+
+
 def parallel(path: Path, reps: int, seed: int) -> dict[str, float]:
     """Wall time of ``reps`` replications per executor, start-up and shutdown included."""
     from sim.experiment import make_runner  # the executors the CLI uses
@@ -126,6 +170,8 @@ def main() -> int:
     ap.add_argument("--parallel-reps", type=int, default=8)
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--skip-parallel", action="store_true")
+    ap.add_argument("--main-job", action="store_true", help="time the main job with and without reuse")
+    ap.add_argument("--main-job-replications", type=int, help="-n for the main job (default: its own, 20)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args()
 
@@ -143,6 +189,26 @@ def main() -> int:
     peak = f"{m['peak_mib']:.0f} MiB (at start: {m['start_mib']:.0f} MiB)"
     rows.append(("peak memory (VmHWM), 1 replication", peak))
     figures: dict[str, object] = {"single": s, "memory": m}
+    r = reuse(args.seed)
+    rows.append(
+        (
+            f"1 replication of {REUSER.stem}",
+            f"{r['with']:.2f} s after the baseline's (reusing its contact phase), "
+            f"{r['without']:.2f} s without",
+        )
+    )
+    figures["reuse"] = r
+    if args.main_job:
+        j = main_job(args.main_job_replications)
+        n = args.main_job_replications or 20
+        rows += [
+            (f"main job (2012-14, 15 x {n}), reuse", f"{j['with']:.0f} s"),
+            (
+                f"main job (2012-14, 15 x {n}), --no-reuse",
+                f"{j['without']:.0f} s  (x{j['without'] / j['with']:.2f})",
+            ),
+        ]
+        figures["main_job"] = j
     if not args.skip_parallel:
         p = parallel(args.scenario, args.parallel_reps, args.seed)
         n = args.parallel_reps
