@@ -188,10 +188,26 @@ def run_replication(
     scenario: Scenario, replication: int, root_seed: int, keep_log: bool = False, reuse: bool = True
 ) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` and return its tables (``reuse``: see
-    ``Model``)."""
+    ``Model``).
+
+    Events still pending at the horizon hold processes whose generators hold the model: one big
+    reference cycle that the collector would have to scan. ``Model.dispose`` breaks it, so
+    reference counting frees the model at once (what is left for the collector is SimPy's own
+    handful of objects) and no full collection (~0.25 s) is needed; without it a worker that runs
+    many replications got slower with each one (7.4 s -> 9.6 s over 4 in a row). It is done before
+    the collector's thresholds are put back, or the first collection after would scan the model.
+    """
     with rare_collections():
         m = Model(scenario, replication, root_seed, keep_log=keep_log, reuse=reuse).run()
-    k = replication
+        result = tables(m, keep_log)
+        m.dispose()
+        del m
+    return result
+
+
+def tables(m: Model, keep_log: bool) -> ReplicationResult:
+    """The tables of a finished run (see ``ReplicationResult``)."""
+    scenario, k = m.scenario, m.replication
     end_states = pd.DataFrame({"replication": k, "state": list(STATE_NAMES), "count": m.rec.counts})
     days = [t for t, _ in m.timeseries]
     ts = pd.DataFrame(
@@ -220,7 +236,7 @@ def run_replication(
             "censored": [m.rec.counts[s] if s in NON_TERMINAL else 0 for s in State],
         }
     )
-    result = ReplicationResult(
+    return ReplicationResult(
         summary=summarise(m),
         end_states=end_states,
         timeseries=timeseries,
@@ -235,11 +251,3 @@ def run_replication(
         sections=m.sections,
         reused=m.reused,
     )
-    # Events still pending at the horizon hold processes whose generators hold the model: one big
-    # reference cycle that the collector (which runs rarely during a run) would have to scan.
-    # Breaking it lets reference counting free the model at once (what is left for the collector
-    # is SimPy's own handful of objects), so no full collection (~0.25 s) is needed; without it a
-    # worker that runs many replications got slower with each one (7.4 s -> 9.6 s over 4 in a row).
-    m.dispose()
-    del m
-    return result

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.experiment.compare import run_comparison
@@ -95,3 +96,43 @@ def test_a_reused_phase_gives_the_run_the_same_people_and_results() -> None:
         assert a == b if isinstance(a, dict) else a.equals(b), name
     # with the event log, nothing is reused (the log is recorded as the phase is played)
     assert run_replication(base, 3, 11, keep_log=True).reused == ()
+
+
+def test_designs_reuse_the_phase_across_points_that_leave_it_alone(tmp_path: Path) -> None:
+    """A Sobol design of one contact parameter and one cost: the points that differ from another
+    only in the cost (Saltelli's A_B matrix of that column) take its phase."""
+    from sim.studies.sensitivity.request import SensitivityRequest
+    from sim.studies.sensitivity.run import plan_sensitivity, run_sensitivity
+
+    tiny = small(REPO / "scenarios" / "baseline.yaml", 180.0).with_overrides(
+        {"cohort": {"initial_size": 300}}
+    )
+    params = ("costs.arrest", "contact.attempt_interval_days")
+    request = SensitivityRequest(
+        method="sobol", params=params, kpis=("contacted",), samples=4, replications=2
+    )
+    plan = plan_sensitivity(tiny, [], request)
+    result = {}
+    for reuse in (True, False):
+        run_sensitivity(plan, tmp_path / str(reuse), options=ExecutionOptions(plots=False, reuse=reuse))
+        result[reuse] = json.loads((tmp_path / str(reuse) / "manifest.json").read_text())
+        PHASES.clear()
+    phases = {phase_inputs(s) for s in plan.points[0]}
+    assert result[True]["sections_reused"] == {"contact_phase": 2 * (plan.simulations // 2 - len(phases))}
+    assert result[False]["sections_reused"] == {}
+    on, off = (pd.read_csv(tmp_path / str(reuse) / "sensitivity.csv") for reuse in (True, False))
+    assert on.equals(off)
+
+
+def test_a_sweep_of_a_contact_parameter_reuses_nothing(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    common = ["--cohort-size", "300", "--horizon", "180", "-n", "2", "-w", "1", "--no-plots", "-q"]
+    for param, expected in (("tracing.success_probability=0.1,0.3", 2), ("contact.agents=3,6", 0)):
+        out = tmp_path / param.split("=")[0]
+        result = run_cli("sweep", "scenarios/baseline.yaml", "--param", param, *common, "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        manifests = sorted(out.glob("*/manifest.json"))
+        assert len(manifests) == 2
+        reused = [json.loads(m.read_text())["sections_reused"].get("contact_phase", 0) for m in manifests]
+        assert sum(reused) == expected, param
