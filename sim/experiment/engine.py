@@ -13,6 +13,7 @@ import contextlib
 import functools
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +145,7 @@ class Variant:
     summaries: dict[int, dict[str, Any]] = field(default_factory=dict)
     ran: int = 0
     """Replications run (not resumed) this time."""
-    reused: dict[str, int] = field(default_factory=dict)
+    reused: Counter[str] = field(default_factory=Counter)
     """Of those, how many took each section from an earlier replication (``Model.reused``)."""
 
     @property
@@ -194,8 +195,7 @@ def execute(
         variant.store.write(k, result)
         variant.summaries[k] = dict(result.summary)
         variant.ran += 1
-        for section in result.reused:
-            variant.reused[section] = variant.reused.get(section, 0) + 1
+        variant.reused.update(result.reused)
         done += 1
         options.progress(done, total)
 
@@ -231,7 +231,7 @@ class DesignResult:
     """Replications reused from the store."""
     unique: int
     """Distinct variants (design points that are the same scenario count once)."""
-    reused: dict[str, int] = field(default_factory=dict)
+    reused: Counter[str] = field(default_factory=Counter)
     """Of the replications run, how many took each section from an earlier one (``Variant``)."""
 
 
@@ -262,8 +262,5 @@ def run_design(
     execute(runner, list(variants.values()), replications, root_seed, False, options)
     rows = [[variants[key].summaries[k] for k in range(replications)] for key in keys]
     ran = sum(v.ran for v in variants.values())
-    reused: dict[str, int] = {}
-    for v in variants.values():
-        for section, n in v.reused.items():
-            reused[section] = reused.get(section, 0) + n
+    reused = sum((v.reused for v in variants.values()), Counter[str]())
     return DesignResult(rows=rows, ran=ran, resumed=resumed, unique=len(variants), reused=reused)

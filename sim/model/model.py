@@ -73,9 +73,10 @@ PHASES: dict[str, tuple[Cohort, ContactPhase]] = {}
 draws: the next replication with the same key (another policy of a compare, or another point of
 a design, for the same replication) takes them instead of drawing, planning and playing them
 again; they are identical under common random numbers. One is kept: the engine runs the
-replications that share a phase one after another (``engine.execute``), and a phase holds
-~30 MB for a full cohort. Nothing else is reused within a replication: every other part
-interacts, through capacity, with what a policy changes."""
+replications that share a phase one after another (``engine.execute``), and a kept phase raises
+a full-cohort replication's peak memory by ~16 MiB (docs/performance.md, 2026-12-06). Nothing
+else is reused within a replication: every other part interacts, through capacity, with what a
+policy changes."""
 
 
 class Model:

@@ -124,7 +124,7 @@ def test_designs_reuse_the_phase_across_points_that_leave_it_alone(tmp_path: Pat
     assert on.equals(off)
 
 
-def test_a_sweep_of_a_contact_parameter_reuses_nothing(tmp_path: Path) -> None:
+def test_a_sweep_reuses_the_phase_only_across_points_that_leave_it_alone(tmp_path: Path) -> None:
     from conftest import run_cli
 
     common = ["--cohort-size", "300", "--horizon", "180", "-n", "2", "-w", "1", "--no-plots", "-q"]

@@ -697,7 +697,8 @@ class Contact(Part):
         plan = self.plan
         if not len(plan.skipped_step):
             return
-        when = np.frombuffer(self.began, dtype=np.float64)[plan.skipped_step] + plan.skipped_offset
+        began = np.frombuffer(self.began, dtype=np.float64)
+        when = began[plan.skipped_step] + plan.skipped_offset
         made = when <= horizon
         counts = np.bincount(plan.skipped_channel[made], minlength=len(CONTACT_CHANNELS))
         for ch, n in enumerate(counts.tolist()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,7 +177,7 @@ class CalibrationResult:
     """With ``empty``: the smallest max implausibility of any candidate and its worst target."""
     ran: int = 0
     resumed: int = 0
-    reused: dict[str, int] = field(default_factory=dict)
+    reused: Counter[str] = field(default_factory=Counter)
     """Of the simulations run, how many took each section from an earlier one (``engine``)."""
     emulator_seconds: float = 0.0
     nroy: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -212,8 +213,7 @@ def _simulate(
     wave_options = dataclasses.replace(options, resume=options.resume or wave > 1, on_progress=progress)
     design = run_design(_scenarios(w.plan, x), req.replications, out, runner, req.seed, wave_options)
     w.ran += design.ran
-    for section, n in design.reused.items():
-        w.reused[section] = w.reused.get(section, 0) + n
+    w.reused.update(design.reused)
     w.resumed += design.resumed
     w.xs.append(x)
     frame = pd.DataFrame(x, columns=[u.path for u in w.plan.parameters])
