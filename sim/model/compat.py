@@ -14,8 +14,9 @@ else. Four things need its internals:
   counter, ``Environment._eid``);
 * freeing a finished replication quickly: events still queued at the horizon hold the suspended
   processes, whose generators hold the model, so the whole model is one reference cycle that only
-  a full garbage collection would free (~0.8 s for a full cohort). Dropping the queue's callbacks
-  lets reference counting free it at once. The queue is ``Environment._queue``.
+  a full garbage collection would free (~0.8 s for a full cohort). Dropping the queue's callbacks,
+  and those of the conditions waited on, lets reference counting free it at once. The queue is
+  ``Environment._queue``.
 
 If a SimPy release renames these, this module is the only one to change, and
 ``tests/unit/test_compat.py`` fails first.
@@ -83,7 +84,14 @@ def drop_pending(env: simpy.Environment) -> int:
     """
     queue = env._queue
     for item in queue:  # (time, priority, id, event)
-        item[3].callbacks = None  # type: ignore[assignment]  # as SimPy marks a processed event
+        event = item[3]
+        for callback in event.callbacks or ():
+            # a condition waited on (``request | timeout``) and the process waiting on it hold
+            # each other (its callbacks, the process's target): drop its callbacks too
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, simpy.events.Condition):
+                owner.callbacks = None  # type: ignore[assignment]
+        event.callbacks = None  # type: ignore[assignment]  # as SimPy marks a processed event
     n = len(queue)
     queue.clear()
     return n

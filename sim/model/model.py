@@ -92,8 +92,8 @@ class Model:
         self.replication = replication
         self.root_seed = root_seed
         s = scenario
-        self.env = simpy.Environment()
-        self.rec = Recorder(keep_log, lambda: self.env.now)
+        self.env = env = simpy.Environment()
+        self.rec = Recorder(keep_log, lambda: env.now)  # not self.env: no cycle through the model
         self.regimes = s.regimes()
         """The scenario in force from each change day (``Scenario.changes``), in day order."""
         self.core = core = Core(self.env, self.rec, s.horizon_days, [day for day, _ in self.regimes])

@@ -131,7 +131,9 @@ class Pool(_Integrated):
         self.capacity = capacity
         queue = self._queue
         while queue and self.busy < self.capacity:
-            ev, t0, waiting = queue.popleft()
+            entry = queue.popleft()
+            ev, t0, waiting = entry
+            entry[0] = None  # the request and its entry no longer refer to each other (no cycle)
             if waiting:
                 self._waiting -= 1
                 self.busy += 1
@@ -166,7 +168,9 @@ class Pool(_Integrated):
         self._integrate()
         queue = self._queue
         while queue and self.busy <= self.capacity:
-            ev, t0, waiting = queue.popleft()
+            entry = queue.popleft()
+            ev, t0, waiting = entry
+            entry[0] = None  # the request and its entry no longer refer to each other (no cycle)
             if waiting:
                 self._waiting -= 1
                 self.served += 1
