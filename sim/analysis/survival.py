@@ -61,10 +61,18 @@ def incidence_by_replication(life_tables: pd.DataFrame, days: int) -> pd.DataFra
         return pd.DataFrame(columns=["replication", "clock", "outcome", "day", "cumulative_incidence"])
     curves = pd.concat(parts, ignore_index=True)
     # an outcome seen in some replications only is 0 throughout in the others
-    full = pd.MultiIndex.from_frame(curves[["clock", "outcome"]].drop_duplicates())
+    pairs = curves[["clock", "outcome"]].drop_duplicates()
     reps = curves["replication"].unique()
-    index = pd.MultiIndex.from_tuples(
-        [(r, c, o, d) for r in reps for c, o in full for d in range(days + 1)],
+    # every (replication, clock, outcome, day), in that order: built from arrays, not one tuple
+    # per row (a thousand full-cohort replications have ~9 million rows)
+    per_rep, grid = len(pairs) * (days + 1), days + 1
+    index = pd.MultiIndex.from_arrays(
+        [
+            np.repeat(reps, per_rep),
+            np.tile(np.repeat(pairs["clock"].to_numpy(), grid), len(reps)),
+            np.tile(np.repeat(pairs["outcome"].to_numpy(), grid), len(reps)),
+            np.tile(np.arange(grid), len(reps) * len(pairs)),
+        ],
         names=["replication", "clock", "outcome", "day"],
     )
     return (
