@@ -24,6 +24,7 @@ from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.model import compat
@@ -170,6 +171,8 @@ class Model:
             elif (leave := exits.get(p.pid)) is not None:
                 starts.append((leave[0], 0, p))
         starts.sort(key=lambda start: start[0])
+        # the people who will take decisions: their first draws worked out at once
+        self.streams.prefetch(np.array([p.pid for _, _, p in starts], dtype=np.int64))
         self._starts = iter(starts)
         self._start_next()
 

@@ -139,3 +139,20 @@ def test_a_sequential_stream_keeps_counting_past_65535_draws() -> None:
         draw(1)
     assert draw(1) == uniform(key, 1, 65_536)
     assert draw(0) == uniform(key, 0, 0)
+
+
+def test_prefetched_first_draws_are_the_same_numbers() -> None:
+    """``Streams.prefetch`` works out people's first draws ahead: every draw, first or later, of a
+    person prefetched or not, is still the keyed function, as is a stream's first draw taken
+    before the prefetch."""
+    s = Streams(root_seed=11, replication=2, people=50)
+    a, b = s.uniform("test.a"), s.exponential("test.b")
+    early = a(7)  # before the prefetch: index 0 of person 7, computed on its own
+    s.prefetch(np.array([3, 7, 40]))
+    key_a, key_b = s.key("test.a"), s.key("test.b")
+    assert early == uniform(key_a, 7, 0)
+    for person in (3, 7, 40, 12):
+        for j in range(3):
+            expected = uniform(key_a, person, j + (person == 7))
+            assert a(person) == expected
+            assert b(person) == -math.log1p(-uniform(key_b, person, j))
