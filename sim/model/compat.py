@@ -4,9 +4,10 @@ pyproject.toml (``simpy>=4.1,<4.2``).
 The model uses SimPy's public API (``Environment``, ``Event``, ``Timeout``, ``Process``) everywhere
 else. Four things need its internals:
 
-* starting a process at a given time with one event (:func:`start_at`): SimPy's own way takes
-  two (a timeout to wake whoever starts it, then the process's ``Initialize`` event), and every
-  person who does something before the horizon starts this way (``Model.start``);
+* running a process nobody waits for from a given time with one event (:func:`start_at`): SimPy's
+  own way takes three (a timeout to wake whoever starts it, the process's ``Initialize`` event and
+  the event of its end), and every person who does something before the horizon starts this way
+  (``Model.start``);
 * an event at a given time (:func:`at`): a timeout fires at ``now + delay``, which need not be
   bit for bit a time computed ahead of the clock (the entries and exits of the contact phase,
   played before the run);
@@ -39,26 +40,53 @@ def start_at(
     generator: Generator[simpy.Event, Any, Any],
     when: float,
     before: Callable[[simpy.Event], None] | None = None,
-) -> simpy.Process:
-    """A process whose generator starts at time ``when`` (days, not before now) exactly, woken by
-    a single event (:func:`at`).
+) -> None:
+    """Run ``generator`` as a process nobody waits for, from time ``when`` (days, not before now)
+    exactly, woken by a single event (:func:`at`).
 
     ``before(event)``, if given, runs at that time just before the generator starts (e.g. to
-    record the person's entry). The process behaves as one made by ``env.process``: it can be
-    waited for, and its value is the generator's return value. Built like ``Process.__init__``
-    (SimPy 4.1), with an event at ``when`` in place of the ``Initialize`` event as the first
-    target.
+    record the person's entry). A person's life is such a process: nothing waits for it or
+    interrupts it, so it needs none of what a ``simpy.Process`` adds to its generator (an event
+    of its own, scheduled when it ends, ~25,000 a full-cohort replication, and the bookkeeping
+    of the active process on every resume); :class:`_Driver` resumes the generator as
+    ``Process._resume`` would (SimPy 4.1): with each event's value, or the exception of an event
+    that failed.
     """
-    proc = simpy.Process.__new__(simpy.Process)
-    proc.env = env
-    proc.callbacks = []
-    proc._generator = generator
     target = at(env, when)
     if before is not None:
         target.callbacks.append(before)
-    target.callbacks.append(proc._resume)
-    proc._target = target
-    return proc
+    target.callbacks.append(_Driver(generator))
+
+
+class _Driver:
+    """Resumes a generator when the event it waits for is processed: the callback of
+    :func:`start_at`. A class rather than a closure, which would refer to itself (it puts itself
+    on each event's callbacks) and so leave every person's life in a reference cycle."""
+
+    __slots__ = ("send", "throw")
+
+    def __init__(self, generator: Generator[simpy.Event, Any, Any]) -> None:
+        self.send = generator.send
+        self.throw = generator.throw
+
+    def __call__(self, event: simpy.Event) -> None:
+        while True:
+            try:
+                if event._ok:
+                    event = self.send(event._value)
+                else:
+                    event._defused = True  # handled here, as SimPy does
+                    event = self.throw(event._value)
+            except StopIteration:
+                return
+            try:
+                callbacks = event.callbacks
+            except AttributeError:
+                raise RuntimeError(f"a process yielded {event!r}, not a SimPy event") from None
+            if callbacks is None:
+                continue  # already processed: go on with its value at once
+            callbacks.append(self)
+            return
 
 
 def at(env: simpy.Environment, when: float) -> simpy.Event:

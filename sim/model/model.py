@@ -108,6 +108,8 @@ class Model:
         else:
             streams.people = reused[0].size
             self.cohort = cohort = reused[0].fresh()
+        if keep_log:  # every entry is logged with its person (``Contact.play``)
+            cohort.make(np.arange(len(cohort)))
         self.sections = {CONTACT_PHASE: self.phase_key} if self.phase_key is not None else {}
         """Section name -> content hash of its inputs, for the sections that may be reused."""
         self.reused = (CONTACT_PHASE,) if reused is not None else ()
@@ -144,8 +146,9 @@ class Model:
             self.contact,
             self.asylum,
         )
-        self.people: list[Person] = cohort.people
-        """Everyone entering before the horizon, in order of entry."""
+        self.people: list[Person | None] = cohort.people
+        """Everyone entering before the horizon, in order of entry; None for the people the run
+        never needed to make (``Cohort.people``)."""
         self.timeseries: list[tuple[float, list[int]]] = []
         self.wall_seconds = 0.0
         self.events = 0
@@ -165,7 +168,9 @@ class Model:
         """
         exits = self.contact.exits
         starts: list[tuple[float, int, Person]] = []  # (time, 1 if at entry, person)
-        for p, when, event in zip(self.cohort.people, entered, at_entry, strict=True):
+        for p, when, event in zip(self.people, entered, at_entry, strict=True):
+            if p is None:
+                continue
             if event:
                 starts.append((when, 1, p))
             elif (leave := exits.get(p.pid)) is not None:
@@ -239,9 +244,7 @@ class Model:
     def run(self) -> Model:
         started = time.perf_counter()
         horizon = self.scenario.horizon_days
-        phase = self.contact.play(
-            self.cohort.people, self.cohort.on_reporting, [(day, s.contact.agents) for day, s in self.regimes]
-        )
+        phase = self.contact.play(self.cohort, [(day, s.contact.agents) for day, s in self.regimes])
         if self.phase_key is not None:
             PHASES[self.phase_key] = (self.cohort.without_people(), phase)
         self.schedule_changes()
@@ -250,7 +253,7 @@ class Model:
         self.env.run(until=horizon)
         self.rec.catch_up(horizon, strict=True)
         self.timeseries.append((horizon, list(self.rec.counts)))
-        self.rec.close(self.people, horizon)
+        self.rec.close(self.people, phase.entered, horizon)
         self.contact.settle(horizon)
         self.reporting.settle(horizon)
         self.asylum.settle(horizon)

@@ -117,10 +117,25 @@ class Person:
         self.decision_at = math.inf  # day an asylum claim in progress comes up for decision (asylum part)
 
 
+PERSON_ARGS = (
+    "pid",
+    "entry",
+    "case_type",
+    "quality",
+    "already_departed",
+    "in_error",
+    "barrier",
+    "high_priority",
+    "comply",
+    "defy",
+)
+"""The arguments of ``Person``, in order: the columns of ``Cohort.drawn``."""
+
+
 @dataclass(frozen=True)
 class Cohort:
     """Everyone who enters before the horizon: attributes as arrays indexed by person id, and the
-    people in arrival order."""
+    people in arrival order, made only for those who need to be (:meth:`make`)."""
 
     size: int
     """Number of person ids drawn (ids run 0..size-1; a few may enter after the horizon)."""
@@ -130,19 +145,34 @@ class Cohort:
     """Whether each person id enters on reporting conditions rather than the contact process."""
     drawn: tuple[np.ndarray, ...]
     """Each person's arguments of ``Person`` (id, entry, case type, ...), in order of entry: what
-    :meth:`fresh` makes them again from."""
-    people: list[Person]
-    """The people entering before the horizon, in order of entry time (then id)."""
+    :meth:`make` makes them from."""
+    pids: list[int]
+    """The id of each person entering before the horizon, in order of entry time (then id)."""
+    people: list[Person | None]
+    """The people entering before the horizon, in the same order; None for a person not made. Most
+    of a cohort never leaves the pool, and all the run needs of them is their entry time
+    (``drawn``) and the time the recorder entered them, so they are never made: ~0.1 s of a
+    full-cohort replication (docs/performance.md, 2026-12-06)."""
 
     def __len__(self) -> int:
-        return len(self.people)
+        return len(self.pids)
+
+    def column(self, name: str) -> np.ndarray:
+        """Attribute ``name`` (an argument of ``Person``) of each person as drawn, in entry order."""
+        return self.drawn[PERSON_ARGS.index(name)]
+
+    def make(self, places: np.ndarray) -> None:
+        """Make the people at ``places`` (in entry order) who are not made yet, as drawn."""
+        people = self.people
+        todo = [k for k in np.unique(places).tolist() if people[k] is None]
+        rows = zip(*(column[todo].tolist() for column in self.drawn), strict=True)
+        for k, row in zip(todo, rows, strict=True):
+            people[k] = Person(*row)
 
     def fresh(self) -> Cohort:
-        """The same cohort with new people, as drawn: for another replication with the same draws
-        (the run changes the people it is given)."""
-        return replace(
-            self, people=[Person(*row) for row in zip(*(c.tolist() for c in self.drawn), strict=True)]
-        )
+        """The same cohort with no people made: for another replication with the same draws (the
+        run changes the people it makes)."""
+        return replace(self, people=[None] * len(self.pids))
 
     def without_people(self) -> Cohort:
         """The draws only (a cohort kept for :meth:`fresh` need not keep a run's people alive)."""
@@ -209,6 +239,7 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
         already_departed=already_departed,
         on_reporting=on_reporting,
         drawn=tuple(column[order] for column in columns),
+        pids=ids[order].tolist(),
         people=[],
     ).fresh()
 

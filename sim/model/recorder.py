@@ -55,9 +55,10 @@ reporting. Casework outcomes are ``further_submission_granted|refused`` (casewor
 ``travel_document_obtained|not_obtained`` (documentation) and ``legal_granted|refused`` (courts)."""
 
 
-Later = tuple[float, Person, tuple[int, float, str, str, str] | None]
+Later = tuple[float, Person | None, tuple[int, float, str, str, str] | None]
 """An entry recorded when the clock reaches it (time in days, person, None), or an activity
-recorded at that entry (time, person, ``Recorder.act`` arguments); see ``Recorder.enter_later``."""
+recorded at that entry (time, person, ``Recorder.act`` arguments); see ``Recorder.enter_later``.
+The person is None if the run never made them (``Cohort.people``): only counted."""
 
 
 class InvariantError(RuntimeError):
@@ -181,17 +182,18 @@ class Recorder:
             self.catch_up(now)
         self._enter(p, now)
 
-    def _enter(self, p: Person, now: float) -> None:
+    def _enter(self, p: Person | None, now: float) -> None:
         if now < self.last_time:
             raise InvariantError(f"time went backwards: {now} < {self.last_time}")
         self.last_time = now
         self.entered += 1  # the (entry, pool, "entry") transitions are added by close()
-        p.state = POOL
-        p.since = now
         self.counts[POOL] += 1
         self.visits[POOL] += 1
-        if self.keep_log:
-            self._log(p.pid, now, ENTRY, POOL, "entry")
+        if p is not None:  # (with the event log, everyone is made)
+            p.state = POOL
+            p.since = now
+            if self.keep_log:
+                self._log(p.pid, now, ENTRY, POOL, "entry")
 
     def move(self, p: Person, to: int, cause: str, now: float) -> None:
         """Change ``p``'s state to ``to`` at time ``now`` because of ``cause``."""
@@ -223,12 +225,18 @@ class Recorder:
         if self.keep_log:
             self._log(p.pid, now, frm, to, cause)
 
-    def close(self, people: list[Person], horizon: float) -> None:
+    def close(self, people: list[Person | None], entered: list[float], horizon: float) -> None:
         """Add the censored time of everyone still in a state at the horizon, and the entries to
-        the transition counts (counted apart on the way: there is one per person)."""
+        the transition counts (counted apart on the way: there is one per person). ``people`` in
+        entry order, None for a person never made: in the pool since their entry (``entered``,
+        the time the recorder entered them, days)."""
         self.catch_up(math.inf)
-        for p in people:
-            self.occupancy[p.state] += horizon - p.since
+        occupancy = self.occupancy
+        for p, since in zip(people, entered, strict=True):
+            if p is None:
+                occupancy[POOL] += horizon - since
+            else:
+                occupancy[p.state] += horizon - p.since
         if self.entered:
             self.transitions[(ENTRY, POOL, "entry")] = self.entered
 

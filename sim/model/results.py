@@ -99,7 +99,9 @@ def summarise(m: Model) -> dict[str, float | int]:
         "closed_already_departed": counts[State.CLOSED_ALREADY_DEPARTED],
         "closed_other": counts[State.CLOSED_OTHER],
         "out_of_contact_end": counts[State.OUT_OF_CONTACT],
-        "declared_absconders_end": sum(p.declared for p in m.people if p.state == State.OUT_OF_CONTACT),
+        "declared_absconders_end": sum(
+            p.declared for p in m.people if p is not None and p.state == State.OUT_OF_CONTACT
+        ),
         "reporting_end": counts[State.REPORTING],
         "total_cost_gbp": sum(cost.values()),
     }
@@ -135,17 +137,22 @@ def life_table(m: Model) -> pd.DataFrame:
     """
     horizon = m.scenario.horizon_days
     rec = m.rec
-    people = m.people
-    entry = np.array([p.entry for p in people], dtype=np.float64)
+    cohort = m.cohort
+    entry = cohort.column("entry")
+    n = len(entry)
     # only the few who reached a milestone are looked up, not every person
-    index = {p.pid: i for i, p in enumerate(people)}
-    exit_time = np.full(len(people), np.nan)
-    exit_state = np.full(len(people), -1, dtype=np.int64)
-    for pid, (time, state) in rec.exits.items():
-        exit_time[index[pid]], exit_state[index[pid]] = time, state
-    contact = np.full(len(people), np.nan)
-    for pid, time in rec.first_contact.items():
-        contact[index[pid]] = time
+    index = np.empty(cohort.size, dtype=np.int64)
+    index[cohort.column("pid")] = np.arange(n)
+    exit_time = np.full(n, np.nan)
+    exit_state = np.full(n, -1, dtype=np.int64)
+    if rec.exits:
+        pids = np.fromiter(rec.exits, dtype=np.int64, count=len(rec.exits))
+        times, states = zip(*rec.exits.values(), strict=True)
+        exit_time[index[pids]], exit_state[index[pids]] = times, states
+    contact = np.full(n, np.nan)
+    if rec.first_contact:
+        pids = np.fromiter(rec.first_contact, dtype=np.int64, count=len(rec.first_contact))
+        contact[index[pids]] = np.fromiter(rec.first_contact.values(), dtype=np.float64)
     names = [*STATE_NAMES, FIRST_CONTACT, CLOSED_BEFORE_CONTACT, CENSORED]  # event codes
     first_contact_code, closed_code, censored_code = (
         len(STATE_NAMES),

@@ -21,27 +21,43 @@ def test_supported_version() -> None:
 
 def test_start_at_starts_the_generator_at_the_given_time_with_one_event() -> None:
     env = simpy.Environment()
-    seen: list[tuple[str, float]] = []
+    seen: list[tuple[str, Any, float]] = []
+    done = env.event()
 
     def life(name: str) -> Generator[simpy.Event, Any, str]:
-        seen.append((name, env.now))
-        yield env.timeout(2.0)
-        seen.append((name + " done", env.now))
+        seen.append((name, None, env.now))
+        value = yield env.timeout(2.0, value="slept")
+        seen.append((name, value, env.now))
+        value = yield done  # an event processed before it was yielded: resumed at once
+        seen.append((name, value, env.now))
         return name + " result"
 
-    def waiter(proc: simpy.Process) -> Generator[simpy.Event, Any, None]:
-        value = yield proc
-        seen.append((value, env.now))
-
     before: list[float] = []
-    proc = compat.start_at(env, life("a"), 5.0, lambda _: before.append(env.now))
-    env.process(waiter(proc))
+    done.succeed("done")  # processed at time 0
+    compat.start_at(env, life("a"), 5.0, lambda _: before.append(env.now))
     env.run()
     assert before == [5.0]
-    assert seen == [("a", 5.0), ("a done", 7.0), ("a result", 7.0)]
-    # scheduled: the start event, the life's timeout, the process's end, the waiter's Initialize
-    # and the waiter's end; SimPy's own way would add an Initialize event for the life
-    assert compat.events_scheduled(env) == 5
+    assert seen == [("a", None, 5.0), ("a", "slept", 7.0), ("a", "done", 7.0)]
+    # scheduled: ``done``, the start event and the life's timeout; SimPy's own way would add an
+    # Initialize event and an event at the process's end
+    assert compat.events_scheduled(env) == 3
+
+
+def test_start_at_throws_a_failed_event_into_the_generator() -> None:
+    env = simpy.Environment()
+    caught: list[str] = []
+
+    def life() -> Generator[simpy.Event, Any, None]:
+        failing = env.event()
+        failing.fail(ValueError("no"))
+        try:
+            yield failing
+        except ValueError as exc:
+            caught.append(str(exc))
+
+    compat.start_at(env, life(), 1.0)
+    env.run()
+    assert caught == ["no"]
 
 
 def test_start_at_now_runs_now_and_at_an_exact_time_later() -> None:
@@ -93,7 +109,7 @@ def test_a_finished_replication_is_freed_by_reference_counting() -> None:
     queueing at the horizon (a condition of the request and a timeout) must be freed too."""
     from pathlib import Path
 
-    from sim.model.model import Model
+    from sim.model.model import PHASES, Model
     from sim.scenario.loading import load_scenario
 
     path = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
@@ -104,6 +120,7 @@ def test_a_finished_replication_is_freed_by_reference_counting() -> None:
         "enforcement": {"teams": 1},
     }
     s = load_scenario(path).with_overrides(overrides)
+    PHASES.clear()  # a phase kept by an earlier test holds that test's model if it was not disposed
     gc.collect()
     gc.disable()
     try:

@@ -86,7 +86,7 @@ def test_resources_held_are_exactly_those_of_people_in_the_states_that_hold_them
     owning part, whatever moves the person on; at the horizon they match the states exactly."""
     s = small(**overrides)
     m = Model(s, 1, 7).run()
-    people = m.cohort.people
+    people = [p for p in m.cohort.people if p is not None]  # (the rest never left the pool)
     detained = sum(p.state == State.DETAINED for p in people)
     assert m.detention.beds.busy == detained
     in_person = sum(p.state == State.REPORTING and p.channel == IN_PERSON for p in people)
@@ -130,3 +130,32 @@ def test_parts_contribute_distinct_known_columns_costs_and_resources() -> None:
         m.detention.beds,
     )
     assert sorted(owned) == sorted([*(pool.name for pool in pools), m.reporting.centre.name])
+
+
+def test_only_the_people_who_do_something_are_made_and_as_drawn() -> None:
+    """A person is made (``Cohort.make``) only if their entry is an event, they leave the pool
+    before the horizon or they have an asylum claim in progress; the rest are counted in the pool
+    from their entry. A made person's case data is their drawn row (``PERSON_ARGS``)."""
+    import inspect
+
+    from sim.model.person import ASYLUM_CLAIMANT, PERSON_ARGS, Person
+
+    assert tuple(inspect.signature(Person.__init__).parameters)[1:] == PERSON_ARGS
+    s = small(cohort={"initial_size": 2000, "case_type": {"overstayer": 0.32, "asylum_claimant": 0.3}})
+    m = Model(s, 0, 3).run()
+    cohort = m.cohort
+    exits = set(m.contact.exits)
+    case_type = cohort.column("case_type")
+    made = [k for k, p in enumerate(cohort.people) if p is not None]
+    expected = {
+        k
+        for k, pid in enumerate(cohort.pids)
+        if cohort.on_reporting[pid] or pid in exits or case_type[k] == ASYLUM_CLAIMANT
+    }
+    assert set(made) == expected
+    assert 0 < len(made) < len(cohort)
+    assert m.rec.entered == len(cohort)  # everyone entered, made or not
+    for k in made[:50]:
+        p = cohort.people[k]
+        assert p is not None
+        assert (p.pid, p.entry, p.case_type) == tuple(cohort.column(a)[k] for a in PERSON_ARGS[:3])

@@ -93,7 +93,9 @@ class Asylum(Part):
     @classmethod
     def build(cls, s: Scenario, core: Core, streams: Streams, cohort: Cohort) -> Asylum:
         """The part, with every claimant's decision day drawn and, before the horizon, scheduled."""
-        claimants = [p for p in cohort.people if p.case_type in CLAIM_TYPES]
+        places = np.flatnonzero(np.isin(cohort.column("case_type"), sorted(CLAIM_TYPES)))
+        cohort.make(places)  # their decision day is an event, wherever they are then
+        claimants = [p for p in (cohort.people[k] for k in places.tolist()) if p is not None]
         pids = np.array([p.pid for p in claimants], dtype=np.int64)
         part = cls(
             core=core,

@@ -156,7 +156,7 @@ def plan_contact(s: Scenario, streams: Streams, cohort: Cohort) -> ContactPlan:
     own draws, and chunks keep the temporary (people x attempts) arrays to a few MB.
     """
     planner = _Planner(s, streams, cohort)
-    pids = np.sort(np.array([p.pid for p in cohort.people], dtype=np.int64))
+    pids = np.sort(cohort.column("pid"))
     for chunk in range(0, len(pids), PLAN_CHUNK):
         planner.plan(pids[chunk : chunk + PLAN_CHUNK])
     return planner.finish(cohort.size)
@@ -445,16 +445,22 @@ class Contact(Part):
     def resources(self, horizon: float) -> list[dict[str, Any]]:
         return [vars(self.agents.stats(horizon))]
 
-    def play(
-        self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]
-    ) -> ContactPhase:
-        """The phase for ``people`` (in entry order): played (:meth:`_play`), or as given at build;
-        either way the people are given the details their checks found, and the entries without
-        an event of their own are left to the recorder (``Recorder.enter_later``; with the event
-        log, :meth:`_play` does so, with the activities at them)."""
-        phase = self.played or self._play(people, on_reporting, changes)
+    def play(self, cohort: Cohort, changes: list[tuple[float, int]]) -> ContactPhase:
+        """The phase for ``cohort``: played (:meth:`_play`), or as given at build; either way the
+        people who leave the pool before the horizon, or whose entry needs an event, are made
+        (``Cohort.make``: nobody else will do anything in the run) and given the details their
+        checks found, and the entries without an event of their own are left to the recorder
+        (``Recorder.enter_later``; with the event log, :meth:`_play` does so, with the activities
+        at them)."""
+        phase = self.played or self._play(cohort, changes)
+        place = np.empty(cohort.size, dtype=np.int64)
+        place[cohort.column("pid")] = np.arange(len(cohort))
+        leaving = place[np.fromiter(phase.exits, dtype=np.int64, count=len(phase.exits))]
+        cohort.make(np.concatenate([np.flatnonzero(np.array(phase.has_event, dtype=bool)), leaving]))
+        people = cohort.people
         for k, quality in phase.details:
-            people[k].quality = quality
+            if (p := people[k]) is not None:
+                p.quality = quality
         rec = self.core.rec
         if not rec.keep_log:
             rec.enter_later(
@@ -466,9 +472,7 @@ class Contact(Part):
             )
         return phase
 
-    def _play(
-        self, people: list[Person], on_reporting: np.ndarray, changes: list[tuple[float, int]]
-    ) -> ContactPhase:
+    def _play(self, cohort: Cohort, changes: list[tuple[float, int]]) -> ContactPhase:
         """Play everyone's planned steps up to the horizon before the run, as SimPy would have.
 
         The only thing people share in this phase is the call centre, and a booking's start and
@@ -504,8 +508,14 @@ class Contact(Part):
         exits, logged = self.exits, self.logged
         checks = 0
         details: list[tuple[int, int]] = []
-        entered = [math.inf] * len(people)
-        has_event = [False] * len(people)
+        pids, entries, people, on_reporting = (
+            cohort.pids,
+            cohort.column("entry").tolist(),
+            cohort.people,  # made, with the event log only
+            cohort.on_reporting,
+        )
+        entered = [math.inf] * len(pids)
+        has_event = [False] * len(pids)
         later: deque[Later] = deque()
         ahead: list[tuple[float, int, tuple[int, float, str, str, str]]] = []  # (moment, order, act)
         # (time, order, place in entry order, step or -1 at entry, end of the person's last call);
@@ -515,8 +525,8 @@ class Contact(Part):
         ]
         order = itertools.count(len(heap))
         # the next entry is kept apart from the heap, with its place in SimPy's order
-        n = len(people)
-        entry_at, entry_order, entering = (people[0].entry, next(order), 0) if people else (math.inf, 0, 0)
+        n = len(pids)
+        entry_at, entry_order, entering = (entries[0], next(order), 0) if n else (math.inf, 0, 0)
         pop, push = heapq.heappop, heapq.heappush
         channels, qualities = plan.channel, plan.quality
         while True:
@@ -531,21 +541,20 @@ class Contact(Part):
             if k < 0:
                 self.agents.resize(i, now)
                 continue
-            p = people[k]
-            pid = p.pid
+            pid = pids[k]
             at_entry = i < 0
             if at_entry:
                 entered[k] = now
                 entering = k + 1
                 if entering < n:  # the next entry is scheduled first (``Model._entered``)
-                    entry_at, entry_order = now + (people[entering].entry - now), next(order)
+                    entry_at, entry_order = now + (entries[entering] - now), next(order)
                 else:
                     entry_at = math.inf
                 if on_reporting[pid]:
                     has_event[k] = True
                     continue
                 if log:
-                    later.append((now, p, None))
+                    later.append((now, people[k], None))
                 i, busy_until = first[pid], now
             end_step = first[pid + 1]
             rows: list[tuple[int, float, str, str, str]] = []
