@@ -18,10 +18,13 @@ from sim.experiment.errors import ExperimentError
 from sim.experiment.runners import useful_workers
 from sim.scenario.schema import Scenario
 
-SECONDS_PER_FULL_REPLICATION = 6.5
-"""Measured seconds of one replication of the full baseline cohort (120,545 people, 548 days) on
-the 2-core development machine (README "Performance": 6.3-6.9 s); estimates scale it by people
-entering and by horizon."""
+SECONDS_PER_FULL_REPLICATION = 3.8
+"""Seconds of one replication of the full 2012-14 baseline cohort (120,545 people, 548 days) on the
+2-core development machine, as the 2024 baseline measures it: estimates scale it by people entering
+and by horizon, and the 2024 baseline (201,949 people, 1,095 days: 3.35 times the person-days)
+took 12.7-13.4 s, while the 2012-14 one took 2.1 s (docs/performance.md, 2026-12-06). The cost of a
+person-day depends on how much reporting there is; fitting the larger run keeps estimates on the
+safe side."""
 FULL_COHORT = 120_545
 FULL_DAYS = 548.0
 FULL_ATTEMPTS = 6
