@@ -182,12 +182,13 @@ HUGE = [
     ),
     pytest.param(["compare", BASELINE, POLICY, "--replications", "1000000"], id="compare-replications"),
     pytest.param(  # the first batch (20 each) is within the threshold, the cap (200 each) is not
-        ["compare", BASELINE, POLICY, "--target-halfwidth", "total_cost_gbp=1"], id="compare-stopping-rule"
+        ["compare", BASELINE, POLICY, "--target-halfwidth", "total_cost_gbp=1", "--horizon", "1500"],
+        id="compare-stopping-rule",
     ),
     pytest.param(["sensitivity", BASELINE, "--trajectories", "100000"], id="sensitivity-trajectories"),
     pytest.param(["sensitivity", BASELINE, "--method", "sobol", "--samples", "1048576"], id="sobol-samples"),
     pytest.param(["uncertainty", BASELINE, POLICY, "--samples", "100000000"], id="uncertainty-samples"),
-    pytest.param(["sweep", BASELINE, "--param", "detention.beds=10:400:20"], id="sweep-full-cohort"),
+    pytest.param(["sweep", BASELINE, "--param", "detention.beds=10:400:30"], id="sweep-full-cohort"),
     pytest.param(
         ["calibrate", BASELINE, "--points", "100000", "--candidates", "100000"], id="calibrate-points"
     ),
