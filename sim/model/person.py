@@ -146,20 +146,25 @@ class Cohort:
     drawn: tuple[np.ndarray, ...]
     """Each person's arguments of ``Person`` (id, entry, case type, ...), in order of entry: what
     :meth:`make` makes them from."""
-    pids: list[int]
-    """The id of each person entering before the horizon, in order of entry time (then id)."""
     people: list[Person | None]
-    """The people entering before the horizon, in the same order; None for a person not made. Most
-    of a cohort never leaves the pool, and all the run needs of them is their entry time
-    (``drawn``) and the time the recorder entered them, so they are never made: ~0.1 s of a
-    full-cohort replication (docs/performance.md, 2026-12-06)."""
+    """The people entering before the horizon, in order of entry time (then id); None for a
+    person not made. Most of a cohort never leaves the pool, and all the run needs of them is
+    their entry time (``drawn``) and the time the recorder entered them, so they are never made:
+    ~0.1 s of a full-cohort replication (docs/performance.md, 2026-12-06)."""
 
     def __len__(self) -> int:
-        return len(self.pids)
+        return len(self.drawn[0])
 
     def column(self, name: str) -> np.ndarray:
         """Attribute ``name`` (an argument of ``Person``) of each person as drawn, in entry order."""
         return self.drawn[PERSON_ARGS.index(name)]
+
+    def places(self) -> np.ndarray:
+        """Each person id's place in entry order (indexed by id; for an id that does not enter
+        before the horizon, any value)."""
+        place = np.empty(self.size, dtype=np.int64)
+        place[self.column("pid")] = np.arange(len(self))
+        return place
 
     def make(self, places: np.ndarray) -> None:
         """Make the people at ``places`` (in entry order) who are not made yet, as drawn."""
@@ -172,7 +177,7 @@ class Cohort:
     def fresh(self) -> Cohort:
         """The same cohort with no people made: for another replication with the same draws (the
         run changes the people it makes)."""
-        return replace(self, people=[None] * len(self.pids))
+        return replace(self, people=[None] * len(self))
 
     def without_people(self) -> Cohort:
         """The draws only (a cohort kept for :meth:`fresh` need not keep a run's people alive)."""
@@ -239,7 +244,6 @@ def sample_cohort(scenario: Scenario, streams: Streams, size: int) -> Cohort:
         already_departed=already_departed,
         on_reporting=on_reporting,
         drawn=tuple(column[order] for column in columns),
-        pids=ids[order].tolist(),
         people=[],
     ).fresh()
 

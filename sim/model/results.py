@@ -140,9 +140,7 @@ def life_table(m: Model) -> pd.DataFrame:
     cohort = m.cohort
     entry = cohort.column("entry")
     n = len(entry)
-    # only the few who reached a milestone are looked up, not every person
-    index = np.empty(cohort.size, dtype=np.int64)
-    index[cohort.column("pid")] = np.arange(n)
+    index = cohort.places()  # only the few who reached a milestone are looked up
     exit_time = np.full(n, np.nan)
     exit_state = np.full(n, -1, dtype=np.int64)
     if rec.exits:

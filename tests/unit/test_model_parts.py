@@ -149,7 +149,7 @@ def test_only_the_people_who_do_something_are_made_and_as_drawn() -> None:
     made = [k for k, p in enumerate(cohort.people) if p is not None]
     expected = {
         k
-        for k, pid in enumerate(cohort.pids)
+        for k, pid in enumerate(cohort.column("pid").tolist())
         if cohort.on_reporting[pid] or pid in exits or case_type[k] == ASYLUM_CLAIMANT
     }
     assert set(made) == expected

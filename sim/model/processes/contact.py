@@ -453,9 +453,7 @@ class Contact(Part):
         (``Recorder.enter_later``; with the event log, :meth:`_play` does so, with the activities
         at them)."""
         phase = self.played or self._play(cohort, changes)
-        place = np.empty(cohort.size, dtype=np.int64)
-        place[cohort.column("pid")] = np.arange(len(cohort))
-        leaving = place[np.fromiter(phase.exits, dtype=np.int64, count=len(phase.exits))]
+        leaving = cohort.places()[np.fromiter(phase.exits, dtype=np.int64, count=len(phase.exits))]
         cohort.make(np.concatenate([np.flatnonzero(np.array(phase.has_event, dtype=bool)), leaving]))
         people = cohort.people
         for k, quality in phase.details:
@@ -509,7 +507,7 @@ class Contact(Part):
         checks = 0
         details: list[tuple[int, int]] = []
         pids, entries, people, on_reporting = (
-            cohort.pids,
+            cohort.column("pid").tolist(),
             cohort.column("entry").tolist(),
             cohort.people,  # made, with the event log only
             cohort.on_reporting,

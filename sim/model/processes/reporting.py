@@ -129,8 +129,8 @@ class _Spell:
     abscond_at: float = math.inf
     """Day the person would stop reporting under these rates."""
     now: float = 0.0
-    """Day the spell has been played to: the clock's, or later after a run of misses played ahead
-    of it (:meth:`Reporting._missed_run`)."""
+    """Day the spell has been played to: the clock's, or later after quiet reports and a run of
+    misses played ahead of it (:meth:`Reporting.process`, :meth:`Reporting._missed_run`)."""
 
 
 @dataclass(frozen=True, slots=True)
