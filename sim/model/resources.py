@@ -15,13 +15,14 @@ service off.
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
+
+from sim.model.kernels import book_server, resize_servers
 
 
 @dataclass(frozen=True)
@@ -219,69 +220,62 @@ class BookedPool(_Monitored):
     finish time at once and no SimPy event is needed for the queue or the release. Used for the
     call centre and the tracing team; the statistics are the same as :class:`Pool`'s, with
     busy and queue time clipped to the horizon. Erlang C in the test suite checks it.
+
+    Its state is kept in arrays (a heap of the times each server becomes free, a heap of the
+    start times of requests still queueing, the counters and the time integrals) and booked by
+    one compiled function, :func:`book_server`, which the contact phase also calls from its own
+    compiled loop.
     """
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, horizon: float) -> None:
         super().__init__(env, name, capacity)
         self.capacity: int = capacity
         self.horizon = horizon
-        self._free_at = [0.0] * capacity  # a heap of the times each server becomes free
-        self._waiting: list[float] = []  # a heap of start times of requests still queueing
+        self.free_at = np.zeros(capacity)
+        """A heap of the times (days) each server becomes free."""
+        self.waiting = np.zeros(16)
+        """A heap (``waiting[:queued]``) of the start times of requests still queueing."""
+        self.queued = 0
+        self.tally = np.zeros(3, np.int64)
+        """Arrivals, served (started by the horizon), the longest queue."""
+        self.areas = np.zeros(3)
+        """Sum of waits, queue length and busy servers integrated over time (days)."""
         self._capacities: list[tuple[float, int]] = [(0.0, capacity)]  # (from day, servers)
 
     def book(self, service: float, now: float | None = None) -> tuple[float, float]:
         """Join the queue at ``now`` (days; default the clock's) for ``service`` days: (start, end)
         of the service, both inf if the service is closed (capacity 0: the request waits for
-        ever). A time other than the clock's is for a queue played ahead of the clock, in time
-        order (the contact phase, ``Contact.play``)."""
-        if now is None:
-            now = self.env.now
-        self.arrivals += 1
-        if self.capacity == 0:
-            self._queue_area += max(0.0, self.horizon - now)
-            self.max_queue = self.arrivals
-            return math.inf, math.inf
-        # the server that frees up first takes the request (one heap operation)
-        free = self._free_at[0]
-        start = free if free > now else now
-        finish = start + service
-        heapq.heapreplace(self._free_at, finish)
-        waiting = self._waiting
-        while waiting and waiting[0] <= now:
-            heapq.heappop(waiting)
-        if start > now:
-            heapq.heappush(waiting, start)
-            if len(waiting) > self.max_queue:
-                self.max_queue = len(waiting)
-        h = self.horizon
-        if start <= h:
-            self.served += 1
-            self.wait_sum += start - now
-            # time in queue and in service, clipped to the horizon
-            self._queue_area += start - now if now <= h else 0.0
-            self._busy_area += (finish if finish < h else h) - start
-        elif now < h:
-            self._queue_area += h - now
+        ever)."""
+        start, finish, self.waiting, self.queued = book_server(
+            self.free_at,
+            self.waiting,
+            self.queued,
+            self.tally,
+            self.areas,
+            self.horizon,
+            service,
+            self.env.now if now is None else now,
+        )
         return start, finish
 
     def resize(self, capacity: int, now: float | None = None) -> None:
         """Change the number of servers from ``now`` (a scenario change from a given day; default
-        the clock's time, see :meth:`book`).
-
-        New servers are free now. Removed servers are those that become free first, so every
-        service already booked is kept and happens as booked; no new bookings go to them.
-        """
+        the clock's time). Every service already booked is kept and happens as booked
+        (:func:`resize_servers`)."""
         if now is None:
             now = self.env.now
-        free = self._free_at
-        while len(free) < capacity:
-            heapq.heappush(free, now)
-        while len(free) > capacity:
-            heapq.heappop(free)
+        self.free_at = resize_servers(self.free_at, capacity, now)
+        self.sized(capacity, now)
+
+    def sized(self, capacity: int, now: float) -> None:
+        """Note that the pool has ``capacity`` servers from ``now`` (its heap of free times
+        resized by :func:`resize_servers`), for its statistics."""
         self.capacity = capacity
         self._capacities.append((now, capacity))
 
     def stats(self, horizon: float) -> PoolStats:
+        self.arrivals, self.served, self.max_queue = (int(x) for x in self.tally)
+        self.wait_sum, self._queue_area, self._busy_area = (float(x) for x in self.areas)
         waiting = max(0, self.arrivals - self.served) if self.capacity else self.arrivals
         bounds = [t for t, _ in self._capacities[1:]] + [horizon]
         area = sum(

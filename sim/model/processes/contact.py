@@ -37,8 +37,6 @@ attempts per round or changes the channel mix.
 from __future__ import annotations
 
 import hashlib
-import heapq
-import itertools
 import json
 import math
 from array import array
@@ -51,6 +49,19 @@ import numpy as np
 import simpy
 
 from sim.model.core import Core, Part
+from sim.model.kernels import (
+    CALL,
+    CHECK,
+    OP_CALL,
+    OP_CHECK,
+    OP_ENTRY,
+    OP_FLUSH,
+    OP_WRITTEN,
+    PHONE,
+    ROUND_END,
+    WRITTEN,
+    play_contact,
+)
 from sim.model.person import GOOD, NO_DETAILS, Cohort, Person
 from sim.model.recorder import Later
 from sim.model.resources import BookedPool
@@ -59,7 +70,6 @@ from sim.model.streams import Streams, inverse_cdf_array, uniforms
 from sim.scenario.schema import CONTACT_CHANNELS, QUALITIES, Costs, Scenario
 from sim.scenario.sections import MAX_ATTEMPTS
 
-PHONE = CONTACT_CHANNELS.index("phone")
 ATTEMPT = "contact_attempt"
 """Activity of each contact attempt (``Recorder.act``): resource the channel, outcome success or
 failure. A call is recorded when it starts (if before the horizon, like its count)."""
@@ -89,12 +99,6 @@ _STEP_COLUMNS = (np.int64, np.int64, np.int8, np.float64, np.int8, np.int8, np.f
 """dtypes of a step's person, order key, kind, wait, channel, ok, call days, quality."""
 PLAN_CHUNK = 16_384
 """People planned together (see :func:`plan_contact`)."""
-
-# Kinds of step
-CALL = 0  # wait, then a phone call (books an agent); ``ok``: the call makes contact
-WRITTEN = 1  # wait, then a written attempt that makes contact
-ROUND_END = 2  # wait out the rest of an unsuccessful round (and any call still running)
-CHECK = 3  # wait for an enrichment check; ``ok``: it finds evidence of departure (case closed)
 
 
 @dataclass(frozen=True)
@@ -473,17 +477,17 @@ class Contact(Part):
     def _play(self, cohort: Cohort, changes: list[tuple[float, int]]) -> ContactPhase:
         """Play everyone's planned steps up to the horizon before the run, as SimPy would have.
 
-        The only thing people share in this phase is the call centre, and a booking's start and
-        end are known when it is made (:meth:`BookedPool.book`), so the steps need no SimPy
-        event. The calls are played in the order the run would have made them: one heap of
-        pending calls and entries ordered as SimPy orders its events, by (time, order of
-        scheduling), entries scheduled as the run would (a person's entry at the previous entry,
-        before that person's first steps), the days the call centre changes size (``changes``:
-        day, agents) first on their day, as their events are created first. The steps between a
-        person's calls (the end of a round, an enrichment check, a written attempt) involve
-        nobody else, so they are played at once, in the person's own time, and only the next call
-        goes back on the heap. Like ``env.run(until=horizon)``, nothing at or after the horizon is
-        played, but a step's wait begins (``began``) as soon as the step before it is done.
+        The only thing people share in this phase is the call centre, and a booking's start and end
+        are known when it is made (``book_server``), so the steps need no SimPy event, and the play is
+        one compiled loop (``sim.model.kernels.play_contact``). The calls are played in the order the
+        run would have made them: one heap of pending calls and entries ordered as SimPy orders its
+        events, by (time, order of scheduling), entries scheduled as the run would (a person's entry
+        at the previous entry, before that person's first steps), the days the call centre changes
+        size (``changes``: day, agents) first on their day, as their events are created first. The
+        steps between a person's calls (the end of a round, an enrichment check, a written attempt)
+        involve nobody else, so they are played at once, in the person's own time, and only the next
+        call goes back on the heap. Like ``env.run(until=horizon)``, nothing at or after the horizon
+        is played, but a step's wait begins (``began``) as soon as the step before it is done.
 
         What is left for the run (:meth:`process`): each person who leaves the pool does so at
         one event, at their exit time (``exits``). The phase has, by place in entry order, the
@@ -496,147 +500,89 @@ class Contact(Part):
         recorded later, or, for the rest, just before the first record made after it
         (``Recorder.ahead``).
         """
-        plan = self.plan
-        first, kinds, waits, oks, call_days = plan.first, plan.kind, plan.wait, plan.ok, plan.call_days
-        began = self.began
-        attempts = self.tally.attempts
-        book = self.agents.book
-        horizon = self.core.horizon
+        plan, agents = self.plan, self.agents
         log = self.core.rec.keep_log
-        exits, logged = self.exits, self.logged
-        checks = 0
-        details: list[tuple[int, int]] = []
-        pids, entries, people, on_reporting = (
-            cohort.column("pid").tolist(),
-            cohort.column("entry").tolist(),
-            cohort.people,  # made, with the event log only
-            cohort.on_reporting,
+        attempts = np.zeros(len(CONTACT_CHANNELS), np.int64)
+        entered, has_event, exits, found, ops, changed, agents.free_at, agents.waiting, agents.queued = (
+            play_contact(
+                np.frombuffer(plan.first, np.int64),
+                np.frombuffer(plan.kind, np.int8),
+                np.frombuffer(plan.wait, np.float64),
+                np.frombuffer(plan.ok, np.int8),
+                np.frombuffer(plan.call_days, np.float64),
+                np.frombuffer(plan.channel, np.int8),
+                cohort.column("pid").astype(np.int64),
+                cohort.column("entry").astype(np.float64),
+                np.asarray(cohort.on_reporting, dtype=np.bool_),
+                np.array([day for day, _ in changes], dtype=np.float64),
+                np.array([n for _, n in changes], dtype=np.int64),
+                self.core.horizon,
+                log,
+                agents.free_at,
+                agents.waiting,
+                agents.queued,
+                agents.tally,
+                agents.areas,
+                np.frombuffer(self.began, dtype=np.float64),
+                attempts,
+            )
         )
-        entered = [math.inf] * len(pids)
-        has_event = [False] * len(pids)
+        for day, n in changes[:changed]:  # those before the horizon, made as played
+            agents.sized(n, day)
+        for ch, n in enumerate(attempts.tolist()):
+            self.tally.attempts[ch] += n
+        self.tally.enrichment_checks += len(found[0])
+        pid, when, kind, channel, at_entry = (column.tolist() for column in exits)
+        causes = [
+            DEPARTURE_EVIDENCE if k == CHECK else CONTACT_CAUSES[ch]
+            for k, ch in zip(kind, channel, strict=True)
+        ]
+        states = [State.CLOSED_ALREADY_DEPARTED if k == CHECK else State.IN_CONTACT for k in kind]
+        self.exits.update(zip(pid, zip(when, states, causes, at_entry, strict=True), strict=True))
+        qualities = np.frombuffer(plan.quality, dtype=np.int8)
+        details = list(zip(found[0].tolist(), qualities[found[1]].tolist(), strict=True))
+        if log:
+            self._log(cohort, *ops)
+        return ContactPhase(
+            plan,
+            agents,
+            self.began,
+            self.exits,
+            entered.tolist(),
+            has_event.tolist(),
+            details,
+            tuple(self.tally.attempts),
+            self.tally.enrichment_checks,
+        )
+
+    def _log(self, cohort: Cohort, op: np.ndarray, a: np.ndarray, b: np.ndarray, t: np.ndarray) -> None:
+        """Put the activities the play made where the run would have logged them (see
+        :meth:`_play`), from the play's record of them (``play_contact``): ``op`` codes in the
+        order played, with a step, place or flag (``a``), a person id (``b``) and a time (``t``)."""
+        plan, people = self.plan, cohort.people
         later: deque[Later] = deque()
         ahead: list[tuple[float, int, tuple[int, float, str, str, str]]] = []  # (moment, order, act)
-        # (time, order, place in entry order, step or -1 at entry, end of the person's last call);
-        # a change day is (day, order, -1, agents, 0.0)
-        heap: list[tuple[float, int, int, int, float]] = [
-            (day, order, -1, agents, 0.0) for order, (day, agents) in enumerate(changes)
-        ]
-        order = itertools.count(len(heap))
-        # the next entry is kept apart from the heap, with its place in SimPy's order
-        n = len(pids)
-        entry_at, entry_order, entering = (entries[0], next(order), 0) if n else (math.inf, 0, 0)
-        pop, push = heapq.heappop, heapq.heappush
-        channels, qualities = plan.channel, plan.quality
-        while True:
-            if heap and (heap[0][0] < entry_at or (heap[0][0] == entry_at and heap[0][1] < entry_order)):
-                now, _, k, i, busy_until = pop(heap)
-            elif entering < n:  # (entry_at is inf after the last entry)
-                now, k, i, busy_until = entry_at, entering, -1, 0.0
-            else:
-                break
-            if now >= horizon:
-                break
-            if k < 0:
-                self.agents.resize(i, now)
-                continue
-            pid = pids[k]
-            at_entry = i < 0
-            if at_entry:
-                entered[k] = now
-                entering = k + 1
-                if entering < n:  # the next entry is scheduled first (``Model._entered``)
-                    entry_at, entry_order = now + (entries[entering] - now), next(order)
-                else:
-                    entry_at = math.inf
-                if on_reporting[pid]:
-                    has_event[k] = True
-                    continue
-                if log:
-                    later.append((now, people[k], None))
-                i, busy_until = first[pid], now
-            end_step = first[pid + 1]
-            rows: list[tuple[int, float, str, str, str]] = []
-            exit_here = False
-            ready = not at_entry  # step i is due now (its wait is over)
-            while i < end_step:
-                if not ready:
-                    start = busy_until if busy_until > now else now
-                    began[i] = start
-                    delay = start - now + waits[i]
-                    if delay > 0:
-                        if kinds[i] == CALL:
-                            push(heap, (now + delay, next(order), k, i, busy_until))
-                            break
-                        if now + delay >= horizon:
-                            break
-                        # a step that involves nobody else: played now, at its own time; what
-                        # was played before it was played at an earlier moment
-                        if rows:
-                            self._flush(rows, now, at_entry, later, ahead)
-                            rows = []
-                        at_entry, now = False, now + delay
-                ready = False
-                kind = kinds[i]
-                if kind == CALL:
-                    # queued for an agent, its start and end known now (FCFS, no reneging); it
-                    # counts (and costs) if it starts before the horizon
-                    begin, end = book(call_days[i], now)
-                    if end == math.inf:
-                        break  # no agents: the call never happens
-                    if begin <= horizon:
-                        attempts[PHONE] += 1
-                        if log:
-                            rows.append((pid, begin, ATTEMPT, "phone", "success" if oks[i] else "failure"))
-                    busy_until = end
-                    if oks[i]:
-                        leave = now + (end - now)  # the run waits ``end - now`` after the call's start
-                        if leave < horizon:
-                            exits[pid] = (leave, State.IN_CONTACT, CONTACT_CAUSES[PHONE], False)
-                        break
-                elif kind == WRITTEN:
-                    ch = channels[i]
-                    attempts[ch] += 1
-                    if log:
-                        rows.append((pid, now, ATTEMPT, CONTACT_CHANNELS[ch], "success"))
-                    exits[pid] = (now, State.IN_CONTACT, CONTACT_CAUSES[ch], at_entry)
-                    exit_here = True
-                    break
-                elif kind == CHECK:
-                    checks += 1
-                    details.append((k, qualities[i]))
-                    if log:
-                        rows.append((pid, now, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
-                    if oks[i]:
-                        exits[pid] = (now, State.CLOSED_ALREADY_DEPARTED, DEPARTURE_EVIDENCE, at_entry)
-                        exit_here = True
-                        break
-                i += 1
-            if exit_here and at_entry:
-                has_event[k] = True
-                if log:
+        rows: list[tuple[int, float, str, str, str]] = []
+        for code, i, pid, when in zip(op.tolist(), a.tolist(), b.tolist(), t.tolist(), strict=True):
+            if code == OP_ENTRY:
+                later.append((when, people[i], None))
+            elif code == OP_CALL:
+                rows.append((pid, when, ATTEMPT, "phone", "success" if plan.ok[i] else "failure"))
+            elif code == OP_WRITTEN:
+                rows.append((pid, when, ATTEMPT, CONTACT_CHANNELS[plan.channel[i]], "success"))
+            elif code == OP_CHECK:
+                rows.append((pid, when, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
+            elif code == OP_FLUSH:
+                self._flush(rows, when, bool(i), later, ahead)
+                rows = []
+            else:  # OP_EXIT: the person's process logs them when it starts
+                if i:
                     later.pop()  # the entry is recorded in its own event, with these activities
-                logged[pid] = rows
-            elif exit_here:
-                logged[pid] = rows
-            elif rows:
-                self._flush(rows, now, at_entry, later, ahead)
-        self.tally.enrichment_checks += checks
-        if log:
-            ahead.sort(key=lambda row: row[:2])
-            rec = self.core.rec
-            rec.enter_later(later)
-            rec.ahead(deque((moment, *row) for moment, _, row in ahead))
-        return ContactPhase(
-            self.plan,
-            self.agents,
-            began,
-            exits,
-            entered,
-            has_event,
-            details,
-            tuple(attempts),
-            checks,
-        )
+                self.logged[pid], rows = rows, []
+        ahead.sort(key=lambda row: row[:2])
+        rec = self.core.rec
+        rec.enter_later(later)
+        rec.ahead(deque((moment, *row) for moment, _, row in ahead))
 
     def _flush(
         self,
