@@ -11,6 +11,7 @@ flat lists that become one DataFrame after the run.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable
 
@@ -55,10 +56,11 @@ reporting. Casework outcomes are ``further_submission_granted|refused`` (casewor
 ``travel_document_obtained|not_obtained`` (documentation) and ``legal_granted|refused`` (courts)."""
 
 
-Later = tuple[float, Person | None, tuple[int, float, str, str, str] | None]
-"""An entry recorded when the clock reaches it (time in days, person, None), or an activity
-recorded at that entry (time, person, ``Recorder.act`` arguments); see ``Recorder.enter_later``.
-The person is None if the run never made them (``Cohort.people``): only counted."""
+Act = tuple[int, float, str, str, str]
+"""The arguments of ``Recorder.act``: person id, time (days), activity, resource, outcome."""
+Later = tuple[int, Person, list[Act]]
+"""A made person's entry recorded when the clock reaches it (``Recorder.enter_later``): its index
+in the entry times, the person, and the activities recorded at that entry (with the event log)."""
 
 
 class InvariantError(RuntimeError):
@@ -96,7 +98,10 @@ class Recorder:
         self._act_outcome: list[str] = []
         self._act_after: list[int] = []
         self._ahead: deque[tuple[float, int, float, str, str, str]] = deque()
-        self._later: deque[Later] = deque()
+        self._later_times: list[float] = []
+        self._later_made: list[Later] = []
+        self._next_later = 0  # the next of the entry times to record
+        self._next_made = 0  # the next of the made people's entries
         self._due = math.inf
         """The earliest time of anything recorded ahead (:meth:`ahead`, :meth:`enter_later`)."""
 
@@ -108,42 +113,66 @@ class Recorder:
         self._ahead = rows
         self._refresh()
 
-    def enter_later(self, entries: deque[Later]) -> None:
+    def enter_later(self, times: list[float], made: list[Later]) -> None:
         """Entries recorded when the clock reaches them rather than at an event of their own (most
         people never leave the pool, and an event each for their entry was most of a run's
-        events): ``(time in days, person, None)`` in time order, each followed by the activities
-        recorded at that entry, ``(time, person, act arguments)``. Each entry is recorded just
-        before the first record made at or after its time; the counts a snapshot reads are
-        caught up to it (:meth:`catch_up`)."""
-        self._later = entries
+        events): their ``times`` (days, in order), and for those whose person was made (in the
+        same order) the person and the activities recorded at that entry; the rest are only
+        counted. Each entry is recorded just before the first record made at or after its time;
+        the counts a snapshot reads are caught up to it (:meth:`catch_up`)."""
+        self._later_times, self._later_made = times, made
+        self._next_later = self._next_made = 0
         self._refresh()
 
     def _refresh(self) -> None:
         """The earliest time of anything recorded ahead (entries, activities), inf if none."""
-        later, rows = self._later, self._ahead
-        self._due = min(later[0][0] if later else math.inf, rows[0][0] if rows else math.inf)
+        times, j, rows = self._later_times, self._next_later, self._ahead
+        self._due = min(times[j] if j < len(times) else math.inf, rows[0][0] if rows else math.inf)
 
     def catch_up(self, until: float, strict: bool = False) -> None:
         """Record what was worked out ahead (:meth:`ahead`, :meth:`enter_later`), in time order:
         the activities whose moment is before ``until`` (days), the entries at or before it
         (before it if ``strict``: a snapshot at time t is taken before entries at t, as the run's
         first snapshot, at time 0, is). An entry comes before an activity of the same moment
-        worked out ahead, as its event would have."""
-        rows, later = self._ahead, self._later
+        worked out ahead, as its event would have. The entries up to the next activity are
+        recorded together (:meth:`_enter_later`)."""
+        rows, times = self._ahead, self._later_times
+        j = self._next_later
+        stop = (bisect_left if strict else bisect_right)(times, until, j)
         while True:
-            entry = later[0][0] if later else math.inf
             moment = rows[0][0] if rows else math.inf
-            if later and entry <= moment and (entry < until or (entry == until and not strict)):
-                _, p, row = later.popleft()
-                if row is None:
-                    self._enter(p, entry)
-                else:
-                    self._act(*row)
-            elif moment < entry and moment < until:
+            upto = min(stop, bisect_right(times, moment, j)) if rows else stop
+            if upto > j:
+                self._enter_later(j, upto)
+                j = upto
+            if moment < until and (j == len(times) or moment < times[j]):
                 self._act(*rows.popleft()[1:])
             else:
                 break
         self._refresh()
+
+    def _enter_later(self, j: int, stop: int) -> None:
+        """Record the entries ``j:stop`` of :meth:`enter_later`, in order: the people never made
+        only counted, as :meth:`_enter` counts them."""
+        times = self._later_times
+        if times[j] < self.last_time:
+            raise InvariantError(f"time went backwards: {times[j]} < {self.last_time}")
+        self.last_time = times[stop - 1]
+        n = stop - j
+        self.entered += n
+        self.counts[POOL] += n
+        self.visits[POOL] += n
+        made, k = self._later_made, self._next_made
+        while k < len(made) and made[k][0] < stop:
+            at, p, acts = made[k]
+            p.state = POOL
+            p.since = times[at]
+            if self.keep_log:
+                self._log(p.pid, times[at], ENTRY, POOL, "entry")
+                for act in acts:
+                    self._act(*act)
+            k += 1
+        self._next_later, self._next_made = stop, k
 
     def _log(self, pid: int, now: float, frm: int, to: int, cause: str) -> None:
         self._log_pid.append(pid)

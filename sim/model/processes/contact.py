@@ -63,7 +63,7 @@ from sim.model.kernels import (
     play_contact,
 )
 from sim.model.person import GOOD, NO_DETAILS, Cohort, Person
-from sim.model.recorder import Later
+from sim.model.recorder import Act, Later
 from sim.model.resources import BookedPool
 from sim.model.states import Outcome, State
 from sim.model.streams import Streams, inverse_cdf_array, uniforms
@@ -457,20 +457,19 @@ class Contact(Part):
         (``Recorder.enter_later``; with the event log, :meth:`_play` does so, with the activities
         at them)."""
         phase = self.played or self._play(cohort, changes)
+        has_event = np.array(phase.has_event, dtype=bool)
         leaving = cohort.places()[np.fromiter(phase.exits, dtype=np.int64, count=len(phase.exits))]
-        cohort.make(np.concatenate([np.flatnonzero(np.array(phase.has_event, dtype=bool)), leaving]))
+        cohort.make(np.concatenate([np.flatnonzero(has_event), leaving]))
         people = cohort.people
         for k, quality in phase.details:
             if (p := people[k]) is not None:
                 p.quality = quality
         rec = self.core.rec
         if not rec.keep_log:
+            later = np.flatnonzero(~has_event)
             rec.enter_later(
-                deque(
-                    (t, p, None)
-                    for t, p, event in zip(phase.entered, people, phase.has_event, strict=True)
-                    if not event
-                )
+                np.array(phase.entered)[later].tolist(),
+                [(j, p, []) for j, k in enumerate(later.tolist()) if (p := people[k]) is not None],
             )
         return phase
 
@@ -560,12 +559,16 @@ class Contact(Part):
         :meth:`_play`), from the play's record of them (``play_contact``): ``op`` codes in the
         order played, with a step, place or flag (``a``), a person id (``b``) and a time (``t``)."""
         plan, people = self.plan, cohort.people
-        later: deque[Later] = deque()
-        ahead: list[tuple[float, int, tuple[int, float, str, str, str]]] = []  # (moment, order, act)
-        rows: list[tuple[int, float, str, str, str]] = []
+        times: list[float] = []  # of the entries recorded later, and the people (all made)
+        made: list[Later] = []
+        ahead: list[tuple[float, int, Act]] = []  # (moment, order, act)
+        rows: list[Act] = []
         for code, i, pid, when in zip(op.tolist(), a.tolist(), b.tolist(), t.tolist(), strict=True):
             if code == OP_ENTRY:
-                later.append((when, people[i], None))
+                p = people[i]
+                assert p is not None, "with the event log everyone is made"
+                made.append((len(times), p, []))
+                times.append(when)
             elif code == OP_CALL:
                 rows.append((pid, when, ATTEMPT, "phone", "success" if plan.ok[i] else "failure"))
             elif code == OP_WRITTEN:
@@ -573,29 +576,29 @@ class Contact(Part):
             elif code == OP_CHECK:
                 rows.append((pid, when, CHECK_ACTIVITY, "data_enrichment", self._found(i, pid)))
             elif code == OP_FLUSH:
-                self._flush(rows, when, bool(i), later, ahead)
+                self._flush(rows, when, bool(i), made, ahead)
                 rows = []
             else:  # OP_EXIT: the person's process logs them when it starts
-                if i:
-                    later.pop()  # the entry is recorded in its own event, with these activities
+                if i:  # the entry is recorded in its own event, with these activities
+                    times.pop()
+                    made.pop()
                 self.logged[pid], rows = rows, []
         ahead.sort(key=lambda row: row[:2])
         rec = self.core.rec
-        rec.enter_later(later)
+        rec.enter_later(times, made)
         rec.ahead(deque((moment, *row) for moment, _, row in ahead))
 
     def _flush(
         self,
-        rows: list[tuple[int, float, str, str, str]],
+        rows: list[Act],
         moment: float,
         at_entry: bool,
-        later: deque[Later],
-        ahead: list[tuple[float, int, tuple[int, float, str, str, str]]],
+        made: list[Later],
+        ahead: list[tuple[float, int, Act]],
     ) -> None:
         """Where the activities played at ``moment`` without an exit go (see :meth:`play`)."""
         if at_entry:  # recorded with the entry, just after it
-            person = later[-1][1]
-            later.extend((moment, person, row) for row in rows)
+            made[-1][2].extend(rows)
         else:
             n = len(ahead)
             ahead.extend((moment, n + j, row) for j, row in enumerate(rows))
