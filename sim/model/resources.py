@@ -234,29 +234,32 @@ class BookedPool(_Monitored):
         self.free_at = np.zeros(capacity)
         """A heap of the times (days) each server becomes free."""
         self.waiting = np.zeros(16)
-        """A heap (``waiting[:queued]``) of the start times of requests still queueing."""
-        self.queued = 0
-        self.tally = np.zeros(3, np.int64)
-        """Arrivals, served (started by the horizon), the longest queue."""
+        """A heap (its first ``tally[3]`` values) of the start times of requests still queueing."""
+        self.tally = np.zeros(4, np.int64)
+        """Arrivals, served (started by the horizon), the longest queue, the queue now."""
         self.areas = np.zeros(3)
         """Sum of waits, queue length and busy servers integrated over time (days)."""
+        self._booked = np.zeros(2)  # (start, end) of the last booking
         self._capacities: list[tuple[float, int]] = [(0.0, capacity)]  # (from day, servers)
 
     def book(self, service: float, now: float | None = None) -> tuple[float, float]:
         """Join the queue at ``now`` (days; default the clock's) for ``service`` days: (start, end)
         of the service, both inf if the service is closed (capacity 0: the request waits for
         ever)."""
-        start, finish, self.waiting, self.queued = book_server(
-            self.free_at,
-            self.waiting,
-            self.queued,
-            self.tally,
-            self.areas,
-            self.horizon,
-            service,
-            self.env.now if now is None else now,
+        booked = self._booked
+        self.waiting = np.asarray(
+            book_server(
+                self.free_at,
+                self.waiting,
+                self.tally,
+                self.areas,
+                self.horizon,
+                service,
+                self.env.now if now is None else now,
+                booked,
+            )
         )
-        return start, finish
+        return float(booked[0]), float(booked[1])
 
     def resize(self, capacity: int, now: float | None = None) -> None:
         """Change the number of servers from ``now`` (a scenario change from a given day; default
@@ -274,7 +277,7 @@ class BookedPool(_Monitored):
         self._capacities.append((now, capacity))
 
     def stats(self, horizon: float) -> PoolStats:
-        self.arrivals, self.served, self.max_queue = (int(x) for x in self.tally)
+        self.arrivals, self.served, self.max_queue = (int(x) for x in self.tally[:3])
         self.wait_sum, self._queue_area, self._busy_area = (float(x) for x in self.areas)
         waiting = max(0, self.arrivals - self.served) if self.capacity else self.arrivals
         bounds = [t for t, _ in self._capacities[1:]] + [horizon]

@@ -502,30 +502,29 @@ class Contact(Part):
         plan, agents = self.plan, self.agents
         log = self.core.rec.keep_log
         attempts = np.zeros(len(CONTACT_CHANNELS), np.int64)
-        entered, has_event, exits, found, ops, changed, agents.free_at, agents.waiting, agents.queued = (
-            play_contact(
-                np.frombuffer(plan.first, np.int64),
-                np.frombuffer(plan.kind, np.int8),
-                np.frombuffer(plan.wait, np.float64),
-                np.frombuffer(plan.ok, np.int8),
-                np.frombuffer(plan.call_days, np.float64),
-                np.frombuffer(plan.channel, np.int8),
-                cohort.column("pid").astype(np.int64),
-                cohort.column("entry").astype(np.float64),
-                np.asarray(cohort.on_reporting, dtype=np.bool_),
-                np.array([day for day, _ in changes], dtype=np.float64),
-                np.array([n for _, n in changes], dtype=np.int64),
-                self.core.horizon,
-                log,
-                agents.free_at,
-                agents.waiting,
-                agents.queued,
-                agents.tally,
-                agents.areas,
-                np.frombuffer(self.began, dtype=np.float64),
-                attempts,
-            )
+        played = play_contact(
+            np.frombuffer(plan.first, np.int64),
+            np.frombuffer(plan.kind, np.int8),
+            np.frombuffer(plan.wait, np.float64),
+            np.frombuffer(plan.ok, np.int8),
+            np.frombuffer(plan.call_days, np.float64),
+            np.frombuffer(plan.channel, np.int8),
+            cohort.column("pid").astype(np.int64),
+            cohort.column("entry").astype(np.float64),
+            np.asarray(cohort.on_reporting, dtype=np.uint8),
+            np.array([day for day, _ in changes], dtype=np.float64),
+            np.array([n for _, n in changes], dtype=np.int64),
+            self.core.horizon,
+            log,
+            agents.free_at,
+            agents.waiting,
+            agents.tally,
+            agents.areas,
+            np.frombuffer(self.began, dtype=np.float64),
+            attempts,
         )
+        entered, has_event, exits, found, ops = played[0], played[1], played[2:7], played[7:9], played[9:13]
+        changed, agents.free_at, agents.waiting = int(played[13][0]), played[14], played[15]
         for day, n in changes[:changed]:  # those before the horizon, made as played
             agents.sized(n, day)
         for ch, n in enumerate(attempts.tolist()):
