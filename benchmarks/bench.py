@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import simpy  # noqa: E402
 
+from sim.model import kernels  # noqa: E402
 from sim.model.results import run_replication  # noqa: E402
 from sim.scenario.loading import load_scenario  # noqa: E402
 
@@ -193,6 +194,7 @@ def main() -> int:
     walls = ", ".join(f"{w:.2f}" for w in s["wall_all"])
     rows = [
         ("scenario", f"{args.scenario.name} (cohort {s['cohort']:,})"),
+        ("model's loops (sim/model/kernels.py)", "compiled" if kernels.COMPILED else "run as Python"),
         ("events per replication", f"{s['events']:,}"),
         (f"wall time, median of {args.reps}", f"{s['wall_s']:.2f} s  (all: {walls})"),
         ("events per second", f"{s['events_per_s']:,.0f}"),

@@ -4,7 +4,7 @@ sim/model/processes/contact.py).
 
 Why compiled: the play books ~230,000 calls and steps through ~440,000 planned steps of a full
 cohort, none of which involves SimPy; as Python bytecode it was ~0.6 s of a 2 s replication,
-compiled it is ~0.06 s (docs/performance.md, 2026-12-07). The results are
+compiled it is ~0.06 s (docs/performance.md, 2026-12-06 late night). The results are
 the same to the last bit: the same float operations in the same order (C doubles are Python
 floats; nothing here is built with fast-math).
 
@@ -35,6 +35,8 @@ activities played so far put where they go (at entry?, moment), a person's exit 
 person)."""
 
 INF = float("inf")
+COMPILED = cython.compiled
+"""Whether this module runs compiled (False where the install could not compile it)."""
 
 
 @cython.ccall

@@ -31,7 +31,7 @@ def as_python() -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert not module.cython.compiled
+    assert not module.COMPILED
     return module
 
 
