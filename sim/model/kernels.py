@@ -1,3 +1,4 @@
+# cython: boundscheck=False, wraparound=False
 """The model's loops compiled to C with Cython: the booked queue
 (:class:`~sim.model.resources.BookedPool`) and the contact phase's play (``Contact._play``,
 sim/model/processes/contact.py).
@@ -10,8 +11,10 @@ floats; nothing here is built with fast-math).
 
 Why Cython, in its pure-Python mode: the module is plain, typed Python (``ruff`` and ``mypy`` read
 it, and it runs as Python where it has not been compiled, e.g. ``cython.compiled`` is False) that
-``pip install`` compiles (setup.py) with the C compiler Python extensions need. numba did the same
-at run time but cost ~110 MiB of LLVM in every worker and 5 s of compiling per fresh checkout.
+``pip install`` compiles (setup.py) with the C compiler Python extensions need; compiled, its
+indexing is unchecked (the directives on the first line), so every index here must be in range.
+numba did the same at run time but cost ~110 MiB of LLVM in every worker and 5 s of compiling per
+fresh checkout.
 """
 
 from __future__ import annotations
@@ -40,8 +43,6 @@ COMPILED = cython.compiled
 
 
 @cython.ccall
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def book_server(
     free: cython.double[:],
     waiting: cython.double[:],
@@ -104,8 +105,6 @@ def book_server(
 
 @cython.cfunc
 @cython.inline
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _sift_down(heap: cython.double[:], n: cython.Py_ssize_t, x: cython.double) -> cython.void:
     """Put ``x`` at the root of the min-heap ``heap[:n]`` (in place of its root) and sift it down."""
     j: cython.Py_ssize_t = 0
@@ -134,8 +133,6 @@ def resize_servers(free: np.ndarray, capacity: int, now: float) -> np.ndarray:
 
 @cython.cfunc
 @cython.inline
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _before(
     ht: cython.double[:], ho: cython.longlong[:], a: cython.Py_ssize_t, t: cython.double, o: cython.longlong
 ) -> cython.bint:
@@ -144,8 +141,6 @@ def _before(
 
 
 @cython.cfunc
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _push(
     ht: cython.double[:],
     ho: cython.longlong[:],
@@ -174,8 +169,6 @@ def _push(
 
 
 @cython.cfunc
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def _pop(
     ht: cython.double[:],
     ho: cython.longlong[:],
@@ -205,8 +198,6 @@ def _pop(
     return n
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
 def play_contact(
     first: cython.longlong[:],
     kinds: cython.schar[:],

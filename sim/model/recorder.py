@@ -153,7 +153,7 @@ class Recorder:
 
     def _enter_later(self, j: int, stop: int) -> None:
         """Record the entries ``j:stop`` of :meth:`enter_later`, in order: the people never made
-        only counted, as :meth:`_enter` counts them."""
+        only counted, as :meth:`enter` counts them."""
         times = self._later_times
         if times[j] < self.last_time:
             raise InvariantError(f"time went backwards: {times[j]} < {self.last_time}")
@@ -165,12 +165,9 @@ class Recorder:
         made, k = self._later_made, self._next_made
         while k < len(made) and made[k][0] < stop:
             at, p, acts = made[k]
-            p.state = POOL
-            p.since = times[at]
-            if self.keep_log:
-                self._log(p.pid, times[at], ENTRY, POOL, "entry")
-                for act in acts:
-                    self._act(*act)
+            self._placed(p, times[at])
+            for act in acts:  # (with the event log only)
+                self._act(*act)
             k += 1
         self._next_later, self._next_made = stop, k
 
@@ -209,20 +206,20 @@ class Recorder:
         """A person joins the caseload (in the pool), at an event of their entry."""
         if now >= self._due:
             self.catch_up(now)
-        self._enter(p, now)
-
-    def _enter(self, p: Person | None, now: float) -> None:
         if now < self.last_time:
             raise InvariantError(f"time went backwards: {now} < {self.last_time}")
         self.last_time = now
         self.entered += 1  # the (entry, pool, "entry") transitions are added by close()
         self.counts[POOL] += 1
         self.visits[POOL] += 1
-        if p is not None:  # (with the event log, everyone is made)
-            p.state = POOL
-            p.since = now
-            if self.keep_log:
-                self._log(p.pid, now, ENTRY, POOL, "entry")
+        self._placed(p, now)
+
+    def _placed(self, p: Person, now: float) -> None:
+        """Person ``p`` is in the pool from their entry at ``now`` (days; counted by the caller)."""
+        p.state = POOL
+        p.since = now
+        if self.keep_log:
+            self._log(p.pid, now, ENTRY, POOL, "entry")
 
     def move(self, p: Person, to: int, cause: str, now: float) -> None:
         """Change ``p``'s state to ``to`` at time ``now`` because of ``cause``."""
