@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import simpy
 
+from sim.model.compat import Environment
 from sim.model.person import Person
 from sim.model.recorder import Recorder
 from sim.model.states import N_STATES
@@ -34,12 +35,10 @@ class Core:
 
     __slots__ = ("_enter", "_leave", "change_days", "env", "horizon", "rec")
 
-    def __init__(
-        self, env: simpy.Environment, rec: Recorder, horizon: float, change_days: Sequence[float] = ()
-    ) -> None:
+    def __init__(self, env: Environment, rec: Recorder, change_days: Sequence[float] = ()) -> None:
         self.env = env
         self.rec = rec
-        self.horizon = horizon
+        self.horizon = env.horizon
         self.change_days = sorted(change_days)
         """Days on which the scenario's parameters change (see ``Scenario.changes``)."""
         self._leave: list[tuple[Hook, ...]] = [()] * N_STATES

@@ -93,11 +93,11 @@ class Model:
         self.replication = replication
         self.root_seed = root_seed
         s = scenario
-        self.env = env = simpy.Environment()
+        self.env = env = compat.Environment(s.horizon_days)
         self.rec = Recorder(keep_log, lambda: env.now)  # not self.env: no cycle through the model
         self.regimes = s.regimes()
         """The scenario in force from each change day (``Scenario.changes``), in day order."""
-        self.core = core = Core(self.env, self.rec, s.horizon_days, [day for day, _ in self.regimes])
+        self.core = core = Core(self.env, self.rec, [day for day, _ in self.regimes])
         self.streams = streams = Streams(root_seed, replication)
         self.phase_key = phase_key(s, root_seed, replication) if reuse and not keep_log else None
         reused = PHASES.get(self.phase_key) if self.phase_key is not None else None
@@ -250,7 +250,7 @@ class Model:
         self.schedule_changes()
         self.env.process(self.snapshots())
         self.start(phase.entered, phase.has_event)
-        self.env.run(until=horizon)
+        self.env.run_to_horizon()
         self.rec.catch_up(horizon, strict=True)
         self.timeseries.append((horizon, list(self.rec.counts)))
         self.rec.close(self.people, phase.entered, horizon)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.model import compat
 from sim.model.kernels import book_server, resize_servers
 
 
@@ -207,7 +208,7 @@ class Pool(_Integrated):
         """Forget the requests still queued (after the run): each holds a suspended process, so
         the model could otherwise only be freed by a full garbage collection."""
         for entry in self._queue:
-            entry[0].callbacks = None
+            compat.forget(entry[0])
             entry.clear()
         self._queue.clear()
 

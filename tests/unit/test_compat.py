@@ -20,7 +20,7 @@ def test_supported_version() -> None:
 
 
 def test_start_at_starts_the_generator_at_the_given_time_with_one_event() -> None:
-    env = simpy.Environment()
+    env = compat.Environment()
     seen: list[tuple[str, Any, float]] = []
     done = env.event()
 
@@ -44,7 +44,7 @@ def test_start_at_starts_the_generator_at_the_given_time_with_one_event() -> Non
 
 
 def test_start_at_throws_a_failed_event_into_the_generator() -> None:
-    env = simpy.Environment()
+    env = compat.Environment()
     caught: list[str] = []
 
     def life() -> Generator[simpy.Event, Any, None]:
@@ -61,7 +61,7 @@ def test_start_at_throws_a_failed_event_into_the_generator() -> None:
 
 
 def test_start_at_now_runs_now_and_at_an_exact_time_later() -> None:
-    env = simpy.Environment()
+    env = compat.Environment()
     seen: list[float] = []
 
     def life() -> Generator[simpy.Event, Any, None]:
@@ -77,7 +77,7 @@ def test_start_at_now_runs_now_and_at_an_exact_time_later() -> None:
 
 
 def test_at_fires_at_the_exact_time_after_what_is_scheduled_for_it() -> None:
-    env = simpy.Environment()
+    env = compat.Environment()
     seen: list[tuple[str, float]] = []
     when = 0.1 + 0.2  # 0.30000000000000004: a time worked out ahead of the clock
     env.run(until=0.1)
@@ -89,8 +89,46 @@ def test_at_fires_at_the_exact_time_after_what_is_scheduled_for_it() -> None:
     assert seen[0][0] == "timeout"
 
 
+def test_nothing_at_or_after_the_horizon_is_scheduled_or_kept() -> None:
+    """An event at or after the horizon would never be processed: it is not scheduled, and what
+    waits on it (a life, or a SimPy process, which would be in a cycle with it) is freed by
+    reference counting at once."""
+    env = compat.Environment(horizon=10.0)
+    seen: list[float] = []
+
+    def life(last: float) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(4.0)
+        seen.append(env.now)
+        yield env.timeout(last)
+        seen.append(env.now)
+
+    lives = [life(5.9), life(6.0)]  # ends before the horizon; wakes at the horizon: never
+    refs = [weakref.ref(g) for g in lives]
+    for g in lives:
+        compat.start_at(env, g, 0.0)
+
+    def sleeper() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(12.0)
+
+    waiting = env.process(sleeper())
+    compat.at(env, 10.0).callbacks.append(lambda _: seen.append(-1.0))
+    process = weakref.ref(waiting)
+    del lives, g, waiting
+    gc.disable()
+    try:
+        env.run_to_horizon()
+        assert env.now == 10.0
+        assert seen == [4.0, 4.0, 4.0 + 5.9]
+        assert [r() for r in refs] == [None, None]
+        assert process() is None
+    finally:
+        gc.enable()
+    # two starts, two timeouts of 4 days, one of 5.9, the process's start and the stop
+    assert compat.events_scheduled(env) == 7
+
+
 def test_drop_pending_forgets_the_queue() -> None:
-    env = simpy.Environment()
+    env = compat.Environment()
 
     def sleeper() -> Generator[simpy.Event, Any, None]:
         yield env.timeout(100.0)
