@@ -248,18 +248,20 @@ class BookedPool(_Monitored):
         of the service, both inf if the service is closed (capacity 0: the request waits for
         ever)."""
         booked = self._booked
-        self.waiting = np.asarray(
-            book_server(
-                self.free_at,
-                self.waiting,
-                self.tally,
-                self.areas,
-                self.horizon,
-                service,
-                self.env.now if now is None else now,
-                booked,
-            )
+        heap = book_server(
+            self.free_at,
+            self.waiting,
+            self.tally,
+            self.areas,
+            self.horizon,
+            service,
+            self.env.now if now is None else now,
+            booked,
         )
+        if len(heap) != len(self.waiting):
+            # reallocated (full). Kept only then: an array made of each returned view would keep
+            # the view it was made from, and so on back to the first (~50,000 a run, ~15 MiB)
+            self.waiting = np.asarray(heap)
         return float(booked[0]), float(booked[1])
 
     def resize(self, capacity: int, now: float | None = None) -> None:
