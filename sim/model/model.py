@@ -225,9 +225,9 @@ class Model:
         """One event per change day, created before anything else so that, on its day, it is
         handled before any person's event: everyone then sees the new values."""
         for day, scenario in self.regimes:
-            self.env.timeout(day).callbacks.append(partial(self.apply_change, scenario))
+            compat.call_later(self.env, day, self.apply_change, scenario)
 
-    def apply_change(self, scenario: Scenario, _: simpy.Event | None = None) -> None:
+    def apply_change(self, scenario: Scenario) -> None:
         """Give every part the values in force from today (``scenario``, one of the regimes)."""
         for part in self.parts:
             part.retune(scenario)

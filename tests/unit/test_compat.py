@@ -76,6 +76,23 @@ def test_start_at_now_runs_now_and_at_an_exact_time_later() -> None:
     assert seen == [3.0, when]
 
 
+def test_call_later_calls_in_the_order_a_timeout_would_fire() -> None:
+    env = compat.Environment(horizon=10.0)
+    seen: list[tuple[str, float]] = []
+    env.run(until=0.1)
+    env.timeout(0.2).callbacks.append(lambda _: seen.append(("timeout before", env.now)))
+    compat.call_later(env, 0.2, lambda what: seen.append((what, env.now)), "call")
+    env.timeout(0.2).callbacks.append(lambda _: seen.append(("timeout after", env.now)))
+    compat.call_later(env, 9.9, seen.append, ("never", 10.0))  # at the horizon
+    compat.call_later(env, 5.0, seen.append, ("pending", 5.1))
+    env.run(until=1.0)
+    assert seen == [("timeout before", 0.1 + 0.2), ("call", 0.1 + 0.2), ("timeout after", 0.1 + 0.2)]
+    # the call at 5.1 and the stop event SimPy puts back after run(until=...); the one at the
+    # horizon was never queued
+    assert compat.drop_pending(env) == 2
+    assert env.peek() == float("inf")
+
+
 def test_at_fires_at_the_exact_time_after_what_is_scheduled_for_it() -> None:
     env = compat.Environment()
     seen: list[tuple[str, float]] = []

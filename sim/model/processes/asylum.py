@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
-import simpy
 
+from sim.model import compat
 from sim.model.core import Core, Part, from_section
 from sim.model.person import ASYLUM_CLAIMANT, IRREGULAR_ARRIVAL, LEGAL, NO_BARRIER, Cohort, Person
 from sim.model.states import State
@@ -114,8 +113,7 @@ class Asylum(Part):
         for p, wait in zip(claimants, days.tolist(), strict=True):
             p.barrier = LEGAL  # the claim in progress: no removal until it is decided
             p.decision_at = p.entry + wait
-            if p.decision_at < core.horizon:
-                env.timeout(p.decision_at).callbacks.append(partial(part._due, p))
+            compat.call_later(env, p.decision_at, part._due, p)  # (the clock is at 0)
         return part
 
     def retune(self, s: Scenario) -> None:
@@ -168,7 +166,7 @@ class Asylum(Part):
         if p.decision_at <= self.core.env.now:
             self._due(p)
 
-    def _due(self, p: Person, _: simpy.Event | None = None) -> None:
+    def _due(self, p: Person) -> None:
         """The decision day of ``p``: withdraw the claim of someone out of contact; leave the rest
         to the reporting part (on reporting, or when next on it)."""
         if p.state != State.OUT_OF_CONTACT or math.isinf(p.decision_at):

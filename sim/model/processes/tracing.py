@@ -26,11 +26,11 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import simpy
 
+from sim.model import compat
 from sim.model.core import Core, Part, from_section
 from sim.model.person import GOOD, Person
 from sim.model.processes.enforcement import Enforcement
@@ -162,11 +162,9 @@ class Tracing(Part):
         lag = self.declaration_lag(p.pid)
         if self.declared(p.pid) >= self.params.declaration_probability:
             return  # this loss of contact is never declared (lag drawn all the same: CRN)
-        env = self.core.env
-        if env.now + lag < self.core.horizon:
-            env.timeout(lag).callbacks.append(partial(self._declare, p, p.losses))
+        compat.call_later(self.core.env, lag, self._declare, p, p.losses)
 
-    def _declare(self, p: Person, episode: int, _: simpy.Event) -> None:
+    def _declare(self, p: Person, episode: int) -> None:
         """The declaration lag of loss of contact number ``episode`` has ended: declare ``p`` an
         absconder if that episode is still going on."""
         if p.state == State.OUT_OF_CONTACT and p.losses == episode:
