@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from sim.model.streams import (
+    PREFETCH_SHARE,
     Streams,
     geometric_trials,
     inverse_cdf,
@@ -156,3 +157,21 @@ def test_prefetched_first_draws_are_the_same_numbers() -> None:
             expected = uniform(key_a, person, j + (person == 7))
             assert a(person) == expected
             assert b(person) == -math.log1p(-uniform(key_b, person, j))
+
+
+def test_a_stream_is_prefetched_once_enough_people_draw_it() -> None:
+    """A stream's first draws are worked out only once 1 in ``PREFETCH_SHARE`` of the people
+    prefetched have drawn it (a rarely drawn purpose costs no memory), and every draw, before or
+    after, is the keyed function."""
+    people = 4 * PREFETCH_SHARE
+    s = Streams(root_seed=5, replication=0, people=people)
+    often, rarely = s.uniform("test.often"), s.uniform("test.rarely")
+    s.prefetch(np.arange(people)[::-1].copy())
+    key, key_rarely = s.key("test.often"), s.key("test.rarely")
+    firsts = [first for _, first, _ in s._sequential]
+    for person in range(people):
+        assert often(person) == uniform(key, person, 0)
+        assert len(firsts[0]) == (people if person >= 3 else 0)  # worked out at the 4th
+    assert rarely(0) == uniform(key_rarely, 0, 0)
+    assert len(firsts[1]) == 0
+    assert [often(person) for person in (0, 9)] == [uniform(key, 0, 1), uniform(key, 9, 1)]
