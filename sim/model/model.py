@@ -152,7 +152,8 @@ class Model:
         self.timeseries: list[tuple[float, list[int]]] = []
         self.wall_seconds = 0.0
         self.events = 0
-        self._starts: Iterator[tuple[float, int, Person]] = iter(())
+        self._starts: list[tuple[float, int, Person]] = []
+        """The starts still to schedule, the next last (:meth:`start`)."""
 
     # -- processes -------------------------------------------------------------------------------
     def start(self, entered: list[float], at_entry: list[bool]) -> None:
@@ -178,17 +179,17 @@ class Model:
         starts.sort(key=lambda start: start[0])
         # the people who will take decisions: their first draws worked out at once
         self.streams.prefetch(np.array([p.pid for _, _, p in starts], dtype=np.int64))
-        self._starts = iter(starts)
+        starts.reverse()  # taken from the end, so each is freed once started
+        self._starts = starts
         self._start_next()
 
     def _start_next(self, _: simpy.Event | None = None) -> None:
         """Schedule the next start (see :meth:`start`): a person's process, at exactly its time."""
-        start = next(self._starts, None)
-        if start is None:
+        if not self._starts:
             return
-        when, at_entry, p = start
+        when, at_entry, p = self._starts.pop()
         process = (
-            self.on_reporting(p)
+            self.after_pool(p)  # on reporting from entry (``_started``)
             if self.cohort.on_reporting[p.pid]
             else self.contact.process(p, self.after_pool)
         )
@@ -196,16 +197,13 @@ class Model:
 
     def _started(self, p: Person, _: simpy.Event) -> None:
         """At the entry of a person whose process starts then: record the entry, schedule the next
-        start."""
+        start. A person who enters on reporting conditions (``cohort.entry_on_reporting_share``)
+        leaves the pool there, with the notice handed over in person, and never meets the contact
+        process (their process is :meth:`after_pool`)."""
         self.rec.enter(p, self.env.now)
         self._start_next()
-
-    def on_reporting(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
-        """A person who enters on reporting conditions (``cohort.entry_on_reporting_share``): they
-        leave the pool at entry, with the notice handed over in person, and never meet the contact
-        process."""
-        self.core.move(p, State.REPORTING, ENTERED_ON_REPORTING)
-        return (yield from self.after_pool(p))
+        if self.cohort.on_reporting[p.pid]:
+            self.core.move(p, State.REPORTING, ENTERED_ON_REPORTING)
 
     def after_pool(self, p: Person) -> Generator[simpy.Event, Any, Outcome]:
         """A person's life after the pool: hand control to the process of their state, in turn."""
