@@ -153,15 +153,9 @@ class Recorder:
 
     def _enter_later(self, j: int, stop: int) -> None:
         """Record the entries ``j:stop`` of :meth:`enter_later`, in order: the people never made
-        only counted, as :meth:`enter` counts them."""
+        only counted (:meth:`_count_entries`)."""
         times = self._later_times
-        if times[j] < self.last_time:
-            raise InvariantError(f"time went backwards: {times[j]} < {self.last_time}")
-        self.last_time = times[stop - 1]
-        n = stop - j
-        self.entered += n
-        self.counts[POOL] += n
-        self.visits[POOL] += n
+        self._count_entries(times[j], times[stop - 1], stop - j)
         made, k = self._later_made, self._next_made
         while k < len(made) and made[k][0] < stop:
             at, p, acts = made[k]
@@ -206,13 +200,18 @@ class Recorder:
         """A person joins the caseload (in the pool), at an event of their entry."""
         if now >= self._due:
             self.catch_up(now)
-        if now < self.last_time:
-            raise InvariantError(f"time went backwards: {now} < {self.last_time}")
-        self.last_time = now
-        self.entered += 1  # the (entry, pool, "entry") transitions are added by close()
-        self.counts[POOL] += 1
-        self.visits[POOL] += 1
+        self._count_entries(now, now, 1)
         self._placed(p, now)
+
+    def _count_entries(self, first: float, last: float, n: int) -> None:
+        """Count ``n`` entries into the pool from day ``first`` to day ``last``, in time order (the
+        (entry, pool, "entry") transitions are added by :meth:`close`)."""
+        if first < self.last_time:
+            raise InvariantError(f"time went backwards: {first} < {self.last_time}")
+        self.last_time = last
+        self.entered += n
+        self.counts[POOL] += n
+        self.visits[POOL] += n
 
     def _placed(self, p: Person, now: float) -> None:
         """Person ``p`` is in the pool from their entry at ``now`` (days; counted by the caller)."""

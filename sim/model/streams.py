@@ -223,9 +223,9 @@ class Streams:
         self.replication = replication
         self.people = people
         self._taken: set[str] = set()
-        self._sequential: list[tuple[int, array[float], array[int]]] = []
-        """Each sequential stream's key, its first draws of the people given to :meth:`prefetch`
-        (empty until worked out) and how many more of them draw before they are (one value)."""
+        self._sequential: list[tuple[array[float], array[int]]] = []
+        """Each sequential stream's first draws of the people given to :meth:`prefetch` (empty
+        until worked out) and how many more of them draw before they are (one value)."""
         self._slot: array[int] | None = None
         """Person -> place in the first draws (-1: none), shared by the sequential streams."""
         self._prefetched = np.empty(0, dtype=np.int64)
@@ -253,7 +253,7 @@ class Streams:
         slot = self._slot
         first = array("d")
         left = array("q", [0])
-        self._sequential.append((key, first, left))
+        self._sequential.append((first, left))
 
         def draw(person: int) -> float:
             nonlocal counts
@@ -294,7 +294,7 @@ class Streams:
         for k, person in enumerate(people.tolist()):
             slot[person] = k
         self._prefetched = people
-        for _, first, left in self._sequential:
+        for first, left in self._sequential:
             del first[:]
             left[0] = max(1, len(people) // PREFETCH_SHARE)
 

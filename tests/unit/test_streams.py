@@ -168,7 +168,7 @@ def test_a_stream_is_prefetched_once_enough_people_draw_it() -> None:
     often, rarely = s.uniform("test.often"), s.uniform("test.rarely")
     s.prefetch(np.arange(people)[::-1].copy())
     key, key_rarely = s.key("test.often"), s.key("test.rarely")
-    firsts = [first for _, first, _ in s._sequential]
+    firsts = [first for first, _ in s._sequential]
     for person in range(people):
         assert often(person) == uniform(key, person, 0)
         assert len(firsts[0]) == (people if person >= 3 else 0)  # worked out at the 4th
